@@ -1,0 +1,66 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { Agent, request } from 'undici';
+import { fromRoot, repoRoot } from '../paths.ts';
+import { podmanEnv } from './podman.ts';
+
+/**
+ * Podman's Docker-compatible API socket, for testcontainers. Kept per checkout so that a fresh
+ * clone uses its own containers.conf; falls back to /tmp when the path is too long for a socket.
+ */
+export function podmanSocketPath(): string {
+  const local = fromRoot('.podman', 'podman.sock');
+  if (local.length < 100) return local;
+  const digest = createHash('sha256').update(repoRoot).digest('hex').slice(0, 12);
+  return path.join('/tmp', `choiros-gates-${digest}`, 'podman.sock');
+}
+
+async function answers(socketPath: string): Promise<boolean> {
+  const dispatcher = new Agent({ connect: { socketPath } });
+  try {
+    const res = await request('http://podman/_ping', { dispatcher, headersTimeout: 2_000, bodyTimeout: 2_000 });
+    await res.body.text();
+    return res.statusCode === 200;
+  } catch {
+    return false;
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+/** Starts `podman system service` on the socket unless it already answers; resolves once it does. */
+export async function ensurePodmanApi(binary = process.env.SANDBOX_PODMAN_BINARY ?? 'podman'): Promise<string> {
+  const socketPath = podmanSocketPath();
+  if (await answers(socketPath)) return socketPath;
+  mkdirSync(path.dirname(socketPath), { recursive: true });
+  rmSync(socketPath, { force: true });
+  const child = spawn(binary, ['system', 'service', '--time=0', `unix://${socketPath}`], {
+    env: podmanEnv(),
+    detached: true,
+    stdio: 'ignore',
+  });
+  const spawnError = new Promise<never>((_, reject) =>
+    child.once('error', (err) => reject(new Error(`Could not start "${binary} system service": ${err.message}. Install podman (npm run setup).`))),
+  );
+  child.unref();
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const up = await Promise.race([answers(socketPath), spawnError]);
+    if (up) return socketPath;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`podman's API did not answer on ${socketPath} within 15 s. Run "${binary} system service --time=0 unix://${socketPath}" by hand to see why.`);
+}
+
+/** Points testcontainers at podman's socket on loopback. */
+export function useTestcontainersOnPodman(socketPath: string): void {
+  process.env.DOCKER_HOST = `unix://${socketPath}`;
+  process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+  process.env.TESTCONTAINERS_HOST_OVERRIDE = '127.0.0.1';
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(fromRoot('hypervisor', 'podman', 'podman-api.ts'))) {
+  console.log(`podman API: unix://${await ensurePodmanApi()}`);
+}

@@ -1,0 +1,62 @@
+import { execa } from 'execa';
+import { existsSync } from 'node:fs';
+import { fromRoot } from '../paths.ts';
+
+/**
+ * The one place that runs the podman CLI. Every call carries CONTAINERS_CONF so podman uses the
+ * settings this kind of host needs (runc, rlimits), without touching /etc.
+ */
+export function containersConf(): string {
+  return process.env.CONTAINERS_CONF ?? fromRoot('scripts', 'containers.conf');
+}
+
+export function podmanEnv(): NodeJS.ProcessEnv {
+  const conf = containersConf();
+  return existsSync(conf) ? { ...process.env, CONTAINERS_CONF: conf } : { ...process.env };
+}
+
+export class PodmanError extends Error {
+  readonly binary: string;
+  readonly args: readonly string[];
+  readonly exitCode: number | undefined;
+  readonly stderr: string;
+  constructor(binary: string, args: readonly string[], exitCode: number | undefined, stderr: string, hint: string) {
+    super(`${binary} ${args.join(' ')} failed${exitCode === undefined ? '' : ` (exit ${exitCode})`}: ${stderr.trim() || '(no output)'}. ${hint}`);
+    this.name = 'PodmanError';
+    this.binary = binary;
+    this.args = args;
+    this.exitCode = exitCode;
+    this.stderr = stderr;
+  }
+}
+
+export interface PodmanOptions {
+  binary?: string;
+  input?: string | Buffer;
+  timeoutMs?: number;
+}
+
+/** Runs `podman ARGS`; resolves to stdout, or throws a PodmanError naming the binary and what it answered. */
+export async function podman(args: readonly string[], options: PodmanOptions = {}): Promise<string> {
+  const binary = options.binary ?? process.env.SANDBOX_PODMAN_BINARY ?? 'podman';
+  const result = await execa(binary, args, {
+    env: podmanEnv(),
+    reject: false,
+    timeout: options.timeoutMs ?? 120_000,
+    ...(options.input === undefined ? {} : { input: options.input }),
+  });
+  if (result.failed) {
+    const missing = result.code === 'ENOENT';
+    const hint = missing
+      ? `The podman binary "${binary}" was not found: install podman (npm run setup does it on Debian) or set SANDBOX_PODMAN_BINARY.`
+      : 'Check that podman works on this host (npm run setup prepares it).';
+    const detail = missing ? 'not found' : String(result.stderr || result.shortMessage);
+    throw new PodmanError(binary, args, result.exitCode, detail, hint);
+  }
+  return String(result.stdout);
+}
+
+/** `podman version` as a short string, or a PodmanError. */
+export async function podmanVersion(binary?: string): Promise<string> {
+  return (await podman(['version', '--format', '{{.Client.Version}}'], binary ? { binary } : {})).trim();
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Prepares this machine for the project. On Debian as root it installs what is missing with apt;
+# anywhere else it checks and says exactly what is missing. Idempotent: a second run takes seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { printf 'setup: %s\n' "$*"; }
+
+# Debian package -> the command that proves it is there.
+declare -A provides=([podman]=podman [runc]=runc [chromium]=/usr/bin/chromium [nix-bin]=nix)
+missing=()
+for pkg in podman runc chromium nix-bin; do
+  probe=${provides[$pkg]}
+  if [[ $probe == /* ]]; then [[ -x $probe ]] || missing+=("$pkg"); else command -v "$probe" >/dev/null 2>&1 || missing+=("$pkg"); fi
+done
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1 && grep -qiE '^(ID|ID_LIKE)=.*debian' /etc/os-release; then
+    say "installing with apt: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    say "missing: ${missing[*]}"
+    say "install them (Debian/Ubuntu: sudo apt-get install -y ${missing[*]}), then run this again."
+    say "chromium must be at /usr/bin/chromium; podman needs runc as its OCI runtime on hosts like ours."
+    exit 1
+  fi
+fi
+
+# Node 24 comes from the npm registry as the `node` package, so nobody installs it by hand.
+if [[ ! -x node_modules/.bin/node || ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  say "installing npm dependencies (Node 24 included)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+node=node_modules/.bin/node
+say "node $($node --version), podman $(podman --version | awk '{print $3}'), $(/usr/bin/chromium --version 2>/dev/null | head -1), $(nix --version)"
+
+# Everything the project starts reads podman settings through CONTAINERS_CONF (scripts/containers.conf).
+export CONTAINERS_CONF="$PWD/scripts/containers.conf"
+if ! podman info --format '{{.Host.OCIRuntime.Name}}' >/dev/null 2>&1; then
+  say "podman does not work on this host even with $CONTAINERS_CONF:"
+  podman info 2>&1 | tail -5
+  exit 1
+fi
+$node hypervisor/podman/podman-api.ts
+say "ready"
