@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import { fromRoot } from '../hypervisor/paths.ts';
+
+describe('flake.nix', () => {
+  it('parses with the real nix CLI', async () => {
+    const parsed = await execa('nix-instantiate', ['--parse', fromRoot('flake.nix')]);
+    expect(parsed.exitCode).toBe(0);
+  });
+
+  it('declares a dev shell with Node 24, podman and chromium for both Linux systems', async () => {
+    // Evaluating needs nixpkgs, which this network cannot fetch; the parsed AST is what we can check offline.
+    const { stdout } = await execa('nix-instantiate', ['--parse', fromRoot('flake.nix')]);
+    for (const attribute of ['devShells', 'nodejs_24', 'podman', 'chromium', '"x86_64-linux"', '"aarch64-linux"']) {
+      expect(stdout).toContain(attribute);
+    }
+  });
+});
