@@ -1,12 +1,13 @@
 import { defineConfig } from '@playwright/test';
 import { phases } from './suites/phases.ts';
+import type { GateWorkerOptions } from './fixtures/gate-test.ts';
 
 /**
  * One Playwright project per bootstrap phase (suites/<phase>/), plus `hypervisor` for the
  * hypervisor's own browser tests. The same suites run against a local target (booted on podman)
  * or a deployed host (GATE_TARGET_URL), unchanged.
  */
-export default defineConfig({
+export default defineConfig<object, GateWorkerOptions>({
   timeout: 120_000,
   expect: { timeout: 15_000 },
   // Two cores and one podman: gate tests share a target and run one at a time, in order.
@@ -31,7 +32,8 @@ export default defineConfig({
     screenshot: 'only-on-failure',
   },
   projects: [
-    ...phases.map((phase) => ({ name: phase.id, testDir: `suites/${phase.folder}` })),
+    // gatePhase (fixtures/gate-test.ts) labels each gate test with its phase and checklist line.
+    ...phases.map((phase) => ({ name: phase.id, testDir: `suites/${phase.folder}`, use: { gatePhase: phase.id } })),
     { name: 'hypervisor', testDir: 'hypervisor', testMatch: '**/*.spec.ts' },
   ],
 });

@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { fromRoot } from '../paths.ts';
@@ -59,4 +60,9 @@ export async function podman(args: readonly string[], options: PodmanOptions = {
 /** `podman version` as a short string, or a PodmanError. */
 export async function podmanVersion(binary?: string): Promise<string> {
   return (await podman(['version', '--format', '{{.Client.Version}}'], binary ? { binary } : {})).trim();
+}
+
+/** Starts a long-running `podman ARGS` (for example `events`) with the same settings; the caller owns the process. */
+export function podmanSpawn(args: readonly string[], binary = process.env.SANDBOX_PODMAN_BINARY ?? 'podman'): ChildProcess {
+  return spawn(binary, args, { env: podmanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
 }

@@ -1,0 +1,18 @@
+import { phaseById } from './suites/phases.ts';
+import { phaseQualityGate } from './fixtures/gates/quality-gate-rules.ts';
+
+// `npm run gate -- <phase>` sets GATE_PHASE; by hand (npx allure ...) the first phase is assumed.
+const phase = phaseById(process.env.GATE_PHASE ?? 'phase1');
+const name = `ChoirOS gate: ${phase.title}`;
+
+/** Allure 3 configuration (the `allure` package's main module is its CLI, so no defineConfig import). */
+export default {
+  name,
+  output: 'reports/allure-report',
+  plugins: {
+    awesome: {
+      options: { reportName: name, reportLanguage: 'en', singleFile: false, groupBy: ['epic', 'feature', 'story'] },
+    },
+  },
+  qualityGate: phaseQualityGate(phase),
+};

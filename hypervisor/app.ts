@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { withListeningPort, type HypervisorConfig } from './config.ts';
+import { adminRoutes } from './http/admin.ts';
+import { sandboxAdminRoutes } from './http/admin-sandboxes.ts';
+import { healthRoute } from './http/health.ts';
+import { metricsRoute } from './http/metrics.ts';
+import type { Route } from './http/router.ts';
+import { createHttpServer, type Pipelines, type RequestHandler, type UpgradeHandler } from './http/server.ts';
+import { createLogger, type Logger } from './log.ts';
+import { SandboxManager } from './sandboxes/manager.ts';
+import { openDatabase, type Database } from './store/database.ts';
+
+/** What every part of the hypervisor is built from; handlers get it when the pipelines are built. */
+export interface HypervisorContext {
+  /** The configuration with the real listening port filled in (HYPERVISOR_PORT=0). */
+  config: HypervisorConfig;
+  db: Database;
+  sandboxes: SandboxManager;
+  log: Logger;
+  bootId: string;
+  startedAt: number;
+  port: number;
+  /** Registers a clean-up for close(); they run last registered first, before the database closes. */
+  onClose(cleanup: () => void | Promise<void>): void;
+}
+
+export interface Hypervisor {
+  url: string;
+  port: number;
+  bootId: string;
+  db: Database;
+  sandboxes: SandboxManager;
+  log: Logger;
+  config: HypervisorConfig;
+  context: HypervisorContext;
+  /** Stops accepting, lets requests in flight finish (briefly), closes the store. Sandboxes keep running unless stopSandboxes. */
+  close(options?: { stopSandboxes?: boolean }): Promise<void>;
+}
+
+export interface StartOptions {
+  log?: Logger;
+}
+
+/** Admin API routes behind the bearer token; route swap and rollback add theirs here. */
+function adminApi(context: HypervisorContext): Route[] {
+  return [...sandboxAdminRoutes(context.sandboxes)];
+}
+
+/**
+ * The request pipeline, in order: health and metrics (public), /admin (bearer token), then the auth
+ * routes and pages, then the session-guarded proxy into the user's sandboxes (issue 4 adds those two
+ * at the end of this list). Whatever no handler takes gets a 404 JSON.
+ */
+function requestPipeline(context: HypervisorContext): RequestHandler[] {
+  return [
+    healthRoute({
+      version: context.config.server.version,
+      runtime: context.config.sandboxes.runtime,
+      bootId: context.bootId,
+      startedAt: context.startedAt,
+      counts: () => context.sandboxes.counts(),
+    }),
+    metricsRoute(),
+    adminRoutes(context.config.admin.token, adminApi(context)),
+  ];
+}
+
+/** WebSocket upgrades, in order; the session-guarded proxy adds its handler here. */
+function upgradePipeline(_context: HypervisorContext): UpgradeHandler[] {
+  return [];
+}
+
+const formatHost = (host: string): string => (host.includes(':') ? `[${host}]` : host);
+
+/**
+ * Starts the hypervisor: opens the store, checks the runtime and reconciles the sandboxes, then
+ * listens. Logs `hypervisor.listening` once it serves.
+ */
+export async function startHypervisor(config: HypervisorConfig, options: StartOptions = {}): Promise<Hypervisor> {
+  const log = options.log ?? createLogger('hypervisor');
+  const bootId = randomUUID();
+  const startedAt = Date.now();
+  const db = openDatabase(config.store.databaseUrl);
+  const sandboxes = new SandboxManager({ db, config: config.sandboxes, log });
+  try {
+    await sandboxes.init();
+  } catch (error) {
+    await sandboxes.close();
+    db.close();
+    throw error;
+  }
+
+  let pipelines: Pipelines = { request: [], upgrade: [] };
+  const server = createHttpServer(() => pipelines, log);
+  server.listen(config.server.port, config.server.host);
+  try {
+    await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error as Error))]);
+  } catch (error) {
+    await sandboxes.close();
+    db.close();
+    throw new Error(`cannot listen on ${config.server.host}:${config.server.port} (HYPERVISOR_HOST/HYPERVISOR_PORT): ${(error as Error).message}`, { cause: error });
+  }
+  const port = (server.address() as AddressInfo).port;
+  const cleanups: (() => void | Promise<void>)[] = [];
+  const context: HypervisorContext = {
+    config: withListeningPort(config, port),
+    db,
+    sandboxes,
+    log,
+    bootId,
+    startedAt,
+    port,
+    onClose: (cleanup) => cleanups.push(cleanup),
+  };
+  pipelines = { request: requestPipeline(context), upgrade: upgradePipeline(context) };
+
+  const url = `http://${formatHost(config.server.host)}:${port}`;
+  log.info({ event: 'hypervisor.admin_token', source: config.admin.source, ...(config.admin.tokenFile ? { file: config.admin.tokenFile } : {}) }, 'admin token ready');
+  log.info({ event: 'hypervisor.listening', url, port, boot_id: bootId, runtime: config.sandboxes.runtime, version: config.server.version, instance: config.sandboxes.instanceId }, 'hypervisor listening');
+
+  let closing: Promise<void> | undefined;
+  const close = (closeOptions: { stopSandboxes?: boolean } = {}): Promise<void> => {
+    closing ??= (async () => {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const grace = setTimeout(() => server.closeAllConnections(), 2_000);
+      await stopped;
+      clearTimeout(grace);
+      for (const cleanup of cleanups.reverse()) await cleanup();
+      await sandboxes.close(closeOptions);
+      db.close();
+    })();
+    return closing;
+  };
+  return { url, port, bootId, db, sandboxes, log, config: context.config, context, close };
+}

@@ -1,0 +1,163 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../log.ts';
+import type { Database } from '../store/database.ts';
+import { createAudit } from './audit.ts';
+import { createChallenges } from './challenges.ts';
+import { clientAddress, currentSession, endSession, type AuthContext, type AuthSettings } from './context.ts';
+import { HttpError, sendJson } from './http.ts';
+import { loginFinish, loginStart } from './login.ts';
+import { checkOrigin } from './origin.ts';
+import { isPagePath, serveAsset, servePage } from './pages.ts';
+import { createPasskeys } from './passkeys.ts';
+import { createFailureLimiter, type FailureLimit } from './rate-limit.ts';
+import { recover } from './recovery.ts';
+import { createRecoveryCodes } from './recovery-codes.ts';
+import { registerFinish, registerStart } from './register.ts';
+import { migrateAuth } from './schema.ts';
+import { createSessions } from './sessions.ts';
+import { createUsers } from './users.ts';
+
+export type { AuthSettings } from './context.ts';
+
+/** Who a request acts for. Only a full user session yields one; a recovery session does not. */
+export interface SessionUser {
+  userId: string;
+  username: string;
+}
+
+export interface FailureLimits {
+  recoveryByAccount: FailureLimit;
+  recoveryByClient: FailureLimit;
+  loginByAccount: FailureLimit;
+  loginByClient: FailureLimit;
+}
+
+const fifteenMinutes = 15 * 60_000;
+export const defaultFailureLimits: FailureLimits = {
+  recoveryByAccount: { max: 5, windowMs: fifteenMinutes },
+  recoveryByClient: { max: 20, windowMs: fifteenMinutes },
+  loginByAccount: { max: 10, windowMs: fifteenMinutes },
+  loginByClient: { max: 50, windowMs: fifteenMinutes },
+};
+
+export interface AuthOptions {
+  db: Database;
+  config: AuthSettings;
+  log: Logger;
+  limits?: Partial<FailureLimits>;
+}
+
+export interface Auth {
+  /** Serves /auth/*, /login, /register and /recovery; false for any other path. */
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
+  sessionUser(req: IncomingMessage): SessionUser | null;
+  /** The answer for a request without a session: 303 to /login for a browser, 401 JSON otherwise. */
+  refuseUnauthenticated(req: IncomingMessage, res: ServerResponse, url: URL): void;
+  /** CSRF guard for proxied requests and WebSocket upgrades (see origin.ts). */
+  checkOrigin(req: IncomingMessage): ReturnType<typeof checkOrigin>;
+}
+
+type Route = (context: AuthContext, req: IncomingMessage, res: ServerResponse) => Promise<void>;
+
+const postRoutes: Record<string, Route> = {
+  '/auth/register/start': registerStart,
+  '/auth/register/finish': registerFinish,
+  '/auth/login/start': loginStart,
+  '/auth/login/finish': loginFinish,
+  '/auth/recovery': recover,
+  '/auth/logout': async (context, req, res) => {
+    const session = endSession(context, req, res);
+    if (session) context.audit.record({ event: 'logout', userId: session.userId, username: session.username, client: clientAddress(req), detail: { kind: session.kind } });
+    res.writeHead(303, { location: '/login', 'cache-control': 'no-store', 'content-length': 0 });
+    res.end();
+  },
+};
+
+function me(context: AuthContext, req: IncomingMessage, res: ServerResponse): void {
+  const session = currentSession(context, req);
+  if (session?.kind === 'user') {
+    sendJson(res, 200, { authenticated: true, user_id: session.userId, username: session.username });
+  } else if (session?.kind === 'recovery') {
+    sendJson(res, 200, { authenticated: false, user_id: null, username: null, recovery: { username: session.username, expires_at: new Date(session.expiresAt).toISOString() } });
+  } else {
+    sendJson(res, 200, { authenticated: false, user_id: null, username: null });
+  }
+}
+
+const wantsHtml = (req: IncomingMessage): boolean => /\btext\/html\b/.test(req.headers.accept ?? '');
+
+export function createAuth({ db, config, log, limits = {} }: AuthOptions): Auth {
+  migrateAuth(db);
+  const failureLimits = { ...defaultFailureLimits, ...limits };
+  const context: AuthContext = {
+    db,
+    settings: config,
+    log,
+    users: createUsers(db),
+    passkeys: createPasskeys(db),
+    sessions: createSessions(db),
+    challenges: createChallenges(db),
+    recoveryCodes: createRecoveryCodes(db),
+    audit: createAudit(db, log),
+    limits: {
+      recoveryByAccount: createFailureLimiter(db, 'recovery:account', failureLimits.recoveryByAccount),
+      recoveryByClient: createFailureLimiter(db, 'recovery:client', failureLimits.recoveryByClient),
+      loginByAccount: createFailureLimiter(db, 'login:account', failureLimits.loginByAccount),
+      loginByClient: createFailureLimiter(db, 'login:client', failureLimits.loginByClient),
+    },
+  };
+  context.sessions.deleteExpired();
+
+  async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const method = req.method ?? 'GET';
+    const { pathname } = url;
+    if (isPagePath(pathname) || pathname === '/auth/me') {
+      if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `${pathname} answers GET only`, { allow: 'GET, HEAD' });
+      if (pathname === '/auth/me') me(context, req, res);
+      else servePage(res, pathname, method);
+      return;
+    }
+    if ((method === 'GET' || method === 'HEAD') && serveAsset(res, pathname, method)) return;
+    const post = postRoutes[pathname];
+    if (!post) throw new HttpError(404, `no auth route ${pathname}`);
+    if (method !== 'POST') throw new HttpError(405, `${pathname} answers POST only`, { allow: 'POST' });
+    const origin = checkOrigin(req, config.rpOrigin, { requireOrigin: true });
+    if (!origin.allowed) throw new HttpError(403, origin.reason);
+    await post(context, req, res);
+  }
+
+  return {
+    async handle(req, res, url) {
+      const { pathname } = url;
+      if (!isPagePath(pathname) && pathname !== '/auth' && !pathname.startsWith('/auth/')) return false;
+      try {
+        await route(req, res, url);
+      } catch (error) {
+        if (!(error instanceof HttpError)) {
+          log.error({ event: 'auth.error', path: pathname, err: error }, 'auth route failed');
+          if (!res.headersSent) sendJson(res, 500, { error: 'internal error in the auth service; see the hypervisor log (event auth.error)' });
+          else res.destroy();
+          return true;
+        }
+        // A refused request body may still be arriving; closing keeps a client from streaming on.
+        if (!req.complete) res.setHeader('connection', 'close');
+        if (!res.headersSent) sendJson(res, error.status, { error: error.message }, { ...error.headers });
+      }
+      return true;
+    },
+    sessionUser(req) {
+      const session = currentSession(context, req);
+      return session?.kind === 'user' ? { userId: session.userId, username: session.username } : null;
+    },
+    refuseUnauthenticated(req, res, url) {
+      if (wantsHtml(req)) {
+        const next = url.pathname === '/' ? '' : `?next=${encodeURIComponent(url.pathname + url.search)}`;
+        res.writeHead(303, { location: `/login${next}`, 'cache-control': 'no-store', 'content-length': 0 });
+        res.end();
+        return;
+      }
+      sendJson(res, 401, { error: 'authentication required: log in at /login', login: '/login' });
+    },
+    checkOrigin: (req) => checkOrigin(req, config.rpOrigin, { requireOrigin: false }),
+  };
+}

@@ -1,0 +1,56 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Database } from '../store/database.ts';
+
+export type SessionKind = 'user' | 'recovery';
+
+export interface Session {
+  userId: string;
+  username: string;
+  kind: SessionKind;
+  expiresAt: number;
+}
+
+export const sessionLifetimeMs: Record<SessionKind, number> = {
+  user: 7 * 24 * 3600_000,
+  // A recovery session only lets its holder register a new passkey, and only for a short while.
+  recovery: 10 * 60_000,
+};
+
+/** Ids are 256 random bits; only their digest is stored, so a database leak yields no live session. */
+const digest = (id: string): string => createHash('sha256').update(id).digest('base64url');
+
+export interface Sessions {
+  create(userId: string, kind: SessionKind, now?: number): { id: string; expiresAt: number };
+  find(id: string, now?: number): Session | null;
+  delete(id: string): void;
+  deleteExpired(now?: number): void;
+}
+
+export function createSessions(db: Database): Sessions {
+  const insert = db.prepare('INSERT INTO auth_sessions (id_hash, user_id, kind, created_at, expires_at) VALUES (?, ?, ?, ?, ?)');
+  const select = db.prepare(
+    'SELECT s.user_id, u.username, s.kind, s.expires_at FROM auth_sessions s JOIN auth_users u ON u.id = s.user_id WHERE s.id_hash = ? AND s.expires_at > ?',
+  );
+  const remove = db.prepare('DELETE FROM auth_sessions WHERE id_hash = ?');
+  const removeExpired = db.prepare('DELETE FROM auth_sessions WHERE expires_at <= ?');
+  return {
+    create(userId, kind, now = Date.now()) {
+      const id = randomBytes(32).toString('base64url');
+      const expiresAt = now + sessionLifetimeMs[kind];
+      insert.run(digest(id), userId, kind, now, expiresAt);
+      return { id, expiresAt };
+    },
+    find(id, now = Date.now()) {
+      if (!/^[A-Za-z0-9_-]{43}$/.test(id)) return null;
+      const row = select.get(digest(id), now);
+      if (!row) return null;
+      return { userId: String(row.user_id), username: String(row.username), kind: row.kind as SessionKind, expiresAt: Number(row.expires_at) };
+    },
+    delete(id) {
+      remove.run(digest(id));
+    },
+    deleteExpired(now = Date.now()) {
+      removeExpired.run(now);
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import { parseFlags, runAdminCommand, usageFailure, UsageError } from '../routing/cli-support.ts';
+import type { pointersView, switchView } from '../routing/views.ts';
+import type { Command } from './command.ts';
+
+const usage = 'npm run hypervisor -- pointers --user USER_ID [--history N] [--json]';
+
+/** Where a user's routes point, what each slot runs, and the latest switches. */
+export const pointers: Command = {
+  summary: "show a user's route pointers, slot releases and switch history",
+  async run(args) {
+    let flags;
+    try {
+      flags = parseFlags(args, { user: { type: 'string' }, history: { type: 'string' } }, usage);
+      if (!flags.user) throw new UsageError(`--user USER_ID is required\nusage: ${usage}`);
+    } catch (error) {
+      return usageFailure(error);
+    }
+    const user = encodeURIComponent(flags.user);
+    return runAdminCommand(async (call) => {
+      const routes = (await call('GET', `/admin/sandboxes/${user}/pointers`)) as ReturnType<typeof pointersView>;
+      const history = (await call('GET', `/admin/sandboxes/${user}/switches?limit=${encodeURIComponent(flags.history ?? '10')}`)) as { switches: Array<ReturnType<typeof switchView>> };
+      const slot = (role: 'live' | 'dev'): string => {
+        const s = routes.slots[role];
+        return s ? `release ${s.release_id} (${s.state})` : 'no release recorded';
+      };
+      const lines = [
+        `${routes.user_id}: main -> ${routes.main}, dev -> ${routes.dev}${routes.updated_at ? ` (since ${routes.updated_at})` : ' (defaults)'}`,
+        `  live slot: ${slot('live')}`,
+        `  dev slot:  ${slot('dev')}`,
+        ...history.switches.map((s) => `  ${s.at} ${s.action} by ${s.actor}: ${s.from.role} -> ${s.to.role} ${s.outcome}${s.duration_ms === null ? '' : ` in ${s.duration_ms} ms`} (${s.reason})${s.error ? `: ${s.error}` : ''}`),
+      ];
+      return { summary: lines.join('\n'), json: { ...routes, switches: history.switches } };
+    }, flags.json ?? false);
+  },
+};

@@ -1,0 +1,25 @@
+import { cliActor, parseFlags, runAdminCommand, usageFailure, UsageError } from '../routing/cli-support.ts';
+import type { promoteView } from '../routing/views.ts';
+import type { Command } from './command.ts';
+
+const usage = 'npm run hypervisor -- promote --user USER_ID [--reason TEXT] [--json]';
+
+/** Swaps the deployed release onto the main route; it becomes known-good once it serves healthily. */
+export const promote: Command = {
+  summary: "promote the release deployed to a user's dev slot to main (swap), then mark it known-good",
+  async run(args) {
+    let flags;
+    try {
+      flags = parseFlags(args, { user: { type: 'string' }, reason: { type: 'string' } }, usage);
+      if (!flags.user) throw new UsageError(`--user USER_ID is required\nusage: ${usage}`);
+    } catch (error) {
+      return usageFailure(error);
+    }
+    const user = flags.user;
+    return runAdminCommand(async (call) => {
+      const answer = (await call('POST', `/admin/sandboxes/${encodeURIComponent(user)}/promote`, { actor: cliActor(), reason: flags.reason ?? 'promote from the CLI' })) as ReturnType<typeof promoteView>;
+      const known = answer.known_good ? 'known-good' : `not known-good yet (${answer.known_good_error})`;
+      return { summary: `${answer.user_id}: main -> ${answer.main} slot, release ${answer.release.id} serving after ${answer.serving_after_ms} ms, ${known}`, json: answer };
+    }, flags.json ?? false);
+  },
+};

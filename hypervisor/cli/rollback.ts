@@ -1,0 +1,38 @@
+import { cliActor, parseFlags, runAdminCommand, usageFailure, UsageError } from '../routing/cli-support.ts';
+import type { rollbackView } from '../routing/views.ts';
+import type { Command } from './command.ts';
+
+type RollbackAnswer = ReturnType<typeof rollbackView>;
+type RollbackAllAnswer = { results: Array<({ ok: true } & RollbackAnswer) | { ok: false; user_id: string; error: string }> };
+
+const usage = 'npm run hypervisor -- rollback (--user USER_ID | --all) [--release RELEASE_ID] [--reason TEXT] [--json]';
+
+const line = (answer: RollbackAnswer): string =>
+  `${answer.user_id}: main -> ${answer.main} slot, release ${answer.release.id} (${answer.mode}), serving after ${answer.serving_after_ms} ms${answer.drained ? '' : ' (old target did not drain in time)'}`;
+
+/**
+ * Rolls a user's main route (or every user's) back to the previous known-good release through the
+ * admin API (HYPERVISOR_URL, HYPERVISOR_ADMIN_TOKEN or HYPERVISOR_ADMIN_TOKEN_FILE).
+ */
+export const rollback: Command = {
+  summary: 'roll a user (--user X) or every user (--all) back to the previous known-good release',
+  async run(args) {
+    let flags;
+    try {
+      flags = parseFlags(args, { user: { type: 'string' }, all: { type: 'boolean' }, release: { type: 'string' }, reason: { type: 'string' } }, usage);
+      if (Boolean(flags.user) === Boolean(flags.all)) throw new UsageError(`give exactly one of --user USER_ID or --all\nusage: ${usage}`);
+    } catch (error) {
+      return usageFailure(error);
+    }
+    const body = { actor: cliActor(), reason: flags.reason ?? 'rollback from the CLI', ...(flags.release === undefined ? {} : { release_id: flags.release }) };
+    return runAdminCommand(async (call) => {
+      if (flags.user) {
+        const answer = (await call('POST', `/admin/sandboxes/${encodeURIComponent(flags.user)}/rollback`, body)) as RollbackAnswer;
+        return { summary: `rolled back ${line(answer)}`, json: answer };
+      }
+      const answer = (await call('POST', '/admin/rollback', body)) as RollbackAllAnswer;
+      const lines = answer.results.map((result) => (result.ok ? `rolled back ${line(result)}` : `FAILED ${result.user_id}: ${result.error}`));
+      return { summary: lines.length ? lines.join('\n') : 'no users to roll back', json: answer };
+    }, flags.json ?? false);
+  },
+};

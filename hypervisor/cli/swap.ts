@@ -1,0 +1,24 @@
+import { cliActor, parseFlags, runAdminCommand, usageFailure, UsageError } from '../routing/cli-support.ts';
+import type { switchResultView } from '../routing/views.ts';
+import type { Command } from './command.ts';
+
+const usage = 'npm run hypervisor -- swap --user USER_ID [--reason TEXT] [--json]';
+
+/** Exchanges what a user's main and dev routes point to, health-gated (POST /admin/sandboxes/USER/swap). */
+export const swap: Command = {
+  summary: "swap a user's main and dev routes (health-checked, drained, recorded)",
+  async run(args) {
+    let flags;
+    try {
+      flags = parseFlags(args, { user: { type: 'string' }, reason: { type: 'string' } }, usage);
+      if (!flags.user) throw new UsageError(`--user USER_ID is required\nusage: ${usage}`);
+    } catch (error) {
+      return usageFailure(error);
+    }
+    const user = flags.user;
+    return runAdminCommand(async (call) => {
+      const answer = (await call('POST', `/admin/sandboxes/${encodeURIComponent(user)}/swap`, { actor: cliActor(), reason: flags.reason ?? 'swap from the CLI' })) as ReturnType<typeof switchResultView>;
+      return { summary: `${answer.user_id}: main -> ${answer.main} slot, dev -> ${answer.dev} slot, serving after ${answer.serving_after_ms} ms`, json: answer };
+    }, flags.json ?? false);
+  },
+};

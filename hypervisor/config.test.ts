@@ -1,0 +1,113 @@
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, withListeningPort, type Env } from './config.ts';
+
+const scratch = (): string => mkdtempSync(path.join(tmpdir(), 'choiros-config-'));
+
+/** A valid environment in a fresh directory; tests change one variable at a time. */
+function baseEnv(overrides: Env = {}): Env {
+  const dir = scratch();
+  return {
+    HYPERVISOR_DATABASE_URL: `sqlite:${path.join(dir, 'h.db')}`,
+    SANDBOX_DATA_ROOT: path.join(dir, 'sandboxes'),
+    HYPERVISOR_ADMIN_TOKEN: 'a-long-enough-admin-token',
+    ...overrides,
+  };
+}
+
+function configError(env: Env): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('loadConfig accepted the environment');
+}
+
+describe('hypervisor configuration', () => {
+  it('uses the contract defaults when nothing is set', () => {
+    const config = loadConfig(baseEnv());
+    expect(config.server).toMatchObject({ host: '127.0.0.1', port: 9090 });
+    expect(config.sandboxes).toMatchObject({ runtime: 'process', image: 'choir-sandbox:latest', podmanBinary: 'podman', idleTimeoutSecs: 1800 });
+    expect(config.webauthn).toEqual({ rpId: 'localhost', rpName: 'ChoirOS', rpOrigin: 'http://localhost:9090', rpOriginIsDefault: true });
+    expect(config.sandboxes.instanceId).toMatch(/^[0-9a-f]{12}$/);
+  });
+
+  it('reads every variable it documents', () => {
+    const config = loadConfig(
+      baseEnv({
+        HYPERVISOR_PORT: '0',
+        HYPERVISOR_HOST: '127.0.0.2',
+        SANDBOX_RUNTIME: 'podman',
+        SANDBOX_CONTAINER_IMAGE: 'localhost/choir-sandbox:0.1.0',
+        SANDBOX_PODMAN_BINARY: '/usr/bin/podman',
+        SANDBOX_IDLE_TIMEOUT_SECS: '0',
+        WEBAUTHN_RP_ID: 'choir.example.com',
+        WEBAUTHN_RP_ORIGIN: 'https://choir.example.com',
+        WEBAUTHN_RP_NAME: 'Choir',
+      }),
+    );
+    expect(config.server).toMatchObject({ host: '127.0.0.2', port: 0 });
+    expect(config.sandboxes).toMatchObject({ runtime: 'podman', image: 'localhost/choir-sandbox:0.1.0', podmanBinary: '/usr/bin/podman', idleTimeoutSecs: 0 });
+    expect(config.webauthn).toMatchObject({ rpId: 'choir.example.com', rpOrigin: 'https://choir.example.com', rpName: 'Choir', rpOriginIsDefault: false });
+  });
+
+  it.each([
+    ['HYPERVISOR_PORT', 'http', /HYPERVISOR_PORT="http" is invalid: use a whole number from 0 to 65535/],
+    ['HYPERVISOR_PORT', '70000', /HYPERVISOR_PORT="70000" is invalid/],
+    ['HYPERVISOR_HOST', 'not a host', /HYPERVISOR_HOST="not a host" is invalid: use an IP address or host name/],
+    ['HYPERVISOR_DATABASE_URL', 'postgres://db/x', /HYPERVISOR_DATABASE_URL="postgres:\/\/db\/x" is invalid: use sqlite:PATH/],
+    ['SANDBOX_RUNTIME', 'docker', /SANDBOX_RUNTIME="docker" is invalid: use one of process, podman/],
+    ['SANDBOX_CONTAINER_IMAGE', 'Not An Image', /SANDBOX_CONTAINER_IMAGE="Not An Image" is invalid: use an image reference/],
+    ['SANDBOX_PODMAN_BINARY', 'podman --remote', /SANDBOX_PODMAN_BINARY="podman --remote" is invalid/],
+    ['SANDBOX_IDLE_TIMEOUT_SECS', '-5', /SANDBOX_IDLE_TIMEOUT_SECS="-5" is invalid: use a whole number/],
+    ['SANDBOX_IDLE_TIMEOUT_SECS', '1.5', /SANDBOX_IDLE_TIMEOUT_SECS="1.5" is invalid/],
+    ['HYPERVISOR_ADMIN_TOKEN', 'short', /HYPERVISOR_ADMIN_TOKEN="\(hidden\)" is invalid: the admin token must be at least 16 characters/],
+    ['WEBAUTHN_RP_ID', '127.0.0.1', /WEBAUTHN_RP_ID="127.0.0.1" is invalid: use a domain name/],
+    ['WEBAUTHN_RP_ORIGIN', 'localhost:9090', /WEBAUTHN_RP_ORIGIN="localhost:9090" is invalid: use an origin/],
+    ['WEBAUTHN_RP_ORIGIN', 'https://choir.example.com/login', /WEBAUTHN_RP_ORIGIN="https:\/\/choir.example.com\/login" is invalid/],
+  ])('a bad %s (%s) is refused with a message naming the variable, the value and what is accepted', (variable, value, message) => {
+    const error = configError(baseEnv({ [variable]: value }));
+    expect(error.variable).toBe(variable);
+    expect(error.message).toMatch(message);
+  });
+
+  it('never shows the admin token itself in an error', () => {
+    const error = configError(baseEnv({ HYPERVISOR_ADMIN_TOKEN: 'has space secret-value' }));
+    expect(error.message).not.toContain('secret-value');
+  });
+
+  it('reads the admin token from HYPERVISOR_ADMIN_TOKEN_FILE and names the file when it cannot', () => {
+    const file = path.join(scratch(), 'token');
+    writeFileSync(file, 'token-from-a-file-0123456789\n');
+    expect(loadConfig(baseEnv({ HYPERVISOR_ADMIN_TOKEN: undefined, HYPERVISOR_ADMIN_TOKEN_FILE: file })).admin).toEqual({ token: 'token-from-a-file-0123456789', source: 'file', tokenFile: file });
+    const missing = configError(baseEnv({ HYPERVISOR_ADMIN_TOKEN: undefined, HYPERVISOR_ADMIN_TOKEN_FILE: '/nonexistent/token' }));
+    expect(missing.message).toMatch(/HYPERVISOR_ADMIN_TOKEN_FILE="\/nonexistent\/token" is invalid: the file cannot be read \(ENOENT\)/);
+  });
+
+  it('generates an admin token once, in a 0600 file next to the database, and reuses it', () => {
+    const env = baseEnv({ HYPERVISOR_ADMIN_TOKEN: undefined });
+    const first = loadConfig(env).admin;
+    expect(first.source).toBe('generated');
+    const file = first.tokenFile as string;
+    expect(path.dirname(file)).toBe(path.dirname((env.HYPERVISOR_DATABASE_URL as string).slice('sqlite:'.length)));
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readFileSync(file, 'utf8').trim()).toBe(first.token);
+    expect(first.token.length).toBeGreaterThanOrEqual(32);
+    expect(loadConfig(env).admin.token).toBe(first.token);
+  });
+
+  it('derives the WebAuthn origin from the real port when HYPERVISOR_PORT is 0', () => {
+    const config = loadConfig(baseEnv({ HYPERVISOR_PORT: '0' }));
+    expect(withListeningPort(config, 41234).webauthn.rpOrigin).toBe('http://localhost:41234');
+    const explicit = loadConfig(baseEnv({ HYPERVISOR_PORT: '0', WEBAUTHN_RP_ORIGIN: 'http://localhost:9999' }));
+    expect(withListeningPort(explicit, 41234).webauthn.rpOrigin).toBe('http://localhost:9999');
+  });
+
+  it('gives every data root its own instance id (the choiros.instance label)', () => {
+    expect(loadConfig(baseEnv()).sandboxes.instanceId).not.toBe(loadConfig(baseEnv()).sandboxes.instanceId);
+  });
+});

@@ -1,0 +1,246 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { fromRoot } from './paths.ts';
+import { runtimeKinds, type RuntimeKind } from './sandboxes/types.ts';
+
+/**
+ * All of the hypervisor's environment, parsed once and checked in one place. Each concern has its
+ * own section and its own small `…Section(env)` function; a new concern adds a section here.
+ */
+export interface HypervisorConfig {
+  server: ServerConfig;
+  store: StoreConfig;
+  sandboxes: SandboxesConfig;
+  admin: AdminConfig;
+  webauthn: WebAuthnConfig;
+  routing: RoutingConfig;
+}
+
+export interface ServerConfig {
+  host: string;
+  /** 0 = any free port; the real one is known once listening. */
+  port: number;
+  version: string;
+}
+
+export interface StoreConfig {
+  databaseUrl: string;
+  /** Where the hypervisor keeps its own files (a generated admin token): next to the database. */
+  stateDir: string;
+}
+
+export interface SandboxesConfig {
+  runtime: RuntimeKind;
+  image: string;
+  podmanBinary: string;
+  dataRoot: string;
+  /** Identifies this hypervisor's sandboxes (the choiros.instance label): a digest of the data root. */
+  instanceId: string;
+  /** 0 = never stop idle sandboxes. */
+  idleTimeoutSecs: number;
+  readyTimeoutMs: number;
+  stopTimeoutSecs: number;
+  /** Crash restarts in a row before a sandbox is marked failed. */
+  restartLimit: number;
+  restartBackoffMs: number;
+}
+
+export interface AdminConfig {
+  token: string;
+  source: 'env' | 'file' | 'generated';
+  /** The file the token came from or was written to (never the token itself in logs). */
+  tokenFile: string | undefined;
+}
+
+export interface WebAuthnConfig {
+  rpId: string;
+  rpName: string;
+  rpOrigin: string;
+  /** True when rpOrigin was derived from the port; startHypervisor fills in the real port when it was 0. */
+  rpOriginIsDefault: boolean;
+}
+
+export interface RoutingConfig {
+  /** How many of the newest known-good releases keep their images (never pruned). */
+  knownGoodRetain: number;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export class ConfigError extends Error {
+  readonly variable: string;
+  constructor(variable: string, value: string, accepted: string) {
+    super(`${variable}="${value}" is invalid: ${accepted}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+export const packageVersion: string = (JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')) as { version: string }).version;
+
+/** The value of `name`, or undefined when unset or empty. */
+export function readString(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
+}
+
+export function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = readString(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(name, raw, `use a whole number from ${min} to ${max} (default ${fallback})`);
+  }
+  return value;
+}
+
+export function readChoice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = readString(env, name);
+  if (raw === undefined) return fallback;
+  if ((choices as readonly string[]).includes(raw)) return raw as T;
+  throw new ConfigError(name, raw, `use one of ${choices.join(', ')} (default ${fallback})`);
+}
+
+/** An http(s) origin: scheme, host and optional port, nothing else. */
+export function readOrigin(env: Env, name: string, fallback: string): string {
+  const raw = readString(env, name);
+  if (raw === undefined) return fallback;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, raw, 'use an origin such as https://choir.example.com or http://localhost:9090');
+  }
+  if (!['http:', 'https:'].includes(url.protocol) || url.origin !== raw.replace(/\/$/, '')) {
+    throw new ConfigError(name, raw, 'use an origin (http or https scheme, host, optional port; no path), such as https://choir.example.com');
+  }
+  return url.origin;
+}
+
+function serverSection(env: Env): ServerConfig {
+  const host = readString(env, 'HYPERVISOR_HOST') ?? '127.0.0.1';
+  if (!isIP(host) && !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(host)) {
+    throw new ConfigError('HYPERVISOR_HOST', host, 'use an IP address or host name to bind (default 127.0.0.1)');
+  }
+  return { host, port: readInteger(env, 'HYPERVISOR_PORT', 9090, 0, 65_535), version: packageVersion };
+}
+
+function storeSection(env: Env, dataRoot: string): StoreConfig {
+  const databaseUrl = readString(env, 'HYPERVISOR_DATABASE_URL') ?? 'sqlite:./data/hypervisor.db';
+  const match = /^sqlite:(.+)$/.exec(databaseUrl);
+  if (!match?.[1]) {
+    throw new ConfigError('HYPERVISOR_DATABASE_URL', databaseUrl, 'use sqlite:PATH (for example sqlite:./data/hypervisor.db) or sqlite::memory:');
+  }
+  const file = match[1];
+  const stateDir = file === ':memory:' ? path.dirname(dataRoot) : path.dirname(path.resolve(file));
+  return { databaseUrl: file === ':memory:' ? databaseUrl : `sqlite:${path.resolve(file)}`, stateDir };
+}
+
+/** Image references as podman accepts them: [registry/]name[:tag][@digest], lowercase name. */
+const imageReference = /^[a-z0-9][a-z0-9._/:-]*(@sha256:[a-f0-9]{64})?$|^[a-f0-9]{12,64}$/;
+
+function sandboxesSection(env: Env): SandboxesConfig {
+  const dataRoot = path.resolve(readString(env, 'SANDBOX_DATA_ROOT') ?? './data/sandboxes');
+  const image = readString(env, 'SANDBOX_CONTAINER_IMAGE') ?? 'choir-sandbox:latest';
+  if (!imageReference.test(image)) {
+    throw new ConfigError('SANDBOX_CONTAINER_IMAGE', image, 'use an image reference such as localhost/choir-sandbox:0.1.0 (default choir-sandbox:latest)');
+  }
+  const podmanBinary = readString(env, 'SANDBOX_PODMAN_BINARY') ?? 'podman';
+  if (/\s/.test(podmanBinary)) {
+    throw new ConfigError('SANDBOX_PODMAN_BINARY', podmanBinary, 'use a command name or path without spaces (default podman)');
+  }
+  return {
+    runtime: readChoice(env, 'SANDBOX_RUNTIME', runtimeKinds, 'process'),
+    image,
+    podmanBinary,
+    dataRoot,
+    instanceId: createHash('sha256').update(dataRoot).digest('hex').slice(0, 12),
+    idleTimeoutSecs: readInteger(env, 'SANDBOX_IDLE_TIMEOUT_SECS', 1800, 0, 7 * 24 * 3600),
+    readyTimeoutMs: readInteger(env, 'SANDBOX_READY_TIMEOUT_SECS', 30, 1, 600) * 1000,
+    stopTimeoutSecs: readInteger(env, 'SANDBOX_STOP_TIMEOUT_SECS', 5, 1, 300),
+    restartLimit: readInteger(env, 'SANDBOX_RESTART_LIMIT', 5, 0, 100),
+    restartBackoffMs: readInteger(env, 'SANDBOX_RESTART_BACKOFF_MS', 500, 10, 60_000),
+  };
+}
+
+const minimumTokenLength = 16;
+
+function checkedToken(variable: string, shown: string, token: string): string {
+  if (token.length < minimumTokenLength || /\s/.test(token)) {
+    throw new ConfigError(variable, shown, `the admin token must be at least ${minimumTokenLength} characters without spaces`);
+  }
+  return token;
+}
+
+/**
+ * HYPERVISOR_ADMIN_TOKEN, else HYPERVISOR_ADMIN_TOKEN_FILE, else a token generated once and kept in
+ * a 0600 file in the state directory, so that it survives restarts. Token values never appear in errors.
+ */
+function adminSection(env: Env, stateDir: string): AdminConfig {
+  const direct = env.HYPERVISOR_ADMIN_TOKEN;
+  if (direct !== undefined && direct !== '') {
+    return { token: checkedToken('HYPERVISOR_ADMIN_TOKEN', '(hidden)', direct.trim()), source: 'env', tokenFile: undefined };
+  }
+  const fileName = readString(env, 'HYPERVISOR_ADMIN_TOKEN_FILE');
+  if (fileName !== undefined) {
+    const file = path.resolve(fileName);
+    let content: string;
+    try {
+      content = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new ConfigError('HYPERVISOR_ADMIN_TOKEN_FILE', fileName, `the file cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}); point it to a readable file holding the admin token`);
+    }
+    return { token: checkedToken('HYPERVISOR_ADMIN_TOKEN_FILE', fileName, content.trim()), source: 'file', tokenFile: file };
+  }
+  const file = path.join(stateDir, 'admin-token');
+  if (existsSync(file)) {
+    return { token: checkedToken('HYPERVISOR_ADMIN_TOKEN_FILE', file, readFileSync(file, 'utf8').trim()), source: 'generated', tokenFile: file };
+  }
+  mkdirSync(stateDir, { recursive: true });
+  const token = randomBytes(32).toString('base64url');
+  writeFileSync(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return { token, source: 'generated', tokenFile: file };
+}
+
+function webauthnSection(env: Env, port: number): WebAuthnConfig {
+  const rpId = readString(env, 'WEBAUTHN_RP_ID') ?? 'localhost';
+  if (isIP(rpId) || !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(rpId)) {
+    throw new ConfigError('WEBAUTHN_RP_ID', rpId, 'use a domain name such as localhost or choir.example.com (WebAuthn does not accept IP addresses)');
+  }
+  const fallbackOrigin = `http://localhost:${port}`;
+  const rpOrigin = readOrigin(env, 'WEBAUTHN_RP_ORIGIN', fallbackOrigin);
+  return {
+    rpId,
+    rpName: readString(env, 'WEBAUTHN_RP_NAME') ?? 'ChoirOS',
+    rpOrigin,
+    rpOriginIsDefault: readString(env, 'WEBAUTHN_RP_ORIGIN') === undefined,
+  };
+}
+
+function routingSection(env: Env): RoutingConfig {
+  return { knownGoodRetain: readInteger(env, 'HYPERVISOR_KNOWN_GOOD_RETAIN', 5, 1, 1000) };
+}
+
+/** Parses and checks the environment; throws one ConfigError naming the first bad variable. */
+export function loadConfig(env: Env = process.env): HypervisorConfig {
+  const server = serverSection(env);
+  const sandboxes = sandboxesSection(env);
+  const store = storeSection(env, sandboxes.dataRoot);
+  return {
+    server,
+    store,
+    sandboxes,
+    admin: adminSection(env, store.stateDir),
+    webauthn: webauthnSection(env, server.port),
+    routing: routingSection(env),
+  };
+}
+
+/** The config as it is once the server listens: a default WebAuthn origin names the real port. */
+export function withListeningPort(config: HypervisorConfig, port: number): HypervisorConfig {
+  if (!config.webauthn.rpOriginIsDefault) return config;
+  return { ...config, webauthn: { ...config.webauthn, rpOrigin: `http://localhost:${port}` } };
+}

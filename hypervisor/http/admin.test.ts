@@ -1,0 +1,116 @@
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeDir, startTestHypervisor, type TestHypervisor } from '../../fixtures/test-hypervisor.ts';
+
+let target: TestHypervisor;
+
+beforeAll(async () => {
+  target = await startTestHypervisor();
+});
+
+afterAll(async () => {
+  await target.close();
+  removeDir(target.dir);
+});
+
+async function call(method: string, path: string, authorization?: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await request(`${target.url}${path}`, { method, headers: authorization ? { authorization } : {} });
+  return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
+}
+
+describe('admin API access', () => {
+  it.each([
+    ['GET', '/admin/sandboxes'],
+    ['POST', '/admin/sandboxes/alice/live/start'],
+    ['POST', '/admin/sandboxes/alice/live/stop'],
+    ['POST', '/admin/sandboxes/alice/live/restart'],
+    ['GET', '/admin/no-such-route'],
+  ])('%s %s without a token is 401', async (method, path) => {
+    const answer = await call(method, path);
+    expect(answer.status).toBe(401);
+    expect(answer.body.error).toMatch(/Authorization: Bearer/);
+  });
+
+  it.each([['Bearer wrong-token-of-some-length'], ['Bearer '], ['Basic dXNlcjpwYXNz']])('a wrong credential (%s) is refused', async (authorization) => {
+    const answer = await call('GET', '/admin/sandboxes', authorization);
+    expect(answer.status).toBe(authorization === 'Bearer wrong-token-of-some-length' ? 403 : 401);
+  });
+
+  it('a token that only shares a prefix with the real one is 403', async () => {
+    expect((await call('GET', '/admin/sandboxes', `Bearer ${target.token.slice(0, -1)}`)).status).toBe(403);
+    expect((await call('GET', '/admin/sandboxes', `Bearer ${target.token}x`)).status).toBe(403);
+  });
+
+  it('the right token lists the sandboxes', async () => {
+    const answer = await target.admin('GET', '/admin/sandboxes');
+    expect(answer).toEqual({ status: 200, body: [] });
+  });
+});
+
+describe('admin API input', () => {
+  it("an invalid role is 400 \"role must be 'live' or 'dev'\"", async () => {
+    for (const route of ['/admin/sandboxes/alice/prod/start', '/admin/sandboxes/alice/LIVE/stop', '/admin/sandboxes/alice/x/restart']) {
+      expect(await target.admin('POST', route)).toEqual({ status: 400, body: { error: "role must be 'live' or 'dev'" } });
+    }
+  });
+
+  it.each([
+    ['Alice', 'uppercase'],
+    ['.hidden', 'a leading dot'],
+    ['..%2F..%2Fetc', 'an encoded path escape'],
+    ['a%20b', 'a space'],
+    ['-alice', 'a leading dash'],
+    ['a'.repeat(64), '64 characters'],
+    ['al%00ice', 'a NUL byte'],
+  ])('a malformed user id (%s: %s) is 400 naming the id and the rule', async (userId, _why) => {
+    const answer = await target.admin<{ error: string; user_id: string; rule: string }>('POST', `/admin/sandboxes/${userId}/live/start`);
+    expect(answer.status).toBe(400);
+    expect(answer.body.user_id).toBe(decodeURIComponent(userId));
+    expect(answer.body.error).toContain(JSON.stringify(decodeURIComponent(userId)));
+    expect(answer.body.error).toMatch(/lowercase letters, digits/);
+  });
+
+  it('a malformed start body is 400 naming the problem', async () => {
+    const answer = await target.admin('POST', '/admin/sandboxes/alice/live/start', { runtime: 'docker' });
+    expect(answer).toEqual({ status: 400, body: { error: "runtime must be 'process' or 'podman'" } });
+    const config = await target.admin('POST', '/admin/sandboxes/alice/live/start', { config: { OPENAI_API_KEY: 'sk-x' } });
+    expect(config.status).toBe(400);
+    expect(config.body).toMatchObject({ variable: 'OPENAI_API_KEY' });
+  });
+
+  it('stopping a sandbox that never existed is 404, an unknown admin route is 404, a wrong method 405', async () => {
+    expect((await target.admin('POST', '/admin/sandboxes/nobody/live/stop')).status).toBe(404);
+    expect((await target.admin('GET', '/admin/nothing-here')).status).toBe(404);
+    expect((await target.admin('GET', '/admin/sandboxes/alice/live/start')).status).toBe(405);
+  });
+});
+
+describe('health and metrics', () => {
+  it('GET /health has the contract shape, no token needed', async () => {
+    const answer = await call('GET', '/health');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({
+      status: 'healthy',
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      runtime: 'process',
+      uptime_s: expect.any(Number),
+      boot_id: target.hypervisor.bootId,
+      sandboxes: { running: 0, stopped: 0, failed: 0 },
+    });
+  });
+
+  it('GET /metrics is Prometheus text with the sandbox metrics', async () => {
+    const res = await request(`${target.url}/metrics`);
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    const text = await res.body.text();
+    for (const name of ['choiros_sandboxes', 'choiros_sandbox_start_duration_seconds', 'choiros_sandbox_stop_duration_seconds', 'choiros_sandbox_restarts_total', 'process_resident_memory_bytes']) {
+      expect(text).toContain(`# TYPE ${name} `);
+    }
+    expect(text).toMatch(/choiros_sandboxes\{state="running",role="live"\} \d+/);
+  });
+
+  it('anything else is a 404 JSON until the auth routes and the proxy land', async () => {
+    expect(await call('GET', '/somewhere')).toEqual({ status: 404, body: { error: 'not found', path: '/somewhere' } });
+  });
+});

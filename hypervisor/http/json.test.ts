@@ -1,0 +1,76 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../log.ts';
+import { readJsonObject, sendJson } from './json.ts';
+import { createHttpServer } from './server.ts';
+
+/** A real server whose one route echoes the JSON object it reads (limit 100 bytes). */
+let server: Server;
+let base: string;
+
+beforeAll(async () => {
+  const log = createLogger('test', { write: () => undefined });
+  server = createHttpServer(
+    () => ({
+      request: [
+        async (req, res, url) => {
+          if (url.pathname !== '/echo') return false;
+          sendJson(res, 200, await readJsonObject(req, 100));
+          return true;
+        },
+        async (_req, _res, url) => {
+          if (url.pathname === '/boom') throw new Error('internal detail');
+          return false;
+        },
+      ],
+      upgrade: [],
+    }),
+    log,
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+async function post(path: string, body: string, type = 'application/json'): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await request(`${base}${path}`, { method: 'POST', body, headers: { 'content-type': type } });
+  return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
+}
+
+describe('JSON bodies and errors', () => {
+  it('reads a JSON object', async () => {
+    expect(await post('/echo', '{"a":1}')).toEqual({ status: 200, body: { a: 1 } });
+  });
+
+  it('answers 400 naming the problem for malformed JSON', async () => {
+    const answer = await post('/echo', '{"a":');
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toMatch(/^request body is not valid JSON: /);
+  });
+
+  it('answers 400 when the body is JSON but not an object', async () => {
+    expect(await post('/echo', '[1,2]')).toEqual({ status: 400, body: { error: 'request body must be a JSON object, got an array' } });
+  });
+
+  it('answers 413 for a body over the limit', async () => {
+    const answer = await post('/echo', JSON.stringify({ a: 'x'.repeat(200) }));
+    expect(answer.status).toBe(413);
+    expect(answer.body.error).toMatch(/request body too large: \d+ bytes, the limit is 100/);
+  });
+
+  it('answers 415 for a body that says it is not JSON', async () => {
+    expect((await post('/echo', 'a=1', 'application/x-www-form-urlencoded')).status).toBe(415);
+  });
+
+  it('answers 404 JSON for what no handler takes, and 500 without internals for a failing handler', async () => {
+    const missing = await request(`${base}/nowhere`);
+    expect(missing.statusCode).toBe(404);
+    expect(await missing.body.json()).toEqual({ error: 'not found', path: '/nowhere' });
+    const boom = await request(`${base}/boom`);
+    expect(boom.statusCode).toBe(500);
+    expect(await boom.body.json()).toEqual({ error: 'internal error' });
+  });
+});

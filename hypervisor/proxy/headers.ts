@@ -1,0 +1,80 @@
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { Role } from '../sandboxes/types.ts';
+
+/** Hop-by-hop headers (RFC 9110 7.6.1) and the proxy-era ones that still circulate. */
+const hopByHop = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization'];
+
+/**
+ * Never forwarded to a sandbox: credentials for the hypervisor (the sandbox is untrusted), the
+ * forwarding headers we set ourselves (a client must not choose them), and `expect` (Node answers
+ * 100-continue itself).
+ */
+const droppedTowardsSandbox = new Set([
+  ...hopByHop,
+  'cookie',
+  'authorization',
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-real-ip',
+  'expect',
+]);
+
+/** A sandbox may not set cookies on the hypervisor's origin: it could shadow the session cookie. */
+const droppedTowardsClient = new Set([...hopByHop, 'set-cookie']);
+
+function connectionTokens(value: string | string[] | undefined): Set<string> {
+  if (!value) return new Set();
+  return new Set([value].flat().flatMap((v) => v.split(',')).map((t) => t.trim().toLowerCase()).filter(Boolean));
+}
+
+export interface Identity {
+  userId: string;
+  role: Role;
+}
+
+export interface Forwarding {
+  clientAddress: string;
+  proto: string;
+}
+
+/** Headers for the sandbox: the client's, minus credentials and hop-by-hop, plus who is asking. */
+export function towardsSandbox(req: IncomingMessage, identity: Identity, forwarding: Forwarding): Record<string, string | string[]> {
+  const named = connectionTokens(req.headers.connection);
+  const out: Record<string, string | string[]> = {};
+  const headers: IncomingHttpHeaders = req.headers;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || droppedTowardsSandbox.has(name) || name.startsWith('x-choiros-') || named.has(name)) continue;
+    out[name] = value;
+  }
+  out['x-choiros-user-id'] = identity.userId;
+  out['x-choiros-sandbox-role'] = identity.role;
+  out['x-forwarded-for'] = forwarding.clientAddress;
+  out['x-forwarded-proto'] = forwarding.proto;
+  if (req.headers.host) out['x-forwarded-host'] = req.headers.host;
+  return out;
+}
+
+/** Headers for the WebSocket leg to the sandbox: only who is asking (ws builds the handshake). */
+export function identityHeaders(identity: Identity, forwarding: Forwarding): Record<string, string> {
+  return {
+    'x-choiros-user-id': identity.userId,
+    'x-choiros-sandbox-role': identity.role,
+    'x-forwarded-for': forwarding.clientAddress,
+    'x-forwarded-proto': forwarding.proto,
+  };
+}
+
+/** The sandbox's response headers for the client, minus hop-by-hop and cookies. */
+export function towardsClient(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const named = connectionTokens(headers.connection);
+  const out: OutgoingHttpHeaders = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || droppedTowardsClient.has(name) || named.has(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}

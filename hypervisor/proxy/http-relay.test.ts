@@ -1,0 +1,201 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
+import { Readable } from 'node:stream';
+import { request } from 'undici';
+import { SandboxUnavailableError } from '../sandboxes/errors.ts';
+import { metricsRegistry } from '../http/metrics.ts';
+import { closedPort, startFront, testUserHeader, type Front } from './testing/front.ts';
+import { startUpstream, type Upstream } from './testing/upstream.ts';
+
+/** A request written byte for byte (HTTP clients refuse to send some of these headers); returns the raw answer. */
+function rawRequest(port: number, lines: string[]): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.write(`${lines.join('\r\n')}\r\n\r\n`));
+    let text = '';
+    socket.on('data', (chunk) => (text += chunk.toString()));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+}
+
+describe('HTTP relay to the user\'s sandboxes', () => {
+  let live: Upstream;
+  let dev: Upstream;
+  let bob: Upstream;
+  let front: Front;
+  beforeAll(async () => {
+    [live, dev, bob] = await Promise.all([startUpstream('alice-live'), startUpstream('alice-dev'), startUpstream('bob-live')]);
+    front = await startFront(
+      {
+        'alice:main': { port: live.port, role: 'live' },
+        'alice:dev': { port: dev.port, role: 'dev' },
+        'bob:main': { port: bob.port, role: 'live' },
+        'carol:main': { port: await closedPort(), role: 'live' },
+        'dave:main': new SandboxUnavailableError({ userId: 'dave', role: 'live' }, 'start failed', 7),
+        'erin:main': new Error('podman is not answering'),
+      },
+      { maxRequestBodyBytes: 1024, maxResponseBodyBytes: 4096, responseHeadersTimeoutMs: 300 },
+    );
+  });
+  afterAll(async () => {
+    await front.close();
+    await Promise.all([live.close(), dev.close(), bob.close()]);
+  });
+
+  const last = (upstream: Upstream) => upstream.requests[upstream.requests.length - 1]!;
+
+  it('removes credentials and hop-by-hop headers and sets identity and forwarding headers', async () => {
+    const status = await rawRequest(
+      front.port,
+      [
+        'GET /echo?q=1 HTTP/1.1',
+        'Host: localhost',
+        'Cookie: choiros_session=secret',
+        'Authorization: Bearer admin-token',
+        'Proxy-Authorization: Basic eA==',
+        'Connection: close, x-private',
+        'X-Private: hop',
+        'TE: trailers',
+        'Keep-Alive: timeout=5',
+        'X-Kept: yes',
+      ],
+    );
+    expect(status).toMatch(/^HTTP\/1\.1 200/);
+    const { headers, url } = last(live);
+    expect(url).toBe('/echo?q=1');
+    for (const name of ['cookie', 'authorization', 'proxy-authorization', 'x-private', 'te', 'keep-alive', testUserHeader]) expect(headers[name]).toBeUndefined();
+    expect(headers['x-kept']).toBe('yes');
+    expect(headers['x-choiros-user-id']).toBe('alice');
+    expect(headers['x-choiros-sandbox-role']).toBe('live');
+    expect(headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(headers['x-forwarded-proto']).toBe('http');
+  });
+
+  it('overwrites forged identity and forwarding headers and drops other x-choiros-* headers', async () => {
+    const res = await request(`${front.url}/echo`, {
+      headers: { 'x-choiros-user-id': 'bob', 'x-choiros-sandbox-role': 'dev', 'x-choiros-admin': 'true', 'x-forwarded-for': '10.9.9.9', 'x-forwarded-proto': 'https', forwarded: 'for=10.9.9.9' },
+    });
+    await res.body.dump();
+    const { headers } = last(live);
+    expect(headers['x-choiros-user-id']).toBe('alice');
+    expect(headers['x-choiros-sandbox-role']).toBe('live');
+    expect(headers['x-choiros-admin']).toBeUndefined();
+    expect(headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(headers['x-forwarded-proto']).toBe('http');
+    expect(headers.forwarded).toBeUndefined();
+  });
+
+  it('routes /dev/... to the dev sandbox with the prefix stripped, and everything else to live', async () => {
+    const toDev = await request(`${front.url}/dev/conductor/runs?limit=2`);
+    expect(await toDev.body.json()).toMatchObject({ sandbox: 'alice-dev', url: '/conductor/runs?limit=2' });
+    expect(last(dev).headers['x-choiros-sandbox-role']).toBe('dev');
+    const devices = await request(`${front.url}/devices`);
+    expect(await devices.body.json()).toMatchObject({ sandbox: 'alice-live', url: '/devices' });
+    const bare = await request(`${front.url}/dev?x=1`);
+    await bare.body.dump();
+    expect([bare.statusCode, bare.headers.location]).toEqual([308, '/dev/?x=1']);
+    const dotted = await request(`${front.url}/dev/../health`);
+    expect(await dotted.body.json()).toMatchObject({ sandbox: 'alice-live', url: '/health' });
+  });
+
+  it("never reaches another user's sandbox: identity comes from the session, not the request", async () => {
+    const forged = await request(`${front.url}/echo`, { headers: { 'x-choiros-user-id': 'bob', host: `127.0.0.1:${bob.port}` } });
+    expect(await forged.body.json()).toMatchObject({ sandbox: 'alice-live' });
+    const asBob = await request(`${front.url}/echo`, { headers: { [testUserHeader]: 'bob' } });
+    expect(await asBob.body.json()).toMatchObject({ sandbox: 'bob-live' });
+  });
+
+  it('keeps an absolute-form request target inside the user\'s sandbox', async () => {
+    const raw = await rawRequest(front.port, [`GET http://127.0.0.1:${bob.port}/stolen HTTP/1.1`, `Host: 127.0.0.1:${bob.port}`, 'Connection: close']);
+    expect(raw).toMatch(/^HTTP\/1\.1 200/);
+    expect(raw).toContain('"sandbox":"alice-live"');
+    expect(raw).toContain('"url":"/stolen"');
+    expect(bob.requests.some((r) => r.url === '/stolen')).toBe(false);
+  });
+
+  it('removes Set-Cookie and hop-by-hop headers from the sandbox\'s answer', async () => {
+    const res = await request(`${front.url}/cookie`);
+    await res.body.dump();
+    expect(res.headers['set-cookie']).toBeUndefined();
+    expect(res.headers['x-hop']).toBeUndefined();
+    expect(res.headers['x-sandbox']).toBe('alice-live');
+  });
+
+  it('streams a request body to the sandbox unchanged', async () => {
+    const body = Readable.from(['{"objective":', '"write a report"}']);
+    const res = await request(`${front.url}/conductor/execute`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(await res.body.json()).toMatchObject({ method: 'POST', body: '{"objective":"write a report"}' });
+  });
+
+  it('delivers server-sent events as they are sent, not buffered', async () => {
+    const res = await request(`${front.url}/events`, { headers: { accept: 'text/event-stream' } });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/event-stream');
+    const reader = res.body[Symbol.asyncIterator]();
+    const next = async (): Promise<string> => String((await reader.next()).value);
+    expect(await next()).toBe(': open\n\n');
+    live.sendEvent('first');
+    expect(await next()).toBe('data: first\n\n');
+    live.sendEvent('second');
+    expect(await next()).toBe('data: second\n\n');
+    res.body.destroy();
+  });
+
+  it('refuses a request body over the limit with 413, declared or streamed', async () => {
+    const declared = await request(`${front.url}/upload`, { method: 'POST', body: Buffer.alloc(2048) });
+    expect(declared.statusCode).toBe(413);
+    expect(await declared.body.json()).toEqual({ error: 'request body of 2048 bytes exceeds the limit of 1024 bytes' });
+    const streamed = await request(`${front.url}/upload`, { method: 'POST', body: Readable.from([Buffer.alloc(800), Buffer.alloc(800)]) });
+    expect(streamed.statusCode).toBe(413);
+    expect(await streamed.body.json()).toEqual({ error: 'request body exceeds the limit of 1024 bytes' });
+  });
+
+  it('refuses a response over the limit: 502 when declared, cut off when streamed', async () => {
+    const declared = await request(`${front.url}/large?bytes=5000&declared=1`);
+    expect(declared.statusCode).toBe(502);
+    expect(await declared.body.json()).toMatchObject({ error: expect.stringMatching(/response of 5000 bytes exceeds the limit of 4096 bytes/) });
+    const streamed = await request(`${front.url}/large?bytes=100000`);
+    await expect(streamed.body.text()).rejects.toThrow();
+  });
+
+  it('answers 504 when the sandbox does not answer in time', async () => {
+    const res = await request(`${front.url}/slow?ms=2000`);
+    expect(res.statusCode).toBe(504);
+    expect(await res.body.json()).toEqual({ error: 'the sandbox did not answer within 300 ms' });
+  });
+
+  it('answers 502 when the sandbox refuses the connection', async () => {
+    const res = await request(`${front.url}/`, { headers: { [testUserHeader]: 'carol' } });
+    expect(res.statusCode).toBe(502);
+    expect(await res.body.json()).toMatchObject({ error: expect.stringMatching(/^the sandbox refused the connection/) });
+  });
+
+  it('answers 503 with Retry-After when the sandbox cannot be started', async () => {
+    const unavailable = await request(`${front.url}/`, { headers: { [testUserHeader]: 'dave' } });
+    expect(unavailable.statusCode).toBe(503);
+    expect(unavailable.headers['retry-after']).toBe('7');
+    expect(await unavailable.body.json()).toEqual({ error: 'your live sandbox cannot be started right now: retry shortly' });
+    const failing = await request(`${front.url}/`, { headers: { [testUserHeader]: 'erin' } });
+    expect([failing.statusCode, failing.headers['retry-after']]).toEqual([503, '5']);
+    await failing.body.dump();
+  });
+
+  it('tracks requests in flight per sandbox so a route switch can drain them', async () => {
+    const slow = request(`${front.url}/dev/slow?ms=250`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(front.proxy.inFlight('alice:dev')).toBe(1);
+    expect(await front.proxy.drained('alice:dev', 20)).toBe(false);
+    const drained = front.proxy.drained('alice:dev', 2_000);
+    expect((await slow).statusCode).toBe(200);
+    expect(await drained).toBe(true);
+    expect(front.proxy.inFlight('alice:dev')).toBe(0);
+    expect(front.touched).toContain('alice:dev');
+  });
+
+  it('counts proxied requests in the metrics registry', async () => {
+    const before = (await metricsRegistry.getSingleMetric('choiros_proxy_requests_total')!.get()).values.find((v) => v.labels.role === 'live' && v.labels.status_class === '2xx')?.value ?? 0;
+    await (await request(`${front.url}/echo`)).body.dump();
+    const after = (await metricsRegistry.getSingleMetric('choiros_proxy_requests_total')!.get()).values.find((v) => v.labels.role === 'live' && v.labels.status_class === '2xx')?.value ?? 0;
+    expect(after).toBe(before + 1);
+  });
+});

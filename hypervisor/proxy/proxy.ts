@@ -1,0 +1,155 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '../log.ts';
+import type { Role } from '../sandboxes/types.ts';
+import type { Forwarding } from './headers.ts';
+import { relayHttp } from './http-relay.ts';
+import { defaultProxyLimits, type ProxyLimits } from './limits.ts';
+import { countRequest, openWebSockets } from './metrics.ts';
+import { replyError } from './reply.ts';
+import { routePath, type Route } from './route.ts';
+import { Traffic } from './traffic.ts';
+import { Upstreams } from './upstreams.ts';
+import { refuseUpgrade, WebSocketRelay } from './websocket-relay.ts';
+
+export type { Route } from './route.ts';
+export type { ProxyLimits } from './limits.ts';
+
+/** Where a route of a user goes now: the sandbox's port and its role. */
+export interface Target {
+  port: number;
+  role: Role;
+}
+
+/** Identity comes from the session only; nothing the client sends can change it. */
+export interface ProxyUser {
+  userId: string;
+}
+
+export interface ProxyOptions {
+  /** Starts the sandbox if needed. Any failure means "cannot serve now": 503 with Retry-After. */
+  resolveTarget(userId: string, route: Route): Promise<Target>;
+  /** Activity on a sandbox (for its idle timeout). */
+  touch?(userId: string, role: Role): void;
+  log: Logger;
+  limits?: Partial<ProxyLimits>;
+  /** X-Forwarded-Proto towards sandboxes: the scheme clients used (https behind a TLS terminator). */
+  forwardedProto?: () => string;
+}
+
+export interface Proxy {
+  handleRequest(req: IncomingMessage, res: ServerResponse, user: ProxyUser): Promise<void>;
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, user: ProxyUser): Promise<void>;
+  /** Requests in flight to a sandbox (`<user>:<role>`). */
+  inFlight(sandboxId: string): number;
+  /** Resolves true once nothing is in flight to the sandbox, false when the timeout passes first. */
+  drained(sandboxId: string, timeoutMs: number): Promise<boolean>;
+  /** Closes the sandbox's relayed WebSockets with `code` (e.g. 1012 service restart); returns how many. */
+  closeWebSockets(sandboxId: string, code: number, reason: string): number;
+  webSockets(sandboxId: string): number;
+  close(): Promise<void>;
+}
+
+const retryAfter = (error: unknown): number => {
+  const seconds = (error as { retryAfterSecs?: unknown }).retryAfterSecs;
+  return typeof seconds === 'number' && seconds > 0 ? Math.ceil(seconds) : 5;
+};
+
+export function createProxy(options: ProxyOptions): Proxy {
+  const limits: ProxyLimits = { ...defaultProxyLimits, ...options.limits };
+  const { log } = options;
+  const traffic = new Traffic();
+  const upstreams = new Upstreams(limits);
+  const webSockets = new WebSocketRelay(limits);
+  const forwarding = (req: IncomingMessage): Forwarding => ({
+    clientAddress: req.socket.remoteAddress ?? 'unknown',
+    proto: options.forwardedProto?.() ?? ('encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http'),
+  });
+
+  async function target(userId: string, route: Route): Promise<Target | { unavailable: string; retryAfterSecs: number }> {
+    try {
+      return await options.resolveTarget(userId, route);
+    } catch (error) {
+      log.warn({ event: 'proxy.sandbox_unavailable', user: userId, route, reason: (error as Error).message });
+      return { unavailable: `your ${route === 'dev' ? 'dev' : 'live'} sandbox cannot be started right now: retry shortly`, retryAfterSecs: retryAfter(error) };
+    }
+  }
+
+  return {
+    async handleRequest(req, res, user) {
+      const routed = routePath(req.url ?? '/');
+      if (routed.kind === 'redirect') {
+        res.writeHead(308, { location: routed.location, 'content-length': 0 });
+        res.end();
+        return;
+      }
+      const resolved = await target(user.userId, routed.route);
+      if ('unavailable' in resolved) {
+        replyError(res, 503, resolved.unavailable, { 'retry-after': String(resolved.retryAfterSecs) });
+        return;
+      }
+      const identity = { userId: user.userId, role: resolved.role };
+      options.touch?.(user.userId, resolved.role);
+      const end = traffic.begin(`${user.userId}:${resolved.role}`);
+      relayHttp({
+        req,
+        res,
+        pool: upstreams.pool(resolved.port),
+        port: resolved.port,
+        path: routed.path,
+        identity,
+        forwarding: forwarding(req),
+        limits,
+        log,
+        done(status) {
+          end();
+          countRequest(resolved.role, status);
+        },
+      });
+    },
+
+    async handleUpgrade(req, socket, head, user) {
+      const routed = routePath(req.url ?? '/');
+      if (routed.kind === 'redirect') {
+        refuseUpgrade(socket, 404, `no WebSocket at ${req.url}: use ${routed.location}`);
+        return;
+      }
+      const resolved = await target(user.userId, routed.route);
+      if ('unavailable' in resolved) {
+        refuseUpgrade(socket, 503, resolved.unavailable, { 'retry-after': String(resolved.retryAfterSecs) });
+        return;
+      }
+      const sandboxId = `${user.userId}:${resolved.role}`;
+      webSockets.relay({
+        req,
+        socket,
+        head,
+        port: resolved.port,
+        path: routed.path,
+        identity: { userId: user.userId, role: resolved.role },
+        forwarding: forwarding(req),
+        limits,
+        log,
+        opened(relayed) {
+          openWebSockets.labels(resolved.role).inc();
+          const unregister = traffic.addWebSocket(sandboxId, relayed);
+          return () => {
+            openWebSockets.labels(resolved.role).dec();
+            unregister();
+          };
+        },
+        active: () => options.touch?.(user.userId, resolved.role),
+      });
+    },
+
+    inFlight: (sandboxId) => traffic.inFlight(sandboxId),
+    drained: (sandboxId, timeoutMs) => traffic.drained(sandboxId, timeoutMs),
+    closeWebSockets: (sandboxId, code, reason) => traffic.closeWebSockets(sandboxId, code, reason),
+    webSockets: (sandboxId) => traffic.webSockets(sandboxId),
+    async close() {
+      traffic.closeAll(1001, 'the hypervisor is shutting down');
+      webSockets.close();
+      await upstreams.close();
+    },
+  };
+}

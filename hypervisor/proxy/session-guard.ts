@@ -1,0 +1,39 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Auth } from '../auth/auth.ts';
+import type { Proxy } from './proxy.ts';
+import { replyError } from './reply.ts';
+import { refuseUpgrade } from './websocket-relay.ts';
+
+const isAdminPath = (pathname: string): boolean => pathname === '/admin' || pathname.startsWith('/admin/');
+
+/**
+ * The last stage of the hypervisor's pipeline: everything not answered earlier goes to the
+ * caller's own sandboxes, and only with a user session. The user id comes from the session alone.
+ * Admin paths never reach here with a session's authority: admin is bearer-only.
+ */
+export interface SessionGuard {
+  handleRequest(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void>;
+}
+
+export function createSessionGuard({ auth, proxy }: { auth: Auth; proxy: Proxy }): SessionGuard {
+  return {
+    async handleRequest(req, res, url) {
+      if (isAdminPath(url.pathname)) return replyError(res, 401, 'admin routes need the admin bearer token; a session grants nothing there');
+      const user = auth.sessionUser(req);
+      if (!user) return auth.refuseUnauthenticated(req, res, url);
+      const origin = auth.checkOrigin(req);
+      if (!origin.allowed) return replyError(res, 403, origin.reason);
+      await proxy.handleRequest(req, res, user);
+    },
+    async handleUpgrade(req, socket, head, url) {
+      if (isAdminPath(url.pathname)) return refuseUpgrade(socket, 401, 'admin routes need the admin bearer token; a session grants nothing there');
+      const user = auth.sessionUser(req);
+      if (!user) return refuseUpgrade(socket, 401, 'authentication required: log in at /login');
+      const origin = auth.checkOrigin(req);
+      if (!origin.allowed) return refuseUpgrade(socket, 403, origin.reason);
+      await proxy.handleUpgrade(req, socket, head, user);
+    },
+  };
+}

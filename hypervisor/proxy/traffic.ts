@@ -1,0 +1,92 @@
+/**
+ * What the proxy is carrying to each sandbox (`<user>:<role>`): requests in flight and open
+ * WebSockets. Route switches use it to drain the old target and to close its WebSockets cleanly.
+ */
+export interface RelayedWebSocket {
+  /** Closes the client side with `code` (and the sandbox side with it). */
+  close(code: number, reason: string): void;
+}
+
+interface Target {
+  inFlight: number;
+  waiters: Set<() => void>;
+  webSockets: Set<RelayedWebSocket>;
+}
+
+export class Traffic {
+  readonly #targets = new Map<string, Target>();
+
+  #target(key: string): Target {
+    let target = this.#targets.get(key);
+    if (!target) {
+      target = { inFlight: 0, waiters: new Set(), webSockets: new Set() };
+      this.#targets.set(key, target);
+    }
+    return target;
+  }
+
+  #forgetIfIdle(key: string, target: Target): void {
+    if (target.inFlight === 0 && target.webSockets.size === 0 && target.waiters.size === 0) this.#targets.delete(key);
+  }
+
+  /** Counts one request in flight; call the returned function exactly once when it is over. */
+  begin(key: string): () => void {
+    const target = this.#target(key);
+    target.inFlight += 1;
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      target.inFlight -= 1;
+      if (target.inFlight === 0) for (const wake of [...target.waiters]) wake();
+      this.#forgetIfIdle(key, target);
+    };
+  }
+
+  inFlight(key: string): number {
+    return this.#targets.get(key)?.inFlight ?? 0;
+  }
+
+  /** Resolves true once nothing is in flight to `key`, or false when `timeoutMs` passes first. */
+  drained(key: string, timeoutMs: number): Promise<boolean> {
+    const target = this.#targets.get(key);
+    if (!target || target.inFlight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const finish = (result: boolean): void => {
+        clearTimeout(timer);
+        target.waiters.delete(wake);
+        this.#forgetIfIdle(key, target);
+        resolve(result);
+      };
+      const wake = (): void => finish(true);
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      target.waiters.add(wake);
+    });
+  }
+
+  /** Registers a relayed WebSocket; the returned function unregisters it. */
+  addWebSocket(key: string, socket: RelayedWebSocket): () => void {
+    const target = this.#target(key);
+    target.webSockets.add(socket);
+    return () => {
+      target.webSockets.delete(socket);
+      this.#forgetIfIdle(key, target);
+    };
+  }
+
+  webSockets(key: string): number {
+    return this.#targets.get(key)?.webSockets.size ?? 0;
+  }
+
+  /** Closes every relayed WebSocket to `key` with `code`; returns how many were open. */
+  closeWebSockets(key: string, code: number, reason: string): number {
+    const sockets = [...(this.#targets.get(key)?.webSockets ?? [])];
+    for (const socket of sockets) socket.close(code, reason);
+    return sockets.length;
+  }
+
+  /** Every WebSocket, for shutdown. */
+  closeAll(code: number, reason: string): void {
+    for (const key of [...this.#targets.keys()]) this.closeWebSockets(key, code, reason);
+  }
+}

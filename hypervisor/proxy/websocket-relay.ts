@@ -1,0 +1,184 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { Logger } from '../log.ts';
+import { identityHeaders, type Forwarding, type Identity } from './headers.ts';
+import type { ProxyLimits } from './limits.ts';
+import type { RelayedWebSocket } from './traffic.ts';
+
+/** Refuses an upgrade on the raw socket with a plain HTTP answer (no WebSocket exists yet). */
+export function refuseUpgrade(socket: Duplex, status: number, message: string, headers: Record<string, string> = {}): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify({ error: message });
+  const head = [
+    `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}`,
+    'content-type: application/json; charset=utf-8',
+    `content-length: ${Buffer.byteLength(body)}`,
+    'connection: close',
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+  ];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+}
+
+const statusText: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+
+/** Close codes that may not be sent in a close frame (RFC 6455 7.4.1). */
+const unsendable = new Set([1004, 1005, 1006, 1015]);
+
+function closeCounterpart(socket: WebSocket, code: number, reason: Buffer): void {
+  if (socket.readyState === WebSocket.CLOSED || socket.readyState === WebSocket.CLOSING) return;
+  if (code === 1005) socket.close();
+  // The other side vanished without a close frame: 1014 is "bad gateway" for WebSockets.
+  else if (unsendable.has(code)) socket.close(1014, 'the other side of the relay closed abnormally');
+  else socket.close(code, reason);
+}
+
+export interface RelayUpgrade {
+  req: IncomingMessage;
+  socket: Duplex;
+  head: Buffer;
+  port: number;
+  path: string;
+  identity: Identity;
+  forwarding: Forwarding;
+  limits: ProxyLimits;
+  log: Logger;
+  /** Called when the client is connected: registers the pair; returns the function that unregisters it. */
+  opened(relayed: RelayedWebSocket): () => void;
+  /** Activity, for the sandbox's idle timeout. */
+  active(): void;
+}
+
+/**
+ * WebSocket relay: connect to the sandbox first (so a refusal can still be an HTTP answer), then
+ * accept the client. Frames pass through as they are: text stays text, binary stays binary, pings
+ * and pongs are forwarded rather than answered here, and a close on either side closes the other
+ * with the same code.
+ */
+export class WebSocketRelay {
+  readonly #clients: WebSocketServer;
+  readonly #protocols = new WeakMap<IncomingMessage, string>();
+
+  constructor(limits: ProxyLimits) {
+    this.#clients = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: false,
+      autoPong: false,
+      maxPayload: limits.maxWebSocketMessageBytes,
+      handleProtocols: (_offered, request) => this.#protocols.get(request) ?? false,
+    });
+  }
+
+  relay(upgrade: RelayUpgrade): void {
+    const { req, socket, head, limits, log, identity } = upgrade;
+    const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+    const sandbox = new WebSocket(`ws://127.0.0.1:${upgrade.port}${upgrade.path}`, offered, {
+      headers: identityHeaders(identity, upgrade.forwarding),
+      perMessageDeflate: false,
+      autoPong: false,
+      maxPayload: limits.maxWebSocketMessageBytes,
+      handshakeTimeout: limits.webSocketHandshakeTimeoutMs,
+      followRedirects: false,
+    });
+    // Frames the sandbox sends before the client is accepted (its greeting) wait here.
+    const early: Array<[RawData, boolean]> = [];
+    const bufferEarly = (data: RawData, isBinary: boolean): void => void early.push([data, isBinary]);
+    sandbox.on('message', bufferEarly);
+    let accepted = false;
+    const abandon = (): void => sandbox.terminate();
+    socket.once('close', abandon);
+
+    sandbox.once('unexpected-response', (_request, response) => {
+      response.resume();
+      refuseUpgrade(socket, 502, `the sandbox refused the WebSocket upgrade with HTTP ${response.statusCode}`);
+      sandbox.terminate();
+    });
+    sandbox.on('error', (error: Error & { code?: string }) => {
+      if (accepted) {
+        log.warn({ event: 'proxy.websocket_error', side: 'sandbox', user: identity.userId, role: identity.role, reason: error.message });
+        return;
+      }
+      const timedOut = /timed out/i.test(error.message);
+      const status = timedOut ? 504 : 502;
+      const message = timedOut
+        ? `the sandbox did not accept the WebSocket within ${limits.webSocketHandshakeTimeoutMs} ms`
+        : error.code === 'ECONNREFUSED'
+          ? `the sandbox refused the connection (port ${upgrade.port}): it may be restarting; retry shortly`
+          : `the sandbox WebSocket failed (${error.code ?? error.message})`;
+      log.warn({ event: 'proxy.error', path: upgrade.path, user: identity.userId, role: identity.role, status, reason: message, websocket: true });
+      refuseUpgrade(socket, status, message);
+    });
+
+    sandbox.once('open', () => {
+      socket.off('close', abandon);
+      if (socket.destroyed) {
+        sandbox.terminate();
+        return;
+      }
+      if (sandbox.protocol) this.#protocols.set(req, sandbox.protocol);
+      this.#clients.handleUpgrade(req, socket, head, (client) => {
+        accepted = true;
+        this.#wire(client, sandbox, upgrade);
+        sandbox.off('message', bufferEarly);
+        for (const [data, isBinary] of early) client.send(data, { binary: isBinary });
+        early.length = 0;
+      });
+    });
+  }
+
+  #wire(client: WebSocket, sandbox: WebSocket, upgrade: RelayUpgrade): void {
+    const { log, identity } = upgrade;
+    const unregister = upgrade.opened({
+      close(code, reason) {
+        client.close(code, reason);
+        sandbox.close(1001, reason);
+      },
+    });
+    let lastActive = 0;
+    const active = (): void => {
+      const now = Date.now();
+      if (now - lastActive < 1_000) return;
+      lastActive = now;
+      upgrade.active();
+    };
+    active();
+
+    client.on('message', (data, isBinary) => {
+      if (sandbox.readyState === WebSocket.OPEN) sandbox.send(data, { binary: isBinary });
+      active();
+    });
+    sandbox.on('message', (data, isBinary) => {
+      if (client.readyState === WebSocket.OPEN) client.send(data, { binary: isBinary });
+      active();
+    });
+    client.on('ping', (data) => sandbox.readyState === WebSocket.OPEN && sandbox.ping(data));
+    client.on('pong', (data) => sandbox.readyState === WebSocket.OPEN && sandbox.pong(data));
+    sandbox.on('ping', (data) => client.readyState === WebSocket.OPEN && client.ping(data));
+    sandbox.on('pong', (data) => client.readyState === WebSocket.OPEN && client.pong(data));
+
+    let ended = false;
+    const end = (side: 'client' | 'sandbox', code: number): void => {
+      if (ended) return;
+      ended = true;
+      unregister();
+      log.info({ event: 'proxy.websocket_closed', user: identity.userId, role: identity.role, closed_by: side, code });
+    };
+    client.on('close', (code, reason) => {
+      closeCounterpart(sandbox, code, reason);
+      end('client', code);
+    });
+    sandbox.on('close', (code, reason) => {
+      closeCounterpart(client, code, reason);
+      end('sandbox', code);
+    });
+    client.on('error', (error) => {
+      log.warn({ event: 'proxy.websocket_error', side: 'client', user: identity.userId, role: identity.role, reason: error.message });
+    });
+    log.info({ event: 'proxy.websocket_opened', user: identity.userId, role: identity.role, path: upgrade.path });
+  }
+
+  close(): void {
+    this.#clients.close();
+  }
+}

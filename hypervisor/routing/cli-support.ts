@@ -1,0 +1,56 @@
+import { userInfo } from 'node:os';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { AdminClientError, adminEndpointFromEnv, callAdmin } from './admin-client.ts';
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** Parses `--flag value` arguments; unknown flags and stray words are usage errors naming them. */
+export function parseFlags<T extends Options>(args: readonly string[], options: T, usage: string) {
+  try {
+    return parseArgs({ args: [...args], options: { ...options, json: { type: 'boolean' } }, allowPositionals: false, strict: true }).values;
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}\nusage: ${usage}`);
+  }
+}
+
+/** Who runs the CLI, recorded in the switch history as admin:cli:<login>. */
+export const cliActor = (): string => `cli:${userInfo().username}`;
+
+/**
+ * Runs one admin call for a CLI command: prints a summary (or the JSON with --json) and maps the
+ * outcome to an exit code: 0 done, 1 refused or failed (the hypervisor's reason is printed), 2 usage.
+ */
+export async function runAdminCommand(work: (call: (method: 'GET' | 'POST', path: string, body?: unknown) => Promise<unknown>) => Promise<{ summary: string; json: unknown }>, json: boolean): Promise<number> {
+  try {
+    const endpoint = adminEndpointFromEnv();
+    const result = await work((method, path, body) => callAdmin(endpoint, method, path, body));
+    console.log(json ? JSON.stringify(result.json, null, 2) : result.summary);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(error.message);
+      return 2;
+    }
+    if (error instanceof AdminClientError) {
+      console.error(`hypervisor: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+/** Exit code 2 with the usage text for argument errors found before any call. */
+export function usageFailure(error: unknown): number {
+  if (error instanceof UsageError) {
+    console.error(error.message);
+    return 2;
+  }
+  throw error;
+}

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openDatabase } from '../store/database.ts';
+import { RoutePointers } from './route-pointers.ts';
+import { migrateRouting } from './schema.ts';
+
+const freshDatabaseUrl = (): string => `sqlite:${path.join(mkdtempSync(path.join(tmpdir(), 'pointers-')), 'h.db')}`;
+
+function open(url: string): RoutePointers {
+  const db = openDatabase(url);
+  migrateRouting(db);
+  return new RoutePointers(db);
+}
+
+describe('route pointers', () => {
+  it('default to main -> live and dev -> dev for a user never switched', () => {
+    const pointers = open('sqlite::memory:');
+    expect(pointers.get('ann')).toMatchObject({ main: 'live', dev: 'dev', updatedAt: null });
+    expect(pointers.resolve('ann', 'main')).toBe('live');
+    expect(pointers.resolve('ann', 'dev')).toBe('dev');
+  });
+
+  it('keep a switch across a restart (a new process opening the same SQLite file)', () => {
+    const url = freshDatabaseUrl();
+    open(url).point('ann', 'dev', () => undefined);
+    const reopened = open(url);
+    expect(reopened.get('ann')).toMatchObject({ main: 'dev', dev: 'live' });
+    expect(reopened.get('bob')).toMatchObject({ main: 'live', dev: 'dev' });
+    expect(reopened.users()).toEqual(['ann']);
+  });
+
+  it('leave the pointers as they were when the work inside the switch fails', () => {
+    const url = freshDatabaseUrl();
+    const pointers = open(url);
+    expect(() =>
+      pointers.point('ann', 'dev', () => {
+        throw new Error('history insert failed');
+      }),
+    ).toThrow('history insert failed');
+    expect(pointers.get('ann')).toMatchObject({ main: 'live', dev: 'dev' });
+    expect(open(url).get('ann')).toMatchObject({ main: 'live', dev: 'dev' });
+  });
+
+  it('refuse pointers that a hand edit left naming the same slot, saying what to fix', () => {
+    const db = openDatabase('sqlite::memory:');
+    migrateRouting(db);
+    const at = new Date().toISOString();
+    db.prepare("INSERT INTO route_pointers VALUES ('ann', 'main', 'live', ?), ('ann', 'dev', 'live', ?)").run(at, at);
+    expect(() => new RoutePointers(db).get('ann')).toThrow(/route pointers of user "ann" are inconsistent.*fix the route_pointers rows/);
+  });
+});

@@ -1,0 +1,170 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { openDatabase } from '../store/database.ts';
+import { RoutingError } from './errors.ts';
+import { Routing } from './routing.ts';
+import { collectingLogger } from './testing/collecting-logger.ts';
+import { HttpSlots, RecordedTraffic } from './testing/http-slots.ts';
+
+const user = 'ann';
+const open: Array<HttpSlots> = [];
+
+function setUp(options: { healthDeadlineMs?: number } = {}) {
+  const slots = new HttpSlots();
+  open.push(slots);
+  const traffic = new RecordedTraffic();
+  const { logger, events } = collectingLogger();
+  const routing = new Routing({ db: openDatabase('sqlite::memory:'), slots, traffic, logger, options: { healthDeadlineMs: options.healthDeadlineMs ?? 2_000, drainTimeoutMs: 500 } });
+  const release = (image: string, behaviour = 'healthy') => routing.createRelease({ runtime: 'process', config: { TEST_BEHAVIOUR: behaviour, SANDBOX_VERSION: image } });
+  return { slots, traffic, routing, events, release };
+}
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((slots) => slots.close()));
+});
+
+describe('swap', () => {
+  it('health-checks the new main target, switches both pointers, closes WebSockets with 1012, drains the old target and records who, when, from, to, why and how long', async () => {
+    const { slots, traffic, routing, events } = setUp();
+    await slots.start({ userId: user, role: 'live' }, { runtime: 'process', image: 'one' });
+    await slots.start({ userId: user, role: 'dev' }, { runtime: 'process', image: 'two' });
+    const result = await routing.swap(user, 'admin', 'try the dev build');
+    expect(result.after).toMatchObject({ main: 'dev', dev: 'live' });
+    expect(routing.resolve(user, 'main')).toBe('dev');
+    expect(traffic.calls).toEqual([`close ${user}:live 1012`, `close ${user}:dev 1012`, `drain ${user}:live 500`]);
+    const [record] = routing.switches({ userId: user });
+    expect(record).toMatchObject({ action: 'swap', actor: 'admin', fromRole: 'live', toRole: 'dev', reason: 'try the dev build', outcome: 'switched', drained: true });
+    expect(record?.durationMs).toBeGreaterThan(0);
+    expect(events().some((e) => e.event === 'routing.switch' && e.from === 'live' && e.to === 'dev')).toBe(true);
+    await routing.swap(user, 'admin', 'and back');
+    expect(routing.pointersOf(user)).toMatchObject({ main: 'live', dev: 'dev' });
+  });
+
+  it('changes nothing and says why when the new target fails its health check', async () => {
+    const { slots, traffic, routing } = setUp({ healthDeadlineMs: 300 });
+    await slots.start({ userId: user, role: 'live' }, { runtime: 'process', image: 'one' });
+    await slots.start({ userId: user, role: 'dev' }, { runtime: 'process', image: 'two' });
+    slots.setBehaviour({ userId: user, role: 'dev' }, 'unhealthy');
+    const refused = routing.swap(user, 'admin', 'should not happen');
+    await expect(refused).rejects.toThrow(RoutingError);
+    await expect(refused).rejects.toThrow(/dev slot of user "ann" failed its check, so main still points to live: .*did not answer "status":"healthy" within/);
+    expect(routing.pointersOf(user)).toMatchObject({ main: 'live', dev: 'dev' });
+    expect(traffic.calls).toEqual([]);
+    expect(routing.switches({ userId: user })[0]).toMatchObject({ outcome: 'refused', fromRole: 'live', toRole: 'dev' });
+  });
+
+  it('runs one switch per user at a time, so 10 concurrent swaps end where 10 sequential ones would', async () => {
+    const { slots, routing } = setUp();
+    await slots.start({ userId: user, role: 'live' }, { runtime: 'process', image: 'one' });
+    await slots.start({ userId: user, role: 'dev' }, { runtime: 'process', image: 'two' });
+    await Promise.all(Array.from({ length: 10 }, (_, i) => routing.swap(user, 'admin', `swap ${i}`)));
+    expect(routing.pointersOf(user)).toMatchObject({ main: 'live', dev: 'dev' });
+    const switched = routing.switches({ userId: user });
+    expect(switched.map((s) => s.toRole)).toEqual(['live', 'dev', 'live', 'dev', 'live', 'dev', 'live', 'dev', 'live', 'dev']);
+  });
+});
+
+describe('deploy and promote', () => {
+  it('deploys a release to the slot main does not point to, then promote swaps and marks it known-good', async () => {
+    const { slots, routing, release } = setUp();
+    await slots.start({ userId: user, role: 'live' }, { runtime: 'process', image: 'current' });
+    const next = await release('next');
+    const deployed = await routing.deploy(user, next.id, 'admin');
+    expect(deployed.role).toBe('dev');
+    expect(slots.calls).toContain(`start ${user}:dev process`);
+    expect(routing.releases.require(next.id).status).toBe('staged');
+    const promoted = await routing.promote(user, 'admin', 'release next');
+    expect(promoted.after.main).toBe('dev');
+    expect(promoted.knownGood).toBe(true);
+    expect(routing.releases.require(next.id)).toMatchObject({ status: 'serving' });
+    expect(routing.releases.require(next.id).knownGoodAt).not.toBeNull();
+    expect(routing.switches({ userId: user })[0]).toMatchObject({ action: 'promote', toRelease: next.id });
+  });
+
+  it('refuses a release whose sandbox does not start, stops it, and main keeps pointing where it did', async () => {
+    const { slots, routing, release } = setUp();
+    await slots.start({ userId: user, role: 'live' }, { runtime: 'process', image: 'current' });
+    const broken = await release('broken', 'fails-to-start');
+    await expect(routing.deploy(user, broken.id, 'admin')).rejects.toThrow(/release \d+ was refused for user "ann" \(dev slot\): .*exited with code 1.*main still points to live/);
+    expect(routing.pointersOf(user).main).toBe('live');
+    expect(routing.releases.require(broken.id).status).toBe('refused');
+    await expect(routing.promote(user, 'admin', 'promote the broken one')).rejects.toThrow(/nothing to promote for user "ann": release \d+ there is refused/);
+    expect(routing.pointersOf(user).main).toBe('live');
+  });
+
+  it('refuses a release that starts but never answers healthy', async () => {
+    const { slots, routing, release } = setUp({ healthDeadlineMs: 300 });
+    await slots.start({ userId: user, role: 'live' }, { runtime: 'process', image: 'current' });
+    const sick = await release('sick', 'unhealthy');
+    await expect(routing.deploy(user, sick.id, 'admin')).rejects.toMatchObject({ code: 'health_check_failed' });
+    expect(slots.status({ userId: user, role: 'dev' })).toBeUndefined();
+    expect(routing.pointersOf(user).main).toBe('live');
+  });
+});
+
+describe('rollback', () => {
+  it('with a warm standby is a pointer switch: nothing is started', async () => {
+    const { slots, routing, release } = setUp();
+    const good = await release('good');
+    const bad = await release('bad');
+    await routing.deploy(user, good.id, 'admin');
+    await routing.promote(user, 'admin', 'good');
+    await routing.deploy(user, bad.id, 'admin');
+    await routing.promote(user, 'admin', 'bad');
+    const startsBefore = slots.calls.filter((c) => c.startsWith('start')).length;
+    const result = await routing.rollback({ userId: user, actor: 'admin', reason: 'bad is bad' });
+    expect(result.mode).toBe('warm');
+    expect(result.release.id).toBe(good.id);
+    expect(result.from?.id).toBe(bad.id);
+    expect(slots.calls.filter((c) => c.startsWith('start')).length).toBe(startsBefore);
+    expect(routing.slotsOf(user).find((s) => s?.role === routing.resolve(user, 'main'))?.releaseId).toBe(good.id);
+  });
+
+  it('from cold starts the previous known-good release in the standby slot, then switches', async () => {
+    const { slots, routing, release } = setUp();
+    const good = await release('good');
+    const current = await release('current');
+    await routing.deploy(user, good.id, 'admin');
+    await routing.promote(user, 'admin', 'good');
+    await routing.deploy(user, current.id, 'admin');
+    await routing.promote(user, 'admin', 'current');
+    await slots.stop({ userId: user, role: routing.resolve(user, 'dev') });
+    const result = await routing.rollback({ userId: user, actor: 'admin', reason: 'back' });
+    expect(result.mode).toBe('cold');
+    expect(result.release.id).toBe(good.id);
+    expect(slots.status({ userId: user, role: result.after.main })?.status).toBe('running');
+  });
+
+  it('that fails leaves main serving and says why', async () => {
+    const { slots, routing, release } = setUp();
+    const good = await release('good', 'fails-to-start');
+    routing.markKnownGood(good.id, 'admin');
+    await slots.start({ userId: user, role: 'live' }, { runtime: 'process', image: 'current' });
+    const failed = routing.rollback({ userId: user, actor: 'admin', reason: 'back' });
+    await expect(failed).rejects.toThrow(/rollback of user "ann" to release \d+ failed, main still serves the live slot: release \d+ did not start in the dev slot/);
+    expect(routing.pointersOf(user).main).toBe('live');
+    expect(slots.status({ userId: user, role: 'live' })?.status).toBe('running');
+    expect(routing.switches({ userId: user })[0]).toMatchObject({ action: 'rollback', outcome: 'refused' });
+  });
+
+  it('without any known-good release is refused with what to do', async () => {
+    const { routing } = setUp();
+    await expect(routing.rollback({ userId: user, actor: 'admin', reason: 'back' })).rejects.toThrow(/no known-good release to roll back to.*mark one known-good/);
+  });
+
+  it('for every user rolls each back and reports each one', async () => {
+    const { routing, release } = setUp();
+    const good = await release('good');
+    const next = await release('next');
+    for (const userId of ['ann', 'bob']) {
+      await routing.deploy(userId, good.id, 'admin');
+      await routing.promote(userId, 'admin', 'good');
+      await routing.deploy(userId, next.id, 'admin');
+      await routing.promote(userId, 'admin', 'next');
+    }
+    const results = await routing.rollbackAll({ actor: 'admin', reason: 'all back' });
+    expect(results.map((r) => [r.userId, r.result?.release.id, r.result?.mode])).toEqual([
+      ['ann', good.id, 'warm'],
+      ['bob', good.id, 'warm'],
+    ]);
+  });
+});

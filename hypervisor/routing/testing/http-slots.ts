@@ -1,0 +1,107 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { sandboxId, type SandboxKey, type SandboxSpec, type SandboxStatus } from '../../sandboxes/types.ts';
+import type { SlotControl, TrafficControl } from '../context.ts';
+
+/** How a test slot answers: healthy, unhealthy (500 on /health), or failing to start at all. */
+export type SlotBehaviour = 'healthy' | 'unhealthy' | 'fails-to-start';
+
+interface TestSlot {
+  server: Server;
+  port: number;
+  spec: SandboxSpec;
+  behaviour: SlotBehaviour;
+}
+
+/**
+ * Slot control for unit tests of routing's orchestration: each slot is a real HTTP server on a
+ * loopback port answering /health and /conductor/runs like a sandbox. A release whose config has
+ * TEST_BEHAVIOUR decides how its slot behaves. Records what routing asked of it.
+ */
+export class HttpSlots implements SlotControl {
+  readonly calls: string[] = [];
+  readonly #slots = new Map<string, TestSlot>();
+
+  async start(key: SandboxKey, spec: SandboxSpec): Promise<{ port: number }> {
+    this.calls.push(`start ${sandboxId(key)} ${spec.image}`);
+    await this.#close(key);
+    const behaviour = (spec.config?.TEST_BEHAVIOUR as SlotBehaviour | undefined) ?? 'healthy';
+    if (behaviour === 'fails-to-start') throw new Error(`sandbox ${sandboxId(key)} exited with code 1 (TEST_BEHAVIOUR=fails-to-start)`);
+    const slot = { spec, behaviour } as TestSlot;
+    slot.server = createServer((req, res) => {
+      if (req.url === '/health') {
+        const healthy = slot.behaviour === 'healthy';
+        res.writeHead(healthy ? 200 : 500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(healthy ? { status: 'healthy', version: spec.image, instance_role: key.role } : { status: 'broken' }));
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ runs: [] }));
+    });
+    await new Promise<void>((resolve) => slot.server.listen(0, '127.0.0.1', resolve));
+    slot.port = (slot.server.address() as AddressInfo).port;
+    this.#slots.set(sandboxId(key), slot);
+    return { port: slot.port };
+  }
+
+  async ensureRunning(key: SandboxKey): Promise<{ port: number }> {
+    this.calls.push(`ensureRunning ${sandboxId(key)}`);
+    const slot = this.#slots.get(sandboxId(key));
+    if (slot) return { port: slot.port };
+    return this.start(key, { runtime: 'process', image: 'default' });
+  }
+
+  async stop(key: SandboxKey): Promise<void> {
+    this.calls.push(`stop ${sandboxId(key)}`);
+    await this.#close(key);
+  }
+
+  status(key: SandboxKey): { status: SandboxStatus; port: number | null } | undefined {
+    const slot = this.#slots.get(sandboxId(key));
+    return slot ? { status: 'running', port: slot.port } : undefined;
+  }
+
+  users(): string[] {
+    return [...new Set([...this.#slots.keys()].map((id) => id.split(':')[0] ?? ''))];
+  }
+
+  /** Makes a running slot answer unhealthy (or healthy again) from now on. */
+  setBehaviour(key: SandboxKey, behaviour: SlotBehaviour): void {
+    const slot = this.#slots.get(sandboxId(key));
+    if (!slot) throw new Error(`no test slot ${sandboxId(key)}`);
+    slot.behaviour = behaviour;
+  }
+
+  imageOf(key: SandboxKey): string | undefined {
+    return this.#slots.get(sandboxId(key))?.spec.image;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#slots.keys()].map((id) => this.#closeId(id)));
+  }
+
+  async #close(key: SandboxKey): Promise<void> {
+    await this.#closeId(sandboxId(key));
+  }
+
+  async #closeId(id: string): Promise<void> {
+    const slot = this.#slots.get(id);
+    this.#slots.delete(id);
+    if (slot) await new Promise<void>((resolve) => slot.server.close(() => resolve()));
+  }
+}
+
+/** Traffic control that records what routing asked: which sandboxes were drained and closed. */
+export class RecordedTraffic implements TrafficControl {
+  readonly calls: string[] = [];
+
+  async drained(id: string, timeoutMs: number): Promise<boolean> {
+    this.calls.push(`drain ${id} ${timeoutMs}`);
+    return true;
+  }
+
+  closeWebSockets(id: string, code: number): number {
+    this.calls.push(`close ${id} ${code}`);
+    return 0;
+  }
+}

@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fetch, type Response } from 'undici';
+import { removeDataDir, startSandboxProcess, type SandboxProcess } from './testing/sandbox-process.ts';
+import type { RunView } from './run.ts';
+
+let sandbox: SandboxProcess;
+
+beforeAll(async () => {
+  sandbox = await startSandboxProcess({
+    env: { CHOIR_SANDBOX_ROLE: 'dev', CHOIR_SANDBOX_USER_ID: 'http-test-user', CHOIR_SANDBOX_ID: 'http-test-user:dev', SANDBOX_CONDUCTOR_STEP_MS: '20' },
+  });
+});
+
+afterAll(async () => {
+  await sandbox?.stop();
+  if (sandbox) removeDataDir(sandbox.dataDir);
+});
+
+const post = (body: string): Promise<Response> =>
+  fetch(`${sandbox.url}/conductor/execute`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+async function runUntilFinished(runId: string): Promise<RunView> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const run = (await (await fetch(`${sandbox.url}/conductor/runs/${runId}`)).json()) as RunView;
+    if (run.status === 'completed' || run.status === 'failed' || Date.now() > deadline) return run;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe('sandbox HTTP API (child process)', () => {
+  test('GET /health answers the contract shape with the role it was given', async () => {
+    const response = await fetch(`${sandbox.url}/health`);
+    expect(response.status).toBe(200);
+    const body = await response.json();
+    expect(Object.keys(body as object).sort()).toEqual(['hostname', 'instance_role', 'service', 'status', 'version']);
+    expect(body).toMatchObject({ status: 'healthy', service: 'choiros-sandbox', instance_role: 'dev' });
+    expect((body as { version: string }).version).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  test('POST /conductor/execute starts a run that completes with a Markdown document under the data dir', async () => {
+    const response = await post(JSON.stringify({ objective: 'Describe the sandbox contract', desktop_id: 'desk-http' }));
+    expect(response.status).toBe(202);
+    const started = (await response.json()) as { run_id: string; status: string };
+    expect(started.status).toBe('initializing');
+
+    const run = await runUntilFinished(started.run_id);
+    expect(run).toMatchObject({ run_id: started.run_id, status: 'completed', desktop_id: 'desk-http', steps_done: run.steps_total });
+    expect(run.document_path).toMatch(/^documents\/describe-the-sandbox-contract-[0-9a-f]{8}\.md$/);
+    const file = path.join(sandbox.dataDir, run.document_path ?? '');
+    expect(existsSync(file)).toBe(true);
+    expect(readFileSync(file, 'utf8')).toContain('> Describe the sandbox contract');
+
+    const document = (await (await fetch(`${sandbox.url}/conductor/runs/${started.run_id}/document`)).json()) as { path: string; content: string };
+    expect(document.path).toBe(run.document_path);
+    expect(document.content).toBe(readFileSync(file, 'utf8'));
+  });
+
+  test('GET /conductor/runs lists runs newest first and filters by desktop', async () => {
+    const first = (await (await post(JSON.stringify({ objective: 'first', desktop_id: 'desk-list' }))).json()) as { run_id: string };
+    const second = (await (await post(JSON.stringify({ objective: 'second', desktop_id: 'desk-list' }))).json()) as { run_id: string };
+    const listed = (await (await fetch(`${sandbox.url}/conductor/runs?desktop_id=desk-list`)).json()) as { runs: RunView[] };
+    expect(listed.runs.map((r) => r.run_id)).toEqual([second.run_id, first.run_id]);
+    const all = (await (await fetch(`${sandbox.url}/conductor/runs`)).json()) as { runs: RunView[] };
+    expect(all.runs.some((r) => r.desktop_id === 'desk-http')).toBe(true);
+  });
+
+  test('an unknown run id answers 404', async () => {
+    const response = await fetch(`${sandbox.url}/conductor/runs/no-such-run`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toEqual({ error: 'no run with id "no-such-run"' });
+  });
+
+  test.each([
+    ['a missing objective', { desktop_id: 'd' }, 'objective'],
+    ['an objective that is not a string', { objective: 42, desktop_id: 'd' }, 'objective'],
+    ['a blank objective', { objective: '   ', desktop_id: 'd' }, 'objective'],
+    ['a missing desktop_id', { objective: 'x' }, 'desktop_id'],
+    ['a desktop_id with spaces', { objective: 'x', desktop_id: 'my desk' }, 'desktop_id'],
+    ['an unknown output_mode', { objective: 'x', desktop_id: 'd', output_mode: 'pdf' }, 'output_mode'],
+  ])('a body with %s gets 400 naming the field', async (_name, body, field) => {
+    const response = await post(JSON.stringify(body));
+    expect(response.status).toBe(400);
+    const answer = (await response.json()) as { error: string; field: string };
+    expect(answer.field).toBe(field);
+    expect(answer.error).toContain(field);
+  });
+
+  test.each([
+    ['not JSON', '{objective:', /not valid JSON/],
+    ['a JSON array', '[]', /JSON object/],
+    ['empty', '', /empty/],
+  ])('a body that is %s gets 400 saying so', async (_name, body, message) => {
+    const response = await post(body);
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: string }).error).toMatch(message);
+  });
+
+  test('the desktop page is served at / with the elements the suites use, and relative URLs', async () => {
+    const page = await (await fetch(`${sandbox.url}/`)).text();
+    expect(page).toContain('<label for="objective">Objective</label>');
+    expect(page).toContain('>Start task</button>');
+    for (const id of ['run-status', 'run-events', 'run-result', 'sandbox-role']) expect(page).toContain(`data-testid="${id}"`);
+    expect(page).not.toMatch(/(src|href)="\//);
+    const script = await (await fetch(`${sandbox.url}/desktop.js`)).text();
+    expect(script).toContain("new URL('ws', location.href)");
+    expect(script).toContain("fetch('conductor/execute'");
+    expect(script).not.toMatch(/fetch\(['`]\//);
+  });
+});

@@ -1,0 +1,36 @@
+import { describe, expect, test } from 'vitest';
+import path from 'node:path';
+import { InvalidSettingError, parseSettings } from './settings.ts';
+
+describe('sandbox settings', () => {
+  test('defaults follow the contract: port 8080, role live, 150 ms steps, the database under the data dir', () => {
+    const settings = parseSettings({ CHOIROS_DATA_DIR: '/srv/sandbox' });
+    expect(settings).toMatchObject({ host: '127.0.0.1', port: 8080, role: 'live', conductorStepMs: 150, dataDir: '/srv/sandbox' });
+    expect(settings.databaseUrl).toBe(`sqlite:${path.join('/srv/sandbox', 'sandbox.db')}`);
+  });
+
+  test('the managed variables are read as given', () => {
+    const settings = parseSettings({
+      PORT: '0',
+      CHOIR_SANDBOX_ROLE: 'dev',
+      CHOIR_SANDBOX_USER_ID: 'u1',
+      CHOIR_SANDBOX_ID: 'u1:dev',
+      DATABASE_URL: 'sqlite:/data/sandbox.db',
+      SANDBOX_CONDUCTOR_STEP_MS: '0',
+      SANDBOX_VERSION: '9.9.9',
+    });
+    expect(settings).toMatchObject({ port: 0, role: 'dev', userId: 'u1', sandboxId: 'u1:dev', databaseUrl: 'sqlite:/data/sandbox.db', conductorStepMs: 0, version: '9.9.9' });
+  });
+
+  test.each([
+    ['SANDBOX_CONDUCTOR_STEP_MS', 'abc', /SANDBOX_CONDUCTOR_STEP_MS="abc" is invalid: use a whole number from 0 to 60000/],
+    ['SANDBOX_CONDUCTOR_STEP_MS', '-5', /SANDBOX_CONDUCTOR_STEP_MS="-5"/],
+    ['PORT', '70000', /PORT="70000" is invalid/],
+    ['CHOIR_SANDBOX_ROLE', 'prod', /CHOIR_SANDBOX_ROLE="prod" is invalid: role must be 'live' or 'dev'/],
+    ['DATABASE_URL', 'postgres://db/sandbox', /DATABASE_URL="postgres:\/\/db\/sandbox" is invalid: use sqlite:PATH/],
+  ])('%s=%s is refused with a message naming the variable', (name, value, message) => {
+    const parse = (): unknown => parseSettings({ [name]: value });
+    expect(parse).toThrow(InvalidSettingError);
+    expect(parse).toThrow(message);
+  });
+});

@@ -1,0 +1,71 @@
+import { Agent, request } from 'undici';
+import type { Role } from './types.ts';
+
+/** The sandbox's GET /health answer (the contract's shape; only what readiness needs). */
+export interface SandboxHealth {
+  status: string;
+  instance_role?: string;
+  version?: string;
+}
+
+/** Probes do not reuse connections: each one asks a possibly new process. */
+const probeAgent = new Agent({ pipelining: 0, connect: { timeout: 1_000 } });
+
+/** One GET /health; undefined when nothing healthy answered within timeoutMs. */
+export async function probeHealth(port: number, timeoutMs = 1_000): Promise<SandboxHealth | undefined> {
+  try {
+    const res = await request(`http://127.0.0.1:${port}/health`, {
+      dispatcher: probeAgent,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) return undefined;
+    const body = JSON.parse(text) as SandboxHealth;
+    return body.status === 'healthy' ? body : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class NotReadyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotReadyError';
+  }
+}
+
+export interface ReadinessOptions {
+  port: number;
+  role: Role;
+  deadlineMs: number;
+  /** Settles when the sandbox exits: readiness then fails at once instead of waiting for the deadline. */
+  exited?: Promise<string>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Polls GET /health until it answers healthy for the expected role: every 10 ms for the first two
+ * seconds (a sandbox is usually up within a few hundred milliseconds; a refused connection costs
+ * next to nothing), then every 100 ms.
+ */
+export async function waitUntilHealthy(options: ReadinessOptions): Promise<SandboxHealth> {
+  const started = Date.now();
+  let exitedWith: string | undefined;
+  void options.exited?.then((how) => {
+    exitedWith = how;
+  });
+  let lastRole: string | undefined;
+  while (Date.now() - started < options.deadlineMs) {
+    if (exitedWith !== undefined) throw new NotReadyError(`the sandbox exited before it became healthy (${exitedWith})`);
+    const health = await probeHealth(options.port, Math.min(1_000, options.deadlineMs));
+    if (health && (health.instance_role === undefined || health.instance_role === options.role)) return health;
+    lastRole = health?.instance_role;
+    await sleep(Date.now() - started < 2_000 ? 10 : 100);
+  }
+  if (exitedWith !== undefined) throw new NotReadyError(`the sandbox exited before it became healthy (${exitedWith})`);
+  const wrongRole = lastRole === undefined ? '' : ` (it answered as role ${JSON.stringify(lastRole)}, expected ${options.role})`;
+  throw new NotReadyError(`GET http://127.0.0.1:${options.port}/health did not answer healthy within ${options.deadlineMs} ms${wrongRole}`);
+}

@@ -1,0 +1,146 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, renameSync } from 'node:fs';
+import path from 'node:path';
+import { fromRoot } from '../paths.ts';
+import { ensureDataDir } from './data-dir.ts';
+import { sandboxEnv } from './env.ts';
+import { fileTail } from './log-tail.ts';
+import { allPids, isSameProcessAlive, processCommandLine, processEnviron, processStartTime } from './proc.ts';
+import type { FoundInstance, LaunchRequest, RuntimeInstance, SandboxRuntime } from './runtime.ts';
+import { parseRole, type SandboxKey } from './types.ts';
+import { userIdPattern } from './user-id.ts';
+
+export const sandboxEntry = fromRoot('hypervisor', 'sandbox', 'main.ts');
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal ? `killed by ${signal}` : `exit code ${code ?? 'unknown'}`;
+}
+
+/**
+ * The Phase 1 fallback: the sandbox as a direct child process with the container's env contract.
+ * Children are detached (their own process group, output to a log file) so that they outlive a
+ * hypervisor restart and are adopted by pid, start time and environment.
+ */
+export class ProcessRuntime implements SandboxRuntime {
+  readonly kind = 'process' as const;
+  private readonly dataRoot: string;
+  private readonly entry: string;
+  private readonly pollers = new Set<NodeJS.Timeout>();
+
+  constructor(options: { dataRoot: string; entry?: string }) {
+    this.dataRoot = path.resolve(options.dataRoot);
+    this.entry = options.entry ?? sandboxEntry;
+  }
+
+  async check(): Promise<void> {
+    if (!existsSync(this.entry)) throw new Error(`the sandbox entry ${this.entry} is missing: the process runtime runs it with ${process.execPath}`);
+  }
+
+  logFile(key: SandboxKey): string {
+    return path.join(this.dataRoot, key.userId, `${key.role}.log`);
+  }
+
+  async launch(request: LaunchRequest): Promise<RuntimeInstance> {
+    const env = sandboxEnv({ key: request.key, port: request.hostPort, dataDir: request.dataDir, config: request.spec.config });
+    await ensureDataDir(request.dataDir);
+    const logFile = this.logFile(request.key);
+    // The previous run's output (perhaps a crash) stays readable next to the new one.
+    if (existsSync(logFile)) renameSync(logFile, `${logFile}.1`);
+    const output = openSync(logFile, 'a', 0o600);
+    const child = spawn(process.execPath, [this.entry], { env: { ...env }, cwd: request.dataDir, detached: true, stdio: ['ignore', output, output] });
+    closeSync(output);
+    const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(describeExit(code, signal))));
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', (error) => reject(new Error(`could not start ${process.execPath} ${this.entry}: ${error.message}`)));
+    });
+    child.unref();
+    const pid = child.pid as number;
+    return { runtime: 'process', containerId: null, pid, pidStart: processStartTime(pid) ?? null, exited };
+  }
+
+  async stop(instance: RuntimeInstance, timeoutSecs: number): Promise<void> {
+    const { pid, pidStart } = instance;
+    if (pid === null || !isSameProcessAlive(pid, pidStart)) return;
+    signalGroup(pid, 'SIGTERM');
+    if (await this.gone(pid, pidStart, instance.exited, timeoutSecs * 1000)) return;
+    signalGroup(pid, 'SIGKILL');
+    if (!(await this.gone(pid, pidStart, instance.exited, 5_000))) throw new Error(`sandbox process ${pid} did not end after SIGKILL`);
+  }
+
+  private async gone(pid: number, start: string | null, exited: Promise<string>, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    let done = false;
+    void exited.then(() => {
+      done = true;
+    });
+    while (Date.now() < deadline) {
+      if (done || !isSameProcessAlive(pid, start)) return true;
+      await sleep(10);
+    }
+    return done || !isSameProcessAlive(pid, start);
+  }
+
+  async find(): Promise<FoundInstance[]> {
+    const found: FoundInstance[] = [];
+    for (const pid of allPids()) {
+      if (pid === process.pid || processCommandLine(pid)?.[1] !== this.entry) continue;
+      const env = processEnviron(pid);
+      const dataDir = env?.CHOIROS_DATA_DIR;
+      const userId = env?.CHOIR_SANDBOX_USER_ID;
+      if (!env || !dataDir || !userId || !dataDir.startsWith(`${this.dataRoot}${path.sep}`) || !userIdPattern.test(userId)) continue;
+      let key: SandboxKey;
+      try {
+        key = { userId, role: parseRole(env.CHOIR_SANDBOX_ROLE ?? '') };
+      } catch {
+        continue;
+      }
+      const pidStart = processStartTime(pid) ?? null;
+      if (isSameProcessAlive(pid, pidStart)) found.push({ key, running: true, containerId: null, pid, pidStart, image: null });
+    }
+    return found;
+  }
+
+  attach(found: FoundInstance): RuntimeInstance {
+    const { pid, pidStart } = found;
+    const exited = new Promise<string>((resolve) => {
+      const poller = setInterval(() => {
+        if (pid !== null && isSameProcessAlive(pid, pidStart)) return;
+        clearInterval(poller);
+        this.pollers.delete(poller);
+        resolve('the adopted process ended (exit status unknown to a non-parent)');
+      }, 250);
+      poller.unref();
+      this.pollers.add(poller);
+    });
+    return { runtime: 'process', containerId: null, pid, pidStart, exited };
+  }
+
+  async remove(found: FoundInstance, timeoutSecs: number): Promise<void> {
+    await this.stop(this.attach(found), timeoutSecs);
+  }
+
+  logTail(key: SandboxKey, _instance: RuntimeInstance | undefined, lines: number): Promise<string> {
+    return fileTail(this.logFile(key), lines);
+  }
+
+  async close(): Promise<void> {
+    for (const poller of this.pollers) clearInterval(poller);
+    this.pollers.clear();
+  }
+}
+
+/** Signals the sandbox's process group (it leads one, being detached), or the process if the group is gone. */
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // Already gone: nothing to signal.
+    }
+  }
+}
