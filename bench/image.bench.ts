@@ -99,10 +99,10 @@ try {
       size_bytes: cold.sizeBytes,
       build_cold_ms: cold.buildMs,
       build_warm_ms: warm.buildMs,
-      container_start_to_healthy_ms: median(cStart),
-      process_start_to_healthy_ms: median(pStart),
-      container_stop_ms: median(cStop),
-      process_stop_ms: median(pStop),
+      container_start_to_healthy_ms: Math.round(median(cStart)),
+      process_start_to_healthy_ms: Math.round(median(pStart)),
+      container_stop_ms: Math.round(median(cStop)),
+      process_stop_ms: Math.round(median(pStop)),
     }),
   );
 } finally {

@@ -9,6 +9,11 @@ import { metricsRoute } from './http/metrics.ts';
 import type { Route } from './http/router.ts';
 import { createHttpServer, type Pipelines, type RequestHandler, type UpgradeHandler } from './http/server.ts';
 import { createLogger, type Logger } from './log.ts';
+import { createUserGateway, type UserGateway } from './proxy/gateway.ts';
+import { sandboxTargets } from './proxy/targets.ts';
+import { routingAdminRoutes } from './routing/admin-routes.ts';
+import { Routing } from './routing/routing.ts';
+import { managerSlots } from './routing/slot-control.ts';
 import { SandboxManager } from './sandboxes/manager.ts';
 import { openDatabase, type Database } from './store/database.ts';
 
@@ -44,8 +49,9 @@ export interface StartOptions {
 }
 
 /** Admin API routes behind the bearer token; route swap and rollback add theirs here. */
-function adminApi(context: HypervisorContext): Route[] {
-  return [...sandboxAdminRoutes(context.sandboxes)];
+function adminApi(context: HypervisorContext, routing: Routing): Route[] {
+  // Routing's first: /admin/sandboxes/:userId/:role would otherwise take /admin/sandboxes/:userId/pointers.
+  return [...routingAdminRoutes(routing), ...sandboxAdminRoutes(context.sandboxes)];
 }
 
 /**
@@ -53,7 +59,7 @@ function adminApi(context: HypervisorContext): Route[] {
  * routes and pages, then the session-guarded proxy into the user's sandboxes (issue 4 adds those two
  * at the end of this list). Whatever no handler takes gets a 404 JSON.
  */
-function requestPipeline(context: HypervisorContext): RequestHandler[] {
+function requestPipeline(context: HypervisorContext, gateway: UserGateway, routing: Routing): RequestHandler[] {
   return [
     healthRoute({
       version: context.config.server.version,
@@ -63,13 +69,14 @@ function requestPipeline(context: HypervisorContext): RequestHandler[] {
       counts: () => context.sandboxes.counts(),
     }),
     metricsRoute(),
-    adminRoutes(context.config.admin.token, adminApi(context)),
+    adminRoutes(context.config.admin.token, adminApi(context, routing)),
+    ...gateway.request,
   ];
 }
 
 /** WebSocket upgrades, in order; the session-guarded proxy adds its handler here. */
-function upgradePipeline(_context: HypervisorContext): UpgradeHandler[] {
-  return [];
+function upgradePipeline(_context: HypervisorContext, gateway: UserGateway): UpgradeHandler[] {
+  return [...gateway.upgrade];
 }
 
 const formatHost = (host: string): string => (host.includes(':') ? `[${host}]` : host);
@@ -114,7 +121,16 @@ export async function startHypervisor(config: HypervisorConfig, options: StartOp
     port,
     onClose: (cleanup) => cleanups.push(cleanup),
   };
-  pipelines = { request: requestPipeline(context), upgrade: upgradePipeline(context) };
+  // The proxy follows the durable route pointers; routing drains and closes through the proxy.
+  const gateway = createUserGateway(context, sandboxTargets(sandboxes, (userId, route) => routing.resolve(userId, route)));
+  const routing = new Routing({
+    db,
+    slots: managerSlots(sandboxes),
+    traffic: gateway.proxy,
+    logger: log.child({ component: 'routing' }),
+    options: { knownGoodRetain: config.routing.knownGoodRetain, protectedImages: [config.sandboxes.image] },
+  });
+  pipelines = { request: requestPipeline(context, gateway, routing), upgrade: upgradePipeline(context, gateway) };
 
   const url = `http://${formatHost(config.server.host)}:${port}`;
   log.info({ event: 'hypervisor.admin_token', source: config.admin.source, ...(config.admin.tokenFile ? { file: config.admin.tokenFile } : {}) }, 'admin token ready');

@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 say() { printf 'setup: %s\n' "$*"; }
 
 # Debian package -> the command that proves it is there.
-declare -A provides=([podman]=podman [runc]=runc [chromium]=/usr/bin/chromium [nix-bin]=nix)
+# binutils' strip keeps the sandbox image small (Node's debug symbols are about 18 MB).
+declare -A provides=([podman]=podman [runc]=runc [chromium]=/usr/bin/chromium [nix-bin]=nix [binutils]=strip)
 missing=()
-for pkg in podman runc chromium nix-bin; do
+for pkg in podman runc chromium nix-bin binutils; do
   probe=${provides[$pkg]}
   if [[ $probe == /* ]]; then [[ -x $probe ]] || missing+=("$pkg"); else command -v "$probe" >/dev/null 2>&1 || missing+=("$pkg"); fi
 done

@@ -4,7 +4,8 @@ import type { Database } from '../store/database.ts';
 import { createAudit } from './audit.ts';
 import { createChallenges } from './challenges.ts';
 import { clientAddress, currentSession, endSession, type AuthContext, type AuthSettings } from './context.ts';
-import { HttpError, sendJson } from './http.ts';
+import { HttpError } from '../http/errors.ts';
+import { sendError, sendJson } from '../http/json.ts';
 import { loginFinish, loginStart } from './login.ts';
 import { checkOrigin } from './origin.ts';
 import { isPagePath, serveAsset, servePage } from './pages.ts';
@@ -112,7 +113,7 @@ export function createAuth({ db, config, log, limits = {} }: AuthOptions): Auth 
     const method = req.method ?? 'GET';
     const { pathname } = url;
     if (isPagePath(pathname) || pathname === '/auth/me') {
-      if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `${pathname} answers GET only`, { allow: 'GET, HEAD' });
+      if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `${pathname} answers GET only`, {}, { allow: 'GET, HEAD' });
       if (pathname === '/auth/me') me(context, req, res);
       else servePage(res, pathname, method);
       return;
@@ -120,7 +121,7 @@ export function createAuth({ db, config, log, limits = {} }: AuthOptions): Auth 
     if ((method === 'GET' || method === 'HEAD') && serveAsset(res, pathname, method)) return;
     const post = postRoutes[pathname];
     if (!post) throw new HttpError(404, `no auth route ${pathname}`);
-    if (method !== 'POST') throw new HttpError(405, `${pathname} answers POST only`, { allow: 'POST' });
+    if (method !== 'POST') throw new HttpError(405, `${pathname} answers POST only`, {}, { allow: 'POST' });
     const origin = checkOrigin(req, config.rpOrigin, { requireOrigin: true });
     if (!origin.allowed) throw new HttpError(403, origin.reason);
     await post(context, req, res);
@@ -141,7 +142,7 @@ export function createAuth({ db, config, log, limits = {} }: AuthOptions): Auth 
         }
         // A refused request body may still be arriving; closing keeps a client from streaming on.
         if (!req.complete) res.setHeader('connection', 'close');
-        if (!res.headersSent) sendJson(res, error.status, { error: error.message }, { ...error.headers });
+        if (!res.headersSent) sendError(res, error);
       }
       return true;
     },

@@ -1,5 +1,6 @@
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
-import { HttpError, objectField } from './http.ts';
+import { HttpError } from '../http/errors.ts';
+import { objectField } from './fields.ts';
 
 const base64url = /^[A-Za-z0-9_-]+={0,2}$/;
 

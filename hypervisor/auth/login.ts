@@ -3,7 +3,8 @@ import { generateAuthenticationOptions, verifyAuthenticationResponse } from '@si
 import { clientAddress, startSession, type AuthContext } from './context.ts';
 import { parseAuthenticationResponse, signedChallenge } from './credentials.ts';
 import { usernameField } from './fields.ts';
-import { HttpError, readJsonObject, sendJson } from './http.ts';
+import { HttpError } from '../http/errors.ts';
+import { readJsonObject, sendJson } from '../http/json.ts';
 import { refuseWhenLimited } from './rate-limit.ts';
 
 /** POST /auth/login/start: request options for the named account's passkeys (404 if it has none). */

@@ -1,5 +1,5 @@
 import type { Database } from '../store/database.ts';
-import { HttpError } from './http.ts';
+import { HttpError } from '../http/errors.ts';
 
 export interface FailureLimit {
   /** Failures allowed inside the window before further attempts are refused. */
@@ -40,7 +40,7 @@ export function createFailureLimiter(db: Database, scope: string, limit: Failure
 export function refuseWhenLimited(verdicts: Verdict[], what: string): void {
   for (const verdict of verdicts) {
     if (!verdict.allowed) {
-      throw new HttpError(429, `too many failed ${what} attempts: try again in ${verdict.retryAfterSeconds} s`, { 'retry-after': String(verdict.retryAfterSeconds) });
+      throw new HttpError(429, `too many failed ${what} attempts: try again in ${verdict.retryAfterSeconds} s`, {}, { 'retry-after': String(verdict.retryAfterSeconds) });
     }
   }
 }

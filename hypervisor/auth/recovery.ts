@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { clientAddress, startSession, type AuthContext } from './context.ts';
-import { recoveryCodeRule, usernameField } from './fields.ts';
-import { HttpError, readJsonObject, sendJson, stringField } from './http.ts';
+import { recoveryCodeRule, stringField, usernameField } from './fields.ts';
+import { HttpError } from '../http/errors.ts';
+import { readJsonObject, sendJson } from '../http/json.ts';
 import { refuseWhenLimited } from './rate-limit.ts';
 
 const invalid = 'invalid username or code';

@@ -5,8 +5,9 @@ import { transaction } from '../store/database.ts';
 import type { RegistrationIntent } from './challenges.ts';
 import { clientAddress, currentSession, startSession, type AuthContext } from './context.ts';
 import { parseRegistrationResponse, signedChallenge } from './credentials.ts';
-import { displayNameRule, usernameField } from './fields.ts';
-import { HttpError, readJsonObject, sendJson, stringField } from './http.ts';
+import { displayNameRule, stringField, usernameField } from './fields.ts';
+import { HttpError } from '../http/errors.ts';
+import { readJsonObject, sendJson } from '../http/json.ts';
 import { newUserId, UsernameTakenError } from './users.ts';
 
 /**

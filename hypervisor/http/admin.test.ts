@@ -109,8 +109,5 @@ describe('health and metrics', () => {
     }
     expect(text).toMatch(/choiros_sandboxes\{state="running",role="live"\} \d+/);
   });
-
-  it('anything else is a 404 JSON until the auth routes and the proxy land', async () => {
-    expect(await call('GET', '/somewhere')).toEqual({ status: 404, body: { error: 'not found', path: '/somewhere' } });
   });
 });

@@ -1,12 +1,11 @@
 import type { ServerResponse } from 'node:http';
+import { sendJson } from '../http/json.ts';
 
-/** The proxy's own answers (not the sandbox's): small JSON bodies saying what happened and what to do. */
+/** The proxy's own answers (not the sandbox's); once the sandbox's answer has begun, only a cut is left. */
 export function replyError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  const body = JSON.stringify({ error: message });
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...headers });
-  res.end(body);
+  sendJson(res, status, { error: message }, headers);
 }

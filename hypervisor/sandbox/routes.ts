@@ -29,6 +29,14 @@ function listLimit(raw: string | null): number {
   return limit;
 }
 
+function decodedRunId(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new HttpError(400, `run id "${raw}" is not valid URL encoding`, 'run_id');
+  }
+}
+
 /** The sandbox's HTTP surface: health, the conductor API and the desktop page. */
 export function createRoutes(deps: RouteDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { settings, store, conductor, desktop } = deps;
@@ -54,7 +62,7 @@ export function createRoutes(deps: RouteDeps): (req: IncomingMessage, res: Serve
     const runMatch = runPath.exec(pathname);
     if (runMatch?.[1]) {
       allow(req, 'GET');
-      const runId = decodeURIComponent(runMatch[1]);
+      const runId = decodedRunId(runMatch[1]);
       const run = store.get(runId);
       if (!run) throw new HttpError(404, `no run with id "${runId}"`);
       if (!runMatch[2]) return sendJson(res, 200, runView(run));

@@ -73,8 +73,9 @@ export class WsHub {
         runs: this.#store.list({ desktopId: message.desktop_id, limit: desktopStateRuns }).map(runView),
       });
     } catch (error) {
-      if (!(error instanceof MalformedMessageError)) throw error;
-      this.#send(ws, { type: 'error', message: error.message });
+      if (error instanceof MalformedMessageError) return this.#send(ws, { type: 'error', message: error.message });
+      this.#log.error({ event: 'ws.unexpected_error', err: error }, 'websocket message failed');
+      this.#send(ws, { type: 'error', message: 'internal error handling the message; see the sandbox log' });
     }
   }
 

@@ -1,0 +1,54 @@
+import type { HypervisorContext } from '../app.ts';
+import { createAuth, type Auth } from '../auth/auth.ts';
+import type { RequestHandler, UpgradeHandler } from '../http/server.ts';
+import { createProxy, type Proxy, type Route, type Target } from './proxy.ts';
+import { createSessionGuard } from './session-guard.ts';
+import { sandboxTargets } from './targets.ts';
+
+/**
+ * The user-facing end of the hypervisor: the auth routes and pages, then the session-guarded proxy
+ * into the user's own sandboxes. Its handlers go last in the request and upgrade pipelines; the
+ * proxy is exposed for route switches (drain, close WebSockets).
+ */
+export interface UserGateway {
+  auth: Auth;
+  proxy: Proxy;
+  request: RequestHandler[];
+  upgrade: UpgradeHandler[];
+}
+
+export function createUserGateway(
+  context: HypervisorContext,
+  resolveTarget: (userId: string, route: Route) => Promise<Target> = sandboxTargets(context.sandboxes),
+): UserGateway {
+  const { config, db, sandboxes } = context;
+  const log = context.log.child({ component: 'gateway' });
+  // Clients reach the hypervisor at the relying party's origin (https behind a TLS terminator).
+  const forwardedProto = new URL(config.webauthn.rpOrigin).protocol.slice(0, -1);
+  const auth = createAuth({ db, config: config.webauthn, log });
+  const proxy = createProxy({
+    resolveTarget,
+    touch: (userId, role) => sandboxes.touch({ userId, role }),
+    log,
+    forwardedProto: () => forwardedProto,
+  });
+  const guard = createSessionGuard({ auth, proxy });
+  context.onClose(() => proxy.close());
+  return {
+    auth,
+    proxy,
+    request: [
+      (req, res, url) => auth.handle(req, res, url),
+      async (req, res, url) => {
+        await guard.handleRequest(req, res, url);
+        return true;
+      },
+    ],
+    upgrade: [
+      async (req, socket, head, url) => {
+        await guard.handleUpgrade(req, socket, head, url);
+        return true;
+      },
+    ],
+  };
+}

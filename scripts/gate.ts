@@ -1,0 +1,147 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { fromRoot, repoRoot } from '../hypervisor/paths.ts';
+import { phaseById, UnknownPhaseError, type Phase } from '../suites/phases.ts';
+import { claimActiveRun } from '../fixtures/gates/active-run.ts';
+import { readAllureResults } from '../fixtures/gates/allure-results.ts';
+import { generateAllureReport } from '../fixtures/gates/allure-cli.ts';
+import { currentCommit } from '../fixtures/gates/commit.ts';
+import { draftDefect, writeDefectDraft } from '../fixtures/gates/defect.ts';
+import { collectEnvironmentInfo, writeAllureEnvironment } from '../fixtures/gates/environment-info.ts';
+import { hashEvidence } from '../fixtures/gates/evidence-files.ts';
+import { evidenceDirName } from '../fixtures/gates/evidence-layout.ts';
+import { GateRefusedError } from '../fixtures/gates/gate-refused.ts';
+import { GateTargetConfigError, gateTargetFromEnv } from '../fixtures/gates/gate-target.ts';
+import { githubIssuesFromEnv, openIssue } from '../fixtures/gates/github-issues.ts';
+import { assertPredecessorPassed, recordRun } from '../fixtures/gates/ledger.ts';
+import { evaluateQualityGate } from '../fixtures/gates/quality-gate.ts';
+import { newRunId } from '../fixtures/gates/run-id.ts';
+import { renderSummary, writeSummary } from '../fixtures/gates/summary.ts';
+import { buildVerdict, writeVerdict } from '../fixtures/gates/verdict.ts';
+
+/**
+ * `npm run gate -- <phase>`: runs the phase's suite and decides the gate. It refuses to start while
+ * another gate run is active or when the previous phase has no passing verdict for this target;
+ * there is no flag to bypass either. Exit code 0 only when the gate passed.
+ */
+const usage = 'usage: npm run gate -- <phase>   (phase1 .. phase5; target: local podman, or GATE_TARGET_URL + GATE_ADMIN_TOKEN)';
+
+const resultsDir = fromRoot('reports', 'allure-results');
+const reportDir = fromRoot('reports', 'allure-report');
+const gatesDir = fromRoot('reports', 'gates');
+const shown = (file: string): string => path.relative(repoRoot, file) || '.';
+
+function phaseFromArgs(args: readonly string[]): Phase {
+  const [id, ...rest] = args;
+  if (!id) throw new UsageError(`no phase given. ${usage}`);
+  if (rest.length) throw new UsageError(`unexpected argument(s) ${rest.join(' ')}: the gate takes only the phase (there is no bypass option). ${usage}`);
+  return phaseById(id);
+}
+
+class UsageError extends Error {}
+
+async function runSuite(phase: Phase, env: Record<string, string>): Promise<number> {
+  const suite = await execa('playwright', ['test', '--project', phase.id], {
+    cwd: repoRoot,
+    preferLocal: true,
+    reject: false,
+    stdio: 'inherit',
+    env: { ...process.env, ...env },
+  });
+  return suite.exitCode ?? 1;
+}
+
+async function main(): Promise<number> {
+  const phase = phaseFromArgs(process.argv.slice(2));
+  const target = gateTargetFromEnv();
+  const runId = newRunId();
+  const claim = await claimActiveRun(gatesDir, { phase: phase.id, runId });
+  try {
+    await assertPredecessorPassed(phase, target, gatesDir);
+    const runDir = path.join(gatesDir, phase.id, runId);
+    const evidenceDir = path.join(runDir, evidenceDirName);
+    console.log(`gate: ${phase.title} against ${target.id}, run ${runId}`);
+
+    // The quality gate counts what is in the results directory: only this run may be there.
+    await rm(resultsDir, { recursive: true, force: true });
+    await rm(reportDir, { recursive: true, force: true });
+
+    const startedAt = new Date();
+    const commit = await currentCommit();
+    const suiteExit = await runSuite(phase, { GATE_PHASE: phase.id, GATE_RUN_ID: runId, GATE_EVIDENCE_DIR: evidenceDir });
+    const endedAt = new Date();
+
+    const environment = await collectEnvironmentInfo(target, commit);
+    await writeAllureEnvironment(resultsDir, environment);
+    const report = await generateAllureReport(shown(resultsDir), shown(reportDir), phase.id);
+    if (report.exitCode !== 0) console.error(`gate: the Allure report could not be generated (${report.command}):\n${report.output}`);
+    const qualityGate = await evaluateQualityGate(phase, shown(resultsDir));
+
+    const verdict = buildVerdict({
+      runId,
+      phase,
+      target,
+      commit,
+      startedAt,
+      endedAt,
+      outcomes: await readAllureResults(resultsDir),
+      evidence: await hashEvidence(evidenceDir, runDir),
+      qualityGate,
+      environment,
+    });
+    const verdictFile = await writeVerdict(runDir, verdict);
+    const reportIndex = path.join(reportDir, 'index.html');
+    const summaryFile = await writeSummary(runDir, renderSummary(phase, verdict, { evidenceBaseUrl: process.env.GATE_EVIDENCE_BASE_URL, allureReport: shown(reportIndex) }));
+    await recordRun(gatesDir, verdictFile, verdict);
+
+    console.log('');
+    console.log(`Allure report: ${shown(reportIndex)}${report.exitCode === 0 ? '' : ' (generation FAILED, see above)'}`);
+    console.log(`Verdict:       ${shown(verdictFile)}`);
+    console.log(`Summary:       ${shown(summaryFile)}`);
+    console.log(`Evidence:      ${shown(evidenceDir)} (${verdict.evidence.length} files, sha256 in the verdict)`);
+
+    if (!verdict.passed) {
+      const draft = draftDefect(phase, verdict, {
+        evidenceBaseUrl: process.env.GATE_EVIDENCE_BASE_URL,
+        files: { verdict: shown(verdictFile), summary: shown(summaryFile), 'Allure report': shown(reportIndex) },
+      });
+      const files = await writeDefectDraft(runDir, draft);
+      console.log(`Defect draft:  ${shown(files.markdown)}`);
+      const github = githubIssuesFromEnv();
+      if (github) {
+        try {
+          const issue = await openIssue(github, draft);
+          console.log(`Defect issue:  ${issue.url}`);
+        } catch (error) {
+          console.error(`gate: ${(error as Error).message}`);
+        }
+      } else {
+        console.log('Defect issue:  not opened (set GITHUB_TOKEN and GITHUB_REPOSITORY to open it on GitHub)');
+      }
+    }
+
+    const passedLines = verdict.lines.filter((l) => l.status === 'passed').length;
+    const seconds = (verdict.durationMs / 1000).toFixed(1);
+    console.log('');
+    console.log(`${phase.title}: gate ${verdict.passed ? 'PASSED' : 'FAILED'} (${passedLines}/${verdict.lines.length} lines passed, quality gate ${qualityGate.passed ? 'held' : 'failed'}, suite exit ${suiteExit}, ${seconds} s)`);
+    if (!qualityGate.passed && qualityGate.output) console.log(qualityGate.output);
+    return verdict.passed ? 0 : 1;
+  } finally {
+    await claim.release();
+  }
+}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  if (error instanceof GateRefusedError) {
+    console.error(`gate REFUSED: ${error.message}`);
+    process.exitCode = 1;
+  } else if (error instanceof UsageError || error instanceof UnknownPhaseError || error instanceof GateTargetConfigError) {
+    console.error(`gate: ${error.message}`);
+    process.exitCode = 2;
+  } else {
+    throw error;
+  }
+}

@@ -1,0 +1,174 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { sandboxImage } from '../../hypervisor/sandbox/image/image.ts';
+import { packageVersion } from '../../hypervisor/sandbox/version.ts';
+import { contractEnvNames } from '../../hypervisor/sandboxes/env.ts';
+import { fromRoot, repoRoot } from '../../hypervisor/paths.ts';
+import { roles } from '../../hypervisor/sandboxes/types.ts';
+import { test, expect } from '../../fixtures/gate-test.ts';
+import { freeLoopbackPort } from '../../fixtures/fresh-image-store.ts';
+import type { ContainerInspect } from '../../fixtures/podman-view.ts';
+
+// What podman itself adds to every container's environment.
+const podmanAddedEnv = ['container', 'HOSTNAME', 'HOME', 'TERM'];
+const secretLikeName = /(API_KEY|TOKEN|SECRET|PASSWORD|^AWS_|^HYPERVISOR_|^GITHUB_|^WEBAUTHN_)/;
+
+const envOf = (inspected: ContainerInspect): Map<string, string> =>
+  new Map(inspected.Config.Env.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
+
+test('Add/verify sandbox OCI image build path.', async ({ freshImageStore: store, evidence, request }) => {
+  await test.step('the fresh image store lacks the sandbox image', async () => {
+    const images = await store.podman(['images', '--format', '{{.Repository}}:{{.Tag}}']);
+    await evidence.command('1-images-before-build', store.commandLine(['images']), images || '(no images)');
+    expect(images.trim()).toBe('');
+  });
+
+  await test.step('npm run image builds it into that store, offline, from this checkout', async () => {
+    const build = await evidence.timed('image build', () =>
+      execa(process.execPath, [fromRoot('hypervisor', 'sandbox', 'image', 'build.ts')], { cwd: repoRoot, env: { ...process.env, ...store.env }, reject: false, all: true }),
+    );
+    await evidence.command('2-image-build', `CONTAINERS_STORAGE_CONF=${store.env.CONTAINERS_STORAGE_CONF} npm run image`, String(build.all));
+    expect(build.exitCode, String(build.all)).toBe(0);
+    expect(String(build.stdout).trim()).toBe(sandboxImage);
+  });
+
+  await test.step('the image has the tags, user, entrypoint, port and labels of the sandbox contract', async () => {
+    const [image] = JSON.parse(await store.podman(['image', 'inspect', sandboxImage])) as {
+      RepoTags: string[];
+      Config: { User: string; Entrypoint: string[]; ExposedPorts: Record<string, unknown>; Labels: Record<string, string> };
+    }[];
+    await evidence.json('3-image-inspect', image);
+    expect(image?.RepoTags).toEqual(expect.arrayContaining([sandboxImage, 'localhost/choir-sandbox:latest']));
+    expect(image?.Config.User).toBe('1000:1000');
+    expect(image?.Config.Entrypoint).toEqual(['/usr/local/bin/node', '/app/sandbox.mjs']);
+    expect(Object.keys(image?.Config.ExposedPorts ?? {})).toEqual(['8080/tcp']);
+    expect(image?.Config.Labels['org.opencontainers.image.version']).toBe(packageVersion);
+  });
+
+  await test.step('a container of the freshly built image answers /health as the contract says', async () => {
+    const port = await freeLoopbackPort();
+    const name = `choiros-gate-image-${port}`;
+    await store.podman(['run', '--detach', '--pull=never', '--name', name, '--publish', `127.0.0.1:${port}:8080`, sandboxImage]);
+    try {
+      await expect.poll(async () => (await request.get(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.status(), { timeout: 30_000 }).toBe(200);
+      const health = await (await request.get(`http://127.0.0.1:${port}/health`)).json();
+      await evidence.json('4-health-of-built-image', health);
+      expect(health).toMatchObject({ status: 'healthy', service: 'choiros-sandbox', version: packageVersion });
+    } finally {
+      await store.podman(['rm', '--force', '--time', '1', name]);
+    }
+  });
+});
+
+test('Wire hypervisor local container runtime command path.', async ({ target, podman, evidence, userId, hypervisorLog }) => {
+  const local = target.requireLocal('checking the runtime commands the hypervisor issues');
+  const name = podman.containerName(userId, 'live');
+  const commandsBefore = (await local.podmanRecorder.commands()).length;
+
+  const started = await test.step('the admin API starts a live sandbox on the podman runtime', async () => {
+    const answer = await target.admin.start(userId, 'live');
+    expect(answer.status).toBe('running');
+    return answer;
+  });
+
+  await test.step('the hypervisor ran the configured podman binary with the contract\'s run command', async () => {
+    const issued = (await local.podmanRecorder.commands()).slice(commandsBefore);
+    await evidence.text('1-podman-commands.txt', issued.map((args) => `podman ${args.join(' ')}`).join('\n'));
+    const run = issued.find((args) => args[0] === 'run' && args.includes(name));
+    expect(run, `no "podman run ... ${name}" among the commands the hypervisor issued`).toBeDefined();
+    const args = run ?? [];
+    expect(args).toEqual(expect.arrayContaining(['--detach', '--pull=never', '--name', name]));
+    for (const label of ['choiros.managed=true', `choiros.user=${userId}`, 'choiros.role=live', `choiros.image=${local.image}`, `choiros.instance=${local.instanceId}`]) {
+      expect(args[args.indexOf(label) - 1], `label ${label}`).toBe('--label');
+    }
+    expect(args[args.indexOf('--publish') + 1]).toBe(`127.0.0.1:${started.port}:8080`);
+    expect(args[args.indexOf('--volume') + 1]).toBe(`${path.join(local.dataRoot, userId, 'live')}:/data`);
+    expect(args.at(-1)).toBe(local.image);
+  });
+
+  const inspected = await test.step('podman runs that container, labelled and locked down as asked', async () => {
+    const container = await podman.inspect(userId, 'live');
+    await evidence.json('2-container-inspect', { Id: container.Id, Name: container.Name, ImageName: container.ImageName, Labels: container.Config.Labels, State: container.State, HostConfig: container.HostConfig });
+    expect(container.State.Running).toBe(true);
+    expect(container.ImageName).toBe(local.image);
+    expect(container.Config.Labels).toMatchObject({ 'choiros.managed': 'true', 'choiros.user': userId, 'choiros.role': 'live', 'choiros.instance': local.instanceId });
+    expect(container.HostConfig.SecurityOpt ?? []).toContain('no-new-privileges');
+    expect(container.HostConfig.CapDrop?.length ?? 0).toBeGreaterThan(10);
+    return container;
+  });
+
+  await test.step('the transition log names the podman runtime, the image and the container', async () => {
+    const events = (await hypervisorLog.lines()).flatMap((l) => (l.entry && l.entry.user === userId ? [l.entry] : []));
+    expect(events.find((e) => e.event === 'sandbox.start_requested')).toMatchObject({ runtime: 'podman', image: local.image, role: 'live' });
+    expect(events.find((e) => e.event === 'sandbox.ready')).toMatchObject({ runtime: 'podman', container_id: inspected.Id, port: started.port });
+  });
+
+  await test.step('stopping goes through podman stop of that container', async () => {
+    const before = (await local.podmanRecorder.commands()).length;
+    await target.admin.stop(userId, 'live');
+    const issued = (await local.podmanRecorder.commands()).slice(before);
+    await evidence.text('3-podman-commands-on-stop.txt', issued.map((args) => `podman ${args.join(' ')}`).join('\n'));
+    expect(issued.some((args) => args[0] === 'stop' && args.includes(inspected.Id))).toBe(true);
+    expect(await podman.running(userId, 'live')).toBeUndefined();
+  });
+});
+
+test('Validate env, volume mounts, and ports for live/dev roles.', async ({ target, podman, evidence, userId, request }) => {
+  const local = target.requireLocal('inspecting the sandbox containers');
+  const imageEnv = (await podman.imageEnv(local.image)).map((entry) => entry.slice(0, entry.indexOf('=')));
+  const allowedNames = new Set<string>([...contractEnvNames, ...imageEnv, ...podmanAddedEnv]);
+  const secrets = [local.secrets.adminToken, ...Object.values(local.secrets.providerKeys)];
+
+  const ports = await test.step('the admin API starts both roles for one user', async () => {
+    const live = await target.admin.start(userId, 'live');
+    const dev = await target.admin.start(userId, 'dev');
+    expect([live.status, dev.status]).toEqual(['running', 'running']);
+    expect(live.port).not.toBe(dev.port);
+    return { live: live.port, dev: dev.port };
+  });
+
+  const sources: string[] = [];
+  for (const role of roles) {
+    await test.step(`${role}: env is the allowlist with the contract's values and no platform secret`, async () => {
+      const inspected = await podman.inspect(userId, role);
+      await evidence.json(`${role}-container-inspect`, { Name: inspected.Name, Env: inspected.Config.Env, Mounts: inspected.Mounts, Ports: inspected.NetworkSettings.Ports, Labels: inspected.Config.Labels });
+      const env = envOf(inspected);
+      expect(Object.fromEntries(contractEnvNames.map((name) => [name, env.get(name)]))).toEqual({
+        PORT: '8080',
+        DATABASE_URL: 'sqlite:/data/sandbox.db',
+        CHOIROS_DATA_DIR: '/data',
+        CHOIR_SANDBOX_USER_ID: userId,
+        CHOIR_SANDBOX_ROLE: role,
+        CHOIR_SANDBOX_ID: `${userId}:${role}`,
+      });
+      expect([...env.keys()].filter((name) => !allowedNames.has(name)), 'variables outside the allowlist').toEqual([]);
+      expect([...env.keys()].filter((name) => secretLikeName.test(name)), 'secret-like variable names').toEqual([]);
+      const everything = JSON.stringify(inspected);
+      expect(secrets.filter((secret) => everything.includes(secret)), 'platform secret values found in the container').toEqual([]);
+    });
+
+    await test.step(`${role}: /data is the user's own ${role} directory, and the sandbox writes there`, async () => {
+      const inspected = await podman.inspect(userId, role);
+      const expected = path.join(local.dataRoot, userId, role);
+      expect(inspected.Mounts.map((m) => ({ source: m.Source, destination: m.Destination, rw: m.RW }))).toEqual([{ source: expected, destination: '/data', rw: true }]);
+      sources.push(expected);
+      await expect.poll(() => existsSync(path.join(expected, 'sandbox.db')), { timeout: 10_000 }).toBe(true);
+    });
+
+    await test.step(`${role}: only 8080 is published, on 127.0.0.1, at the port the hypervisor reports`, async () => {
+      const inspected = await podman.inspect(userId, role);
+      expect(inspected.NetworkSettings.Ports).toEqual({ '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: String(ports[role]) }] });
+      expect(await target.admin.sandbox(userId, role)).toMatchObject({ status: 'running', port: ports[role] });
+      const health = await (await request.get(`http://127.0.0.1:${ports[role]}/health`)).json();
+      expect(health).toMatchObject({ status: 'healthy', instance_role: role });
+    });
+  }
+
+  await test.step('live and dev never share a data directory', async () => {
+    expect(new Set(sources).size).toBe(2);
+    await evidence.json('summary', { user: userId, ports, dataDirs: sources, allowedEnv: [...allowedNames].sort() });
+    await target.admin.stop(userId, 'live');
+    await target.admin.stop(userId, 'dev');
+  });
+});
