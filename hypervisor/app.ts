@@ -142,6 +142,8 @@ export async function startHypervisor(config: HypervisorConfig, options: StartOp
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const grace = setTimeout(() => server.closeAllConnections(), 2_000);
+      // Relayed WebSockets hold their connections open, and server.close() would wait for them.
+      await gateway.proxy.closeAllWebSockets(1001, 'the hypervisor is shutting down');
       await stopped;
       clearTimeout(grace);
       for (const cleanup of cleanups.reverse()) await cleanup();

@@ -29,7 +29,8 @@ const usage = 'usage: npm run gate -- <phase>   (phase1 .. phase5; target: local
 
 const resultsDir = fromRoot('reports', 'allure-results');
 const reportDir = fromRoot('reports', 'allure-report');
-const gatesDir = fromRoot('reports', 'gates');
+// Verdicts and the ledger; GATE_LEDGER_DIR keeps them somewhere that outlives the checkout (e.g. a CI cache).
+const gatesDir = path.resolve(process.env.GATE_LEDGER_DIR?.trim() || fromRoot('reports', 'gates'));
 const shown = (file: string): string => path.relative(repoRoot, file) || '.';
 
 function phaseFromArgs(args: readonly string[]): Phase {

@@ -26,7 +26,16 @@ export interface Sessions {
   deleteExpired(now?: number): void;
 }
 
+/**
+ * Every proxied request looks its session up, so lookups are cached in memory for a few seconds.
+ * Deleting a session (logout, rotation) goes through this object and evicts it at once; the TTL only
+ * bounds how long a deletion made by another process could go unnoticed.
+ */
+const cacheTtlMs = 5_000;
+const cacheLimit = 10_000;
+
 export function createSessions(db: Database): Sessions {
+  const cache = new Map<string, { session: Session; until: number }>();
   const insert = db.prepare('INSERT INTO auth_sessions (id_hash, user_id, kind, created_at, expires_at) VALUES (?, ?, ?, ?, ?)');
   const select = db.prepare(
     'SELECT s.user_id, u.username, s.kind, s.expires_at FROM auth_sessions s JOIN auth_users u ON u.id = s.user_id WHERE s.id_hash = ? AND s.expires_at > ?',
@@ -41,15 +50,25 @@ export function createSessions(db: Database): Sessions {
       return { id, expiresAt };
     },
     find(id, now = Date.now()) {
+      const cached = cache.get(id);
+      if (cached && cached.until > now && cached.session.expiresAt > now) return cached.session;
       if (!/^[A-Za-z0-9_-]{43}$/.test(id)) return null;
       const row = select.get(digest(id), now);
-      if (!row) return null;
-      return { userId: String(row.user_id), username: String(row.username), kind: row.kind as SessionKind, expiresAt: Number(row.expires_at) };
+      if (!row) {
+        cache.delete(id);
+        return null;
+      }
+      const session: Session = { userId: String(row.user_id), username: String(row.username), kind: row.kind as SessionKind, expiresAt: Number(row.expires_at) };
+      if (cache.size >= cacheLimit) cache.clear();
+      cache.set(id, { session, until: now + cacheTtlMs });
+      return session;
     },
     delete(id) {
+      cache.delete(id);
       remove.run(digest(id));
     },
     deleteExpired(now = Date.now()) {
+      cache.clear();
       removeExpired.run(now);
     },
   };

@@ -109,5 +109,4 @@ describe('health and metrics', () => {
     }
     expect(text).toMatch(/choiros_sandboxes\{state="running",role="live"\} \d+/);
   });
-  });
 });

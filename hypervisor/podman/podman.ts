@@ -62,7 +62,18 @@ export async function podmanVersion(binary?: string): Promise<string> {
   return (await podman(['version', '--format', '{{.Client.Version}}'], binary ? { binary } : {})).trim();
 }
 
-/** Starts a long-running `podman ARGS` (for example `events`) with the same settings; the caller owns the process. */
+/** Starts `podman ARGS` with the same settings and its output piped; the caller owns the process. */
 export function podmanSpawn(args: readonly string[], binary = process.env.SANDBOX_PODMAN_BINARY ?? 'podman'): ChildProcess {
   return spawn(binary, args, { env: podmanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/**
+ * Runs podman while the shell holds our stdin pipe: when that closes (stdin.end(), or this process
+ * dies, even by SIGKILL) podman is killed, so a long-running `podman events` never outlives us.
+ */
+const tiedToParent = 'exec 3<&0\n"$0" "$@" 3<&- &\nchild=$!\n{ read -r _ <&3; kill "$child" 2>/dev/null; } &\nwait "$child"';
+
+/** A long-running `podman ARGS` (for example `events`) that ends with this process; stop it with stdin.end(). */
+export function podmanSpawnTied(args: readonly string[], binary = process.env.SANDBOX_PODMAN_BINARY ?? 'podman'): ChildProcess {
+  return spawn('/bin/sh', ['-c', tiedToParent, binary, ...args], { env: podmanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
 }

@@ -127,3 +127,22 @@ describe('the hypervisor serves each user their own sandboxes through the sessio
     expect(hv.hypervisor.sandboxes.get({ userId: alice.userId, role: 'live' })?.status).toBe('running');
   });
 });
+
+describe('hypervisor shutdown with relayed WebSockets open', () => {
+  it('closes them with 1001 instead of waiting for the clients to leave', async () => {
+    const hv = await startTestHypervisor();
+    try {
+      const target = { url: hv.url, origin: `http://localhost:${hv.hypervisor.port}` };
+      const reply = await registerWithPasskey(target, { username: 'leaving', passkey: createSoftwarePasskey({ origin: target.origin, rpId: 'localhost' }) });
+      const socket = as(target, { userId: String(reply.body.user_id), session: reply.session! }).webSocket('/ws');
+      await once(socket, 'message');
+      const closed = once(socket, 'close');
+      await hv.close();
+      const [code, reason] = await closed;
+      expect([code, String(reason)]).toEqual([1001, 'the hypervisor is shutting down']);
+    } finally {
+      await hv.close();
+      removeDir(hv.dir);
+    }
+  });
+});

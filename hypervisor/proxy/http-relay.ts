@@ -106,6 +106,7 @@ export function relayHttp(relay: RelayRequest): void {
 
   let controller: Dispatcher.DispatchController | null = null;
   let received = 0;
+  let expected = -1;
   const resume = (): void => controller?.resume();
   res.on('drain', resume);
   res.on('close', () => {
@@ -119,14 +120,15 @@ export function relayHttp(relay: RelayRequest): void {
       controller = c;
     },
     onResponseStart(c, statusCode, headers) {
-      const declared = Number(headers['content-length'] ?? 0);
+      const declared = headers['content-length'] === undefined ? -1 : Number(headers['content-length']);
       if (declared > limits.maxResponseBodyBytes) {
         c.abort(new LimitExceeded(502, `the sandbox's response of ${declared} bytes exceeds the limit of ${limits.maxResponseBodyBytes} bytes`));
         return;
       }
       res.writeHead(statusCode, towardsClient(headers));
+      expected = declared;
       // A body of unknown length may be a stream of events: send the head now, not with the first chunk.
-      if (headers['content-length'] === undefined) res.flushHeaders();
+      if (declared < 0) res.flushHeaders();
     },
     onResponseData(c, chunk) {
       received += chunk.length;
@@ -134,10 +136,12 @@ export function relayHttp(relay: RelayRequest): void {
         c.abort(new LimitExceeded(502, `the sandbox's response exceeds the limit of ${limits.maxResponseBodyBytes} bytes`));
         return;
       }
-      if (!res.write(chunk)) c.pause();
+      // The last chunk of a body of known length ends the response in the same write as the head.
+      if (received === expected) res.end(chunk);
+      else if (!res.write(chunk)) c.pause();
     },
     onResponseEnd() {
-      res.end();
+      if (!res.writableEnded) res.end();
     },
     onResponseError(_c, error) {
       fail(error);

@@ -47,6 +47,8 @@ export interface Proxy {
   /** Closes the sandbox's relayed WebSockets with `code` (e.g. 1012 service restart); returns how many. */
   closeWebSockets(sandboxId: string, code: number, reason: string): number;
   webSockets(sandboxId: string): number;
+  /** Shutdown: closes every relayed WebSocket (they would hold the server open), dropping any that linger past `graceMs`. */
+  closeAllWebSockets(code: number, reason: string, graceMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -146,8 +148,9 @@ export function createProxy(options: ProxyOptions): Proxy {
     drained: (sandboxId, timeoutMs) => traffic.drained(sandboxId, timeoutMs),
     closeWebSockets: (sandboxId, code, reason) => traffic.closeWebSockets(sandboxId, code, reason),
     webSockets: (sandboxId) => traffic.webSockets(sandboxId),
+    closeAllWebSockets: (code, reason, graceMs = 1_000) => traffic.closeAll(code, reason, graceMs),
     async close() {
-      traffic.closeAll(1001, 'the hypervisor is shutting down');
+      await traffic.closeAll(1001, 'the hypervisor is shutting down', 1_000);
       webSockets.close();
       await upstreams.close();
     },

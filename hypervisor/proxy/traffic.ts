@@ -5,6 +5,8 @@
 export interface RelayedWebSocket {
   /** Closes the client side with `code` (and the sandbox side with it). */
   close(code: number, reason: string): void;
+  /** Drops both connections at once, for peers that do not answer a close. */
+  terminate(): void;
 }
 
 interface Target {
@@ -85,8 +87,15 @@ export class Traffic {
     return sockets.length;
   }
 
-  /** Every WebSocket, for shutdown. */
-  closeAll(code: number, reason: string): void {
-    for (const key of [...this.#targets.keys()]) this.closeWebSockets(key, code, reason);
+  /**
+   * Closes every WebSocket (shutdown): cleanly with `code`, then, for peers that have not finished
+   * the close handshake within `graceMs`, by dropping the connection.
+   */
+  async closeAll(code: number, reason: string, graceMs: number): Promise<void> {
+    const all = (): RelayedWebSocket[] => [...this.#targets.values()].flatMap((target) => [...target.webSockets]);
+    for (const socket of all()) socket.close(code, reason);
+    const deadline = Date.now() + graceMs;
+    while (all().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (const socket of all()) socket.terminate();
   }
 }

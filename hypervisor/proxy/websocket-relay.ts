@@ -134,6 +134,10 @@ export class WebSocketRelay {
         client.close(code, reason);
         sandbox.close(1001, reason);
       },
+      terminate() {
+        client.terminate();
+        sandbox.terminate();
+      },
     });
     let lastActive = 0;
     const active = (): void => {

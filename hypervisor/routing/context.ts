@@ -14,8 +14,8 @@ export interface SlotControl {
   /** Starts the slot on its recorded spec unless it runs; resolves to its port. */
   ensureRunning(key: SandboxKey): Promise<{ port: number }>;
   stop(key: SandboxKey): Promise<void>;
-  /** What the slot is doing now; undefined when the manager never heard of it. */
-  status(key: SandboxKey): { status: SandboxStatus; port: number | null } | undefined;
+  /** What the slot is doing now and what it runs; undefined when the manager never heard of it. */
+  status(key: SandboxKey): { status: SandboxStatus; port: number | null; spec: SandboxSpec } | undefined;
   /** Every user the manager has a sandbox for. */
   users(): string[];
 }

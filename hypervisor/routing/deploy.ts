@@ -3,7 +3,7 @@ import type { RoutingContext } from './context.ts';
 import { RoutingError } from './errors.ts';
 import type { HealthReport } from './health-gate.ts';
 import { releaseDeploys } from './metrics.ts';
-import { releaseSpec, type Release } from './releases.ts';
+import { releaseSpec, runsRelease, type Release } from './releases.ts';
 import { switchMain, type SwitchResult } from './switch.ts';
 
 export interface DeployResult {
@@ -75,6 +75,11 @@ export async function promote(ctx: RoutingContext, userId: string, actor: string
     if (!staged || staged.state !== 'ready') {
       const what = staged ? `release ${staged.releaseId} there is ${staged.state}${staged.error ? ` (${staged.error})` : ''}` : 'no release was deployed there';
       throw new RoutingError('no_release', `nothing to promote for user "${userId}": ${what}. Deploy a release to the ${pointers.dev} slot first (POST /admin/sandboxes/${userId}/deploy)`);
+    }
+    const release = ctx.releases.require(staged.releaseId);
+    const spec = ctx.slots.status({ userId, role: pointers.dev })?.spec;
+    if (spec && !runsRelease(spec, release)) {
+      throw new RoutingError('no_release', `nothing to promote for user "${userId}": the ${pointers.dev} slot was started on something other than release ${release.id} since it was deployed. Deploy the release again (POST /admin/sandboxes/${userId}/deploy)`);
     }
     const switched = await switchMain(ctx, { userId, action: 'promote', actor, reason, smoke: true, startedAt });
     ctx.releases.setStatus(staged.releaseId, 'serving');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fromRoot } from '../paths.ts';
@@ -24,7 +24,8 @@ async function killWhileSwitching(url: string, userId: string, afterMs: number):
 
 describe('route pointers under SIGKILL', () => {
   it('a process killed mid-switch leaves the pointers before or after a switch, never split, and the history agrees', async () => {
-    const url = `sqlite:${path.join(mkdtempSync(path.join(tmpdir(), 'pointers-crash-')), 'h.db')}`;
+    const dir = mkdtempSync(path.join(tmpdir(), 'pointers-crash-'));
+    const url = `sqlite:${path.join(dir, 'h.db')}`;
     const userId = `crash-${process.pid}`;
     for (const afterMs of [0, 7, 23, 61, 150]) {
       await killWhileSwitching(url, userId, afterMs);
@@ -39,5 +40,6 @@ describe('route pointers under SIGKILL', () => {
       expect(switches[0]?.toRole).toBe(pointers.main);
       db.close();
     }
+    rmSync(dir, { recursive: true, force: true });
   });
 });

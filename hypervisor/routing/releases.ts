@@ -40,6 +40,14 @@ export function releaseSpec(release: Release): SandboxSpec {
   return { runtime: release.runtime, image: release.image || release.imageRef, config: release.config };
 }
 
+const sortedConfig = (config: Readonly<Record<string, string>> | undefined): string => JSON.stringify(Object.entries(config ?? {}).sort(([a], [b]) => a.localeCompare(b)));
+
+/** Whether a sandbox's spec is exactly the release's (an admin may have started the slot on something else since). */
+export function runsRelease(spec: SandboxSpec, release: Release): boolean {
+  const wanted = releaseSpec(release);
+  return spec.runtime === wanted.runtime && (spec.runtime === 'process' || spec.image === wanted.image) && sortedConfig(spec.config) === sortedConfig(wanted.config);
+}
+
 const configKey = /^[A-Z][A-Z0-9_]*$/;
 
 /** Checks a release config from an API body: an object of UPPER_CASE names to string values. */

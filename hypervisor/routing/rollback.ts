@@ -1,7 +1,7 @@
 import type { RoutingContext } from './context.ts';
 import { RoutingError } from './errors.ts';
 import { routeSwitches } from './metrics.ts';
-import { releaseSpec, type Release } from './releases.ts';
+import { releaseSpec, runsRelease, type Release } from './releases.ts';
 import { switchMain, type SwitchResult } from './switch.ts';
 
 /** warm: the standby slot already ran the release, so rollback is a pointer switch; cold: it was started first. */
@@ -57,7 +57,8 @@ export async function rollback(ctx: RoutingContext, request: RollbackRequest): P
     const release = chooseTarget(ctx, request, from);
     const standby = { userId, role: pointers.dev };
     const standbyRelease = ctx.slotReleases.get(userId, pointers.dev);
-    const warm = standbyRelease?.releaseId === release.id && standbyRelease.state === 'ready' && ctx.slots.status(standby)?.status === 'running';
+    const standbyNow = ctx.slots.status(standby);
+    const warm = standbyRelease?.releaseId === release.id && standbyRelease.state === 'ready' && standbyNow?.status === 'running' && runsRelease(standbyNow.spec, release);
     const mode: RollbackMode = warm ? 'warm' : 'cold';
     ctx.logger.info({ event: 'routing.rollback_requested', user: userId, mode, release: release.id, from_release: from?.id ?? null, actor: request.actor }, `rolling ${userId} back to release ${release.id} (${mode})`);
     try {

@@ -1,12 +1,21 @@
-import { describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { openDatabase } from '../store/database.ts';
 import { RoutePointers } from './route-pointers.ts';
 import { migrateRouting } from './schema.ts';
 
-const freshDatabaseUrl = (): string => `sqlite:${path.join(mkdtempSync(path.join(tmpdir(), 'pointers-')), 'h.db')}`;
+const dirs: string[] = [];
+const freshDatabaseUrl = (): string => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pointers-'));
+  dirs.push(dir);
+  return `sqlite:${path.join(dir, 'h.db')}`;
+};
+
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
 
 function open(url: string): RoutePointers {
   const db = openDatabase(url);

@@ -119,6 +119,22 @@ describe('rollback', () => {
     expect(routing.slotsOf(user).find((s) => s?.role === routing.resolve(user, 'main'))?.releaseId).toBe(good.id);
   });
 
+  it('is not warm when the standby was started on something else since: the known-good release is started again', async () => {
+    const { slots, routing, release } = setUp();
+    const good = await release('good');
+    const bad = await release('bad');
+    await routing.deploy(user, good.id, 'admin');
+    await routing.promote(user, 'admin', 'good');
+    await routing.deploy(user, bad.id, 'admin');
+    await routing.promote(user, 'admin', 'bad');
+    const standby = { userId: user, role: routing.resolve(user, 'dev') };
+    await slots.start(standby, { runtime: 'process', image: 'hand-started', config: { SANDBOX_VERSION: 'experiment' } });
+    await expect(routing.promote(user, 'admin', 'promote the experiment')).rejects.toThrow(/was started on something other than release \d+ since it was deployed/);
+    const result = await routing.rollback({ userId: user, actor: 'admin', reason: 'back' });
+    expect(result.mode).toBe('cold');
+    expect(slots.status({ userId: user, role: result.after.main })?.spec.config).toMatchObject({ SANDBOX_VERSION: 'good' });
+  });
+
   it('from cold starts the previous known-good release in the standby slot, then switches', async () => {
     const { slots, routing, release } = setUp();
     const good = await release('good');

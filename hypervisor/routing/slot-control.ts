@@ -16,7 +16,7 @@ export function managerSlots(manager: SandboxManager): SlotControl {
     },
     status(key) {
       const info = manager.get(key);
-      return info ? { status: info.status, port: info.port } : undefined;
+      return info ? { status: info.status, port: info.port, spec: info.spec } : undefined;
     },
     users: () => [...new Set(manager.list().map((info) => info.userId))],
   };

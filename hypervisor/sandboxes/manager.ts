@@ -11,11 +11,12 @@ import { PodmanRuntime } from './podman-runtime.ts';
 import { allocatePort, isPortFree } from './ports.ts';
 import { ProcessRuntime } from './process-runtime.ts';
 import { reconcile } from './reconcile.ts';
+import { crashesInARowAfter, restartDelayMs } from './restart-policy.ts';
 import type { FoundInstance, RuntimeInstance, SandboxRuntime } from './runtime.ts';
 import { statusOf, type DesiredState, type SandboxState } from './state.ts';
 import { SandboxStore, type SandboxPatch, type SandboxRecord } from './store.ts';
 import { transitionLevel, type SandboxTransition, type TransitionEvent } from './transitions.ts';
-import { runtimeKinds, sandboxId, type Role, type RuntimeKind, type SandboxKey, type SandboxSpec, type SandboxStatus } from './types.ts';
+import { parseRole, runtimeKinds, sandboxId, type Role, type RuntimeKind, type SandboxKey, type SandboxSpec, type SandboxStatus } from './types.ts';
 import { parseUserId } from './user-id.ts';
 
 /** What the manager reports about one sandbox. */
@@ -53,9 +54,6 @@ interface Entry {
   backoffTimer: NodeJS.Timeout | undefined;
 }
 
-/** A sandbox that ran this long before crashing starts a fresh backoff sequence. */
-const stableAfterMs = 60_000;
-const maxBackoffMs = 30_000;
 const logTailLines = 20;
 
 const sameSpec = (a: SandboxSpec, b: SandboxSpec): boolean =>
@@ -216,7 +214,7 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
 
   private checkKey(key: SandboxKey): void {
     parseUserId(key.userId);
-    if (key.role !== 'live' && key.role !== 'dev') throw new Error("role must be 'live' or 'dev'");
+    parseRole(key.role);
   }
 
   private checkSpec(spec: SandboxSpec): void {
@@ -411,15 +409,15 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
   private exited(entry: Entry, instance: RuntimeInstance, how: string): void {
     if (this.closed || entry.instance !== instance || entry.record.state !== 'running') return;
     entry.instance = undefined;
-    if (entry.runningSince !== undefined && Date.now() - entry.runningSince > stableAfterMs) entry.crashesInARow = 0;
+    const crashesInARow = crashesInARowAfter(entry.crashesInARow, entry.runningSince);
     entry.runningSince = undefined;
     this.transition(entry, 'sandbox.crash', { error: how, ...(instance.containerId ? { container_id: instance.containerId } : {}), ...(instance.pid ? { pid: instance.pid } : {}) });
     this.persist(entry, { pid: null, pidStart: null });
-    this.scheduleRestart(entry, how);
+    this.scheduleRestart(entry, crashesInARow, how);
   }
 
-  private scheduleRestart(entry: Entry, why: string): void {
-    entry.crashesInARow += 1;
+  private scheduleRestart(entry: Entry, crashesInARow: number, why: string): void {
+    entry.crashesInARow = crashesInARow;
     if (entry.crashesInARow > this.config.restartLimit) {
       const message = `crashed ${entry.crashesInARow} times in a row (restart limit ${this.config.restartLimit}); last: ${why}`;
       void this.track(
@@ -430,7 +428,7 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
       );
       return;
     }
-    const delay = Math.min(maxBackoffMs, this.config.restartBackoffMs * 2 ** (entry.crashesInARow - 1));
+    const delay = restartDelayMs(entry.crashesInARow, this.config.restartBackoffMs);
     this.persist(entry, { state: 'backoff' });
     entry.backoffTimer = setTimeout(() => {
       entry.backoffTimer = undefined;
@@ -448,7 +446,7 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
       await this.launch(entry, 'crash');
     } catch (error) {
       if (this.closed) return;
-      this.scheduleRestart(entry, (error as Error).message.split('\n')[0] ?? 'did not become healthy');
+      this.scheduleRestart(entry, entry.crashesInARow + 1, (error as Error).message.split('\n')[0] ?? 'did not become healthy');
     }
   }
 

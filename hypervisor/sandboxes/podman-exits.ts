@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { podman, podmanSpawn } from '../podman/podman.ts';
+import { podman, podmanSpawnTied } from '../podman/podman.ts';
 import type { Logger } from '../log.ts';
 
 interface DiedEvent {
@@ -33,12 +33,13 @@ export class PodmanExitWatch {
 
   start(): void {
     if (this.child || this.closed) return;
-    const child = podmanSpawn(['events', '--format', 'json', '--filter', `label=choiros.instance=${this.instanceId}`, '--filter', 'event=died'], this.binary);
+    const child = podmanSpawnTied(['events', '--format', 'json', '--filter', `label=choiros.instance=${this.instanceId}`, '--filter', 'event=died'], this.binary);
     this.child = child;
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => this.onLine(line));
     child.stderr?.resume();
     child.once('error', (error) => this.log.warn({ event: 'podman.events_error', binary: this.binary, error: error.message }, 'podman events failed'));
     child.once('exit', (code) => {
+      child.stdin?.end();
       this.child = undefined;
       if (this.closed) return;
       this.log.warn({ event: 'podman.events_restart', binary: this.binary, exit_code: code }, 'podman events stopped; restarting it');
@@ -96,7 +97,7 @@ export class PodmanExitWatch {
   close(): void {
     this.closed = true;
     clearTimeout(this.restartTimer);
-    this.child?.kill();
+    this.child?.stdin?.end();
     this.child = undefined;
   }
 }

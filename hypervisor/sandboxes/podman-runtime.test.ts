@@ -6,6 +6,7 @@ import {
   removeDir,
   runHypervisorToExit,
   sandboxHealth,
+  sandboxProcesses,
   spawnHypervisor,
   startTestHypervisor,
   uniqueUser,
@@ -69,6 +70,9 @@ async function hypervisor(overrides: Record<string, string> = {}): Promise<TestH
 
 async function childHypervisor(env: Record<string, string>): Promise<ChildHypervisor> {
   const child = await spawnHypervisor(env);
+  cleanups.push(() => {
+    for (const { pid } of sandboxProcesses(env.SANDBOX_DATA_ROOT as string)) process.kill(pid, 'SIGKILL');
+  });
   cleanups.push(async () => {
     if (child.child.exitCode === null && child.child.signalCode === null) {
       child.child.kill('SIGKILL');
@@ -222,6 +226,15 @@ describe('podman runtime', () => {
     expect(answer.body.error).toMatch(/exited before it became healthy \(exit code 78\)/);
     expect(answer.body.log_tail).toContain('SANDBOX_CONDUCTOR_STEP_MS="abc" is invalid');
     expect((await containersOf(target.instanceId)).map((c) => c.state)).toEqual(['exited']);
+    expect(target.hypervisor.sandboxes.get({ userId: user, role: 'live' })).toMatchObject({ status: 'failed' });
+  });
+
+  it('a start with an image podman does not have fails clearly, saying how to build it', async () => {
+    const target = await hypervisor();
+    const user = uniqueUser('img');
+    const answer = await target.admin<{ error: string }>('POST', `/admin/sandboxes/${user}/live/start`, { image: 'localhost/choir-sandbox:no-such-version' });
+    expect(answer.status).toBe(503);
+    expect(answer.body.error).toMatch(/the sandbox image localhost\/choir-sandbox:no-such-version is not in podman's image store .*npm run image/);
     expect(target.hypervisor.sandboxes.get({ userId: user, role: 'live' })).toMatchObject({ status: 'failed' });
   });
 

@@ -47,6 +47,13 @@ async function childHypervisor(env: Record<string, string>, dir: string): Promis
   return child;
 }
 
+/** One sample from GET /metrics (0 when the series does not exist yet); the registry is per process, so compare before and after. */
+async function metric(target: TestHypervisor, series: string): Promise<number> {
+  const text = await (await fetch(`${target.url}/metrics`)).text();
+  const line = text.split('\n').find((entry) => entry.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
 const transitions = (logs: LogLine[], user: string, role?: string): string[] =>
   logs.filter((line) => line.user === user && (role === undefined || line.role === role) && String(line.event).startsWith('sandbox.')).map((line) => String(line.event));
 
@@ -73,6 +80,11 @@ describe('process runtime', () => {
     for (const entry of listed) expect(entry).toEqual(expect.objectContaining({ port: expect.any(Number), idle_secs: expect.any(Number) }));
     expect(sandboxProcesses(target.env.SANDBOX_DATA_ROOT as string).map((p) => p.sandboxId).sort()).toEqual(keys.map((key) => key.replace('/', ':')).sort());
     for (const key of keys) expect(transitions(target.logs, key.split('/')[0] as string, key.split('/')[1])).toEqual(['sandbox.start_requested', 'sandbox.ready']);
+    const health = (await (await fetch(`${target.url}/health`)).json()) as { sandboxes: Record<string, number> };
+    expect(health.sandboxes).toEqual({ running: 4, stopped: 0, failed: 0 });
+    const metrics = await (await fetch(`${target.url}/metrics`)).text();
+    expect(metrics).toMatch(/^choiros_sandboxes\{state="running",role="live"\} 2$/m);
+    expect(metrics).toMatch(/^choiros_sandboxes\{state="running",role="dev"\} 2$/m);
     const ready = target.logs.find((line) => line.event === 'sandbox.ready');
     expect(ready).toEqual(expect.objectContaining({ runtime: 'process', port: expect.any(Number), pid: expect.any(Number), duration_ms: expect.any(Number) }));
   });
@@ -80,6 +92,7 @@ describe('process runtime', () => {
   it('stops and restarts a sandbox, each transition logged with its duration', async () => {
     const target = await hypervisor();
     const user = uniqueUser('cat');
+    const stopsBefore = await metric(target, 'choiros_sandbox_stop_duration_seconds_count{runtime="process",role="live"}');
     const first = (await target.admin<SandboxView>('POST', `/admin/sandboxes/${user}/live/start`)).body;
     const stopped = await target.admin<SandboxView>('POST', `/admin/sandboxes/${user}/live/stop`);
     expect(stopped).toMatchObject({ status: 200, body: { status: 'stopped', pid: null } });
@@ -88,6 +101,7 @@ describe('process runtime', () => {
     expect(restarted).toMatchObject({ status: 'running', port: first.port, restarts: 1 });
     expect(restarted.pid).not.toBe(first.pid);
     expect(transitions(target.logs, user)).toEqual(['sandbox.start_requested', 'sandbox.ready', 'sandbox.stop', 'sandbox.restart', 'sandbox.start_requested', 'sandbox.ready']);
+    expect(await metric(target, 'choiros_sandbox_stop_duration_seconds_count{runtime="process",role="live"}')).toBe(stopsBefore + 1);
     expect(target.logs.find((line) => line.event === 'sandbox.stop' && line.user === user)).toEqual(expect.objectContaining({ duration_ms: expect.any(Number), pid: first.pid, reason: 'admin' }));
   });
 
@@ -103,6 +117,7 @@ describe('process runtime', () => {
     expect(after.pid).not.toBe(before.pid);
     expect(await sandboxHealth(after.port)).toMatchObject({ status: 'healthy', instance_role: 'dev' });
     expect(transitions(target.logs, user)).toEqual(['sandbox.start_requested', 'sandbox.ready', 'sandbox.crash', 'sandbox.restart', 'sandbox.start_requested', 'sandbox.ready']);
+    expect(await metric(target, 'choiros_sandbox_restarts_total{runtime="process",role="dev",reason="crash"}')).toBeGreaterThanOrEqual(1);
   });
 
   it('marks a sandbox failed once it has crashed more often in a row than the restart limit', async () => {

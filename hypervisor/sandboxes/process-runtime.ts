@@ -14,6 +14,17 @@ export const sandboxEntry = fromRoot('hypervisor', 'sandbox', 'main.ts');
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Node's compile cache for the sandbox's modules, shared by this hypervisor's process sandboxes: a
+ * warm start skips parsing and compiling them (about a third of a start). Passed as a preload on the
+ * command line so that the sandbox's environment stays the allowlist. Process sandboxes share the
+ * hypervisor's user, so a shared cache gives them nothing they could not already reach.
+ */
+function compileCachePreload(dir: string): string {
+  const source = `import { enableCompileCache, flushCompileCache } from 'node:module'; enableCompileCache(${JSON.stringify(dir)}); setTimeout(flushCompileCache, 2000).unref();`;
+  return `--import=data:text/javascript,${encodeURIComponent(source)}`;
+}
+
 export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ? `killed by ${signal}` : `exit code ${code ?? 'unknown'}`;
 }
@@ -49,7 +60,7 @@ export class ProcessRuntime implements SandboxRuntime {
     // The previous run's output (perhaps a crash) stays readable next to the new one.
     if (existsSync(logFile)) renameSync(logFile, `${logFile}.1`);
     const output = openSync(logFile, 'a', 0o600);
-    const child = spawn(process.execPath, [this.entry], { env: { ...env }, cwd: request.dataDir, detached: true, stdio: ['ignore', output, output] });
+    const child = spawn(process.execPath, [compileCachePreload(path.join(this.dataRoot, '.compile-cache')), this.entry], { env: { ...env }, cwd: request.dataDir, detached: true, stdio: ['ignore', output, output] });
     closeSync(output);
     const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(describeExit(code, signal))));
     await new Promise<void>((resolve, reject) => {
@@ -86,7 +97,7 @@ export class ProcessRuntime implements SandboxRuntime {
   async find(): Promise<FoundInstance[]> {
     const found: FoundInstance[] = [];
     for (const pid of allPids()) {
-      if (pid === process.pid || processCommandLine(pid)?.[1] !== this.entry) continue;
+      if (pid === process.pid || processCommandLine(pid)?.at(-1) !== this.entry) continue;
       const env = processEnviron(pid);
       const dataDir = env?.CHOIROS_DATA_DIR;
       const userId = env?.CHOIR_SANDBOX_USER_ID;

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { test, expect } from '../../fixtures/gate-test.ts';
 import { attachPodmanPs } from '../../fixtures/podman-evidence.ts';
 
@@ -6,40 +7,42 @@ const rowOf = (table: string, name: string): string | undefined => table.split('
 
 test('`podman ps` lifecycle output attached.', async ({ target, podman, evidence, userId }) => {
   const name = podman.containerName(userId, 'live');
-  const tables: Record<string, string> = {};
+  const idOf = (table: string): string | undefined => rowOf(table, name)?.trim().split(/\s+/).at(-1);
 
-  await test.step('podman ps before the sandbox starts: no container', async () => {
-    tables.before = await attachPodmanPs(podman, evidence, '1-before-start');
-    expect(rowOf(tables.before, name)).toBeUndefined();
+  const before = await test.step('podman ps before the sandbox starts: no container', async () => {
+    const table = await attachPodmanPs(podman, evidence, '1-before-start');
+    expect(rowOf(table, name)).toBeUndefined();
+    return table;
   });
 
-  await test.step('podman ps after start: the container is up on a loopback port', async () => {
+  const started = await test.step('podman ps after start: the container is up on a loopback port', async () => {
     await target.admin.start(userId, 'live');
-    tables.started = await attachPodmanPs(podman, evidence, '2-after-start');
-    expect(rowOf(tables.started, name)).toMatch(/ Up .*127\.0\.0\.1:\d+->8080\/tcp/);
+    const table = await attachPodmanPs(podman, evidence, '2-after-start');
+    expect(rowOf(table, name)).toMatch(/ Up .*127\.0\.0\.1:\d+->8080\/tcp/);
+    return table;
   });
 
-  await test.step('podman ps after restart: up again, as a new container', async () => {
+  const restarted = await test.step('podman ps after restart: up again, as a new container', async () => {
     await target.admin.restart(userId, 'live');
-    tables.restarted = await attachPodmanPs(podman, evidence, '3-after-restart');
-    const before = rowOf(tables.started, name)?.trim().split(/\s+/).at(-1);
-    const after = rowOf(tables.restarted, name)?.trim().split(/\s+/).at(-1);
-    expect(rowOf(tables.restarted, name)).toMatch(/ Up /);
-    expect(after).not.toBe(before);
+    const table = await attachPodmanPs(podman, evidence, '3-after-restart');
+    expect(rowOf(table, name)).toMatch(/ Up /);
+    expect(idOf(table)).not.toBe(idOf(started));
+    return table;
   });
 
-  await test.step('podman ps after stop: the container has exited', async () => {
+  const stopped = await test.step('podman ps after stop: the container has exited', async () => {
     await target.admin.stop(userId, 'live');
-    tables.stopped = await attachPodmanPs(podman, evidence, '4-after-stop');
-    expect(rowOf(tables.stopped, name)).toMatch(/ Exited /);
+    const table = await attachPodmanPs(podman, evidence, '4-after-stop');
+    expect(rowOf(table, name)).toMatch(/ Exited /);
+    return table;
   });
 
   await test.step('each snapshot is in the evidence as it was printed', async () => {
     const files = evidence.files.filter((file) => /podman-ps-\d/.test(file));
     expect(files).toHaveLength(4);
     const attached = await Promise.all(files.map((file) => readFile(file, 'utf8')));
-    for (const [index, table] of [tables.before, tables.started, tables.restarted, tables.stopped].entries()) {
-      expect(attached[index]).toContain(table?.trimEnd());
+    for (const [index, table] of [before, started, restarted, stopped].entries()) {
+      expect(attached[index]).toContain(table.trimEnd());
     }
   });
 });
@@ -66,5 +69,36 @@ test('Hypervisor logs for spawn/stop transitions attached.', async ({ target, ev
     const file = await evidence.logExcerpt('hypervisor-spawn-stop-transitions.jsonl', transitions.map((l) => l.raw));
     const attached = (await readFile(file, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { event: string });
     expect(attached.map((e) => e.event)).toEqual(['sandbox.start_requested', 'sandbox.ready', 'sandbox.stop']);
+  });
+});
+
+test('E2E smoke result attached.', async ({ target, page, desktop, signedInUser, evidence }, testInfo) => {
+  const files = await test.step('a person signs up, runs a task and sees its result', async () => {
+    await desktop.open(`${target.url}/`);
+    const outcome = await desktop.runTask(`Gate E2E smoke for ${signedInUser.username}`);
+    expect(outcome.status).toBe('completed');
+    const run = (await (await page.request.get(`${target.url}/conductor/runs/${outcome.runId}`)).json()) as { status: string };
+    const screenshot = await evidence.screenshot(page, 'e2e-smoke');
+    const result = await evidence.json('e2e-smoke-result', {
+      target: target.identity.id,
+      user: { username: signedInUser.username, user_id: signedInUser.userId },
+      run,
+      page: { status: outcome.status, events: outcome.events, result: outcome.result },
+      websocket_frames: desktop.runFrames(outcome.runId).length,
+      duration_ms: outcome.durationMs,
+      screenshot: path.basename(screenshot),
+    });
+    return { screenshot, result };
+  });
+
+  await test.step('the screenshot and the run JSON are attached to this test and kept in the evidence', async () => {
+    const png = await readFile(files.screenshot);
+    expect(png.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))).toBe(true);
+    expect(png.length).toBeGreaterThan(1_000);
+    const result = JSON.parse(await readFile(files.result, 'utf8')) as { run: { status: string }; websocket_frames: number };
+    expect(result.run.status).toBe('completed');
+    expect(result.websocket_frames).toBeGreaterThan(2);
+    expect(testInfo.attachments.map((a) => a.name)).toEqual(expect.arrayContaining(['e2e-smoke.png', 'e2e-smoke-result.json']));
+    expect(evidence.files).toEqual(expect.arrayContaining([files.screenshot, files.result]));
   });
 });

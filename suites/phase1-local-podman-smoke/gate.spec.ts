@@ -1,5 +1,6 @@
 import { test, expect } from '../../fixtures/gate-test.ts';
 import { attachPodmanPs } from '../../fixtures/podman-evidence.ts';
+import { loginWithPasskey, newUsername, registerWithPasskey } from '../../fixtures/user-session.ts';
 
 test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ target, podman, evidence, userId, request }) => {
   const role = 'live';
@@ -42,5 +43,89 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     expect(await podman.running(userId, role)).toBeUndefined();
     expect(await target.admin.sandbox(userId, role)).toMatchObject({ status: 'stopped' });
     await attachPodmanPs(podman, evidence, '4-after-stop');
+  });
+});
+
+test('Auth + proxy path works through hypervisor.', async ({ target, page, passkey, desktop, evidence, podman, request }) => {
+  const username = newUsername();
+
+  await test.step('without a session the hypervisor sends browsers and API clients to /login', async () => {
+    await page.goto(`${target.url}/`);
+    await expect(page).toHaveURL(`${target.url}/login`);
+    await expect(page.getByRole('button', { name: 'Log in with a passkey' })).toBeVisible();
+    // The contract answers API clients with the same 303; this hypervisor answers them 401 naming /login. Either way nothing is proxied.
+    const anonymous = await request.get(`${target.url}/conductor/runs/x`, { maxRedirects: 0 });
+    const refusal = { status: anonymous.status(), location: anonymous.headers().location, body: await anonymous.text() };
+    expect(refusal.status === 303 ? refusal.location : refusal.status === 401 && refusal.body.includes('/login') ? '/login' : refusal).toMatch(/^\/login/);
+  });
+
+  const user = await test.step('registering with a passkey issues ten recovery codes and a session', async () => {
+    const registered = await registerWithPasskey(page, target.url, username);
+    expect(registered.recoveryCodes).toHaveLength(10);
+    for (const code of registered.recoveryCodes) expect(code).toMatch(/^[a-z0-9]{5}(-[a-z0-9]{5}){3}$/);
+    expect(await passkey.credentials()).toHaveLength(1);
+    const session = (await page.context().cookies(target.url)).find((cookie) => cookie.httpOnly);
+    expect(session, 'an HttpOnly session cookie').toBeDefined();
+    expect(['Lax', 'Strict']).toContain(session?.sameSite);
+    await evidence.screenshot(page, '1-registered');
+    return registered;
+  });
+
+  await test.step("Continue opens the desktop, served by the user's live sandbox through the proxy", async () => {
+    await page.getByRole('link', { name: 'Continue' }).click();
+    await expect(page).toHaveURL(`${target.url}/`);
+    await desktop.open(`${target.url}/`);
+    await expect(page.getByTestId('sandbox-role')).toHaveText('live');
+    expect(await target.admin.sandbox(user.userId, 'live')).toMatchObject({ status: 'running' });
+    if (target.local) expect((await podman.running(user.userId, 'live'))?.State).toBe('running');
+    await evidence.screenshot(page, '2-live-desktop');
+  });
+
+  await test.step('/dev/ reaches the same user\'s dev sandbox', async () => {
+    await desktop.open(`${target.url}/dev/`);
+    await expect(page.getByTestId('sandbox-role')).toHaveText('dev');
+    expect(await target.admin.sandbox(user.userId, 'dev')).toMatchObject({ status: 'running' });
+    await evidence.screenshot(page, '3-dev-desktop');
+  });
+
+  await test.step('after logging out the proxy is closed again; logging in with the passkey reopens it', async () => {
+    const logout = await page.request.post(`${target.url}/auth/logout`, { maxRedirects: 0 });
+    expect(logout.status()).toBe(303);
+    await page.goto(`${target.url}/`);
+    await expect(page).toHaveURL(`${target.url}/login`);
+    await loginWithPasskey(page, target.url, username);
+    await desktop.open(`${target.url}/`);
+    await expect(page.getByTestId('sandbox-role')).toHaveText('live');
+    await evidence.json('user', { username, user_id: user.userId, passkeys: (await passkey.credentials()).length });
+  });
+});
+
+test('WebSocket task flow works end-to-end.', async ({ target, page, desktop, signedInUser, evidence }) => {
+  const objective = `Gate WebSocket check for ${signedInUser.username}`;
+
+  await test.step('the desktop opens its WebSocket through the hypervisor and subscribes', async () => {
+    await desktop.open(`${target.url}/`);
+    const socketUrls = desktop.sockets.map((socket) => socket.url());
+    expect(socketUrls).toContain(`${target.url.replace(/^http/, 'ws')}/ws`);
+    expect(desktop.frames.map((f) => f.message.type)).toEqual(expect.arrayContaining(['pong', 'desktop_state']));
+  });
+
+  const outcome = await test.step('a task started on the page completes, its progress shown as it arrives', async () => {
+    const result = await evidence.timed('task', () => desktop.runTask(objective));
+    expect(result.status).toBe('completed');
+    expect(result.events[0]).toMatch(/^conductor\.run\.started/);
+    expect(result.events.at(-1)).toMatch(/^conductor\.run\.completed/);
+    expect(result.events.filter((line) => line.startsWith('conductor.run.progress')).length).toBeGreaterThan(0);
+    expect(result.result).toMatch(/Document: \S+/);
+    await evidence.screenshot(page, 'task-completed');
+    return result;
+  });
+
+  await test.step('every event the page lists arrived as a WebSocket frame for that run, ending in completed', async () => {
+    const frames = desktop.runFrames(outcome.runId);
+    await evidence.json('websocket-frames', frames);
+    expect(frames.map((f) => f.message.type)).toEqual(outcome.events.map((line) => line.split(' ')[0]));
+    expect(frames.at(-1)?.message).toMatchObject({ type: 'conductor.run.completed', status: 'completed' });
+    expect(frames.every((f) => f.url.endsWith('/ws'))).toBe(true);
   });
 });

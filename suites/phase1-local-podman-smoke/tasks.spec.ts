@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -171,4 +172,43 @@ test('Validate env, volume mounts, and ports for live/dev roles.', async ({ targ
     await target.admin.stop(userId, 'live');
     await target.admin.stop(userId, 'dev');
   });
+});
+
+test('Capture one successful end-to-end user task.', async ({ target, page, desktop, signedInUser, evidence }) => {
+  const objective = `Gate capture: summarise the Phase 1 smoke for ${signedInUser.username}`;
+
+  const outcome = await test.step('the signed-in user runs a task on the live desktop', async () => {
+    await desktop.open(`${target.url}/`);
+    const result = await evidence.timed('task', () => desktop.runTask(objective));
+    expect(result.status).toBe('completed');
+    await evidence.screenshot(page, 'task-completed');
+    return result;
+  });
+
+  const run = await test.step('through the proxy, the run is recorded as completed with a document', async () => {
+    const response = await page.request.get(`${target.url}/conductor/runs/${outcome.runId}`);
+    expect(response.status()).toBe(200);
+    const record = (await response.json()) as { run_id: string; status: string; objective: string; document_path?: string };
+    expect(record).toMatchObject({ run_id: outcome.runId, status: 'completed', objective });
+    expect(record.document_path).toBeTruthy();
+    await evidence.json('run', record);
+    return record;
+  });
+
+  await test.step('the document is readable and matches its digest', async () => {
+    const response = await page.request.get(`${target.url}/conductor/runs/${outcome.runId}/document`);
+    expect(response.status()).toBe(200);
+    const document = (await response.json()) as { path: string; sha256: string; content: string };
+    expect(document.path).toBe(run.document_path);
+    expect(document.sha256).toBe(createHash('sha256').update(document.content).digest('hex'));
+    expect(outcome.result).toContain(document.path);
+    await evidence.text('document.md', document.content, 'text/markdown');
+  });
+
+  if (target.local) {
+    const local = target.local;
+    await test.step("the run lives in the user's live data directory on the host", async () => {
+      expect(existsSync(path.join(local.dataRoot, signedInUser.userId, 'live', 'sandbox.db'))).toBe(true);
+    });
+  }
 });

@@ -56,9 +56,9 @@ export class HttpSlots implements SlotControl {
     await this.#close(key);
   }
 
-  status(key: SandboxKey): { status: SandboxStatus; port: number | null } | undefined {
+  status(key: SandboxKey): { status: SandboxStatus; port: number | null; spec: SandboxSpec } | undefined {
     const slot = this.#slots.get(sandboxId(key));
-    return slot ? { status: 'running', port: slot.port } : undefined;
+    return slot ? { status: 'running', port: slot.port, spec: slot.spec } : undefined;
   }
 
   users(): string[] {

@@ -103,6 +103,8 @@ export interface LoopResult {
   ok: number;
   failed: number;
   failures: string[];
+  /** Milliseconds per answered request, in order. */
+  latencies: number[];
 }
 
 /**
@@ -110,14 +112,16 @@ export interface LoopResult {
  * bounded in count and time. Anything but a 200 is a failure, recorded with what it was.
  */
 export function startHttpLoop(client: UserClient, path: string, options: { workers?: number; maxRequests?: number; maxMs?: number } = {}): { stop: () => Promise<LoopResult> } {
-  const result: LoopResult = { ok: 0, failed: 0, failures: [] };
+  const result: LoopResult = { ok: 0, failed: 0, failures: [], latencies: [] };
   const maxRequests = options.maxRequests ?? 50_000;
   const until = Date.now() + (options.maxMs ?? 120_000);
   let stopped = false;
   const worker = async (): Promise<void> => {
     while (!stopped && Date.now() < until && result.ok + result.failed < maxRequests) {
+      const began = performance.now();
       try {
         const answer = await client.get(path);
+        result.latencies.push(performance.now() - began);
         if (answer.status === 200) result.ok += 1;
         else {
           result.failed += 1;

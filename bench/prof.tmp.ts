@@ -1,0 +1,15 @@
+import autocannon from 'autocannon';
+import { request } from 'undici';
+import { hypervisorEnv, removeDir, spawnHypervisor } from '../fixtures/test-hypervisor.ts';
+import { registerWithPasskey } from '../hypervisor/auth/testing/auth-client.ts';
+import { createSoftwarePasskey } from '../hypervisor/auth/testing/software-passkey.ts';
+const { dir, env } = hypervisorEnv({ SANDBOX_RUNTIME: 'process', SANDBOX_IDLE_TIMEOUT_SECS: '0', NODE_OPTIONS: '--cpu-prof --cpu-prof-dir=/tmp/prof' });
+const hv = await spawnHypervisor(env);
+const origin = `http://localhost:${hv.port}`;
+const r = await registerWithPasskey({ url: hv.url, origin }, { username: 'p', passkey: createSoftwarePasskey({ origin, rpId: 'localhost' }) });
+const cookie = `choiros_session=${r.session}`;
+await (await request(`${hv.url}/`, { headers: { cookie } })).body.dump();
+const result = await autocannon({ url: `${hv.url}/`, connections: 10, duration: 5, headers: { cookie } });
+console.log(result.requests.average, result.latency.p50, result.latency.p99, result.errors, result.non2xx);
+await hv.admin('POST', `/admin/sandboxes/${r.body.user_id}/live/stop`);
+hv.child.kill('SIGTERM'); await hv.exited; removeDir(dir);

@@ -1,0 +1,228 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { request } from 'undici';
+import { WebSocket } from 'ws';
+import { hypervisorEnv, removeDir, spawnHypervisor, waitFor, type ChildHypervisor } from '../fixtures/test-hypervisor.ts';
+import { registerWithPasskey } from '../hypervisor/auth/testing/auth-client.ts';
+import { createSoftwarePasskey } from '../hypervisor/auth/testing/software-passkey.ts';
+import { allocatePort } from '../hypervisor/sandboxes/ports.ts';
+
+/**
+ * The proxy's cost, measured in one run against the same sandbox (process runtime):
+ * - HTTP GET of the desktop page with autocannon, straight to the sandbox, through the hypervisor
+ *   (session cookie) and through nginx (Debian's, one worker, keep-alive upstream), same load:
+ *   throughput ratio hypervisor/nginx (goal >= 0.8) and added p50/p99 latency versus direct at
+ *   moderate load (goal: added p99 <= 2 ms at 10 connections);
+ * - WebSocket round trip ({type:"ping"} -> pong) straight and through the hypervisor (goal: added
+ *   p50 <= 0.3 ms), with nginx alongside for reference.
+ * Prints PASS/MISS per goal; exits non-zero only when something fails to run.
+ */
+const loads = [
+  { connections: 10, seconds: 5, label: 'moderate' },
+  { connections: 64, seconds: 5, label: 'heavy' },
+] as const;
+const warmupSeconds = 1;
+const wsWarmup = 300;
+const wsSamples = 3_000;
+const nginxBinary = process.env.NGINX_BINARY ?? '/usr/sbin/nginx';
+
+const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * q) - 1))] ?? Number.NaN;
+const verdict = (pass: boolean): string => (pass ? 'PASS' : 'MISS');
+const ms = (value: number): string => `${value.toFixed(2)} ms`;
+
+interface LoadFigures {
+  requestsPerSec: number;
+  p50: number;
+  p99: number;
+  samples: number;
+  /** CPU time the proxy process spent per request (user + system), when there is a proxy. */
+  proxyCpuMicros?: number;
+}
+
+/** User + system CPU time of a process so far, in microseconds (from /proc, 10 ms ticks). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/** One autocannon run; latencies come from its per-response timings (its histogram only keeps whole ms). */
+function load(url: string, headers: Record<string, string>, connections: number, seconds: number): Promise<LoadFigures> {
+  return new Promise((resolve, reject) => {
+    const latencies: number[] = [];
+    const instance = autocannon({ url, connections, duration: seconds, headers }, (error: unknown, result: autocannon.Result) => {
+      if (error) return reject(error instanceof Error ? error : new Error(String(error)));
+      if (result.non2xx || result.errors || result.timeouts) {
+        return reject(new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors (${firstError}), ${result.timeouts} timeouts`));
+      }
+      latencies.sort((a, b) => a - b);
+      resolve({ requestsPerSec: result.requests.total / seconds, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), samples: latencies.length });
+    });
+    instance.on('response', (_client, _status, _bytes, responseTime) => void latencies.push(responseTime));
+    let firstError = '';
+    instance.on('reqError', (error: Error) => (firstError ||= error.message));
+  });
+}
+
+/** nginx in the foreground with a private prefix, proxying to the sandbox as a reverse proxy would. */
+async function startNginx(upstreamPort: number): Promise<{ url: string; workerPid: number; stop(): Promise<void> }> {
+  const prefix = mkdtempSync(path.join(tmpdir(), 'choiros-bench-nginx-'));
+  for (const dir of ['logs', 'temp']) mkdirSync(path.join(prefix, dir));
+  const port = await allocatePort(new Set());
+  const conf = path.join(prefix, 'nginx.conf');
+  writeFileSync(
+    conf,
+    `daemon off;
+worker_processes 1;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/temp/body;
+  proxy_temp_path ${prefix}/temp/proxy;
+  fastcgi_temp_path ${prefix}/temp/fastcgi;
+  uwsgi_temp_path ${prefix}/temp/uwsgi;
+  scgi_temp_path ${prefix}/temp/scgi;
+  map $http_upgrade $connection_upgrade { default upgrade; '' ''; }
+  upstream sandbox { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://sandbox;
+      proxy_http_version 1.1;
+      proxy_set_header Host $host;
+      proxy_set_header Connection $connection_upgrade;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Cookie "";
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_set_header X-Forwarded-Proto $scheme;
+    }
+  }
+}
+`,
+  );
+  const child: ChildProcess = spawn(nginxBinary, ['-p', prefix, '-c', conf, '-e', path.join(prefix, 'logs', 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    `nginx on ${url} (${stderr})`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}: ${stderr}`);
+      try {
+        const res = await request(`${url}/`);
+        await res.body.dump();
+        return res.statusCode === 200 ? true : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    10_000,
+  );
+  const workerPid = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
+  return {
+    url,
+    workerPid,
+    async stop() {
+      child.kill('SIGQUIT');
+      if (child.exitCode === null) await once(child, 'exit');
+      rmSync(prefix, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Sequential application-level pings over one WebSocket: {type:"ping"} -> {type:"pong"} round trips. */
+async function webSocketRoundTrips(url: string, headers: Record<string, string>): Promise<{ p50: number; p99: number }> {
+  const socket = new WebSocket(url, { headers, perMessageDeflate: false });
+  await once(socket, 'message');
+  const ping = JSON.stringify({ type: 'ping' });
+  const roundTrip = (): Promise<number> =>
+    new Promise((resolve) => {
+      const began = performance.now();
+      socket.once('message', () => resolve(performance.now() - began));
+      socket.send(ping);
+    });
+  for (let i = 0; i < wsWarmup; i += 1) await roundTrip();
+  const times: number[] = [];
+  for (let i = 0; i < wsSamples; i += 1) times.push(await roundTrip());
+  socket.close();
+  times.sort((a, b) => a - b);
+  return { p50: quantile(times, 0.5), p99: quantile(times, 0.99) };
+}
+
+async function sandboxPortOf(hypervisor: ChildHypervisor, userId: string): Promise<number> {
+  const listed = await hypervisor.admin<{ user_id: string; role: string; port: number; status: string }[]>('GET', '/admin/sandboxes');
+  const live = listed.body.find((s) => s.user_id === userId && s.role === 'live' && s.status === 'running');
+  if (!live) throw new Error(`the live sandbox of ${userId} is not running: ${JSON.stringify(listed.body)}`);
+  return live.port;
+}
+
+const { dir, env } = hypervisorEnv({ SANDBOX_RUNTIME: 'process', SANDBOX_IDLE_TIMEOUT_SECS: '0' });
+const hypervisor = await spawnHypervisor(env);
+let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
+let userId = '';
+try {
+  const origin = `http://localhost:${hypervisor.port}`;
+  const registered = await registerWithPasskey({ url: hypervisor.url, origin }, { username: 'bench', passkey: createSoftwarePasskey({ origin, rpId: 'localhost' }) });
+  if (registered.status !== 200 || !registered.session) throw new Error(`registration failed: ${JSON.stringify(registered.body)}`);
+  userId = String(registered.body.user_id);
+  const session = { cookie: `choiros_session=${registered.session}` };
+  const first = await request(`${hypervisor.url}/`, { headers: session });
+  await first.body.dump();
+  if (first.statusCode !== 200) throw new Error(`GET / through the hypervisor answered ${first.statusCode}`);
+  const sandboxPort = await sandboxPortOf(hypervisor, userId);
+  nginx = await startNginx(sandboxPort);
+
+  const targets = [
+    { name: 'direct', url: `http://127.0.0.1:${sandboxPort}/`, headers: {}, proxyPid: undefined },
+    { name: 'hypervisor', url: `${hypervisor.url}/`, headers: session, proxyPid: hypervisor.child.pid },
+    { name: 'nginx', url: `${nginx.url}/`, headers: {}, proxyPid: nginx.workerPid },
+  ] as const;
+  console.log(`GET / (the desktop page) of one process-runtime sandbox; autocannon in this process (node ${process.version}); nginx with 1 worker; hypervisor and sandbox as child processes`);
+  for (const target of targets) await load(target.url, target.headers, 10, warmupSeconds);
+
+  const results: Record<string, Record<string, LoadFigures>> = {};
+  for (const { connections, seconds, label } of loads) {
+    results[label] = {};
+    for (const target of targets) {
+      const cpuBefore = target.proxyPid ? cpuMicros(target.proxyPid) : 0;
+      const figures = await load(target.url, target.headers, connections, seconds);
+      if (target.proxyPid) figures.proxyCpuMicros = (cpuMicros(target.proxyPid) - cpuBefore) / figures.samples;
+      results[label][target.name] = figures;
+      const cpu = figures.proxyCpuMicros === undefined ? '' : `  proxy CPU ${figures.proxyCpuMicros.toFixed(0)} µs/request`;
+      console.log(
+        `  ${label.padEnd(8)} ${String(connections).padStart(2)} conns ${target.name.padEnd(10)} ${figures.requestsPerSec.toFixed(0).padStart(6)} req/s  p50 ${ms(figures.p50)}  p99 ${ms(figures.p99)}  (n=${figures.samples})${cpu}`,
+      );
+    }
+  }
+
+  for (const { label, connections } of loads) {
+    const r = results[label] as Record<'direct' | 'hypervisor' | 'nginx', LoadFigures>;
+    const ratio = r.hypervisor.requestsPerSec / r.nginx.requestsPerSec;
+    console.log(`throughput hypervisor/nginx at ${connections} connections: ${ratio.toFixed(2)}x (hypervisor/direct ${(r.hypervisor.requestsPerSec / r.direct.requestsPerSec).toFixed(2)}x, nginx/direct ${(r.nginx.requestsPerSec / r.direct.requestsPerSec).toFixed(2)}x)  goal >= 0.8x  ${verdict(ratio >= 0.8)}`);
+  }
+  const moderate = results.moderate as Record<'direct' | 'hypervisor' | 'nginx', LoadFigures>;
+  const addedP50 = moderate.hypervisor.p50 - moderate.direct.p50;
+  const addedP99 = moderate.hypervisor.p99 - moderate.direct.p99;
+  console.log(`added latency through the hypervisor at 10 connections: p50 +${ms(addedP50)}, p99 +${ms(addedP99)} (nginx: p50 +${ms(moderate.nginx.p50 - moderate.direct.p50)}, p99 +${ms(moderate.nginx.p99 - moderate.direct.p99)})  goal p99 <= 2 ms  ${verdict(addedP99 <= 2)}`);
+
+  const direct = await webSocketRoundTrips(`ws://127.0.0.1:${sandboxPort}/ws`, {});
+  const through = await webSocketRoundTrips(`${hypervisor.url.replace(/^http/, 'ws')}/ws`, { ...session, origin });
+  const viaNginx = await webSocketRoundTrips(`${nginx.url.replace(/^http/, 'ws')}/ws`, {});
+  console.log(`WebSocket round trip (${wsSamples} sequential pings after ${wsWarmup} warm-up): direct p50 ${ms(direct.p50)} p99 ${ms(direct.p99)}; hypervisor p50 ${ms(through.p50)} p99 ${ms(through.p99)}; nginx p50 ${ms(viaNginx.p50)} p99 ${ms(viaNginx.p99)}`);
+  const addedWs = through.p50 - direct.p50;
+  console.log(`added WebSocket round trip through the hypervisor: p50 +${ms(addedWs)} (nginx +${ms(viaNginx.p50 - direct.p50)})  goal p50 <= 0.3 ms  ${verdict(addedWs <= 0.3)}`);
+} finally {
+  await nginx?.stop();
+  if (userId) {
+    await hypervisor.admin('POST', `/admin/sandboxes/${userId}/live/stop`);
+  }
+  hypervisor.child.kill('SIGTERM');
+  await hypervisor.exited;
+  removeDir(dir);
+}

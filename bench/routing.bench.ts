@@ -1,0 +1,198 @@
+import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { hypervisorEnv, removeDir, spawnHypervisor, uniqueUser, type ChildHypervisor } from '../fixtures/test-hypervisor.ts';
+import { podman } from '../hypervisor/podman/podman.ts';
+import { ensureSandboxImage, sandboxUser } from '../hypervisor/sandbox/image/image.ts';
+import { sandboxEnv } from '../hypervisor/sandboxes/env.ts';
+import { waitUntilHealthy } from '../hypervisor/sandboxes/health-probe.ts';
+import { allocatePort } from '../hypervisor/sandboxes/ports.ts';
+import { createUserSession, ReconnectingSocket, startHttpLoop, UserClient } from '../hypervisor/routing/testing/user-traffic.ts';
+import type { ReleaseAnswer, RollbackAnswer } from '../hypervisor/routing/testing/routing-admin.ts';
+import type { switchResultView } from '../hypervisor/routing/views.ts';
+
+/**
+ * Route swap and rollback, on podman, through a real `node hypervisor/main.ts`:
+ * - swap latency under load (the swap call until the main route answers from the new target),
+ *   p50/p99, and failed requests of a continuous HTTP loop (goal: 0);
+ * - rollback time, call until main answers from the known-good release: warm standby (goal < 100 ms)
+ *   and cold on podman (goal < 1.5 s), next to a raw `podman run` to healthy measured in the same run.
+ */
+const swaps = 40;
+const rollbackSamples = 8;
+
+const quantile = (values: number[], q: number): number => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil(values.length * q) - 1)] ?? Number.NaN;
+const show = (values: number[]): string => `p50 ${quantile(values, 0.5).toFixed(1)} ms, p99 ${quantile(values, 0.99).toFixed(1)} ms, max ${Math.max(...values).toFixed(1)} ms (n=${values.length})`;
+const verdict = (pass: boolean): string => (pass ? 'PASS' : 'MISS');
+
+type Admin = ChildHypervisor['admin'];
+
+async function ok<T>(admin: Admin, method: 'GET' | 'POST', route: string, body?: unknown, status = 200): Promise<T> {
+  const answer = await admin<T>(method, route, body);
+  if (answer.status !== status) throw new Error(`${method} ${route} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+  return answer.body;
+}
+
+/** Polls the main route until it answers from the slot that holds `marker` (a run only that slot has). */
+async function servedBy(client: UserClient, marker: string, began: number): Promise<number> {
+  const deadline = performance.now() + 30_000;
+  while (performance.now() < deadline) {
+    if ((await client.get(`/conductor/runs/${marker}`)).status === 200) return performance.now() - began;
+  }
+  throw new Error(`main never answered from the slot holding run ${marker}`);
+}
+
+/** A raw `podman run` of the same image with the arguments the podman runtime uses, to healthy. */
+async function rawPodmanStart(image: string, label: string, dataRoot: string): Promise<number> {
+  const user = uniqueUser('raw');
+  const dataDir = path.join(dataRoot, user, 'live');
+  mkdirSync(dataDir, { recursive: true });
+  chownSync(dataDir, sandboxUser.uid, sandboxUser.gid);
+  const port = await allocatePort(new Set());
+  const env = sandboxEnv({ key: { userId: user, role: 'live' }, port: 8080, dataDir: '/data' });
+  const began = performance.now();
+  await podman([
+    'run', '--detach', '--pull=never', '--name', `choiros-bench-${user}`, '--label', label,
+    '--publish', `127.0.0.1:${port}:8080`, '--volume', `${dataDir}:/data`,
+    ...Object.entries(env).flatMap(([name, value]) => ['--env', `${name}=${value}`]),
+    '--stop-timeout', '2', '--cap-drop=all', '--security-opt=no-new-privileges', image,
+  ]);
+  await waitUntilHealthy({ port, role: 'live', deadlineMs: 30_000 });
+  return performance.now() - began;
+}
+
+async function swapUnderLoad(hv: ChildHypervisor, databaseUrl: string): Promise<{ latency: number[]; api: number[]; server: number[]; failed: number; ok: number; baseline: number[]; during: number[]; closes: number }> {
+  const { userId, cookie } = createUserSession(databaseUrl);
+  const client = new UserClient(hv.url, cookie);
+  const probe = new UserClient(hv.url, cookie);
+  try {
+    for (const role of ['live', 'dev']) await ok(hv.admin, 'POST', `/admin/sandboxes/${userId}/${role}/start`);
+    const markers = { live: (await client.completedRun('', 'marker')).runId, dev: (await client.completedRun('/dev', 'marker')).runId };
+    const baselineLoop = startHttpLoop(client, '/conductor/runs?limit=1', { workers: 2, maxMs: 3_000 });
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const baseline = await baselineLoop.stop();
+    const loop = startHttpLoop(client, '/conductor/runs?limit=1', { workers: 2, maxMs: 120_000 });
+    const socket = new ReconnectingSocket(`${hv.url.replace(/^http/, 'ws')}/ws`, cookie, swaps + 5);
+    await socket.greeted(1);
+    const latency: number[] = [];
+    const api: number[] = [];
+    const server: number[] = [];
+    let main: 'live' | 'dev' = 'live';
+    for (let i = 0; i < swaps; i += 1) {
+      const next: 'live' | 'dev' = main === 'live' ? 'dev' : 'live';
+      const began = performance.now();
+      const call = ok<ReturnType<typeof switchResultView>>(hv.admin, 'POST', `/admin/sandboxes/${userId}/swap`, { reason: `bench swap ${i}` }).then((answer) => ({ answer, ms: performance.now() - began }));
+      latency.push(await servedBy(probe, markers[next], began));
+      const { answer, ms } = await call;
+      api.push(ms);
+      server.push(answer.serving_after_ms ?? Number.NaN);
+      main = next;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const during = await loop.stop();
+    const sockets = await socket.stop();
+    return { latency, api, server, failed: during.failed, ok: during.ok, baseline: baseline.latencies, during: during.latencies, closes: sockets.closes.filter((c) => c.code === 1012).length };
+  } finally {
+    await client.close();
+    await probe.close();
+  }
+}
+
+async function rollbackTimes(hv: ChildHypervisor, databaseUrl: string, image: string): Promise<{ warm: number[]; warmServer: number[]; cold: number[]; coldServer: number[]; raw: number[] }> {
+  const { userId, cookie } = createUserSession(databaseUrl);
+  const client = new UserClient(hv.url, cookie);
+  const label = `choiros.bench=routing-${uniqueUser('raw')}`;
+  const rawRoot = mkdtempSync(path.join(tmpdir(), 'choiros-bench-raw-'));
+  try {
+    // Two releases of the same image with different config: the known-good one and the next one.
+    const known = await ok<ReleaseAnswer>(hv.admin, 'POST', '/admin/releases', { runtime: 'podman', image, note: 'bench known-good' }, 201);
+    const next = await ok<ReleaseAnswer>(hv.admin, 'POST', '/admin/releases', { runtime: 'podman', image, config: { SANDBOX_CONDUCTOR_STEP_MS: '100' }, note: 'bench next' }, 201);
+    await ok(hv.admin, 'POST', `/admin/sandboxes/${userId}/deploy`, { release_id: known.id });
+    await ok(hv.admin, 'POST', `/admin/sandboxes/${userId}/promote`, {});
+    const knownMarker = (await client.completedRun('', 'written on the known-good release')).runId;
+    await ok(hv.admin, 'POST', `/admin/sandboxes/${userId}/deploy`, { release_id: next.id });
+    await ok(hv.admin, 'POST', `/admin/sandboxes/${userId}/promote`, {});
+
+    const rollback = async (): Promise<{ client: number; server: number; mode: string }> => {
+      const began = performance.now();
+      const call = ok<RollbackAnswer>(hv.admin, 'POST', `/admin/sandboxes/${userId}/rollback`, { reason: 'bench' });
+      const served = await servedBy(client, knownMarker, began);
+      const answer = await call;
+      return { client: served, server: answer.serving_after_ms ?? Number.NaN, mode: answer.mode };
+    };
+    const warm: number[] = [];
+    const warmServer: number[] = [];
+    const cold: number[] = [];
+    const coldServer: number[] = [];
+    const raw: number[] = [];
+    // Warm: the standby runs the known-good release; swap forward again between samples.
+    for (let i = 0; i < rollbackSamples; i += 1) {
+      const result = await rollback();
+      if (result.mode !== 'warm') throw new Error(`expected a warm rollback, got ${result.mode}`);
+      warm.push(result.client);
+      warmServer.push(result.server);
+      await ok(hv.admin, 'POST', `/admin/sandboxes/${userId}/swap`, { reason: 'bench: forward again' });
+    }
+    // Cold: the standby is stopped first; raw podman starts interleave so both see the same machine.
+    await rawPodmanStart(image, label, rawRoot);
+    for (let i = 0; i < rollbackSamples; i += 1) {
+      const standby = (await ok<{ dev: string }>(hv.admin, 'GET', `/admin/sandboxes/${userId}/pointers`)).dev;
+      await ok(hv.admin, 'POST', `/admin/sandboxes/${userId}/${standby}/stop`);
+      const result = await rollback();
+      if (result.mode !== 'cold') throw new Error(`expected a cold rollback, got ${result.mode}`);
+      cold.push(result.client);
+      coldServer.push(result.server);
+      raw.push(await rawPodmanStart(image, label, rawRoot));
+      await ok(hv.admin, 'POST', `/admin/sandboxes/${userId}/swap`, { reason: 'bench: forward again' });
+    }
+    return { warm, warmServer, cold, coldServer, raw };
+  } finally {
+    await client.close();
+    const stray = (await podman(['ps', '--all', '--quiet', '--filter', `label=${label}`])).split('\n').filter(Boolean);
+    if (stray.length) await podman(['rm', '--force', '--time', '0', ...stray]);
+    rmSync(rawRoot, { recursive: true, force: true });
+  }
+}
+
+const image = await ensureSandboxImage();
+const { dir, env } = hypervisorEnv({ SANDBOX_RUNTIME: 'podman', SANDBOX_CONTAINER_IMAGE: image, SANDBOX_IDLE_TIMEOUT_SECS: '0', SANDBOX_STOP_TIMEOUT_SECS: '2' });
+const hv = await spawnHypervisor(env);
+const instanceId = hv.logs.find((line) => line.event === 'hypervisor.listening')?.instance;
+try {
+  console.log(`image ${image}; hypervisor pid ${hv.child.pid} on podman; ${swaps} swaps under load, ${rollbackSamples} warm and ${rollbackSamples} cold rollbacks`);
+  const swap = await swapUnderLoad(hv, env.HYPERVISOR_DATABASE_URL as string);
+  console.log(`swap latency, call -> main answers from the new target: ${show(swap.latency)}`);
+  console.log(`swap API round trip (health check, switch, drain, record):  ${show(swap.api)}; server side, call -> switched: ${show(swap.server)}`);
+  console.log(`main route request latency without swaps: ${show(swap.baseline)}; during swaps: ${show(swap.during)}`);
+  console.log(`failed requests during swaps: ${swap.failed} of ${swap.ok + swap.failed}; WebSocket clean closes (1012): ${swap.closes} of ${swaps}  ${verdict(swap.failed === 0)} (goal: 0 failed)`);
+
+  const rollback = await rollbackTimes(hv, env.HYPERVISOR_DATABASE_URL as string, image);
+  const warmP50 = quantile(rollback.warm, 0.5);
+  const coldP50 = quantile(rollback.cold, 0.5);
+  const rawP50 = quantile(rollback.raw, 0.5);
+  console.log(`rollback, warm standby, call -> main answers from known-good: ${show(rollback.warm)} (server: switched after ${show(rollback.warmServer)})  ${verdict(warmP50 < 100)} (goal: < 100 ms)`);
+  console.log(`rollback, cold on podman, call -> main answers from known-good: ${show(rollback.cold)} (server: ${show(rollback.coldServer)})  ${verdict(coldP50 < 1500)} (goal: < 1.5 s)`);
+  console.log(`raw podman run -> healthy, same image, same run: ${show(rollback.raw)}; cold rollback / raw start ${(coldP50 / rawP50).toFixed(2)}`);
+  console.log(
+    JSON.stringify({
+      event: 'bench.routing',
+      swap_p50_ms: quantile(swap.latency, 0.5),
+      swap_p99_ms: quantile(swap.latency, 0.99),
+      swap_failed_requests: swap.failed,
+      swap_requests: swap.ok + swap.failed,
+      rollback_warm_p50_ms: warmP50,
+      rollback_cold_p50_ms: coldP50,
+      raw_podman_start_p50_ms: rawP50,
+    }),
+  );
+} finally {
+  const users = ((await hv.admin<Array<{ user_id: string; role: string; status: string }>>('GET', '/admin/sandboxes')).body ?? []).filter((s) => s.status === 'running');
+  for (const sandbox of users) await hv.admin('POST', `/admin/sandboxes/${sandbox.user_id}/${sandbox.role}/stop`);
+  hv.child.kill('SIGTERM');
+  await hv.exited;
+  if (typeof instanceId === 'string') {
+    const ours = (await podman(['ps', '--all', '--quiet', '--filter', `label=choiros.instance=${instanceId}`])).split('\n').filter(Boolean);
+    if (ours.length) await podman(['rm', '--force', '--time', '0', ...ours]);
+  }
+  removeDir(dir);
+}

@@ -1,0 +1,148 @@
+import type { Page } from '@playwright/test';
+import { addVirtualAuthenticator } from '../../fixtures/passkey.ts';
+import { expect, newUsername, test } from './fixtures.ts';
+
+async function register(page: Page, username: string, displayName: string): Promise<string[]> {
+  await page.goto('/register');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Display name').fill(displayName);
+  await page.getByRole('button', { name: 'Register with a passkey' }).click();
+  const codes = page.getByTestId('recovery-codes').getByRole('listitem');
+  await expect(codes).toHaveCount(10);
+  return codes.allTextContents();
+}
+
+async function logIn(page: Page, username: string): Promise<void> {
+  await page.goto('/login');
+  await page.getByLabel('Username').fill(username);
+  await page.getByRole('button', { name: 'Log in with a passkey' }).click();
+  await expect(page).toHaveURL(/\/$/);
+}
+
+/** What a logged-in user's browser does to log out: POST /auth/logout from the page (same origin). */
+async function logOut(page: Page): Promise<void> {
+  const landed = await page.evaluate(async () => (await fetch('/auth/logout', { method: 'POST' })).url);
+  expect(new URL(landed).pathname).toBe('/login');
+}
+
+async function runTask(page: Page, objective: string): Promise<void> {
+  await page.getByLabel('Objective').fill(objective);
+  await page.getByRole('button', { name: 'Start task' }).click();
+  await expect(page.getByTestId('run-status')).toHaveText('completed', { timeout: 30_000 });
+}
+
+/** Run ids the sandbox behind `prefix` lists for this browser's session (a real fetch from the page). */
+async function listedRuns(page: Page, prefix: '' | '/dev'): Promise<string[]> {
+  return page.evaluate(async (path) => {
+    const response = await fetch(`${path}/conductor/runs`);
+    const body = (await response.json()) as { runs: { run_id: string }[] };
+    return body.runs.map((run) => run.run_id);
+  }, prefix);
+}
+
+test.describe('passkey auth and the authenticating proxy, in Chromium', () => {
+  test('register, see the recovery codes, run a task on the live desktop over the proxied WebSocket, log out and log in again', async ({ page, passkey }) => {
+    const username = newUsername('ada');
+    let codes: string[] = [];
+    await test.step('register with a passkey; ten recovery codes are shown once', async () => {
+      codes = await register(page, username, 'Ada Lovelace');
+      for (const code of codes) expect(code).toMatch(/^[a-z0-9]{5}-[a-z0-9]{5}-[a-z0-9]{5}-[a-z0-9]{5}$/);
+      expect(await passkey.credentials()).toHaveLength(1);
+    });
+    await test.step("continue to the live sandbox's desktop page through the proxy", async () => {
+      await page.getByRole('link', { name: 'Continue' }).click();
+      await expect(page).toHaveURL(/\/$/);
+      await expect(page.getByRole('heading', { name: 'ChoirOS desktop' })).toBeVisible();
+    });
+    await test.step('start a task: progress and the result arrive over the proxied WebSocket', async () => {
+      await runTask(page, 'summarise the bootstrap checklist');
+      const events = page.getByTestId('run-events').getByRole('listitem');
+      await expect(events.first()).toHaveText(/^conductor\.run\.started/);
+      await expect(events.filter({ hasText: /^conductor\.run\.progress/ }).first()).toBeVisible();
+      await expect(events.last()).toHaveText(/^conductor\.run\.completed/);
+      await expect(page.getByTestId('run-result')).toContainText('Document:');
+    });
+    await test.step('log out: the session ends and the desktop asks for a login', async () => {
+      await logOut(page);
+      await page.goto('/');
+      await expect(page).toHaveURL(/\/login$/);
+      expect(await page.evaluate(async () => (await (await fetch('/auth/me')).json()) as unknown)).toMatchObject({ authenticated: false });
+    });
+    await test.step('log in again with the passkey', async () => {
+      await logIn(page, username);
+      await expect(page.getByRole('heading', { name: 'ChoirOS desktop' })).toBeVisible();
+      expect(await page.evaluate(async () => (await (await fetch('/auth/me')).json()) as unknown)).toMatchObject({ authenticated: true, username });
+    });
+  });
+
+  test('recover with a code, register a new passkey on a new authenticator and log in with it; a reused and a wrong code are refused', async ({ page, passkey, browser, hypervisor }) => {
+    const username = newUsername('grace');
+    const codes = await register(page, username, 'Grace Hopper');
+    await passkey.remove();
+
+    const device = await browser.newContext({ baseURL: hypervisor.baseURL });
+    const other = await device.newPage();
+    const replacement = await addVirtualAuthenticator(other);
+    try {
+      await test.step('a wrong code is refused', async () => {
+        await other.goto('/recovery');
+        await other.getByLabel('Username').fill(username);
+        await other.getByLabel('Recovery code').fill('aaaaa-bbbbb-ccccc-ddddd');
+        await other.getByRole('button', { name: 'Recover' }).click();
+        await expect(other.getByRole('alert')).toHaveText('invalid username or code');
+      });
+      await test.step('a valid code allows registering a new passkey', async () => {
+        await other.getByLabel('Recovery code').fill(codes[4]!);
+        await other.getByRole('button', { name: 'Recover' }).click();
+        await other.getByRole('button', { name: 'Register a new passkey' }).click();
+        await expect(other.getByText('Your new passkey is registered')).toBeVisible();
+        expect(await replacement.credentials()).toHaveLength(1);
+      });
+      await test.step('log out and log in with the new passkey', async () => {
+        await logOut(other);
+        await logIn(other, username);
+        await expect(other.getByRole('heading', { name: 'ChoirOS desktop' })).toBeVisible();
+      });
+      await test.step('the used code is refused the second time', async () => {
+        await logOut(other);
+        await other.goto('/recovery');
+        await other.getByLabel('Username').fill(username);
+        await other.getByLabel('Recovery code').fill(codes[4]!);
+        await other.getByRole('button', { name: 'Recover' }).click();
+        await expect(other.getByRole('alert')).toHaveText('invalid username or code');
+        await expect(other.getByRole('button', { name: 'Register a new passkey' })).toBeHidden();
+      });
+    } finally {
+      await device.close();
+    }
+  });
+
+  test("a second user cannot see the first user's runs on live or dev", async ({ page, browser, hypervisor }) => {
+    await addVirtualAuthenticator(page);
+    await register(page, newUsername('first'), 'First User');
+    await page.goto('/');
+    await runTask(page, 'first user live task');
+    await page.goto('/dev/');
+    await expect(page.getByTestId('sandbox-role')).toHaveText('dev');
+    await runTask(page, 'first user dev task');
+    const firstLive = await listedRuns(page, '');
+    const firstDev = await listedRuns(page, '/dev');
+    expect(firstLive).toHaveLength(1);
+    expect(firstDev).toHaveLength(1);
+
+    const second = await browser.newContext({ baseURL: hypervisor.baseURL });
+    try {
+      const secondPage = await second.newPage();
+      await addVirtualAuthenticator(secondPage);
+      await register(secondPage, newUsername('second'), 'Second User');
+      await secondPage.goto('/');
+      await expect(secondPage.getByRole('heading', { name: 'ChoirOS desktop' })).toBeVisible();
+      expect(await listedRuns(secondPage, '')).not.toContain(firstLive[0]);
+      expect(await listedRuns(secondPage, '/dev')).not.toContain(firstDev[0]);
+      expect(await listedRuns(secondPage, '')).toEqual([]);
+      expect(await listedRuns(secondPage, '/dev')).toEqual([]);
+    } finally {
+      await second.close();
+    }
+  });
+});

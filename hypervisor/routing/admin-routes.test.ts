@@ -1,0 +1,139 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execa, execaNode } from 'execa';
+import { request } from 'undici';
+import { hypervisorEnv, removeDir, startTestHypervisor, type TestHypervisor } from '../../fixtures/test-hypervisor.ts';
+import { ConfigError, loadConfig } from '../config.ts';
+import { fromRoot, repoRoot } from '../paths.ts';
+import { createUserSession } from './testing/user-traffic.ts';
+import { routingAdmin, type ReleaseAnswer } from './testing/routing-admin.ts';
+
+let hv: TestHypervisor;
+let admin: ReturnType<typeof routingAdmin>;
+let databaseUrl: string;
+const started: string[] = [];
+
+beforeAll(async () => {
+  const { dir, env } = hypervisorEnv({ SANDBOX_RUNTIME: 'process', HYPERVISOR_KNOWN_GOOD_RETAIN: '2' });
+  databaseUrl = env.HYPERVISOR_DATABASE_URL as string;
+  hv = await startTestHypervisor({}, { dir, env });
+  admin = routingAdmin(hv.admin);
+});
+
+afterAll(async () => {
+  await hv?.close();
+  if (hv) removeDir(hv.dir);
+});
+
+const cli = (...args: string[]) =>
+  execaNode(fromRoot('hypervisor', 'main.ts'), args, { env: { HYPERVISOR_URL: hv.url, HYPERVISOR_ADMIN_TOKEN: hv.token }, extendEnv: false, reject: false });
+
+describe('routing admin API', () => {
+  it('sits behind the admin bearer token like every admin route', async () => {
+    for (const [method, path] of [['GET', '/admin/releases'], ['POST', '/admin/rollback'], ['POST', '/admin/sandboxes/ann/swap'], ['GET', '/admin/sandboxes/ann/pointers']] as const) {
+      const anonymous = await request(`${hv.url}${path}`, { method });
+      expect(anonymous.statusCode, `${method} ${path}`).toBe(401);
+      await anonymous.body.dump();
+      const wrong = await request(`${hv.url}${path}`, { method, headers: { authorization: 'Bearer not-the-admin-token' } });
+      expect(wrong.statusCode, `${method} ${path}`).toBe(403);
+      await wrong.body.dump();
+    }
+    // A logged-in user's session grants nothing on admin routes.
+    const { cookie } = createUserSession(databaseUrl);
+    const withSession = await request(`${hv.url}/admin/releases`, { headers: { cookie } });
+    expect(withSession.statusCode).toBe(401);
+    await withSession.body.dump();
+  });
+
+  it('reports default pointers for a user never switched, and refuses a malformed user id', async () => {
+    expect(await admin.pointers('fresh-user')).toEqual({ user_id: 'fresh-user', main: 'live', dev: 'dev', updated_at: null, slots: { live: null, dev: null } });
+    const bad = await hv.admin<{ error: string }>('GET', '/admin/sandboxes/..%2Fetc/pointers');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error).toMatch(/user id "..\/etc" is invalid/);
+  });
+
+  it('creates process releases with the checkout revision, lists them, marks known-good and keeps the last N retained', async () => {
+    const revision = (await execa('git', ['rev-parse', 'HEAD'], { cwd: repoRoot })).stdout.trim();
+    const made: ReleaseAnswer[] = [];
+    for (const step of ['10', '20', '30']) made.push(await admin.createRelease({ runtime: 'process', config: { SANDBOX_CONDUCTOR_STEP_MS: step } }));
+    expect(made[0]).toMatchObject({ runtime: 'process', image: '', image_ref: 'process', revision, status: 'candidate', known_good: false, config: { SANDBOX_CONDUCTOR_STEP_MS: '10' } });
+    for (const release of made) expect((await hv.admin('POST', `/admin/releases/${release.id}/known-good`, {})).status).toBe(200);
+    const listed = await hv.admin<{ releases: ReleaseAnswer[]; retained: number[] }>('GET', '/admin/releases');
+    expect(listed.body.retained).toEqual([made[2]?.id, made[1]?.id]);
+    expect(listed.body.releases.find((r) => r.id === made[0]?.id)).toMatchObject({ known_good: true, retained: false });
+  });
+
+  it('refuses bad release input with what to do', async () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [{ runtime: 'docker' }, /release runtime must be one of process, podman; got "docker"/],
+      [{ runtime: 'podman' }, /a podman release needs an image/],
+      [{ runtime: 'podman', image: 'localhost/no-such-image:nope' }, /image "localhost\/no-such-image:nope" is not in podman's image store.*npm run image/],
+      [{ runtime: 'process', config: { OPENAI_API_KEY: 'sk-x' } }, /sandbox config "OPENAI_API_KEY" is not allowed/],
+      [{ runtime: 'process', config: { SANDBOX_CONDUCTOR_STEP_MS: 5 } }, /release config "SANDBOX_CONDUCTOR_STEP_MS" must be a string/],
+      [{ runtime: 'process', colour: 'red' }, /unknown field\(s\) colour/],
+    ];
+    for (const [body, message] of cases) {
+      const answer = await hv.admin<{ error: string }>('POST', '/admin/releases', body);
+      expect(answer.status, JSON.stringify(body)).toBe(400);
+      expect(answer.body.error).toMatch(message);
+    }
+    const noSuch = await hv.admin<{ error: string; code: string }>('POST', '/admin/sandboxes/ann/deploy', { release_id: 9999 });
+    expect(noSuch).toMatchObject({ status: 404, body: { code: 'release_not_found' } });
+    const notAnId = await hv.admin<{ error: string }>('POST', '/admin/sandboxes/ann/deploy', { release_id: 'latest' });
+    expect(notAnId.status).toBe(400);
+    expect(notAnId.body.error).toMatch(/release_id must be a release id/);
+    const candidate = await admin.createRelease({ runtime: 'process', note: 'never proven' });
+    const unproven = await hv.admin<{ error: string; code: string }>('POST', '/admin/sandboxes/ann/rollback', { release_id: candidate.id });
+    expect(unproven).toMatchObject({ status: 409, body: { code: 'no_known_good' } });
+    expect(unproven.body.error).toMatch(new RegExp(`release ${candidate.id} is not known-good, so it is no rollback target`));
+  });
+
+  it('deploys, promotes and rolls back every user from the CLI, and records each switch', async () => {
+    const first = await admin.createRelease({ runtime: 'process', config: { SANDBOX_VERSION: '1.0.0-first' } });
+    const second = await admin.createRelease({ runtime: 'process', config: { SANDBOX_VERSION: '2.0.0-second' } });
+    const users = [createUserSession(databaseUrl).userId, createUserSession(databaseUrl).userId];
+    for (const userId of users) {
+      started.push(userId);
+      for (const release of [first, second]) {
+        const deployed = await cli('deploy', '--user', userId, '--release', String(release.id));
+        expect(deployed.exitCode, String(deployed.stderr)).toBe(0);
+        expect(String(deployed.stdout)).toMatch(new RegExp(`release ${release.id} is healthy in the (live|dev) slot`));
+        const promoted = await cli('promote', '--user', userId);
+        expect(promoted.exitCode, String(promoted.stderr)).toBe(0);
+        expect(String(promoted.stdout)).toMatch(new RegExp(`release ${release.id} serving after [\\d.]+ ms, known-good`));
+      }
+    }
+    const all = await cli('rollback', '--all', '--reason', 'second is bad');
+    expect(all.exitCode, String(all.stderr)).toBe(0);
+    for (const userId of users) expect(String(all.stdout)).toMatch(new RegExp(`rolled back ${userId}: main -> (live|dev) slot, release ${first.id} \\(warm\\)`));
+    const shown = await cli('pointers', '--user', users[0] ?? '');
+    expect(shown.exitCode).toBe(0);
+    expect(String(shown.stdout)).toMatch(/rollback by admin:cli:\S+: (live|dev) -> (live|dev) switched in [\d.]+ ms \(second is bad\)/);
+    expect(String(shown.stdout)).toMatch(/promote by admin:cli:/);
+    const metrics = await (await request(`${hv.url}/metrics`)).body.text();
+    expect(metrics).toMatch(/choiros_route_switches_total\{action="rollback",outcome="switched"\} [1-9]/);
+    expect(metrics).toMatch(/choiros_release_deploys_total\{outcome="ready"\} [1-9]/);
+    for (const userId of started) for (const role of ['live', 'dev']) await hv.admin('POST', `/admin/sandboxes/${userId}/${role}/stop`);
+  });
+
+  it('the CLI says what is missing when it has no admin token or a bad argument', async () => {
+    const noToken = await execaNode(fromRoot('hypervisor', 'main.ts'), ['rollback', '--user', 'ann'], { env: { HYPERVISOR_URL: hv.url }, extendEnv: false, reject: false });
+    expect(noToken.exitCode).toBe(1);
+    expect(String(noToken.stderr)).toMatch(/no admin token: set HYPERVISOR_ADMIN_TOKEN, or HYPERVISOR_ADMIN_TOKEN_FILE/);
+    const both = await cli('rollback', '--user', 'ann', '--all');
+    expect(both.exitCode).toBe(2);
+    expect(String(both.stderr)).toMatch(/give exactly one of --user USER_ID or --all/);
+    const refused = await cli('rollback', '--user', 'nobody-here', '--release', '9999');
+    expect(refused.exitCode).toBe(1);
+    expect(String(refused.stderr)).toMatch(/answered 404: release 9999 does not exist/);
+  });
+});
+
+describe('HYPERVISOR_KNOWN_GOOD_RETAIN', () => {
+  const base = { HYPERVISOR_ADMIN_TOKEN: 'a-long-enough-admin-token', HYPERVISOR_DATABASE_URL: 'sqlite::memory:' };
+  it('defaults to 5 and names the variable when it is not a whole number from 1', () => {
+    expect(loadConfig(base).routing.knownGoodRetain).toBe(5);
+    expect(loadConfig({ ...base, HYPERVISOR_KNOWN_GOOD_RETAIN: '12' }).routing.knownGoodRetain).toBe(12);
+    expect(() => loadConfig({ ...base, HYPERVISOR_KNOWN_GOOD_RETAIN: '0' })).toThrow(ConfigError);
+    expect(() => loadConfig({ ...base, HYPERVISOR_KNOWN_GOOD_RETAIN: 'five' })).toThrow(/HYPERVISOR_KNOWN_GOOD_RETAIN="five" is invalid: use a whole number from 1 to 1000 \(default 5\)/);
+  });
+});

@@ -1,0 +1,95 @@
+import { test, expect } from '../../fixtures/gate-test.ts';
+import { startServingProbe } from '../../fixtures/serving-probe.ts';
+import { registerWithPasskey } from '../../fixtures/user-session.ts';
+
+interface RunbookStep {
+  step: string;
+  how: string;
+  observed: string;
+}
+
+const runbook = (steps: readonly RunbookStep[]): string =>
+  [
+    '# Fallback to direct-process sandbox mode (verified by the Phase 1 gate)',
+    '',
+    'Use when podman cannot run sandboxes. Sandboxes then run as child processes of the hypervisor,',
+    'with the same environment allowlist and the same per-user, per-role data directories.',
+    '',
+    '| step | how | observed in this run |',
+    '|---|---|---|',
+    ...steps.map((s) => `| ${s.step} | ${s.how} | ${s.observed.replace(/\|/g, '\\|')} |`),
+    '',
+  ].join('\n');
+
+test('Document and verify fallback to direct-process sandbox mode.', async ({ target, podman, page, passkey, desktop, evidence, processHypervisor }) => {
+  void passkey;
+  const steps: RunbookStep[] = [];
+  const { hypervisor: fallback, admin: fallbackAdmin } = processHypervisor;
+
+  await test.step('a hypervisor started with SANDBOX_RUNTIME=process serves the same user flow', async () => {
+    const user = await registerWithPasskey(page, fallback.url);
+    await desktop.open(`${fallback.url}/`);
+    const outcome = await desktop.runTask('Gate fallback: the same flow without podman');
+    expect(outcome.status).toBe('completed');
+    await evidence.screenshot(page, 'process-mode-task');
+    expect(await fallbackAdmin.sandbox(user.userId, 'live')).toMatchObject({ status: 'running' });
+    const ready = (await fallback.logEvents()).find((e) => e.event === 'sandbox.ready' && e.user === user.userId);
+    expect(ready).toMatchObject({ runtime: 'process', role: 'live', pid: expect.any(Number) });
+    steps.push({ step: 'Start the hypervisor in process mode', how: '`SANDBOX_RUNTIME=process node hypervisor/main.ts`', observed: `registered ${user.username}, task ${outcome.status}, sandbox pid ${String(ready?.pid)}` });
+  });
+
+  await test.step('in process mode no container is created', async () => {
+    const containers = await podman.psFor(fallback.instanceId);
+    expect(containers).toEqual([]);
+    steps.push({ step: 'Check podman is not used', how: `\`podman ps --all --filter label=choiros.instance=${fallback.instanceId}\``, observed: 'no containers' });
+  });
+
+  const user = await test.step('on the podman target a user has data in their live sandbox', async () => {
+    const registered = await registerWithPasskey(page, target.url);
+    await desktop.open(`${target.url}/`);
+    const outcome = await desktop.runTask('Gate fallback: data written while live runs on podman');
+    expect(outcome.status).toBe('completed');
+    expect((await podman.running(registered.userId, 'live'))?.State).toBe('running');
+    const document = (await (await page.request.get(`${target.url}/conductor/runs/${outcome.runId}/document`)).json()) as { sha256: string };
+    return { ...registered, runId: outcome.runId, documentSha256: document.sha256 };
+  });
+
+  const release = await test.step('the live route moves to a process release and keeps serving', async () => {
+    const created = await target.admin.createRelease({ runtime: 'process', note: 'gate: fallback to direct-process mode' });
+    steps.push({ step: 'Create a process release', how: '`POST /admin/releases {"runtime":"process"}`', observed: `release ${created.id}` });
+    const probe = startServingProbe(page.request, `${target.url}/`);
+    // Deploy goes to the standby slot; twice, so that the live slot itself (and its data) ends on the process release.
+    for (const round of [1, 2]) {
+      const deployed = await target.admin.deploy(user.userId, created.id);
+      const promoted = await target.admin.promote(user.userId, `gate: fallback round ${round}`);
+      expect(promoted.release.id).toBe(created.id);
+      steps.push({ step: `Deploy and promote (round ${round})`, how: `\`POST /admin/sandboxes/${user.userId}/deploy {"release_id":${created.id}}\`, then \`/promote\``, observed: `${deployed.role} slot started as a process, main -> ${promoted.main}, serving after ${String(promoted.serving_after_ms)} ms` });
+    }
+    const report = await probe.stop();
+    await evidence.json('serving-during-switch', report);
+    expect(report.total).toBeGreaterThan(5);
+    expect(report.failures).toEqual([]);
+    steps.push({ step: 'Keep serving', how: 'GET / with the user\'s session throughout', observed: `${report.total} requests, ${report.failures.length} failures` });
+    return created;
+  });
+
+  await test.step("the live slot now runs as a process, no longer as a container", async () => {
+    const pointers = await target.admin.pointers(user.userId);
+    expect(pointers).toMatchObject({ main: 'live', slots: { live: { release_id: release.id, state: 'ready' } } });
+    expect(await podman.running(user.userId, 'live')).toBeUndefined();
+    expect(await target.admin.sandbox(user.userId, 'live')).toMatchObject({ status: 'running' });
+  });
+
+  await test.step("the user's data is kept: the earlier run and its document are still served at /", async () => {
+    const run = (await (await page.request.get(`${target.url}/conductor/runs/${user.runId}`)).json()) as { status: string };
+    expect(run.status).toBe('completed');
+    const document = (await (await page.request.get(`${target.url}/conductor/runs/${user.runId}/document`)).json()) as { sha256: string };
+    expect(document.sha256).toBe(user.documentSha256);
+    await desktop.open(`${target.url}/`);
+    const outcome = await desktop.runTask('Gate fallback: a new task on the process release');
+    expect(outcome.status).toBe('completed');
+    steps.push({ step: 'Check the data', how: `\`GET /conductor/runs/${user.runId}\` as the user`, observed: `run ${run.status}, document sha256 unchanged; a new task ${outcome.status}` });
+  });
+
+  await evidence.text('fallback-to-process-mode.md', runbook(steps), 'text/markdown');
+});
