@@ -19,7 +19,8 @@ export default defineConfig<object, GateWorkerOptions>({
   globalSetup: './fixtures/playwright.global-setup.ts',
   reporter: [
     ['list'],
-    ['allure-playwright', { resultsDir: 'reports/allure-results', detail: true, suiteTitle: true }],
+    // GATE_REPORTS_DIR: `npm run gate` may keep reports elsewhere (scripts/gate.ts reads the same variable).
+    ['allure-playwright', { resultsDir: `${process.env.GATE_REPORTS_DIR?.trim() || 'reports'}/allure-results`, detail: true, suiteTitle: true }],
   ],
   use: {
     browserName: 'chromium',

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { fromRoot, repoRoot } from '../hypervisor/paths.ts';
+import { repoRoot } from '../hypervisor/paths.ts';
 import { phaseById, UnknownPhaseError, type Phase } from '../suites/phases.ts';
 import { claimActiveRun } from '../fixtures/gates/active-run.ts';
 import { readAllureResults } from '../fixtures/gates/allure-results.ts';
@@ -27,11 +27,16 @@ import { buildVerdict, writeVerdict } from '../fixtures/gates/verdict.ts';
  */
 const usage = 'usage: npm run gate -- <phase>   (phase1 .. phase5; target: local podman, or GATE_TARGET_URL + GATE_ADMIN_TOKEN)';
 
-const resultsDir = fromRoot('reports', 'allure-results');
-const reportDir = fromRoot('reports', 'allure-report');
-// Verdicts and the ledger; GATE_LEDGER_DIR keeps them somewhere that outlives the checkout (e.g. a CI cache).
-const gatesDir = path.resolve(process.env.GATE_LEDGER_DIR?.trim() || fromRoot('reports', 'gates'));
-const shown = (file: string): string => path.relative(repoRoot, file) || '.';
+// GATE_REPORTS_DIR (default reports/, also read by playwright.config.ts) moves results, report,
+// verdicts and the ledger together, e.g. to a CI cache that outlives the checkout.
+const reportsDir = path.resolve(repoRoot, process.env.GATE_REPORTS_DIR?.trim() || 'reports');
+const resultsDir = path.join(reportsDir, 'allure-results');
+const reportDir = path.join(reportsDir, 'allure-report');
+const gatesDir = path.join(reportsDir, 'gates');
+const shown = (file: string): string => {
+  const relative = path.relative(repoRoot, file);
+  return relative.startsWith('..') ? file : relative || '.';
+};
 
 function phaseFromArgs(args: readonly string[]): Phase {
   const [id, ...rest] = args;

@@ -1,0 +1,14 @@
+import { spawn, execFileSync } from 'node:child_process';
+import autocannon from 'autocannon';
+import { startSandboxProcess } from '../hypervisor/sandbox/testing/sandbox-process.ts';
+const sb = await startSandboxProcess({ env: { CHOIR_SANDBOX_USER_ID: 'u1', CHOIR_SANDBOX_ROLE: 'live', CHOIR_SANDBOX_ID: 'u1:live' } });
+const variant = process.argv[2]!;
+const child = spawn(process.execPath, ['--perf-basic-prof', 'bench/pexp-proxy.tmp.ts', variant, String(sb.port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+const port = await new Promise<number>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+await autocannon({ url: `http://127.0.0.1:${port}/`, connections: 10, duration: 1 });
+const load = autocannon({ url: `http://127.0.0.1:${port}/`, connections: 10, duration: 12 });
+await new Promise((r) => setTimeout(r, 1000));
+execFileSync('perf', ['record', '-F', '999', '-g', '-o', '/tmp/pexp/perf.data', '-p', String(child.pid), '--', 'sleep', '3'], { stdio: 'ignore' });
+await load;
+child.kill();
+await sb.stop();
