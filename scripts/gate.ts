@@ -47,8 +47,9 @@ function phaseFromArgs(args: readonly string[]): Phase {
 
 class UsageError extends Error {}
 
-async function runSuite(phase: Phase, env: Record<string, string>): Promise<number> {
-  const suite = await execa('playwright', ['test', '--project', phase.id], {
+/** Playwright's own artifacts (traces and screenshots of failures) go to the run too, not to the shared test-results/. */
+async function runSuite(phase: Phase, outputDir: string, env: Record<string, string>): Promise<number> {
+  const suite = await execa('playwright', ['test', '--project', phase.id, '--output', outputDir], {
     cwd: repoRoot,
     preferLocal: true,
     reject: false,
@@ -75,7 +76,8 @@ async function main(): Promise<number> {
 
     const startedAt = new Date();
     const commit = await currentCommit();
-    const suiteExit = await runSuite(phase, { GATE_PHASE: phase.id, GATE_RUN_ID: runId, GATE_EVIDENCE_DIR: evidenceDir });
+    const artifactsDir = path.join(runDir, 'playwright');
+    const suiteExit = await runSuite(phase, artifactsDir, { GATE_PHASE: phase.id, GATE_RUN_ID: runId, GATE_EVIDENCE_DIR: evidenceDir });
     const endedAt = new Date();
 
     const environment = await collectEnvironmentInfo(target, commit);
@@ -110,7 +112,7 @@ async function main(): Promise<number> {
     if (!verdict.passed) {
       const draft = draftDefect(phase, verdict, {
         evidenceBaseUrl: process.env.GATE_EVIDENCE_BASE_URL,
-        files: { verdict: shown(verdictFile), summary: shown(summaryFile), 'Allure report': shown(reportIndex) },
+        files: { verdict: shown(verdictFile), summary: shown(summaryFile), 'Allure report': shown(reportIndex), 'Playwright traces and failure screenshots': shown(artifactsDir) },
       });
       const files = await writeDefectDraft(runDir, draft);
       console.log(`Defect draft:  ${shown(files.markdown)}`);

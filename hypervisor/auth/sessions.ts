@@ -44,6 +44,8 @@ export function createSessions(db: Database): Sessions {
   const removeExpired = db.prepare('DELETE FROM auth_sessions WHERE expires_at <= ?');
   return {
     create(userId, kind, now = Date.now()) {
+      // Sign-ins are rare next to lookups: a good moment to drop expired rows (cached ones check expiry themselves).
+      removeExpired.run(now);
       const id = randomBytes(32).toString('base64url');
       const expiresAt = now + sessionLifetimeMs[kind];
       insert.run(digest(id), userId, kind, now, expiresAt);

@@ -24,8 +24,11 @@ const droppedTowardsSandbox = new Set([
 /** A sandbox may not set cookies on the hypervisor's origin: it could shadow the session cookie. */
 const droppedTowardsClient = new Set([...hopByHop, 'set-cookie']);
 
-function connectionTokens(value: string | string[] | undefined): Set<string> {
-  if (!value) return new Set();
+const noTokens: ReadonlySet<string> = new Set();
+
+/** Header names listed in Connection (they are hop-by-hop too); the usual values name none. */
+function connectionTokens(value: string | string[] | undefined): ReadonlySet<string> {
+  if (!value || value === 'keep-alive' || value === 'close') return noTokens;
   return new Set([value].flat().flatMap((v) => v.split(',')).map((t) => t.trim().toLowerCase()).filter(Boolean));
 }
 

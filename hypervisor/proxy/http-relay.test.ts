@@ -141,6 +141,23 @@ describe('HTTP relay to the user\'s sandboxes', () => {
     res.body.destroy();
   });
 
+  it('keeps serving other requests while an event stream stays open', async () => {
+    const stream = await request(`${front.url}/events`);
+    const others = await Promise.all(Array.from({ length: 5 }, () => request(`${front.url}/echo`)));
+    expect(others.map((r) => r.statusCode)).toEqual([200, 200, 200, 200, 200]);
+    await Promise.all(others.map((r) => r.body.dump()));
+    stream.body.destroy();
+  });
+
+  it('ends the sandbox exchange when the client goes away', async () => {
+    await expect.poll(() => front.proxy.inFlight('alice:live'), { timeout: 5_000 }).toBe(0);
+    const stream = await request(`${front.url}/events`);
+    expect(front.proxy.inFlight('alice:live')).toBe(1);
+    stream.body.destroy();
+    await expect.poll(() => front.proxy.inFlight('alice:live'), { timeout: 5_000 }).toBe(0);
+    expect(await front.proxy.drained('alice:live', 10)).toBe(true);
+  });
+
   it('refuses a request body over the limit with 413, declared or streamed', async () => {
     const declared = await request(`${front.url}/upload`, { method: 'POST', body: Buffer.alloc(2048) });
     expect(declared.statusCode).toBe(413);

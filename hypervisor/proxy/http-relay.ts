@@ -85,6 +85,8 @@ export function relayHttp(relay: RelayRequest): void {
     relay.done(status);
   };
   const fail = (error: Error & { code?: string }): void => {
+    // The client is gone (its leaving aborted the exchange): nobody to answer.
+    if (res.destroyed) return finish(0);
     const { status, message } = describeFailure(error, port, limits);
     if (res.headersSent) {
       log.warn({ event: 'proxy.response_cut', path: relay.path, user: relay.identity.userId, role: relay.identity.role, reason: message });
@@ -108,7 +110,6 @@ export function relayHttp(relay: RelayRequest): void {
   let received = 0;
   let expected = -1;
   const resume = (): void => controller?.resume();
-  res.on('drain', resume);
   res.on('close', () => {
     // The client went away before the sandbox finished: stop the upstream exchange too.
     if (!res.writableFinished && controller && !controller.aborted) controller.abort(new Error('client closed the connection'));
@@ -138,7 +139,10 @@ export function relayHttp(relay: RelayRequest): void {
       }
       // The last chunk of a body of known length ends the response in the same write as the head.
       if (received === expected) res.end(chunk);
-      else if (!res.write(chunk)) c.pause();
+      else if (!res.write(chunk)) {
+        c.pause();
+        res.once('drain', resume);
+      }
     },
     onResponseEnd() {
       if (!res.writableEnded) res.end();
@@ -155,8 +159,6 @@ export function relayHttp(relay: RelayRequest): void {
         method: req.method ?? 'GET',
         headers: towardsSandbox(req, relay.identity, relay.forwarding),
         body,
-        headersTimeout: limits.responseHeadersTimeoutMs,
-        bodyTimeout: limits.responseIdleTimeoutMs,
       },
       handler,
     );

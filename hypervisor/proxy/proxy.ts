@@ -38,8 +38,9 @@ export interface ProxyOptions {
 }
 
 export interface Proxy {
-  handleRequest(req: IncomingMessage, res: ServerResponse, user: ProxyUser): Promise<void>;
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, user: ProxyUser): Promise<void>;
+  /** `url`: the request target as the server already parsed it (saves parsing it again). */
+  handleRequest(req: IncomingMessage, res: ServerResponse, user: ProxyUser, url?: URL): Promise<void>;
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, user: ProxyUser, url?: URL): Promise<void>;
   /** Requests in flight to a sandbox (`<user>:<role>`). */
   inFlight(sandboxId: string): number;
   /** Resolves true once nothing is in flight to the sandbox, false when the timeout passes first. */
@@ -78,21 +79,24 @@ export function createProxy(options: ProxyOptions): Proxy {
   }
 
   return {
-    async handleRequest(req, res, user) {
-      const routed = routePath(req.url ?? '/');
+    async handleRequest(req, res, user, url) {
+      const routed = routePath(url ?? req.url ?? '/');
       if (routed.kind === 'redirect') {
         res.writeHead(308, { location: routed.location, 'content-length': 0 });
         res.end();
         return;
       }
+      const resolvingDone = traffic.resolving(user.userId);
       const resolved = await target(user.userId, routed.route);
       if ('unavailable' in resolved) {
+        resolvingDone();
         replyError(res, 503, resolved.unavailable, { 'retry-after': String(resolved.retryAfterSecs) });
         return;
       }
       const identity = { userId: user.userId, role: resolved.role };
       options.touch?.(user.userId, resolved.role);
       const end = traffic.begin(`${user.userId}:${resolved.role}`);
+      resolvingDone();
       relayHttp({
         req,
         res,
@@ -110,8 +114,8 @@ export function createProxy(options: ProxyOptions): Proxy {
       });
     },
 
-    async handleUpgrade(req, socket, head, user) {
-      const routed = routePath(req.url ?? '/');
+    async handleUpgrade(req, socket, head, user, url) {
+      const routed = routePath(url ?? req.url ?? '/');
       if (routed.kind === 'redirect') {
         refuseUpgrade(socket, 404, `no WebSocket at ${req.url}: use ${routed.location}`);
         return;

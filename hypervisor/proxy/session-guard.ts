@@ -25,7 +25,7 @@ export function createSessionGuard({ auth, proxy }: { auth: Auth; proxy: Proxy }
       if (!user) return auth.refuseUnauthenticated(req, res, url);
       const origin = auth.checkOrigin(req);
       if (!origin.allowed) return replyError(res, 403, origin.reason);
-      await proxy.handleRequest(req, res, user);
+      await proxy.handleRequest(req, res, user, url);
     },
     async handleUpgrade(req, socket, head, url) {
       if (isAdminPath(url.pathname)) return refuseUpgrade(socket, 401, 'admin routes need the admin bearer token; a session grants nothing there');
@@ -33,7 +33,7 @@ export function createSessionGuard({ auth, proxy }: { auth: Auth; proxy: Proxy }
       if (!user) return refuseUpgrade(socket, 401, 'authentication required: log in at /login');
       const origin = auth.checkOrigin(req);
       if (!origin.allowed) return refuseUpgrade(socket, 403, origin.reason);
-      await proxy.handleUpgrade(req, socket, head, user);
+      await proxy.handleUpgrade(req, socket, head, user, url);
     },
   };
 }

@@ -15,8 +15,12 @@ interface Target {
   webSockets: Set<RelayedWebSocket>;
 }
 
+const userOf = (sandboxId: string): string => sandboxId.slice(0, sandboxId.lastIndexOf(':'));
+
 export class Traffic {
   readonly #targets = new Map<string, Target>();
+  /** Requests of a user whose target is still being resolved: they may yet land on any of the user's sandboxes. */
+  readonly #resolving = new Map<string, number>();
 
   #target(key: string): Target {
     let target = this.#targets.get(key);
@@ -31,6 +35,36 @@ export class Traffic {
     if (target.inFlight === 0 && target.webSockets.size === 0 && target.waiters.size === 0) this.#targets.delete(key);
   }
 
+  #isDrained(key: string): boolean {
+    return (this.#targets.get(key)?.inFlight ?? 0) === 0 && !this.#resolving.has(userOf(key));
+  }
+
+  #wake(key: string): void {
+    const target = this.#targets.get(key);
+    if (target && this.#isDrained(key)) for (const wake of [...target.waiters]) wake();
+  }
+
+  /**
+   * Counts a request of `userId` whose sandbox is not known yet; call the returned function once it
+   * is (before `begin`) or the request ends. A drain waits for these, so a request that resolved
+   * to the old target just before a switch is not missed.
+   */
+  resolving(userId: string): () => void {
+    this.#resolving.set(userId, (this.#resolving.get(userId) ?? 0) + 1);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      const left = (this.#resolving.get(userId) ?? 1) - 1;
+      if (left > 0) {
+        this.#resolving.set(userId, left);
+        return;
+      }
+      this.#resolving.delete(userId);
+      for (const key of this.#targets.keys()) if (userOf(key) === userId) this.#wake(key);
+    };
+  }
+
   /** Counts one request in flight; call the returned function exactly once when it is over. */
   begin(key: string): () => void {
     const target = this.#target(key);
@@ -40,7 +74,7 @@ export class Traffic {
       if (ended) return;
       ended = true;
       target.inFlight -= 1;
-      if (target.inFlight === 0) for (const wake of [...target.waiters]) wake();
+      this.#wake(key);
       this.#forgetIfIdle(key, target);
     };
   }
@@ -51,8 +85,8 @@ export class Traffic {
 
   /** Resolves true once nothing is in flight to `key`, or false when `timeoutMs` passes first. */
   drained(key: string, timeoutMs: number): Promise<boolean> {
-    const target = this.#targets.get(key);
-    if (!target || target.inFlight === 0) return Promise.resolve(true);
+    if (this.#isDrained(key)) return Promise.resolve(true);
+    const target = this.#target(key);
     return new Promise((resolve) => {
       const finish = (result: boolean): void => {
         clearTimeout(timer);

@@ -18,7 +18,7 @@ export class Upstreams {
     if (!pool) {
       pool = new Pool(`http://127.0.0.1:${port}`, {
         connections: 256,
-        pipelining: Number(process.env.PIPE ?? 1),
+        pipelining: 1,
         keepAliveTimeout: 4_000,
         headersTimeout: this.#limits.responseHeadersTimeoutMs,
         bodyTimeout: this.#limits.responseIdleTimeoutMs,

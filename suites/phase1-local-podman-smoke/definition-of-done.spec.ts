@@ -1,5 +1,5 @@
 import { test, expect } from '../../fixtures/gate-test.ts';
-import { DesktopPage } from '../../fixtures/desktop-page.ts';
+import { DesktopPage, roleShown } from '../../fixtures/desktop-page.ts';
 import { startServingProbe } from '../../fixtures/serving-probe.ts';
 
 // The global definition of done, proved on the local target (Phase 5 proves it again in production).
@@ -15,8 +15,8 @@ test('One user can run `live` and `dev` sandboxes concurrently behind hypervisor
   await test.step('the live desktop at / and the dev desktop at /dev/ are open side by side', async () => {
     await desktop.open(`${target.url}/`);
     await devDesktop.open(`${target.url}/dev/`);
-    await expect(page.getByTestId('sandbox-role')).toHaveText('live');
-    await expect(devPage.getByTestId('sandbox-role')).toHaveText('dev');
+    await expect(page.getByTestId('sandbox-role'), roleShown).toHaveText('live');
+    await expect(devPage.getByTestId('sandbox-role'), roleShown).toHaveText('dev');
   });
 
   await test.step("both sandboxes run at once, in the hypervisor's view and in podman's", async () => {

@@ -1,4 +1,5 @@
 import { test, expect } from '../../fixtures/gate-test.ts';
+import { roleShown } from '../../fixtures/desktop-page.ts';
 import { attachPodmanPs } from '../../fixtures/podman-evidence.ts';
 import { loginWithPasskey, newUsername, registerWithPasskey } from '../../fixtures/user-session.ts';
 
@@ -54,9 +55,9 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     await expect(page).toHaveURL(`${target.url}/login`);
     await expect(page.getByRole('button', { name: 'Log in with a passkey' })).toBeVisible();
     // The contract answers API clients with the same 303; this hypervisor answers them 401 naming /login. Either way nothing is proxied.
-    const anonymous = await request.get(`${target.url}/conductor/runs/x`, { maxRedirects: 0 });
-    const refusal = { status: anonymous.status(), location: anonymous.headers().location, body: await anonymous.text() };
-    expect(refusal.status === 303 ? refusal.location : refusal.status === 401 && refusal.body.includes('/login') ? '/login' : refusal).toMatch(/^\/login/);
+    const anonymous = await request.get(`${target.url}/conductor/runs`, { maxRedirects: 0 });
+    const login = anonymous.status() === 303 ? anonymous.headers().location : anonymous.status() === 401 ? ((await anonymous.json()) as { login?: string }).login : undefined;
+    expect(login, `an API client without a session got HTTP ${anonymous.status()}`).toMatch(/^\/login/);
   });
 
   const user = await test.step('registering with a passkey issues ten recovery codes and a session', async () => {
@@ -75,7 +76,10 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     await page.getByRole('link', { name: 'Continue' }).click();
     await expect(page).toHaveURL(`${target.url}/`);
     await desktop.open(`${target.url}/`);
-    await expect(page.getByTestId('sandbox-role')).toHaveText('live');
+    const runs = await page.request.get(`${target.url}/conductor/runs`);
+    expect(runs.status(), 'the sandbox API through the proxy, with the session').toBe(200);
+    expect(await runs.json()).toEqual({ runs: [] });
+    await expect(page.getByTestId('sandbox-role'), roleShown).toHaveText('live');
     expect(await target.admin.sandbox(user.userId, 'live')).toMatchObject({ status: 'running' });
     if (target.local) expect((await podman.running(user.userId, 'live'))?.State).toBe('running');
     await evidence.screenshot(page, '2-live-desktop');
@@ -83,19 +87,20 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
 
   await test.step('/dev/ reaches the same user\'s dev sandbox', async () => {
     await desktop.open(`${target.url}/dev/`);
-    await expect(page.getByTestId('sandbox-role')).toHaveText('dev');
+    await expect(page.getByTestId('sandbox-role'), roleShown).toHaveText('dev');
     expect(await target.admin.sandbox(user.userId, 'dev')).toMatchObject({ status: 'running' });
     await evidence.screenshot(page, '3-dev-desktop');
   });
 
   await test.step('after logging out the proxy is closed again; logging in with the passkey reopens it', async () => {
-    const logout = await page.request.post(`${target.url}/auth/logout`, { maxRedirects: 0 });
+    // Same-origin, as the browser sends it: the hypervisor refuses cross-site POSTs.
+    const logout = await page.request.post(`${target.url}/auth/logout`, { maxRedirects: 0, headers: { origin: target.url } });
     expect(logout.status()).toBe(303);
     await page.goto(`${target.url}/`);
     await expect(page).toHaveURL(`${target.url}/login`);
     await loginWithPasskey(page, target.url, username);
     await desktop.open(`${target.url}/`);
-    await expect(page.getByTestId('sandbox-role')).toHaveText('live');
+    await expect(page.getByTestId('sandbox-role'), roleShown).toHaveText('live');
     await evidence.json('user', { username, user_id: user.userId, passkeys: (await passkey.credentials()).length });
   });
 });

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { Traffic } from './traffic.ts';
+
+const settledWithin = async <T>(promise: Promise<T>, ms: number): Promise<T | 'pending'> =>
+  Promise.race([promise, new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), ms))]);
+
+describe('Traffic (what a route switch drains)', () => {
+  it('reports a sandbox drained once its last request ends', async () => {
+    const traffic = new Traffic();
+    const end = traffic.begin('u1:live');
+    expect(traffic.inFlight('u1:live')).toBe(1);
+    const drained = traffic.drained('u1:live', 5_000);
+    expect(await settledWithin(drained, 30)).toBe('pending');
+    end();
+    expect(await drained).toBe(true);
+    expect(traffic.inFlight('u1:live')).toBe(0);
+  });
+
+  it('gives up at the timeout while a request is still in flight', async () => {
+    const traffic = new Traffic();
+    traffic.begin('u1:live');
+    expect(await traffic.drained('u1:live', 20)).toBe(false);
+  });
+
+  it("waits for a request of the same user that is still resolving its target, and for no one else's", async () => {
+    const traffic = new Traffic();
+    traffic.resolving('u2');
+    expect(await traffic.drained('u1:live', 10)).toBe(true);
+    const resolvedOwn = traffic.resolving('u1');
+    const drained = traffic.drained('u1:live', 5_000);
+    expect(await settledWithin(drained, 30)).toBe('pending');
+    const end = traffic.begin('u1:live');
+    resolvedOwn();
+    expect(await settledWithin(drained, 30)).toBe('pending');
+    end();
+    expect(await drained).toBe(true);
+  });
+
+  it('closes WebSockets cleanly, then drops those that do not finish closing in time', async () => {
+    const traffic = new Traffic();
+    const events: string[] = [];
+    const polite = traffic.addWebSocket('u1:live', { close: (code) => events.push(`polite closed ${code}`), terminate: () => events.push('polite dropped') });
+    traffic.addWebSocket('u1:dev', { close: (code) => events.push(`stubborn closed ${code}`), terminate: () => events.push('stubborn dropped') });
+    setTimeout(polite, 5);
+    await traffic.closeAll(1001, 'shutting down', 100);
+    expect(events).toEqual(['polite closed 1001', 'stubborn closed 1001', 'stubborn dropped']);
+  });
+});
