@@ -10,7 +10,6 @@ import type { Route } from './http/router.ts';
 import { createHttpServer, type Pipelines, type RequestHandler, type UpgradeHandler } from './http/server.ts';
 import { createLogger, type Logger } from './log.ts';
 import { createUserGateway, type UserGateway } from './proxy/gateway.ts';
-import { sandboxTargets } from './proxy/targets.ts';
 import { routingAdminRoutes } from './routing/admin-routes.ts';
 import { Routing } from './routing/routing.ts';
 import { managerSlots } from './routing/slot-control.ts';
@@ -122,7 +121,7 @@ export async function startHypervisor(config: HypervisorConfig, options: StartOp
     onClose: (cleanup) => cleanups.push(cleanup),
   };
   // The proxy follows the durable route pointers; routing drains and closes through the proxy.
-  const gateway = createUserGateway(context, sandboxTargets(sandboxes, (userId, route) => routing.resolve(userId, route)));
+  const gateway = createUserGateway(context, (userId, route) => routing.resolve(userId, route));
   const routing = new Routing({
     db,
     slots: managerSlots(sandboxes),

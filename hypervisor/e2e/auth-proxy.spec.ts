@@ -53,6 +53,7 @@ test.describe('passkey auth and the authenticating proxy, in Chromium', () => {
       await page.getByRole('link', { name: 'Continue' }).click();
       await expect(page).toHaveURL(/\/$/);
       await expect(page.getByRole('heading', { name: 'ChoirOS desktop' })).toBeVisible();
+      await expect(page.getByTestId('sandbox-role')).toHaveText('live');
     });
     await test.step('start a task: progress and the result arrive over the proxied WebSocket', async () => {
       await runTask(page, 'summarise the bootstrap checklist');

@@ -29,6 +29,11 @@ export interface ProxyUser {
 export interface ProxyOptions {
   /** Starts the sandbox if needed. Any failure means "cannot serve now": 503 with Retry-After. */
   resolveTarget(userId: string, route: Route): Promise<Target>;
+  /**
+   * Where a route points now. A WebSocket whose target was chosen just before a route switch may
+   * open just after the switch closed the old target's sockets; it is closed (1012) so it reconnects.
+   */
+  currentRole?(userId: string, route: Route): Role;
   /** Activity on a sandbox (for its idle timeout). */
   touch?(userId: string, role: Role): void;
   log: Logger;
@@ -139,6 +144,11 @@ export function createProxy(options: ProxyOptions): Proxy {
         opened(relayed) {
           openWebSockets.labels(resolved.role).inc();
           const unregister = traffic.addWebSocket(sandboxId, relayed);
+          const now = options.currentRole?.(user.userId, routed.route);
+          if (now !== undefined && now !== resolved.role) {
+            log.info({ event: 'proxy.websocket_rerouted', user: user.userId, route: routed.route, from: resolved.role, to: now });
+            relayed.close(1012, 'route switched');
+          }
           return () => {
             openWebSockets.labels(resolved.role).dec();
             unregister();

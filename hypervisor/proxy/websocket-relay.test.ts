@@ -40,6 +40,19 @@ describe('WebSocket relay to the user\'s sandboxes', () => {
     await Promise.all([live.close(), dev.close()]);
   });
 
+  it('closes (1012) a WebSocket whose route was switched while it was opening, so the client reconnects to the new target', async () => {
+    // dave's target was resolved as live, but by the time the socket opened main pointed to dev.
+    const switched = await startFront({ 'dave:main': { port: live.port, role: 'live' } }, undefined, () => 'dev');
+    try {
+      const ws = new WebSocket(`ws://127.0.0.1:${switched.port}/ws`, { headers: { [testUserHeader]: 'dave' } });
+      const [code, reason] = (await once(ws, 'close')) as [number, Buffer];
+      expect([code, reason.toString()]).toEqual([1012, 'route switched']);
+      expect(switched.logLines.some((line) => line.includes('"event":"proxy.websocket_rerouted"'))).toBe(true);
+    } finally {
+      await switched.close();
+    }
+  });
+
   it('relays text and binary frames both ways, including what the sandbox sends on connect', async () => {
     const client = await connectThrough(front, '/ws');
     const greeting = await client.next();

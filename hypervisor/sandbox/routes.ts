@@ -43,7 +43,8 @@ export function createRoutes(deps: RouteDeps): (req: IncomingMessage, res: Serve
   return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const pathname = url.pathname;
-    if (pathname === '/health') {
+    // Behind the hypervisor, /health is the hypervisor's own; the desktop page reads its sandbox's at /desktop/health.
+    if (pathname === '/health' || pathname === '/desktop/health') {
       allow(req, 'GET', 'HEAD');
       return sendJson(res, 200, healthBody(settings));
     }

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createLogger } from '../../log.ts';
-import { createProxy, type Proxy, type ProxyLimits, type Route, type Target } from '../proxy.ts';
+import { createProxy, type Proxy, type ProxyLimits, type ProxyOptions, type Route, type Target } from '../proxy.ts';
 
 /** Who the front server acts for: a stand-in for the session, picked by the test per request. */
 export const testUserHeader = 'x-test-session-user';
@@ -21,12 +21,13 @@ export interface Front {
  * (`<user>:<route>` -> target, or an Error to throw). The user comes from a test header that the
  * proxy itself must never forward.
  */
-export async function startFront(targets: Record<string, Target | Error>, limits?: Partial<ProxyLimits>): Promise<Front> {
+export async function startFront(targets: Record<string, Target | Error>, limits?: Partial<ProxyLimits>, currentRole?: ProxyOptions['currentRole']): Promise<Front> {
   const logLines: string[] = [];
   const touched: string[] = [];
   const proxy = createProxy({
     log: createLogger('proxy-test', { write: (line: string) => void logLines.push(line) }),
     ...(limits ? { limits } : {}),
+    ...(currentRole ? { currentRole } : {}),
     touch: (userId, role) => void touched.push(`${userId}:${role}`),
     async resolveTarget(userId: string, route: Route) {
       const target = targets[`${userId}:${route}`];

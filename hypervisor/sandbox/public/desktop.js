@@ -65,7 +65,7 @@ function connect() {
 }
 
 async function loadRole() {
-  const response = await fetch('health');
+  const response = await fetch('desktop/health');
   if (response.ok) roleView.textContent = (await response.json()).instance_role;
 }
 
