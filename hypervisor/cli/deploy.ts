@@ -1,4 +1,4 @@
-import { cliActor, parseFlags, runAdminCommand, usageFailure, UsageError } from '../routing/cli-support.ts';
+import { cliActor, commandFlags, runAdminCommand } from '../routing/cli-support.ts';
 import type { deployView } from '../routing/views.ts';
 import type { Command } from './command.ts';
 
@@ -8,13 +8,8 @@ const usage = 'npm run hypervisor -- deploy --user USER_ID --release RELEASE_ID 
 export const deploy: Command = {
   summary: "deploy a release to a user's standby (dev) slot, health-gated",
   async run(args) {
-    let flags;
-    try {
-      flags = parseFlags(args, { user: { type: 'string' }, release: { type: 'string' } }, usage);
-      if (!flags.user || !flags.release) throw new UsageError(`--user USER_ID and --release RELEASE_ID are required\nusage: ${usage}`);
-    } catch (error) {
-      return usageFailure(error);
-    }
+    const flags = commandFlags(args, { user: { type: 'string' }, release: { type: 'string' } }, usage, ['user', 'release']);
+    if (typeof flags === 'number') return flags;
     const { user, release } = flags;
     return runAdminCommand(async (call) => {
       const answer = (await call('POST', `/admin/sandboxes/${encodeURIComponent(user)}/deploy`, { actor: cliActor(), release_id: release })) as ReturnType<typeof deployView>;

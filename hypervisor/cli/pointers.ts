@@ -1,4 +1,4 @@
-import { parseFlags, runAdminCommand, usageFailure, UsageError } from '../routing/cli-support.ts';
+import { commandFlags, runAdminCommand } from '../routing/cli-support.ts';
 import type { pointersView, switchView } from '../routing/views.ts';
 import type { Command } from './command.ts';
 
@@ -8,13 +8,8 @@ const usage = 'npm run hypervisor -- pointers --user USER_ID [--history N] [--js
 export const pointers: Command = {
   summary: "show a user's route pointers, slot releases and switch history",
   async run(args) {
-    let flags;
-    try {
-      flags = parseFlags(args, { user: { type: 'string' }, history: { type: 'string' } }, usage);
-      if (!flags.user) throw new UsageError(`--user USER_ID is required\nusage: ${usage}`);
-    } catch (error) {
-      return usageFailure(error);
-    }
+    const flags = commandFlags(args, { user: { type: 'string' }, history: { type: 'string' } }, usage, ['user']);
+    if (typeof flags === 'number') return flags;
     const user = encodeURIComponent(flags.user);
     return runAdminCommand(async (call) => {
       const routes = (await call('GET', `/admin/sandboxes/${user}/pointers`)) as ReturnType<typeof pointersView>;

@@ -1,4 +1,4 @@
-import { cliActor, parseFlags, runAdminCommand, usageFailure, UsageError } from '../routing/cli-support.ts';
+import { cliActor, commandFlags, runAdminCommand } from '../routing/cli-support.ts';
 import type { promoteView } from '../routing/views.ts';
 import type { Command } from './command.ts';
 
@@ -8,13 +8,8 @@ const usage = 'npm run hypervisor -- promote --user USER_ID [--reason TEXT] [--j
 export const promote: Command = {
   summary: "promote the release deployed to a user's dev slot to main (swap), then mark it known-good",
   async run(args) {
-    let flags;
-    try {
-      flags = parseFlags(args, { user: { type: 'string' }, reason: { type: 'string' } }, usage);
-      if (!flags.user) throw new UsageError(`--user USER_ID is required\nusage: ${usage}`);
-    } catch (error) {
-      return usageFailure(error);
-    }
+    const flags = commandFlags(args, { user: { type: 'string' }, reason: { type: 'string' } }, usage, ['user']);
+    if (typeof flags === 'number') return flags;
     const user = flags.user;
     return runAdminCommand(async (call) => {
       const answer = (await call('POST', `/admin/sandboxes/${encodeURIComponent(user)}/promote`, { actor: cliActor(), reason: flags.reason ?? 'promote from the CLI' })) as ReturnType<typeof promoteView>;

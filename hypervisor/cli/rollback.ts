@@ -1,4 +1,4 @@
-import { cliActor, parseFlags, runAdminCommand, usageFailure, UsageError } from '../routing/cli-support.ts';
+import { cliActor, commandFlags, runAdminCommand } from '../routing/cli-support.ts';
 import type { rollbackView } from '../routing/views.ts';
 import type { Command } from './command.ts';
 
@@ -17,13 +17,8 @@ const line = (answer: RollbackAnswer): string =>
 export const rollback: Command = {
   summary: 'roll a user (--user X) or every user (--all) back to the previous known-good release',
   async run(args) {
-    let flags;
-    try {
-      flags = parseFlags(args, { user: { type: 'string' }, all: { type: 'boolean' }, release: { type: 'string' }, reason: { type: 'string' } }, usage);
-      if (Boolean(flags.user) === Boolean(flags.all)) throw new UsageError(`give exactly one of --user USER_ID or --all\nusage: ${usage}`);
-    } catch (error) {
-      return usageFailure(error);
-    }
+    const flags = commandFlags(args, { user: { type: 'string' }, all: { type: 'boolean' }, release: { type: 'string' }, reason: { type: 'string' } }, usage, [], (f) => (Boolean(f.user) === Boolean(f.all) ? 'give exactly one of --user USER_ID or --all' : undefined));
+    if (typeof flags === 'number') return flags;
     const body = { actor: cliActor(), reason: flags.reason ?? 'rollback from the CLI', ...(flags.release === undefined ? {} : { release_id: flags.release }) };
     return runAdminCommand(async (call) => {
       if (flags.user) {

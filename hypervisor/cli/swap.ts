@@ -1,4 +1,4 @@
-import { cliActor, parseFlags, runAdminCommand, usageFailure, UsageError } from '../routing/cli-support.ts';
+import { cliActor, commandFlags, runAdminCommand } from '../routing/cli-support.ts';
 import type { switchResultView } from '../routing/views.ts';
 import type { Command } from './command.ts';
 
@@ -8,13 +8,8 @@ const usage = 'npm run hypervisor -- swap --user USER_ID [--reason TEXT] [--json
 export const swap: Command = {
   summary: "swap a user's main and dev routes (health-checked, drained, recorded)",
   async run(args) {
-    let flags;
-    try {
-      flags = parseFlags(args, { user: { type: 'string' }, reason: { type: 'string' } }, usage);
-      if (!flags.user) throw new UsageError(`--user USER_ID is required\nusage: ${usage}`);
-    } catch (error) {
-      return usageFailure(error);
-    }
+    const flags = commandFlags(args, { user: { type: 'string' }, reason: { type: 'string' } }, usage, ['user']);
+    if (typeof flags === 'number') return flags;
     const user = flags.user;
     return runAdminCommand(async (call) => {
       const answer = (await call('POST', `/admin/sandboxes/${encodeURIComponent(user)}/swap`, { actor: cliActor(), reason: flags.reason ?? 'swap from the CLI' })) as ReturnType<typeof switchResultView>;

@@ -122,6 +122,12 @@ describe('routing admin API', () => {
     const both = await cli('rollback', '--user', 'ann', '--all');
     expect(both.exitCode).toBe(2);
     expect(String(both.stderr)).toMatch(/give exactly one of --user USER_ID or --all/);
+    const noRelease = await cli('deploy', '--user', 'ann');
+    expect(noRelease.exitCode).toBe(2);
+    expect(String(noRelease.stderr)).toMatch(/--release is required\nusage: npm run hypervisor -- deploy --user USER_ID --release RELEASE_ID/);
+    const unknownFlag = await cli('swap', '--user', 'ann', '--force');
+    expect(unknownFlag.exitCode).toBe(2);
+    expect(String(unknownFlag.stderr)).toMatch(/--force/);
     const refused = await cli('rollback', '--user', 'nobody-here', '--release', '9999');
     expect(refused.exitCode).toBe(1);
     expect(String(refused.stderr)).toMatch(/answered 404: release 9999 does not exist/);

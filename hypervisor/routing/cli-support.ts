@@ -46,6 +46,30 @@ export async function runAdminCommand(work: (call: (method: 'GET' | 'POST', path
   }
 }
 
+type Flags<T extends Options> = ReturnType<typeof parseFlags<T>>;
+
+/**
+ * A command's flags, or exit code 2 after printing what was wrong with them and the usage line.
+ * `required` flags are checked here (and typed as present); `problem` names any other conflict.
+ */
+export function commandFlags<T extends Options, R extends keyof T & string = never>(
+  args: readonly string[],
+  options: T,
+  usage: string,
+  required: readonly R[] = [],
+  problem: (flags: Flags<T>) => string | undefined = () => undefined,
+): (Flags<T> & Record<R, string>) | number {
+  try {
+    const flags = parseFlags(args, options, usage);
+    const missing = required.filter((name) => (flags as Record<string, unknown>)[name] === undefined).map((name) => `--${name}`);
+    const wrong = missing.length ? `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required` : problem(flags);
+    if (wrong) throw new UsageError(`${wrong}\nusage: ${usage}`);
+    return flags as Flags<T> & Record<R, string>;
+  } catch (error) {
+    return usageFailure(error);
+  }
+}
+
 /** Exit code 2 with the usage text for argument errors found before any call. */
 export function usageFailure(error: unknown): number {
   if (error instanceof UsageError) {
