@@ -1,12 +1,10 @@
-import { chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { hypervisorEnv, removeDir, spawnHypervisor, uniqueUser, type ChildHypervisor } from '../fixtures/test-hypervisor.ts';
 import { podman } from '../hypervisor/podman/podman.ts';
-import { ensureSandboxImage, sandboxUser } from '../hypervisor/sandbox/image/image.ts';
-import { sandboxEnv } from '../hypervisor/sandboxes/env.ts';
-import { waitUntilHealthy } from '../hypervisor/sandboxes/health-probe.ts';
-import { allocatePort } from '../hypervisor/sandboxes/ports.ts';
+import { rawPodmanStart } from './raw-podman.ts';
+import { ensureSandboxImage } from '../hypervisor/sandbox/image/image.ts';
 import { createUserSession, ReconnectingSocket, startHttpLoop, UserClient } from '../hypervisor/routing/testing/user-traffic.ts';
 import type { ReleaseAnswer, RollbackAnswer } from '../hypervisor/routing/testing/routing-admin.ts';
 import type { switchResultView } from '../hypervisor/routing/views.ts';
@@ -46,24 +44,6 @@ async function servedBy(client: UserClient, marker: string, began: number, pause
   throw new Error(`main never answered from the slot holding run ${marker}`);
 }
 
-/** A raw `podman run` of the same image with the arguments the podman runtime uses, to healthy. */
-async function rawPodmanStart(image: string, label: string, dataRoot: string): Promise<number> {
-  const user = uniqueUser('raw');
-  const dataDir = path.join(dataRoot, user, 'live');
-  mkdirSync(dataDir, { recursive: true });
-  chownSync(dataDir, sandboxUser.uid, sandboxUser.gid);
-  const port = await allocatePort(new Set());
-  const env = sandboxEnv({ key: { userId: user, role: 'live' }, port: 8080, dataDir: '/data' });
-  const began = performance.now();
-  await podman([
-    'run', '--detach', '--pull=never', '--name', `choiros-bench-${user}`, '--label', label,
-    '--publish', `127.0.0.1:${port}:8080`, '--volume', `${dataDir}:/data`,
-    ...Object.entries(env).flatMap(([name, value]) => ['--env', `${name}=${value}`]),
-    '--stop-timeout', '2', '--cap-drop=all', '--security-opt=no-new-privileges', image,
-  ]);
-  await waitUntilHealthy({ port, role: 'live', deadlineMs: 30_000 });
-  return performance.now() - began;
-}
 
 async function swapUnderLoad(hv: ChildHypervisor, databaseUrl: string): Promise<{ latency: number[]; api: number[]; server: number[]; failed: number; ok: number; baseline: number[]; during: number[]; closes: number }> {
   const { userId, cookie } = createUserSession(databaseUrl);
@@ -150,7 +130,7 @@ async function rollbackTimes(hv: ChildHypervisor, databaseUrl: string, image: st
       if (result.mode !== 'cold') throw new Error(`expected a cold rollback, got ${result.mode}`);
       cold.push(result.client);
       coldServer.push(result.server);
-      raw.push(await rawPodmanStart(image, label, rawRoot));
+      raw.push((await rawPodmanStart(image, label, rawRoot)).ms);
       await ok(hv.admin, 'POST', `/admin/sandboxes/${userId}/swap`, { reason: 'bench: forward again' });
     }
     return { warm, warmServer, cold, coldServer, coldStart, raw };

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { adminCall, hypervisorEnv, removeDir, spawnHypervisor, startTestHypervisor, uniqueUser, type TestHypervisor } from '../fixtures/test-hypervisor.ts';
 import type { SandboxView } from '../hypervisor/http/admin-sandboxes.ts';
 import { podman } from '../hypervisor/podman/podman.ts';
-import { sandboxImage, sandboxUser } from '../hypervisor/sandbox/image/image.ts';
+import { rawPodmanStart } from './raw-podman.ts';
+import { sandboxImage } from '../hypervisor/sandbox/image/image.ts';
 import { ensureSandboxImage } from '../hypervisor/sandbox/image/image.ts';
 import { sandboxEnv } from '../hypervisor/sandboxes/env.ts';
 import { waitUntilHealthy } from '../hypervisor/sandboxes/health-probe.ts';
@@ -36,28 +37,6 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
   return performance.now() - began;
 }
 
-/** The same `podman run` arguments the podman runtime uses, minus the hypervisor. */
-async function rawPodmanStart(image: string, label: string, dataRoot: string): Promise<{ ms: number; id: string }> {
-  const user = uniqueUser('raw');
-  const dataDir = path.join(dataRoot, user, 'live');
-  mkdirSync(dataDir, { recursive: true });
-  chownSync(dataDir, sandboxUser.uid, sandboxUser.gid);
-  const port = await allocatePort(new Set());
-  const env = sandboxEnv({ key: { userId: user, role: 'live' }, port: 8080, dataDir: '/data' });
-  let id = '';
-  const ms = await timed(async () => {
-    id = (
-      await podman([
-        'run', '--detach', '--pull=never', '--name', `choiros-bench-${user}`, '--label', label,
-        '--publish', `127.0.0.1:${port}:8080`, '--volume', `${dataDir}:/data`,
-        ...Object.entries(env).flatMap(([name, value]) => ['--env', `${name}=${value}`]),
-        '--stop-timeout', '5', '--cap-drop=all', '--security-opt=no-new-privileges', image,
-      ])
-    ).trim();
-    await waitUntilHealthy({ port, role: 'live', deadlineMs: 30_000 });
-  });
-  return { ms, id };
-}
 
 async function hypervisorStart(target: TestHypervisor, user: string): Promise<number> {
   return timed(async () => {
