@@ -5,6 +5,7 @@ import { podman } from '../hypervisor/podman/podman.ts';
 import { sandboxUser } from '../hypervisor/sandbox/image/image.ts';
 import { sandboxEnv } from '../hypervisor/sandboxes/env.ts';
 import { waitUntilHealthy } from '../hypervisor/sandboxes/health-probe.ts';
+import { podmanRunArgs } from '../hypervisor/sandboxes/podman-runtime.ts';
 import { allocatePort } from '../hypervisor/sandboxes/ports.ts';
 
 /**
@@ -19,15 +20,10 @@ export async function rawPodmanStart(image: string, label: string, dataRoot: str
   chownSync(dataDir, sandboxUser.uid, sandboxUser.gid);
   const port = await allocatePort(new Set());
   const env = sandboxEnv({ key: { userId: user, role: 'live' }, port: 8080, dataDir: '/data' });
+  const split = label.indexOf('=');
+  const labels = split < 0 ? { [label]: '' } : { [label.slice(0, split)]: label.slice(split + 1) };
   const began = performance.now();
-  const id = (
-    await podman([
-      'run', '--detach', '--pull=never', '--name', `choiros-bench-${user}`, '--label', label,
-      '--publish', `127.0.0.1:${port}:8080`, '--volume', `${dataDir}:/data`,
-      ...Object.entries(env).flatMap(([name, value]) => ['--env', `${name}=${value}`]),
-      '--stop-timeout', '2', '--cap-drop=all', '--security-opt=no-new-privileges', image,
-    ])
-  ).trim();
+  const id = (await podman(podmanRunArgs({ name: `choiros-bench-${user}`, image, labels, hostPort: port, dataDir, env, stopTimeoutSecs: 2 }))).trim();
   await waitUntilHealthy({ port, role: 'live', deadlineMs: 30_000 });
   return { ms: performance.now() - began, id };
 }

@@ -47,16 +47,16 @@ export interface StartOptions {
   log?: Logger;
 }
 
-/** Admin API routes behind the bearer token; route swap and rollback add theirs here. */
+/** Admin API routes behind the bearer token: routing's (pointers, releases, swap, rollback) and the sandboxes'. */
 function adminApi(context: HypervisorContext, routing: Routing): Route[] {
   // Routing's first: /admin/sandboxes/:userId/:role would otherwise take /admin/sandboxes/:userId/pointers.
   return [...routingAdminRoutes(routing), ...sandboxAdminRoutes(context.sandboxes)];
 }
 
 /**
- * The request pipeline, in order: health and metrics (public), /admin (bearer token), then the auth
- * routes and pages, then the session-guarded proxy into the user's sandboxes (issue 4 adds those two
- * at the end of this list). Whatever no handler takes gets a 404 JSON.
+ * The request pipeline, in order: health and metrics (public), /admin (bearer token), then the
+ * gateway: the auth routes and pages, then the session-guarded proxy into the user's sandboxes.
+ * Whatever no handler takes gets a 404 JSON.
  */
 function requestPipeline(context: HypervisorContext, gateway: UserGateway, routing: Routing): RequestHandler[] {
   return [
@@ -73,7 +73,7 @@ function requestPipeline(context: HypervisorContext, gateway: UserGateway, routi
   ];
 }
 
-/** WebSocket upgrades, in order; the session-guarded proxy adds its handler here. */
+/** WebSocket upgrades, in order: only the gateway's (the session-guarded proxy) so far. */
 function upgradePipeline(_context: HypervisorContext, gateway: UserGateway): UpgradeHandler[] {
   return [...gateway.upgrade];
 }

@@ -141,6 +141,11 @@ function storeSection(env: Env, dataRoot: string): StoreConfig {
 /** Image references as podman accepts them: [registry/]name[:tag][@digest], lowercase name. */
 const imageReference = /^[a-z0-9][a-z0-9._/:-]*(@sha256:[a-f0-9]{64})?$|^[a-f0-9]{12,64}$/;
 
+/** The one image-reference rule, for the admin API's bodies too. */
+export function isImageReference(image: string): boolean {
+  return imageReference.test(image);
+}
+
 function sandboxesSection(env: Env): SandboxesConfig {
   const dataRoot = path.resolve(readString(env, 'SANDBOX_DATA_ROOT') ?? './data/sandboxes');
   const image = readString(env, 'SANDBOX_CONTAINER_IMAGE') ?? 'choir-sandbox:latest';

@@ -7,9 +7,10 @@ say() { printf 'setup: %s\n' "$*"; }
 
 # Debian package -> the command that proves it is there.
 # binutils' strip keeps the sandbox image small (Node's debug symbols are about 18 MB).
-declare -A provides=([podman]=podman [runc]=runc [chromium]=/usr/bin/chromium [nix-bin]=nix [binutils]=strip)
+# slirp4netns gives each sandbox container its own network (no shared bridge between sandboxes).
+declare -A provides=([podman]=podman [runc]=runc [slirp4netns]=slirp4netns [chromium]=/usr/bin/chromium [nix-bin]=nix [binutils]=strip)
 missing=()
-for pkg in podman runc chromium nix-bin binutils; do
+for pkg in podman runc slirp4netns chromium nix-bin binutils; do
   probe=${provides[$pkg]}
   if [[ $probe == /* ]]; then [[ -x $probe ]] || missing+=("$pkg"); else command -v "$probe" >/dev/null 2>&1 || missing+=("$pkg"); fi
 done

@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
-import { getJson, postJson, registerWithPasskey } from './testing/auth-client.ts';
+import { getJson, loginWithPasskey, postJson, registerWithPasskey } from './testing/auth-client.ts';
 import { startAuthServer, type AuthServer } from './testing/auth-server.ts';
 import { createSoftwarePasskey } from './testing/software-passkey.ts';
 
@@ -78,6 +78,39 @@ describe('passkey registration', () => {
     expect(second.body).toMatchObject({ is_first_passkey: false, recovery_codes: [], user_id: first.body.user_id });
     expect(second.session).not.toBe(first.session);
     expect(server.db.prepare('SELECT count(*) AS n FROM auth_passkeys WHERE user_id = ?').get(String(first.body.user_id))).toEqual({ n: 2 });
+  });
+
+  it('adds a passkey only with a sign-in from the last 5 minutes: an older session must log in again first', async () => {
+    const username = unique();
+    const firstKey = passkey();
+    const first = await registerWithPasskey(server, { username, passkey: firstKey });
+    try {
+      // Only the clock moves on: timers stay real, so the servers keep working.
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(Date.now() + 5 * 60_000 + 10_000);
+      const stale = await registerWithPasskey(server, { username, passkey: passkey(), cookie: first.session! });
+      expect(stale.status).toBe(403);
+      expect(stale.body.error).toBe('adding a passkey needs a sign-in from the last 5 minutes: log in again at /login, then add the passkey');
+      expect(server.db.prepare('SELECT count(*) AS n FROM auth_passkeys WHERE user_id = ?').get(String(first.body.user_id))).toEqual({ n: 1 });
+
+      const again = await loginWithPasskey(server, { username, passkey: firstKey });
+      expect(again.status).toBe(200);
+      // Started while fresh, finished once stale: refused too.
+      vi.setSystemTime(Date.now() + 4 * 60_000);
+      const start = await postJson(server, '/auth/register/start', { username }, { cookie: again.session! });
+      expect(start.status).toBe(200);
+      vi.setSystemTime(Date.now() + 2 * 60_000);
+      const lateFinish = await postJson(server, '/auth/register/finish', passkey().register(start.body.publicKey as PublicKeyCredentialCreationOptionsJSON), { cookie: again.session! });
+      expect(lateFinish.status).toBe(403);
+      expect(lateFinish.body.error).toMatch(/^adding a passkey needs a sign-in from the last 5 minutes/);
+
+      const fresh = await loginWithPasskey(server, { username, passkey: firstKey });
+      const added = await registerWithPasskey(server, { username, passkey: passkey(), cookie: fresh.session! });
+      expect(added.status).toBe(200);
+      expect(server.db.prepare('SELECT count(*) AS n FROM auth_passkeys WHERE user_id = ?').get(String(first.body.user_id))).toEqual({ n: 2 });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('refuses a replayed registration response: the challenge is single-use', async () => {

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { generateRegistrationOptions, verifyRegistrationResponse } from '@simplewebauthn/server';
 import { transaction } from '../store/database.ts';
 import type { RegistrationIntent } from './challenges.ts';
-import { clientAddress, currentSession, startSession, type AuthContext } from './context.ts';
+import { clientAddress, currentSession, startSession, type AuthContext, type CurrentSession } from './context.ts';
 import { parseRegistrationResponse, signedChallenge } from './credentials.ts';
 import { displayNameRule, stringField, usernameField } from './fields.ts';
 import { HttpError } from '../http/errors.ts';
@@ -19,9 +19,23 @@ const supportedAlgorithmIDs = [-7, -8, -257];
 const sessionDigest = (id: string): string => createHash('sha256').update(id).digest('base64url');
 
 /**
+ * How recent the sign-in of a user session must be to add a passkey with it. Sandbox pages share
+ * the hypervisor's origin, so their script can call these routes with the user's session; without
+ * this, any old session would let it plant a passkey of its own (a login that outlives the session).
+ * A recovery session is short-lived and made for exactly this, so it may.
+ */
+export const freshSignInMs = 5 * 60_000;
+
+function requireFreshSignIn(session: CurrentSession, now = Date.now()): void {
+  if (session.kind === 'user' && now - session.createdAt > freshSignInMs) {
+    throw new HttpError(403, `adding a passkey needs a sign-in from the last ${freshSignInMs / 60_000} minutes: log in again at /login, then add the passkey`);
+  }
+}
+
+/**
  * POST /auth/register/start. A new username may be registered by anyone. An existing one only by
- * its owner (adding a passkey) or by a recovery session for that account: upstream ChoirOS let
- * anyone re-register an existing username, which handed over the account.
+ * its owner freshly signed in (adding a passkey) or by a recovery session for that account: upstream
+ * ChoirOS let anyone re-register an existing username, which handed over the account.
  */
 export async function registerStart(context: AuthContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const body = await readJsonObject(req);
@@ -33,6 +47,7 @@ export async function registerStart(context: AuthContext, req: IncomingMessage, 
   let intent: RegistrationIntent;
   if (existing) {
     if (!session || session.userId !== existing.id) throw new HttpError(409, new UsernameTakenError(username).message);
+    requireFreshSignIn(session);
     intent = {
       userId: existing.id,
       username: existing.username,
@@ -78,6 +93,7 @@ export async function registerFinish(context: AuthContext, req: IncomingMessage,
   if (intent.sessionDigest && (!session || session.userId !== intent.userId || sessionDigest(session.id) !== intent.sessionDigest)) {
     throw new HttpError(403, 'adding a passkey must be finished in the session that started it: log in (or recover) again and retry');
   }
+  if (intent.existing && session) requireFreshSignIn(session);
 
   let verification;
   try {

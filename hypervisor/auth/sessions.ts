@@ -7,6 +7,8 @@ export interface Session {
   userId: string;
   username: string;
   kind: SessionKind;
+  /** When the sign-in that made it happened (epoch ms). */
+  createdAt: number;
   expiresAt: number;
 }
 
@@ -38,7 +40,7 @@ export function createSessions(db: Database): Sessions {
   const cache = new Map<string, { session: Session; until: number }>();
   const insert = db.prepare('INSERT INTO auth_sessions (id_hash, user_id, kind, created_at, expires_at) VALUES (?, ?, ?, ?, ?)');
   const select = db.prepare(
-    'SELECT s.user_id, u.username, s.kind, s.expires_at FROM auth_sessions s JOIN auth_users u ON u.id = s.user_id WHERE s.id_hash = ? AND s.expires_at > ?',
+    'SELECT s.user_id, u.username, s.kind, s.created_at, s.expires_at FROM auth_sessions s JOIN auth_users u ON u.id = s.user_id WHERE s.id_hash = ? AND s.expires_at > ?',
   );
   const remove = db.prepare('DELETE FROM auth_sessions WHERE id_hash = ?');
   const removeExpired = db.prepare('DELETE FROM auth_sessions WHERE expires_at <= ?');
@@ -60,7 +62,13 @@ export function createSessions(db: Database): Sessions {
         cache.delete(id);
         return null;
       }
-      const session: Session = { userId: String(row.user_id), username: String(row.username), kind: row.kind as SessionKind, expiresAt: Number(row.expires_at) };
+      const session: Session = {
+        userId: String(row.user_id),
+        username: String(row.username),
+        kind: row.kind as SessionKind,
+        createdAt: Number(row.created_at),
+        expiresAt: Number(row.expires_at),
+      };
       if (cache.size >= cacheLimit) cache.clear();
       cache.set(id, { session, until: now + cacheTtlMs });
       return session;

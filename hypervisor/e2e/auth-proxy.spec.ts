@@ -118,6 +118,48 @@ test.describe('passkey auth and the authenticating proxy, in Chromium', () => {
     }
   });
 
+  test('after a login, ?next= only ever leads somewhere on this origin', async ({ page, hypervisor }) => {
+    // Anything off this origin is answered here, so a redirect that escapes shows up without leaving loopback.
+    await page.context().route((url) => url.origin !== hypervisor.baseURL, (route) => route.fulfill({ status: 200, contentType: 'text/plain', body: 'left the origin' }));
+    await addVirtualAuthenticator(page);
+    const username = newUsername('next');
+    await register(page, username, 'Next Tester');
+    const logInWithNext = async (next: string): Promise<void> => {
+      await logOut(page);
+      await page.goto(`/login?next=${encodeURIComponent(next)}`);
+      await page.getByLabel('Username').fill(username);
+      await page.getByRole('button', { name: 'Log in with a passkey' }).click();
+      await page.waitForURL((url) => !url.pathname.startsWith('/login'));
+    };
+    for (const next of ['/\t/evil.example/phish', '/\\evil.example/phish', '//evil.example/phish', 'http://evil.example/phish', 'javascript:alert(1)']) {
+      await logInWithNext(next);
+      expect(page.url(), `next=${JSON.stringify(next)}`).toBe(`${hypervisor.baseURL}/`);
+    }
+    await logInWithNext('/?from=login#top');
+    expect(page.url()).toBe(`${hypervisor.baseURL}/?from=login#top`);
+  });
+
+  test("a sandbox page cannot install a service worker on the hypervisor's origin", async ({ page }) => {
+    await addVirtualAuthenticator(page);
+    await register(page, newUsername('worker'), 'Worker Tester');
+    await page.goto('/');
+    await expect(page.getByTestId('sandbox-role')).toHaveText('live');
+    const outcome = await page.evaluate(async () =>
+      // A classic worker: its script is fetched with the session cookie (a module worker's is not).
+      navigator.serviceWorker.register('desktop.js').then(
+        () => 'registered',
+        (error: unknown) => String(error),
+      ),
+    );
+    expect(outcome).toContain('(403)');
+    expect(await page.evaluate(async () => (await navigator.serviceWorker.getRegistrations()).length)).toBe(0);
+
+    const asWorker = await page.request.get('/desktop.js', { headers: { 'service-worker': 'script' } });
+    expect(asWorker.status()).toBe(403);
+    expect(await asWorker.json()).toEqual({ error: expect.stringMatching(/^sandboxes cannot install service workers/) });
+    expect((await page.request.get('/desktop.js')).status()).toBe(200);
+  });
+
   test("a second user cannot see the first user's runs on live or dev", async ({ page, browser, hypervisor }) => {
     await addVirtualAuthenticator(page);
     await register(page, newUsername('first'), 'First User');

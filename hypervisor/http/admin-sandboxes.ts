@@ -1,3 +1,4 @@
+import { isImageReference } from '../config.ts';
 import { SandboxConfigError } from '../sandboxes/env.ts';
 import { SandboxNotFoundError, SandboxStartError } from '../sandboxes/errors.ts';
 import type { SandboxInfo, SandboxManager } from '../sandboxes/manager.ts';
@@ -62,7 +63,9 @@ async function specFrom(context: RouteContext, current: SandboxSpec): Promise<Sa
   if (unknown.length) throw new HttpError(400, `unknown field(s) ${unknown.join(', ')}: a start body may hold runtime, image and config`);
   const { runtime, image, config } = body;
   if (runtime !== undefined && !(runtimeKinds as readonly unknown[]).includes(runtime)) throw new HttpError(400, `runtime must be ${runtimeKinds.map((kind) => `'${kind}'`).join(' or ')}`);
-  if (image !== undefined && (typeof image !== 'string' || image === '')) throw new HttpError(400, 'image must be a non-empty string (an image reference)');
+  if (image !== undefined && (typeof image !== 'string' || !isImageReference(image))) {
+    throw new HttpError(400, 'image must be an image reference such as localhost/choir-sandbox:0.1.0 ([registry/]name[:tag][@sha256:digest], lowercase)');
+  }
   if (config !== undefined && (typeof config !== 'object' || config === null || Array.isArray(config) || Object.values(config).some((value) => typeof value !== 'string'))) {
     throw new HttpError(400, 'config must be an object of string values');
   }

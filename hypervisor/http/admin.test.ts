@@ -76,6 +76,9 @@ describe('admin API input', () => {
     const config = await target.admin('POST', '/admin/sandboxes/alice/live/start', { config: { OPENAI_API_KEY: 'sk-x' } });
     expect(config.status).toBe(400);
     expect(config.body).toMatchObject({ variable: 'OPENAI_API_KEY' });
+    const image = await target.admin<{ error: string }>('POST', '/admin/sandboxes/alice/live/start', { image: '--network=host' });
+    expect(image.status).toBe(400);
+    expect(image.body.error).toMatch(/^image must be an image reference such as localhost\/choir-sandbox/);
   });
 
   it('stopping a sandbox that never existed is 404, an unknown admin route is 404, a wrong method 405', async () => {

@@ -7,13 +7,26 @@ import { fromRoot } from '../paths.ts';
  * The one place that runs the podman CLI. Every call carries CONTAINERS_CONF so podman uses the
  * settings this kind of host needs (runc, rlimits), without touching /etc.
  */
-export function containersConf(): string {
-  return process.env.CONTAINERS_CONF ?? fromRoot('scripts', 'containers.conf');
+export function containersConf(source: NodeJS.ProcessEnv = process.env): string {
+  return source.CONTAINERS_CONF ?? fromRoot('scripts', 'containers.conf');
 }
 
-export function podmanEnv(): NodeJS.ProcessEnv {
-  const conf = containersConf();
-  return existsSync(conf) ? { ...process.env, CONTAINERS_CONF: conf } : { ...process.env };
+/**
+ * What podman needs from our environment to find its tools, its state and its settings. Nothing
+ * else is passed on: podman copies proxy variables (credentials included) into containers, and a
+ * platform secret in our environment has no business reaching podman at all.
+ */
+export const podmanEnvNames = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'TMPDIR', 'XDG_RUNTIME_DIR', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'CONTAINERS_STORAGE_CONF', 'CONTAINERS_REGISTRIES_CONF', 'CONTAINER_HOST'] as const;
+
+export function podmanEnv(source: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of podmanEnvNames) {
+    const value = source[name];
+    if (value !== undefined) env[name] = value;
+  }
+  const conf = containersConf(source);
+  if (existsSync(conf)) env.CONTAINERS_CONF = conf;
+  return env;
 }
 
 export class PodmanError extends Error {
@@ -42,6 +55,7 @@ export async function podman(args: readonly string[], options: PodmanOptions = {
   const binary = options.binary ?? process.env.SANDBOX_PODMAN_BINARY ?? 'podman';
   const result = await execa(binary, args, {
     env: podmanEnv(),
+    extendEnv: false,
     reject: false,
     timeout: options.timeoutMs ?? 120_000,
     ...(options.input === undefined ? {} : { input: options.input }),

@@ -3,7 +3,7 @@ import { createAuth, type Auth } from '../auth/auth.ts';
 import type { RequestHandler, UpgradeHandler } from '../http/server.ts';
 import { createProxy, type Proxy } from './proxy.ts';
 import { createSessionGuard } from './session-guard.ts';
-import { fixedRoles, sandboxTargets, type RoleFor } from './targets.ts';
+import { fixedRoles, runningTargets, sandboxTargets, type RoleFor } from './targets.ts';
 
 /**
  * The user-facing end of the hypervisor: the auth routes and pages, then the session-guarded proxy
@@ -26,6 +26,7 @@ export function createUserGateway(context: HypervisorContext, roleFor: RoleFor =
   const auth = createAuth({ db, config: config.webauthn, log });
   const proxy = createProxy({
     resolveTarget: sandboxTargets(sandboxes, roleFor),
+    runningTarget: runningTargets(sandboxes, roleFor),
     currentRole: roleFor,
     touch: (userId, role) => sandboxes.touch({ userId, role }),
     log,

@@ -30,6 +30,12 @@ export interface ProxyOptions {
   /** Starts the sandbox if needed. Any failure means "cannot serve now": 503 with Retry-After. */
   resolveTarget(userId: string, route: Route): Promise<Target>;
   /**
+   * The target when it is known at once (its sandbox runs), else undefined. Most requests take this
+   * path: it skips the asynchronous resolution and its drain bookkeeping, since nothing can
+   * interleave between a synchronous lookup and `traffic.begin`.
+   */
+  runningTarget?(userId: string, route: Route): Target | undefined;
+  /**
    * Where a route points now. A WebSocket whose target was chosen just before a route switch may
    * open just after the switch closed the old target's sockets; it is closed (1012) so it reconnects.
    */
@@ -83,6 +89,28 @@ export function createProxy(options: ProxyOptions): Proxy {
     }
   }
 
+  /** Relays a request whose target is known; `resolvingDone` ends its resolution once it counts as in flight. */
+  function relay(req: IncomingMessage, res: ServerResponse, user: ProxyUser, resolved: Target, path: string, resolvingDone?: () => void): void {
+    options.touch?.(user.userId, resolved.role);
+    const end = traffic.begin(`${user.userId}:${resolved.role}`);
+    resolvingDone?.();
+    relayHttp({
+      req,
+      res,
+      pool: upstreams.pool(resolved.port),
+      port: resolved.port,
+      path,
+      identity: { userId: user.userId, role: resolved.role },
+      forwarding: forwarding(req),
+      limits,
+      log,
+      done(status) {
+        end();
+        countRequest(resolved.role, status);
+      },
+    });
+  }
+
   return {
     async handleRequest(req, res, user, url) {
       const routed = routePath(url ?? req.url ?? '/');
@@ -91,6 +119,8 @@ export function createProxy(options: ProxyOptions): Proxy {
         res.end();
         return;
       }
+      const running = options.runningTarget?.(user.userId, routed.route);
+      if (running) return relay(req, res, user, running, routed.path);
       const resolvingDone = traffic.resolving(user.userId);
       const resolved = await target(user.userId, routed.route);
       if ('unavailable' in resolved) {
@@ -98,25 +128,7 @@ export function createProxy(options: ProxyOptions): Proxy {
         replyError(res, 503, resolved.unavailable, { 'retry-after': String(resolved.retryAfterSecs) });
         return;
       }
-      const identity = { userId: user.userId, role: resolved.role };
-      options.touch?.(user.userId, resolved.role);
-      const end = traffic.begin(`${user.userId}:${resolved.role}`);
-      resolvingDone();
-      relayHttp({
-        req,
-        res,
-        pool: upstreams.pool(resolved.port),
-        port: resolved.port,
-        path: routed.path,
-        identity,
-        forwarding: forwarding(req),
-        limits,
-        log,
-        done(status) {
-          end();
-          countRequest(resolved.role, status);
-        },
-      });
+      relay(req, res, user, resolved, routed.path, resolvingDone);
     },
 
     async handleUpgrade(req, socket, head, user, url) {

@@ -1,11 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Auth } from '../auth/auth.ts';
+import { isAdminPath } from '../http/admin.ts';
 import type { Proxy } from './proxy.ts';
 import { replyError } from './reply.ts';
 import { refuseUpgrade } from './websocket-relay.ts';
 
-const isAdminPath = (pathname: string): boolean => pathname === '/admin' || pathname.startsWith('/admin/');
+/**
+ * Browsers send `Service-Worker: script` when fetching a service worker to install. Sandbox pages
+ * share the hypervisor's origin, so a worker a sandbox installed could control /login and the other
+ * auth pages; no sandbox script is ever served as one.
+ */
+const serviceWorkerRefusal = 'sandboxes cannot install service workers: they share the origin of the login pages. Serve the script some other way';
 
 /**
  * The last stage of the hypervisor's pipeline: everything not answered earlier goes to the
@@ -21,6 +27,7 @@ export function createSessionGuard({ auth, proxy }: { auth: Auth; proxy: Proxy }
   return {
     async handleRequest(req, res, url) {
       if (isAdminPath(url.pathname)) return replyError(res, 401, 'admin routes need the admin bearer token; a session grants nothing there');
+      if (req.headers['service-worker'] !== undefined) return replyError(res, 403, serviceWorkerRefusal);
       const user = auth.sessionUser(req);
       if (!user) return auth.refuseUnauthenticated(req, res, url);
       const origin = auth.checkOrigin(req);

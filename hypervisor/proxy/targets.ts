@@ -19,3 +19,15 @@ export function sandboxTargets(sandboxes: Pick<SandboxManager, 'ensureRunning'>,
     return { port, role };
   };
 }
+
+/**
+ * The same without waiting: the target when its sandbox is already running, else undefined (the
+ * proxy then takes the asynchronous path above, which can start it).
+ */
+export function runningTargets(sandboxes: Pick<SandboxManager, 'runningPort'>, roleFor: RoleFor = fixedRoles): (userId: string, route: Route) => Target | undefined {
+  return (userId, route) => {
+    const role = roleFor(userId, route);
+    const port = sandboxes.runningPort({ userId, role });
+    return port === undefined ? undefined : { port, role };
+  };
+}

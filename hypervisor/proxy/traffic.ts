@@ -21,6 +21,8 @@ export class Traffic {
   readonly #targets = new Map<string, Target>();
   /** Requests of a user whose target is still being resolved: they may yet land on any of the user's sandboxes. */
   readonly #resolving = new Map<string, number>();
+  /** Drains waiting; without one, a request's end has nobody to wake (the common case, checked first). */
+  #draining = 0;
 
   #target(key: string): Target {
     let target = this.#targets.get(key);
@@ -61,6 +63,7 @@ export class Traffic {
         return;
       }
       this.#resolving.delete(userId);
+      if (this.#draining === 0) return;
       for (const key of this.#targets.keys()) if (userOf(key) === userId) this.#wake(key);
     };
   }
@@ -74,7 +77,7 @@ export class Traffic {
       if (ended) return;
       ended = true;
       target.inFlight -= 1;
-      this.#wake(key);
+      if (this.#draining > 0) this.#wake(key);
       this.#forgetIfIdle(key, target);
     };
   }
@@ -88,7 +91,12 @@ export class Traffic {
     if (this.#isDrained(key)) return Promise.resolve(true);
     const target = this.#target(key);
     return new Promise((resolve) => {
+      this.#draining += 1;
+      let settled = false;
       const finish = (result: boolean): void => {
+        if (settled) return;
+        settled = true;
+        this.#draining -= 1;
         clearTimeout(timer);
         target.waiters.delete(wake);
         this.#forgetIfIdle(key, target);

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { WebSocket, type RawData } from 'ws';
 import { closedPort, startFront, testUserHeader, type Front } from './testing/front.ts';
 import { startUpstream, type Upstream } from './testing/upstream.ts';
+import { startFloodingSandbox } from './testing/flooding-sandbox.ts';
 
 /** A client WebSocket through the proxy that queues what it receives, so no message is missed. */
 async function connectThrough(front: Front, path: string, { user = 'alice', protocols = [] as string[] } = {}) {
@@ -146,6 +147,53 @@ describe('WebSocket relay to the user\'s sandboxes', () => {
     expect(front.proxy.webSockets('alice:dev')).toBe(1);
     onDev.ws.close();
     await once(onDev.ws, 'close');
+  });
+
+  it('refuses (400, naming the header) an upgrade whose Sec-WebSocket-Protocol repeats a subprotocol or is not a token', async () => {
+    for (const [header, says] of [
+      ['a, a', /offers a subprotocol twice/],
+      ['choir.v1, bad protocol', /offers "bad protocol", which is not a valid subprotocol token/],
+    ] as const) {
+      const upgradesBefore = live.upgrades.length;
+      const ws = new WebSocket(`ws://127.0.0.1:${front.port}/ws`, { headers: { [testUserHeader]: 'alice', 'sec-websocket-protocol': header } });
+      const [, response] = (await once(ws, 'unexpected-response')) as [unknown, import('node:http').IncomingMessage];
+      const chunks: Buffer[] = [];
+      for await (const chunk of response) chunks.push(chunk as Buffer);
+      expect(response.statusCode).toBe(400);
+      expect((JSON.parse(Buffer.concat(chunks).toString()) as { error: string }).error).toMatch(new RegExp(`^Sec-WebSocket-Protocol ${says.source}`));
+      expect(live.upgrades.length).toBe(upgradesBefore);
+      const abandoned = once(ws, 'error');
+      ws.terminate();
+      await abandoned;
+    }
+    expect(front.logLines.some((line) => line.includes('"event":"proxy.websocket_refused"'))).toBe(true);
+  });
+
+  it('slows a fast sandbox down to a client that stops reading (backpressure), then delivers every message in order', async () => {
+    const messageBytes = 64 * 1024;
+    const totalBytes = 64 * 1024 * 1024;
+    const sandbox = await startFloodingSandbox({ totalBytes, messageBytes, fullBytes: 4 * 1024 * 1024, stuckMs: 1_000 });
+    const relay = await startFront({ 'erin:main': { port: sandbox.port, role: 'live' } });
+    try {
+      const ws = new WebSocket(`ws://127.0.0.1:${relay.port}/ws`, { headers: { [testUserHeader]: 'erin' } });
+      const received: number[] = [];
+      ws.on('message', (data: Buffer) => received.push(data.readUInt32BE(0)));
+      await once(ws, 'open');
+      ws.pause();
+      // With the client not reading, only the buffers along the way (socket buffers and the relay's
+      // high-water mark) can take the flood; without backpressure the relay would take all 64 MiB.
+      const flood = await sandbox.flooded;
+      expect(flood.stuck).toBe(true);
+      expect(flood.sentMessages * messageBytes).toBeLessThan(totalBytes / 2);
+      ws.resume();
+      await expect.poll(() => received.length, { timeout: 20_000 }).toBe(flood.sentMessages);
+      expect(received).toEqual(Array.from({ length: flood.sentMessages }, (_, i) => i));
+      ws.close();
+      await once(ws, 'close');
+    } finally {
+      await relay.close();
+      await sandbox.close();
+    }
   });
 
   it('answers the upgrade with 502 when the sandbox refuses the connection', async () => {

@@ -22,6 +22,26 @@ export function refuseUpgrade(socket: Duplex, status: number, message: string, h
 
 const statusText: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
 
+/** RFC 6455 4.1: subprotocols are distinct HTTP tokens. */
+const token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** The offered subprotocols, or why the header is unusable (the ws client would throw on it). */
+export function offeredProtocols(header: string | undefined): string[] | { invalid: string } {
+  const offered = (header ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  const bad = offered.find((p) => !token.test(p));
+  if (bad !== undefined) return { invalid: `Sec-WebSocket-Protocol offers ${JSON.stringify(bad)}, which is not a valid subprotocol token: offer comma-separated tokens` };
+  if (new Set(offered).size !== offered.length) return { invalid: `Sec-WebSocket-Protocol offers a subprotocol twice (${JSON.stringify(header)}): offer each one once` };
+  return offered;
+}
+
+/**
+ * Backpressure: once this much waits to be written to one side, the relay stops reading from the
+ * other (TCP then slows the sender down) until it has drained below lowWaterBytes. Without it a fast
+ * sandbox and a slow client would pile the difference up in the hypervisor's memory.
+ */
+export const highWaterBytes = 1024 * 1024;
+const lowWaterBytes = 256 * 1024;
+
 /** Close codes that may not be sent in a close frame (RFC 6455 7.4.1). */
 const unsendable = new Set([1004, 1005, 1006, 1015]);
 
@@ -72,7 +92,12 @@ export class WebSocketRelay {
 
   relay(upgrade: RelayUpgrade): void {
     const { req, socket, head, limits, log, identity } = upgrade;
-    const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+    const offered = offeredProtocols(req.headers['sec-websocket-protocol']);
+    if (!Array.isArray(offered)) {
+      log.warn({ event: 'proxy.websocket_refused', path: upgrade.path, user: identity.userId, role: identity.role, status: 400, reason: offered.invalid });
+      refuseUpgrade(socket, 400, offered.invalid);
+      return;
+    }
     const sandbox = new WebSocket(`ws://127.0.0.1:${upgrade.port}${upgrade.path}`, offered, {
       headers: identityHeaders(identity, upgrade.forwarding),
       perMessageDeflate: false,
@@ -148,14 +173,19 @@ export class WebSocketRelay {
     };
     active();
 
-    client.on('message', (data, isBinary) => {
-      if (sandbox.readyState === WebSocket.OPEN) sandbox.send(data, { binary: isBinary });
-      active();
-    });
-    sandbox.on('message', (data, isBinary) => {
-      if (client.readyState === WebSocket.OPEN) client.send(data, { binary: isBinary });
-      active();
-    });
+    const forward = (from: WebSocket, to: WebSocket) => {
+      const drained = (): void => {
+        if (from.isPaused && to.bufferedAmount <= lowWaterBytes) from.resume();
+      };
+      return (data: RawData, isBinary: boolean): void => {
+        active();
+        if (to.readyState !== WebSocket.OPEN) return;
+        to.send(data, { binary: isBinary }, drained);
+        if (!from.isPaused && to.bufferedAmount > highWaterBytes) from.pause();
+      };
+    };
+    client.on('message', forward(client, sandbox));
+    sandbox.on('message', forward(sandbox, client));
     client.on('ping', (data) => sandbox.readyState === WebSocket.OPEN && sandbox.ping(data));
     client.on('pong', (data) => sandbox.readyState === WebSocket.OPEN && sandbox.pong(data));
     sandbox.on('ping', (data) => client.readyState === WebSocket.OPEN && client.ping(data));
@@ -168,11 +198,14 @@ export class WebSocketRelay {
       unregister();
       log.info({ event: 'proxy.websocket_closed', user: identity.userId, role: identity.role, closed_by: side, code });
     };
+    // A side paused for backpressure must read again to see the close handshake.
     client.on('close', (code, reason) => {
+      sandbox.resume();
       closeCounterpart(sandbox, code, reason);
       end('client', code);
     });
     sandbox.on('close', (code, reason) => {
+      client.resume();
       closeCounterpart(client, code, reason);
       end('sandbox', code);
     });

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { request } from 'undici';
 
 /** Where the CLI finds the hypervisor and how it proves it is the admin. */
@@ -16,11 +17,34 @@ export class AdminClientError extends Error {
   }
 }
 
+type Env = Readonly<Record<string, string | undefined>>;
+
 /**
- * HYPERVISOR_URL (default http://127.0.0.1:$HYPERVISOR_PORT, port 9090) and the admin token from
- * HYPERVISOR_ADMIN_TOKEN or the file named by HYPERVISOR_ADMIN_TOKEN_FILE, as the hypervisor reads it.
+ * The file a hypervisor started without a token generated: admin-token next to its database, or
+ * next to its sandbox data root when the database is in memory. Mirrors config.ts (same defaults).
  */
-export function adminEndpointFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): AdminEndpoint {
+export function generatedTokenFile(env: Env): string {
+  const databaseUrl = env.HYPERVISOR_DATABASE_URL?.trim() || 'sqlite:./data/hypervisor.db';
+  const database = /^sqlite:(.+)$/.exec(databaseUrl)?.[1];
+  if (!database) throw new AdminClientError(`HYPERVISOR_DATABASE_URL="${databaseUrl}" is not sqlite:PATH: use the value the hypervisor runs with, or set HYPERVISOR_ADMIN_TOKEN`);
+  const stateDir = database === ':memory:' ? path.dirname(path.resolve(env.SANDBOX_DATA_ROOT?.trim() || './data/sandboxes')) : path.dirname(path.resolve(database));
+  return path.join(stateDir, 'admin-token');
+}
+
+function readTokenFile(file: string, variable: string): string {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw new AdminClientError(`${variable}="${file}" cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}): point it to the file holding the admin token`);
+  }
+}
+
+/**
+ * HYPERVISOR_URL (default http://127.0.0.1:$HYPERVISOR_PORT, port 9090) and the admin token as the
+ * hypervisor finds it: HYPERVISOR_ADMIN_TOKEN, else the file named by HYPERVISOR_ADMIN_TOKEN_FILE,
+ * else the one it generated next to its database (HYPERVISOR_DATABASE_URL).
+ */
+export function adminEndpointFromEnv(env: Env = process.env): AdminEndpoint {
   const url = env.HYPERVISOR_URL?.trim() || `http://127.0.0.1:${env.HYPERVISOR_PORT?.trim() || '9090'}`;
   try {
     new URL(url);
@@ -30,14 +54,12 @@ export function adminEndpointFromEnv(env: Readonly<Record<string, string | undef
   const direct = env.HYPERVISOR_ADMIN_TOKEN?.trim();
   if (direct) return { url, token: direct };
   const file = env.HYPERVISOR_ADMIN_TOKEN_FILE?.trim();
-  if (!file) {
-    throw new AdminClientError('no admin token: set HYPERVISOR_ADMIN_TOKEN, or HYPERVISOR_ADMIN_TOKEN_FILE to the file holding it (a hypervisor started without one wrote admin-token next to its database)');
-  }
-  try {
-    return { url, token: readFileSync(file, 'utf8').trim() };
-  } catch (error) {
-    throw new AdminClientError(`HYPERVISOR_ADMIN_TOKEN_FILE="${file}" cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}): point it to the file holding the admin token`);
-  }
+  if (file) return { url, token: readTokenFile(file, 'HYPERVISOR_ADMIN_TOKEN_FILE') };
+  const generated = generatedTokenFile(env);
+  if (existsSync(generated)) return { url, token: readTokenFile(generated, 'the generated admin token file') };
+  throw new AdminClientError(
+    `no admin token: set HYPERVISOR_ADMIN_TOKEN, or HYPERVISOR_ADMIN_TOKEN_FILE to the file holding it; a hypervisor started without one writes ${generated} (next to HYPERVISOR_DATABASE_URL's database), and there is none`,
+  );
 }
 
 /** Calls the admin API; resolves to the JSON answer of a 2xx, or throws with the hypervisor's own error message. */

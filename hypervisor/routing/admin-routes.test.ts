@@ -70,6 +70,8 @@ describe('routing admin API', () => {
       [{ runtime: 'process', config: { OPENAI_API_KEY: 'sk-x' } }, /sandbox config "OPENAI_API_KEY" is not allowed/],
       [{ runtime: 'process', config: { SANDBOX_CONDUCTOR_STEP_MS: 5 } }, /release config "SANDBOX_CONDUCTOR_STEP_MS" must be a string/],
       [{ runtime: 'process', colour: 'red' }, /unknown field\(s\) colour/],
+      [{ runtime: 'podman', image: '--privileged' }, /image must be an image reference such as localhost\/choir-sandbox/],
+      [{ runtime: 'podman', image: 'Local/Upper:1' }, /image must be an image reference/],
     ];
     for (const [body, message] of cases) {
       const answer = await hv.admin<{ error: string }>('POST', '/admin/releases', body);

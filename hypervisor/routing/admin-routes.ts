@@ -1,3 +1,4 @@
+import { isImageReference } from '../config.ts';
 import { HttpError } from '../http/errors.ts';
 import { readJsonObject, sendJson } from '../http/json.ts';
 import type { Route, RouteContext } from '../http/router.ts';
@@ -147,6 +148,9 @@ export function routingAdminRoutes(routing: Routing): Route[] {
         const body = await readJsonObject(context.req);
         allowOnly(body, ['runtime', 'image', 'config', 'note']);
         const image = body.image === undefined ? undefined : text(body, 'image', '', 300);
+        if (image !== undefined && !isImageReference(image)) {
+          throw new HttpError(400, 'image must be an image reference such as localhost/choir-sandbox:0.1.0 ([registry/]name[:tag][@sha256:digest], lowercase)');
+        }
         const note = body.note === undefined ? undefined : text(body, 'note', '', 500);
         await answer(context, 201, async () =>
           releaseView(await routing.createRelease({ runtime: parseRuntime(body.runtime), config: parseReleaseConfig(body.config), ...(image ? { image } : {}), ...(note ? { note } : {}) })),

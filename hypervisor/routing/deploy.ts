@@ -5,6 +5,7 @@ import type { HealthReport } from './health-gate.ts';
 import { releaseDeploys } from './metrics.ts';
 import { releaseSpec, runsRelease, type Release } from './releases.ts';
 import { switchMain, type SwitchResult } from './switch.ts';
+import { healthGateDeadlineMs } from './time-bounds.ts';
 
 export interface DeployResult {
   userId: string;
@@ -36,7 +37,7 @@ export async function deploy(ctx: RoutingContext, userId: string, releaseId: num
     let health: HealthReport;
     try {
       port = (await ctx.slots.start(key, releaseSpec(release))).port;
-      const remaining = Math.max(1, ctx.options.healthDeadlineMs - (performance.now() - startedAt));
+      const remaining = healthGateDeadlineMs(ctx.options.healthDeadlineMs, performance.now() - startedAt);
       health = await ctx.healthGate(port, { deadlineMs: remaining, smoke: true });
     } catch (error) {
       const why = `release ${release.id} was refused for user "${userId}" (${role} slot): ${errorMessage(error)}. main still points to ${pointers.main}`;

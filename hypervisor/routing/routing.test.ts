@@ -101,6 +101,24 @@ describe('deploy and promote', () => {
   });
 });
 
+describe('the health gate after a slow start', () => {
+  it('still gets time to check a healthy target when starting it used up the whole deadline, on deploy and on a cold rollback', async () => {
+    const { slots, routing, release } = setUp({ healthDeadlineMs: 300 });
+    // The start alone outlasts the 300 ms deadline, and /health takes 30 ms to answer.
+    const slow = await routing.createRelease({ runtime: 'process', config: { SANDBOX_VERSION: 'slow', TEST_START_DELAY_MS: '400', TEST_HEALTH_DELAY_MS: '30' } });
+    const deployed = await routing.deploy(user, slow.id, 'admin');
+    expect(deployed.health.version).toBe('process');
+    expect(deployed.durationMs).toBeGreaterThan(400);
+    await routing.promote(user, 'admin', 'slow');
+    await routing.deploy(user, (await release('next')).id, 'admin');
+    await routing.promote(user, 'admin', 'next');
+    await slots.stop({ userId: user, role: routing.resolve(user, 'dev') });
+    const rolledBack = await routing.rollback({ userId: user, actor: 'admin', reason: 'back to slow' });
+    expect(rolledBack).toMatchObject({ mode: 'cold', release: { id: slow.id } });
+    expect(routing.pointersOf(user).main).toBe(rolledBack.after.main);
+  });
+});
+
 describe('rollback', () => {
   it('with a warm standby is a pointer switch: nothing is started', async () => {
     const { slots, routing, release } = setUp();

@@ -5,6 +5,7 @@ import { routeSwitches, routeSwitchSeconds } from './metrics.ts';
 import type { HealthReport } from './health-gate.ts';
 import type { Pointers } from './route-pointers.ts';
 import type { SwitchAction, SwitchRecord } from './switch-history.ts';
+import { healthGateDeadlineMs } from './time-bounds.ts';
 
 export interface SwitchRequest {
   userId: string;
@@ -54,8 +55,8 @@ export async function switchMain(ctx: RoutingContext, request: SwitchRequest): P
 
   let health: HealthReport;
   try {
-    const remaining = Math.max(1, ctx.options.healthDeadlineMs - (performance.now() - startedAt));
     const { port } = await ctx.slots.ensureRunning({ userId, role: target });
+    const remaining = healthGateDeadlineMs(ctx.options.healthDeadlineMs, performance.now() - startedAt);
     health = await ctx.healthGate(port, { deadlineMs: remaining, smoke: request.smoke ?? false });
   } catch (error) {
     const why = `${target} slot of user "${userId}" failed its check, so main still points to ${before.main}: ${errorMessage(error)}`;

@@ -32,24 +32,19 @@ function settingsOrExit(): SandboxSettings {
   }
 }
 
-const settings = settingsOrExit();
-let sandbox: RunningSandbox;
-try {
-  sandbox = await startSandbox(settings, log);
-} catch (error) {
-  log.fatal({ event: 'sandbox.start_failed', err: error, port: settings.port, host: settings.host }, `sandbox could not start: ${(error as Error).message}`);
-  process.exit(1);
-}
-log.info(
-  { event: 'sandbox.listening', url: sandbox.url, port: sandbox.port, role: settings.role, version: settings.version, sandbox_id: settings.sandboxId, data_dir: settings.dataDir },
-  'sandbox listening',
-);
-
-// PID 1 in the container: without these handlers SIGTERM is ignored and `podman stop` waits for SIGKILL.
+// PID 1 in the container: without these handlers SIGTERM is ignored and `podman stop` waits for
+// SIGKILL. Installed before anything else, so that a stop right after start is quick too.
+/** Set once listening; a signal before that has nothing to close. */
+const current: { sandbox?: RunningSandbox } = {};
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     const started = performance.now();
     log.info({ event: 'sandbox.stopping', signal }, 'stopping');
+    const sandbox = current.sandbox;
+    if (!sandbox) {
+      log.info({ event: 'sandbox.stopped', signal, before_listening: true, ms: 0 }, 'stopped before it was listening');
+      process.exit(0);
+    }
     // Runs are recorded synchronously as close() begins; the timer only bounds socket teardown
     // (a WebSocket client that never answers the close handshake).
     const deadline = setTimeout(() => {
@@ -63,3 +58,17 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     });
   });
 }
+
+const settings = settingsOrExit();
+let running: RunningSandbox;
+try {
+  running = await startSandbox(settings, log);
+} catch (error) {
+  log.fatal({ event: 'sandbox.start_failed', err: error, port: settings.port, host: settings.host }, `sandbox could not start: ${(error as Error).message}`);
+  process.exit(1);
+}
+current.sandbox = running;
+log.info(
+  { event: 'sandbox.listening', url: running.url, port: running.port, role: settings.role, version: settings.version, sandbox_id: settings.sandboxId, data_dir: settings.dataDir },
+  'sandbox listening',
+);

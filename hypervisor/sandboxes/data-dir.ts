@@ -1,4 +1,4 @@
-import { chown, mkdir, readdir, stat } from 'node:fs/promises';
+import { lchown, lstat, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseUserId } from './user-id.ts';
 import type { SandboxKey } from './types.ts';
@@ -16,9 +16,10 @@ export interface Owner {
   gid: number;
 }
 
+/** Never follows a symlink: a sandbox could plant one pointing anywhere on the host. */
 async function chownTree(target: string, owner: Owner): Promise<void> {
-  await chown(target, owner.uid, owner.gid);
-  const info = await stat(target);
+  await lchown(target, owner.uid, owner.gid);
+  const info = await lstat(target);
   if (!info.isDirectory()) return;
   for (const entry of await readdir(target)) await chownTree(path.join(target, entry), owner);
 }
@@ -30,7 +31,8 @@ async function chownTree(target: string, owner: Owner): Promise<void> {
 export async function ensureDataDir(dir: string, owner?: Owner): Promise<void> {
   await mkdir(dir, { recursive: true });
   if (!owner) return;
-  const info = await stat(dir);
+  const info = await lstat(dir);
+  if (!info.isDirectory()) throw new Error(`the sandbox data directory ${dir} is not a directory (a symlink?); remove it so that the hypervisor can create it`);
   if (info.uid === owner.uid && info.gid === owner.gid) return;
   try {
     await chownTree(dir, owner);

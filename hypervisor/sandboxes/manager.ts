@@ -153,13 +153,18 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
     });
   }
 
+  /** For the proxy's fast path: the port of a running sandbox (counting as activity), else undefined. */
+  runningPort(key: SandboxKey): number | undefined {
+    const entry = this.entries.get(sandboxId(key));
+    if (entry?.record.state !== 'running' || !entry.instance) return undefined;
+    entry.lastActivity = Date.now();
+    return entry.record.port;
+  }
+
   /** For the proxy: the sandbox's port, starting it on demand. Throws SandboxUnavailableError if it cannot run. */
   async ensureRunning(key: SandboxKey): Promise<{ port: number }> {
-    const entry = this.entries.get(sandboxId(key));
-    if (entry?.record.state === 'running' && entry.instance) {
-      entry.lastActivity = Date.now();
-      return { port: entry.record.port };
-    }
+    const port = this.runningPort(key);
+    if (port !== undefined) return { port };
     try {
       const info = await this.start(key, undefined, 'on_demand');
       return { port: info.port };
@@ -230,7 +235,7 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
         this.runtimeOverrides[kind] ??
         (kind === 'podman'
           ? new PodmanRuntime({ binary: this.config.podmanBinary, instanceId: this.config.instanceId, stopTimeoutSecs: this.config.stopTimeoutSecs, log: this.log })
-          : new ProcessRuntime({ dataRoot: this.config.dataRoot }));
+          : new ProcessRuntime({ dataRoot: this.config.dataRoot, log: this.log }));
       runtime = created.check().then(() => created);
       this.runtimes.set(kind, runtime);
       runtime.catch(() => this.runtimes.delete(kind));

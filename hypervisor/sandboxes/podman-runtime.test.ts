@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   completedTask,
@@ -116,6 +118,25 @@ describe('podman runtime', () => {
     expect(listed.map((s) => `${s.user_id}/${s.role}:${s.status}`)).toEqual(keys.map((key) => `${key}:running`));
   });
 
+  it('isolates sandboxes: one cannot reach another by its address, the host gateway or a published port', async () => {
+    const target = await hypervisor();
+    const [a, b] = await Promise.all([uniqueUser('iso'), uniqueUser('iso')].map(async (user) => (await target.admin<SandboxView>('POST', `/admin/sandboxes/${user}/live/start`)).body));
+    if (!a || !b) throw new Error('both sandboxes should have started');
+    const bAddress = (await podman(['container', 'inspect', '--format', '{{.NetworkSettings.IPAddress}}', b.container_id as string])).trim();
+    const hostAddresses = Object.values(networkInterfaces()).flatMap((nets) => nets ?? []).filter((net) => net.family === 'IPv4' && !net.internal).map((net) => net.address);
+    const gateways = ['10.0.2.2', '10.88.0.1', 'host.containers.internal', ...hostAddresses];
+    const targets = [
+      ...(bAddress ? [`http://${bAddress}:8080/health`] : []),
+      ...gateways.flatMap((host) => [`http://${host}:${b.port}/health`, `http://${host}:${target.hypervisor.port}/health`]),
+    ];
+    const probe = `Promise.all(process.argv.slice(1).map((u) => fetch(u, { signal: AbortSignal.timeout(3000) }).then((r) => [u, 'reached ' + r.status], (e) => [u, 'failed ' + (e.cause?.code ?? e.name)]))).then((r) => console.log(JSON.stringify(Object.fromEntries(r))))`;
+    const answers = JSON.parse(await podman(['exec', a.container_id as string, '/usr/local/bin/node', '-e', probe, 'http://127.0.0.1:8080/health', ...targets])) as Record<string, string>;
+    // The probe itself works: the sandbox reaches its own server.
+    expect(answers['http://127.0.0.1:8080/health']).toBe('reached 200');
+    expect(Object.entries(answers).filter(([url, answer]) => url !== 'http://127.0.0.1:8080/health' && answer.startsWith('reached'))).toEqual([]);
+    expect(await sandboxHealth(b.port)).toMatchObject({ status: 'healthy' });
+  });
+
   it('start, stop and restart show in podman ps -a and in the transition log lines', async () => {
     const target = await hypervisor();
     const user = uniqueUser('cat');
@@ -148,8 +169,9 @@ describe('podman runtime', () => {
     expect((await containersOf(target.instanceId)).map((c) => [c.id, c.state])).toEqual([[ready.container_id, 'running']]);
   });
 
-  it('gives the container only the allowlisted environment, never a platform secret (podman inspect)', async () => {
-    const { env } = podmanEnv({ OPENAI_API_KEY: 'sk-platform-secret', AWS_SECRET_ACCESS_KEY: 'aws-platform-secret', SESSION_SECRET: 'session-platform-secret' });
+  it('gives the container only the allowlisted environment, never a platform secret or proxy (podman inspect)', async () => {
+    const proxy = `http://canary:${randomBytes(8).toString('hex')}@127.0.0.1:1`;
+    const { env } = podmanEnv({ OPENAI_API_KEY: 'sk-platform-secret', AWS_SECRET_ACCESS_KEY: 'aws-platform-secret', SESSION_SECRET: 'session-platform-secret', HTTPS_PROXY: proxy, http_proxy: proxy, no_proxy: 'canary-no-proxy' });
     const child = await childHypervisor(env);
     const user = uniqueUser('eve');
     const started = (await child.admin<SandboxView>('POST', `/admin/sandboxes/${user}/live/start`)).body;
@@ -161,7 +183,7 @@ describe('podman runtime', () => {
     expect(fromHypervisor.map((entry) => entry.slice(0, entry.indexOf('='))).every((name) => (contractEnvNames as readonly string[]).includes(name))).toBe(true);
     expect(containerEnv).toEqual(expect.arrayContaining([`CHOIR_SANDBOX_USER_ID=${user}`, 'CHOIR_SANDBOX_ROLE=live', `CHOIR_SANDBOX_ID=${user}:live`, 'CHOIROS_DATA_DIR=/data', 'PORT=8080']));
     const all = containerEnv.join('\n');
-    for (const secret of ['OPENAI_API_KEY', 'AWS_SECRET_ACCESS_KEY', 'SESSION_SECRET', 'HYPERVISOR_ADMIN_TOKEN', 'sk-platform-secret', 'aws-platform-secret', env.HYPERVISOR_ADMIN_TOKEN as string]) {
+    for (const secret of ['OPENAI_API_KEY', 'AWS_SECRET_ACCESS_KEY', 'SESSION_SECRET', 'HYPERVISOR_ADMIN_TOKEN', 'sk-platform-secret', 'aws-platform-secret', env.HYPERVISOR_ADMIN_TOKEN as string, proxy, 'canary-no-proxy']) {
       expect(all).not.toContain(secret);
     }
   });

@@ -36,6 +36,38 @@ export function parseImageUser(user: string): Owner | undefined {
   return { uid, gid: match[2] === undefined ? uid : Number(match[2]) };
 }
 
+export interface PodmanRunInput {
+  name: string;
+  image: string;
+  labels: Readonly<Record<string, string>>;
+  hostPort: number;
+  dataDir: string;
+  env: Readonly<Record<string, string>>;
+  stopTimeoutSecs: number;
+}
+
+/**
+ * `podman run` for one sandbox; the raw-podman bench baseline uses it too, so both run the same way.
+ * slirp4netns gives each container its own user-mode network: no shared bridge, so one sandbox cannot
+ * reach another's address, and the host's loopback (where published ports and the hypervisor listen)
+ * is not reachable from inside. --http-proxy=false stops podman copying its proxy variables
+ * (credentials included) into the container. --init puts podman's catatonit in front as PID 1, so
+ * a SIGTERM that arrives before the sandbox has installed its handler still ends it promptly.
+ */
+export function podmanRunArgs(input: PodmanRunInput): string[] {
+  return [
+    'run', '--detach', '--pull=never', '--name', input.name,
+    ...Object.entries(input.labels).flatMap(([label, value]) => ['--label', `${label}=${value}`]),
+    '--network=slirp4netns', '--http-proxy=false', '--init',
+    '--publish', `127.0.0.1:${input.hostPort}:${containerPort}`,
+    '--volume', `${input.dataDir}:/data`,
+    ...Object.entries(input.env).flatMap(([variable, value]) => ['--env', `${variable}=${value}`]),
+    '--stop-timeout', String(input.stopTimeoutSecs),
+    '--cap-drop=all', '--security-opt=no-new-privileges',
+    input.image,
+  ];
+}
+
 /**
  * Sandboxes as podman containers named choiros-sandbox-<user>-<role>, labelled with this
  * hypervisor's instance so that reconcile never touches anyone else's containers. The published
@@ -87,20 +119,15 @@ export class PodmanRuntime implements SandboxRuntime {
     const env = sandboxEnv({ key, port: containerPort, dataDir: '/data', config: spec.config });
     const name = containerName(key);
     if (request.previousContainerId) await this.run(['rm', '--force', '--ignore', request.previousContainerId]);
-    const args = [
-      'run', '--detach', '--pull=never', '--name', name,
-      '--label', 'choiros.managed=true',
-      '--label', `choiros.user=${key.userId}`,
-      '--label', `choiros.role=${key.role}`,
-      '--label', `choiros.image=${spec.image}`,
-      '--label', `choiros.instance=${this.instanceId}`,
-      '--publish', `127.0.0.1:${request.hostPort}:${containerPort}`,
-      '--volume', `${request.dataDir}:/data`,
-      ...Object.entries(env).flatMap(([variable, value]) => ['--env', `${variable}=${value}`]),
-      '--stop-timeout', String(this.stopTimeoutSecs),
-      '--cap-drop=all', '--security-opt=no-new-privileges',
-      spec.image,
-    ];
+    const args = podmanRunArgs({
+      name,
+      image: spec.image,
+      labels: { 'choiros.managed': 'true', 'choiros.user': key.userId, 'choiros.role': key.role, 'choiros.image': spec.image, 'choiros.instance': this.instanceId },
+      hostPort: request.hostPort,
+      dataDir: request.dataDir,
+      env,
+      stopTimeoutSecs: this.stopTimeoutSecs,
+    });
     let containerId: string;
     try {
       containerId = (await this.run(args)).trim();

@@ -1,7 +1,9 @@
-import { existsSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  adminCall,
   completedTask,
   hypervisorEnv,
   removeDir,
@@ -16,7 +18,9 @@ import {
   type TestHypervisor,
 } from '../../fixtures/test-hypervisor.ts';
 import type { SandboxView } from '../http/admin-sandboxes.ts';
+import { sandboxUser } from '../sandbox/image/image.ts';
 import { contractEnvNames } from './env.ts';
+import { processSandboxUser } from './process-runtime.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 
@@ -187,6 +191,29 @@ describe('process runtime', () => {
     expect(names).toEqual([...contractEnvNames].sort());
     const values = Object.values(sandbox?.env ?? {}).join('\n');
     for (const secret of ['sk-platform-secret', 'aws-platform-secret', 'session-platform-secret', env.HYPERVISOR_ADMIN_TOKEN as string]) expect(values).not.toContain(secret);
+  });
+
+  it('as root, runs the sandbox as the sandbox user, who cannot read the admin token, the database or the hypervisor\'s environ', async () => {
+    expect(process.getuid?.(), 'this test needs a root hypervisor, as on the project hosts').toBe(0);
+    const { dir, env } = hypervisorEnv({ OPENAI_API_KEY: 'sk-platform-secret' });
+    delete env.HYPERVISOR_ADMIN_TOKEN;
+    const child = await childHypervisor(env, dir);
+    const tokenFile = path.join(dir, 'admin-token');
+    const token = readFileSync(tokenFile, 'utf8').trim();
+    const user = uniqueUser('uid');
+    const started = (await adminCall<SandboxView>(child.url, token, 'POST', `/admin/sandboxes/${user}/live/start`)).body;
+    expect(started.status).toBe('running');
+    await completedTask(started.port);
+    const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${String(started.pid)}/status`, 'utf8'))?.[1];
+    expect(Number(uid)).toBe(sandboxUser.uid);
+    expect(processSandboxUser).toEqual({ uid: sandboxUser.uid, gid: sandboxUser.gid });
+    const database = path.join(dir, 'hypervisor.db');
+    expect([database, `${database}-wal`, `${database}-shm`, tokenFile].map((file) => (statSync(file).mode & 0o777).toString(8))).toEqual(['600', '600', '600', '600']);
+    const ownData = path.join(env.SANDBOX_DATA_ROOT as string, user, 'live', 'sandbox.db');
+    const targets = [ownData, tokenFile, database, `/proc/${String(child.child.pid)}/environ`];
+    // A process with the sandbox's uid and gid, as the sandbox itself would try it.
+    const reader = spawnSync(process.execPath, ['-e', 'for (const f of process.argv.slice(1)) { try { require("fs").readFileSync(f); console.log("read"); } catch (e) { console.log(e.code); } }', ...targets], { uid: sandboxUser.uid, gid: sandboxUser.gid, encoding: 'utf8' });
+    expect(reader.stdout.trim().split('\n')).toEqual(['read', 'EACCES', 'EACCES', 'EACCES']);
   });
 
   it('the hypervisor killed (SIGKILL) and started again adopts its sandboxes: no duplicates, data intact', async () => {

@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, renameSync } from 'node:fs';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { Logger } from '../log.ts';
 import { fromRoot } from '../paths.ts';
-import { ensureDataDir } from './data-dir.ts';
+import { ensureDataDir, type Owner } from './data-dir.ts';
 import { sandboxEnv } from './env.ts';
 import { fileTail } from './log-tail.ts';
 import { allPids, isSameProcessAlive, processCommandLine, processEnviron, processStartTime } from './proc.ts';
@@ -12,13 +14,19 @@ import { userIdPattern } from './user-id.ts';
 
 export const sandboxEntry = fromRoot('hypervisor', 'sandbox', 'main.ts');
 
+/**
+ * The image's unprivileged user (sandboxUser in sandbox/image/build-context.ts, which a test keeps
+ * equal), not imported from there because that module loads the image bundler.
+ */
+export const processSandboxUser: Owner = { uid: 1000, gid: 1000 };
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Node's compile cache for the sandbox's modules, shared by this hypervisor's process sandboxes: a
  * warm start skips parsing and compiling them (about a third of a start). Passed as a preload on the
- * command line so that the sandbox's environment stays the allowlist. Process sandboxes share the
- * hypervisor's user, so a shared cache gives them nothing they could not already reach.
+ * command line so that the sandbox's environment stays the allowlist. Process sandboxes all run as
+ * one user, so a shared cache gives them nothing they could not already reach.
  */
 function compileCachePreload(dir: string): string {
   const source = `import { enableCompileCache, flushCompileCache } from 'node:module'; enableCompileCache(${JSON.stringify(dir)}); setTimeout(flushCompileCache, 2000).unref();`;
@@ -32,21 +40,60 @@ export function describeExit(code: number | null, signal: NodeJS.Signals | null)
 /**
  * The Phase 1 fallback: the sandbox as a direct child process with the container's env contract.
  * Children are detached (their own process group, output to a log file) so that they outlive a
- * hypervisor restart and are adopted by pid, start time and environment.
+ * hypervisor restart and are adopted by pid, start time and environment. A root hypervisor runs them
+ * as the image's unprivileged user (the owner podman mode gives the data too), so that a sandbox
+ * cannot read the hypervisor's database, admin token or /proc/<pid>/environ.
  */
 export class ProcessRuntime implements SandboxRuntime {
   readonly kind = 'process' as const;
   private readonly dataRoot: string;
   private readonly entry: string;
+  private readonly log: Logger | undefined;
+  /** Who the sandboxes run as; undefined when they share the hypervisor's (non-root) user. */
+  readonly runAs: Owner | undefined;
   private readonly pollers = new Set<NodeJS.Timeout>();
 
-  constructor(options: { dataRoot: string; entry?: string }) {
+  constructor(options: { dataRoot: string; entry?: string; log?: Logger; runAs?: Owner | null }) {
     this.dataRoot = path.resolve(options.dataRoot);
     this.entry = options.entry ?? sandboxEntry;
+    this.log = options.log;
+    this.runAs = options.runAs === undefined ? (process.getuid?.() === 0 ? processSandboxUser : undefined) : (options.runAs ?? undefined);
+  }
+
+  private get compileCacheDir(): string {
+    return path.join(this.dataRoot, '.compile-cache');
   }
 
   async check(): Promise<void> {
     if (!existsSync(this.entry)) throw new Error(`the sandbox entry ${this.entry} is missing: the process runtime runs it with ${process.execPath}`);
+    await mkdir(this.dataRoot, { recursive: true });
+    if (!this.runAs) {
+      this.log?.warn({ event: 'sandbox.process_shares_user', uid: process.getuid?.() }, 'process sandboxes run as the hypervisor\'s own user and could read its files; run the hypervisor as root (they then run as the sandbox user) or use SANDBOX_RUNTIME=podman');
+      return;
+    }
+    await this.openPathTo(this.dataRoot);
+    await ensureDataDir(this.compileCacheDir, this.runAs);
+  }
+
+  /**
+   * The sandbox user must be able to walk to its data directory. Directories on the way that only
+   * their owner may enter (a mkdtemp state directory, say) get search permission for others: never
+   * listing, and what they hold that is private (the database, the admin token) is mode 0600.
+   */
+  private async openPathTo(dir: string): Promise<void> {
+    const opened: string[] = [];
+    for (let current = dir; ; current = path.dirname(current)) {
+      const info = await stat(current);
+      if ((info.mode & 0o001) === 0) {
+        if (info.uid !== process.getuid?.()) {
+          throw new Error(`the sandbox user ${String(this.runAs?.uid)} cannot reach the data root ${dir}: ${current} is not searchable by others and not ours to change; make it so (chmod o+x ${current}) or choose another SANDBOX_DATA_ROOT`);
+        }
+        await chmod(current, (info.mode & 0o7777) | 0o001);
+        opened.push(current);
+      }
+      if (current === path.dirname(current)) break;
+    }
+    if (opened.length) this.log?.info({ event: 'sandbox.data_root_opened', dirs: opened }, 'made the way to the data root searchable (not listable) for the sandbox user');
   }
 
   logFile(key: SandboxKey): string {
@@ -55,12 +102,18 @@ export class ProcessRuntime implements SandboxRuntime {
 
   async launch(request: LaunchRequest): Promise<RuntimeInstance> {
     const env = sandboxEnv({ key: request.key, port: request.hostPort, dataDir: request.dataDir, config: request.spec.config });
-    await ensureDataDir(request.dataDir);
+    await ensureDataDir(request.dataDir, this.runAs);
     const logFile = this.logFile(request.key);
     // The previous run's output (perhaps a crash) stays readable next to the new one.
     if (existsSync(logFile)) renameSync(logFile, `${logFile}.1`);
     const output = openSync(logFile, 'a', 0o600);
-    const child = spawn(process.execPath, [compileCachePreload(path.join(this.dataRoot, '.compile-cache')), this.entry], { env: { ...env }, cwd: request.dataDir, detached: true, stdio: ['ignore', output, output] });
+    const child = spawn(process.execPath, [compileCachePreload(this.compileCacheDir), this.entry], {
+      env: { ...env },
+      cwd: request.dataDir,
+      detached: true,
+      stdio: ['ignore', output, output],
+      ...(this.runAs ? { uid: this.runAs.uid, gid: this.runAs.gid } : {}),
+    });
     closeSync(output);
     const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(describeExit(code, signal))));
     await new Promise<void>((resolve, reject) => {

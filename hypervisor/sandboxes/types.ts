@@ -28,10 +28,12 @@ export interface SandboxSpec {
 export const sandboxId = (key: SandboxKey): string => `${key.userId}:${key.role}`;
 
 export class InvalidRoleError extends Error {
+  /** What was given; the message is the contract's fixed wording, so the value travels here. */
+  readonly role: string;
   constructor(role: string) {
     super("role must be 'live' or 'dev'");
     this.name = 'InvalidRoleError';
-    void role;
+    this.role = role;
   }
 }
 

@@ -1,12 +1,27 @@
 import { test, expect } from '../../fixtures/gate-test.ts';
 import { DesktopPage, roleShown } from '../../fixtures/desktop-page.ts';
-import { startServingProbe } from '../../fixtures/serving-probe.ts';
+import type { APIRequestContext } from '@playwright/test';
+import { startServingProbe, type ServingReport } from '../../fixtures/serving-probe.ts';
+import { loadConfig } from '../../hypervisor/config.ts';
+import { defaultRoutingOptions } from '../../hypervisor/routing/context.ts';
+import { rollbackBoundMs as boundOf } from '../../hypervisor/routing/time-bounds.ts';
 
 // The global definition of done, proved on the local target (Phase 5 proves it again in production).
 
-// A rollback may take at most the time the hypervisor allows a target to become healthy (20 s)
-// plus the time it drains the old one (10 s); past that it must have failed, not hung.
-const rollbackBoundMs = 30_000;
+// A rollback is bounded by the hypervisor's own limits (its defaults: the gate's hypervisor sets none
+// of them higher): stop and start the standby, gate it, drain the old target, plus 10 s for podman's
+// own work. Past that it must have failed, not hung.
+const rollbackBoundMs = boundOf({ ...loadConfig({ HYPERVISOR_ADMIN_TOKEN: 'only-for-the-default-limits' }).sandboxes, ...defaultRoutingOptions }, 10_000);
+
+/** Probes `url` from well before a switch until well after it, so the report covers the whole switch. */
+async function servingThroughout<T>(request: APIRequestContext, url: string, action: () => Promise<T>): Promise<{ result: T; report: ServingReport }> {
+  const probe = startServingProbe(request, url);
+  const margin = () => new Promise((resolve) => setTimeout(resolve, 500));
+  await margin();
+  const result = await action();
+  await margin();
+  return { result, report: await probe.stop() };
+}
 
 test('One user can run `live` and `dev` sandboxes concurrently behind hypervisor.', async ({ target, page, desktop, signedInUser, evidence, podman }) => {
   const devPage = await page.context().newPage();
@@ -62,11 +77,10 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
   });
 
   await test.step('swap: / now serves the dev sandbox and /dev/ the live one, without a failed request', async () => {
-    const probe = startServingProbe(page.request, `${target.url}/`);
-    const swapped = await target.admin.swap(user, 'gate: swap to dev');
-    const report = await probe.stop();
+    const { result: swapped, report } = await servingThroughout(page.request, `${target.url}/`, () => target.admin.swap(user, 'gate: swap to dev'));
     await evidence.json('1-swap', { swapped, serving: report });
     expect(swapped).toMatchObject({ main: 'dev', dev: 'live' });
+    expect(report.total).toBeGreaterThan(5);
     expect(report.failures).toEqual([]);
     expect(await runStatus('', runId)).toBe(404);
     expect(await runStatus('/dev', runId)).toBe(200);
@@ -75,11 +89,10 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
   });
 
   await test.step('swapping back (the rollback) restores the live route and its data', async () => {
-    const probe = startServingProbe(page.request, `${target.url}/`);
-    const swapped = await target.admin.swap(user, 'gate: roll back to live');
-    const report = await probe.stop();
+    const { result: swapped, report } = await servingThroughout(page.request, `${target.url}/`, () => target.admin.swap(user, 'gate: roll back to live'));
     await evidence.json('2-swap-back', { swapped, serving: report });
     expect(swapped).toMatchObject({ main: 'live', dev: 'dev' });
+    expect(report.total).toBeGreaterThan(5);
     expect(report.failures).toEqual([]);
     expect(await runStatus('', runId)).toBe(200);
   });
@@ -115,16 +128,19 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
   });
 
   await test.step('one rollback restores K within the bound, and the route keeps serving', async () => {
-    const probe = startServingProbe(page.request, `${target.url}/`);
-    const started = performance.now();
-    const rolledBack = await target.admin.rollback(user, 'gate: restore the known-good release');
-    const elapsedMs = performance.now() - started;
-    const report = await probe.stop();
+    let elapsedMs = 0;
+    const { result: rolledBack, report } = await servingThroughout(page.request, `${target.url}/`, async () => {
+      const started = performance.now();
+      const answer = await target.admin.rollback(user, 'gate: restore the known-good release');
+      elapsedMs = performance.now() - started;
+      return answer;
+    });
     evidence.timing('rollback', elapsedMs);
     await evidence.json('rollback', { answer: rolledBack, elapsed_ms: Math.round(elapsedMs), bound_ms: rollbackBoundMs, serving: report });
     expect(rolledBack).toMatchObject({ release: { id: knownGood.release.id, known_good: true }, health: { version: 'gate-known-good' } });
     expect(rolledBack.duration_ms).toEqual(expect.any(Number));
     expect(elapsedMs).toBeLessThan(rollbackBoundMs);
+    expect(report.total).toBeGreaterThan(5);
     expect(report.failures).toEqual([]);
   });
 
@@ -132,6 +148,7 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
     const run = await page.request.get(`${target.url}/conductor/runs/${knownGood.runId}`);
     expect(run.status()).toBe(200);
     expect(await run.json()).toMatchObject({ status: 'completed' });
-    expect((await target.admin.pointers(user)).slots).toBeDefined();
+    const pointers = await target.admin.pointers(user);
+    expect(pointers.slots[pointers.main]).toMatchObject({ release_id: knownGood.release.id, state: 'ready' });
   });
 });

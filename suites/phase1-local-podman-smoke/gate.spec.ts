@@ -2,6 +2,12 @@ import { test, expect } from '../../fixtures/gate-test.ts';
 import { roleShown } from '../../fixtures/desktop-page.ts';
 import { attachPodmanPs } from '../../fixtures/podman-evidence.ts';
 import { loginWithPasskey, newUsername, registerWithPasskey } from '../../fixtures/user-session.ts';
+import { podman as runPodman } from '../../hypervisor/podman/podman.ts';
+
+/** Ids of every container podman has under exactly this name, running or not, of any hypervisor. */
+async function containersNamed(name: string): Promise<string[]> {
+  return (await runPodman(['ps', '--all', '--quiet', '--filter', `name=^${name}$`])).split('\n').filter(Boolean);
+}
 
 test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ target, podman, evidence, userId, request }) => {
   const role = 'live';
@@ -11,9 +17,10 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     return (await response.json()) as { status: string; instance_role: string };
   };
 
-  await test.step('before: podman runs no container for the user', async () => {
+  const name = podman.containerName(userId, role);
+  await test.step("before: podman has no container by the user's sandbox name", async () => {
     await attachPodmanPs(podman, evidence, '1-before-start');
-    expect(await podman.running(userId, role)).toBeUndefined();
+    expect(await containersNamed(name)).toEqual([]);
   });
 
   const first = await test.step('start: the hypervisor reports it running and podman runs its container', async () => {
@@ -21,6 +28,7 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     expect(answer.status).toBe('running');
     const row = await podman.running(userId, role);
     expect(row?.State).toBe('running');
+    expect(await containersNamed(name)).toEqual([row?.Id.slice(0, 12)]);
     expect(row?.Ports?.[0]).toMatchObject({ host_ip: '127.0.0.1', host_port: answer.port, container_port: 8080 });
     expect(await target.admin.sandbox(userId, role)).toMatchObject({ status: 'running', port: answer.port });
     expect(await healthOf(answer.port)).toMatchObject({ status: 'healthy', instance_role: role });

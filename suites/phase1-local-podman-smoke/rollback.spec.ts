@@ -22,6 +22,7 @@ const runbook = (steps: readonly RunbookStep[]): string =>
   ].join('\n');
 
 test('Document and verify fallback to direct-process sandbox mode.', async ({ target, podman, page, passkey, desktop, evidence, processHypervisor }) => {
+  // Only its setup is needed: the virtual authenticator on `page` that registerWithPasskey uses.
   void passkey;
   const steps: RunbookStep[] = [];
   const { hypervisor: fallback, admin: fallbackAdmin } = processHypervisor;

@@ -119,7 +119,7 @@ test('Validate env, volume mounts, and ports for live/dev roles.', async ({ targ
   const local = target.requireLocal('inspecting the sandbox containers');
   const imageEnv = (await podman.imageEnv(local.image)).map((entry) => entry.slice(0, entry.indexOf('=')));
   const allowedNames = new Set<string>([...contractEnvNames, ...imageEnv, ...podmanAddedEnv]);
-  const secrets = [local.secrets.adminToken, ...Object.values(local.secrets.providerKeys)];
+  const secrets = [local.secrets.adminToken, ...Object.values(local.secrets.providerKeys), local.secrets.proxyUrl];
 
   const ports = await test.step('the admin API starts both roles for one user', async () => {
     const live = await target.admin.start(userId, 'live');

@@ -37,9 +37,13 @@ async function registerPasskey(username, displayName) {
   return post('/auth/register/finish', credential);
 }
 
+// Resolved the way the browser will resolve it (tabs and newlines stripped, backslashes as slashes),
+// so `/\t/evil.example` cannot leave this origin.
 function safeNext() {
   const next = new URLSearchParams(location.search).get('next');
-  return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/';
+  if (!next) return '/';
+  const target = URL.parse(next, location.origin);
+  return target && target.origin === location.origin ? target.pathname + target.search + target.hash : '/';
 }
 
 function onSubmit(form, handler) {

@@ -13,10 +13,14 @@ interface TestSlot {
   behaviour: SlotBehaviour;
 }
 
+const delayOf = (spec: SandboxSpec, name: string): number => Number(spec.config?.[name] ?? 0);
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
  * Slot control for unit tests of routing's orchestration: each slot is a real HTTP server on a
  * loopback port answering /health and /conductor/runs like a sandbox. A release whose config has
- * TEST_BEHAVIOUR decides how its slot behaves. Records what routing asked of it.
+ * TEST_BEHAVIOUR decides how its slot behaves; TEST_START_DELAY_MS makes its start slow and
+ * TEST_HEALTH_DELAY_MS its /health answers. Records what routing asked of it.
  */
 export class HttpSlots implements SlotControl {
   readonly calls: string[] = [];
@@ -27,9 +31,12 @@ export class HttpSlots implements SlotControl {
     await this.#close(key);
     const behaviour = (spec.config?.TEST_BEHAVIOUR as SlotBehaviour | undefined) ?? 'healthy';
     if (behaviour === 'fails-to-start') throw new Error(`sandbox ${sandboxId(key)} exited with code 1 (TEST_BEHAVIOUR=fails-to-start)`);
+    await sleep(delayOf(spec, 'TEST_START_DELAY_MS'));
+    const healthDelayMs = delayOf(spec, 'TEST_HEALTH_DELAY_MS');
     const slot = { spec, behaviour } as TestSlot;
-    slot.server = createServer((req, res) => {
+    slot.server = createServer(async (req, res) => {
       if (req.url === '/health') {
+        await sleep(healthDelayMs);
         const healthy = slot.behaviour === 'healthy';
         res.writeHead(healthy ? 200 : 500, { 'content-type': 'application/json' });
         res.end(JSON.stringify(healthy ? { status: 'healthy', version: spec.image, instance_role: key.role } : { status: 'broken' }));

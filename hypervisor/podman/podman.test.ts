@@ -1,0 +1,11 @@
+import { describe, expect, it } from 'vitest';
+import { fromRoot } from '../paths.ts';
+import { podmanEnv } from './podman.ts';
+
+describe('podman environment', () => {
+  it('passes podman what it needs and nothing else: no proxy variable, no platform secret', () => {
+    const conf = fromRoot('scripts', 'containers.conf');
+    const env = podmanEnv({ PATH: '/usr/bin', HOME: '/root', CONTAINERS_CONF: conf, HTTPS_PROXY: 'http://u:p@127.0.0.1:1', http_proxy: 'http://u:p@127.0.0.1:1', no_proxy: 'x', OPENAI_API_KEY: 'sk-x', HYPERVISOR_ADMIN_TOKEN: 't' });
+    expect(env).toEqual({ PATH: '/usr/bin', HOME: '/root', CONTAINERS_CONF: conf });
+  });
+});

@@ -1,0 +1,51 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../config.ts';
+import { adminEndpointFromEnv } from './admin-client.ts';
+
+const dirs: string[] = [];
+const tempDir = (): string => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'choiros-admin-client-'));
+  dirs.push(dir);
+  return dir;
+};
+
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the routing CLI finds the admin token', () => {
+  it('in the file a tokenless hypervisor generated next to its database', () => {
+    const dir = tempDir();
+    const env = { HYPERVISOR_DATABASE_URL: `sqlite:${path.join(dir, 'state', 'hypervisor.db')}`, SANDBOX_DATA_ROOT: path.join(dir, 'sandboxes') };
+    // The hypervisor's own config code generates the token, so the two cannot drift apart unnoticed.
+    const { token } = loadConfig(env).admin;
+    expect(adminEndpointFromEnv(env)).toEqual({ url: 'http://127.0.0.1:9090', token });
+  });
+
+  it('in the file generated for a hypervisor with an in-memory database', () => {
+    const dir = tempDir();
+    const env = { HYPERVISOR_DATABASE_URL: 'sqlite::memory:', SANDBOX_DATA_ROOT: path.join(dir, 'sandboxes') };
+    const { token } = loadConfig(env).admin;
+    expect(adminEndpointFromEnv({ ...env, HYPERVISOR_PORT: '9191' })).toEqual({ url: 'http://127.0.0.1:9191', token });
+  });
+
+  it('prefers HYPERVISOR_ADMIN_TOKEN, then HYPERVISOR_ADMIN_TOKEN_FILE, over the generated file', () => {
+    const dir = tempDir();
+    const env = { HYPERVISOR_DATABASE_URL: `sqlite:${path.join(dir, 'hypervisor.db')}` };
+    loadConfig(env);
+    const named = path.join(dir, 'named-token');
+    writeFileSync(named, 'from-the-named-file\n');
+    expect(adminEndpointFromEnv({ ...env, HYPERVISOR_ADMIN_TOKEN_FILE: named }).token).toBe('from-the-named-file');
+    expect(adminEndpointFromEnv({ ...env, HYPERVISOR_ADMIN_TOKEN_FILE: named, HYPERVISOR_ADMIN_TOKEN: 'from-the-environment' }).token).toBe('from-the-environment');
+  });
+
+  it('says where it looked when there is no token anywhere', () => {
+    const dir = tempDir();
+    const env = { HYPERVISOR_DATABASE_URL: `sqlite:${path.join(dir, 'hypervisor.db')}` };
+    expect(() => adminEndpointFromEnv(env)).toThrow(`no admin token: set HYPERVISOR_ADMIN_TOKEN, or HYPERVISOR_ADMIN_TOKEN_FILE to the file holding it; a hypervisor started without one writes ${path.join(dir, 'admin-token')}`);
+    expect(() => adminEndpointFromEnv({ HYPERVISOR_DATABASE_URL: 'postgres://x' })).toThrow(/HYPERVISOR_DATABASE_URL="postgres:\/\/x" is not sqlite:PATH/);
+  });
+});
