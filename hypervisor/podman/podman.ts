@@ -16,7 +16,7 @@ export function containersConf(source: NodeJS.ProcessEnv = process.env): string 
  * else is passed on: podman copies proxy variables (credentials included) into containers, and a
  * platform secret in our environment has no business reaching podman at all.
  */
-export const podmanEnvNames = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'TMPDIR', 'XDG_RUNTIME_DIR', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'CONTAINERS_STORAGE_CONF', 'CONTAINERS_REGISTRIES_CONF', 'CONTAINER_HOST'] as const;
+export const podmanEnvNames = ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'TMPDIR', 'XDG_RUNTIME_DIR', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'CONTAINERS_STORAGE_CONF', 'CONTAINERS_REGISTRIES_CONF', 'CONTAINER_HOST', 'CONTAINER_CONNECTION', 'CONTAINER_SSHKEY', 'STORAGE_DRIVER', 'STORAGE_OPTS', 'DBUS_SESSION_BUS_ADDRESS'] as const;
 
 export function podmanEnv(source: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};

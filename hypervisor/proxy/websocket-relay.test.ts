@@ -196,6 +196,24 @@ describe('WebSocket relay to the user\'s sandboxes', () => {
     }
   });
 
+  it('a route switch closes a WebSocket promptly even while backpressure has paused the sandbox side', async () => {
+    const sandbox = await startFloodingSandbox({ totalBytes: 64 * 1024 * 1024, messageBytes: 64 * 1024, fullBytes: 4 * 1024 * 1024, stuckMs: 1_000 });
+    const relay = await startFront({ 'erin:main': { port: sandbox.port, role: 'live' } });
+    try {
+      const ws = new WebSocket(`ws://127.0.0.1:${relay.port}/ws`, { headers: { [testUserHeader]: 'erin' } });
+      await once(ws, 'open');
+      ws.pause();
+      expect((await sandbox.flooded).stuck).toBe(true);
+      expect(relay.proxy.closeWebSockets('erin:live', 1012, 'route switched')).toBe(1);
+      // ws gives an unanswered close handshake 30 s; the relay must not wait for that.
+      await expect.poll(() => relay.proxy.webSockets('erin:live'), { timeout: 5_000 }).toBe(0);
+      ws.terminate();
+    } finally {
+      await relay.close();
+      await sandbox.close();
+    }
+  });
+
   it('answers the upgrade with 502 when the sandbox refuses the connection', async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${front.port}/ws`, { headers: { [testUserHeader]: 'carol' } });
     const [, response] = await once(ws, 'unexpected-response');

@@ -156,6 +156,9 @@ export class WebSocketRelay {
     const { log, identity } = upgrade;
     const unregister = upgrade.opened({
       close(code, reason) {
+        // A side paused for backpressure must read again, or its close handshake waits out ws's 30 s timer.
+        client.resume();
+        sandbox.resume();
         client.close(code, reason);
         sandbox.close(1001, reason);
       },

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -7,6 +7,7 @@ import {
   completedTask,
   hypervisorEnv,
   removeDir,
+  runHypervisorToExit,
   sandboxHealth,
   sandboxProcesses,
   spawnHypervisor,
@@ -214,6 +215,18 @@ describe('process runtime', () => {
     // A process with the sandbox's uid and gid, as the sandbox itself would try it.
     const reader = spawnSync(process.execPath, ['-e', 'for (const f of process.argv.slice(1)) { try { require("fs").readFileSync(f); console.log("read"); } catch (e) { console.log(e.code); } }', ...targets], { uid: sandboxUser.uid, gid: sandboxUser.gid, encoding: 'utf8' });
     expect(reader.stdout.trim().split('\n')).toEqual(['read', 'EACCES', 'EACCES', 'EACCES']);
+  });
+
+  it('as root, refuses a data root the sandbox user cannot reach, naming it, and loosens no directory it did not make', async () => {
+    const { dir, env } = hypervisorEnv();
+    cleanups.push(() => removeDir(dir));
+    // A private directory (a 0700 home, say) above the data root guards other files: it must stay private.
+    const privateDir = path.join(dir, 'private');
+    mkdirSync(privateDir, { mode: 0o700 });
+    const result = await runHypervisorToExit({ ...env, SANDBOX_DATA_ROOT: path.join(privateDir, 'sandboxes') });
+    expect(result.code).not.toBe(0);
+    expect(result.stdout + result.stderr).toMatch(new RegExp(`uid ${processSandboxUser.uid} \\(the sandbox user\\), which cannot .*reach the data root ${privateDir}/sandboxes: .*EACCES`));
+    expect(statSync(privateDir).mode & 0o777).toBe(0o700);
   });
 
   it('the hypervisor killed (SIGKILL) and started again adopts its sandboxes: no duplicates, data intact', async () => {

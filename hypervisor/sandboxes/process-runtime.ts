@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, renameSync } from 'node:fs';
-import { chmod, mkdir, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from '../log.ts';
 import { fromRoot } from '../paths.ts';
@@ -71,29 +71,25 @@ export class ProcessRuntime implements SandboxRuntime {
       this.log?.warn({ event: 'sandbox.process_shares_user', uid: process.getuid?.() }, 'process sandboxes run as the hypervisor\'s own user and could read its files; run the hypervisor as root (they then run as the sandbox user) or use SANDBOX_RUNTIME=podman');
       return;
     }
-    await this.openPathTo(this.dataRoot);
+    this.checkReachable();
     await ensureDataDir(this.compileCacheDir, this.runAs);
   }
 
   /**
-   * The sandbox user must be able to walk to its data directory. Directories on the way that only
-   * their owner may enter (a mkdtemp state directory, say) get search permission for others: never
-   * listing, and what they hold that is private (the database, the admin token) is mode 0600.
+   * The sandbox user must be able to run Node, read the sandbox entry and walk to its data root.
+   * Checked by doing exactly that as the sandbox user; never fixed by loosening permissions on
+   * directories the hypervisor did not make (a 0700 home above the data root guards other files).
    */
-  private async openPathTo(dir: string): Promise<void> {
-    const opened: string[] = [];
-    for (let current = dir; ; current = path.dirname(current)) {
-      const info = await stat(current);
-      if ((info.mode & 0o001) === 0) {
-        if (info.uid !== process.getuid?.()) {
-          throw new Error(`the sandbox user ${String(this.runAs?.uid)} cannot reach the data root ${dir}: ${current} is not searchable by others and not ours to change; make it so (chmod o+x ${current}) or choose another SANDBOX_DATA_ROOT`);
-        }
-        await chmod(current, (info.mode & 0o7777) | 0o001);
-        opened.push(current);
-      }
-      if (current === path.dirname(current)) break;
-    }
-    if (opened.length) this.log?.info({ event: 'sandbox.data_root_opened', dirs: opened }, 'made the way to the data root searchable (not listable) for the sandbox user');
+  private checkReachable(): void {
+    const runAs = this.runAs as Owner;
+    const probe = `const fs=require('node:fs');fs.accessSync(${JSON.stringify(this.entry)},fs.constants.R_OK);fs.accessSync(${JSON.stringify(this.dataRoot)},fs.constants.X_OK)`;
+    const result = spawnSync(process.execPath, ['--input-type=commonjs', '-e', probe], { uid: runAs.uid, gid: runAs.gid, env: {}, encoding: 'utf8', timeout: 15_000 });
+    if (result.status === 0) return;
+    const reason = (result.stderr.match(/Error: .*/)?.[0] ?? result.error?.message ?? `exit ${String(result.status)}`).trim();
+    throw new Error(
+      `process sandboxes run as uid ${runAs.uid} (the sandbox user), which cannot use ${process.execPath}, read ${this.entry} or reach the data root ${this.dataRoot}: ${reason}. ` +
+        'Give others search permission on the directories above them (chmod o+x DIR, which does not allow listing), or choose another SANDBOX_DATA_ROOT or checkout location.',
+    );
   }
 
   logFile(key: SandboxKey): string {

@@ -42,8 +42,13 @@ async function registerPasskey(username, displayName) {
 function safeNext() {
   const next = new URLSearchParams(location.search).get('next');
   if (!next) return '/';
-  const target = URL.parse(next, location.origin);
-  return target && target.origin === location.origin ? target.pathname + target.search + target.hash : '/';
+  let target;
+  try {
+    target = new URL(next, location.origin);
+  } catch {
+    return '/';
+  }
+  return target.origin === location.origin ? target.pathname + target.search + target.hash : '/';
 }
 
 function onSubmit(form, handler) {
