@@ -42,6 +42,13 @@ export const clientAddress = (req: IncomingMessage): string => req.socket.remote
 
 export const securedByTls = (settings: AuthSettings): boolean => settings.rpOrigin.startsWith('https:');
 
+/** What every passkey response must prove: this relying party, this origin, a verified user. */
+export const expectedRelyingParty = (settings: AuthSettings) => ({
+  expectedOrigin: settings.rpOrigin,
+  expectedRPID: settings.rpId,
+  requireUserVerification: true,
+});
+
 export interface CurrentSession extends Session {
   id: string;
 }

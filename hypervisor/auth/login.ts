@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { generateAuthenticationOptions, verifyAuthenticationResponse } from '@simplewebauthn/server';
-import { clientAddress, startSession, type AuthContext } from './context.ts';
+import { clientAddress, expectedRelyingParty, startSession, type AuthContext } from './context.ts';
 import { parseAuthenticationResponse, signedChallenge } from './credentials.ts';
 import { usernameField } from './fields.ts';
 import { HttpError } from '../http/errors.ts';
@@ -49,10 +49,8 @@ export async function loginFinish(context: AuthContext, req: IncomingMessage, re
     verification = await verifyAuthenticationResponse({
       response: assertion,
       expectedChallenge: challenge,
-      expectedOrigin: context.settings.rpOrigin,
-      expectedRPID: context.settings.rpId,
+      ...expectedRelyingParty(context.settings),
       credential: passkey,
-      requireUserVerification: true,
     });
   } catch (error) {
     return fail(`the passkey's answer did not verify (${(error as Error).message})`, user.id, user.username);

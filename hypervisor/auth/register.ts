@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { generateRegistrationOptions, verifyRegistrationResponse } from '@simplewebauthn/server';
 import { transaction } from '../store/database.ts';
 import type { RegistrationIntent } from './challenges.ts';
-import { clientAddress, currentSession, startSession, type AuthContext, type CurrentSession } from './context.ts';
+import { clientAddress, currentSession, expectedRelyingParty, startSession, type AuthContext, type CurrentSession } from './context.ts';
 import { parseRegistrationResponse, signedChallenge } from './credentials.ts';
 import { displayNameRule, stringField, usernameField } from './fields.ts';
 import { HttpError } from '../http/errors.ts';
@@ -100,9 +100,7 @@ export async function registerFinish(context: AuthContext, req: IncomingMessage,
     verification = await verifyRegistrationResponse({
       response: credential,
       expectedChallenge: challenge,
-      expectedOrigin: context.settings.rpOrigin,
-      expectedRPID: context.settings.rpId,
-      requireUserVerification: true,
+      ...expectedRelyingParty(context.settings),
       supportedAlgorithmIDs,
     });
   } catch (error) {

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Transform, type Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { Logger } from '../log.ts';
-import { towardsClient, towardsSandbox, type Forwarding, type Identity } from './headers.ts';
+import { towardsClient, towardsSandbox } from './headers.ts';
 import type { ProxyLimits } from './limits.ts';
+import type { SandboxLeg } from './sandbox-leg.ts';
 import { replyError } from './reply.ts';
 
 class LimitExceeded extends Error {
@@ -15,17 +15,10 @@ class LimitExceeded extends Error {
   }
 }
 
-export interface RelayRequest {
+export interface RelayRequest extends SandboxLeg {
   req: IncomingMessage;
   res: ServerResponse;
   pool: Dispatcher;
-  /** The sandbox's port, for error messages. */
-  port: number;
-  path: string;
-  identity: Identity;
-  forwarding: Forwarding;
-  limits: ProxyLimits;
-  log: Logger;
   /** Called once, with the status the client got (0 when the exchange was cut off). */
   done(status: number): void;
 }

@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import type { Logger } from '../log.ts';
-import { identityHeaders, type Forwarding, type Identity } from './headers.ts';
+import { identityHeaders } from './headers.ts';
 import type { ProxyLimits } from './limits.ts';
+import type { SandboxLeg } from './sandbox-leg.ts';
 import type { RelayedWebSocket } from './traffic.ts';
 
 /** Refuses an upgrade on the raw socket with a plain HTTP answer (no WebSocket exists yet). */
@@ -53,16 +53,10 @@ function closeCounterpart(socket: WebSocket, code: number, reason: Buffer): void
   else socket.close(code, reason);
 }
 
-export interface RelayUpgrade {
+export interface RelayUpgrade extends SandboxLeg {
   req: IncomingMessage;
   socket: Duplex;
   head: Buffer;
-  port: number;
-  path: string;
-  identity: Identity;
-  forwarding: Forwarding;
-  limits: ProxyLimits;
-  log: Logger;
   /** Called when the client is connected: registers the pair; returns the function that unregisters it. */
   opened(relayed: RelayedWebSocket): () => void;
   /** Activity, for the sandbox's idle timeout. */
