@@ -2,8 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { ConfigError, readChoice, readInteger, readString, type Env } from './env-values.ts';
 import { fromRoot } from './paths.ts';
 import { runtimeKinds, type RuntimeKind } from './sandboxes/types.ts';
+
+export { ConfigError, type Env } from './env-values.ts';
 
 /**
  * All of the hypervisor's environment, parsed once and checked in one place. Each concern has its
@@ -67,41 +70,7 @@ export interface RoutingConfig {
   knownGoodRetain: number;
 }
 
-export type Env = Readonly<Record<string, string | undefined>>;
-
-export class ConfigError extends Error {
-  readonly variable: string;
-  constructor(variable: string, value: string, accepted: string) {
-    super(`${variable}="${value}" is invalid: ${accepted}`);
-    this.name = 'ConfigError';
-    this.variable = variable;
-  }
-}
-
 export const packageVersion: string = (JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')) as { version: string }).version;
-
-/** The value of `name`, or undefined when unset or empty. */
-export function readString(env: Env, name: string): string | undefined {
-  const raw = env[name];
-  return raw === undefined || raw.trim() === '' ? undefined : raw.trim();
-}
-
-export function readInteger(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = readString(env, name);
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new ConfigError(name, raw, `use a whole number from ${min} to ${max} (default ${fallback})`);
-  }
-  return value;
-}
-
-export function readChoice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
-  const raw = readString(env, name);
-  if (raw === undefined) return fallback;
-  if ((choices as readonly string[]).includes(raw)) return raw as T;
-  throw new ConfigError(name, raw, `use one of ${choices.join(', ')} (default ${fallback})`);
-}
 
 /** An http(s) origin: scheme, host and optional port, nothing else. */
 export function readOrigin(env: Env, name: string, fallback: string): string {

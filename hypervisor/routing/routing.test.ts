@@ -15,7 +15,15 @@ function setUp(options: { healthDeadlineMs?: number } = {}) {
   const { logger, events } = collectingLogger();
   const routing = new Routing({ db: openDatabase('sqlite::memory:'), slots, traffic, logger, options: { healthDeadlineMs: options.healthDeadlineMs ?? 2_000, drainTimeoutMs: 500 } });
   const release = (image: string, behaviour = 'healthy') => routing.createRelease({ runtime: 'process', config: { TEST_BEHAVIOUR: behaviour, SANDBOX_VERSION: image } });
-  return { slots, traffic, routing, events, release };
+  const deployedAndPromoted = async (image: string) => {
+    const created = await release(image);
+    await routing.deploy(user, created.id, 'admin');
+    await routing.promote(user, 'admin', image);
+    return created;
+  };
+  /** Two releases deployed and promoted one after the other, as a user's history would hold them. */
+  const promotedInTurn = async (first: string, second: string) => [await deployedAndPromoted(first), await deployedAndPromoted(second)] as const;
+  return { slots, traffic, routing, events, release, promotedInTurn };
 }
 
 afterEach(async () => {
@@ -121,13 +129,8 @@ describe('the health gate after a slow start', () => {
 
 describe('rollback', () => {
   it('with a warm standby is a pointer switch: nothing is started', async () => {
-    const { slots, routing, release } = setUp();
-    const good = await release('good');
-    const bad = await release('bad');
-    await routing.deploy(user, good.id, 'admin');
-    await routing.promote(user, 'admin', 'good');
-    await routing.deploy(user, bad.id, 'admin');
-    await routing.promote(user, 'admin', 'bad');
+    const { slots, routing, promotedInTurn } = setUp();
+    const [good, bad] = await promotedInTurn('good', 'bad');
     const startsBefore = slots.calls.filter((c) => c.startsWith('start')).length;
     const result = await routing.rollback({ userId: user, actor: 'admin', reason: 'bad is bad' });
     expect(result.mode).toBe('warm');
@@ -138,13 +141,8 @@ describe('rollback', () => {
   });
 
   it('is not warm when the standby was started on something else since: the known-good release is started again', async () => {
-    const { slots, routing, release } = setUp();
-    const good = await release('good');
-    const bad = await release('bad');
-    await routing.deploy(user, good.id, 'admin');
-    await routing.promote(user, 'admin', 'good');
-    await routing.deploy(user, bad.id, 'admin');
-    await routing.promote(user, 'admin', 'bad');
+    const { slots, routing, promotedInTurn } = setUp();
+    await promotedInTurn('good', 'bad');
     const standby = { userId: user, role: routing.resolve(user, 'dev') };
     await slots.start(standby, { runtime: 'process', image: 'hand-started', config: { SANDBOX_VERSION: 'experiment' } });
     await expect(routing.promote(user, 'admin', 'promote the experiment')).rejects.toThrow(/was started on something other than release \d+ since it was deployed/);
@@ -154,13 +152,8 @@ describe('rollback', () => {
   });
 
   it('from cold starts the previous known-good release in the standby slot, then switches', async () => {
-    const { slots, routing, release } = setUp();
-    const good = await release('good');
-    const current = await release('current');
-    await routing.deploy(user, good.id, 'admin');
-    await routing.promote(user, 'admin', 'good');
-    await routing.deploy(user, current.id, 'admin');
-    await routing.promote(user, 'admin', 'current');
+    const { slots, routing, promotedInTurn } = setUp();
+    const [good] = await promotedInTurn('good', 'current');
     await slots.stop({ userId: user, role: routing.resolve(user, 'dev') });
     const result = await routing.rollback({ userId: user, actor: 'admin', reason: 'back' });
     expect(result.mode).toBe('cold');

@@ -1,7 +1,8 @@
 import { createLogger } from '../log.ts';
 import { checkDataDirs, DataDirError } from './data-dir.ts';
 import { assertKeyless, KeylessViolationError } from './keyless.ts';
-import { InvalidSettingError, parseSettings, type SandboxSettings } from './settings.ts';
+import { ConfigError } from '../env-values.ts';
+import { parseSettings, type SandboxSettings } from './settings.ts';
 import { startSandbox, type RunningSandbox } from './server.ts';
 
 /**
@@ -14,7 +15,7 @@ const exitConfigError = 78;
 
 function refusalDetail(error: Error): { event: string; variables?: readonly string[] } {
   if (error instanceof KeylessViolationError) return { event: 'sandbox.keyless_violation', variables: error.variables };
-  if (error instanceof InvalidSettingError) return { event: 'sandbox.invalid_setting', variables: [error.variable] };
+  if (error instanceof ConfigError) return { event: 'sandbox.invalid_setting', variables: [error.variable] };
   return { event: 'sandbox.data_dir_unwritable' };
 }
 
@@ -25,7 +26,7 @@ function settingsOrExit(): SandboxSettings {
     checkDataDirs(settings);
     return settings;
   } catch (error) {
-    if (!(error instanceof KeylessViolationError || error instanceof InvalidSettingError || error instanceof DataDirError)) throw error;
+    if (!(error instanceof KeylessViolationError || error instanceof ConfigError || error instanceof DataDirError)) throw error;
     log.fatal(refusalDetail(error), error.message);
     console.error(`choiros-sandbox: ${error.message}`);
     process.exit(exitConfigError);

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import path from 'node:path';
-import { InvalidSettingError, parseSettings } from './settings.ts';
+import { ConfigError } from '../env-values.ts';
+import { parseSettings } from './settings.ts';
 
 describe('sandbox settings', () => {
   test('defaults follow the contract: port 8080, role live, 150 ms steps, the database under the data dir', () => {
@@ -30,7 +31,7 @@ describe('sandbox settings', () => {
     ['DATABASE_URL', 'postgres://db/sandbox', /DATABASE_URL="postgres:\/\/db\/sandbox" is invalid: use sqlite:PATH/],
   ])('%s=%s is refused with a message naming the variable', (name, value, message) => {
     const parse = (): unknown => parseSettings({ [name]: value });
-    expect(parse).toThrow(InvalidSettingError);
+    expect(parse).toThrow(ConfigError);
     expect(parse).toThrow(message);
   });
 });
