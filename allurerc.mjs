@@ -1,5 +1,5 @@
 import { phaseById } from './suites/phases.ts';
-import { phaseQualityGate } from './fixtures/gates/quality-gate-rules.ts';
+import { phaseQualityGate } from './gate-runner/quality-gate-rules.ts';
 
 // `npm run gate -- <phase>` sets GATE_PHASE; by hand (npx allure ...) the first phase is assumed.
 const phase = phaseById(process.env.GATE_PHASE ?? 'phase1');

@@ -2,8 +2,8 @@ import { createServer } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { request } from 'undici';
 import { podman } from '../hypervisor/podman/podman.ts';
-import { buildSandboxImage, ensureSandboxImage } from '../hypervisor/sandbox/image/image.ts';
-import { removeDataDir, startSandboxProcess } from '../hypervisor/sandbox/testing/sandbox-process.ts';
+import { buildSandboxImage, ensureSandboxImage } from '../hypervisor/workload/image/image.ts';
+import { removeDataDir, startSandboxProcess } from '../hypervisor/workload/testing/sandbox-process.ts';
 
 /**
  * The sandbox image: size, cold and warm build time, container start-to-healthy and `podman stop`

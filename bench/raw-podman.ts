@@ -2,7 +2,7 @@ import { chownSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { uniqueUser } from '../fixtures/test-hypervisor.ts';
 import { podman } from '../hypervisor/podman/podman.ts';
-import { sandboxUser } from '../hypervisor/sandbox/image/image.ts';
+import { sandboxUser } from '../hypervisor/workload/image/image.ts';
 import { sandboxEnv } from '../hypervisor/sandboxes/env.ts';
 import { waitUntilHealthy } from '../hypervisor/sandboxes/health-probe.ts';
 import { podmanRunArgs } from '../hypervisor/sandboxes/podman-runtime.ts';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { hypervisorEnv, removeDir, spawnHypervisor, uniqueUser, type ChildHypervisor } from '../fixtures/test-hypervisor.ts';
 import { podman } from '../hypervisor/podman/podman.ts';
 import { rawPodmanStart } from './raw-podman.ts';
-import { ensureSandboxImage } from '../hypervisor/sandbox/image/image.ts';
+import { ensureSandboxImage } from '../hypervisor/workload/image/image.ts';
 import { createUserSession, ReconnectingSocket, startHttpLoop, UserClient } from '../hypervisor/routing/testing/user-traffic.ts';
 import type { ReleaseAnswer, RollbackAnswer } from '../hypervisor/routing/testing/routing-admin.ts';
 import type { switchResultView } from '../hypervisor/routing/views.ts';

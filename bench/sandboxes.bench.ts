@@ -6,8 +6,8 @@ import { adminCall, hypervisorEnv, removeDir, spawnHypervisor, startTestHypervis
 import type { SandboxView } from '../hypervisor/http/admin-sandboxes.ts';
 import { podman } from '../hypervisor/podman/podman.ts';
 import { rawPodmanStart } from './raw-podman.ts';
-import { sandboxImage } from '../hypervisor/sandbox/image/image.ts';
-import { ensureSandboxImage } from '../hypervisor/sandbox/image/image.ts';
+import { sandboxImage } from '../hypervisor/workload/image/image.ts';
+import { ensureSandboxImage } from '../hypervisor/workload/image/image.ts';
 import { sandboxEnv } from '../hypervisor/sandboxes/env.ts';
 import { waitUntilHealthy } from '../hypervisor/sandboxes/health-probe.ts';
 import { allocatePort } from '../hypervisor/sandboxes/ports.ts';
@@ -89,7 +89,7 @@ async function podmanFigures(image: string): Promise<{ raw: number[]; through: n
   return { raw, through, stop };
 }
 
-/** The reference: `node hypervisor/sandbox/main.ts` spawned by hand with the same env, plus the same health polling. */
+/** The reference: `node hypervisor/workload/main.ts` spawned by hand with the same env, plus the same health polling. */
 async function bareProcessStart(dataRoot: string): Promise<number> {
   const user = uniqueUser('bare');
   const dataDir = path.join(dataRoot, user, 'live');

@@ -6,7 +6,7 @@ import { execaNode } from 'execa';
 import { hypervisorEnv, removeDir, startTestHypervisor, type TestHypervisor } from '../../fixtures/test-hypervisor.ts';
 import { fromRoot } from '../paths.ts';
 import { podman } from '../podman/podman.ts';
-import { buildSandboxImage, ensureSandboxImage } from '../sandbox/image/image.ts';
+import { buildSandboxImage, ensureSandboxImage } from '../workload/image/image.ts';
 import { createUserSession, startHttpLoop, UserClient } from './testing/user-traffic.ts';
 import { routingAdmin, type ReleaseAnswer, type RollbackAnswer } from './testing/routing-admin.ts';
 

@@ -20,7 +20,7 @@ import {
 import { loadConfig } from '../config.ts';
 import type { SandboxView } from '../http/admin-sandboxes.ts';
 import { podman } from '../podman/podman.ts';
-import { ensureSandboxImage } from '../sandbox/image/image.ts';
+import { ensureSandboxImage } from '../workload/image/image.ts';
 import { contractEnvNames } from './env.ts';
 
 let image: string;

@@ -19,7 +19,7 @@ import {
   type TestHypervisor,
 } from '../../fixtures/test-hypervisor.ts';
 import type { SandboxView } from '../http/admin-sandboxes.ts';
-import { sandboxUser } from '../sandbox/image/image.ts';
+import { sandboxUser } from '../workload/image/image.ts';
 import { contractEnvNames } from './env.ts';
 import { processSandboxUser } from './process-runtime.ts';
 

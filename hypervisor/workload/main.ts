@@ -6,7 +6,7 @@ import { parseSettings, type SandboxSettings } from './settings.ts';
 import { startSandbox, type RunningSandbox } from './server.ts';
 
 /**
- * `node hypervisor/sandbox/main.ts` (and the image's entrypoint): the same env contract as a
+ * `node hypervisor/workload/main.ts` (and the image's entrypoint): the same env contract as a
  * process or a container. A bad setting, a keyless violation or an unwritable data directory
  * exits 78 (EX_CONFIG) with a message naming the variable; any other start failure exits 1.
  */

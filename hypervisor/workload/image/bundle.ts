@@ -24,6 +24,6 @@ export async function bundleSandbox(): Promise<Uint8Array> {
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   });
   const output = result.outputFiles[0];
-  if (!output) throw new Error('esbuild produced no bundle for hypervisor/sandbox/main.ts');
+  if (!output) throw new Error('esbuild produced no bundle for hypervisor/workload/main.ts');
   return output.contents;
 }

@@ -3,22 +3,22 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { repoRoot } from '../hypervisor/paths.ts';
 import { phaseById, UnknownPhaseError, type Phase } from '../suites/phases.ts';
-import { claimActiveRun } from '../fixtures/gates/active-run.ts';
-import { readAllureResults } from '../fixtures/gates/allure-results.ts';
-import { generateAllureReport } from '../fixtures/gates/allure-cli.ts';
-import { currentCommit } from '../fixtures/gates/commit.ts';
-import { draftDefect, writeDefectDraft } from '../fixtures/gates/defect.ts';
-import { collectEnvironmentInfo, writeAllureEnvironment } from '../fixtures/gates/environment-info.ts';
-import { hashEvidence } from '../fixtures/gates/evidence-files.ts';
-import { evidenceDirName } from '../fixtures/gates/evidence-layout.ts';
-import { GateRefusedError } from '../fixtures/gates/gate-refused.ts';
-import { GateTargetConfigError, gateTargetFromEnv } from '../fixtures/gates/gate-target.ts';
-import { githubIssuesFromEnv, openIssue } from '../fixtures/gates/github-issues.ts';
-import { assertPredecessorPassed, recordRun } from '../fixtures/gates/ledger.ts';
-import { evaluateQualityGate } from '../fixtures/gates/quality-gate.ts';
-import { newRunId } from '../fixtures/gates/run-id.ts';
-import { renderSummary, writeSummary } from '../fixtures/gates/summary.ts';
-import { buildVerdict, writeVerdict } from '../fixtures/gates/verdict.ts';
+import { claimActiveRun } from './active-run.ts';
+import { readAllureResults } from './allure-results.ts';
+import { generateAllureReport } from './allure-cli.ts';
+import { currentCommit } from './commit.ts';
+import { draftDefect, writeDefectDraft } from './defect.ts';
+import { collectEnvironmentInfo, writeAllureEnvironment } from './environment-info.ts';
+import { hashEvidence } from './evidence-files.ts';
+import { evidenceDirName } from './evidence-layout.ts';
+import { GateRefusedError } from './gate-refused.ts';
+import { GateTargetConfigError, gateTargetFromEnv } from './gate-target.ts';
+import { githubIssuesFromEnv, openIssue } from './github-issues.ts';
+import { assertPredecessorPassed, recordRun } from './ledger.ts';
+import { evaluateQualityGate } from './quality-gate.ts';
+import { newRunId } from './run-id.ts';
+import { renderSummary, writeSummary } from './summary.ts';
+import { buildVerdict, writeVerdict } from './verdict.ts';
 
 /**
  * `npm run gate -- <phase>`: runs the phase's suite and decides the gate. It refuses to start while

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fromRoot } from '../../paths.ts';
 
 /**
- * The sandbox as a real child process (`node hypervisor/sandbox/main.ts`), the way the hypervisor's
+ * The sandbox as a real child process (`node hypervisor/workload/main.ts`), the way the hypervisor's
  * process runtime starts it: a clean environment (never the test runner's, which may hold keys),
  * PORT=0, and its own data directory.
  */
