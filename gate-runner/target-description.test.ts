@@ -1,0 +1,64 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DescriptionFields, TargetDescriptionError } from './description-fields.ts';
+import { resolveSecret } from './secret-ref.ts';
+import { loadTargetDescription, parseTargetDescription, targetDescriptionFromEnv, targetsDir } from './target-description.ts';
+
+describe('a target description', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'choiros-targets-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const write = (name: string, body: unknown) => writeFile(path.join(dir, `${name}.json`), typeof body === 'string' ? body : JSON.stringify(body));
+
+  it('is the built-in local target when GATE_TARGET is unset, with the default thresholds', () => {
+    const local = targetDescriptionFromEnv({}, dir);
+    expect(local).toMatchObject({ name: 'local', file: undefined, hypervisor: undefined, github: undefined, thresholds: { diskFreePercent: 20, memoryFreePercent: 25 } });
+  });
+
+  it('reads a named file with every section, secrets as references only', async () => {
+    await write('prod', { hypervisor: { url: 'https://choiros.example.com/', adminToken: { file: 'admin-token' } }, github: { repository: 'o/r' }, thresholds: { diskFreePercent: 30 } });
+    const prod = targetDescriptionFromEnv({ GATE_TARGET: 'prod' }, dir);
+    expect(prod.hypervisor?.url).toBe('https://choiros.example.com');
+    expect(prod.hypervisor?.adminToken).toMatchObject({ file: path.join(dir, 'admin-token') });
+    expect(prod.github).toMatchObject({ repository: 'o/r', token: { env: 'GITHUB_TOKEN' }, apiUrl: 'https://api.github.com', workflow: 'flakes.yml', branch: 'main' });
+    expect(prod.thresholds).toEqual({ diskFreePercent: 30, memoryFreePercent: 25 });
+  });
+
+  it('keeps the shipped example valid', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const example = JSON.parse(await readFile(path.join(targetsDir, 'production.example.json'), 'utf8')) as Record<string, unknown>;
+    expect(parseTargetDescription('example', new DescriptionFields('targets/production.example.json', example)).github?.repository).toBe('choiros/gates');
+  });
+
+  it.each([
+    ['a missing file', undefined, /prod\.json: cannot be read \(ENOENT\): GATE_TARGET=prod names it/],
+    ['broken JSON', '{"hypervisor": ', /prod\.json: is not valid JSON/],
+    ['an unknown field', { hypervisr: {} }, /prod\.json: hypervisr is not a known field: use one of/],
+    ['a secret written inline', { hypervisor: { url: 'https://h.example', adminToken: 's3cret' } }, /hypervisor\.adminToken is a string: a description never holds a secret/],
+    ['a URL that is not one', { hypervisor: { url: 'h.example' } }, /hypervisor\.url is "h\.example", which is not a URL/],
+    ['a repository without an owner', { github: { repository: 'gates' } }, /github\.repository is "gates": it must be a GitHub repository as owner\/name/],
+    ['a threshold out of range', { thresholds: { memoryFreePercent: 120 } }, /thresholds\.memoryFreePercent is 120: use a whole number from 1 to 99/],
+  ])('refuses %s, naming the file and the field', async (_what, body, message) => {
+    if (body !== undefined) await write('prod', body);
+    expect(() => loadTargetDescription('prod', dir)).toThrow(TargetDescriptionError);
+    expect(() => loadTargetDescription('prod', dir)).toThrow(message);
+  });
+
+  it('refuses a target name that could escape targets/', () => {
+    expect(() => loadTargetDescription('../etc/passwd', dir)).toThrow(/a target name is lowercase letters, digits and dashes/);
+  });
+
+  it('reads a secret only when asked, and says which variable or file is missing', async () => {
+    await write('prod', { hypervisor: { url: 'https://h.example', adminToken: { env: 'PROD_ADMIN' } } });
+    const ref = loadTargetDescription('prod', dir).hypervisor?.adminToken;
+    if (!ref) throw new Error('no admin token reference');
+    expect(() => resolveSecret(ref, {})).toThrow(/hypervisor\.adminToken comes from the environment variable PROD_ADMIN, which is not set/);
+    expect(resolveSecret(ref, { PROD_ADMIN: ' t0ken ' })).toBe('t0ken');
+  });
+});
