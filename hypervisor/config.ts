@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { ConfigError, readChoice, readInteger, readString, type Env } from './env-values.ts';
 import { fromRoot } from './paths.ts';
-import { runtimeKinds, type RuntimeKind } from './sandboxes/types.ts';
+import { runtimeKinds, type RuntimeKind } from './domain/runtime-kind.ts';
 
 export { ConfigError, type Env } from './env-values.ts';
 

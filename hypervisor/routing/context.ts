@@ -1,5 +1,5 @@
 import type { Logger } from '../log.ts';
-import type { SandboxKey, SandboxSpec, SandboxStatus } from '../sandboxes/types.ts';
+import type { SandboxKey, SandboxSpec, SandboxStatus } from '../domain/sandbox.ts';
 import type { HealthGate } from './health-gate.ts';
 import type { Releases } from './releases.ts';
 import type { RoutePointers } from './route-pointers.ts';

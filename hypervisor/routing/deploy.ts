@@ -1,4 +1,4 @@
-import type { Role } from '../sandboxes/types.ts';
+import type { Role } from '../domain/role.ts';
 import type { RoutingContext } from './context.ts';
 import { RoutingError } from './errors.ts';
 import type { HealthReport } from './health-gate.ts';

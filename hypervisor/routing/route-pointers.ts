@@ -1,8 +1,6 @@
 import { transaction, type Database } from '../store/database.ts';
-import type { Role } from '../sandboxes/types.ts';
-
-export const routes = ['main', 'dev'] as const;
-export type Route = (typeof routes)[number];
+import type { Role } from '../domain/role.ts';
+import type { Route } from '../domain/route.ts';
 
 /** Which slot each route of one user points to. main and dev always point to different slots. */
 export interface Pointers {

@@ -1,5 +1,5 @@
 import type { Database } from '../store/database.ts';
-import type { Role } from '../sandboxes/types.ts';
+import type { Role } from '../domain/role.ts';
 
 /** starting: the slot is being started on the release; ready: it passed the health gate; refused: it did not. */
 export type SlotState = 'starting' | 'ready' | 'refused';

@@ -1,5 +1,5 @@
 import type { Database } from '../store/database.ts';
-import type { Role } from '../sandboxes/types.ts';
+import type { Role } from '../domain/role.ts';
 
 export type SwitchAction = 'swap' | 'promote' | 'rollback';
 /** switched: the pointers moved; refused: the new target failed its check and nothing changed. */

@@ -1,4 +1,5 @@
-import { sandboxId, type Role } from '../sandboxes/types.ts';
+import type { Role } from '../domain/role.ts';
+import { sandboxId } from '../domain/sandbox.ts';
 import { switchCloseCode, type RoutingContext } from './context.ts';
 import { RoutingError } from './errors.ts';
 import { routeSwitches, routeSwitchSeconds } from './metrics.ts';

@@ -1,4 +1,4 @@
-import { sandboxId, type SandboxKey } from './types.ts';
+import { sandboxId, type SandboxKey } from '../domain/sandbox.ts';
 
 /** A start that did not reach healthy; carries the tail of the sandbox's own output. */
 export class SandboxStartError extends Error {

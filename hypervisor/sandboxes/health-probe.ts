@@ -1,5 +1,5 @@
 import { Agent, request } from 'undici';
-import type { Role } from './types.ts';
+import type { Role } from '../domain/role.ts';
 
 /** The sandbox's GET /health answer (the contract's shape; only what readiness needs). */
 export interface SandboxHealth {

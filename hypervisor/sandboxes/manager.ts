@@ -16,7 +16,9 @@ import type { FoundInstance, RuntimeInstance, SandboxRuntime } from './runtime.t
 import { statusOf, type DesiredState, type SandboxState } from './state.ts';
 import { SandboxStore, type SandboxPatch, type SandboxRecord } from './store.ts';
 import { transitionLevel, type SandboxTransition, type TransitionEvent } from './transitions.ts';
-import { parseRole, runtimeKinds, sandboxId, type Role, type RuntimeKind, type SandboxKey, type SandboxSpec, type SandboxStatus } from './types.ts';
+import { parseRole, type Role } from '../domain/role.ts';
+import { runtimeKinds, type RuntimeKind } from '../domain/runtime-kind.ts';
+import { sandboxId, type SandboxKey, type SandboxSpec, type SandboxStatus } from '../domain/sandbox.ts';
 import { parseUserId } from './user-id.ts';
 
 /** What the manager reports about one sandbox. */

@@ -9,10 +9,11 @@ import { sandboxEnv } from './env.ts';
 import { fileTail } from './log-tail.ts';
 import { allPids, isSameProcessAlive, processCommandLine, processEnviron, processStartTime } from './proc.ts';
 import type { FoundInstance, LaunchRequest, RuntimeInstance, SandboxRuntime } from './runtime.ts';
-import { parseRole, type SandboxKey } from './types.ts';
+import { parseRole } from '../domain/role.ts';
+import type { SandboxKey } from '../domain/sandbox.ts';
 import { userIdPattern } from './user-id.ts';
 
-export const sandboxEntry = fromRoot('hypervisor', 'sandbox', 'main.ts');
+export const sandboxEntry = fromRoot('hypervisor', 'workload', 'main.ts');
 
 /**
  * The image's unprivileged user (sandboxUser in sandbox/image/build-context.ts, which a test keeps

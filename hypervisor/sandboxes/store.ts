@@ -1,6 +1,8 @@
 import { migrate, type Database } from '../store/database.ts';
 import type { DesiredState, SandboxState } from './state.ts';
-import type { Role, RuntimeKind, SandboxKey, SandboxSpec } from './types.ts';
+import type { Role } from '../domain/role.ts';
+import type { RuntimeKind } from '../domain/runtime-kind.ts';
+import type { SandboxKey, SandboxSpec } from '../domain/sandbox.ts';
 
 /** The durable record of one sandbox: what should run, where, from what, and what last ran. */
 export interface SandboxRecord {

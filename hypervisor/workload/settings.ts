@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { ConfigError, readInteger } from '../env-values.ts';
-import { parseRole, type Role } from '../sandboxes/types.ts';
+import { parseRole, type Role } from '../domain/role.ts';
 import { packageVersion } from './version.ts';
 
 /** Everything the sandbox reads from its environment, parsed and checked in one place. */

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sandboxId, type SandboxKey, type SandboxSpec, type SandboxStatus } from '../../sandboxes/types.ts';
+import { sandboxId, type SandboxKey, type SandboxSpec, type SandboxStatus } from '../../domain/sandbox.ts';
 import type { SlotControl, TrafficControl } from '../context.ts';
 
 /** How a test slot answers: healthy, unhealthy (500 on /health), or failing to start at all. */
