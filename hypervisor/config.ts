@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { ConfigError, readChoice, readInteger, readString, type Env } from './env-values.ts';
-import { fromRoot } from './paths.ts';
+import { packageVersion } from './version.ts';
 import { runtimeKinds, type RuntimeKind } from './domain/runtime-kind.ts';
 
 export { ConfigError, type Env } from './env-values.ts';
@@ -69,8 +69,6 @@ export interface RoutingConfig {
   /** How many of the newest known-good releases keep their images (never pruned). */
   knownGoodRetain: number;
 }
-
-export const packageVersion: string = (JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')) as { version: string }).version;
 
 /** An http(s) origin: scheme, host and optional port, nothing else. */
 export function readOrigin(env: Env, name: string, fallback: string): string {

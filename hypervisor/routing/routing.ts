@@ -15,7 +15,7 @@ import { migrateRouting } from './schema.ts';
 import { SlotReleases } from './slot-releases.ts';
 import { SwitchHistory, type SwitchRecord } from './switch-history.ts';
 import { swap, type SwitchResult } from './switch.ts';
-import { UserLock } from './user-lock.ts';
+import { KeyedLock } from '../keyed-lock.ts';
 
 export interface RoutingDeps {
   db: Database;
@@ -67,7 +67,7 @@ export class Routing {
       slots: deps.slots,
       traffic: deps.traffic,
       healthGate: deps.healthGate ?? httpHealthGate,
-      lock: new UserLock(),
+      lock: new KeyedLock(),
       logger: deps.logger,
       options: { ...defaultRoutingOptions, ...deps.options },
     };

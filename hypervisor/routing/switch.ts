@@ -1,3 +1,4 @@
+import { errorMessage } from '../error-message.ts';
 import type { Role } from '../domain/role.ts';
 import { sandboxId } from '../domain/sandbox.ts';
 import { switchCloseCode, type RoutingContext } from './context.ts';
@@ -30,7 +31,6 @@ export interface SwitchResult {
   record: SwitchRecord;
 }
 
-const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
  * Points a user's main route at the slot dev points to now, and dev at the old main: health-check

@@ -6,7 +6,7 @@ import { podman } from '../podman/podman.ts';
 import { repoRoot } from '../paths.ts';
 import { randomUUID } from 'node:crypto';
 import { buildSandboxImage, ensureSandboxImage, sandboxImage, sandboxImageLatest, sandboxUser } from './image/image.ts';
-import { packageVersion } from './version.ts';
+import { packageVersion } from '../version.ts';
 import { removeDataDir, tempDataDir } from './testing/sandbox-process.ts';
 import { runRefusedContainer, startSandboxContainer, type SandboxContainer, type SandboxContainerOptions } from './testing/sandbox-container.ts';
 import { WsClient } from './testing/ws-client.ts';

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { sandboxImage } from '../../hypervisor/workload/image/image.ts';
-import { packageVersion } from '../../hypervisor/workload/version.ts';
+import { packageVersion } from '../../hypervisor/version.ts';
 import { contractEnvNames } from '../../hypervisor/sandboxes/env.ts';
 import { fromRoot, repoRoot } from '../../hypervisor/paths.ts';
 import { roles } from '../../hypervisor/domain/role.ts';
