@@ -3,6 +3,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { Agent, request } from 'undici';
+import { podmanBinary } from '../config.ts';
 import { fromRoot, repoRoot } from '../paths.ts';
 import { podmanEnv } from './podman.ts';
 
@@ -31,7 +32,7 @@ async function answers(socketPath: string): Promise<boolean> {
 }
 
 /** Starts `podman system service` on the socket unless it already answers; resolves once it does. */
-export async function ensurePodmanApi(binary = process.env.SANDBOX_PODMAN_BINARY ?? 'podman'): Promise<string> {
+export async function ensurePodmanApi(binary = podmanBinary()): Promise<string> {
   const socketPath = podmanSocketPath();
   if (await answers(socketPath)) return socketPath;
   mkdirSync(path.dirname(socketPath), { recursive: true });
