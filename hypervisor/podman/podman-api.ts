@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -50,7 +51,7 @@ export async function ensurePodmanApi(binary = podmanBinary()): Promise<string> 
   while (Date.now() < deadline) {
     const up = await Promise.race([answers(socketPath), spawnError]);
     if (up) return socketPath;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   throw new Error(`podman's API did not answer on ${socketPath} within 15 s. Run "${binary} system service --time=0 unix://${socketPath}" by hand to see why.`);
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, renameSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -21,7 +22,6 @@ export const sandboxEntry = fromRoot('hypervisor', 'workload', 'main.ts');
  */
 export const processSandboxUser: Owner = { uid: 1000, gid: 1000 };
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Node's compile cache for the sandbox's modules, shared by this hypervisor's process sandboxes: a
