@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { request } from 'undici';
@@ -35,7 +36,7 @@ async function healthy(url: string, deadlineMs = 30_000): Promise<void> {
       // not listening yet
     }
     if (Date.now() > deadline) throw new Error(`${url}/health did not answer 200 within ${deadlineMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sleep(5);
   }
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -39,7 +40,7 @@ async function servedBy(client: UserClient, marker: string, began: number, pause
   const deadline = performance.now() + 30_000;
   while (performance.now() < deadline) {
     if ((await client.get(`/conductor/runs/${marker}`)).status === 200) return performance.now() - began;
-    if (pauseMs) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    if (pauseMs) await sleep(pauseMs);
   }
   throw new Error(`main never answered from the slot holding run ${marker}`);
 }
@@ -53,7 +54,7 @@ async function swapUnderLoad(hv: ChildHypervisor, databaseUrl: string): Promise<
     for (const role of ['live', 'dev']) await ok(hv.admin, 'POST', `/admin/sandboxes/${userId}/${role}/start`);
     const markers = { live: (await client.completedRun('', 'marker')).runId, dev: (await client.completedRun('/dev', 'marker')).runId };
     const baselineLoop = startHttpLoop(client, '/conductor/runs?limit=1', { workers: 2, maxMs: 3_000 });
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await sleep(3_000);
     const baseline = await baselineLoop.stop();
     const loop = startHttpLoop(client, '/conductor/runs?limit=1', { workers: 2, maxMs: 120_000 });
     const socket = new ReconnectingSocket(`${hv.url.replace(/^http/, 'ws')}/ws`, cookie, swaps + 5);
@@ -71,7 +72,7 @@ async function swapUnderLoad(hv: ChildHypervisor, databaseUrl: string): Promise<
       api.push(ms);
       server.push(answer.serving_after_ms ?? Number.NaN);
       main = next;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
     const during = await loop.stop();
     const sockets = await socket.stop();

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -138,7 +139,7 @@ async function idleRssMiB(runtime: 'process' | 'podman', image: string): Promise
   const child = await spawnHypervisor(env);
   try {
     for (let i = 0; i < 20; i += 1) await adminCall(child.url, child.token, 'GET', '/admin/sandboxes');
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    await sleep(3_000);
     const status = readFileSync(`/proc/${child.child.pid}/status`, 'utf8');
     const kib = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]);
     return kib / 1024;

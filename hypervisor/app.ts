@@ -9,26 +9,13 @@ import { metricsRoute } from './http/metrics.ts';
 import type { Route } from './http/router.ts';
 import { createHttpServer, type Pipelines, type RequestHandler, type UpgradeHandler } from './http/server.ts';
 import { createLogger, type Logger } from './log.ts';
-import { createUserGateway, type UserGateway } from './proxy/gateway.ts';
+import type { HypervisorContext } from './context.ts';
+import { createUserGateway, type UserGateway } from './gateway.ts';
 import { routingAdminRoutes } from './routing/admin-routes.ts';
 import { Routing } from './routing/routing.ts';
 import { managerSlots } from './routing/slot-control.ts';
 import { SandboxManager } from './sandboxes/manager.ts';
 import { openDatabase, type Database } from './store/database.ts';
-
-/** What every part of the hypervisor is built from; handlers get it when the pipelines are built. */
-export interface HypervisorContext {
-  /** The configuration with the real listening port filled in (HYPERVISOR_PORT=0). */
-  config: HypervisorConfig;
-  db: Database;
-  sandboxes: SandboxManager;
-  log: Logger;
-  bootId: string;
-  startedAt: number;
-  port: number;
-  /** Registers a clean-up for close(); they run last registered first, before the database closes. */
-  onClose(cleanup: () => void | Promise<void>): void;
-}
 
 export interface Hypervisor {
   url: string;

@@ -3,8 +3,8 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { ConfigError, readChoice, readInteger, readString, type Env } from './env-values.ts';
-import { fromRoot } from './paths.ts';
-import { runtimeKinds, type RuntimeKind } from './sandboxes/types.ts';
+import { packageVersion } from './version.ts';
+import { runtimeKinds, type RuntimeKind } from './domain/runtime-kind.ts';
 
 export { ConfigError, type Env } from './env-values.ts';
 
@@ -70,8 +70,6 @@ export interface RoutingConfig {
   knownGoodRetain: number;
 }
 
-export const packageVersion: string = (JSON.parse(readFileSync(fromRoot('package.json'), 'utf8')) as { version: string }).version;
-
 /** An http(s) origin: scheme, host and optional port, nothing else. */
 export function readOrigin(env: Env, name: string, fallback: string): string {
   const raw = readString(env, name);
@@ -88,12 +86,26 @@ export function readOrigin(env: Env, name: string, fallback: string): string {
   return url.origin;
 }
 
+/** HYPERVISOR_PORT (default 9090; 0 = any free port). */
+export const hypervisorPort = (env: Env): number => readInteger(env, 'HYPERVISOR_PORT', 9090, 0, 65_535);
+
+/** SANDBOX_DATA_ROOT (default ./data/sandboxes), absolute. */
+const sandboxDataRoot = (env: Env): string => path.resolve(readString(env, 'SANDBOX_DATA_ROOT') ?? './data/sandboxes');
+
+/**
+ * The file a hypervisor started without an admin token generates its token into: admin-token in its
+ * state directory (next to its database). The CLI's admin client reads it from the same place.
+ */
+export function generatedTokenFile(env: Env): string {
+  return path.join(storeSection(env, sandboxDataRoot(env)).stateDir, 'admin-token');
+}
+
 function serverSection(env: Env): ServerConfig {
   const host = readString(env, 'HYPERVISOR_HOST') ?? '127.0.0.1';
   if (!isIP(host) && !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(host)) {
     throw new ConfigError('HYPERVISOR_HOST', host, 'use an IP address or host name to bind (default 127.0.0.1)');
   }
-  return { host, port: readInteger(env, 'HYPERVISOR_PORT', 9090, 0, 65_535), version: packageVersion };
+  return { host, port: hypervisorPort(env), version: packageVersion };
 }
 
 function storeSection(env: Env, dataRoot: string): StoreConfig {
@@ -115,20 +127,26 @@ export function isImageReference(image: string): boolean {
   return imageReference.test(image);
 }
 
+/**
+ * The podman command (SANDBOX_PODMAN_BINARY, default podman). The one reading of it: the
+ * hypervisor's configuration, the podman helpers, the image build and the tests all ask here.
+ */
+export function podmanBinary(env: Env = process.env): string {
+  const binary = readString(env, 'SANDBOX_PODMAN_BINARY') ?? 'podman';
+  if (/\s/.test(binary)) throw new ConfigError('SANDBOX_PODMAN_BINARY', binary, 'use a command name or path without spaces (default podman)');
+  return binary;
+}
+
 function sandboxesSection(env: Env): SandboxesConfig {
-  const dataRoot = path.resolve(readString(env, 'SANDBOX_DATA_ROOT') ?? './data/sandboxes');
+  const dataRoot = sandboxDataRoot(env);
   const image = readString(env, 'SANDBOX_CONTAINER_IMAGE') ?? 'choir-sandbox:latest';
   if (!imageReference.test(image)) {
     throw new ConfigError('SANDBOX_CONTAINER_IMAGE', image, 'use an image reference such as localhost/choir-sandbox:0.1.0 (default choir-sandbox:latest)');
   }
-  const podmanBinary = readString(env, 'SANDBOX_PODMAN_BINARY') ?? 'podman';
-  if (/\s/.test(podmanBinary)) {
-    throw new ConfigError('SANDBOX_PODMAN_BINARY', podmanBinary, 'use a command name or path without spaces (default podman)');
-  }
   return {
     runtime: readChoice(env, 'SANDBOX_RUNTIME', runtimeKinds, 'process'),
     image,
-    podmanBinary,
+    podmanBinary: podmanBinary(env),
     dataRoot,
     instanceId: createHash('sha256').update(dataRoot).digest('hex').slice(0, 12),
     idleTimeoutSecs: readInteger(env, 'SANDBOX_IDLE_TIMEOUT_SECS', 1800, 0, 7 * 24 * 3600),
@@ -168,7 +186,7 @@ function adminSection(env: Env, stateDir: string): AdminConfig {
     }
     return { token: checkedToken('HYPERVISOR_ADMIN_TOKEN_FILE', fileName, content.trim()), source: 'file', tokenFile: file };
   }
-  const file = path.join(stateDir, 'admin-token');
+  const file = generatedTokenFile(env);
   if (existsSync(file)) {
     return { token: checkedToken('HYPERVISOR_ADMIN_TOKEN_FILE', file, readFileSync(file, 'utf8').trim()), source: 'generated', tokenFile: file };
   }

@@ -1,4 +1,5 @@
-import type { RuntimeKind, SandboxStatus } from '../sandboxes/types.ts';
+import type { RuntimeKind } from '../domain/runtime-kind.ts';
+import type { SandboxStatus } from '../domain/sandbox.ts';
 import { sendJson } from './json.ts';
 import type { RequestHandler } from './server.ts';
 

@@ -1,8 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { Agent, request } from 'undici';
+import { podmanBinary } from '../config.ts';
 import { fromRoot, repoRoot } from '../paths.ts';
 import { podmanEnv } from './podman.ts';
 
@@ -31,7 +33,7 @@ async function answers(socketPath: string): Promise<boolean> {
 }
 
 /** Starts `podman system service` on the socket unless it already answers; resolves once it does. */
-export async function ensurePodmanApi(binary = process.env.SANDBOX_PODMAN_BINARY ?? 'podman'): Promise<string> {
+export async function ensurePodmanApi(binary = podmanBinary()): Promise<string> {
   const socketPath = podmanSocketPath();
   if (await answers(socketPath)) return socketPath;
   mkdirSync(path.dirname(socketPath), { recursive: true });
@@ -49,7 +51,7 @@ export async function ensurePodmanApi(binary = process.env.SANDBOX_PODMAN_BINARY
   while (Date.now() < deadline) {
     const up = await Promise.race([answers(socketPath), spawnError]);
     if (up) return socketPath;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
   throw new Error(`podman's API did not answer on ${socketPath} within 15 s. Run "${binary} system service --time=0 unix://${socketPath}" by hand to see why.`);
 }

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
+import { podmanBinary } from '../config.ts';
 import { fromRoot } from '../paths.ts';
 
 /**
@@ -52,7 +53,7 @@ export interface PodmanOptions {
 
 /** Runs `podman ARGS`; resolves to stdout, or throws a PodmanError naming the binary and what it answered. */
 export async function podman(args: readonly string[], options: PodmanOptions = {}): Promise<string> {
-  const binary = options.binary ?? process.env.SANDBOX_PODMAN_BINARY ?? 'podman';
+  const binary = options.binary ?? podmanBinary();
   const result = await execa(binary, args, {
     env: podmanEnv(),
     extendEnv: false,
@@ -77,7 +78,7 @@ export async function podmanVersion(binary?: string): Promise<string> {
 }
 
 /** Starts `podman ARGS` with the same settings and its output piped; the caller owns the process. */
-export function podmanSpawn(args: readonly string[], binary = process.env.SANDBOX_PODMAN_BINARY ?? 'podman'): ChildProcess {
+export function podmanSpawn(args: readonly string[], binary = podmanBinary()): ChildProcess {
   return spawn(binary, args, { env: podmanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
@@ -88,6 +89,6 @@ export function podmanSpawn(args: readonly string[], binary = process.env.SANDBO
 const tiedToParent = 'exec 3<&0\n"$0" "$@" 3<&- &\nchild=$!\n{ read -r _ <&3; kill "$child" 2>/dev/null; } &\nwait "$child"';
 
 /** A long-running `podman ARGS` (for example `events`) that ends with this process; stop it with stdin.end(). */
-export function podmanSpawnTied(args: readonly string[], binary = process.env.SANDBOX_PODMAN_BINARY ?? 'podman'): ChildProcess {
+export function podmanSpawnTied(args: readonly string[], binary = podmanBinary()): ChildProcess {
   return spawn('/bin/sh', ['-c', tiedToParent, binary, ...args], { env: podmanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
 }

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
-import type { Role } from '../sandboxes/types.ts';
+import type { Role } from '../domain/role.ts';
 
 /** Hop-by-hop headers (RFC 9110 7.6.1) and the proxy-era ones that still circulate. */
 const hopByHop = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization'];

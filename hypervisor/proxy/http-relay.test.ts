@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { SandboxUnavailableError } from '../sandboxes/errors.ts';
-import { metricsRegistry } from '../http/metrics.ts';
+import { metricsRegistry } from '../metrics-registry.ts';
 import { closedPort, startFront, testUserHeader, type Front } from './testing/front.ts';
 import { startUpstream, type Upstream } from './testing/upstream.ts';
 

@@ -1,6 +1,6 @@
 import { Counter, Gauge } from 'prom-client';
-import { metricsRegistry } from '../http/metrics.ts';
-import type { Role } from '../sandboxes/types.ts';
+import { metricsRegistry } from '../metrics-registry.ts';
+import type { Role } from '../domain/role.ts';
 
 /** Counted in plain numbers on the hot path and handed to prom-client when metrics are collected. */
 const unreported: Record<Role, number[]> = { live: [0, 0, 0, 0, 0, 0], dev: [0, 0, 0, 0, 0, 0] };

@@ -1,25 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Route } from '../domain/route.ts';
 import type { Logger } from '../log.ts';
-import type { Role } from '../sandboxes/types.ts';
 import type { Forwarding } from './headers.ts';
 import { relayHttp } from './http-relay.ts';
 import { defaultProxyLimits, type ProxyLimits } from './limits.ts';
 import { countRequest, openWebSockets } from './metrics.ts';
 import { replyError } from './reply.ts';
-import { routePath, type Route } from './route.ts';
+import { routePath } from './route.ts';
+import type { Target, TargetResolver } from './target-resolver.ts';
 import { Traffic } from './traffic.ts';
 import { Upstreams } from './upstreams.ts';
 import { refuseUpgrade, WebSocketRelay } from './websocket-relay.ts';
 
-export type { Route } from './route.ts';
 export type { ProxyLimits } from './limits.ts';
-
-/** Where a route of a user goes now: the sandbox's port and its role. */
-export interface Target {
-  port: number;
-  role: Role;
-}
 
 /** Identity comes from the session only; nothing the client sends can change it. */
 export interface ProxyUser {
@@ -27,21 +21,8 @@ export interface ProxyUser {
 }
 
 export interface ProxyOptions {
-  /** Starts the sandbox if needed. Any failure means "cannot serve now": 503 with Retry-After. */
-  resolveTarget(userId: string, route: Route): Promise<Target>;
-  /**
-   * The target when it is known at once (its sandbox runs), else undefined. Most requests take this
-   * path: it skips the asynchronous resolution and its drain bookkeeping, since nothing can
-   * interleave between a synchronous lookup and `traffic.begin`.
-   */
-  runningTarget?(userId: string, route: Route): Target | undefined;
-  /**
-   * Where a route points now. A WebSocket whose target was chosen just before a route switch may
-   * open just after the switch closed the old target's sockets; it is closed (1012) so it reconnects.
-   */
-  currentRole?(userId: string, route: Route): Role;
-  /** Activity on a sandbox (for its idle timeout). */
-  touch?(userId: string, role: Role): void;
+  /** Where each route of a user goes; asked once per request. */
+  resolver: TargetResolver;
   log: Logger;
   limits?: Partial<ProxyLimits>;
   /** X-Forwarded-Proto towards sandboxes: the scheme clients used (https behind a TLS terminator). */
@@ -80,18 +61,25 @@ export function createProxy(options: ProxyOptions): Proxy {
     proto: options.forwardedProto?.() ?? ('encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http'),
   });
 
-  async function target(userId: string, route: Route): Promise<Target | { unavailable: string; retryAfterSecs: number }> {
+  type Unavailable = { unavailable: string; retryAfterSecs: number };
+  const unavailable = (userId: string, route: Route, error: unknown): Unavailable => {
+    log.warn({ event: 'proxy.sandbox_unavailable', user: userId, route, reason: (error as Error).message });
+    return { unavailable: `your ${route === 'dev' ? 'dev' : 'live'} sandbox cannot be started right now: retry shortly`, retryAfterSecs: retryAfter(error) };
+  };
+
+  /** The resolver's answer: a target at once, or a promise of one (never rejecting: failures become Unavailable). */
+  function target(userId: string, route: Route): Target | Unavailable | Promise<Target | Unavailable> {
+    let resolved: Target | Promise<Target>;
     try {
-      return await options.resolveTarget(userId, route);
+      resolved = options.resolver.target(userId, route);
     } catch (error) {
-      log.warn({ event: 'proxy.sandbox_unavailable', user: userId, route, reason: (error as Error).message });
-      return { unavailable: `your ${route === 'dev' ? 'dev' : 'live'} sandbox cannot be started right now: retry shortly`, retryAfterSecs: retryAfter(error) };
+      return unavailable(userId, route, error);
     }
+    return resolved instanceof Promise ? resolved.catch((error: unknown) => unavailable(userId, route, error)) : resolved;
   }
 
   /** Relays a request whose target is known; `resolvingDone` ends its resolution once it counts as in flight. */
   function relay(req: IncomingMessage, res: ServerResponse, user: ProxyUser, resolved: Target, path: string, resolvingDone?: () => void): void {
-    options.touch?.(user.userId, resolved.role);
     const end = traffic.begin(`${user.userId}:${resolved.role}`);
     resolvingDone?.();
     relayHttp({
@@ -119,10 +107,10 @@ export function createProxy(options: ProxyOptions): Proxy {
         res.end();
         return;
       }
-      const running = options.runningTarget?.(user.userId, routed.route);
-      if (running) return relay(req, res, user, running, routed.path);
+      const answer = target(user.userId, routed.route);
+      if (!(answer instanceof Promise) && !('unavailable' in answer)) return relay(req, res, user, answer, routed.path);
       const resolvingDone = traffic.resolving(user.userId);
-      const resolved = await target(user.userId, routed.route);
+      const resolved = await answer;
       if ('unavailable' in resolved) {
         resolvingDone();
         replyError(res, 503, resolved.unavailable, { 'retry-after': String(resolved.retryAfterSecs) });
@@ -156,8 +144,8 @@ export function createProxy(options: ProxyOptions): Proxy {
         opened(relayed) {
           openWebSockets.labels(resolved.role).inc();
           const unregister = traffic.addWebSocket(sandboxId, relayed);
-          const now = options.currentRole?.(user.userId, routed.route);
-          if (now !== undefined && now !== resolved.role) {
+          const now = options.resolver.roleOf(user.userId, routed.route);
+          if (now !== resolved.role) {
             log.info({ event: 'proxy.websocket_rerouted', user: user.userId, route: routed.route, from: resolved.role, to: now });
             relayed.close(1012, 'route switched');
           }
@@ -166,7 +154,7 @@ export function createProxy(options: ProxyOptions): Proxy {
             unregister();
           };
         },
-        active: () => options.touch?.(user.userId, resolved.role),
+        active: () => options.resolver.touch(user.userId, resolved.role),
       });
     },
 

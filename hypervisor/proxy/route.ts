@@ -1,5 +1,4 @@
-/** The two routes a user has: `main` (the default, normally the live sandbox) and `dev` (/dev/...). */
-export type Route = 'main' | 'dev';
+import type { Route } from '../domain/route.ts';
 
 export type RoutedPath = { kind: 'route'; route: Route; path: string } | { kind: 'redirect'; location: string };
 

@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 /**
  * What the proxy is carrying to each sandbox (`<user>:<role>`): requests in flight and open
  * WebSockets. Route switches use it to drain the old target and to close its WebSockets cleanly.
@@ -137,7 +139,7 @@ export class Traffic {
     const all = (): RelayedWebSocket[] => [...this.#targets.values()].flatMap((target) => [...target.webSockets]);
     for (const socket of all()) socket.close(code, reason);
     const deadline = Date.now() + graceMs;
-    while (all().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (all().length > 0 && Date.now() < deadline) await sleep(20);
     for (const socket of all()) socket.terminate();
   }
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { request } from 'undici';
+import { ConfigError, generatedTokenFile, hypervisorPort, type Env } from '../config.ts';
+import { readString } from '../env-values.ts';
 
 /** Where the CLI finds the hypervisor and how it proves it is the admin. */
 export interface AdminEndpoint {
@@ -17,18 +18,18 @@ export class AdminClientError extends Error {
   }
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 /**
- * The file a hypervisor started without a token generated: admin-token next to its database, or
- * next to its sandbox data root when the database is in memory. Mirrors config.ts (same defaults).
+ * The file a hypervisor started without a token generated, where config.ts puts it; a database
+ * URL the hypervisor would refuse is an error naming it.
  */
-export function generatedTokenFile(env: Env): string {
-  const databaseUrl = env.HYPERVISOR_DATABASE_URL?.trim() || 'sqlite:./data/hypervisor.db';
-  const database = /^sqlite:(.+)$/.exec(databaseUrl)?.[1];
-  if (!database) throw new AdminClientError(`HYPERVISOR_DATABASE_URL="${databaseUrl}" is not sqlite:PATH: use the value the hypervisor runs with, or set HYPERVISOR_ADMIN_TOKEN`);
-  const stateDir = database === ':memory:' ? path.dirname(path.resolve(env.SANDBOX_DATA_ROOT?.trim() || './data/sandboxes')) : path.dirname(path.resolve(database));
-  return path.join(stateDir, 'admin-token');
+function generatedTokenFileOf(env: Env): string {
+  try {
+    return generatedTokenFile(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const databaseUrl = readString(env, 'HYPERVISOR_DATABASE_URL') ?? '';
+    throw new AdminClientError(`HYPERVISOR_DATABASE_URL="${databaseUrl}" is not sqlite:PATH: use the value the hypervisor runs with, or set HYPERVISOR_ADMIN_TOKEN`);
+  }
 }
 
 function readTokenFile(file: string, variable: string): string {
@@ -45,17 +46,17 @@ function readTokenFile(file: string, variable: string): string {
  * else the one it generated next to its database (HYPERVISOR_DATABASE_URL).
  */
 export function adminEndpointFromEnv(env: Env = process.env): AdminEndpoint {
-  const url = env.HYPERVISOR_URL?.trim() || `http://127.0.0.1:${env.HYPERVISOR_PORT?.trim() || '9090'}`;
+  const url = readString(env, 'HYPERVISOR_URL') ?? `http://127.0.0.1:${hypervisorPort(env)}`;
   try {
     new URL(url);
   } catch {
     throw new AdminClientError(`HYPERVISOR_URL="${url}" is not a URL: use the hypervisor's address, for example http://127.0.0.1:9090`);
   }
-  const direct = env.HYPERVISOR_ADMIN_TOKEN?.trim();
+  const direct = readString(env, 'HYPERVISOR_ADMIN_TOKEN');
   if (direct) return { url, token: direct };
-  const file = env.HYPERVISOR_ADMIN_TOKEN_FILE?.trim();
+  const file = readString(env, 'HYPERVISOR_ADMIN_TOKEN_FILE');
   if (file) return { url, token: readTokenFile(file, 'HYPERVISOR_ADMIN_TOKEN_FILE') };
-  const generated = generatedTokenFile(env);
+  const generated = generatedTokenFileOf(env);
   if (existsSync(generated)) return { url, token: readTokenFile(generated, 'the generated admin token file') };
   throw new AdminClientError(
     `no admin token: set HYPERVISOR_ADMIN_TOKEN, or HYPERVISOR_ADMIN_TOKEN_FILE to the file holding it; a hypervisor started without one writes ${generated} (next to HYPERVISOR_DATABASE_URL's database), and there is none`,

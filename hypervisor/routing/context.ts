@@ -1,11 +1,11 @@
 import type { Logger } from '../log.ts';
-import type { SandboxKey, SandboxSpec, SandboxStatus } from '../sandboxes/types.ts';
+import type { SandboxKey, SandboxSpec, SandboxStatus } from '../domain/sandbox.ts';
 import type { HealthGate } from './health-gate.ts';
 import type { Releases } from './releases.ts';
 import type { RoutePointers } from './route-pointers.ts';
 import type { SlotReleases } from './slot-releases.ts';
 import type { SwitchHistory } from './switch-history.ts';
-import type { UserLock } from './user-lock.ts';
+import type { KeyedLock } from '../keyed-lock.ts';
 
 /** What routing needs from the sandbox manager. */
 export interface SlotControl {
@@ -55,7 +55,8 @@ export interface RoutingContext {
   slots: SlotControl;
   traffic: TrafficControl;
   healthGate: HealthGate;
-  lock: UserLock;
+  /** Keyed by user id: one routing operation per user at a time. */
+  lock: KeyedLock;
   logger: Logger;
   options: RoutingOptions;
 }

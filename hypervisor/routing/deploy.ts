@@ -1,4 +1,5 @@
-import type { Role } from '../sandboxes/types.ts';
+import { errorMessage } from '../error-message.ts';
+import type { Role } from '../domain/role.ts';
 import type { RoutingContext } from './context.ts';
 import { RoutingError } from './errors.ts';
 import type { HealthReport } from './health-gate.ts';
@@ -17,7 +18,6 @@ export interface DeployResult {
   durationMs: number;
 }
 
-const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
  * Starts a release in the user's standby slot (the one main does not point to) and health-gates it

@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { probeHealth } from '../sandboxes/health-probe.ts';
+import { NotReadyError, waitUntilHealthy, type SandboxHealth } from '../sandboxes/health-probe.ts';
 import { RoutingError } from './errors.ts';
 
 export interface HealthGateOptions {
@@ -19,26 +19,22 @@ export interface HealthReport {
 /** Checks a sandbox on a loopback port; throws RoutingError('health_check_failed') saying why. */
 export type HealthGate = (port: number, options: HealthGateOptions) => Promise<HealthReport>;
 
-const pollIntervalMs = 20;
-
 /**
  * Polls GET /health until it answers `"status":"healthy"` (the contract's deploy check), then, when
  * asked, one smoke request. A sandbox that never gets there is refused.
  */
 export const httpHealthGate: HealthGate = async (port, options) => {
   const started = performance.now();
-  const deadline = started + options.deadlineMs;
-  for (;;) {
-    const remaining = deadline - performance.now();
-    if (remaining <= 0) break;
-    const health = await probeHealth(port, Math.ceil(Math.max(1, Math.min(remaining, 1_000))));
-    if (health) {
-      if (options.smoke) await smoke(port, Math.ceil(Math.max(1, Math.min(deadline - performance.now(), 5_000))));
-      return { version: health.version ?? '', instanceRole: health.instance_role ?? '', elapsedMs: performance.now() - started, smoke: options.smoke ?? false };
-    }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(pollIntervalMs, Math.max(0, deadline - performance.now()))));
+  let health: SandboxHealth;
+  try {
+    health = await waitUntilHealthy({ port, deadlineMs: options.deadlineMs });
+  } catch (error) {
+    if (!(error instanceof NotReadyError)) throw error;
+    throw new RoutingError('health_check_failed', `GET http://127.0.0.1:${port}/health did not answer "status":"healthy" within ${options.deadlineMs} ms`);
   }
-  throw new RoutingError('health_check_failed', `GET http://127.0.0.1:${port}/health did not answer "status":"healthy" within ${options.deadlineMs} ms`);
+  const deadline = started + options.deadlineMs;
+  if (options.smoke) await smoke(port, Math.ceil(Math.max(1, Math.min(deadline - performance.now(), 5_000))));
+  return { version: health.version ?? '', instanceRole: health.instance_role ?? '', elapsedMs: performance.now() - started, smoke: options.smoke ?? false };
 };
 
 /** GET /conductor/runs must answer 200 with JSON: the sandbox serves its API, not just its health route. */

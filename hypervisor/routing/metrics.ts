@@ -1,5 +1,5 @@
 import { Counter, Histogram } from 'prom-client';
-import { metricsRegistry } from '../http/metrics.ts';
+import { metricsRegistry } from '../metrics-registry.ts';
 
 export const routeSwitches = new Counter({
   name: 'choiros_route_switches_total',

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,7 +17,7 @@ async function killWhileSwitching(url: string, userId: string, afterMs: number):
     child.once('exit', (code) => reject(new Error(`switch-forever exited early (${code})`)));
     child.stdout.once('data', () => resolve());
   });
-  await new Promise((resolve) => setTimeout(resolve, afterMs));
+  await sleep(afterMs);
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGKILL');
   await exited;

@@ -1,5 +1,6 @@
 import type { Database } from '../store/database.ts';
-import { runtimeKinds, type RuntimeKind, type SandboxSpec } from '../sandboxes/types.ts';
+import { runtimeKinds, type RuntimeKind } from '../domain/runtime-kind.ts';
+import type { SandboxSpec } from '../domain/sandbox.ts';
 import { assertSandboxConfig, SandboxConfigError } from '../sandboxes/env.ts';
 import { RoutingError } from './errors.ts';
 

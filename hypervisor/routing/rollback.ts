@@ -1,3 +1,4 @@
+import { errorMessage } from '../error-message.ts';
 import type { RoutingContext } from './context.ts';
 import { RoutingError } from './errors.ts';
 import { routeSwitches } from './metrics.ts';
@@ -22,7 +23,6 @@ export interface RollbackRequest {
   releaseId?: number;
 }
 
-const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 function chooseTarget(ctx: RoutingContext, request: RollbackRequest, current: Release | undefined): Release {
   if (request.releaseId !== undefined) {

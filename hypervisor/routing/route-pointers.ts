@@ -1,8 +1,6 @@
 import { transaction, type Database } from '../store/database.ts';
-import type { Role } from '../sandboxes/types.ts';
-
-export const routes = ['main', 'dev'] as const;
-export type Route = (typeof routes)[number];
+import { parseRole, type Role } from '../domain/role.ts';
+import type { Route } from '../domain/route.ts';
 
 /** Which slot each route of one user points to. main and dev always point to different slots. */
 export interface Pointers {
@@ -76,7 +74,7 @@ export class RoutePointers {
       // Cannot happen through point(); a hand-edited database is refused rather than half-followed.
       throw new Error(`route pointers of user "${userId}" are inconsistent (${JSON.stringify(rows)}): fix the route_pointers rows so main and dev name different slots`);
     }
-    return { main: main.role as Role, dev: dev.role as Role, updatedAt: String(main.updated_at) };
+    return { main: parseRole(String(main.role)), dev: parseRole(String(dev.role)), updatedAt: String(main.updated_at) };
   }
 }
 

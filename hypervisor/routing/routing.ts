@@ -1,6 +1,7 @@
+import type { Route } from '../domain/route.ts';
 import type { Logger } from '../log.ts';
 import type { Database } from '../store/database.ts';
-import type { RuntimeKind } from '../sandboxes/types.ts';
+import type { RuntimeKind } from '../domain/runtime-kind.ts';
 import { defaultRoutingOptions, type RoutingContext, type RoutingOptions, type SlotControl, type TrafficControl } from './context.ts';
 import { deploy, promote, type DeployResult, type PromoteResult } from './deploy.ts';
 import { RoutingError } from './errors.ts';
@@ -9,12 +10,12 @@ import { checkoutRevision, inspectImage, removeImage, type ImageFacts } from './
 import { Releases, type Release, type ReleaseConfig } from './releases.ts';
 import { prune, retainedReleases, type PruneResult } from './retention.ts';
 import { rollback, type RollbackRequest, type RollbackResult } from './rollback.ts';
-import { RoutePointers, type Pointers, type Route } from './route-pointers.ts';
+import { RoutePointers, type Pointers } from './route-pointers.ts';
 import { migrateRouting } from './schema.ts';
 import { SlotReleases } from './slot-releases.ts';
 import { SwitchHistory, type SwitchRecord } from './switch-history.ts';
 import { swap, type SwitchResult } from './switch.ts';
-import { UserLock } from './user-lock.ts';
+import { KeyedLock } from '../keyed-lock.ts';
 
 export interface RoutingDeps {
   db: Database;
@@ -66,7 +67,7 @@ export class Routing {
       slots: deps.slots,
       traffic: deps.traffic,
       healthGate: deps.healthGate ?? httpHealthGate,
-      lock: new UserLock(),
+      lock: new KeyedLock(),
       logger: deps.logger,
       options: { ...defaultRoutingOptions, ...deps.options },
     };

@@ -1,5 +1,5 @@
 import type { Database } from '../store/database.ts';
-import type { Role } from '../sandboxes/types.ts';
+import { parseRole, type Role } from '../domain/role.ts';
 
 /** starting: the slot is being started on the release; ready: it passed the health gate; refused: it did not. */
 export type SlotState = 'starting' | 'ready' | 'refused';
@@ -15,7 +15,7 @@ export interface SlotRelease {
 
 const toSlotRelease = (row: Record<string, unknown>): SlotRelease => ({
   userId: String(row.user_id),
-  role: row.role as Role,
+  role: parseRole(String(row.role)),
   releaseId: Number(row.release_id),
   state: row.state as SlotState,
   error: row.error === null ? null : String(row.error),

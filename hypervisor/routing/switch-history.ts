@@ -1,5 +1,5 @@
 import type { Database } from '../store/database.ts';
-import type { Role } from '../sandboxes/types.ts';
+import { parseRole, type Role } from '../domain/role.ts';
 
 export type SwitchAction = 'swap' | 'promote' | 'rollback';
 /** switched: the pointers moved; refused: the new target failed its check and nothing changed. */
@@ -32,9 +32,9 @@ const toRecord = (row: Record<string, unknown>): SwitchRecord => ({
   action: row.action as SwitchAction,
   actor: String(row.actor),
   at: String(row.at),
-  fromRole: row.from_role as Role,
+  fromRole: parseRole(String(row.from_role)),
   fromRelease: row.from_release === null ? null : Number(row.from_release),
-  toRole: row.to_role as Role,
+  toRole: parseRole(String(row.to_role)),
   toRelease: row.to_release === null ? null : Number(row.to_release),
   reason: String(row.reason),
   outcome: row.outcome as SwitchOutcome,

@@ -1,4 +1,6 @@
-import { sandboxId, type Role } from '../sandboxes/types.ts';
+import { errorMessage } from '../error-message.ts';
+import type { Role } from '../domain/role.ts';
+import { sandboxId } from '../domain/sandbox.ts';
 import { switchCloseCode, type RoutingContext } from './context.ts';
 import { RoutingError } from './errors.ts';
 import { routeSwitches, routeSwitchSeconds } from './metrics.ts';
@@ -29,7 +31,6 @@ export interface SwitchResult {
   record: SwitchRecord;
 }
 
-const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**
  * Points a user's main route at the slot dev points to now, and dev at the old main: health-check

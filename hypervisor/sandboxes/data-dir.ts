@@ -1,7 +1,7 @@
 import { lchown, lstat, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseUserId } from './user-id.ts';
-import type { SandboxKey } from './types.ts';
+import type { SandboxKey } from '../domain/sandbox.ts';
 
 /** <data root>/<user>/<role>; the user id is checked again here because this is where a bad one would escape. */
 export function sandboxDataDir(dataRoot: string, key: SandboxKey): string {

@@ -1,4 +1,4 @@
-import { sandboxId, type SandboxKey } from './types.ts';
+import { sandboxId, type SandboxKey } from '../domain/sandbox.ts';
 
 /**
  * The sandbox's whole environment (ADR-0003): built from scratch, never from the hypervisor's own

@@ -1,14 +1,22 @@
-import { sandboxId, type SandboxKey } from './types.ts';
+import { sandboxId, type SandboxKey } from '../domain/sandbox.ts';
 
-/** A start that did not reach healthy; carries the tail of the sandbox's own output. */
+/** A start that did not reach healthy; carries why (`reason`) and the tail of the sandbox's own output. */
 export class SandboxStartError extends Error {
   readonly key: SandboxKey;
+  /** Why it did not start, without the log tail (what the record's lastError keeps). */
+  readonly reason: string;
   readonly logTail: string;
   constructor(key: SandboxKey, reason: string, logTail: string) {
     super(`sandbox ${sandboxId(key)} did not start: ${reason}${logTail ? `\n--- last lines of its log ---\n${logTail}` : ''}`);
     this.name = 'SandboxStartError';
     this.key = key;
+    this.reason = reason;
     this.logTail = logTail;
+  }
+
+  /** The message without the log tail. */
+  get summary(): string {
+    return `sandbox ${sandboxId(this.key)} did not start: ${this.reason}`;
   }
 }
 

@@ -1,5 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
-import type { Role } from './types.ts';
+import type { Role } from '../domain/role.ts';
 
 /** The sandbox's GET /health answer (the contract's shape; only what readiness needs). */
 export interface SandboxHealth {
@@ -38,18 +39,18 @@ export class NotReadyError extends Error {
 
 export interface ReadinessOptions {
   port: number;
-  role: Role;
+  /** The role the sandbox must answer as; any when undefined. */
+  role?: Role;
   deadlineMs: number;
   /** Settles when the sandbox exits: readiness then fails at once instead of waiting for the deadline. */
   exited?: Promise<string>;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
- * Polls GET /health until it answers healthy for the expected role: every 10 ms for the first two
- * seconds (a sandbox is usually up within a few hundred milliseconds; a refused connection costs
- * next to nothing), then every 100 ms.
+ * The one health-poll loop (the manager's readiness, routing's health gate): polls GET /health until
+ * it answers healthy for the expected role, every 10 ms for the first two seconds (a sandbox is
+ * usually up within a few hundred milliseconds; a refused connection costs next to nothing), then
+ * every 100 ms, never past the deadline.
  */
 export async function waitUntilHealthy(options: ReadinessOptions): Promise<SandboxHealth> {
   const started = Date.now();
@@ -58,14 +59,15 @@ export async function waitUntilHealthy(options: ReadinessOptions): Promise<Sandb
     exitedWith = how;
   });
   let lastRole: string | undefined;
-  while (Date.now() - started < options.deadlineMs) {
+  const deadline = started + options.deadlineMs;
+  while (Date.now() < deadline) {
     if (exitedWith !== undefined) throw new NotReadyError(`the sandbox exited before it became healthy (${exitedWith})`);
-    const health = await probeHealth(options.port, Math.min(1_000, options.deadlineMs));
-    if (health && (health.instance_role === undefined || health.instance_role === options.role)) return health;
+    const health = await probeHealth(options.port, Math.max(1, Math.min(1_000, deadline - Date.now())));
+    if (health && (options.role === undefined || health.instance_role === undefined || health.instance_role === options.role)) return health;
     lastRole = health?.instance_role;
-    await sleep(Date.now() - started < 2_000 ? 10 : 100);
+    await sleep(Math.max(0, Math.min(Date.now() - started < 2_000 ? 10 : 100, deadline - Date.now())));
   }
   if (exitedWith !== undefined) throw new NotReadyError(`the sandbox exited before it became healthy (${exitedWith})`);
-  const wrongRole = lastRole === undefined ? '' : ` (it answered as role ${JSON.stringify(lastRole)}, expected ${options.role})`;
+  const wrongRole = lastRole === undefined || options.role === undefined ? '' : ` (it answered as role ${JSON.stringify(lastRole)}, expected ${options.role})`;
   throw new NotReadyError(`GET http://127.0.0.1:${options.port}/health did not answer healthy within ${options.deadlineMs} ms${wrongRole}`);
 }

@@ -1,22 +1,29 @@
 import { EventEmitter } from 'node:events';
 import type { SandboxesConfig } from '../config.ts';
+import { parseRole, type Role } from '../domain/role.ts';
+import { runtimeKinds, type RuntimeKind } from '../domain/runtime-kind.ts';
+import { sandboxId, type SandboxKey, type SandboxSpec, type SandboxStatus } from '../domain/sandbox.ts';
+import { KeyedLock } from '../keyed-lock.ts';
 import type { Logger } from '../log.ts';
 import type { Database } from '../store/database.ts';
+import { canTransition, SandboxTransitionError } from './allowed-transitions.ts';
 import { sandboxDataDir } from './data-dir.ts';
+import { newEntry, type EntryWrites, type SandboxEntry } from './entry.ts';
 import { assertSandboxConfig } from './env.ts';
 import { SandboxNotFoundError, SandboxStartError, SandboxUnavailableError } from './errors.ts';
 import { NotReadyError, waitUntilHealthy } from './health-probe.ts';
+import { startIdleReaper } from './idle-reaper.ts';
 import { reportSandboxes, sandboxRestarts, sandboxStartSeconds, sandboxStopSeconds } from './metrics.ts';
 import { PodmanRuntime } from './podman-runtime.ts';
 import { allocatePort, isPortFree } from './ports.ts';
 import { ProcessRuntime } from './process-runtime.ts';
 import { reconcile } from './reconcile.ts';
-import { crashesInARowAfter, restartDelayMs } from './restart-policy.ts';
-import type { FoundInstance, RuntimeInstance, SandboxRuntime } from './runtime.ts';
+import { reconcileSteps } from './reconcile-steps.ts';
+import type { RuntimeInstance, SandboxRuntime } from './runtime.ts';
 import { statusOf, type DesiredState, type SandboxState } from './state.ts';
-import { SandboxStore, type SandboxPatch, type SandboxRecord } from './store.ts';
+import { SandboxStore, type SandboxPatch } from './store.ts';
+import { CrashSupervisor } from './supervisor.ts';
 import { transitionLevel, type SandboxTransition, type TransitionEvent } from './transitions.ts';
-import { parseRole, runtimeKinds, sandboxId, type Role, type RuntimeKind, type SandboxKey, type SandboxSpec, type SandboxStatus } from './types.ts';
 import { parseUserId } from './user-id.ts';
 
 /** What the manager reports about one sandbox. */
@@ -44,38 +51,34 @@ export interface SandboxManagerOptions {
   runtimes?: Partial<Record<RuntimeKind, SandboxRuntime>>;
 }
 
-interface Entry {
-  key: SandboxKey;
-  record: SandboxRecord;
-  instance: RuntimeInstance | undefined;
-  lastActivity: number;
-  runningSince: number | undefined;
-  crashesInARow: number;
-  backoffTimer: NodeJS.Timeout | undefined;
-}
-
 const logTailLines = 20;
 
 const sameSpec = (a: SandboxSpec, b: SandboxSpec): boolean =>
   a.runtime === b.runtime && a.image === b.image && JSON.stringify(a.config ?? {}) === JSON.stringify(b.config ?? {});
 
 /**
- * The control plane's core: per (user, role) one sandbox, started, health-gated, watched, restarted
- * after crashes with backoff, stopped when idle, recorded in SQLite and reconciled with what really
- * runs when the hypervisor starts. Operations on one sandbox run one at a time, so there are never
- * two for one (user, role).
+ * The control plane's core: per (user, role) one sandbox, started, health-gated, stopped and
+ * recorded in SQLite. Its parts: the CrashSupervisor (crash restarts with backoff, the restart
+ * limit), the idle reaper, reconcile (what runs against what is recorded, at start-up) and one
+ * KeyedLock so operations on one sandbox run one at a time, never two for one (user, role). Every
+ * state change follows the allowed-transition table.
  */
 export class SandboxManager extends EventEmitter<{ transition: [SandboxTransition] }> {
   readonly config: SandboxesConfig;
   private readonly store: SandboxStore;
   private readonly log: Logger;
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, SandboxEntry>();
   private readonly runtimes = new Map<RuntimeKind, Promise<SandboxRuntime>>();
   private readonly runtimeOverrides: Partial<Record<RuntimeKind, SandboxRuntime>>;
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly lock = new KeyedLock();
   private readonly starting = new Map<string, { spec: SandboxSpec | undefined; promise: Promise<SandboxInfo> }>();
   private readonly background = new Set<Promise<unknown>>();
-  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly writes: EntryWrites = {
+    persist: (entry, patch) => this.persist(entry, patch),
+    transition: (entry, event, extra) => this.transition(entry, event, extra),
+  };
+  private readonly supervisor: CrashSupervisor;
+  private stopReaper: () => void = () => undefined;
   private unreport: (() => void) | undefined;
   private closed = false;
 
@@ -85,6 +88,16 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
     this.log = options.log;
     this.runtimeOverrides = options.runtimes ?? {};
     this.store = new SandboxStore(options.db);
+    this.supervisor = new CrashSupervisor({
+      config: this.config,
+      writes: this.writes,
+      lock: this.lock,
+      launch: (entry, reason) => this.launch(entry, reason),
+      fail: (entry, error) => this.fail(entry, error),
+      logTail: (entry) => this.runtime(entry.record.spec.runtime).then((runtime) => runtime.logTail(entry.key, undefined, logTailLines)),
+      track: (work) => void this.track(work),
+      closed: () => this.closed,
+    });
   }
 
   get defaultSpec(): SandboxSpec {
@@ -97,21 +110,31 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
    */
   async init(): Promise<void> {
     await this.runtime(this.config.runtime);
-    for (const record of this.store.all()) this.entries.set(sandboxId(record), this.newEntry(record));
-    await reconcile({
-      records: () => [...this.entries.values()].map((entry) => entry.record),
-      runtime: (kind) => this.runtime(kind),
-      adopt: (record, runtime, found) => this.adopt(record, runtime, found),
-      removeStray: (runtime, found, why) => this.removeStray(runtime, found, why),
-      resume: (record) => this.resume(record),
-      settle: (record) => this.settleRecord(record),
-    }, this.config.runtime);
+    for (const record of this.store.all()) this.entries.set(sandboxId(record), newEntry(record));
+    await reconcile(
+      reconcileSteps({
+        config: this.config,
+        log: this.log,
+        entries: this.entries,
+        runtime: (kind) => this.runtime(kind),
+        writes: this.writes,
+        correct: (entry, patch) => this.write(entry, patch),
+        watch: (entry, instance) => this.supervisor.watch(entry, instance),
+        startInBackground: (key, reason) => void this.track(this.start(key, undefined, reason)),
+      }),
+      this.config.runtime,
+    );
     this.unreport = reportSandboxes(() => [...this.entries.values()].map((entry) => ({ state: entry.record.state, role: entry.key.role })));
-    if (this.config.idleTimeoutSecs > 0) {
-      const every = Math.min(30_000, Math.max(250, (this.config.idleTimeoutSecs * 1000) / 4));
-      this.idleTimer = setInterval(() => this.stopIdle(), every);
-      this.idleTimer.unref();
-    }
+    this.stopReaper = startIdleReaper({
+      idleTimeoutSecs: this.config.idleTimeoutSecs,
+      entries: () => this.entries.values(),
+      stopIfIdle: (entry, limitMs) =>
+        void this.track(
+          this.exclusive(entry.key, async () => {
+            if (entry.record.state === 'running' && Date.now() - entry.lastActivity >= limitMs) await this.stopNow(entry, 'idle', 'stopped');
+          }),
+        ),
+    });
   }
 
   /** Starts the sandbox (with `spec`, else its recorded spec, else the configured default) and resolves once healthy. */
@@ -161,10 +184,15 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
     return entry.record.port;
   }
 
-  /** For the proxy: the sandbox's port, starting it on demand. Throws SandboxUnavailableError if it cannot run. */
+  /**
+   * For the proxy: the sandbox's port, starting it on demand. Throws SandboxUnavailableError if it
+   * cannot run, or if it crashed past its restart limit (requests do not restart it; an admin does).
+   */
   async ensureRunning(key: SandboxKey): Promise<{ port: number }> {
     const port = this.runningPort(key);
     if (port !== undefined) return { port };
+    const entry = this.entries.get(sandboxId(key));
+    if (entry && this.supervisor.gaveUp(entry)) throw new SandboxUnavailableError(key, this.supervisor.gaveUpReason(entry));
     try {
       const info = await this.start(key, undefined, 'on_demand');
       return { port: info.port };
@@ -196,8 +224,10 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
 
   /** Resolves once every operation in flight (including restarts begun by reconcile) has finished. */
   async settled(): Promise<void> {
-    while (this.locks.size || this.background.size) {
-      await Promise.allSettled([...this.locks.values(), ...this.background]);
+    for (;;) {
+      const pending = [...this.lock.pending(), ...this.background];
+      if (!pending.length) return;
+      await Promise.allSettled(pending);
     }
   }
 
@@ -206,8 +236,8 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
    * stopSandboxes is set (tests and benchmarks clean up this way).
    */
   async close(options: { stopSandboxes?: boolean } = {}): Promise<void> {
-    clearInterval(this.idleTimer);
-    for (const entry of this.entries.values()) clearTimeout(entry.backoffTimer);
+    this.stopReaper();
+    for (const entry of this.entries.values()) this.supervisor.cancel(entry);
     if (options.stopSandboxes) {
       await this.settled();
       await Promise.all([...this.entries.values()].map((entry) => this.exclusive(entry.key, () => this.stopNow(entry, 'shutdown', 'stopped'))));
@@ -245,24 +275,10 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
 
   /** Runs `work` after every earlier operation on the same sandbox has finished. */
   private exclusive<T>(key: SandboxKey, work: () => Promise<T>): Promise<T> {
-    const id = sandboxId(key);
-    const run = (this.locks.get(id) ?? Promise.resolve()).then(work, work);
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.locks.set(id, tail);
-    void tail.then(() => {
-      if (this.locks.get(id) === tail) this.locks.delete(id);
-    });
-    return run;
+    return this.lock.run(sandboxId(key), work);
   }
 
-  private newEntry(record: SandboxRecord): Entry {
-    return { key: { userId: record.userId, role: record.role }, record, instance: undefined, lastActivity: Date.now(), runningSince: undefined, crashesInARow: 0, backoffTimer: undefined };
-  }
-
-  private info(entry: Entry): SandboxInfo {
+  private info(entry: SandboxEntry): SandboxInfo {
     const { record } = entry;
     return {
       userId: record.userId,
@@ -281,13 +297,19 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
     };
   }
 
+  /** A lifecycle change: the new state must be one the allowed-transition table permits. */
+  private persist(entry: SandboxEntry, patch: SandboxPatch): void {
+    if (patch.state !== undefined && !canTransition(entry.record.state, patch.state)) throw new SandboxTransitionError(sandboxId(entry.key), entry.record.state, patch.state);
+    this.write(entry, patch);
+  }
+
   /** Writes through to SQLite; after close() only memory changes (the database may be closed). */
-  private persist(entry: Entry, patch: SandboxPatch): void {
+  private write(entry: SandboxEntry, patch: SandboxPatch): void {
     entry.record = { ...entry.record, ...patch };
     if (!this.closed) this.store.update(entry.key, patch);
   }
 
-  private transition(entry: Entry, event: TransitionEvent, extra: Partial<SandboxTransition> = {}): void {
+  private transition(entry: SandboxEntry, event: TransitionEvent, extra: Partial<SandboxTransition> = {}): void {
     const { record } = entry;
     const transition: SandboxTransition = {
       event,
@@ -322,16 +344,19 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
       return this.info(entry);
     }
     if (entry?.instance) await this.stopNow(entry, 'replaced', 'running');
-    if (entry) clearTimeout(entry.backoffTimer);
+    // A start of a crashed sandbox waiting in backoff is its crash restart, counted as one.
+    if (entry) this.supervisor.takeOver(entry);
     const port = await this.portFor(key, entry?.record.port);
     if (entry) {
       this.persist(entry, { port, desired: 'running', state: 'starting', spec: wanted, lastError: null });
     } else {
       const record = this.store.insert({ ...key, port, desired: 'running', state: 'starting', spec: wanted, containerId: null, pid: null, pidStart: null, restarts: 0, lastError: null });
-      entry = this.newEntry(record);
+      entry = newEntry(record);
       this.entries.set(id, entry);
     }
-    entry.crashesInARow = 0;
+    // Requests keep the crash count (a sandbox that keeps crashing while in use reaches the limit);
+    // an explicit start (admin, release, reconcile) begins afresh.
+    if (reason !== 'on_demand') entry.crashesInARow = 0;
     try {
       await this.launch(entry, reason);
     } catch (error) {
@@ -342,7 +367,7 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
   }
 
   /** Launches the recorded spec and waits for healthy; on failure stops what it started and throws SandboxStartError. */
-  private async launch(entry: Entry, reason: string): Promise<void> {
+  private async launch(entry: SandboxEntry, reason: string): Promise<void> {
     const { key } = entry;
     const spec = entry.record.spec;
     const started = performance.now();
@@ -359,7 +384,7 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
     }
     entry.instance = instance;
     this.persist(entry, { containerId: instance.containerId, pid: instance.pid, pidStart: instance.pidStart });
-    void instance.exited.then((how) => this.exited(entry, instance, how));
+    this.supervisor.watch(entry, instance);
     try {
       await waitUntilHealthy({ port: entry.record.port, role: key.role, deadlineMs: this.config.readyTimeoutMs, exited: instance.exited });
     } catch (error) {
@@ -378,20 +403,21 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
     this.transition(entry, 'sandbox.ready', { duration_ms: durationMs, reason });
   }
 
-  private fail(entry: Entry, error: Error): void {
+  private fail(entry: SandboxEntry, error: Error): void {
     entry.instance = undefined;
-    const message = error instanceof SandboxStartError ? error.message.split('\n--- ')[0] ?? error.message : error.message;
+    const message = error instanceof SandboxStartError ? error.summary : error.message;
     this.persist(entry, { state: 'failed', lastError: message, pid: null, pidStart: null });
     this.transition(entry, 'sandbox.failed', { error: message, ...(error instanceof SandboxStartError && error.logTail ? { log_tail: error.logTail } : {}) });
   }
 
   /** Stops the sandbox (graceful, then forced); `desired` says whether it should run after a hypervisor restart. */
-  private async stopNow(entry: Entry, reason: string, desired: DesiredState): Promise<void> {
-    clearTimeout(entry.backoffTimer);
-    entry.backoffTimer = undefined;
+  private async stopNow(entry: SandboxEntry, reason: string, desired: DesiredState): Promise<void> {
+    this.supervisor.cancel(entry);
+    // A deliberate stop ends a run of crashes: the next start, even on demand, begins afresh.
+    entry.crashesInARow = 0;
     const instance = entry.instance;
     if (!instance) {
-      const state = entry.record.state === 'failed' && reason !== 'admin' ? 'failed' : 'stopped';
+      const state: SandboxState = entry.record.state === 'failed' && reason !== 'admin' ? 'failed' : 'stopped';
       this.persist(entry, { desired, state });
       return;
     }
@@ -410,63 +436,6 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
     }
   }
 
-  /** The sandbox's process ended. Expected during stop and readiness (handled there); otherwise a crash. */
-  private exited(entry: Entry, instance: RuntimeInstance, how: string): void {
-    if (this.closed || entry.instance !== instance || entry.record.state !== 'running') return;
-    entry.instance = undefined;
-    const crashesInARow = crashesInARowAfter(entry.crashesInARow, entry.runningSince);
-    entry.runningSince = undefined;
-    this.transition(entry, 'sandbox.crash', { error: how, ...(instance.containerId ? { container_id: instance.containerId } : {}), ...(instance.pid ? { pid: instance.pid } : {}) });
-    this.persist(entry, { pid: null, pidStart: null });
-    this.scheduleRestart(entry, crashesInARow, how);
-  }
-
-  private scheduleRestart(entry: Entry, crashesInARow: number, why: string): void {
-    entry.crashesInARow = crashesInARow;
-    if (entry.crashesInARow > this.config.restartLimit) {
-      const message = `crashed ${entry.crashesInARow} times in a row (restart limit ${this.config.restartLimit}); last: ${why}`;
-      void this.track(
-        (entry.instance ? Promise.resolve('') : this.runtime(entry.record.spec.runtime).then((r) => r.logTail(entry.key, undefined, logTailLines))).then(
-          (tail) => this.fail(entry, new SandboxStartError(entry.key, message, tail)),
-          () => this.fail(entry, new Error(message)),
-        ),
-      );
-      return;
-    }
-    const delay = restartDelayMs(entry.crashesInARow, this.config.restartBackoffMs);
-    this.persist(entry, { state: 'backoff' });
-    entry.backoffTimer = setTimeout(() => {
-      entry.backoffTimer = undefined;
-      void this.track(this.exclusive(entry.key, () => this.restartAfterCrash(entry, delay)));
-    }, delay);
-    entry.backoffTimer.unref();
-  }
-
-  private async restartAfterCrash(entry: Entry, delayMs: number): Promise<void> {
-    if (this.closed || entry.record.state !== 'backoff') return;
-    this.persist(entry, { restarts: entry.record.restarts + 1 });
-    sandboxRestarts.inc({ runtime: entry.record.spec.runtime, role: entry.key.role, reason: 'crash' });
-    this.transition(entry, 'sandbox.restart', { reason: 'crash', attempt: entry.crashesInARow, delay_ms: delayMs });
-    try {
-      await this.launch(entry, 'crash');
-    } catch (error) {
-      if (this.closed) return;
-      this.scheduleRestart(entry, entry.crashesInARow + 1, (error as Error).message.split('\n')[0] ?? 'did not become healthy');
-    }
-  }
-
-  private stopIdle(): void {
-    const limitMs = this.config.idleTimeoutSecs * 1000;
-    for (const entry of this.entries.values()) {
-      if (entry.record.state !== 'running' || Date.now() - entry.lastActivity < limitMs) continue;
-      void this.track(
-        this.exclusive(entry.key, async () => {
-          if (entry.record.state === 'running' && Date.now() - entry.lastActivity >= limitMs) await this.stopNow(entry, 'idle', 'stopped');
-        }),
-      );
-    }
-  }
-
   private track<T>(work: Promise<T>): Promise<T | undefined> {
     const tracked = work.then(
       (value) => value,
@@ -478,53 +447,5 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
     this.background.add(tracked);
     void tracked.then(() => this.background.delete(tracked));
     return tracked;
-  }
-
-  private async adopt(record: SandboxRecord, runtime: SandboxRuntime, found: FoundInstance): Promise<boolean> {
-    const entry = this.entries.get(sandboxId(record)) as Entry;
-    const instance = runtime.attach(found);
-    try {
-      await waitUntilHealthy({ port: record.port, role: record.role, deadlineMs: Math.min(5_000, this.config.readyTimeoutMs), exited: instance.exited });
-    } catch {
-      return false;
-    }
-    entry.instance = instance;
-    entry.runningSince = Date.now();
-    entry.lastActivity = Date.now();
-    this.persist(entry, { state: 'running', containerId: instance.containerId, pid: instance.pid, pidStart: instance.pidStart });
-    void instance.exited.then((how) => this.exited(entry, instance, how));
-    this.transition(entry, 'sandbox.adopt', { reason: 'reconcile' });
-    return true;
-  }
-
-  private async removeStray(runtime: SandboxRuntime, found: FoundInstance, why: string): Promise<void> {
-    await runtime.remove(found, this.config.stopTimeoutSecs);
-    this.log.warn(
-      {
-        event: 'sandbox.stray_removed',
-        user: found.key.userId,
-        role: found.key.role,
-        runtime: runtime.kind,
-        ...(found.containerId ? { container_id: found.containerId } : {}),
-        ...(found.pid ? { pid: found.pid } : {}),
-        reason: why,
-      },
-      'sandbox.stray_removed',
-    );
-  }
-
-  /** A sandbox that should run but does not: started again in the background. */
-  private resume(record: SandboxRecord): void {
-    const entry = this.entries.get(sandboxId(record)) as Entry;
-    sandboxRestarts.inc({ runtime: record.spec.runtime, role: record.role, reason: 'reconcile' });
-    this.persist(entry, { restarts: record.restarts + 1, state: 'stopped', containerId: record.containerId, pid: null, pidStart: null });
-    this.transition(entry, 'sandbox.restart', { reason: 'reconcile' });
-    void this.track(this.start(entry.key, undefined, 'reconcile'));
-  }
-
-  /** A sandbox that should not run and does not: its recorded state says so. */
-  private settleRecord(record: SandboxRecord): void {
-    const entry = this.entries.get(sandboxId(record)) as Entry;
-    if (record.state !== 'stopped' && record.state !== 'failed') this.persist(entry, { state: 'stopped', pid: null, pidStart: null });
   }
 }

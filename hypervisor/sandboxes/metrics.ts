@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { metricsRegistry } from '../http/metrics.ts';
+import { metricsRegistry } from '../metrics-registry.ts';
 import { sandboxStates, type SandboxState } from './state.ts';
-import { roles, type Role } from './types.ts';
+import { roles, type Role } from '../domain/role.ts';
 
 /** Every manager in this process reports its sandboxes here (tests may run several hypervisors at once). */
 const sources = new Set<() => Iterable<{ state: SandboxState; role: Role }>>();

@@ -5,7 +5,8 @@ import { sandboxEnv } from './env.ts';
 import { lastLines } from './log-tail.ts';
 import { PodmanExitWatch } from './podman-exits.ts';
 import type { FoundInstance, LaunchRequest, RuntimeInstance, SandboxRuntime } from './runtime.ts';
-import { parseRole, type SandboxKey } from './types.ts';
+import { parseRole } from '../domain/role.ts';
+import type { SandboxKey } from '../domain/sandbox.ts';
 import { userIdPattern } from './user-id.ts';
 
 export const containerName = (key: SandboxKey): string => `choiros-sandbox-${key.userId}-${key.role}`;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, renameSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
@@ -9,7 +10,8 @@ import { sandboxEnv } from './env.ts';
 import { fileTail } from './log-tail.ts';
 import { allPids, isSameProcessAlive, processCommandLine, processEnviron, processStartTime } from './proc.ts';
 import type { FoundInstance, LaunchRequest, RuntimeInstance, SandboxRuntime } from './runtime.ts';
-import { parseRole, type SandboxKey } from './types.ts';
+import { parseRole } from '../domain/role.ts';
+import type { SandboxKey } from '../domain/sandbox.ts';
 import { userIdPattern } from './user-id.ts';
 
 export const sandboxEntry = fromRoot('hypervisor', 'workload', 'main.ts');
@@ -20,7 +22,6 @@ export const sandboxEntry = fromRoot('hypervisor', 'workload', 'main.ts');
  */
 export const processSandboxUser: Owner = { uid: 1000, gid: 1000 };
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Node's compile cache for the sandbox's modules, shared by this hypervisor's process sandboxes: a

@@ -1,6 +1,7 @@
 import type { FoundInstance, SandboxRuntime } from './runtime.ts';
 import type { SandboxRecord } from './store.ts';
-import { sandboxId, type RuntimeKind } from './types.ts';
+import type { RuntimeKind } from '../domain/runtime-kind.ts';
+import { sandboxId } from '../domain/sandbox.ts';
 
 /** What reconcile needs from the manager; the manager does each step with its usual logging. */
 export interface ReconcileSteps {

@@ -1,4 +1,5 @@
-import type { RuntimeKind, SandboxKey, SandboxSpec } from './types.ts';
+import type { RuntimeKind } from '../domain/runtime-kind.ts';
+import type { SandboxKey, SandboxSpec } from '../domain/sandbox.ts';
 
 /** What a runtime needs to run one sandbox. */
 export interface LaunchRequest {

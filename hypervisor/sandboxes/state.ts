@@ -1,4 +1,4 @@
-import type { SandboxStatus } from './types.ts';
+import type { SandboxStatus } from '../domain/sandbox.ts';
 
 /**
  * A sandbox's lifecycle as the manager tracks it. The admin API reports the contract's three

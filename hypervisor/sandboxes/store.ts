@@ -1,6 +1,8 @@
 import { migrate, type Database } from '../store/database.ts';
 import type { DesiredState, SandboxState } from './state.ts';
-import type { Role, RuntimeKind, SandboxKey, SandboxSpec } from './types.ts';
+import { parseRole, type Role } from '../domain/role.ts';
+import type { RuntimeKind } from '../domain/runtime-kind.ts';
+import type { SandboxKey, SandboxSpec } from '../domain/sandbox.ts';
 
 /** The durable record of one sandbox: what should run, where, from what, and what last ran. */
 export interface SandboxRecord {
@@ -46,7 +48,7 @@ function toRecord(row: Row): SandboxRecord {
   const config = JSON.parse(String(row.config)) as Record<string, string>;
   return {
     userId: String(row.user_id),
-    role: row.role as Role,
+    role: parseRole(String(row.role)),
     port: Number(row.port),
     desired: row.desired as DesiredState,
     state: row.state as SandboxState,

@@ -1,4 +1,4 @@
-import type { RuntimeKind } from './types.ts';
+import type { RuntimeKind } from '../domain/runtime-kind.ts';
 
 /** The lifecycle transitions; each is one JSON log line (Phase 1 evidence) and one `transition` event. */
 export type TransitionEvent =

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -26,7 +27,7 @@ async function runUntilFinished(runId: string): Promise<RunView> {
   for (;;) {
     const run = (await (await fetch(`${sandbox.url}/conductor/runs/${runId}`)).json()) as RunView;
     if (run.status === 'completed' || run.status === 'failed' || Date.now() > deadline) return run;
-    await new Promise((resolve) => setTimeout(resolve, 25));
+    await sleep(25);
   }
 }
 

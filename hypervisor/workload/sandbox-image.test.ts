@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { chownSync } from 'node:fs';
 import { execa } from 'execa';
@@ -6,7 +7,7 @@ import { podman } from '../podman/podman.ts';
 import { repoRoot } from '../paths.ts';
 import { randomUUID } from 'node:crypto';
 import { buildSandboxImage, ensureSandboxImage, sandboxImage, sandboxImageLatest, sandboxUser } from './image/image.ts';
-import { packageVersion } from './version.ts';
+import { packageVersion } from '../version.ts';
 import { removeDataDir, tempDataDir } from './testing/sandbox-process.ts';
 import { runRefusedContainer, startSandboxContainer, type SandboxContainer, type SandboxContainerOptions } from './testing/sandbox-container.ts';
 import { WsClient } from './testing/ws-client.ts';
@@ -91,7 +92,7 @@ describe('the sandbox OCI image on podman', () => {
     let run: RunView | undefined;
     while (!run && Date.now() < deadline) {
       run = await getRun(sandbox.url(), runId).catch(() => undefined);
-      if (!run) await new Promise((resolve) => setTimeout(resolve, 100));
+      if (!run) await sleep(100);
     }
     expect(run).toMatchObject({ run_id: runId, status: 'completed' });
   });

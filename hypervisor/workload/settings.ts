@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ConfigError, readInteger } from '../env-values.ts';
-import { parseRole, type Role } from '../sandboxes/types.ts';
-import { packageVersion } from './version.ts';
+import { parseRole, type Role } from '../domain/role.ts';
+import { packageVersion } from '../version.ts';
 
 /** Everything the sandbox reads from its environment, parsed and checked in one place. */
 export interface SandboxSettings {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { test, expect } from '../../fixtures/gate-test.ts';
 import { DesktopPage, roleShown } from '../../fixtures/desktop-page.ts';
 import type { APIRequestContext } from '@playwright/test';
@@ -16,7 +17,7 @@ const rollbackBoundMs = boundOf({ ...loadConfig({ HYPERVISOR_ADMIN_TOKEN: 'only-
 /** Probes `url` from well before a switch until well after it, so the report covers the whole switch. */
 async function servingThroughout<T>(request: APIRequestContext, url: string, action: () => Promise<T>): Promise<{ result: T; report: ServingReport }> {
   const probe = startServingProbe(request, url);
-  const margin = () => new Promise((resolve) => setTimeout(resolve, 500));
+  const margin = () => sleep(500);
   await margin();
   const result = await action();
   await margin();

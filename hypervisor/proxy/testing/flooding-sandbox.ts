@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setImmediate as yieldToIo } from 'node:timers/promises';
+import { setImmediate as yieldToIo, setTimeout as sleep } from 'node:timers/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 export interface FloodOptions {
@@ -32,7 +32,7 @@ async function flood(ws: WebSocket, options: FloodOptions): Promise<Flood> {
     const fullSince = Date.now();
     while (ws.bufferedAmount > options.fullBytes) {
       if (Date.now() - fullSince > options.stuckMs) return { sentMessages, stuck: true };
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await sleep(10);
     }
     const message = Buffer.alloc(options.messageBytes);
     message.writeUInt32BE(sentMessages);

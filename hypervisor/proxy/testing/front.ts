@@ -2,7 +2,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { createLogger } from '../../log.ts';
-import { createProxy, type Proxy, type ProxyLimits, type ProxyOptions, type Route, type Target } from '../proxy.ts';
+import type { Role } from '../../domain/role.ts';
+import type { Route } from '../../domain/route.ts';
+import { createProxy, type Proxy, type ProxyLimits } from '../proxy.ts';
+import type { Target } from '../target-resolver.ts';
 
 /** Who the front server acts for: a stand-in for the session, picked by the test per request. */
 export const testUserHeader = 'x-test-session-user';
@@ -21,19 +24,27 @@ export interface Front {
  * (`<user>:<route>` -> target, or an Error to throw). The user comes from a test header that the
  * proxy itself must never forward.
  */
-export async function startFront(targets: Record<string, Target | Error>, limits?: Partial<ProxyLimits>, currentRole?: ProxyOptions['currentRole']): Promise<Front> {
+export async function startFront(targets: Record<string, Target | Error>, limits?: Partial<ProxyLimits>, roleOf?: (userId: string, route: Route) => Role): Promise<Front> {
   const logLines: string[] = [];
   const touched: string[] = [];
+  const lookup = (userId: string, route: Route): Target => {
+    const target = targets[`${userId}:${route}`];
+    if (!target) throw new Error(`no sandbox for ${userId}:${route}`);
+    if (target instanceof Error) throw target;
+    return target;
+  };
   const proxy = createProxy({
     log: createLogger('proxy-test', { write: (line: string) => void logLines.push(line) }),
     ...(limits ? { limits } : {}),
-    ...(currentRole ? { currentRole } : {}),
-    touch: (userId, role) => void touched.push(`${userId}:${role}`),
-    async resolveTarget(userId: string, route: Route) {
-      const target = targets[`${userId}:${route}`];
-      if (!target) throw new Error(`no sandbox for ${userId}:${route}`);
-      if (target instanceof Error) throw target;
-      return target;
+    resolver: {
+      // Asynchronous, as a sandbox started on demand answers; resolving counts as activity.
+      async target(userId, route) {
+        const target = lookup(userId, route);
+        touched.push(`${userId}:${target.role}`);
+        return target;
+      },
+      roleOf: roleOf ?? ((userId, route) => lookup(userId, route).role),
+      touch: (userId, role) => void touched.push(`${userId}:${role}`),
     },
   });
   const userOf = (headers: Record<string, string | string[] | undefined>): string => String(headers[testUserHeader] ?? 'alice');

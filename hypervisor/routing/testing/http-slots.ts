@@ -1,6 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sandboxId, type SandboxKey, type SandboxSpec, type SandboxStatus } from '../../sandboxes/types.ts';
+import { sandboxId, type SandboxKey, type SandboxSpec, type SandboxStatus } from '../../domain/sandbox.ts';
 import type { SlotControl, TrafficControl } from '../context.ts';
 
 /** How a test slot answers: healthy, unhealthy (500 on /health), or failing to start at all. */
@@ -14,7 +15,6 @@ interface TestSlot {
 }
 
 const delayOf = (spec: SandboxSpec, name: string): number => Number(spec.config?.[name] ?? 0);
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Slot control for unit tests of routing's orchestration: each slot is a real HTTP server on a

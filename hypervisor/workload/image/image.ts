@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { podman } from '../../podman/podman.ts';
 import { repoRoot } from '../../paths.ts';
-import { packageVersion } from '../version.ts';
+import { packageVersion } from '../../version.ts';
 import { withBuildLock } from './build-lock.ts';
 import { digestLabel, gatherImageInputs, writeBuildContext, type ImageInputs } from './build-context.ts';
 

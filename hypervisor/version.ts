@@ -1,4 +1,4 @@
-import packageJson from '../../package.json' with { type: 'json' };
+import packageJson from '../package.json' with { type: 'json' };
 
 /** The checkout's version; the image overrides it with SANDBOX_VERSION baked in at build time. */
 export const packageVersion: string = packageJson.version;

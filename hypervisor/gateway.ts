@@ -1,9 +1,9 @@
-import type { HypervisorContext } from '../app.ts';
-import { createAuth, type Auth } from '../auth/auth.ts';
-import type { RequestHandler, UpgradeHandler } from '../http/server.ts';
-import { createProxy, type Proxy } from './proxy.ts';
-import { createSessionGuard } from './session-guard.ts';
-import { fixedRoles, runningTargets, sandboxTargets, type RoleFor } from './targets.ts';
+import { createAuth, type Auth } from './auth/auth.ts';
+import type { HypervisorContext } from './context.ts';
+import type { RequestHandler, UpgradeHandler } from './http/server.ts';
+import { createProxy, type Proxy } from './proxy/proxy.ts';
+import { createSessionGuard } from './proxy/session-guard.ts';
+import { fixedRoles, sandboxTargets, type RoleOf } from './sandbox-targets.ts';
 
 /**
  * The user-facing end of the hypervisor: the auth routes and pages, then the session-guarded proxy
@@ -17,18 +17,15 @@ export interface UserGateway {
   upgrade: UpgradeHandler[];
 }
 
-/** `roleFor`: where each route points (routing's durable pointers; fixed main -> live, dev -> dev without them). */
-export function createUserGateway(context: HypervisorContext, roleFor: RoleFor = fixedRoles): UserGateway {
+/** `roleOf`: where each route points (routing's durable pointers; fixed main -> live, dev -> dev without them). */
+export function createUserGateway(context: HypervisorContext, roleOf: RoleOf = fixedRoles): UserGateway {
   const { config, db, sandboxes } = context;
   const log = context.log.child({ component: 'gateway' });
   // Clients reach the hypervisor at the relying party's origin (https behind a TLS terminator).
   const forwardedProto = new URL(config.webauthn.rpOrigin).protocol.slice(0, -1);
   const auth = createAuth({ db, config: config.webauthn, log });
   const proxy = createProxy({
-    resolveTarget: sandboxTargets(sandboxes, roleFor),
-    runningTarget: runningTargets(sandboxes, roleFor),
-    currentRole: roleFor,
-    touch: (userId, role) => sandboxes.touch({ userId, role }),
+    resolver: sandboxTargets(sandboxes, roleOf),
     log,
     forwardedProto: () => forwardedProto,
   });

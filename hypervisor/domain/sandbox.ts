@@ -1,13 +1,10 @@
-/** The sandbox domain shared by the control plane, the proxy and routing. */
-export const roles = ['live', 'dev'] as const;
-export type Role = (typeof roles)[number];
-
-export const runtimeKinds = ['process', 'podman'] as const;
-export type RuntimeKind = (typeof runtimeKinds)[number];
+import type { Role } from './role.ts';
+import type { RuntimeKind } from './runtime-kind.ts';
 
 /** What the admin API reports (the ChoirOS contract's three values). */
 export type SandboxStatus = 'running' | 'stopped' | 'failed';
 
+/** One sandbox: per (user, role). */
 export interface SandboxKey {
   userId: string;
   role: Role;
@@ -26,18 +23,3 @@ export interface SandboxSpec {
 }
 
 export const sandboxId = (key: SandboxKey): string => `${key.userId}:${key.role}`;
-
-export class InvalidRoleError extends Error {
-  /** What was given; the message is the contract's fixed wording, so the value travels here. */
-  readonly role: string;
-  constructor(role: string) {
-    super("role must be 'live' or 'dev'");
-    this.name = 'InvalidRoleError';
-    this.role = role;
-  }
-}
-
-export function parseRole(value: string): Role {
-  if ((roles as readonly string[]).includes(value)) return value as Role;
-  throw new InvalidRoleError(value);
-}

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { once } from 'node:events';
 import { request } from 'undici';
 import { WebSocket } from 'ws';
-import { removeDir, startTestHypervisor, waitFor, type TestHypervisor } from '../../fixtures/test-hypervisor.ts';
-import { registerWithPasskey, type AuthTarget } from '../auth/testing/auth-client.ts';
-import { createSoftwarePasskey } from '../auth/testing/software-passkey.ts';
+import { removeDir, startTestHypervisor, waitFor, type TestHypervisor } from '../fixtures/test-hypervisor.ts';
+import { registerWithPasskey, type AuthTarget } from './auth/testing/auth-client.ts';
+import { createSoftwarePasskey } from './auth/testing/software-passkey.ts';
 
 interface Member {
   userId: string;

@@ -1,0 +1,2 @@
+/** What a caught value says: an Error's message, anything else as text. */
+export const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
