@@ -1,5 +1,6 @@
 import type { HypervisorContext } from '../app.ts';
 import { createAuth, type Auth } from '../auth/auth.ts';
+import { clientAddressFrom } from '../http/client-address.ts';
 import type { RequestHandler, UpgradeHandler } from '../http/server.ts';
 import { createProxy, type Proxy } from './proxy.ts';
 import { createSessionGuard } from './session-guard.ts';
@@ -23,7 +24,8 @@ export function createUserGateway(context: HypervisorContext, roleFor: RoleFor =
   const log = context.log.child({ component: 'gateway' });
   // Clients reach the hypervisor at the relying party's origin (https behind a TLS terminator).
   const forwardedProto = new URL(config.webauthn.rpOrigin).protocol.slice(0, -1);
-  const auth = createAuth({ db, config: config.webauthn, log });
+  const clientAddress = clientAddressFrom(config.connections.trustedProxies);
+  const auth = createAuth({ db, config: config.webauthn, log, clientAddress });
   const proxy = createProxy({
     resolveTarget: sandboxTargets(sandboxes, roleFor),
     runningTarget: runningTargets(sandboxes, roleFor),
@@ -31,6 +33,8 @@ export function createUserGateway(context: HypervisorContext, roleFor: RoleFor =
     touch: (userId, role) => sandboxes.touch({ userId, role }),
     log,
     forwardedProto: () => forwardedProto,
+    clientAddress,
+    limits: { maxWebSocketsPerUser: config.connections.webSocketsPerUser, maxWebSockets: config.connections.webSocketsTotal },
   });
   const guard = createSessionGuard({ auth, proxy });
   context.onClose(() => proxy.close());

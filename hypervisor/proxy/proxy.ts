@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { socketAddress, type ClientAddress } from '../http/client-address.ts';
 import type { Logger } from '../log.ts';
 import type { Role } from '../sandboxes/types.ts';
 import type { Forwarding } from './headers.ts';
@@ -10,6 +11,7 @@ import { replyError } from './reply.ts';
 import { routePath, type Route } from './route.ts';
 import { Traffic } from './traffic.ts';
 import { Upstreams } from './upstreams.ts';
+import { WebSocketCaps } from './websocket-caps.ts';
 import { refuseUpgrade, WebSocketRelay } from './websocket-relay.ts';
 
 export type { Route } from './route.ts';
@@ -46,6 +48,8 @@ export interface ProxyOptions {
   limits?: Partial<ProxyLimits>;
   /** X-Forwarded-Proto towards sandboxes: the scheme clients used (https behind a TLS terminator). */
   forwardedProto?: () => string;
+  /** X-Forwarded-For towards sandboxes: the client (behind trusted proxies, the one they name). */
+  clientAddress?: ClientAddress;
 }
 
 export interface Proxy {
@@ -75,8 +79,9 @@ export function createProxy(options: ProxyOptions): Proxy {
   const traffic = new Traffic();
   const upstreams = new Upstreams(limits);
   const webSockets = new WebSocketRelay(limits);
+  const caps = new WebSocketCaps(limits);
   const forwarding = (req: IncomingMessage): Forwarding => ({
-    clientAddress: req.socket.remoteAddress ?? 'unknown',
+    clientAddress: (options.clientAddress ?? socketAddress)(req),
     proto: options.forwardedProto?.() ?? ('encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http'),
   });
 
@@ -132,6 +137,12 @@ export function createProxy(options: ProxyOptions): Proxy {
     },
 
     async handleUpgrade(req, socket, head, user, url) {
+      const cap = caps.admit(user.userId, socket);
+      if (!cap.admitted) {
+        log.warn({ event: 'proxy.websocket_limit', user: user.userId, scope: cap.scope, limit: cap.limit, code: cap.code }, 'WebSocket refused: over the cap');
+        webSockets.refuseWithClose(req, socket, head, cap.code, cap.reason);
+        return;
+      }
       const routed = routePath(url ?? req.url ?? '/');
       if (routed.kind === 'redirect') {
         refuseUpgrade(socket, 404, `no WebSocket at ${req.url}: use ${routed.location}`);
