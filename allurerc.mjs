@@ -11,7 +11,7 @@ export default {
   output: 'reports/allure-report',
   plugins: {
     awesome: {
-      options: { reportName: name, reportLanguage: 'en', singleFile: false, groupBy: ['epic', 'feature', 'story'] },
+      options: { reportName: name, reportLanguage: 'en', singleFile: true, groupBy: ['epic', 'feature', 'story'] },
     },
   },
   qualityGate: phaseQualityGate(phase),

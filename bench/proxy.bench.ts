@@ -1,17 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import autocannon from 'autocannon';
 import { request } from 'undici';
 import { WebSocket } from 'ws';
-import { hypervisorEnv, removeDir, spawnHypervisor, waitFor, type ChildHypervisor } from '../fixtures/test-hypervisor.ts';
+import { hypervisorEnv, removeDir, spawnHypervisor, type ChildHypervisor } from '../fixtures/test-hypervisor.ts';
 import { registerWithPasskey } from '../hypervisor/auth/testing/auth-client.ts';
 import { createSoftwarePasskey } from '../hypervisor/auth/testing/software-passkey.ts';
 import { fromRoot } from '../hypervisor/paths.ts';
-import { allocatePort } from '../hypervisor/sandboxes/ports.ts';
+import { requireNginx, startNginx, type Nginx } from './nginx.ts';
 
 /**
  * The proxy's cost, measured in one run against the same sandbox (process runtime):
@@ -37,7 +35,6 @@ const rounds = 3;
 const warmupSeconds = 1;
 const wsWarmup = 300;
 const wsSamples = 3_000;
-const nginxBinary = process.env.NGINX_BINARY ?? '/usr/sbin/nginx';
 
 const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(sorted.length * q) - 1))] ?? Number.NaN;
 const verdict = (pass: boolean): string => (pass ? 'PASS' : 'MISS');
@@ -117,75 +114,6 @@ async function startFloor(upstreamPort: number): Promise<{ url: string; pid: num
   };
 }
 
-/** nginx in the foreground with a private prefix, proxying to the sandbox as a reverse proxy would. */
-async function startNginx(upstreamPort: number): Promise<{ url: string; workerPid: number; stop(): Promise<void> }> {
-  const prefix = mkdtempSync(path.join(tmpdir(), 'choiros-bench-nginx-'));
-  for (const dir of ['logs', 'temp']) mkdirSync(path.join(prefix, dir));
-  const port = await allocatePort(new Set());
-  const conf = path.join(prefix, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `daemon off;
-worker_processes 1;
-pid ${prefix}/nginx.pid;
-error_log ${prefix}/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${prefix}/temp/body;
-  proxy_temp_path ${prefix}/temp/proxy;
-  fastcgi_temp_path ${prefix}/temp/fastcgi;
-  uwsgi_temp_path ${prefix}/temp/uwsgi;
-  scgi_temp_path ${prefix}/temp/scgi;
-  map $http_upgrade $connection_upgrade { default upgrade; '' ''; }
-  upstream sandbox { server 127.0.0.1:${upstreamPort}; keepalive 64; }
-  keepalive_requests 1000000;
-  server {
-    listen 127.0.0.1:${port};
-    location / {
-      proxy_pass http://sandbox;
-      proxy_http_version 1.1;
-      proxy_set_header Host $host;
-      proxy_set_header Connection $connection_upgrade;
-      proxy_set_header Upgrade $http_upgrade;
-      proxy_set_header Cookie "";
-      proxy_set_header X-Forwarded-For $remote_addr;
-      proxy_set_header X-Forwarded-Proto $scheme;
-    }
-  }
-}
-`,
-  );
-  const child: ChildProcess = spawn(nginxBinary, ['-p', prefix, '-c', conf, '-e', path.join(prefix, 'logs', 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    `nginx on ${url} (${stderr})`,
-    async () => {
-      if (child.exitCode !== null) throw new Error(`nginx exited with ${child.exitCode}: ${stderr}`);
-      try {
-        const res = await request(`${url}/`);
-        await res.body.dump();
-        return res.statusCode === 200 ? true : undefined;
-      } catch {
-        return undefined;
-      }
-    },
-    10_000,
-  );
-  const workerPid = Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/)[0]);
-  return {
-    url,
-    workerPid,
-    async stop() {
-      child.kill('SIGQUIT');
-      if (child.exitCode === null) await once(child, 'exit');
-      rmSync(prefix, { recursive: true, force: true });
-    },
-  };
-}
-
 /** Sequential application-level pings over one WebSocket: {type:"ping"} -> {type:"pong"} round trips. */
 async function webSocketRoundTrips(url: string, headers: Record<string, string>): Promise<{ p50: number; p99: number }> {
   const socket = new WebSocket(url, { headers, perMessageDeflate: false });
@@ -212,9 +140,11 @@ async function sandboxPortOf(hypervisor: ChildHypervisor, userId: string): Promi
   return live.port;
 }
 
+// Before anything starts: a missing baseline is said plainly, and nothing is left running.
+requireNginx();
 const { dir, env } = hypervisorEnv({ SANDBOX_RUNTIME: 'process', SANDBOX_IDLE_TIMEOUT_SECS: '0' });
 const hypervisor = await spawnHypervisor(env);
-let nginx: Awaited<ReturnType<typeof startNginx>> | undefined;
+let nginx: Nginx | undefined;
 let floor: Awaited<ReturnType<typeof startFloor>> | undefined;
 let userId = '';
 try {

@@ -5,7 +5,7 @@ import { repoRoot } from '../hypervisor/paths.ts';
 import { phaseById, UnknownPhaseError, type Phase } from '../suites/phases.ts';
 import { claimActiveRun } from './active-run.ts';
 import { readAllureResults } from './allure-results.ts';
-import { generateAllureReport } from './allure-cli.ts';
+import { allureReportFile, generateAllureReport } from './allure-cli.ts';
 import { currentCommit } from './commit.ts';
 import { draftDefect, writeDefectDraft } from './defect.ts';
 import { collectEnvironmentInfo, writeAllureEnvironment } from './environment-info.ts';
@@ -99,7 +99,7 @@ async function main(): Promise<number> {
       environment,
     });
     const verdictFile = await writeVerdict(runDir, verdict);
-    const reportIndex = path.join(reportDir, 'index.html');
+    const reportIndex = allureReportFile(reportDir);
     const summaryFile = await writeSummary(runDir, renderSummary(phase, verdict, { evidenceBaseUrl: process.env.GATE_EVIDENCE_BASE_URL, allureReport: shown(reportIndex) }));
     await recordRun(gatesDir, verdictFile, verdict);
 

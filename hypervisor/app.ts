@@ -86,7 +86,7 @@ export async function startHypervisor(config: HypervisorConfig, options: StartOp
   }
 
   let pipelines: Pipelines = { request: [], upgrade: [] };
-  const server = createHttpServer(() => pipelines, log);
+  const server = createHttpServer(() => pipelines, log, config.connections);
   server.listen(config.server.port, config.server.host);
   try {
     await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error as Error))]);

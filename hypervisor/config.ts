@@ -2,11 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { connectionsSection, type ConnectionsConfig } from './config-connections.ts';
 import { ConfigError, readChoice, readInteger, readString, type Env } from './env-values.ts';
 import { packageVersion } from './version.ts';
 import { runtimeKinds, type RuntimeKind } from './domain/runtime-kind.ts';
 
 export { ConfigError, type Env } from './env-values.ts';
+export type { ConnectionsConfig } from './config-connections.ts';
 
 /**
  * All of the hypervisor's environment, parsed once and checked in one place. Each concern has its
@@ -19,6 +21,7 @@ export interface HypervisorConfig {
   admin: AdminConfig;
   webauthn: WebAuthnConfig;
   routing: RoutingConfig;
+  connections: ConnectionsConfig;
 }
 
 export interface ServerConfig {
@@ -228,6 +231,7 @@ export function loadConfig(env: Env = process.env): HypervisorConfig {
     admin: adminSection(env, store.stateDir),
     webauthn: webauthnSection(env, server.port),
     routing: routingSection(env),
+    connections: connectionsSection(env),
   };
 }
 

@@ -4,6 +4,7 @@ import type { RequestHandler, UpgradeHandler } from './http/server.ts';
 import { createProxy, type Proxy } from './proxy/proxy.ts';
 import { createSessionGuard } from './proxy/session-guard.ts';
 import { fixedRoles, sandboxTargets, type RoleOf } from './sandbox-targets.ts';
+import { clientAddressFrom } from './http/client-address.ts';
 
 /**
  * The user-facing end of the hypervisor: the auth routes and pages, then the session-guarded proxy
@@ -23,11 +24,14 @@ export function createUserGateway(context: HypervisorContext, roleOf: RoleOf = f
   const log = context.log.child({ component: 'gateway' });
   // Clients reach the hypervisor at the relying party's origin (https behind a TLS terminator).
   const forwardedProto = new URL(config.webauthn.rpOrigin).protocol.slice(0, -1);
-  const auth = createAuth({ db, config: config.webauthn, log });
+  const clientAddress = clientAddressFrom(config.connections.trustedProxies);
+  const auth = createAuth({ db, config: config.webauthn, log, clientAddress });
   const proxy = createProxy({
     resolver: sandboxTargets(sandboxes, roleOf),
     log,
     forwardedProto: () => forwardedProto,
+    clientAddress,
+    limits: { maxWebSocketsPerUser: config.connections.webSocketsPerUser, maxWebSockets: config.connections.webSocketsTotal },
   });
   const guard = createSessionGuard({ auth, proxy });
   context.onClose(() => proxy.close());

@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { socketAddress, type ClientAddress } from '../http/client-address.ts';
 import type { Logger } from '../log.ts';
 import type { Database } from '../store/database.ts';
 import { createAudit } from './audit.ts';
 import { createChallenges } from './challenges.ts';
-import { clientAddress, currentSession, endSession, type AuthContext, type AuthSettings } from './context.ts';
+import { currentSession, endSession, type AuthContext, type AuthSettings } from './context.ts';
+import { clientWentAway, logClientAborted } from '../http/client-gone.ts';
 import { HttpError } from '../http/errors.ts';
 import { sendError, sendJson } from '../http/json.ts';
 import { loginFinish, loginStart } from './login.ts';
@@ -29,7 +31,7 @@ export interface SessionUser {
 export interface FailureLimits {
   recoveryByAccount: FailureLimit;
   recoveryByClient: FailureLimit;
-  loginByAccount: FailureLimit;
+  /** Failed logins per client; there is no per-account login limit (see login.ts). */
   loginByClient: FailureLimit;
 }
 
@@ -37,7 +39,6 @@ const fifteenMinutes = 15 * 60_000;
 export const defaultFailureLimits: FailureLimits = {
   recoveryByAccount: { max: 5, windowMs: fifteenMinutes },
   recoveryByClient: { max: 20, windowMs: fifteenMinutes },
-  loginByAccount: { max: 10, windowMs: fifteenMinutes },
   loginByClient: { max: 50, windowMs: fifteenMinutes },
 };
 
@@ -46,6 +47,8 @@ export interface AuthOptions {
   config: AuthSettings;
   log: Logger;
   limits?: Partial<FailureLimits>;
+  /** Where requests come from; the socket's peer unless trusted proxies are configured. */
+  clientAddress?: ClientAddress;
 }
 
 export interface Auth {
@@ -68,7 +71,7 @@ const postRoutes: Record<string, Route> = {
   '/auth/recovery': recover,
   '/auth/logout': async (context, req, res) => {
     const session = endSession(context, req, res);
-    if (session) context.audit.record({ event: 'logout', userId: session.userId, username: session.username, client: clientAddress(req), detail: { kind: session.kind } });
+    if (session) context.audit.record({ event: 'logout', userId: session.userId, username: session.username, client: context.clientAddress(req), detail: { kind: session.kind } });
     res.writeHead(303, { location: '/login', 'cache-control': 'no-store', 'content-length': 0 });
     res.end();
   },
@@ -87,7 +90,7 @@ function me(context: AuthContext, req: IncomingMessage, res: ServerResponse): vo
 
 const wantsHtml = (req: IncomingMessage): boolean => /\btext\/html\b/.test(req.headers.accept ?? '');
 
-export function createAuth({ db, config, log, limits = {} }: AuthOptions): Auth {
+export function createAuth({ db, config, log, limits = {}, clientAddress = socketAddress }: AuthOptions): Auth {
   migrateAuth(db);
   const failureLimits = { ...defaultFailureLimits, ...limits };
   const context: AuthContext = {
@@ -103,9 +106,9 @@ export function createAuth({ db, config, log, limits = {} }: AuthOptions): Auth 
     limits: {
       recoveryByAccount: createFailureLimiter(db, 'recovery:account', failureLimits.recoveryByAccount),
       recoveryByClient: createFailureLimiter(db, 'recovery:client', failureLimits.recoveryByClient),
-      loginByAccount: createFailureLimiter(db, 'login:account', failureLimits.loginByAccount),
       loginByClient: createFailureLimiter(db, 'login:client', failureLimits.loginByClient),
     },
+    clientAddress,
   };
   context.sessions.deleteExpired();
 
@@ -134,6 +137,10 @@ export function createAuth({ db, config, log, limits = {} }: AuthOptions): Auth 
       try {
         await route(req, res, url);
       } catch (error) {
+        if (clientWentAway(req)) {
+          logClientAborted(log, req, pathname, error);
+          return true;
+        }
         if (!(error instanceof HttpError)) {
           log.error({ event: 'auth.error', path: pathname, err: error }, 'auth route failed');
           if (!res.headersSent) sendJson(res, 500, { error: 'internal error in the auth service; see the hypervisor log (event auth.error)' });

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ClientAddress } from '../http/client-address.ts';
 import type { Logger } from '../log.ts';
 import type { Database } from '../store/database.ts';
 import type { Audit } from './audit.ts';
@@ -33,12 +34,11 @@ export interface AuthContext {
   limits: {
     recoveryByAccount: FailureLimiter;
     recoveryByClient: FailureLimiter;
-    loginByAccount: FailureLimiter;
     loginByClient: FailureLimiter;
   };
+  /** Where a request comes from (the socket's peer, or X-Forwarded-For from a trusted proxy). */
+  clientAddress: ClientAddress;
 }
-
-export const clientAddress = (req: IncomingMessage): string => req.socket.remoteAddress ?? 'unknown';
 
 export const securedByTls = (settings: AuthSettings): boolean => settings.rpOrigin.startsWith('https:');
 

@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { clientAddress, startSession, type AuthContext } from './context.ts';
+import { startSession, type AuthContext } from './context.ts';
 import { recoveryCodeRule, stringField, usernameField } from './fields.ts';
 import { HttpError } from '../http/errors.ts';
 import { readJsonObject, sendJson } from '../http/json.ts';
-import { refuseWhenLimited } from './rate-limit.ts';
+import { beginAttempt } from './rate-limit.ts';
 
 const invalid = 'invalid username or code';
 
@@ -16,19 +16,22 @@ export async function recover(context: AuthContext, req: IncomingMessage, res: S
   const body = await readJsonObject(req);
   const username = usernameField(body);
   const code = stringField(body, 'code', recoveryCodeRule);
-  const client = clientAddress(req);
+  const client = context.clientAddress(req);
   const account = `account:${username.toLowerCase()}`;
-  refuseWhenLimited([context.limits.recoveryByAccount.check(account), context.limits.recoveryByClient.check(client)], 'recovery');
+  // Counted before the slow hash, so concurrent wrong codes each see the others.
+  const attempt = beginAttempt('recovery', [
+    [context.limits.recoveryByAccount, account],
+    [context.limits.recoveryByClient, client],
+  ]);
 
   const user = context.users.findByUsername(username);
   const { redeemed, remaining } = await context.recoveryCodes.redeem(user?.id ?? null, code);
   if (!user || !redeemed) {
-    context.limits.recoveryByAccount.fail(account);
-    context.limits.recoveryByClient.fail(client);
     context.audit.record({ event: 'recovery_failed', userId: user?.id ?? null, username, client });
     throw new HttpError(401, invalid);
   }
 
+  attempt.succeeded();
   const { expiresAt } = startSession(context, req, res, user.id, 'recovery');
   context.audit.record({ event: 'recovery_used', userId: user.id, username: user.username, client, detail: { remaining_codes: remaining } });
   sendJson(res, 200, { recovered: true, username: user.username, expires_at: new Date(expiresAt).toISOString(), remaining_codes: remaining });

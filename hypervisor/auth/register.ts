@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { generateRegistrationOptions, verifyRegistrationResponse } from '@simplewebauthn/server';
 import { transaction } from '../store/database.ts';
 import type { RegistrationIntent } from './challenges.ts';
-import { clientAddress, currentSession, expectedRelyingParty, startSession, type AuthContext, type CurrentSession } from './context.ts';
+import { currentSession, expectedRelyingParty, startSession, type AuthContext, type CurrentSession } from './context.ts';
 import { parseRegistrationResponse, signedChallenge } from './credentials.ts';
 import { displayNameRule, stringField, usernameField } from './fields.ts';
 import { HttpError } from '../http/errors.ts';
@@ -128,6 +128,6 @@ export async function registerFinish(context: AuthContext, req: IncomingMessage,
 
   const via = !intent.existing ? 'new_account' : session?.kind === 'recovery' ? 'recovery' : 'session';
   startSession(context, req, res, intent.userId, 'user');
-  context.audit.record({ event: 'register', userId: intent.userId, username: intent.username, client: clientAddress(req), detail: { is_first_passkey: isFirstPasskey, via } });
+  context.audit.record({ event: 'register', userId: intent.userId, username: intent.username, client: context.clientAddress(req), detail: { is_first_passkey: isFirstPasskey, via } });
   sendJson(res, 200, { recovery_codes: codes?.codes ?? [], is_first_passkey: isFirstPasskey, user_id: intent.userId, username: intent.username });
 }

@@ -1,6 +1,8 @@
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.ts';
+import { clientWentAway, logClientAborted } from './client-gone.ts';
+import { defaultConnectionLimits, guardConnections, timeoutOptions, type ConnectionLimits } from './connection-guard.ts';
 import { HttpError } from './errors.ts';
 import { sendError, sendJson } from './json.ts';
 
@@ -35,8 +37,9 @@ function refuseUpgrade(socket: Duplex, status: number, message: string): void {
  * upgrade pipeline; nothing matched is a 404 JSON. Errors become JSON: HttpError with its status,
  * anything else a 500 that is logged (the client sees no internals).
  */
-export function createHttpServer(pipelines: () => Pipelines, log: Logger): Server {
-  const server = createServer({ requestTimeout: 60_000, headersTimeout: 30_000 }, (req, res) => {
+export function createHttpServer(pipelines: () => Pipelines, log: Logger, limits: ConnectionLimits = defaultConnectionLimits): Server {
+  const server = createServer(timeoutOptions(limits), (req, res) => {
+    guard.track(res);
     void (async () => {
       const url = requestUrl(req);
       if (!url) return sendJson(res, 400, { error: `bad request target ${JSON.stringify(req.url)}` });
@@ -44,7 +47,9 @@ export function createHttpServer(pipelines: () => Pipelines, log: Logger): Serve
         for (const handler of pipelines().request) if (await handler(req, res, url)) return;
         sendJson(res, 404, { error: 'not found', path: url.pathname });
       } catch (error) {
-        if (res.headersSent) {
+        if (clientWentAway(req)) {
+          logClientAborted(log, req, url.pathname, error);
+        } else if (res.headersSent) {
           log.error({ event: 'http.error_after_headers', path: url.pathname, error: (error as Error).message }, 'request failed after the response began');
           res.destroy();
         } else if (error instanceof HttpError) {
@@ -71,9 +76,6 @@ export function createHttpServer(pipelines: () => Pipelines, log: Logger): Serve
       }
     })();
   });
-  server.on('clientError', (_error, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-    else socket.destroy();
-  });
+  const guard = guardConnections(server, limits, log);
   return server;
 }

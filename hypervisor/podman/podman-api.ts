@@ -1,23 +1,33 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { Agent, request } from 'undici';
 import { podmanBinary } from '../config.ts';
-import { fromRoot, repoRoot } from '../paths.ts';
-import { podmanEnv } from './podman.ts';
+import { fromRoot } from '../paths.ts';
+import { containersConf, podmanEnv } from './podman.ts';
 
 /**
- * Podman's Docker-compatible API socket, for testcontainers. Kept per checkout so that a fresh
- * clone uses its own containers.conf; falls back to /tmp when the path is too long for a socket.
+ * Podman's Docker-compatible API socket, for testcontainers: one service per machine and podman
+ * settings (the content of containers.conf), shared by every checkout and run with those settings
+ * rather than one per checkout that outlives its clone. Under /tmp itself, never a run's TMPDIR.
  */
-export function podmanSocketPath(): string {
-  const local = fromRoot('.podman', 'podman.sock');
-  if (local.length < 100) return local;
-  const digest = createHash('sha256').update(repoRoot).digest('hex').slice(0, 12);
-  return path.join('/tmp', `choiros-gates-${digest}`, 'podman.sock');
+export function podmanSocketPath(conf: string = containersConf()): string {
+  let settings = '';
+  try {
+    settings = readFileSync(conf, 'utf8');
+  } catch {
+    // No file: podman's own defaults, which are one setting too.
+  }
+  const digest = createHash('sha256').update(settings).digest('hex').slice(0, 12);
+  return path.join('/tmp', `choiros-gates-podman-${digest}`, 'podman.sock');
 }
+
+/** The service ends once nothing has used it for this long; the next run that needs it starts it again. */
+export const podmanServiceIdleSecs = 1800;
+
+export const podmanServiceArgs = (socketPath: string): string[] => ['system', 'service', `--time=${podmanServiceIdleSecs}`, `unix://${socketPath}`];
 
 async function answers(socketPath: string): Promise<boolean> {
   const dispatcher = new Agent({ connect: { socketPath } });
@@ -38,7 +48,7 @@ export async function ensurePodmanApi(binary = podmanBinary()): Promise<string> 
   if (await answers(socketPath)) return socketPath;
   mkdirSync(path.dirname(socketPath), { recursive: true });
   rmSync(socketPath, { force: true });
-  const child = spawn(binary, ['system', 'service', '--time=0', `unix://${socketPath}`], {
+  const child = spawn(binary, podmanServiceArgs(socketPath), {
     env: podmanEnv(),
     detached: true,
     stdio: 'ignore',
@@ -53,7 +63,7 @@ export async function ensurePodmanApi(binary = podmanBinary()): Promise<string> 
     if (up) return socketPath;
     await sleep(100);
   }
-  throw new Error(`podman's API did not answer on ${socketPath} within 15 s. Run "${binary} system service --time=0 unix://${socketPath}" by hand to see why.`);
+  throw new Error(`podman's API did not answer on ${socketPath} within 15 s. Run "${binary} ${podmanServiceArgs(socketPath).join(' ')}" by hand to see why.`);
 }
 
 /** Points testcontainers at podman's socket on loopback. */

@@ -12,6 +12,10 @@ export interface ProxyLimits {
   webSocketHandshakeTimeoutMs: number;
   /** Largest WebSocket message relayed in either direction (close code 1009 above it). */
   maxWebSocketMessageBytes: number;
+  /** Open relayed WebSockets per user (both sandboxes); the next is accepted and closed with 1008. */
+  maxWebSocketsPerUser: number;
+  /** Open relayed WebSockets in all; the next is accepted and closed with 1013. */
+  maxWebSockets: number;
 }
 
 export const defaultProxyLimits: ProxyLimits = {
@@ -21,4 +25,6 @@ export const defaultProxyLimits: ProxyLimits = {
   responseIdleTimeoutMs: 300_000,
   webSocketHandshakeTimeoutMs: 10_000,
   maxWebSocketMessageBytes: 16 * 1024 * 1024,
+  maxWebSocketsPerUser: 64,
+  maxWebSockets: 10_000,
 };

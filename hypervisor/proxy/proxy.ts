@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Route } from '../domain/route.ts';
+import { socketAddress, type ClientAddress } from '../http/client-address.ts';
 import type { Logger } from '../log.ts';
 import type { Forwarding } from './headers.ts';
 import { relayHttp } from './http-relay.ts';
@@ -11,6 +12,7 @@ import { routePath } from './route.ts';
 import type { Target, TargetResolver } from './target-resolver.ts';
 import { Traffic } from './traffic.ts';
 import { Upstreams } from './upstreams.ts';
+import { WebSocketCaps } from './websocket-caps.ts';
 import { refuseUpgrade, WebSocketRelay } from './websocket-relay.ts';
 
 export type { ProxyLimits } from './limits.ts';
@@ -27,6 +29,8 @@ export interface ProxyOptions {
   limits?: Partial<ProxyLimits>;
   /** X-Forwarded-Proto towards sandboxes: the scheme clients used (https behind a TLS terminator). */
   forwardedProto?: () => string;
+  /** X-Forwarded-For towards sandboxes: the client (behind trusted proxies, the one they name). */
+  clientAddress?: ClientAddress;
 }
 
 export interface Proxy {
@@ -56,8 +60,9 @@ export function createProxy(options: ProxyOptions): Proxy {
   const traffic = new Traffic();
   const upstreams = new Upstreams(limits);
   const webSockets = new WebSocketRelay(limits);
+  const caps = new WebSocketCaps(limits);
   const forwarding = (req: IncomingMessage): Forwarding => ({
-    clientAddress: req.socket.remoteAddress ?? 'unknown',
+    clientAddress: (options.clientAddress ?? socketAddress)(req),
     proto: options.forwardedProto?.() ?? ('encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http'),
   });
 
@@ -120,6 +125,12 @@ export function createProxy(options: ProxyOptions): Proxy {
     },
 
     async handleUpgrade(req, socket, head, user, url) {
+      const cap = caps.admit(user.userId, socket);
+      if (!cap.admitted) {
+        log.warn({ event: 'proxy.websocket_limit', user: user.userId, scope: cap.scope, limit: cap.limit, code: cap.code }, 'WebSocket refused: over the cap');
+        webSockets.refuseWithClose(req, socket, head, cap.code, cap.reason);
+        return;
+      }
       const routed = routePath(url ?? req.url ?? '/');
       if (routed.kind === 'redirect') {
         refuseUpgrade(socket, 404, `no WebSocket at ${req.url}: use ${routed.location}`);

@@ -146,6 +146,18 @@ export class WebSocketRelay {
     });
   }
 
+  /**
+   * Accepts the client's WebSocket only to close it at once with `code`: a browser's script sees
+   * the close code and reason, where a refused upgrade would only show a failed connection.
+   */
+  refuseWithClose(req: IncomingMessage, socket: Duplex, head: Buffer, code: number, reason: string): void {
+    if (socket.destroyed) return;
+    // A client that offered subprotocols fails the handshake unless one is chosen; it closes at once anyway.
+    const offered = offeredProtocols(req.headers['sec-websocket-protocol']);
+    if (Array.isArray(offered) && offered[0] !== undefined) this.#protocols.set(req, offered[0]);
+    this.#clients.handleUpgrade(req, socket, head, (client) => client.close(code, reason));
+  }
+
   #wire(client: WebSocket, sandbox: WebSocket, upgrade: RelayUpgrade): void {
     const { log, identity } = upgrade;
     const unregister = upgrade.opened({

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { closeSync, existsSync, openSync, renameSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -7,6 +7,7 @@ import type { Logger } from '../log.ts';
 import { fromRoot } from '../paths.ts';
 import { ensureDataDir, type Owner } from './data-dir.ts';
 import { sandboxEnv } from './env.ts';
+import { stageRuntime, stagedEntryName, stagedRuntimesFolder, type StagedRuntime } from './staged-runtime.ts';
 import { fileTail } from './log-tail.ts';
 import { allPids, isSameProcessAlive, processCommandLine, processEnviron, processStartTime } from './proc.ts';
 import type { FoundInstance, LaunchRequest, RuntimeInstance, SandboxRuntime } from './runtime.ts';
@@ -14,6 +15,7 @@ import { parseRole } from '../domain/role.ts';
 import type { SandboxKey } from '../domain/sandbox.ts';
 import { userIdPattern } from './user-id.ts';
 
+/** The sandbox's source entry, for running it straight from the checkout (benches, tests); sandboxes run a staged bundle. */
 export const sandboxEntry = fromRoot('hypervisor', 'workload', 'main.ts');
 
 /**
@@ -48,15 +50,15 @@ export function describeExit(code: number | null, signal: NodeJS.Signals | null)
 export class ProcessRuntime implements SandboxRuntime {
   readonly kind = 'process' as const;
   private readonly dataRoot: string;
-  private readonly entry: string;
+  /** Node and the sandbox bundle, staged under the data root by check() (see staged-runtime.ts). */
+  private staged: StagedRuntime | undefined;
   private readonly log: Logger | undefined;
   /** Who the sandboxes run as; undefined when they share the hypervisor's (non-root) user. */
   readonly runAs: Owner | undefined;
   private readonly pollers = new Set<NodeJS.Timeout>();
 
-  constructor(options: { dataRoot: string; entry?: string; log?: Logger; runAs?: Owner | null }) {
+  constructor(options: { dataRoot: string; log?: Logger; runAs?: Owner | null }) {
     this.dataRoot = path.resolve(options.dataRoot);
-    this.entry = options.entry ?? sandboxEntry;
     this.log = options.log;
     this.runAs = options.runAs === undefined ? (process.getuid?.() === 0 ? processSandboxUser : undefined) : (options.runAs ?? undefined);
   }
@@ -66,8 +68,9 @@ export class ProcessRuntime implements SandboxRuntime {
   }
 
   async check(): Promise<void> {
-    if (!existsSync(this.entry)) throw new Error(`the sandbox entry ${this.entry} is missing: the process runtime runs it with ${process.execPath}`);
+    if (!existsSync(sandboxEntry)) throw new Error(`the sandbox entry ${sandboxEntry} is missing: the process runtime bundles it to run with ${process.execPath}`);
     await mkdir(this.dataRoot, { recursive: true });
+    await this.runtime();
     if (!this.runAs) {
       this.log?.warn({ event: 'sandbox.process_shares_user', uid: process.getuid?.() }, 'process sandboxes run as the hypervisor\'s own user and could read its files; run the hypervisor as root (they then run as the sandbox user) or use SANDBOX_RUNTIME=podman');
       return;
@@ -76,20 +79,30 @@ export class ProcessRuntime implements SandboxRuntime {
     await ensureDataDir(this.compileCacheDir, this.runAs);
   }
 
+  /** The staged runtime, staging it on first use. */
+  private async runtime(): Promise<StagedRuntime> {
+    this.staged ??= await stageRuntime(this.dataRoot).catch((error: Error) => {
+      throw new Error(`cannot stage the process sandbox's runtime (Node and the sandbox bundle) under ${path.join(this.dataRoot, stagedRuntimesFolder)}: ${error.message}. Check that the data root (SANDBOX_DATA_ROOT) is writable.`, { cause: error });
+    });
+    return this.staged;
+  }
+
   /**
-   * The sandbox user must be able to run Node, read the sandbox entry and walk to its data root.
-   * Checked by doing exactly that as the sandbox user; never fixed by loosening permissions on
-   * directories the hypervisor did not make (a 0700 home above the data root guards other files).
+   * The sandbox user must be able to run the staged Node, read the staged bundle and walk to its
+   * data root. Checked by doing exactly that as the sandbox user; never fixed by loosening
+   * permissions on directories the hypervisor did not make (a 0700 home above the data root guards
+   * other files). Every way the probe can fail (it may not even start) ends in this one message.
    */
   private checkReachable(): void {
     const runAs = this.runAs as Owner;
-    const probe = `const fs=require('node:fs');fs.accessSync(${JSON.stringify(this.entry)},fs.constants.R_OK);fs.accessSync(${JSON.stringify(this.dataRoot)},fs.constants.X_OK)`;
-    const result = spawnSync(process.execPath, ['--input-type=commonjs', '-e', probe], { uid: runAs.uid, gid: runAs.gid, env: {}, encoding: 'utf8', timeout: 15_000 });
+    const { node, entry } = this.staged as StagedRuntime;
+    const probe = `const fs=require('node:fs');fs.accessSync(${JSON.stringify(entry)},fs.constants.R_OK);fs.accessSync(${JSON.stringify(this.dataRoot)},fs.constants.X_OK)`;
+    const result = spawnSync(node, ['--input-type=commonjs', '-e', probe], { uid: runAs.uid, gid: runAs.gid, env: {}, encoding: 'utf8', timeout: 15_000 });
     if (result.status === 0) return;
-    const reason = (result.stderr.match(/Error: .*/)?.[0] ?? result.error?.message ?? `exit ${String(result.status)}`).trim();
+    const reason = probeFailure(result);
     throw new Error(
-      `process sandboxes run as uid ${runAs.uid} (the sandbox user), which cannot use ${process.execPath}, read ${this.entry} or reach the data root ${this.dataRoot}: ${reason}. ` +
-        'Give others search permission on the directories above them (chmod o+x DIR, which does not allow listing), or choose another SANDBOX_DATA_ROOT or checkout location.',
+      `process sandboxes run as uid ${runAs.uid} (the sandbox user), which cannot use ${node}, read ${entry} or reach the data root ${this.dataRoot}: ${reason}. ` +
+        'Give others search permission on the directories above the data root (chmod o+x DIR, which does not allow listing), or choose another SANDBOX_DATA_ROOT.',
     );
   }
 
@@ -104,7 +117,8 @@ export class ProcessRuntime implements SandboxRuntime {
     // The previous run's output (perhaps a crash) stays readable next to the new one.
     if (existsSync(logFile)) renameSync(logFile, `${logFile}.1`);
     const output = openSync(logFile, 'a', 0o600);
-    const child = spawn(process.execPath, [compileCachePreload(this.compileCacheDir), this.entry], {
+    const { node, entry } = await this.runtime();
+    const child = spawn(node, [compileCachePreload(this.compileCacheDir), entry], {
       env: { ...env },
       cwd: request.dataDir,
       detached: true,
@@ -115,7 +129,7 @@ export class ProcessRuntime implements SandboxRuntime {
     const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(describeExit(code, signal))));
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
-      child.once('error', (error) => reject(new Error(`could not start ${process.execPath} ${this.entry}: ${error.message}`)));
+      child.once('error', (error) => reject(new Error(`could not start ${node} ${entry}: ${error.message}`)));
     });
     child.unref();
     const pid = child.pid as number;
@@ -147,7 +161,7 @@ export class ProcessRuntime implements SandboxRuntime {
   async find(): Promise<FoundInstance[]> {
     const found: FoundInstance[] = [];
     for (const pid of allPids()) {
-      if (pid === process.pid || processCommandLine(pid)?.at(-1) !== this.entry) continue;
+      if (pid === process.pid || !this.isStagedEntry(processCommandLine(pid)?.at(-1))) continue;
       const env = processEnviron(pid);
       const dataDir = env?.CHOIROS_DATA_DIR;
       const userId = env?.CHOIR_SANDBOX_USER_ID;
@@ -162,6 +176,13 @@ export class ProcessRuntime implements SandboxRuntime {
       if (isSameProcessAlive(pid, pidStart)) found.push({ key, running: true, containerId: null, pid, pidStart, image: null });
     }
     return found;
+  }
+
+  /** A sandbox started from any runtime staged under this data root (an older version's too, to adopt it). */
+  private isStagedEntry(argument: string | undefined): boolean {
+    if (argument === undefined) return false;
+    const relative = path.relative(path.join(this.dataRoot, stagedRuntimesFolder), argument);
+    return !relative.startsWith('..') && !path.isAbsolute(relative) && relative.split(path.sep).length === 2 && path.basename(argument) === stagedEntryName;
   }
 
   attach(found: FoundInstance): RuntimeInstance {
@@ -191,6 +212,14 @@ export class ProcessRuntime implements SandboxRuntime {
     for (const poller of this.pollers) clearInterval(poller);
     this.pollers.clear();
   }
+}
+
+/** Why the probe failed: its error output, else why it could not start at all, else how it ended. */
+function probeFailure(result: SpawnSyncReturns<string>): string {
+  const printed = (result.stderr ?? '').match(/Error: .*/)?.[0];
+  if (printed) return printed.trim();
+  if (result.error) return result.error.message;
+  return result.signal ? `the probe was killed by ${result.signal}` : `the probe exited with status ${String(result.status)}`;
 }
 
 /** Signals the sandbox's process group (it leads one, being detached), or the process if the group is gone. */

@@ -38,7 +38,9 @@ async function registerPasskey(username, displayName) {
 }
 
 // Resolved the way the browser will resolve it (tabs and newlines stripped, backslashes as slashes),
-// so `/\t/evil.example` cannot leave this origin.
+// so `/\t/evil.example` cannot leave this origin. The answer is the absolute URL: a path alone can
+// normalise to `//evil.example/...` (from `/.//evil.example`), which location.assign would read as
+// scheme-relative, another host.
 function safeNext() {
   const next = new URLSearchParams(location.search).get('next');
   if (!next) return '/';
@@ -48,7 +50,7 @@ function safeNext() {
   } catch {
     return '/';
   }
-  return target.origin === location.origin ? target.pathname + target.search + target.hash : '/';
+  return target.origin === location.origin ? target.href : '/';
 }
 
 function onSubmit(form, handler) {

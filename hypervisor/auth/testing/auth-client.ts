@@ -1,4 +1,4 @@
-import { request } from 'undici';
+import { request, type Dispatcher } from 'undici';
 import type { PublicKeyCredentialCreationOptionsJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { SoftwarePasskey } from './software-passkey.ts';
 
@@ -20,10 +20,20 @@ export interface AuthTarget {
   origin: string;
 }
 
-export async function postJson(target: AuthTarget, path: string, body: unknown, { cookie, origin = target.origin }: { cookie?: string; origin?: string | null } = {}): Promise<Reply> {
+/** `dispatcher`: connect another way (e.g. from another loopback address); `headers`: extra request headers. */
+export interface PostOptions {
+  cookie?: string;
+  origin?: string | null;
+  dispatcher?: Dispatcher;
+  headers?: Record<string, string>;
+}
+
+export async function postJson(target: AuthTarget, path: string, body: unknown, { cookie, origin = target.origin, dispatcher, headers = {} }: PostOptions = {}): Promise<Reply> {
   const res = await request(new URL(path, target.url), {
     method: 'POST',
+    ...(dispatcher ? { dispatcher } : {}),
     headers: {
+      ...headers,
       'content-type': 'application/json',
       ...(origin ? { origin } : {}),
       ...(cookie ? { cookie: `choiros_session=${cookie}` } : {}),

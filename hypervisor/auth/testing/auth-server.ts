@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { clientAddressFrom } from '../../http/client-address.ts';
 import { createLogger } from '../../log.ts';
 import { openDatabase, type Database } from '../../store/database.ts';
 import { createAuth, type Auth, type FailureLimits } from '../auth.ts';
@@ -22,13 +23,20 @@ export interface AuthServer {
  * The auth module on a real loopback server with a real SQLite file, behind a stand-in for the
  * hypervisor's pipeline: auth routes first, then a session guard in front of a "sandbox" answer.
  */
-export async function startAuthServer({ origin, limits }: { origin?: (port: number) => string; limits?: Partial<FailureLimits> } = {}): Promise<AuthServer> {
+export interface AuthServerOptions {
+  origin?: (port: number) => string;
+  limits?: Partial<FailureLimits>;
+  /** Peers whose X-Forwarded-For is believed (HYPERVISOR_TRUSTED_PROXIES). */
+  trustedProxies?: string[];
+}
+
+export async function startAuthServer({ origin, limits, trustedProxies = [] }: AuthServerOptions = {}): Promise<AuthServer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'choiros-auth-'));
   const db = openDatabase(`sqlite:${path.join(dir, 'hypervisor.db')}`);
   const logLines: string[] = [];
   const log = createLogger('auth-test', { write: (line: string) => void logLines.push(line) });
   const settings = { rpId: 'localhost', rpName: 'ChoirOS test', rpOrigin: '' };
-  const auth = createAuth({ db, config: settings, log, ...(limits ? { limits } : {}) });
+  const auth = createAuth({ db, config: settings, log, clientAddress: clientAddressFrom(trustedProxies), ...(limits ? { limits } : {}) });
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', settings.rpOrigin);
     void auth.handle(req, res, url).then((handled) => {

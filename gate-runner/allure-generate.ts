@@ -1,0 +1,23 @@
+import path from 'node:path';
+import { AllureReport, readConfig } from '@allurereport/core';
+
+/**
+ * `node gate-runner/allure-generate.ts RESULTS_DIR OUTPUT_DIR`, with GATE_PHASE set: the report
+ * `allure generate` would write, plus the phase's quality gate (allurerc.mjs) evaluated on the same
+ * results and recorded in it, so its Quality Gates view shows the rules that decided the verdict
+ * (`allure generate` leaves that view empty; only `allure run` fills it). Run by allure-cli.ts.
+ */
+const [resultsDir, output] = process.argv.slice(2);
+if (!resultsDir || !output) {
+  console.error('usage: node gate-runner/allure-generate.ts RESULTS_DIR OUTPUT_DIR (GATE_PHASE names the phase)');
+  process.exit(2);
+}
+const config = await readConfig(process.cwd(), 'allurerc.mjs', { output: path.resolve(output) });
+const report = new AllureReport(config);
+await report.start();
+await report.readDirectory(path.resolve(resultsDir));
+if (report.hasQualityGate) {
+  const { results } = await report.validate({ trs: await report.store.allTestResults({ includeRetries: false }) });
+  report.realtimeDispatcher.sendQualityGateResults(results);
+}
+await report.done();

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { removeDir, startTestHypervisor, type LogLine, type TestHypervisor } from '../../fixtures/test-hypervisor.ts';
+
+/** A raw loopback connection to the hypervisor, from `localAddress` when given. */
+async function rawConnection(target: TestHypervisor, localAddress?: string): Promise<Socket & { received: () => string }> {
+  const port = Number(new URL(target.url).port);
+  const socket = connect({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) });
+  let received = '';
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  return Object.assign(socket, { received: () => received });
+}
+
+/** Everything the server sent until it closed the connection. */
+async function untilClosed(socket: Socket & { received: () => string }): Promise<string> {
+  if (!socket.destroyed) await once(socket, 'close');
+  return socket.received();
+}
+
+const errorLines = (logs: LogLine[], from: number): LogLine[] => logs.slice(from).filter((line) => Number(line.level) >= 50);
+
+describe('connection limits: slow clients, many connections, clients that go away', () => {
+  let target: TestHypervisor;
+  beforeAll(async () => {
+    target = await startTestHypervisor({
+      HYPERVISOR_HEADERS_TIMEOUT_SECS: '1',
+      HYPERVISOR_REQUEST_TIMEOUT_SECS: '2',
+      HYPERVISOR_CONNECTIONS_PER_CLIENT: '3',
+      HYPERVISOR_TRUSTED_PROXIES: '127.0.0.3',
+    });
+  });
+  afterAll(async () => {
+    await target.close();
+    removeDir(target.dir);
+  });
+
+  it('answers slow request headers with 408 once HYPERVISOR_HEADERS_TIMEOUT_SECS has passed', async () => {
+    const socket = await rawConnection(target);
+    socket.write('GET /health HTTP/1.1\r\nhost: localhost\r\n');
+    expect(await untilClosed(socket)).toMatch(/^HTTP\/1\.1 408 /);
+  });
+
+  it('answers a slow request body with 408 once HYPERVISOR_REQUEST_TIMEOUT_SECS has passed, logging no error', async () => {
+    const from = target.logs.length;
+    const socket = await rawConnection(target);
+    socket.write(`POST /auth/recovery HTTP/1.1\r\nhost: localhost\r\norigin: ${target.hypervisor.config.webauthn.rpOrigin}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"user`);
+    expect(await untilClosed(socket)).toMatch(/^HTTP\/1\.1 408 /);
+    expect(errorLines(target.logs, from)).toEqual([]);
+  });
+
+  it('caps concurrent connections per client address (HYPERVISOR_CONNECTIONS_PER_CLIENT): the next is answered 503 and closed', async () => {
+    const from = target.logs.length;
+    const held = [await rawConnection(target, '127.0.0.5'), await rawConnection(target, '127.0.0.5'), await rawConnection(target, '127.0.0.5')];
+    const extra = await rawConnection(target, '127.0.0.5');
+    const answer = await untilClosed(extra);
+    expect(answer).toMatch(/^HTTP\/1\.1 503 /);
+    expect(answer).toMatch(/too many connections from this address \(limit 3\)/);
+    expect(target.logs.slice(from).find((line) => line.event === 'http.connection_limit')).toMatchObject({ client: '127.0.0.5', limit: 3 });
+    const other = await rawConnection(target, '127.0.0.6');
+    other.write('GET /health HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n');
+    expect(await untilClosed(other)).toMatch(/^HTTP\/1\.1 200 /);
+    for (const socket of held) socket.destroy();
+  });
+
+  it('does not cap the connections of a trusted proxy: they carry many clients', async () => {
+    const held = await Promise.all(Array.from({ length: 4 }, () => rawConnection(target, '127.0.0.3')));
+    const last = held[3] as Socket & { received: () => string };
+    last.write('GET /health HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n');
+    expect(await untilClosed(last)).toMatch(/^HTTP\/1\.1 200 /);
+    for (const socket of held) socket.destroy();
+  });
+
+  it.each([
+    ['an auth route', '/auth/recovery', ''],
+    ['an admin route', '/admin/sandboxes/someone/swap', 'authorization: Bearer TOKEN\r\n'],
+  ])('logs a client that disconnects mid-body on %s below error level, and answers nothing', async (_what, path, extraHeaders) => {
+    const from = target.logs.length;
+    const socket = await rawConnection(target);
+    const headers = extraHeaders.replace('TOKEN', target.token);
+    socket.write(`POST ${path} HTTP/1.1\r\nhost: localhost\r\norigin: ${target.hypervisor.config.webauthn.rpOrigin}\r\n${headers}content-type: application/json\r\ncontent-length: 1000\r\n\r\n{"partial":`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.destroy();
+    const aborted = await target.waitForLog((line) => line.event === 'http.client_aborted', 10_000, from);
+    expect(aborted).toMatchObject({ path, level: 30 });
+    expect(errorLines(target.logs, from)).toEqual([]);
+  });
+});

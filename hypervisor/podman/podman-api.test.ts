@@ -1,0 +1,30 @@
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { fromRoot, repoRoot } from '../paths.ts';
+import { allPids, processCommandLine } from '../sandboxes/proc.ts';
+import { ensurePodmanApi, podmanSocketPath } from './podman-api.ts';
+import { containersConf } from './podman.ts';
+
+describe("podman's API service for testcontainers", () => {
+  it('is one per machine and settings: its socket does not depend on where the checkout is', () => {
+    const elsewhere = mkdtempSync(path.join(tmpdir(), 'choiros-clone-'));
+    try {
+      const clonedConf = path.join(elsewhere, 'containers.conf');
+      copyFileSync(fromRoot('scripts', 'containers.conf'), clonedConf);
+      expect(podmanSocketPath()).not.toContain(repoRoot);
+      expect(podmanSocketPath(clonedConf)).toBe(podmanSocketPath(containersConf()));
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it('stops by itself once idle, rather than running for as long as the machine does', async () => {
+    const socket = await ensurePodmanApi();
+    const service = allPids().map((pid) => processCommandLine(pid) ?? []).find((args) => args.includes(`unix://${socket}`));
+    expect(service, `a podman system service on ${socket}`).toBeDefined();
+    const idle = Number(/^--time=(\d+)$/.exec(service?.find((arg) => arg.startsWith('--time=')) ?? '')?.[1]);
+    expect(idle).toBeGreaterThan(0);
+  });
+});
