@@ -3,8 +3,8 @@ import { DesktopPage, roleShown } from '../../fixtures/desktop-page.ts';
 import type { APIRequestContext } from '@playwright/test';
 import { startServingProbe, type ServingReport } from '../../fixtures/serving-probe.ts';
 import { AdminCallError } from '../../fixtures/admin-api.ts';
+import { processTree } from '../../fixtures/sandbox-processes.ts';
 import { loadConfig } from '../../hypervisor/config.ts';
-import { podman as runPodman } from '../../hypervisor/podman/podman.ts';
 import { defaultRoutingOptions } from '../../hypervisor/routing/context.ts';
 import { rollbackBoundMs as boundOf } from '../../hypervisor/routing/time-bounds.ts';
 
@@ -110,19 +110,21 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
     await test.step('a swap to a dev sandbox that runs but does not answer healthy is refused and changes nothing', async () => {
       const before = await target.admin.pointers(user);
       const historyBefore = (await target.admin.switches(user)).switches;
-      const dev = await podman.running(user, 'dev');
-      expect(dev?.State, 'the dev container runs').toBe('running');
+      const dev = await podman.inspect(user, 'dev');
+      expect(dev.State.Running, 'the dev container runs').toBe(true);
       // Frozen, not dead: podman and the hypervisor still see it running, but it answers nothing.
-      await runPodman(['kill', '--signal', 'STOP', dev?.Id ?? '']);
+      const frozen = processTree(dev.State.Pid);
+      for (const pid of frozen) process.kill(pid, 'SIGSTOP');
       let refused: unknown;
       try {
         expect(await target.admin.sandbox(user, 'dev')).toMatchObject({ status: 'running' });
+        expect((await podman.inspect(user, 'dev')).State.Running).toBe(true);
         refused = await target.admin.swap(user, 'gate: swap to a frozen dev').then(
           (answer) => answer,
           (error: unknown) => error,
         );
       } finally {
-        await runPodman(['kill', '--signal', 'CONT', dev?.Id ?? '']);
+        for (const pid of frozen) process.kill(pid, 'SIGCONT');
       }
       const after = await target.admin.pointers(user);
       const historyAfter = (await target.admin.switches(user)).switches;

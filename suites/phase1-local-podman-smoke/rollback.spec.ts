@@ -2,7 +2,7 @@ import { test, expect } from '../../fixtures/gate-test.ts';
 import { startServingProbe } from '../../fixtures/serving-probe.ts';
 import { registerWithPasskey } from '../../fixtures/user-session.ts';
 import { secretsByName } from '../../fixtures/local-hypervisor.ts';
-import { environOfTree, leakedSecrets } from '../../fixtures/sandbox-environ.ts';
+import { environOfTree, leakedSecrets } from '../../fixtures/sandbox-processes.ts';
 import { contractEnvNames } from '../../hypervisor/sandboxes/env.ts';
 
 // A process sandbox gets the contract's variables and nothing else: no PATH, no HOME, nothing inherited.

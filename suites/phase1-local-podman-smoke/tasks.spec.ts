@@ -11,7 +11,7 @@ import { test, expect } from '../../fixtures/gate-test.ts';
 import { freeLoopbackPort } from '../../fixtures/fresh-image-store.ts';
 import type { ContainerInspect } from '../../fixtures/podman-view.ts';
 import { secretsByName } from '../../fixtures/local-hypervisor.ts';
-import { environOfTree, leakedSecrets } from '../../fixtures/sandbox-environ.ts';
+import { environOfTree, leakedSecrets } from '../../fixtures/sandbox-processes.ts';
 
 // What podman itself adds to every container's environment.
 const podmanAddedEnv = ['container', 'HOSTNAME', 'HOME', 'TERM'];
