@@ -39,9 +39,9 @@ const firstLine = (message: string | undefined): string | undefined =>
  * own Playwright, and reads each line's outcome from its JSON report (a title that did not run is
  * `not run`, never a catch).
  */
-export async function runGateLines(options: { repo: string; tmp: string; project: string; titles: readonly string[]; label: string; env: Record<string, string> }): Promise<LinesRun> {
-  const jsonFile = path.join(options.tmp, `${options.label}.json`);
-  const logFile = path.join(options.tmp, `${options.label}.log`);
+export async function runGateLines(options: { repo: string; logDir: string; project: string; titles: readonly string[]; label: string; env: Record<string, string> }): Promise<LinesRun> {
+  const jsonFile = path.join(options.logDir, `${options.label}.json`);
+  const logFile = path.join(options.logDir, `${options.label}.log`);
   const cli = path.join(options.repo, 'node_modules', '@playwright', 'test', 'cli.js');
   const started = performance.now();
   const run = await execa(process.execPath, [cli, 'test', '--project', options.project, '--grep', exactTitles(options.titles), '--reporter', 'list,json'], {
@@ -49,7 +49,8 @@ export async function runGateLines(options: { repo: string; tmp: string; project
     reject: false,
     all: true,
     stdin: 'ignore',
-    env: { ...options.env, PLAYWRIGHT_JSON_OUTPUT_FILE: jsonFile, TMPDIR: options.tmp, FORCE_COLOR: '0' },
+    // TMPDIR stays the system's: podman refuses a run root longer than 50 characters.
+    env: { ...options.env, PLAYWRIGHT_JSON_OUTPUT_FILE: jsonFile, FORCE_COLOR: '0' },
     extendEnv: false,
   });
   await writeFile(logFile, String(run.all));

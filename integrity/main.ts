@@ -1,3 +1,5 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { podman } from '../hypervisor/podman/podman.ts';
 import { repoRoot } from '../hypervisor/paths.ts';
 import { sandboxImageName } from '../hypervisor/workload/image/image.ts';
@@ -44,12 +46,12 @@ async function removeRunImage(image: string): Promise<void> {
   await podman(['rmi', '--force', image]).catch(() => undefined);
 }
 
-async function runCatalogue(copy: ScratchCopy, catalogue: PhaseCatalogue, only: readonly string[], env: Record<string, string>): Promise<DefectRow[] | 'baseline failed'> {
+async function runCatalogue(copy: ScratchCopy, logDir: string, catalogue: PhaseCatalogue, only: readonly string[], env: Record<string, string>): Promise<DefectRow[] | 'baseline failed'> {
   const { phase } = catalogue;
   const defects = catalogue.defects.filter((d) => !only.length || only.includes(d.id));
   const lines = [...new Set(defects.flatMap((d) => d.caughtBy))];
   console.log(`integrity: ${phase.id}: baseline, ${lines.length} line(s) on the unmodified copy`);
-  const baseline = await runGateLines({ repo: copy.repo, tmp: copy.tmp, project: phase.id, titles: lines, label: `${phase.id}-baseline`, env });
+  const baseline = await runGateLines({ repo: copy.repo, logDir, project: phase.id, titles: lines, label: `${phase.id}-baseline`, env });
   const broken = [...baseline.outcomes].filter(([, outcome]) => outcome.status !== 'passed');
   if (broken.length) {
     console.error(`integrity: ${phase.id}: the baseline fails without any defect, so no catch would mean anything. Fix these first (log: ${baseline.logFile}):`);
@@ -61,7 +63,7 @@ async function runCatalogue(copy: ScratchCopy, catalogue: PhaseCatalogue, only: 
   for (const defect of defects) {
     const revert = await copy.apply(defect.edits);
     try {
-      const run = await runGateLines({ repo: copy.repo, tmp: copy.tmp, project: phase.id, titles: defect.caughtBy, label: `${phase.id}-${defect.id}`, env });
+      const run = await runGateLines({ repo: copy.repo, logDir, project: phase.id, titles: defect.caughtBy, label: `${phase.id}-${defect.id}`, env });
       const outcomes = defect.caughtBy.map((line) => ({ line, ...(run.outcomes.get(line) ?? { status: 'not run' as const, error: undefined }) }));
       const failed = outcomes.filter((o) => o.status === 'failed');
       const result = failed.length ? 'caught' : outcomes.some((o) => o.status === 'not run') ? 'NOT RUN' : 'MISSED';
@@ -84,6 +86,9 @@ async function main(): Promise<number> {
   if (unknown.length) throw new CatalogueError(`no seeded defect named ${unknown.join(', ')}`);
 
   const started = performance.now();
+  // Playwright's output per run stays readable after the scratch copy is gone.
+  const logDir = path.join(repoRoot, 'reports', 'integrity', new Date().toISOString().replace(/[:.]/g, '-'));
+  await mkdir(logDir, { recursive: true });
   const copy = await ScratchCopy.of(repoRoot);
   // The run's own sandbox image: a defect in the workload must never land in the image other runs use.
   const tag = `integrity-${process.pid}`;
@@ -102,10 +107,10 @@ async function main(): Promise<number> {
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   try {
-    console.log(`integrity: scratch copy ${copy.repo}, sandbox image ${image}`);
+    console.log(`integrity: scratch copy ${copy.repo}, sandbox image ${image}, Playwright output in ${path.relative(repoRoot, logDir)}`);
     const rows: DefectRow[] = [];
     for (const catalogue of catalogues) {
-      const result = await runCatalogue(copy, catalogue, args.defects, env);
+      const result = await runCatalogue(copy, logDir, catalogue, args.defects, env);
       if (result === 'baseline failed') return 2;
       rows.push(...result);
     }

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -10,20 +10,20 @@ import type { SourceEdit } from './seeded-defect.ts';
  * seeded defects are applied one at a time and reverted, so the checkout itself is never edited.
  */
 export class ScratchCopy {
-  /** Holds the copy (repo/) and the temp dir of everything the suites start (tmp/). */
+  /** Holds the copy (repo/). */
   readonly root: string;
   readonly repo: string;
-  readonly tmp: string;
 
   private constructor(root: string) {
     this.root = root;
     this.repo = path.join(root, 'repo');
-    this.tmp = path.join(root, 'tmp');
   }
 
   static async of(checkout: string): Promise<ScratchCopy> {
     const copy = new ScratchCopy(await mkdtemp(path.join(tmpdir(), 'choiros-integrity-')));
     try {
+      // Readable like the checkout: a root hypervisor runs process-mode sandboxes from it as an unprivileged user.
+      await chmod(copy.root, 0o755);
       const listed = await execa('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: checkout });
       const files = String(listed.stdout).split('\0').filter((file) => file && !file.startsWith('reports/') && existsSync(path.join(checkout, file)));
       for (const file of files) {
@@ -31,7 +31,6 @@ export class ScratchCopy {
         await copyFile(path.join(checkout, file), path.join(copy.repo, file));
       }
       await symlink(path.join(checkout, 'node_modules'), path.join(copy.repo, 'node_modules'), 'dir');
-      await mkdir(copy.tmp);
       return copy;
     } catch (error) {
       await copy.remove();
