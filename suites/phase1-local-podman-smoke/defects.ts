@@ -105,14 +105,15 @@ export const defects: readonly SeededDefect[] = [
     edits: [{ file: 'hypervisor/workload/conductor.ts', find: "sha256: createHash('sha256').update(content).digest('hex')", replace: "sha256: createHash('sha256').update(content.trimEnd()).digest('hex')" }],
   },
   {
-    id: 'stop-logged-without-container',
-    what: 'the sandbox.stop transition no longer names the container it stopped',
+    // Not "sandbox.stop without its container_id": the manager adds the recorded container to every transition, so that edit changed nothing (measured: missed).
+    id: 'stop-logged-at-debug',
+    what: 'sandbox.stop is logged at debug ("stops are routine"), so the info log no longer shows a sandbox being stopped',
     caughtBy: [line.transitionLogs],
     edits: [
       {
-        file: 'hypervisor/sandboxes/manager.ts',
-        find: "this.transition(entry, 'sandbox.stop', { duration_ms: durationMs, reason, ...(instance.containerId ? { container_id: instance.containerId } : {}), ",
-        replace: "this.transition(entry, 'sandbox.stop', { duration_ms: durationMs, reason, ",
+        file: 'hypervisor/sandboxes/transitions.ts',
+        find: "export const transitionLevel = (event: TransitionEvent): 'info' | 'warn' | 'error' =>\n  event === 'sandbox.failed' ? 'error' : event === 'sandbox.crash' || event === 'sandbox.stray_removed' ? 'warn' : 'info';",
+        replace: "export const transitionLevel = (event: TransitionEvent): 'debug' | 'info' | 'warn' | 'error' =>\n  event === 'sandbox.failed' ? 'error' : event === 'sandbox.crash' || event === 'sandbox.stray_removed' ? 'warn' : event === 'sandbox.stop' ? 'debug' : 'info';",
       },
     ],
   },
