@@ -26,7 +26,7 @@ const occurrences = (text: string, find: string): number => (find ? text.split(f
  * What is wrong with a phase's catalogue against the tree at `root`: lines it does not name, lines
  * with no defect, duplicate ids, edits whose text is not found exactly once. Empty when it is usable.
  */
-export function catalogueProblems(catalogue: PhaseCatalogue, root = repoRoot): string[] {
+export function catalogueProblems(catalogue: PhaseCatalogue, root = repoRoot, options: { everyLine: boolean } = { everyLine: true }): string[] {
   const { phase, defects } = catalogue;
   const lines = new Set(phase.checklist.map((line) => line.text));
   const problems: string[] = [];
@@ -50,8 +50,16 @@ export function catalogueProblems(catalogue: PhaseCatalogue, root = repoRoot): s
     }
   }
   const named = new Set(defects.flatMap((d) => d.caughtBy));
-  for (const line of phase.checklist) if (!named.has(line.text)) problems.push(`${path.relative(root, catalogue.file)}: no seeded defect for the ${phase.id} line "${line.text}"`);
+  if (options.everyLine) for (const line of phase.checklist) if (!named.has(line.text)) problems.push(`${path.relative(root, catalogue.file)}: no seeded defect for the ${phase.id} line "${line.text}"`);
   return problems;
+}
+
+/** A catalogue kept elsewhere (defects the suites have never seen), run for one phase instead of its own. */
+export async function loadCatalogueFile(phase: Phase, file: string): Promise<PhaseCatalogue> {
+  if (!existsSync(file)) throw new CatalogueError(`${file} does not exist: give a .ts file exporting \`defects: readonly SeededDefect[]\``);
+  const module = (await import(pathToFileURL(path.resolve(file)).href)) as { defects?: readonly SeededDefect[] };
+  if (!Array.isArray(module.defects)) throw new CatalogueError(`${file} must export \`defects: readonly SeededDefect[]\``);
+  return { phase, file: path.resolve(file), defects: module.defects };
 }
 
 /** Every phase that has a catalogue (suites/<folder>/defects.ts), in phase order; `only` narrows it. */

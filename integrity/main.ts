@@ -3,7 +3,8 @@ import path from 'node:path';
 import { podman } from '../hypervisor/podman/podman.ts';
 import { repoRoot } from '../hypervisor/paths.ts';
 import { sandboxImageName } from '../hypervisor/workload/image/image.ts';
-import { CatalogueError, catalogueProblems, loadCatalogues, type PhaseCatalogue } from './catalogue.ts';
+import { phaseById, UnknownPhaseError } from '../suites/phases.ts';
+import { CatalogueError, catalogueProblems, loadCatalogueFile, loadCatalogues, type PhaseCatalogue } from './catalogue.ts';
 import { runGateLines } from './gate-lines.ts';
 import { killRate, renderKillTable, type DefectRow } from './kill-table.ts';
 import { ScratchCopy } from './scratch-copy.ts';
@@ -18,17 +19,21 @@ import { ScratchCopy } from './scratch-copy.ts';
  *
  * Not part of `npm test` or CI: see README.md ("Seeded defects") and .github/workflows/nightly.yml.
  */
-const usage = 'usage: npm run integrity [-- PHASE ...] [--defect ID ...]   (default: every phase with suites/<phase>/defects.ts)';
+const usage =
+  'usage: npm run integrity [-- PHASE ...] [--defect ID ...]   (default: every phase with suites/<phase>/defects.ts)\n' +
+  '       npm run integrity -- PHASE --catalogue FILE.ts       (defects the suites have never seen, instead of the phase\'s own)';
 
-function parseArgs(args: readonly string[]): { phases: string[]; defects: string[] } {
+function parseArgs(args: readonly string[]): { phases: string[]; defects: string[]; catalogue: string | undefined } {
   const phases: string[] = [];
   const defects: string[] = [];
+  let catalogue: string | undefined;
   for (let i = 0; i < args.length; i += 1) {
     const arg = args[i] ?? '';
-    if (arg === '--defect') {
-      const id = args[i + 1];
-      if (!id) throw new CatalogueError(`--defect needs an id. ${usage}`);
-      defects.push(id);
+    if (arg === '--defect' || arg === '--catalogue') {
+      const value = args[i + 1];
+      if (!value) throw new CatalogueError(`${arg} needs a value. ${usage}`);
+      if (arg === '--defect') defects.push(value);
+      else catalogue = value;
       i += 1;
     } else if (arg.startsWith('-')) {
       throw new CatalogueError(`unknown option ${arg}. ${usage}`);
@@ -36,7 +41,8 @@ function parseArgs(args: readonly string[]): { phases: string[]; defects: string
       phases.push(arg);
     }
   }
-  return { phases, defects };
+  if (catalogue !== undefined && phases.length !== 1) throw new CatalogueError(`--catalogue runs for exactly one phase; name it. ${usage}`);
+  return { phases, defects, catalogue };
 }
 
 /** Containers and the image of this run only: found by the run's own image tag. */
@@ -78,9 +84,10 @@ async function runCatalogue(copy: ScratchCopy, logDir: string, catalogue: PhaseC
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
-  const catalogues = await loadCatalogues(args.phases);
+  const catalogues = args.catalogue === undefined ? await loadCatalogues(args.phases) : [await loadCatalogueFile(phaseById(args.phases[0] ?? ''), args.catalogue)];
   if (!catalogues.length) throw new CatalogueError('no phase has seeded defects (suites/<phase>/defects.ts)');
-  const problems = catalogues.flatMap((c) => catalogueProblems(c));
+  // A catalogue of unseen defects need not cover every line; a phase's own must.
+  const problems = catalogues.flatMap((c) => catalogueProblems(c, repoRoot, { everyLine: args.catalogue === undefined }));
   if (problems.length) throw new CatalogueError(`the catalogue does not fit this checkout:\n  ${problems.join('\n  ')}`);
   const unknown = args.defects.filter((id) => !catalogues.some((c) => c.defects.some((d) => d.id === id)));
   if (unknown.length) throw new CatalogueError(`no seeded defect named ${unknown.join(', ')}`);
@@ -116,7 +123,7 @@ async function main(): Promise<number> {
     }
     console.log('');
     console.log(renderKillTable(rows));
-    console.log(`(npm run integrity -- ${[...args.phases, ...args.defects.flatMap((d) => ['--defect', d])].join(' ') || '(all phases)'}: ${((performance.now() - started) / 60_000).toFixed(1)} min)`);
+    console.log(`(npm run integrity -- ${[...args.phases, ...args.defects.flatMap((d) => ['--defect', d]), ...(args.catalogue ? ['--catalogue', args.catalogue] : [])].join(' ') || '(all phases)'}: ${((performance.now() - started) / 60_000).toFixed(1)} min)`);
     return killRate(rows).caught === rows.length ? 0 : 1;
   } finally {
     await cleanUp();
@@ -126,7 +133,7 @@ async function main(): Promise<number> {
 try {
   process.exitCode = await main();
 } catch (error) {
-  if (!(error instanceof CatalogueError)) throw error;
+  if (!(error instanceof CatalogueError || error instanceof UnknownPhaseError)) throw error;
   console.error(`integrity: ${error.message}`);
   process.exitCode = 2;
 }
