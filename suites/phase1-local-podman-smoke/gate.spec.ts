@@ -1,3 +1,4 @@
+import type { APIResponse } from '@playwright/test';
 import { test, expect } from '../../fixtures/gate-test.ts';
 import { roleShown } from '../../fixtures/desktop-page.ts';
 import { attachPodmanPs } from '../../fixtures/podman-evidence.ts';
@@ -5,12 +6,12 @@ import { loginWithPasskey, newUsername, registerWithPasskey } from '../../fixtur
 import { loadConfig } from '../../hypervisor/config.ts';
 import { receivedPath, type ReceivedReport } from '../../hypervisor/workload/received.ts';
 import { podman as runPodman } from '../../hypervisor/podman/podman.ts';
-import { restartDelayMs } from '../../hypervisor/sandboxes/restart-policy.ts';
 
-// A crashed sandbox is back within the hypervisor's own bound: its first backoff, its readiness
-// deadline (the gate's hypervisor sets neither), plus 10 s for podman's own work.
+// A crashed sandbox is back within the hypervisor's own bound: its first backoff (the configured base,
+// SANDBOX_RESTART_BACKOFF_MS), its readiness deadline (the gate's hypervisor sets neither), plus 10 s
+// for podman's own work. Read from the configuration, not from the restart policy under test.
 const sandboxLimits = loadConfig({ HYPERVISOR_ADMIN_TOKEN: 'only-for-the-default-limits' }).sandboxes;
-const crashRestartBoundMs = restartDelayMs(1, sandboxLimits.restartBackoffMs) + sandboxLimits.readyTimeoutMs + 10_000;
+const crashRestartBoundMs = sandboxLimits.restartBackoffMs + sandboxLimits.readyTimeoutMs + 10_000;
 
 /** Ids of every container podman has under exactly this name, running or not, of any hypervisor. */
 async function containersNamed(name: string): Promise<string[]> {
@@ -71,7 +72,7 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     const afterKill = events.slice(events.findIndex((e) => e.event === 'sandbox.crash'));
     await evidence.json('5-crash-restart', { killed: killed?.Id, events: afterKill });
     expect(afterKill.map((e) => e.event)).toEqual(['sandbox.crash', 'sandbox.restart', 'sandbox.ready']);
-    expect(afterKill[1]).toMatchObject({ reason: 'crash' });
+    expect(afterKill[1], 'the first restart after a crash waits the base backoff').toMatchObject({ reason: 'crash', attempt: 1, delay_ms: sandboxLimits.restartBackoffMs });
     const answer = await target.admin.sandbox(userId, role);
     expect(answer).toMatchObject({ status: 'running' });
     expect(await healthOf(answer?.port ?? 0)).toMatchObject({ status: 'healthy', instance_role: role });
@@ -88,6 +89,16 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
   });
 });
 
+/**
+ * Where the hypervisor sends a request without a valid session: the contract answers with a 303 to
+ * /login; this hypervisor answers API clients 401 naming /login. Either way nothing is proxied.
+ */
+async function loginNamedBy(response: APIResponse): Promise<string | undefined> {
+  if (response.status() === 303) return response.headers().location;
+  if (response.status() === 401) return ((await response.json()) as { login?: string }).login;
+  return undefined;
+}
+
 test('Auth + proxy path works through hypervisor.', async ({ target, page, passkey, desktop, evidence, podman, request }) => {
   const username = newUsername();
 
@@ -95,10 +106,8 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     await page.goto(`${target.url}/`);
     await expect(page).toHaveURL(`${target.url}/login`);
     await expect(page.getByRole('button', { name: 'Log in with a passkey' })).toBeVisible();
-    // The contract answers API clients with the same 303; this hypervisor answers them 401 naming /login. Either way nothing is proxied.
     const anonymous = await request.get(`${target.url}/conductor/runs`, { maxRedirects: 0 });
-    const login = anonymous.status() === 303 ? anonymous.headers().location : anonymous.status() === 401 ? ((await anonymous.json()) as { login?: string }).login : undefined;
-    expect(login, `an API client without a session got HTTP ${anonymous.status()}`).toMatch(/^\/login/);
+    expect(await loginNamedBy(anonymous), `an API client without a session got HTTP ${anonymous.status()}`).toMatch(/^\/login/);
   });
 
   const user = await test.step('registering with a passkey issues ten recovery codes and a session', async () => {
@@ -150,10 +159,14 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
 
   await test.step('after logging out the proxy is closed again; logging in with the passkey reopens it', async () => {
     // Same-origin, as the browser sends it: the hypervisor refuses cross-site POSTs.
+    const session = (await page.context().cookies(target.url)).find((cookie) => cookie.httpOnly);
     const logout = await page.request.post(`${target.url}/auth/logout`, { maxRedirects: 0, headers: { origin: target.url } });
     expect(logout.status()).toBe(303);
     await page.goto(`${target.url}/`);
     await expect(page).toHaveURL(`${target.url}/login`);
+    // The session ends on the server too: a copy of the old cookie, replayed, opens nothing.
+    const replayed = await request.get(`${target.url}/conductor/runs`, { maxRedirects: 0, headers: { cookie: `${session?.name}=${session?.value}` } });
+    expect(await loginNamedBy(replayed), `the logged-out session cookie, replayed, got HTTP ${replayed.status()}`).toMatch(/^\/login/);
     await loginWithPasskey(page, target.url, username);
     await desktop.open(`${target.url}/`);
     await expect(page.getByTestId('sandbox-role'), roleShown).toHaveText('live');

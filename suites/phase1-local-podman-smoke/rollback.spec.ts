@@ -2,7 +2,7 @@ import { test, expect } from '../../fixtures/gate-test.ts';
 import { startServingProbe } from '../../fixtures/serving-probe.ts';
 import { registerWithPasskey } from '../../fixtures/user-session.ts';
 import { secretsByName } from '../../fixtures/local-hypervisor.ts';
-import { environOfTree, leakedSecrets } from '../../fixtures/sandbox-processes.ts';
+import { environOfTree, leakedSecrets, processUid } from '../../fixtures/sandbox-processes.ts';
 import { contractEnvNames } from '../../hypervisor/sandboxes/env.ts';
 
 // A process sandbox gets the contract's variables and nothing else: no PATH, no HOME, nothing inherited.
@@ -46,11 +46,13 @@ test('Document and verify fallback to direct-process sandbox mode.', async ({ ta
     return Number(ready?.pid);
   });
 
-  await test.step("in process mode the sandbox's real environment is the allowlist, without the hypervisor's secrets", async () => {
+  await test.step("in process mode the sandbox runs unprivileged, its real environment the allowlist, without the hypervisor's secrets", async () => {
     const environs = environOfTree(processPid);
     await evidence.json('process-sandbox-environ', environs.map((p) => ({ pid: p.pid, command: p.command, names: Object.keys(p.env).sort() })));
     for (const p of environs) expect(Object.keys(p.env).filter((name) => !allowedProcessEnv.has(name)), `variables outside the allowlist in pid ${p.pid}`).toEqual([]);
     expect(leakedSecrets(environs, secretsByName(fallback.secrets)), "the hypervisor's secrets in the sandbox's environment").toEqual([]);
+    // A root hypervisor runs process sandboxes as an unprivileged user (README), so they cannot read its database or token.
+    if (process.getuid?.() === 0) expect(processUid(processPid), `the uid of sandbox process ${processPid}`).toBeGreaterThan(0);
     steps.push({ step: 'Check the environment', how: `\`tr '\\0' '\\n' < /proc/${processPid}/environ\``, observed: `only ${[...new Set(environs.flatMap((p) => Object.keys(p.env)))].sort().join(', ')}` });
   });
 
