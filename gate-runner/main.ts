@@ -19,6 +19,7 @@ import { evaluateQualityGate } from './quality-gate.ts';
 import { newRunId } from './run-id.ts';
 import { renderSummary, writeSummary } from './summary.ts';
 import { buildVerdict, writeVerdict } from './verdict.ts';
+import { renderBundleCheck, verifyBundle, verifyCommand } from './verify.ts';
 
 /**
  * `npm run gate -- <phase>`: runs the phase's suite and decides the gate. It refuses to start while
@@ -60,6 +61,7 @@ async function runSuite(phase: Phase, outputDir: string, env: Record<string, str
 }
 
 async function main(): Promise<number> {
+  if (process.argv[2] === 'verify') return verifyCommand(process.argv.slice(3));
   const phase = phaseFromArgs(process.argv.slice(2));
   const target = gateTargetFromEnv();
   const runId = newRunId();
@@ -99,6 +101,12 @@ async function main(): Promise<number> {
       environment,
     });
     const verdictFile = await writeVerdict(runDir, verdict);
+    // The verdict vouches for exactly these bytes: re-read them now, so a verdict that does not match its own evidence is never recorded.
+    const selfCheck = await verifyBundle(verdictFile);
+    if (selfCheck.problems.length) {
+      console.error(`gate: FAILED its own evidence check, so this run is not recorded in the ledger.\n${renderBundleCheck(selfCheck)}`);
+      return 1;
+    }
     const reportIndex = allureReportFile(reportDir);
     const summaryFile = await writeSummary(runDir, renderSummary(phase, verdict, { evidenceBaseUrl: process.env.GATE_EVIDENCE_BASE_URL, allureReport: shown(reportIndex) }));
     await recordRun(gatesDir, verdictFile, verdict);

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Conductor } from './conductor.ts';
 import type { DesktopAsset } from './desktop.ts';
 import { parseExecuteRequest } from './execute-request.ts';
+import { receivedPath, sendReceived } from './received.ts';
 import { healthBody } from './health.ts';
 import { HttpError, readJsonBody, sendError, sendJson } from './http-json.ts';
 import { runView } from './run.ts';
@@ -48,6 +49,7 @@ export function createRoutes(deps: RouteDeps): (req: IncomingMessage, res: Serve
       allow(req, 'GET', 'HEAD');
       return sendJson(res, 200, healthBody(settings));
     }
+    if (pathname === receivedPath) return sendReceived(req, res);
     if (pathname === '/conductor/execute') {
       allow(req, 'POST');
       const request = parseExecuteRequest(await readJsonBody(req));

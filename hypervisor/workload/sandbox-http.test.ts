@@ -41,6 +41,16 @@ describe('sandbox HTTP API (child process)', () => {
     expect((body as { version: string }).version).toMatch(/^\d+\.\d+\.\d+/);
   });
 
+  test('GET /diagnostics/received reports which credentials arrived (never their values) and the identity headers as received', async () => {
+    const bare = await fetch(`${sandbox.url}/diagnostics/received`);
+    expect(await bare.json()).toEqual({ credentials: { cookie: 'absent', authorization: 'absent', 'proxy-authorization': 'absent' }, identity: { 'x-choiros-user-id': null, 'x-choiros-sandbox-role': null } });
+    const sent = await fetch(`${sandbox.url}/diagnostics/received`, { headers: { cookie: 'session=secret-value', authorization: 'Bearer secret-value', 'x-choiros-user-id': 'ann', 'x-choiros-sandbox-role': 'dev' } });
+    const text = await sent.text();
+    expect(text).not.toContain('secret-value');
+    expect(JSON.parse(text)).toEqual({ credentials: { cookie: 'present', authorization: 'present', 'proxy-authorization': 'absent' }, identity: { 'x-choiros-user-id': 'ann', 'x-choiros-sandbox-role': 'dev' } });
+    expect((await fetch(`${sandbox.url}/diagnostics/received`, { method: 'POST' })).status).toBe(405);
+  });
+
   test('POST /conductor/execute starts a run that completes with a Markdown document under the data dir', async () => {
     const response = await post(JSON.stringify({ objective: 'Describe the sandbox contract', desktop_id: 'desk-http' }));
     expect(response.status).toBe(202);

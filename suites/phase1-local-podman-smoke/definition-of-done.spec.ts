@@ -3,6 +3,8 @@ import { test, expect } from '../../fixtures/gate-test.ts';
 import { DesktopPage, roleShown } from '../../fixtures/desktop-page.ts';
 import type { APIRequestContext } from '@playwright/test';
 import { startServingProbe, type ServingReport } from '../../fixtures/serving-probe.ts';
+import { AdminCallError } from '../../fixtures/admin-api.ts';
+import { processTree } from '../../fixtures/sandbox-processes.ts';
 import { loadConfig } from '../../hypervisor/config.ts';
 import { defaultRoutingOptions } from '../../hypervisor/routing/context.ts';
 import { rollbackBoundMs as boundOf } from '../../hypervisor/routing/time-bounds.ts';
@@ -64,7 +66,7 @@ test('One user can run `live` and `dev` sandboxes concurrently behind hypervisor
   });
 });
 
-test('Hypervisor can route/swap between live/dev for rollback.', async ({ target, page, desktop, signedInUser, evidence }) => {
+test('Hypervisor can route/swap between live/dev for rollback.', async ({ target, page, desktop, signedInUser, evidence, podman }) => {
   const user = signedInUser.userId;
   const runStatus = async (prefix: string, runId: string) => (await page.request.get(`${target.url}${prefix}/conductor/runs/${runId}`)).status();
 
@@ -104,6 +106,38 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
     expect(switches.filter((s) => s.action === 'swap' && s.outcome === 'switched')).toHaveLength(2);
     expect(await target.admin.pointers(user)).toMatchObject({ main: 'live', dev: 'dev' });
   });
+
+  if (target.local) {
+    await test.step('a swap to a dev sandbox that runs but does not answer healthy is refused and changes nothing', async () => {
+      const before = await target.admin.pointers(user);
+      const historyBefore = (await target.admin.switches(user)).switches;
+      const dev = await podman.inspect(user, 'dev');
+      expect(dev.State.Running, 'the dev container runs').toBe(true);
+      // Frozen, not dead: podman and the hypervisor still see it running, but it answers nothing.
+      const frozen = processTree(dev.State.Pid);
+      for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+      let refused: unknown;
+      try {
+        expect(await target.admin.sandbox(user, 'dev')).toMatchObject({ status: 'running' });
+        expect((await podman.inspect(user, 'dev')).State.Running).toBe(true);
+        refused = await target.admin.swap(user, 'gate: swap to a frozen dev').then(
+          (answer) => answer,
+          (error: unknown) => error,
+        );
+      } finally {
+        for (const pid of frozen) process.kill(pid, 'SIGCONT');
+      }
+      const after = await target.admin.pointers(user);
+      const historyAfter = (await target.admin.switches(user)).switches;
+      await evidence.json('4-refused-swap', { answer: refused instanceof Error ? refused.message : refused, pointers: { before, after }, newest_switch: historyAfter[0] });
+      expect(refused, 'the swap answer').toBeInstanceOf(AdminCallError);
+      expect((refused as AdminCallError).status).toBe(422);
+      expect(after).toEqual(before);
+      expect(historyAfter).toHaveLength(historyBefore.length + 1);
+      expect(historyAfter[0]).toMatchObject({ action: 'swap', outcome: 'refused', from: { role: 'live' }, to: { role: 'dev' } });
+      expect(await runStatus('', runId), 'the live run is still served at /').toBe(200);
+    });
+  }
 });
 
 test('Prior known-good config/image can be restored in bounded time.', async ({ target, page, desktop, signedInUser, evidence }) => {

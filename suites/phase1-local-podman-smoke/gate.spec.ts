@@ -1,15 +1,24 @@
+import type { APIResponse } from '@playwright/test';
 import { test, expect } from '../../fixtures/gate-test.ts';
 import { roleShown } from '../../fixtures/desktop-page.ts';
 import { attachPodmanPs } from '../../fixtures/podman-evidence.ts';
 import { loginWithPasskey, newUsername, registerWithPasskey } from '../../fixtures/user-session.ts';
+import { loadConfig } from '../../hypervisor/config.ts';
+import { receivedPath, type ReceivedReport } from '../../hypervisor/workload/received.ts';
 import { podman as runPodman } from '../../hypervisor/podman/podman.ts';
+
+// A crashed sandbox is back within the hypervisor's own bound: its first backoff (the configured base,
+// SANDBOX_RESTART_BACKOFF_MS), its readiness deadline (the gate's hypervisor sets neither), plus 10 s
+// for podman's own work. Read from the configuration, not from the restart policy under test.
+const sandboxLimits = loadConfig({ HYPERVISOR_ADMIN_TOKEN: 'only-for-the-default-limits' }).sandboxes;
+const crashRestartBoundMs = sandboxLimits.restartBackoffMs + sandboxLimits.readyTimeoutMs + 10_000;
 
 /** Ids of every container podman has under exactly this name, running or not, of any hypervisor. */
 async function containersNamed(name: string): Promise<string[]> {
   return (await runPodman(['ps', '--all', '--quiet', '--filter', `name=^${name}$`])).split('\n').filter(Boolean);
 }
 
-test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ target, podman, evidence, userId, request }) => {
+test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ target, podman, evidence, userId, request, hypervisorLog }) => {
   const role = 'live';
   const healthOf = async (port: number) => {
     const response = await request.get(`http://127.0.0.1:${port}/health`);
@@ -32,7 +41,8 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     expect(row?.Ports?.[0]).toMatchObject({ host_ip: '127.0.0.1', host_port: answer.port, container_port: 8080 });
     expect(await target.admin.sandbox(userId, role)).toMatchObject({ status: 'running', port: answer.port });
     expect(await healthOf(answer.port)).toMatchObject({ status: 'healthy', instance_role: role });
-    await attachPodmanPs(podman, evidence, '2-after-start');
+    const table = await attachPodmanPs(podman, evidence, '2-after-start');
+    expect(table.split('\n').find((line) => line.startsWith(`${name} `))).toMatch(new RegExp(` Up .*127\\.0\\.0\\.1:${answer.port}->8080/tcp`));
     return { port: answer.port, containerId: row?.Id };
   });
 
@@ -47,13 +57,47 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     await attachPodmanPs(podman, evidence, '3-after-restart');
   });
 
+  await test.step('crash: a sandbox that dies with no request in flight is restarted by the hypervisor within its backoff bound', async () => {
+    const killed = await podman.running(userId, role);
+    expect(killed?.State).toBe('running');
+    await runPodman(['kill', '--signal', 'KILL', killed?.Id ?? name]);
+    // Nothing asks the sandbox for anything meanwhile: only the hypervisor's own crash watch can bring it back.
+    const replaced = async (): Promise<boolean> => {
+      const row = await podman.running(userId, role);
+      return row !== undefined && row.Id !== killed?.Id && (await target.admin.sandbox(userId, role))?.status === 'running';
+    };
+    await expect.poll(replaced, { timeout: crashRestartBoundMs, message: `running again, as a new container, within ${crashRestartBoundMs} ms (first backoff + readiness + podman)` }).toBe(true);
+    const lifecycle = new Set(['sandbox.crash', 'sandbox.restart', 'sandbox.ready']);
+    const events = (await hypervisorLog.lines()).flatMap((l) => (l.entry?.user === userId && l.entry.role === role && lifecycle.has(String(l.entry.event)) ? [l.entry] : []));
+    const afterKill = events.slice(events.findIndex((e) => e.event === 'sandbox.crash'));
+    await evidence.json('5-crash-restart', { killed: killed?.Id, events: afterKill });
+    expect(afterKill.map((e) => e.event)).toEqual(['sandbox.crash', 'sandbox.restart', 'sandbox.ready']);
+    expect(afterKill[1], 'the first restart after a crash waits the base backoff').toMatchObject({ reason: 'crash', attempt: 1, delay_ms: sandboxLimits.restartBackoffMs });
+    const answer = await target.admin.sandbox(userId, role);
+    expect(answer).toMatchObject({ status: 'running' });
+    expect(await healthOf(answer?.port ?? 0)).toMatchObject({ status: 'healthy', instance_role: role });
+    const table = await attachPodmanPs(podman, evidence, '5-after-crash-restart');
+    expect(table.split('\n').find((line) => line.startsWith(`${name} `))).toMatch(/ Up /);
+  });
+
   await test.step('stop: the hypervisor reports it stopped and podman no longer runs it', async () => {
     await evidence.timed('stop', () => target.admin.stop(userId, role));
     expect(await podman.running(userId, role)).toBeUndefined();
     expect(await target.admin.sandbox(userId, role)).toMatchObject({ status: 'stopped' });
-    await attachPodmanPs(podman, evidence, '4-after-stop');
+    const row = (await attachPodmanPs(podman, evidence, '6-after-stop')).split('\n').find((line) => line.startsWith(`${name} `));
+    expect(row === undefined || / Exited /.test(row), `the attached podman ps row after stop: ${row}`).toBe(true);
   });
 });
+
+/**
+ * Where the hypervisor sends a request without a valid session: the contract answers with a 303 to
+ * /login; this hypervisor answers API clients 401 naming /login. Either way nothing is proxied.
+ */
+async function loginNamedBy(response: APIResponse): Promise<string | undefined> {
+  if (response.status() === 303) return response.headers().location;
+  if (response.status() === 401) return ((await response.json()) as { login?: string }).login;
+  return undefined;
+}
 
 test('Auth + proxy path works through hypervisor.', async ({ target, page, passkey, desktop, evidence, podman, request }) => {
   const username = newUsername();
@@ -62,10 +106,8 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     await page.goto(`${target.url}/`);
     await expect(page).toHaveURL(`${target.url}/login`);
     await expect(page.getByRole('button', { name: 'Log in with a passkey' })).toBeVisible();
-    // The contract answers API clients with the same 303; this hypervisor answers them 401 naming /login. Either way nothing is proxied.
     const anonymous = await request.get(`${target.url}/conductor/runs`, { maxRedirects: 0 });
-    const login = anonymous.status() === 303 ? anonymous.headers().location : anonymous.status() === 401 ? ((await anonymous.json()) as { login?: string }).login : undefined;
-    expect(login, `an API client without a session got HTTP ${anonymous.status()}`).toMatch(/^\/login/);
+    expect(await loginNamedBy(anonymous), `an API client without a session got HTTP ${anonymous.status()}`).toMatch(/^\/login/);
   });
 
   const user = await test.step('registering with a passkey issues ten recovery codes and a session', async () => {
@@ -100,12 +142,31 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     await evidence.screenshot(page, '3-dev-desktop');
   });
 
+  await test.step("what reaches the sandbox: no Cookie, Authorization or Proxy-Authorization, and the session's identity even when the client forges one", async () => {
+    const forged = { authorization: 'Bearer forged-by-the-client', 'proxy-authorization': 'Basic Zm9yZ2VkOmNsaWVudA==', 'x-choiros-user-id': 'someone-else', 'x-choiros-sandbox-role': 'dev' };
+    const seen: Record<string, unknown> = {};
+    for (const [prefix, role] of [['', 'live'], ['/dev', 'dev']] as const) {
+      // page.request carries the browser's session cookie, as the desktop's own requests do.
+      const response = await page.request.get(`${target.url}${prefix}${receivedPath}`, { headers: forged });
+      expect(response.status(), `GET ${prefix}${receivedPath} through the proxy`).toBe(200);
+      const received = (await response.json()) as ReceivedReport;
+      seen[role] = received;
+      expect(received.credentials, `credentials the ${role} sandbox received`).toEqual({ cookie: 'absent', authorization: 'absent', 'proxy-authorization': 'absent' });
+      expect(received.identity, `identity the ${role} sandbox received`).toEqual({ 'x-choiros-user-id': user.userId, 'x-choiros-sandbox-role': role });
+    }
+    await evidence.json('4-received-by-the-sandbox', { sent: { session_cookie: true, ...forged }, received: seen });
+  });
+
   await test.step('after logging out the proxy is closed again; logging in with the passkey reopens it', async () => {
     // Same-origin, as the browser sends it: the hypervisor refuses cross-site POSTs.
+    const session = (await page.context().cookies(target.url)).find((cookie) => cookie.httpOnly);
     const logout = await page.request.post(`${target.url}/auth/logout`, { maxRedirects: 0, headers: { origin: target.url } });
     expect(logout.status()).toBe(303);
     await page.goto(`${target.url}/`);
     await expect(page).toHaveURL(`${target.url}/login`);
+    // The session ends on the server too: a copy of the old cookie, replayed, opens nothing.
+    const replayed = await request.get(`${target.url}/conductor/runs`, { maxRedirects: 0, headers: { cookie: `${session?.name}=${session?.value}` } });
+    expect(await loginNamedBy(replayed), `the logged-out session cookie, replayed, got HTTP ${replayed.status()}`).toMatch(/^\/login/);
     await loginWithPasskey(page, target.url, username);
     await desktop.open(`${target.url}/`);
     await expect(page.getByTestId('sandbox-role'), roleShown).toHaveText('live');

@@ -1,6 +1,12 @@
 import { test, expect } from '../../fixtures/gate-test.ts';
 import { startServingProbe } from '../../fixtures/serving-probe.ts';
 import { registerWithPasskey } from '../../fixtures/user-session.ts';
+import { secretsByName } from '../../fixtures/local-hypervisor.ts';
+import { environOfTree, leakedSecrets, processUid } from '../../fixtures/sandbox-processes.ts';
+import { contractEnvNames } from '../../hypervisor/sandboxes/env.ts';
+
+// A process sandbox gets the contract's variables and nothing else: no PATH, no HOME, nothing inherited.
+const allowedProcessEnv = new Set<string>(contractEnvNames);
 
 interface RunbookStep {
   step: string;
@@ -27,7 +33,7 @@ test('Document and verify fallback to direct-process sandbox mode.', async ({ ta
   const steps: RunbookStep[] = [];
   const { hypervisor: fallback, admin: fallbackAdmin } = processHypervisor;
 
-  await test.step('a hypervisor started with SANDBOX_RUNTIME=process serves the same user flow', async () => {
+  const processPid = await test.step('a hypervisor started with SANDBOX_RUNTIME=process serves the same user flow', async () => {
     const user = await registerWithPasskey(page, fallback.url);
     await desktop.open(`${fallback.url}/`);
     const outcome = await desktop.runTask('Gate fallback: the same flow without podman');
@@ -37,6 +43,17 @@ test('Document and verify fallback to direct-process sandbox mode.', async ({ ta
     const ready = (await fallback.logEvents()).find((e) => e.event === 'sandbox.ready' && e.user === user.userId);
     expect(ready).toMatchObject({ runtime: 'process', role: 'live', pid: expect.any(Number) });
     steps.push({ step: 'Start the hypervisor in process mode', how: '`SANDBOX_RUNTIME=process node hypervisor/main.ts`', observed: `registered ${user.username}, task ${outcome.status}, sandbox pid ${String(ready?.pid)}` });
+    return Number(ready?.pid);
+  });
+
+  await test.step("in process mode the sandbox runs unprivileged, its real environment the allowlist, without the hypervisor's secrets", async () => {
+    const environs = environOfTree(processPid);
+    await evidence.json('process-sandbox-environ', environs.map((p) => ({ pid: p.pid, command: p.command, names: Object.keys(p.env).sort() })));
+    for (const p of environs) expect(Object.keys(p.env).filter((name) => !allowedProcessEnv.has(name)), `variables outside the allowlist in pid ${p.pid}`).toEqual([]);
+    expect(leakedSecrets(environs, secretsByName(fallback.secrets)), "the hypervisor's secrets in the sandbox's environment").toEqual([]);
+    // A root hypervisor runs process sandboxes as an unprivileged user (README), so they cannot read its database or token.
+    if (process.getuid?.() === 0) expect(processUid(processPid), `the uid of sandbox process ${processPid}`).toBeGreaterThan(0);
+    steps.push({ step: 'Check the environment', how: `\`tr '\\0' '\\n' < /proc/${processPid}/environ\``, observed: `only ${[...new Set(environs.flatMap((p) => Object.keys(p.env)))].sort().join(', ')}` });
   });
 
   await test.step('in process mode no container is created', async () => {
@@ -79,6 +96,11 @@ test('Document and verify fallback to direct-process sandbox mode.', async ({ ta
     expect(pointers).toMatchObject({ main: 'live', slots: { live: { release_id: release.id, state: 'ready' } } });
     expect(await podman.running(user.userId, 'live')).toBeUndefined();
     expect(await target.admin.sandbox(user.userId, 'live')).toMatchObject({ status: 'running' });
+    const local = target.requireLocal("reading the process sandbox's environment");
+    const ready = (await local.logEvents()).filter((e) => e.event === 'sandbox.ready' && e.user === user.userId && e.role === 'live' && e.runtime === 'process').at(-1);
+    const environs = environOfTree(Number(ready?.pid));
+    for (const p of environs) expect(Object.keys(p.env).filter((name) => !allowedProcessEnv.has(name)), `variables outside the allowlist in pid ${p.pid}`).toEqual([]);
+    expect(leakedSecrets(environs, secretsByName(local.secrets)), "the hypervisor's secrets in the sandbox's environment").toEqual([]);
   });
 
   await test.step("the user's data is kept: the earlier run and its document are still served at /", async () => {

@@ -10,6 +10,8 @@ import { roles } from '../../hypervisor/domain/role.ts';
 import { test, expect } from '../../fixtures/gate-test.ts';
 import { freeLoopbackPort } from '../../fixtures/fresh-image-store.ts';
 import type { ContainerInspect } from '../../fixtures/podman-view.ts';
+import { secretsByName } from '../../fixtures/local-hypervisor.ts';
+import { environOfTree, leakedSecrets } from '../../fixtures/sandbox-processes.ts';
 
 // What podman itself adds to every container's environment.
 const podmanAddedEnv = ['container', 'HOSTNAME', 'HOME', 'TERM'];
@@ -119,7 +121,7 @@ test('Validate env, volume mounts, and ports for live/dev roles.', async ({ targ
   const local = target.requireLocal('inspecting the sandbox containers');
   const imageEnv = (await podman.imageEnv(local.image)).map((entry) => entry.slice(0, entry.indexOf('=')));
   const allowedNames = new Set<string>([...contractEnvNames, ...imageEnv, ...podmanAddedEnv]);
-  const secrets = [local.secrets.adminToken, ...Object.values(local.secrets.providerKeys), local.secrets.proxyUrl];
+  const secrets = secretsByName(local.secrets);
 
   const ports = await test.step('the admin API starts both roles for one user', async () => {
     const live = await target.admin.start(userId, 'live');
@@ -146,7 +148,16 @@ test('Validate env, volume mounts, and ports for live/dev roles.', async ({ targ
       expect([...env.keys()].filter((name) => !allowedNames.has(name)), 'variables outside the allowlist').toEqual([]);
       expect([...env.keys()].filter((name) => secretLikeName.test(name)), 'secret-like variable names').toEqual([]);
       const everything = JSON.stringify(inspected);
-      expect(secrets.filter((secret) => everything.includes(secret)), 'platform secret values found in the container').toEqual([]);
+      expect(Object.entries(secrets).flatMap(([name, secret]) => (everything.includes(secret) ? [name] : [])), 'platform secret values found in the container').toEqual([]);
+    });
+
+    await test.step(`${role}: the real environment of every process in the container holds only allowed names and no platform secret`, async () => {
+      const { State } = await podman.inspect(userId, role);
+      const environs = environOfTree(State.Pid);
+      await evidence.json(`${role}-process-environ`, environs.map((p) => ({ pid: p.pid, command: p.command, names: Object.keys(p.env).sort() })));
+      expect(environs.some((p) => p.command.some((arg) => arg.endsWith('sandbox.mjs'))), 'the sandbox process itself is among them').toBe(true);
+      for (const p of environs) expect(Object.keys(p.env).filter((name) => !allowedNames.has(name)), `variables outside the allowlist in pid ${p.pid} (${p.command.join(' ')})`).toEqual([]);
+      expect(leakedSecrets(environs, secrets), 'platform secrets in the processes\' environment').toEqual([]);
     });
 
     await test.step(`${role}: /data is the user's own ${role} directory, and the sandbox writes there`, async () => {

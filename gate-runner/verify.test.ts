@@ -1,0 +1,80 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { fromRoot, repoRoot } from '../hypervisor/paths.ts';
+import { phaseById } from '../suites/phases.ts';
+import { evidenceDirName, evidenceFolder } from './evidence-layout.ts';
+import { sampleRun, tempDir } from './sample-run.ts';
+import { writeVerdict } from './verdict.ts';
+import { verifyBundle } from './verify.ts';
+
+const phase = phaseById('phase1');
+const firstLine = phase.checklist[0]?.text ?? '';
+
+/** A real run folder: evidence files for every line and the verdict hashing them. */
+async function bundle(): Promise<{ runDir: string; verdictFile: string; evidenceFile: string }> {
+  const runDir = await tempDir('verify');
+  const verdictFile = await writeVerdict(runDir, await sampleRun(phase, runDir));
+  return { runDir, verdictFile, evidenceFile: path.join(runDir, evidenceDirName, evidenceFolder(firstLine), 'output.txt') };
+}
+
+/** `npm run gate -- verify ARGS` as a person runs it. */
+async function verify(args: readonly string[]) {
+  const result = await execa(process.execPath, [fromRoot('gate-runner', 'main.ts'), 'verify', ...args], { cwd: repoRoot, reject: false, all: true });
+  return { exitCode: result.exitCode, output: String(result.all) };
+}
+
+describe('npm run gate -- verify', () => {
+  it('accepts an untouched bundle, by run folder or by verdict.json', async () => {
+    const { runDir, verdictFile } = await bundle();
+    expect((await verifyBundle(runDir)).problems).toEqual([]);
+    const run = await verify([verdictFile]);
+    expect(run.exitCode).toBe(0);
+    expect(run.output).toContain(`intact (${phase.checklist.length} evidence files`);
+  });
+
+  it('rejects a bundle with one byte of one evidence file changed, naming the file', async () => {
+    const { runDir, evidenceFile } = await bundle();
+    const bytes = await readFile(evidenceFile);
+    bytes[0] = (bytes[0] ?? 0) ^ 0x01;
+    await writeFile(evidenceFile, bytes);
+    const check = await verifyBundle(runDir);
+    expect(check.problems).toEqual([{ kind: 'changed', path: path.relative(runDir, evidenceFile), detail: expect.stringMatching(/^sha256 [0-9a-f]{64} \(\d+ bytes\), the verdict says [0-9a-f]{64}/) }]);
+    const run = await verify([runDir]);
+    expect(run.exitCode).toBe(1);
+    expect(run.output).toContain('NOT intact, 1 problem(s)');
+    expect(run.output).toMatch(/changed +evidence\/.*\/output\.txt/);
+  });
+
+  it('rejects a bundle with a listed file missing', async () => {
+    const { runDir, evidenceFile } = await bundle();
+    await rm(evidenceFile);
+    expect((await verifyBundle(runDir)).problems).toEqual([{ kind: 'missing', path: path.relative(runDir, evidenceFile), detail: 'listed in the verdict, not in the bundle' }]);
+    expect((await verify([runDir])).exitCode).toBe(1);
+  });
+
+  it('rejects a bundle with an extra file the verdict does not list', async () => {
+    const { runDir } = await bundle();
+    await writeFile(path.join(runDir, evidenceDirName, evidenceFolder(firstLine), 'added-later.txt'), 'not part of the run\n');
+    expect((await verifyBundle(runDir)).problems).toEqual([{ kind: 'unlisted', path: `${evidenceDirName}/${evidenceFolder(firstLine)}/added-later.txt`, detail: `in ${evidenceDirName}/ but not in the verdict` }]);
+    expect((await verify([runDir])).exitCode).toBe(1);
+  });
+
+  it("rejects a verdict whose line cites evidence the run's list does not vouch for", async () => {
+    const { runDir, verdictFile } = await bundle();
+    const verdict = JSON.parse(await readFile(verdictFile, 'utf8')) as { lines: { evidence: { sha256: string }[] }[] };
+    const cited = verdict.lines[0]?.evidence[0];
+    if (cited) cited.sha256 = '0'.repeat(64);
+    await writeFile(verdictFile, JSON.stringify(verdict));
+    expect((await verifyBundle(runDir)).problems.map((p) => p.kind)).toEqual(['line-not-in-run-list']);
+  });
+
+  it('explains input that is not a bundle, with exit code 2', async () => {
+    const dir = await tempDir('verify');
+    expect(await verify([path.join(dir, 'nowhere')])).toMatchObject({ exitCode: 2, output: expect.stringContaining('does not exist: give a gate run folder') });
+    await writeFile(path.join(dir, 'verdict.json'), '{"schema":"something-else"}');
+    expect(await verify([dir])).toMatchObject({ exitCode: 2, output: expect.stringContaining('not a verdict this gate runner can check') });
+    expect(await verify([])).toMatchObject({ exitCode: 2, output: expect.stringContaining('give exactly one run folder or verdict.json') });
+  });
+});

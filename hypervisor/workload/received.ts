@@ -1,0 +1,35 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpError, sendJson } from './http-json.ts';
+
+/**
+ * What reached this sandbox, as the sandbox saw it: whether each credential header arrived (never its
+ * value) and the identity headers' values. A gate reads it through the proxy on any target that runs
+ * this workload, so "no credential reaches a sandbox, the identity is the session's" is checked where
+ * it matters, not inferred from the proxy's code.
+ */
+export const receivedPath = '/diagnostics/received';
+
+const credentialHeaders = ['cookie', 'authorization', 'proxy-authorization'] as const;
+const identityHeaders = ['x-choiros-user-id', 'x-choiros-sandbox-role'] as const;
+
+export interface ReceivedReport {
+  credentials: Record<(typeof credentialHeaders)[number], 'present' | 'absent'>;
+  /** The identity headers' values as received (null when absent; repeated headers as Node joins them). */
+  identity: Record<(typeof identityHeaders)[number], string | null>;
+}
+
+export function receivedReport(req: IncomingMessage): ReceivedReport {
+  const header = (name: string): string | null => {
+    const value = req.headers[name];
+    return value === undefined ? null : [value].flat().join(', ');
+  };
+  return {
+    credentials: Object.fromEntries(credentialHeaders.map((name) => [name, req.headers[name] === undefined ? 'absent' : 'present'])) as ReceivedReport['credentials'],
+    identity: Object.fromEntries(identityHeaders.map((name) => [name, header(name)])) as ReceivedReport['identity'],
+  };
+}
+
+export function sendReceived(req: IncomingMessage, res: ServerResponse): void {
+  if (req.method !== 'GET') throw new HttpError(405, `${req.method} is not allowed here; use GET`);
+  sendJson(res, 200, receivedReport(req));
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { phaseById } from '../suites/phases.ts';
+import { catalogueProblems, loadCatalogues } from './catalogue.ts';
+import { exactTitles } from './gate-lines.ts';
+
+// Cheap enough for every CI run: the seeded defects still fit the code (the run itself is nightly).
+describe('the seeded-defect catalogues', () => {
+  it('exist for phase1 at least, and each still applies to this checkout and covers every line', async () => {
+    const catalogues = await loadCatalogues();
+    expect(catalogues.map((c) => c.phase.id)).toContain('phase1');
+    for (const catalogue of catalogues) expect(catalogueProblems(catalogue), catalogue.file).toEqual([]);
+  });
+
+  it('names a line with no defect, a title that is not a line, and an edit that no longer fits', async () => {
+    const [phase1] = await loadCatalogues(['phase1']);
+    if (!phase1) throw new Error('phase1 has no catalogue');
+    const [first, ...rest] = phase1.defects;
+    if (!first) throw new Error('phase1 has no defects');
+    const broken = { ...phase1, defects: [{ ...first, caughtBy: ['Not a line.'], edits: [{ file: 'hypervisor/app.ts', find: 'text that is not there', replace: 'x' }] }, ...rest] };
+    const problems = catalogueProblems(broken).join('\n');
+    expect(problems).toContain(`defect "${first.id}": "Not a line." is not a phase1 checklist line`);
+    expect(problems).toContain('the text to replace occurs 0 times in hypervisor/app.ts, not once');
+    const uncovered = phaseById('phase1').checklist.find((l) => !rest.some((d) => d.caughtBy.includes(l.text)));
+    if (uncovered) expect(problems).toContain(`no seeded defect for the phase1 line "${uncovered.text}"`);
+  });
+
+  it('selects lines by their exact title, special characters included', () => {
+    const grep = new RegExp(exactTitles(['`podman ps` lifecycle output attached.', 'Hypervisor can route/swap between live/dev for rollback.']));
+    expect(grep.test('phase1 evidence.spec.ts `podman ps` lifecycle output attached.')).toBe(true);
+    expect(grep.test('phase1 definition-of-done.spec.ts Hypervisor can route/swap between live/dev for rollback.')).toBe(true);
+    expect(grep.test('phase1 evidence.spec.ts `podman ps` lifecycle output attachedX')).toBe(false);
+  });
+});

@@ -1,0 +1,33 @@
+/** One seeded defect's result: caught when a line meant for it failed; anything else is not a catch. */
+export type DefectResult = 'caught' | 'MISSED' | 'NOT RUN';
+
+export interface DefectRow {
+  defect: string;
+  caughtBy: readonly string[];
+  result: DefectResult;
+  /** Which of the lines failed, and the first line of the first failure. */
+  failedLines: readonly string[];
+  firstError: string | undefined;
+  seconds: number;
+}
+
+const clip = (text: string, width: number): string => (text.length > width ? `${text.slice(0, width - 1)}…` : text);
+
+export function killRate(rows: readonly DefectRow[]): { caught: number; total: number; percent: number } {
+  const caught = rows.filter((r) => r.result === 'caught').length;
+  return { caught, total: rows.length, percent: rows.length ? Math.round((caught / rows.length) * 1000) / 10 : 0 };
+}
+
+export function renderKillTable(rows: readonly DefectRow[]): string {
+  const defectWidth = Math.max(14, ...rows.map((r) => r.defect.length));
+  const header = `${'seeded defect'.padEnd(defectWidth)}  ${'result'.padEnd(7)}  ${'s'.padStart(6)}  caught by (or meant to be) / first failure`;
+  const body = rows.flatMap((r) => {
+    const lines = r.result === 'caught' ? r.failedLines : r.caughtBy;
+    return [
+      `${r.defect.padEnd(defectWidth)}  ${r.result.padEnd(7)}  ${r.seconds.toFixed(1).padStart(6)}  ${clip(lines.join(' | '), 110)}`,
+      ...(r.firstError ? [`${''.padEnd(defectWidth + 19)}  ${clip(r.firstError, 110)}`] : []),
+    ];
+  });
+  const rate = killRate(rows);
+  return [header, '-'.repeat(header.length), ...body, '', `kill rate: ${rate.caught}/${rate.total} seeded defects caught by the lines meant for them (${rate.percent}%)`].join('\n');
+}

@@ -1,0 +1,139 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { podman } from '../hypervisor/podman/podman.ts';
+import { repoRoot } from '../hypervisor/paths.ts';
+import { sandboxImageName } from '../hypervisor/workload/image/image.ts';
+import { phaseById, UnknownPhaseError } from '../suites/phases.ts';
+import { CatalogueError, catalogueProblems, loadCatalogueFile, loadCatalogues, type PhaseCatalogue } from './catalogue.ts';
+import { runGateLines } from './gate-lines.ts';
+import { killRate, renderKillTable, type DefectRow } from './kill-table.ts';
+import { ScratchCopy } from './scratch-copy.ts';
+
+/**
+ * `npm run integrity [-- PHASE ...] [--defect ID ...]`: applies each seeded defect of the phases'
+ * catalogues (suites/<phase>/defects.ts) alone to a scratch copy of this checkout, runs only the gate
+ * lines meant to catch it, and prints caught/MISSED with the kill rate. First the same lines run on
+ * the unmodified copy: a line that fails without any defect would make every catch meaningless.
+ * Exit code: 0 every defect caught, 1 a defect missed or not run, 2 the catalogue or the baseline is
+ * broken. It removes its scratch copy, its sandbox image and any container of that image, pass or fail.
+ *
+ * Not part of `npm test` or CI: see README.md ("Seeded defects") and .github/workflows/nightly.yml.
+ */
+const usage =
+  'usage: npm run integrity [-- PHASE ...] [--defect ID ...]   (default: every phase with suites/<phase>/defects.ts)\n' +
+  '       npm run integrity -- PHASE --catalogue FILE.ts       (defects the suites have never seen, instead of the phase\'s own)';
+
+function parseArgs(args: readonly string[]): { phases: string[]; defects: string[]; catalogue: string | undefined } {
+  const phases: string[] = [];
+  const defects: string[] = [];
+  let catalogue: string | undefined;
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i] ?? '';
+    if (arg === '--defect' || arg === '--catalogue') {
+      const value = args[i + 1];
+      if (!value) throw new CatalogueError(`${arg} needs a value. ${usage}`);
+      if (arg === '--defect') defects.push(value);
+      else catalogue = value;
+      i += 1;
+    } else if (arg.startsWith('-')) {
+      throw new CatalogueError(`unknown option ${arg}. ${usage}`);
+    } else {
+      phases.push(arg);
+    }
+  }
+  if (catalogue !== undefined && phases.length !== 1) throw new CatalogueError(`--catalogue runs for exactly one phase; name it. ${usage}`);
+  return { phases, defects, catalogue };
+}
+
+/** Containers and the image of this run only: found by the run's own image tag. */
+async function removeRunImage(image: string): Promise<void> {
+  const ids = (await podman(['ps', '--all', '--quiet', '--filter', `label=choiros.image=${image}`]).catch(() => '')).split('\n').filter(Boolean);
+  if (ids.length) await podman(['rm', '--force', '--time', '1', ...ids]).catch(() => undefined);
+  await podman(['rmi', '--force', image]).catch(() => undefined);
+}
+
+async function runCatalogue(copy: ScratchCopy, logDir: string, catalogue: PhaseCatalogue, only: readonly string[], env: Record<string, string>): Promise<DefectRow[] | 'baseline failed'> {
+  const { phase } = catalogue;
+  const defects = catalogue.defects.filter((d) => !only.length || only.includes(d.id));
+  const lines = [...new Set(defects.flatMap((d) => d.caughtBy))];
+  console.log(`integrity: ${phase.id}: baseline, ${lines.length} line(s) on the unmodified copy`);
+  const baseline = await runGateLines({ repo: copy.repo, logDir, project: phase.id, titles: lines, label: `${phase.id}-baseline`, env });
+  const broken = [...baseline.outcomes].filter(([, outcome]) => outcome.status !== 'passed');
+  if (broken.length) {
+    console.error(`integrity: ${phase.id}: the baseline fails without any defect, so no catch would mean anything. Fix these first (log: ${baseline.logFile}):`);
+    for (const [line, outcome] of broken) console.error(`  ${outcome.status}: ${line}${outcome.error ? ` (${outcome.error})` : ''}`);
+    return 'baseline failed';
+  }
+  console.log(`integrity: ${phase.id}: baseline passed in ${(baseline.durationMs / 1000).toFixed(1)} s`);
+  const rows: DefectRow[] = [];
+  for (const defect of defects) {
+    const revert = await copy.apply(defect.edits);
+    try {
+      const run = await runGateLines({ repo: copy.repo, logDir, project: phase.id, titles: defect.caughtBy, label: `${phase.id}-${defect.id}`, env });
+      const outcomes = defect.caughtBy.map((line) => ({ line, ...(run.outcomes.get(line) ?? { status: 'not run' as const, error: undefined }) }));
+      const failed = outcomes.filter((o) => o.status === 'failed');
+      const result = failed.length ? 'caught' : outcomes.some((o) => o.status === 'not run') ? 'NOT RUN' : 'MISSED';
+      rows.push({ defect: `${phase.id}/${defect.id}`, caughtBy: defect.caughtBy, result, failedLines: failed.map((o) => o.line), firstError: failed[0]?.error, seconds: run.durationMs / 1000 });
+      console.log(`integrity: ${phase.id}/${defect.id}: ${result} (${(run.durationMs / 1000).toFixed(1)} s)`);
+    } finally {
+      await revert();
+    }
+  }
+  return rows;
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  const catalogues = args.catalogue === undefined ? await loadCatalogues(args.phases) : [await loadCatalogueFile(phaseById(args.phases[0] ?? ''), args.catalogue)];
+  if (!catalogues.length) throw new CatalogueError('no phase has seeded defects (suites/<phase>/defects.ts)');
+  // A catalogue of unseen defects need not cover every line; a phase's own must.
+  const problems = catalogues.flatMap((c) => catalogueProblems(c, repoRoot, { everyLine: args.catalogue === undefined }));
+  if (problems.length) throw new CatalogueError(`the catalogue does not fit this checkout:\n  ${problems.join('\n  ')}`);
+  const unknown = args.defects.filter((id) => !catalogues.some((c) => c.defects.some((d) => d.id === id)));
+  if (unknown.length) throw new CatalogueError(`no seeded defect named ${unknown.join(', ')}`);
+
+  const started = performance.now();
+  // Playwright's output per run stays readable after the scratch copy is gone.
+  const logDir = path.join(repoRoot, 'reports', 'integrity', new Date().toISOString().replace(/[:.]/g, '-'));
+  await mkdir(logDir, { recursive: true });
+  const copy = await ScratchCopy.of(repoRoot);
+  // The run's own sandbox image: a defect in the workload must never land in the image other runs use.
+  const tag = `integrity-${process.pid}`;
+  const image = `${sandboxImageName}:${tag}`;
+  // Always the local target, with evidence and reports inside the scratch copy.
+  const inherited = Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && !entry[0].startsWith('GATE_'));
+  const env: Record<string, string> = { ...Object.fromEntries(inherited), GATE_SANDBOX_IMAGE_TAG: tag };
+  const cleanUp = async (): Promise<void> => {
+    await removeRunImage(image);
+    await copy.remove();
+  };
+  const interrupted = (signal: NodeJS.Signals): void => {
+    console.error(`integrity: ${signal}: removing the scratch copy and the run's image`);
+    void cleanUp().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  try {
+    console.log(`integrity: scratch copy ${copy.repo}, sandbox image ${image}, Playwright output in ${path.relative(repoRoot, logDir)}`);
+    const rows: DefectRow[] = [];
+    for (const catalogue of catalogues) {
+      const result = await runCatalogue(copy, logDir, catalogue, args.defects, env);
+      if (result === 'baseline failed') return 2;
+      rows.push(...result);
+    }
+    console.log('');
+    console.log(renderKillTable(rows));
+    console.log(`(npm run integrity -- ${[...args.phases, ...args.defects.flatMap((d) => ['--defect', d]), ...(args.catalogue ? ['--catalogue', args.catalogue] : [])].join(' ') || '(all phases)'}: ${((performance.now() - started) / 60_000).toFixed(1)} min)`);
+    return killRate(rows).caught === rows.length ? 0 : 1;
+  } finally {
+    await cleanUp();
+  }
+}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  if (!(error instanceof CatalogueError || error instanceof UnknownPhaseError)) throw error;
+  console.error(`integrity: ${error.message}`);
+  process.exitCode = 2;
+}

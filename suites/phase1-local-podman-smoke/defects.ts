@@ -1,0 +1,151 @@
+import type { SeededDefect } from '../../integrity/seeded-defect.ts';
+
+/**
+ * Phase 1's seeded defects (npm run integrity): each a small mistake a person could make in the
+ * hypervisor, the workload or the gate's own fixtures, and the lines that must catch it. The lines
+ * check their property (no credential reaches a sandbox, a crash is restarted unasked, ...), not
+ * these particular edits; this list only proves that they can fail.
+ */
+
+const line = {
+  lifecycle: 'Hypervisor starts/stops/restarts sandbox container locally.',
+  authProxy: 'Auth + proxy path works through hypervisor.',
+  webSocket: 'WebSocket task flow works end-to-end.',
+  image: 'Add/verify sandbox OCI image build path.',
+  runtimeCommands: 'Wire hypervisor local container runtime command path.',
+  envMountsPorts: 'Validate env, volume mounts, and ports for live/dev roles.',
+  userTask: 'Capture one successful end-to-end user task.',
+  podmanPs: '`podman ps` lifecycle output attached.',
+  transitionLogs: 'Hypervisor logs for spawn/stop transitions attached.',
+  e2eSmoke: 'E2E smoke result attached.',
+  processFallback: 'Document and verify fallback to direct-process sandbox mode.',
+  liveAndDev: 'One user can run `live` and `dev` sandboxes concurrently behind hypervisor.',
+  swap: 'Hypervisor can route/swap between live/dev for rollback.',
+  knownGood: 'Prior known-good config/image can be restored in bounded time.',
+} as const;
+
+// Platform settings passed through by prefix: the kind of convenience that leaks a secret whose name nobody listed.
+const choirosSettings = "(Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('CHOIROS_'))) as Record<string, string>)";
+
+export const defects: readonly SeededDefect[] = [
+  {
+    id: 'crash-waits-for-next-request',
+    what: 'a crashed sandbox is left stopped for the next request to start, instead of being restarted with backoff',
+    caughtBy: [line.lifecycle],
+    edits: [
+      {
+        file: 'hypervisor/sandboxes/manager.ts',
+        find: '    this.persist(entry, { pid: null, pidStart: null });\n    this.scheduleRestart(entry, crashesInARow, how);',
+        replace: "    // The next request starts it again (ensureRunning), so an idle crashed sandbox costs nothing.\n    entry.crashesInARow = crashesInARow;\n    this.persist(entry, { pid: null, pidStart: null, state: 'stopped' });",
+      },
+    ],
+  },
+  {
+    id: 'stop-only-for-processes',
+    what: "the podman runtime's stop returns early unless the instance has a pid (copied from the process runtime): the container keeps running",
+    caughtBy: [line.podmanPs, line.lifecycle],
+    edits: [{ file: 'hypervisor/sandboxes/podman-runtime.ts', find: '    if (!instance.containerId) return;', replace: '    if (!instance.pid) return;' }],
+  },
+  {
+    id: 'cookie-forwarded',
+    what: "the proxy forwards the browser's Cookie header to the sandbox (the session cookie reaches untrusted code)",
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/proxy/headers.ts', find: "  ...hopByHop,\n  'cookie',\n", replace: '  ...hopByHop,\n' }],
+  },
+  {
+    id: 'forged-identity-kept',
+    what: "the proxy keeps an x-choiros-user-id the client sent (meant for internal hops), so a client can claim another user's identity",
+    caughtBy: [line.authProxy],
+    edits: [
+      { file: 'hypervisor/proxy/headers.ts', find: " || name.startsWith('x-choiros-')", replace: '' },
+      { file: 'hypervisor/proxy/headers.ts', find: "  out['x-choiros-user-id'] = identity.userId;\n  out['x-choiros-sandbox-role'] = identity.role;", replace: "  out['x-choiros-user-id'] ??= identity.userId;\n  out['x-choiros-sandbox-role'] ??= identity.role;" },
+    ],
+  },
+  {
+    // Not the early-frame buffer: dropping it loses frames only in a narrow race the line cannot see reliably (measured: missed).
+    id: 'websocket-frames-relayed-as-binary',
+    what: "the WebSocket relay sends what it received without the frame's type; ws then sends Buffers as binary, so text frames reach the browser as Blobs",
+    caughtBy: [line.webSocket],
+    edits: [{ file: 'hypervisor/proxy/websocket-relay.ts', find: '        to.send(data, { binary: isBinary }, drained);', replace: '        to.send(data, drained);' }],
+  },
+  {
+    id: 'image-runs-as-root',
+    what: 'the sandbox image loses its USER line, so sandboxes run as root in their containers',
+    caughtBy: [line.image],
+    edits: [{ file: 'hypervisor/workload/image/build-context.ts', find: 'USER ${sandboxUser.uid}:${sandboxUser.gid}\n', replace: '' }],
+  },
+  {
+    id: 'capabilities-kept',
+    what: 'podman run no longer drops all capabilities (removed while debugging a permission error)',
+    caughtBy: [line.runtimeCommands],
+    edits: [{ file: 'hypervisor/sandboxes/podman-runtime.ts', find: "    '--cap-drop=all', '--security-opt=no-new-privileges',", replace: "    '--security-opt=no-new-privileges'," }],
+  },
+  {
+    id: 'container-gets-platform-settings',
+    what: "containers get the hypervisor's CHOIROS_* settings on top of the allowlist (a secret under such a name leaks)",
+    caughtBy: [line.envMountsPorts],
+    edits: [
+      {
+        file: 'hypervisor/sandboxes/podman-runtime.ts',
+        find: "    const env = sandboxEnv({ key, port: containerPort, dataDir: '/data', config: spec.config });",
+        replace: `    const env = { ...${choirosSettings}, ...sandboxEnv({ key, port: containerPort, dataDir: '/data', config: spec.config }) };`,
+      },
+    ],
+  },
+  {
+    id: 'roles-share-a-data-dir',
+    what: "a user's live and dev sandboxes share one data directory (<root>/<user> instead of <root>/<user>/<role>)",
+    caughtBy: [line.liveAndDev, line.envMountsPorts],
+    edits: [{ file: 'hypervisor/sandboxes/data-dir.ts', find: 'path.resolve(dataRoot, parseUserId(key.userId), key.role)', replace: 'path.resolve(dataRoot, parseUserId(key.userId))' }],
+  },
+  {
+    id: 'document-digest-of-trimmed-text',
+    what: "the workload records a document's sha256 over its text without the final newline, so the digest does not match the document",
+    caughtBy: [line.userTask],
+    edits: [{ file: 'hypervisor/workload/conductor.ts', find: "sha256: createHash('sha256').update(content).digest('hex')", replace: "sha256: createHash('sha256').update(content.trimEnd()).digest('hex')" }],
+  },
+  {
+    // Not "sandbox.stop without its container_id": the manager adds the recorded container to every transition, so that edit changed nothing (measured: missed).
+    id: 'stop-logged-at-debug',
+    what: 'sandbox.stop is logged at debug ("stops are routine"), so the info log no longer shows a sandbox being stopped',
+    caughtBy: [line.transitionLogs],
+    edits: [
+      {
+        file: 'hypervisor/sandboxes/transitions.ts',
+        find: "export const transitionLevel = (event: TransitionEvent): 'info' | 'warn' | 'error' =>\n  event === 'sandbox.failed' ? 'error' : event === 'sandbox.crash' || event === 'sandbox.stray_removed' ? 'warn' : 'info';",
+        replace: "export const transitionLevel = (event: TransitionEvent): 'debug' | 'info' | 'warn' | 'error' =>\n  event === 'sandbox.failed' ? 'error' : event === 'sandbox.crash' || event === 'sandbox.stray_removed' ? 'warn' : event === 'sandbox.stop' ? 'debug' : 'info';",
+      },
+    ],
+  },
+  {
+    id: 'screenshot-evidence-as-jpeg',
+    what: "the evidence fixture saves screenshots as JPEG (smaller) under their .png names, so the attached file is not what it says",
+    caughtBy: [line.e2eSmoke],
+    edits: [{ file: 'fixtures/evidence.ts', find: 'page.screenshot({ path: file, fullPage: true })', replace: "page.screenshot({ path: file, fullPage: true, type: 'jpeg', quality: 60 })" }],
+  },
+  {
+    id: 'process-sandbox-gets-platform-settings',
+    what: "process-mode sandboxes get the hypervisor's CHOIROS_* settings on top of the allowlist",
+    caughtBy: [line.processFallback],
+    edits: [{ file: 'hypervisor/sandboxes/process-runtime.ts', find: '      env: { ...env },', replace: `      env: { ...${choirosSettings}, ...env },` }],
+  },
+  {
+    id: 'swap-trusts-a-running-slot',
+    what: 'a swap skips the health gate when the target slot already runs ("it was checked when it started")',
+    caughtBy: [line.swap],
+    edits: [
+      {
+        file: 'hypervisor/routing/switch.ts',
+        find: '    const { port } = await ctx.slots.ensureRunning({ userId, role: target });\n    const remaining = healthGateDeadlineMs(ctx.options.healthDeadlineMs, performance.now() - startedAt);\n    health = await ctx.healthGate(port, { deadlineMs: remaining, smoke: request.smoke ?? false });',
+        replace:
+          "    const alreadyRunning = ctx.slots.status({ userId, role: target })?.status === 'running';\n    const { port } = await ctx.slots.ensureRunning({ userId, role: target });\n    const remaining = healthGateDeadlineMs(ctx.options.healthDeadlineMs, performance.now() - startedAt);\n    // A slot the manager already runs passed its readiness check when it started.\n    health = alreadyRunning ? { version: '', instanceRole: target, elapsedMs: 0, smoke: false } : await ctx.healthGate(port, { deadlineMs: remaining, smoke: request.smoke ?? false });",
+      },
+    ],
+  },
+  {
+    id: 'rollback-to-the-current-release',
+    what: 'the previous known-good release is looked up with <= instead of <, so rollback "restores" the release that serves now',
+    caughtBy: [line.knownGood],
+    edits: [{ file: 'hypervisor/routing/releases.ts', find: 'release.id < current.id', replace: 'release.id <= current.id' }],
+  },
+];
