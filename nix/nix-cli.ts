@@ -21,7 +21,7 @@ export interface NixResult {
 export async function runNix(args: readonly string[], options: Options = {}): Promise<NixResult> {
   const nixBinary = process.env.CHOIROS_NIX_BINARY ?? 'nix';
   try {
-    const result = await execa(nixBinary, [...nixBaseArgs, ...args], { ...options, reject: false, all: false, stdin: 'ignore' });
+    const result = await execa(nixBinary, [...nixBaseArgs, ...args], { stdin: options.input === undefined ? 'ignore' : 'pipe', ...options, reject: false, all: false });
     if (result.failed && result.exitCode === undefined) throw result;
     return { stdout: String(result.stdout), stderr: String(result.stderr), exitCode: result.exitCode ?? 1 };
   } catch (error) {

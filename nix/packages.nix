@@ -32,6 +32,7 @@ let
   };
   nodeModules = pkgs.importNpmLock.buildNodeModules { npmRoot = lockfile; nodejs = pkgs.nodejs_24; };
 
+  desktopAssets = builtins.path { path = ../hypervisor/workload/public; name = "choiros-desktop-assets"; };
   version = (builtins.fromJSON (builtins.readFile ../package.json)).version;
   node = "${pkgs.nodejs_24}/bin/node";
 in
@@ -39,7 +40,7 @@ rec {
   # The desktop UI the sandbox serves at /: static assets only.
   desktop = pkgs.runCommand "choiros-desktop-${version}" { } ''
     mkdir -p $out/share/choiros-desktop
-    cp -R ${../hypervisor/workload/public}/. $out/share/choiros-desktop/
+    cp -R ${desktopAssets}/. $out/share/choiros-desktop/
   '';
 
   # The program both entry points run: the TypeScript sources (Node 24 strips the types), their npm

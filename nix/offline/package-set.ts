@@ -18,7 +18,7 @@ export const cacheRoot = process.env.CHOIROS_NIX_OFFLINE_CACHE ?? '/var/cache/ch
 export const busyboxPath = '/bin/busybox';
 const busyboxApplets = ['sh', 'mkdir', 'cp', 'ln', 'chmod', 'cat', 'tar', 'rm', 'mv', 'ls', 'echo', 'test', 'true'];
 /** Bump when the generated flake's shape changes, so old sets are not reused. */
-const generatorVersion = '2';
+const generatorVersion = '3';
 
 export class MissingToolError extends Error {
   constructor(what: string, fix: string) {
@@ -93,7 +93,7 @@ function flakeText(s: { nodeVersion: string; nodeUrl: string; nodeHash: string; 
   outputs = { self }:
     let
       system = "x86_64-linux";
-      busybox = builtins.path { path = ./busybox; name = "busybox-static"; };
+      busybox = builtins.path { path = ./busybox; name = "choiros-offline-busybox-static"; };
       runtimeShell = "\${busybox}/bin/sh";
       # nixpkgs' runCommand, with busybox for bash and coreutils.
       runCommand = name: env: script: derivation (env // {
@@ -103,8 +103,8 @@ function flakeText(s: { nodeVersion: string; nodeUrl: string; nodeHash: string; 
         PATH = "\${busybox}/bin";
       });
       fetchurl = args: import <nix/fetchurl.nix> args;
-      nodeBinary = fetchurl { url = "${s.nodeUrl}"; sha256 = "${s.nodeHash}"; executable = true; name = "node-${s.nodeVersion}-linux-x64"; };
-      nodeModulesTar = fetchurl { url = "${s.modulesUrl}"; sha256 = "${s.modulesHash}"; name = "choiros-node-modules.tar"; };
+      nodeBinary = fetchurl { url = "${s.nodeUrl}"; sha256 = "${s.nodeHash}"; executable = true; name = "choiros-offline-node-${s.nodeVersion}-linux-x64"; };
+      nodeModulesTar = fetchurl { url = "${s.modulesUrl}"; sha256 = "${s.modulesHash}"; name = "choiros-offline-node-modules.tar"; };
       nodejs_24 = runCommand "nodejs-${s.nodeVersion}" { } ''
         mkdir -p $out/bin
         cp \${nodeBinary} $out/bin/node
