@@ -145,6 +145,20 @@ export class LocalGitHub {
         return current === undefined ? this.send(res, 404, { message: 'Branch not protected' }) : this.send(res, 200, current);
       }
     }
+    const statusChecks = /^\/branches\/([^/]+)\/protection\/required_status_checks$/.exec(rest);
+    if (statusChecks && method === 'PATCH') {
+      const key = `${repository}#${decodeURIComponent(String(statusChecks[1]))}`;
+      const current = this.protections.get(key) as { required_status_checks?: unknown } | undefined;
+      if (current === undefined) return this.send(res, 404, { message: 'Branch not protected' });
+      this.protections.set(key, { ...current, required_status_checks: JSON.parse(body) as unknown });
+      return this.send(res, 200, JSON.parse(body));
+    }
+    if (protection) {
+      if (method === 'GET') {
+        const current = this.protections.get(`${repository}#${decodeURIComponent(String(protection[1]))}`);
+        return current === undefined ? this.send(res, 404, { message: 'Branch not protected' }) : this.send(res, 200, current);
+      }
+    }
     return this.notFound(res);
   }
 }
