@@ -2,7 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['hypervisor/**/*.test.ts', 'fixtures/**/*.test.ts', 'gate-runner/**/*.test.ts', 'scripts/**/*.test.ts', 'bench/**/*.test.ts', 'integrity/**/*.test.ts'],
+    // Every *.test.ts outside node_modules, wherever a concept's folder puts it.
+    include: ['**/*.test.ts'],
+    exclude: ['**/node_modules/**', '**/.git/**'],
     globalSetup: ['fixtures/podman-api.global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

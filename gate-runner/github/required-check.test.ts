@@ -1,0 +1,55 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { phaseById } from '../../suites/phases.ts';
+import { GateRefusedError } from '../gate-refused.ts';
+import { recordRun } from '../ledger.ts';
+import { sampleRun, tempDir } from '../sample-run.ts';
+import { writeVerdict } from '../verdict.ts';
+import { GitHubClient } from './client.ts';
+import { LocalGitHub } from './local-github.ts';
+import { flakesCheckName, promoteFlakesCheck } from './required-check.ts';
+
+const phase2 = phaseById('phase2');
+const target = { kind: 'local' as const, id: 'ci' };
+let server: LocalGitHub | undefined;
+afterEach(async () => {
+  await server?.stop();
+  server = undefined;
+});
+
+async function setUp(): Promise<{ github: LocalGitHub; client: GitHubClient; gatesDir: string }> {
+  server = await new LocalGitHub().start();
+  server.repositories.add('choiros/gates');
+  const client = new GitHubClient({ apiUrl: server.apiUrl, owner: 'choiros', repo: 'gates', token: server.token, workflow: 'flakes.yml', branch: 'main' });
+  return { github: server, client, gatesDir: path.join(await tempDir('promote'), 'gates') };
+}
+
+async function phase2Run(gatesDir: string, failing: string[] = []): Promise<void> {
+  const runDir = path.join(gatesDir, 'phase2', 'run-2');
+  const verdict = await sampleRun(phase2, runDir, { runId: 'run-2', targetId: target.id, failing });
+  await recordRun(gatesDir, await writeVerdict(runDir, verdict), verdict);
+}
+
+describe('promoting the flakes workflow to a required check, against a local HTTP server speaking GitHub\'s REST shapes', () => {
+  it('refuses while the Phase 2 gate has not passed for the target, and changes nothing', async () => {
+    const { github, client, gatesDir } = await setUp();
+    await expect(promoteFlakesCheck(client, target, gatesDir)).rejects.toThrow(GateRefusedError);
+    await phase2Run(gatesDir, [phase2.checklist[0]?.text ?? '']);
+    await expect(promoteFlakesCheck(client, target, gatesDir)).rejects.toThrow(/refusing to make "build flakes" a required check on choiros\/gates: .*FAILED.*Run `npm run gate -- phase2` for target ci/);
+    expect(github.received.filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
+  it('after a passing Phase 2 gate, requires the check through branch protection, keeping the checks already required', async () => {
+    const { github, client, gatesDir } = await setUp();
+    await phase2Run(gatesDir);
+    const first = await promoteFlakesCheck(client, target, gatesDir);
+    expect(first).toMatchObject({ repository: 'choiros/gates', branch: 'main', contexts: [flakesCheckName], phase2RunId: 'run-2' });
+    expect(github.received.at(-1)).toMatchObject({ method: 'PUT', path: '/repos/choiros/gates/branches/main/protection' });
+
+    github.protections.set('choiros/gates#main', { required_status_checks: { strict: false, contexts: ['ci / test'] } });
+    const second = await promoteFlakesCheck(client, target, gatesDir);
+    expect(second.contexts).toEqual(['ci / test', flakesCheckName]);
+    expect(github.received.at(-1)).toMatchObject({ method: 'PATCH', path: '/repos/choiros/gates/branches/main/protection/required_status_checks' });
+    expect(JSON.parse(github.received.at(-1)?.body ?? '{}')).toEqual({ strict: false, contexts: ['ci / test', flakesCheckName] });
+  });
+});
