@@ -35,6 +35,8 @@ export interface BootOptions {
   provision?: (root: string) => Promise<void>;
   /** Seconds to wait for systemd to finish starting up. */
   bootTimeoutSecs?: number;
+  /** More directories of this machine the host sees read-only at the same path (besides /nix). */
+  readOnlyBinds?: readonly string[];
 }
 
 export class HostBootError extends Error {
@@ -65,15 +67,17 @@ export class HostMachine {
   #nspawn: NspawnBoot | undefined;
   #leader: number | undefined;
   #bootTimeoutSecs: number;
+  #readOnlyBinds: readonly string[];
 
-  private constructor(name: string, dir: string, root: HostRoot, overlay: MachineOverlay, ssh: HostSsh, bootTimeoutSecs: number) {
+  private constructor(name: string, dir: string, root: HostRoot, overlay: MachineOverlay, ssh: HostSsh, options: BootOptions) {
     this.name = name;
     this.dir = dir;
     this.root = root;
     this.#overlay = overlay;
     this.ssh = ssh;
     this.consoleLog = path.join(dir, 'console.log');
-    this.#bootTimeoutSecs = bootTimeoutSecs;
+    this.#bootTimeoutSecs = options.bootTimeoutSecs ?? 60;
+    this.#readOnlyBinds = options.readOnlyBinds ?? [];
   }
 
   /** The machine's root directory as seen from outside (writes land in its own layer). */
@@ -90,7 +94,7 @@ export class HostMachine {
     let machine: HostMachine | undefined;
     try {
       const ssh = await provisionSsh(overlay.merged, path.join(dir, 'keys'), name);
-      machine = new HostMachine(name, dir, root, overlay, ssh, options.bootTimeoutSecs ?? 60);
+      machine = new HostMachine(name, dir, root, overlay, ssh, options);
       await options.provision?.(overlay.merged);
       await machine.#start();
       return machine;
@@ -105,7 +109,7 @@ export class HostMachine {
   }
 
   async #start(): Promise<void> {
-    const nspawn = startNspawn(this.#overlay.merged, this.name, this.consoleLog, []);
+    const nspawn = startNspawn(this.#overlay.merged, this.name, this.consoleLog, this.#readOnlyBinds);
     this.#nspawn = nspawn;
     let gone = false;
     void nspawn.exited.then(() => (gone = true));

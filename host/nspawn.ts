@@ -17,11 +17,11 @@ export interface NspawnBoot {
  * run store paths the outside built. Not registered with machined (none runs here): the machine is
  * reached through its leader's namespaces (host/machine.ts). The console goes to `consoleLog`.
  */
-export function startNspawn(root: string, name: string, consoleLog: string, binds: readonly string[]): NspawnBoot {
+export function startNspawn(root: string, name: string, consoleLog: string, readOnlyBinds: readonly string[]): NspawnBoot {
   const fd = openSync(consoleLog, 'a');
   const child = spawn(
     'systemd-nspawn',
-    ['-D', root, `--machine=${name}`, '--register=no', '--keep-unit', '-b', '--console=pipe', '--bind-ro=/nix', ...binds.map((b) => `--bind=${b}`)],
+    ['-D', root, `--machine=${name}`, '--register=no', '--keep-unit', '-b', '--console=pipe', '--bind-ro=/nix', ...readOnlyBinds.map((dir) => `--bind-ro=${dir}`)],
     { stdio: ['ignore', fd, fd], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', SYSTEMD_NSPAWN_TMPFS_TMP: '1' } },
   );
   closeSync(fd);

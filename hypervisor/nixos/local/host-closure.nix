@@ -14,7 +14,7 @@ let
 in
 if failed != [ ] then throw "Failed assertions:\n${lib.concatMapStringsSep "\n" (m: "- ${m}") failed}"
 else derivation {
-  name = "choiros-hypervisor-host-${package.version or "unversioned"}";
+  name = "choiros-hypervisor-host";
   system = builtins.currentSystem;
   builder = "${busybox}/bin/sh";
   PATH = "${busybox}/bin";
