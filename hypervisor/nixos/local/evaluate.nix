@@ -2,13 +2,13 @@
 # in ./nixos-options.nix, and renders what the local Debian host installs from it.
 # `configuration` is a module (an attribute set or a function) setting services.choiros-hypervisor;
 # `package` is the hypervisor package (a stand-in derivation when only the evaluation matters).
-{ lib, configuration, package ? { type = "derivation"; name = "choiros-hypervisor"; outPath = "/nix/store/00000000000000000000000000000000-choiros-hypervisor"; }, podmanPackage ? { type = "derivation"; name = "podman"; outPath = "/nonexistent/podman"; } }:
+{ lib, configuration, module ? ../module.nix, package ? { type = "derivation"; name = "choiros-hypervisor"; outPath = "/nix/store/00000000000000000000000000000000-choiros-hypervisor"; }, podmanPackage ? { type = "derivation"; name = "podman"; outPath = "/nonexistent/podman"; } }:
 
 let
   evaluated = lib.evalModules {
     modules = [
       ./nixos-options.nix
-      ../module.nix
+      module
       { _module.args.pkgs = { }; virtualisation.podman.package = lib.mkDefault podmanPackage; services.choiros-hypervisor.package = lib.mkDefault package; }
       configuration
     ];
