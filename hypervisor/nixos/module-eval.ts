@@ -45,11 +45,15 @@ export function nixErrorMessage(stderr: string): string {
   return lines.slice(last).join('\n').trim();
 }
 
-/** Evaluates services.choiros-hypervisor with `settings` (enable = true implied) for real, with nixpkgs' lib. */
-export async function evaluateModule(settings: ModuleSettings): Promise<ModuleEvaluation> {
+/**
+ * Evaluates services.choiros-hypervisor with `settings` (enable = true implied) for real, with
+ * nixpkgs' lib; `packagePath` is the hypervisor package's store path (a stand-in path otherwise).
+ */
+export async function evaluateModule(settings: ModuleSettings, packagePath?: string): Promise<ModuleEvaluation> {
   const lib = nixpkgsLibExpression();
   const expression = `{ settingsJSON }: import ${JSON.stringify(path.join(nixosDir, 'local', 'evaluate.nix'))} {
-    lib = ${lib.expression};
+    lib = ${lib.expression};${packagePath ? `
+    package = builtins.storePath ${JSON.stringify(packagePath)};` : ''}
     configuration = { services.choiros-hypervisor = builtins.fromJSON settingsJSON // { enable = true; }; };
   }`;
   const result = await execa('nix-instantiate', ['--eval', '--strict', '--json', '--expr', expression, '--argstr', 'settingsJSON', JSON.stringify(settings)], {
