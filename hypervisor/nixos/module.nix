@@ -182,6 +182,9 @@ in
       wants = [ "network-online.target" ];
       after = [ "network-online.target" ] ++ optional isPodman "podman.socket";
       requires = optional isPodman "podman.socket";
+      # systemd 252 reports a missing LoadCredential source only as "Protocol error": assert the
+      # file first, so status and journal name it (and a missing secret is not retried in a loop).
+      unitConfig = optionalAttrs (cfg.adminTokenFile != null) { AssertPathExists = toString cfg.adminTokenFile; };
 
       environment = {
         HYPERVISOR_HOST = cfg.host;
@@ -205,7 +208,8 @@ in
       };
 
       serviceConfig = {
-        Type = "simple";
+        # exec: a start succeeds only once the hypervisor itself runs (a missing credential fails the start).
+        Type = "exec";
         ExecStart = "${cfg.package}/bin/choiros-hypervisor";
         User = "choiros-hypervisor";
         Group = "choiros-hypervisor";
