@@ -38,7 +38,6 @@ export async function runRunbook(step: RunbookStep, target: RunbookTarget): Prom
       SSH_PORT: String(target.ssh.port),
       SSH_KEY: target.ssh.identityFile,
       KNOWN_HOSTS: target.ssh.knownHostsFile,
-      PS4: '$ ',
     },
   });
   const transcript = result.all ?? '';
