@@ -88,6 +88,23 @@ describe('hypervisor configuration', () => {
     expect(missing.message).toMatch(/HYPERVISOR_ADMIN_TOKEN_FILE="\/nonexistent\/token" is invalid: the file cannot be read \(ENOENT\)/);
   });
 
+  it('reads the admin token from the systemd credential admin-token in $CREDENTIALS_DIRECTORY', () => {
+    const credentials = scratch();
+    writeFileSync(path.join(credentials, 'admin-token'), 'token-from-a-credential-0123456789\n');
+    const admin = loadConfig(baseEnv({ HYPERVISOR_ADMIN_TOKEN: undefined, CREDENTIALS_DIRECTORY: credentials })).admin;
+    expect(admin).toEqual({ token: 'token-from-a-credential-0123456789', source: 'credential', tokenFile: path.join(credentials, 'admin-token') });
+    // A credentials directory without the token (no adminTokenFile in the module): the generated token, as before.
+    expect(loadConfig(baseEnv({ HYPERVISOR_ADMIN_TOKEN: undefined, CREDENTIALS_DIRECTORY: scratch() })).admin.source).toBe('generated');
+  });
+
+  it('names the credential file, never its content, when the credential is unusable', () => {
+    const credentials = scratch();
+    writeFileSync(path.join(credentials, 'admin-token'), 'short-secret');
+    const error = configError(baseEnv({ HYPERVISOR_ADMIN_TOKEN: undefined, CREDENTIALS_DIRECTORY: credentials }));
+    expect(error.message).toContain(path.join(credentials, 'admin-token'));
+    expect(error.message).not.toContain('short-secret');
+  });
+
   it('generates an admin token once, in a 0600 file next to the database, and reuses it', () => {
     const env = baseEnv({ HYPERVISOR_ADMIN_TOKEN: undefined });
     const first = loadConfig(env).admin;

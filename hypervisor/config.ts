@@ -55,7 +55,7 @@ export interface SandboxesConfig {
 
 export interface AdminConfig {
   token: string;
-  source: 'env' | 'file' | 'generated';
+  source: 'env' | 'credential' | 'file' | 'generated';
   /** The file the token came from or was written to (never the token itself in logs). */
   tokenFile: string | undefined;
 }
@@ -169,14 +169,40 @@ function checkedToken(variable: string, shown: string, token: string): string {
   return token;
 }
 
+/** The systemd credential the admin token comes in (LoadCredential=admin-token:FILE, hypervisor/nixos/module.nix). */
+export const adminTokenCredential = 'admin-token';
+
 /**
- * HYPERVISOR_ADMIN_TOKEN, else HYPERVISOR_ADMIN_TOKEN_FILE, else a token generated once and kept in
+ * A systemd credential: the file `name` in $CREDENTIALS_DIRECTORY, which systemd fills from
+ * LoadCredential= so secrets never pass through the unit's Environment or the Nix store. Undefined
+ * when the service has no credentials directory; a directory without the credential is an error
+ * naming the file, never its content.
+ */
+export function readCredential(env: Env, name: string): { file: string; content: string } | undefined {
+  const dir = readString(env, 'CREDENTIALS_DIRECTORY');
+  if (dir === undefined) return undefined;
+  const file = path.join(dir, name);
+  try {
+    return { file, content: readFileSync(file, 'utf8') };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    if (code === 'ENOENT') return undefined;
+    throw new ConfigError('CREDENTIALS_DIRECTORY', dir, `the credential ${file} cannot be read (${code}); check the unit's LoadCredential=${name}:FILE`);
+  }
+}
+
+/**
+ * HYPERVISOR_ADMIN_TOKEN, else the systemd credential admin-token, else HYPERVISOR_ADMIN_TOKEN_FILE, else a token generated once and kept in
  * a 0600 file in the state directory, so that it survives restarts. Token values never appear in errors.
  */
 function adminSection(env: Env, stateDir: string): AdminConfig {
   const direct = env.HYPERVISOR_ADMIN_TOKEN;
   if (direct !== undefined && direct !== '') {
     return { token: checkedToken('HYPERVISOR_ADMIN_TOKEN', '(hidden)', direct.trim()), source: 'env', tokenFile: undefined };
+  }
+  const credential = readCredential(env, adminTokenCredential);
+  if (credential) {
+    return { token: checkedToken('CREDENTIALS_DIRECTORY', credential.file, credential.content.trim()), source: 'credential', tokenFile: credential.file };
   }
   const fileName = readString(env, 'HYPERVISOR_ADMIN_TOKEN_FILE');
   if (fileName !== undefined) {

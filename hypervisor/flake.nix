@@ -16,6 +16,20 @@
         default = (packagesFor system).hypervisor;
         choiros-hypervisor = (packagesFor system).hypervisor;
       });
-      # Phase 3 adds nixosModules.default here, from ./nixos/module.nix.
+      # services.choiros-hypervisor (nixos/README.md).
+      nixosModules.default = import ./nixos/module.nix;
+
+      # The EC2 host of Phase 4: NixOS's amazon image, the hypervisor enabled, SSH by key only.
+      # Its toplevel builds where nixpkgs can be had:
+      #   nix build ./hypervisor#nixosConfigurations.choiros-host.config.system.build.toplevel
+      nixosConfigurations.choiros-host = nixpkgs.lib.nixosSystem {
+        system = "x86_64-linux";
+        modules = [
+          "${nixpkgs}/nixos/modules/virtualisation/amazon-image.nix"
+          self.nixosModules.default
+          ./nixos/hosts/choiros-host.nix
+          { services.choiros-hypervisor.package = self.packages.x86_64-linux.default; }
+        ];
+      };
     };
 }

@@ -10,9 +10,11 @@ say() { printf 'setup: %s\n' "$*"; }
 # slirp4netns gives each sandbox container its own network (no shared bridge between sandboxes).
 # catatonit is the --init podman puts in front of each sandbox, so a stop right after a start is prompt.
 # busybox-static is the builder of the offline Nix package set (nix/README.md): nixpkgs is out of reach here.
-declare -A provides=([podman]=podman [runc]=runc [catatonit]=/usr/libexec/podman/catatonit [slirp4netns]=slirp4netns [chromium]=/usr/bin/chromium [nix-bin]=nix [binutils]=strip [busybox-static]=/bin/busybox)
+# debootstrap builds, and systemd-container's systemd-nspawn boots, the local systemd host of Phases 3-5
+# (host/); openssh-client's ssh-keygen and ssh make its pinned host key and reach its key-only sshd.
+declare -A provides=([podman]=podman [runc]=runc [catatonit]=/usr/libexec/podman/catatonit [slirp4netns]=slirp4netns [chromium]=/usr/bin/chromium [nix-bin]=nix [binutils]=strip [busybox-static]=/bin/busybox [debootstrap]=debootstrap [systemd-container]=systemd-nspawn [openssh-client]=ssh-keygen)
 missing=()
-for pkg in podman runc catatonit slirp4netns chromium nix-bin binutils busybox-static; do
+for pkg in podman runc catatonit slirp4netns chromium nix-bin binutils busybox-static debootstrap systemd-container openssh-client; do
   probe=${provides[$pkg]}
   if [[ $probe == /* ]]; then [[ -x $probe ]] || missing+=("$pkg"); else command -v "$probe" >/dev/null 2>&1 || missing+=("$pkg"); fi
 done

@@ -1,0 +1,32 @@
+# Evaluates services.choiros-hypervisor with lib.evalModules against the NixOS option declarations
+# in ./nixos-options.nix, and renders what the local Debian host installs from it.
+# `configuration` is a module (an attribute set or a function) setting services.choiros-hypervisor;
+# `package` is the hypervisor package (a stand-in derivation when only the evaluation matters).
+{ lib, configuration, module ? ../module.nix, package ? { type = "derivation"; name = "choiros-hypervisor"; outPath = "/nix/store/00000000000000000000000000000000-choiros-hypervisor"; }, podmanPackage ? { type = "derivation"; name = "podman"; outPath = "/nonexistent/podman"; } }:
+
+let
+  evaluated = lib.evalModules {
+    modules = [
+      ./nixos-options.nix
+      module
+      { _module.args.pkgs = { }; virtualisation.podman.package = lib.mkDefault podmanPackage; services.choiros-hypervisor.package = lib.mkDefault package; }
+      configuration
+    ];
+  };
+  inherit (evaluated) config;
+  render = import ./render-unit.nix { inherit lib; };
+  failed = map (a: a.message) (builtins.filter (a: !a.assertion) config.assertions);
+  service = config.systemd.services.choiros-hypervisor;
+in
+{
+  inherit failed;
+  inherit (config) warnings;
+  enabled = config.services.choiros-hypervisor.enable;
+  options = builtins.removeAttrs config.services.choiros-hypervisor [ "package" ];
+  service = { inherit (service) description wantedBy wants after requires environment serviceConfig unitConfig; };
+  firewall = config.networking.firewall.allowedTCPPorts;
+  podmanEnabled = config.virtualisation.podman.enable;
+  users = config.users.users;
+  unitText = render.unit service;
+  sysusersText = render.sysusers config.users.users config.users.groups;
+}

@@ -1,0 +1,257 @@
+# services.choiros-hypervisor: the ChoirOS hypervisor as a hardened systemd service.
+# Every option maps to one variable the hypervisor reads (hypervisor/config.ts); secrets reach it
+# only as systemd credentials (LoadCredential), read from $CREDENTIALS_DIRECTORY, never through the
+# Nix store or the unit's Environment.
+{ config, lib, pkgs, ... }:
+
+let
+  inherit (lib) mkEnableOption mkIf mkOption types optional optionalAttrs;
+  cfg = config.services.choiros-hypervisor;
+  stateDir = "/var/lib/choiros-hypervisor";
+  isPodman = cfg.runtime == "podman";
+  originHost = origin: let m = builtins.match "https?://([^/:]+)(:[0-9]+)?/?" origin; in if m == null then null else builtins.head m;
+  rpHost = originHost cfg.webauthn.rpOrigin;
+  hostMatchesRpId = rpHost != null && (rpHost == cfg.webauthn.rpId || lib.hasSuffix ".${cfg.webauthn.rpId}" rpHost);
+  isLoopback = builtins.elem cfg.host [ "127.0.0.1" "::1" "localhost" ];
+  inStore = file: file != null && lib.hasPrefix builtins.storeDir (toString file);
+in
+{
+  options.services.choiros-hypervisor = {
+    enable = mkEnableOption "the ChoirOS hypervisor (passkey auth, per-user live/dev sandboxes, route swap and rollback)";
+
+    package = mkOption {
+      type = types.package;
+      description = "The hypervisor package; its bin/choiros-hypervisor is started.";
+    };
+
+    host = mkOption {
+      type = types.str;
+      default = "127.0.0.1";
+      example = "0.0.0.0";
+      description = "Address the hypervisor binds (HYPERVISOR_HOST). Keep loopback behind a TLS proxy.";
+    };
+
+    port = mkOption {
+      type = types.port;
+      default = 9090;
+      description = "TCP port the hypervisor listens on (HYPERVISOR_PORT).";
+    };
+
+    openFirewall = mkOption {
+      type = types.bool;
+      default = false;
+      description = "Open `port` in the NixOS firewall. Only meaningful when `host` is not a loopback address.";
+    };
+
+    databasePath = mkOption {
+      type = types.path;
+      default = "${stateDir}/hypervisor.db";
+      description = "SQLite database of users, passkeys, sessions, route pointers and releases (HYPERVISOR_DATABASE_URL=sqlite:PATH). Must be under the state directory.";
+    };
+
+    dataRoot = mkOption {
+      type = types.path;
+      default = "${stateDir}/sandboxes";
+      description = "Per-user, per-role sandbox data, mounted at /data in each sandbox (SANDBOX_DATA_ROOT). Must be under the state directory.";
+    };
+
+    runtime = mkOption {
+      type = types.enum [ "process" "podman" ];
+      default = "process";
+      description = ''
+        How sandboxes run (SANDBOX_RUNTIME): `podman` containers (the module then enables podman and
+        reaches it through podman's socket-activated API service, so the hypervisor's own unit needs
+        no container privileges), or `process`, direct child processes (the fallback).
+      '';
+    };
+
+    sandboxImage = mkOption {
+      type = types.nullOr types.str;
+      default = null;
+      example = "localhost/choir-sandbox:0.1.0";
+      description = "Sandbox image for the podman runtime (SANDBOX_CONTAINER_IMAGE); required when runtime = \"podman\".";
+    };
+
+    idleTimeout = mkOption {
+      type = types.ints.between 0 604800;
+      default = 1800;
+      description = "Seconds after which an idle sandbox is stopped; 0 never stops them (SANDBOX_IDLE_TIMEOUT_SECS).";
+    };
+
+    readyTimeout = mkOption {
+      type = types.ints.between 1 600;
+      default = 30;
+      description = "Seconds a starting sandbox has to answer its health check (SANDBOX_READY_TIMEOUT_SECS).";
+    };
+
+    stopTimeout = mkOption {
+      type = types.ints.between 1 300;
+      default = 5;
+      description = "Seconds a stopping sandbox gets before it is killed (SANDBOX_STOP_TIMEOUT_SECS).";
+    };
+
+    restartLimit = mkOption {
+      type = types.ints.between 0 100;
+      default = 5;
+      description = "Crash restarts in a row before a sandbox is marked failed (SANDBOX_RESTART_LIMIT).";
+    };
+
+    knownGoodRetain = mkOption {
+      type = types.ints.between 1 1000;
+      default = 5;
+      description = "How many of the newest known-good releases keep their images (HYPERVISOR_KNOWN_GOOD_RETAIN).";
+    };
+
+    webauthn = {
+      rpId = mkOption {
+        type = types.strMatching "[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?";
+        default = "localhost";
+        example = "choir.example.com";
+        description = "WebAuthn relying party id, a domain name (WEBAUTHN_RP_ID).";
+      };
+      rpOrigin = mkOption {
+        type = types.strMatching "https?://[^/]+";
+        default = "http://localhost:${toString cfg.port}";
+        defaultText = lib.literalExpression ''"http://localhost:''${toString config.services.choiros-hypervisor.port}"'';
+        example = "https://choir.example.com";
+        description = "Origin the browser sees (WEBAUTHN_RP_ORIGIN); its host must be rpId or a subdomain of it.";
+      };
+      rpName = mkOption {
+        type = types.str;
+        default = "ChoirOS";
+        description = "Relying party name shown by authenticators (WEBAUTHN_RP_NAME).";
+      };
+    };
+
+    adminTokenFile = mkOption {
+      type = types.nullOr types.path;
+      default = null;
+      example = "/run/secrets/choiros-admin-token";
+      description = ''
+        File holding the admin API's Bearer token, passed as the systemd credential `admin-token`
+        (LoadCredential) so the service reads it from $CREDENTIALS_DIRECTORY. A path as a string,
+        outside the Nix store. When null, the hypervisor generates a token once in its state directory.
+      '';
+    };
+  };
+
+  config = mkIf cfg.enable {
+    assertions = [
+      {
+        assertion = !(isPodman && cfg.sandboxImage == null);
+        message = "services.choiros-hypervisor.sandboxImage must be set when runtime = \"podman\" (for example \"localhost/choir-sandbox:0.1.0\"), or use runtime = \"process\".";
+      }
+      {
+        assertion = hostMatchesRpId;
+        message = "services.choiros-hypervisor.webauthn.rpOrigin (${cfg.webauthn.rpOrigin}) must name the host ${cfg.webauthn.rpId} (webauthn.rpId) or a subdomain of it, or passkeys cannot be used.";
+      }
+      {
+        assertion = !(cfg.openFirewall && isLoopback);
+        message = "services.choiros-hypervisor.openFirewall = true opens port ${toString cfg.port}, but host = \"${cfg.host}\" listens on loopback only: set host to a public address or leave openFirewall false.";
+      }
+      {
+        assertion = !(inStore cfg.adminTokenFile);
+        message = "services.choiros-hypervisor.adminTokenFile (${toString cfg.adminTokenFile}) is in the Nix store, which every user can read: give the path of a root-only file as a string, outside the store.";
+      }
+      {
+        assertion = lib.hasPrefix "${stateDir}/" (toString cfg.databasePath) && lib.hasPrefix "${stateDir}/" (toString cfg.dataRoot);
+        message = "services.choiros-hypervisor.databasePath and dataRoot must be under ${stateDir}/, the service's StateDirectory (the unit may write nowhere else).";
+      }
+    ];
+
+    users.users.choiros-hypervisor = {
+      isSystemUser = true;
+      group = "choiros-hypervisor";
+      home = stateDir;
+      description = "ChoirOS hypervisor";
+      extraGroups = optional isPodman "podman";
+    };
+    users.groups.choiros-hypervisor = { };
+    users.groups.podman = mkIf isPodman { };
+
+    networking.firewall.allowedTCPPorts = optional cfg.openFirewall cfg.port;
+
+    # Podman's own socket-activated API service holds the container privileges; the hypervisor talks
+    # to it as a member of the socket's group (CONTAINER_HOST makes its podman client remote).
+    virtualisation.podman.enable = mkIf isPodman true;
+    systemd.sockets.podman = mkIf isPodman { socketConfig = { SocketMode = "0660"; SocketGroup = "podman"; }; };
+
+    systemd.services.choiros-hypervisor = {
+      description = "ChoirOS hypervisor";
+      wantedBy = [ "multi-user.target" ];
+      wants = [ "network-online.target" ];
+      after = [ "network-online.target" ] ++ optional isPodman "podman.socket";
+      requires = optional isPodman "podman.socket";
+      # systemd 252 reports a missing LoadCredential source only as "Protocol error": assert the
+      # file first, so status and journal name it (and a missing secret is not retried in a loop).
+      unitConfig = optionalAttrs (cfg.adminTokenFile != null) { AssertPathExists = toString cfg.adminTokenFile; };
+
+      environment = {
+        HYPERVISOR_HOST = cfg.host;
+        HYPERVISOR_PORT = toString cfg.port;
+        HYPERVISOR_DATABASE_URL = "sqlite:${toString cfg.databasePath}";
+        SANDBOX_RUNTIME = cfg.runtime;
+        SANDBOX_DATA_ROOT = toString cfg.dataRoot;
+        SANDBOX_IDLE_TIMEOUT_SECS = toString cfg.idleTimeout;
+        SANDBOX_READY_TIMEOUT_SECS = toString cfg.readyTimeout;
+        SANDBOX_STOP_TIMEOUT_SECS = toString cfg.stopTimeout;
+        SANDBOX_RESTART_LIMIT = toString cfg.restartLimit;
+        HYPERVISOR_KNOWN_GOOD_RETAIN = toString cfg.knownGoodRetain;
+        WEBAUTHN_RP_ID = cfg.webauthn.rpId;
+        WEBAUTHN_RP_ORIGIN = cfg.webauthn.rpOrigin;
+        WEBAUTHN_RP_NAME = cfg.webauthn.rpName;
+      } // optionalAttrs (cfg.sandboxImage != null) {
+        SANDBOX_CONTAINER_IMAGE = cfg.sandboxImage;
+      } // optionalAttrs isPodman {
+        SANDBOX_PODMAN_BINARY = "${config.virtualisation.podman.package}/bin/podman";
+        CONTAINER_HOST = "unix:///run/podman/podman.sock";
+      };
+
+      serviceConfig = {
+        # exec: a start succeeds only once the hypervisor itself runs (a missing credential fails the start).
+        Type = "exec";
+        ExecStart = "${cfg.package}/bin/choiros-hypervisor";
+        User = "choiros-hypervisor";
+        Group = "choiros-hypervisor";
+        StateDirectory = "choiros-hypervisor";
+        StateDirectoryMode = "0700";
+        WorkingDirectory = stateDir;
+        Restart = "on-failure";
+        RestartSec = "1s";
+        # The hypervisor drains and stops its sandboxes on SIGTERM.
+        KillSignal = "SIGTERM";
+        TimeoutStopSec = "30s";
+        LoadCredential = optional (cfg.adminTokenFile != null) "admin-token:${toString cfg.adminTokenFile}";
+
+        # Hardening: systemd-analyze security scores this unit <= 3.0 (checked by a test).
+        UMask = "0077";
+        NoNewPrivileges = true;
+        CapabilityBoundingSet = "";
+        AmbientCapabilities = "";
+        ProtectSystem = "strict";
+        ProtectHome = true;
+        PrivateTmp = true;
+        PrivateDevices = true;
+        DevicePolicy = "closed";
+        ProtectKernelTunables = true;
+        ProtectKernelModules = true;
+        ProtectKernelLogs = true;
+        ProtectControlGroups = true;
+        ProtectClock = true;
+        ProtectHostname = true;
+        ProtectProc = "invisible";
+        ProcSubset = "pid";
+        RestrictNamespaces = true;
+        RestrictRealtime = true;
+        RestrictSUIDSGID = true;
+        LockPersonality = true;
+        RemoveIPC = true;
+        KeyringMode = "private";
+        RestrictAddressFamilies = [ "AF_INET" "AF_INET6" "AF_UNIX" ];
+        SystemCallArchitectures = "native";
+        SystemCallFilter = [ "@system-service" "~@privileged @resources" ];
+        SystemCallErrorNumber = "EPERM";
+      };
+    };
+  };
+}

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { evaluateModule, ModuleEvalError, type ModuleSettings } from './module-eval.ts';
+import { ExposureTooHighError, maximumExposure, requireHardened, unitExposure } from './exposure.ts';
+
+async function evalError(settings: ModuleSettings): Promise<ModuleEvalError> {
+  const error = await evaluateModule(settings).catch((e: unknown) => e);
+  if (error instanceof ModuleEvalError) return error;
+  throw new Error(`the module accepted ${JSON.stringify(settings)}`);
+}
+
+describe('services.choiros-hypervisor (lib.evalModules, for real)', () => {
+  it('renders the contract defaults as the service environment, state in its StateDirectory', async () => {
+    const evaluation = await evaluateModule({});
+    expect(evaluation.failed).toEqual([]);
+    expect(evaluation.service.environment).toMatchObject({
+      HYPERVISOR_HOST: '127.0.0.1',
+      HYPERVISOR_PORT: '9090',
+      HYPERVISOR_DATABASE_URL: 'sqlite:/var/lib/choiros-hypervisor/hypervisor.db',
+      SANDBOX_RUNTIME: 'process',
+      SANDBOX_DATA_ROOT: '/var/lib/choiros-hypervisor/sandboxes',
+      SANDBOX_IDLE_TIMEOUT_SECS: '1800',
+      HYPERVISOR_KNOWN_GOOD_RETAIN: '5',
+      WEBAUTHN_RP_ID: 'localhost',
+      WEBAUTHN_RP_ORIGIN: 'http://localhost:9090',
+      WEBAUTHN_RP_NAME: 'ChoirOS',
+    });
+    expect(evaluation.service.serviceConfig).toMatchObject({ User: 'choiros-hypervisor', StateDirectory: 'choiros-hypervisor', Restart: 'on-failure' });
+    expect(evaluation.service.after).toEqual(['network-online.target']);
+    expect(evaluation.users['choiros-hypervisor']).toMatchObject({ isSystemUser: true, group: 'choiros-hypervisor' });
+    expect(evaluation.firewall).toEqual([]);
+    expect(evaluation.podmanEnabled).toBe(false);
+  });
+
+  it('passes the admin token only as a systemd credential: never in the environment or the store', async () => {
+    const evaluation = await evaluateModule({ adminTokenFile: '/run/secrets/choiros-admin-token' });
+    expect(evaluation.service.serviceConfig.LoadCredential).toEqual(['admin-token:/run/secrets/choiros-admin-token']);
+    expect(JSON.stringify(evaluation.service.environment)).not.toMatch(/TOKEN/);
+    expect(evaluation.unitText).toMatch(/^LoadCredential=admin-token:\/run\/secrets\/choiros-admin-token$/m);
+  });
+
+  it('with the podman runtime, enables podman and reaches it through its socket, ordered after it', async () => {
+    const evaluation = await evaluateModule({ runtime: 'podman', sandboxImage: 'localhost/choir-sandbox:0.1.0' });
+    expect(evaluation.failed).toEqual([]);
+    expect(evaluation.podmanEnabled).toBe(true);
+    expect(evaluation.service.after).toContain('podman.socket');
+    expect(evaluation.service.requires).toContain('podman.socket');
+    expect(evaluation.service.environment).toMatchObject({ SANDBOX_RUNTIME: 'podman', SANDBOX_CONTAINER_IMAGE: 'localhost/choir-sandbox:0.1.0', CONTAINER_HOST: 'unix:///run/podman/podman.sock' });
+    expect(evaluation.users['choiros-hypervisor']?.extraGroups).toEqual(['podman']);
+  });
+
+  it('opens the firewall only when asked, for a public bind address', async () => {
+    const evaluation = await evaluateModule({ host: '0.0.0.0', port: 9191, openFirewall: true, webauthn: { rpId: 'choir.example.com', rpOrigin: 'https://choir.example.com' } });
+    expect(evaluation.failed).toEqual([]);
+    expect(evaluation.firewall).toEqual([9191]);
+  });
+
+  it.each([
+    [{ port: 70000 }, /services\.choiros-hypervisor\.port' is not of type `16 bit unsigned integer/],
+    [{ runtime: 'docker' }, /services\.choiros-hypervisor\.runtime' is not of type `one of "process", "podman"'/],
+    [{ idleTimeout: -1 }, /services\.choiros-hypervisor\.idleTimeout' is not of type `integer between 0 and 604800/],
+    [{ webauthn: { rpId: 'not a domain' } }, /services\.choiros-hypervisor\.webauthn\.rpId' is not of type `string matching the pattern/],
+    [{ webauthn: { rpOrigin: 'choir.example.com' } }, /services\.choiros-hypervisor\.webauthn\.rpOrigin' is not of type `string matching the pattern/],
+    [{ adminTokenFile: 'relative/token' }, /services\.choiros-hypervisor\.adminTokenFile' is not of type `null or absolute path'/],
+  ])('refuses the bad value %j with a message naming the option and its type', async (settings, message) => {
+    expect((await evalError(settings)).message).toMatch(message);
+  });
+
+  it.each([
+    [{ runtime: 'podman' }, 'services.choiros-hypervisor.sandboxImage must be set when runtime = "podman"'],
+    [{ webauthn: { rpId: 'choir.example.com', rpOrigin: 'https://evil.example.net' } }, 'webauthn.rpOrigin (https://evil.example.net) must name the host choir.example.com (webauthn.rpId) or a subdomain of it'],
+    [{ openFirewall: true }, 'openFirewall = true opens port 9090, but host = "127.0.0.1" listens on loopback only'],
+    [{ adminTokenFile: '/nix/store/00000000000000000000000000000000-token' }, 'is in the Nix store, which every user can read'],
+    [{ dataRoot: '/srv/sandboxes' }, 'databasePath and dataRoot must be under /var/lib/choiros-hypervisor/'],
+  ])('fails the assertion for the contradictory settings %j', async (settings, message) => {
+    const { failed } = await evaluateModule(settings);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toContain(message);
+  });
+});
+
+describe("the hypervisor unit's exposure (systemd-analyze security --offline=true)", () => {
+  it(`is at most ${maximumExposure} (OK) as the module renders it`, async () => {
+    const report = requireHardened(await unitExposure((await evaluateModule({ adminTokenFile: '/run/secrets/admin-token' })).unitText));
+    expect(report.rating).toBe('OK');
+  });
+
+  it('fails the check when the hardening is taken away', async () => {
+    const { unitText } = await evaluateModule({});
+    const unhardened = unitText.split('\n').filter((line) => !/^(Protect|Private|Restrict|SystemCall|Capability|NoNewPrivileges|ProcSubset|LockPersonality)/.test(line)).join('\n');
+    const report = await unitExposure(unhardened);
+    expect(report.exposure).toBeGreaterThan(maximumExposure);
+    expect(() => requireHardened(report)).toThrow(ExposureTooHighError);
+  });
+});

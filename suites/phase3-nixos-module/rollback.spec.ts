@@ -1,0 +1,40 @@
+import { readFile } from 'node:fs/promises';
+import { test, expect, onLocalHost } from '../../fixtures/host-test.ts';
+import { hypervisorPackageVersion } from '../../hypervisor/nixos/package.ts';
+import { runbookBlock, runbookFile } from '../../hypervisor/nixos/runbook.ts';
+
+test('Document previous generation fallback path.', async ({ installedHost, evidence }) => {
+  await evidence.provenOn(onLocalHost);
+  const { host, firstHealth } = installedHost;
+  const runbook = await readFile(runbookFile, 'utf8');
+  const nextVersion = `${firstHealth.version}-next`;
+
+  await test.step('the runbook documents the fallback on NixOS and on this host', async () => {
+    await evidence.text('runbook.md', runbook, 'text/markdown');
+    expect(runbook).toContain('nixos-rebuild switch --rollback');
+    expect(runbookBlock('rollback')).toContain('nix-env --profile "$PROFILE" --rollback');
+  });
+
+  const next = await test.step(`deploy generation N+1 (hypervisor ${nextVersion}) with the documented commands`, async () => {
+    const build = await hypervisorPackageVersion(nextVersion);
+    const closure = await host.buildClosure(build.storePath);
+    const transcript = await host.runbook('switch', closure.outPath);
+    await evidence.command('1-switch-to-n-plus-1', 'runbook: switch', transcript);
+    const health = await host.waitHealthy();
+    expect(health.version).toBe(nextVersion);
+    expect(transcript).toMatch(/2 {3}.*\(current\)/);
+    return { closure: closure.outPath, health };
+  });
+
+  await test.step(`roll back to generation N with the documented commands: the service runs ${firstHealth.version} again`, async () => {
+    const transcript = await host.runbook('rollback');
+    await evidence.command('2-rollback-to-n', 'runbook: rollback', transcript);
+    const health = await host.waitHealthy();
+    expect(health.version).toBe(firstHealth.version);
+    expect(health.boot_id).not.toBe(next.health.boot_id);
+    expect(transcript).toMatch(/1 {3}.*\(current\)/);
+    const unitTarget = (await host.machine.exec(['readlink', '-f', '/etc/systemd/system/choiros-hypervisor.service'])).stdout.trim();
+    expect(unitTarget.startsWith(installedHost.closure.outPath)).toBe(true);
+    await evidence.json('3-health', { n: firstHealth, nPlus1: next.health, afterRollback: health });
+  });
+});

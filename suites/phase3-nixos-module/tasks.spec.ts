@@ -1,0 +1,134 @@
+import { readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { test, expect, onLocalHost, onLocalNix } from '../../fixtures/host-test.ts';
+import { adminTokenPath, hypervisorUnit } from '../../fixtures/hypervisor-host.ts';
+import { maximumExposure, requireHardened, unitExposure } from '../../hypervisor/nixos/exposure.ts';
+import { evaluateFlakeModule, flakeNixosConfigurations } from '../../hypervisor/nixos/flake-module.ts';
+import { evaluateModule } from '../../hypervisor/nixos/module-eval.ts';
+
+test('Implement `nixosModules.default` in `hypervisor/flake.nix`.', async ({ evidence }) => {
+  await evidence.provenOn(onLocalNix);
+  const settings = { port: 9090, adminTokenFile: '/run/secrets/choiros-admin-token' };
+
+  await test.step("the flake's nixosModules.default evaluates with lib.evalModules to the same service as hypervisor/nixos/module.nix", async () => {
+    const { evaluation, command } = await evaluateFlakeModule(settings);
+    await evidence.command('1-nix-eval-flake-module', command, evaluation.unitText);
+    expect(evaluation.failed).toEqual([]);
+    expect(evaluation.unitText).toBe((await evaluateModule(settings)).unitText);
+  });
+
+  await test.step('the flake declares the target host configuration (nixosConfigurations.choiros-host)', async () => {
+    const hosts = await flakeNixosConfigurations();
+    await evidence.json('2-nixos-configurations', hosts);
+    expect(hosts).toContain('choiros-host');
+  });
+});
+
+test('Define hypervisor systemd service.', async ({ installedHost, evidence }) => {
+  await evidence.provenOn(onLocalHost);
+  const { host } = installedHost;
+  const unitText = await readFile(`${installedHost.closure.outPath}/etc/systemd/system/${hypervisorUnit}`, 'utf8');
+
+  await test.step('a dedicated user, its state in a StateDirectory, restarted on failure, ordered after the network', async () => {
+    const unit = await host.unitProperties('User', 'Group', 'StateDirectory', 'Restart', 'After', 'Wants', 'WorkingDirectory');
+    await evidence.json('1-unit-properties', unit);
+    expect(unit).toMatchObject({ User: 'choiros-hypervisor', Group: 'choiros-hypervisor', StateDirectory: 'choiros-hypervisor', Restart: 'on-failure', WorkingDirectory: '/var/lib/choiros-hypervisor' });
+    expect(unit.After).toContain('network-online.target');
+    const owner = (await host.machine.exec(['stat', '-c', '%U:%G %a', '/var/lib/choiros-hypervisor'])).stdout.trim();
+    expect(owner).toBe('choiros-hypervisor:choiros-hypervisor 700');
+    const mainPid = (await host.unitProperties('MainPID')).MainPID ?? '';
+    const uid = (await host.machine.exec(['stat', '-c', '%U', `/proc/${mainPid}`])).stdout.trim();
+    expect(uid).toBe('choiros-hypervisor');
+  });
+
+  await test.step(`hardened: systemd-analyze security scores the unit at most ${maximumExposure}`, async () => {
+    const report = await unitExposure(unitText);
+    await evidence.command('2-systemd-analyze-security', 'systemd-analyze security --offline=true choiros-hypervisor.service', report.table);
+    requireHardened(report);
+    expect(report.rating).toBe('OK');
+  });
+
+  await test.step('systemd on the host accepts the unit as written (systemd-analyze verify)', async () => {
+    const verify = await host.machine.exec(['systemd-analyze', 'verify', hypervisorUnit], { reject: false });
+    await evidence.command('3-systemd-analyze-verify', `systemd-analyze verify ${hypervisorUnit}`, `${verify.stdout}${verify.stderr}`);
+    expect(verify.exitCode, verify.stderr).toBe(0);
+  });
+});
+
+test('Define container runtime/service integration for sandbox lifecycle.', async ({ installedHost, evidence }) => {
+  await evidence.provenOn(onLocalHost);
+  const { host, admin } = installedHost;
+
+  await test.step('with runtime = "podman" the module enables podman and reaches it through its socket, ordered after it', async () => {
+    const evaluation = await evaluateModule({ runtime: 'podman', sandboxImage: 'localhost/choir-sandbox:0.1.0' });
+    await evidence.json('1-podman-runtime-service', { after: evaluation.service.after, requires: evaluation.service.requires, environment: evaluation.service.environment, podmanEnabled: evaluation.podmanEnabled, groups: evaluation.users['choiros-hypervisor']?.extraGroups });
+    expect(evaluation.failed).toEqual([]);
+    expect(evaluation.podmanEnabled).toBe(true);
+    expect(evaluation.service.after).toContain('podman.socket');
+    expect(evaluation.service.requires).toContain('podman.socket');
+    expect(evaluation.service.environment).toMatchObject({ SANDBOX_RUNTIME: 'podman', CONTAINER_HOST: 'unix:///run/podman/podman.sock' });
+    // The container privileges stay in podman's own service: the hypervisor's unit is as locked down as in process mode.
+    requireHardened(await unitExposure(evaluation.unitText));
+    expect((await evaluateModule({ runtime: 'podman' })).failed.join('\n')).toContain('sandboxImage must be set when runtime = "podman"');
+  });
+
+  await test.step('on the host, the service starts, lists and stops a sandbox inside its own unit', async () => {
+    const userId = `phase3-${randomBytes(4).toString('hex')}`;
+    const started = await admin.start(userId, 'live');
+    expect(started.status).toBe('running');
+    const health = await fetch(`http://127.0.0.1:${started.port}/health`);
+    expect(((await health.json()) as { status: string }).status).toBe('healthy');
+    const status = await host.status();
+    await evidence.command('2-systemctl-status-with-sandbox', `systemctl status ${hypervisorUnit}`, status);
+    expect(status).toMatch(/hypervisor\/workload\/main\.ts/);
+    await admin.stop(userId, 'live');
+    expect(await admin.sandbox(userId, 'live')).toMatchObject({ status: 'stopped' });
+    await evidence.text('3-runtime-note.txt', 'The sandboxes on this host run with the process runtime: podman was not installed inside the Debian systemd-nspawn machine (nested containers there would need cgroup delegation and a second image store). The podman integration is proven at the module level above.');
+  });
+});
+
+test('Externalize env and secrets file references.', async ({ installedHost, evidence }) => {
+  await evidence.provenOn(onLocalHost);
+  const { host, admin, closure } = installedHost;
+
+  await test.step('the admin token is a credential file reference: not in the unit, its environment or the Nix store', async () => {
+    const unitText = await readFile(`${closure.outPath}/etc/systemd/system/${hypervisorUnit}`, 'utf8');
+    expect(unitText).toContain(`LoadCredential=admin-token:${adminTokenPath}`);
+    expect(unitText).not.toContain(host.adminToken);
+    const environment = (await host.unitProperties('Environment')).Environment ?? '';
+    expect(environment).not.toContain(host.adminToken);
+    expect(environment).not.toMatch(/TOKEN/);
+    for (const storePath of closure.paths) {
+      const grep = await host.machine.exec(['grep', '-rlF', host.adminToken, storePath], { reject: false });
+      expect(grep.stdout, `the admin token is in ${storePath}`).toBe('');
+    }
+  });
+
+  await test.step('the hypervisor read it from $CREDENTIALS_DIRECTORY, and it opens the admin API', async () => {
+    const journal = await host.machine.journal({ unit: hypervisorUnit, lines: 500 });
+    expect(journal).toMatch(/"source":"credential","file":"\/run\/credentials\/choiros-hypervisor.service\/admin-token"/);
+    expect(journal).not.toContain(host.adminToken);
+    expect(Array.isArray(await admin.sandboxes())).toBe(true);
+    const pid = (await host.unitProperties('MainPID')).MainPID ?? '';
+    const environ = (await host.machine.exec(['cat', `/proc/${pid}/environ`])).stdout.replace(/\0/g, '\n');
+    expect(environ).not.toContain(host.adminToken);
+    await evidence.text('1-service-environment.txt', environ.split('\n').filter((line) => /^(HYPERVISOR|SANDBOX|WEBAUTHN|CREDENTIALS)_/.test(line)).join('\n'));
+  });
+
+  await test.step('a missing credential file: the service fails, naming the file, and no secret is logged', async () => {
+    await host.machine.exec(['mv', adminTokenPath, `${adminTokenPath}.aside`]);
+    try {
+      const restart = await host.machine.exec(['systemctl', 'restart', hypervisorUnit], { reject: false });
+      expect(restart.exitCode).not.toBe(0);
+      const journal = await host.machine.journal({ unit: hypervisorUnit, lines: 20 });
+      const status = await host.status();
+      await evidence.command('2-missing-credential', `mv ${adminTokenPath} aside; systemctl restart ${hypervisorUnit}; systemctl status; journalctl -u`, `${restart.stderr}\n${status}\n${journal}`);
+      expect(`${status}\n${journal}`).toContain(adminTokenPath);
+      expect(journal).not.toContain(host.adminToken);
+    } finally {
+      await host.machine.exec(['mv', `${adminTokenPath}.aside`, adminTokenPath]);
+      await host.machine.exec(['systemctl', 'restart', hypervisorUnit]);
+    }
+    expect((await host.waitHealthy()).status).toBe('healthy');
+  });
+});
