@@ -1,0 +1,67 @@
+import path from 'node:path';
+import type { DescriptionFields } from './description-fields.ts';
+
+/**
+ * The `deploy` section of a target description: how convergence reaches the host (Phase 4). SSH is
+ * key-only and the host key is pinned here (`hostKey`, one public key line) or in a known_hosts file
+ * (`knownHostsFile`): a host presenting another key is refused, never auto-accepted. For a real EC2
+ * host `ssh.host` is its DNS name; locally it maps the instance to a stand-in's loopback port.
+ */
+export interface DeploySection {
+  ssh: SshEndpoint;
+  /** The profile the generation is switched into on the host (NixOS: /nix/var/nix/profiles/system). */
+  profile: string;
+  /** Nix store on the host that `nix copy` fills (a URI for the remote's `remote-store`); undefined: the host's own. */
+  remoteStore: string | undefined;
+  /** Polled after activation until it answers 200 with status ok. */
+  healthUrl: string;
+  healthTimeoutSecs: number;
+}
+
+export interface SshEndpoint {
+  host: string;
+  port: number;
+  user: string;
+  /** The private key ssh uses (-i); its path only, it is never read here. */
+  identityFile: string;
+  /** A known_hosts file holding the host's pinned key (written from `hostKey` when that is given). */
+  knownHostsFile: string | undefined;
+  hostKey: string | undefined;
+}
+
+const hostKeyLine = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+$/;
+
+function resolvePath(fields: DescriptionFields, value: string): string {
+  const home = process.env.HOME ?? '';
+  const expanded = value.startsWith('~/') ? path.join(home, value.slice(2)) : value;
+  return path.resolve(path.dirname(fields.file), expanded);
+}
+
+export function readDeploySection(fields: DescriptionFields | undefined): DeploySection | undefined {
+  if (!fields) return undefined;
+  fields.onlyKeys(['ssh', 'profile', 'remoteStore', 'healthUrl', 'healthTimeoutSecs']);
+  return {
+    ssh: readSsh(fields),
+    profile: fields.matching('profile', /^\/[^\0]+$/, 'an absolute profile path on the host', '/nix/var/nix/profiles/system'),
+    remoteStore: fields.optionalString('remoteStore', 'the Nix store URI on the host, e.g. local?root=/srv/host'),
+    healthUrl: fields.url('healthUrl', "the hypervisor's health URL as the host serves it, e.g. https://choiros.example.com/health"),
+    healthTimeoutSecs: fields.integer('healthTimeoutSecs', 1, 900, 120),
+  };
+}
+
+function readSsh(parent: DescriptionFields): SshEndpoint {
+  const fields = parent.section('ssh');
+  if (!fields) throw parent.error('ssh', 'is missing: set {"host", "port", "user", "identityFile", and "hostKey" or "knownHostsFile"}.');
+  fields.onlyKeys(['host', 'port', 'user', 'identityFile', 'knownHostsFile', 'hostKey']);
+  const hostKey = fields.has('hostKey') ? fields.matching('hostKey', hostKeyLine, 'the host\'s public key as "TYPE BASE64" (from ssh-keyscan, checked out of band)') : undefined;
+  const knownHostsFile = fields.has('knownHostsFile') ? resolvePath(fields, fields.string('knownHostsFile', 'a known_hosts file holding the host\'s key')) : undefined;
+  if ((hostKey === undefined) === (knownHostsFile === undefined)) throw fields.error('hostKey', 'or knownHostsFile: set exactly one, so the host key is pinned (it is never accepted on first sight).');
+  return {
+    host: fields.matching('host', /^[A-Za-z0-9.:-]+$/, 'the host name or address SSH connects to'),
+    port: fields.integer('port', 1, 65535, 22),
+    user: fields.matching('user', /^[a-z_][a-z0-9_-]*$/, 'the login user (root on NixOS, for switching the system profile)', 'root'),
+    identityFile: resolvePath(fields, fields.string('identityFile', 'the private key file ssh uses (its path; it is never read here)')),
+    knownHostsFile,
+    hostKey,
+  };
+}
