@@ -9,11 +9,13 @@ say() { printf 'setup: %s\n' "$*"; }
 # binutils' strip keeps the sandbox image small (Node's debug symbols are about 18 MB).
 # slirp4netns gives each sandbox container its own network (no shared bridge between sandboxes).
 # catatonit is the --init podman puts in front of each sandbox, so a stop right after a start is prompt.
+# debootstrap builds, and systemd-container's systemd-nspawn boots, the local systemd host of Phases 3-5
+# (host/); openssh-client's ssh-keygen and ssh make its pinned host key and reach its key-only sshd.
 # openssh-server: Phase 4 deploys over real SSH (a key-only sshd of the suite's own on a loopback port).
 # caddy: Phase 4's TLS routing in front of the hypervisor (its internal CA locally, ACME in production).
-declare -A provides=([podman]=podman [runc]=runc [catatonit]=/usr/libexec/podman/catatonit [slirp4netns]=slirp4netns [chromium]=/usr/bin/chromium [nix-bin]=nix [binutils]=strip [openssh-server]=/usr/sbin/sshd [caddy]=caddy)
+declare -A provides=([podman]=podman [runc]=runc [catatonit]=/usr/libexec/podman/catatonit [slirp4netns]=slirp4netns [chromium]=/usr/bin/chromium [nix-bin]=nix [binutils]=strip [debootstrap]=debootstrap [systemd-container]=systemd-nspawn [openssh-client]=ssh-keygen [openssh-server]=/usr/sbin/sshd [caddy]=caddy)
 missing=()
-for pkg in podman runc catatonit slirp4netns chromium nix-bin binutils openssh-server caddy; do
+for pkg in podman runc catatonit slirp4netns chromium nix-bin binutils debootstrap systemd-container openssh-client openssh-server caddy; do
   probe=${provides[$pkg]}
   if [[ $probe == /* ]]; then [[ -x $probe ]] || missing+=("$pkg"); else command -v "$probe" >/dev/null 2>&1 || missing+=("$pkg"); fi
 done

@@ -23,7 +23,7 @@ describe('scripts/setup.sh', () => {
     expect(run.stdout).toMatch(/setup: ready$/m);
   });
 
-  it('as a non-root user without podman, slirp4netns, nix and strip, names what is missing and how to install it', async () => {
+  it('as a non-root user without podman, slirp4netns, nix, strip, debootstrap, systemd-nspawn and ssh-keygen, names what is missing and how to install it', async () => {
     const bin = pathWith(['bash', 'id', 'grep', 'awk', 'dirname', 'env', 'setpriv']);
     const run = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'bash', fromRoot('scripts', 'setup.sh')], {
       env: { PATH: bin },
@@ -31,7 +31,7 @@ describe('scripts/setup.sh', () => {
       reject: false,
     });
     expect(run.exitCode).toBe(1);
-    expect(run.stdout).toContain('setup: missing: podman runc slirp4netns nix-bin binutils');
-    expect(run.stdout).toContain('apt-get install -y podman runc slirp4netns nix-bin binutils');
+    expect(run.stdout).toContain('setup: missing: podman runc slirp4netns nix-bin binutils debootstrap systemd-container openssh-client');
+    expect(run.stdout).toContain('apt-get install -y podman runc slirp4netns nix-bin binutils debootstrap systemd-container openssh-client');
   });
 });
