@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { DescriptionFields } from './description-fields.ts';
+import { readSecretRef, type SecretRef } from './secret-ref.ts';
 
 /**
  * The `deploy` section of a target description: how convergence reaches the host (Phase 4). SSH is
@@ -16,6 +17,22 @@ export interface DeploySection {
   /** Polled after activation until it answers 200 with status ok. */
   healthUrl: string;
   healthTimeoutSecs: number;
+  routing: Routing;
+  /** The hypervisor's admin token, installed on the host (0600) by each deploy; never in the store or a transcript. */
+  adminToken: SecretRef;
+}
+
+/** Caddy in front of the hypervisor: TLS for `hostName` (ACME in production, its internal CA locally). */
+export interface Routing {
+  hostName: string;
+  httpPort: number;
+  httpsPort: number;
+  /** Where Caddy listens: all addresses on a real host; 127.0.0.1 for a local stand-in. */
+  bind: string | undefined;
+  tls: 'acme' | 'internal';
+  acmeEmail: string | undefined;
+  /** The hypervisor's own port, bound to 127.0.0.1 on the host: only Caddy reaches it. */
+  hypervisorPort: number;
 }
 
 export interface SshEndpoint {
@@ -39,13 +56,33 @@ function resolvePath(fields: DescriptionFields, value: string): string {
 
 export function readDeploySection(fields: DescriptionFields | undefined): DeploySection | undefined {
   if (!fields) return undefined;
-  fields.onlyKeys(['ssh', 'profile', 'remoteStore', 'healthUrl', 'healthTimeoutSecs']);
+  fields.onlyKeys(['ssh', 'profile', 'remoteStore', 'healthUrl', 'healthTimeoutSecs', 'routing', 'adminToken']);
   return {
     ssh: readSsh(fields),
     profile: fields.matching('profile', /^\/[^\0]+$/, 'an absolute profile path on the host', '/nix/var/nix/profiles/system'),
     remoteStore: fields.optionalString('remoteStore', 'the Nix store URI on the host, e.g. local?root=/srv/host'),
     healthUrl: fields.url('healthUrl', "the hypervisor's health URL as the host serves it, e.g. https://choiros.example.com/health"),
     healthTimeoutSecs: fields.integer('healthTimeoutSecs', 1, 900, 120),
+    routing: readRouting(fields),
+    adminToken: readSecretRef(fields, 'adminToken', 'GATE_ADMIN_TOKEN'),
+  };
+}
+
+function readRouting(parent: DescriptionFields): Routing {
+  const fields = parent.section('routing');
+  if (!fields) throw parent.error('routing', 'is missing: set at least {"hostName": "choiros.example.com", "acmeEmail": "ops@example.com"}.');
+  fields.onlyKeys(['hostName', 'httpPort', 'httpsPort', 'bind', 'tls', 'acmeEmail', 'hypervisorPort']);
+  const tls = fields.matching('tls', /^(acme|internal)$/, 'acme (a public certificate, production) or internal (Caddy\'s own CA, local stand-ins)', 'acme') as Routing['tls'];
+  const acmeEmail = fields.optionalString('acmeEmail', 'the address ACME registers the certificate with');
+  if (tls === 'acme' && !acmeEmail) throw fields.error('acmeEmail', 'is missing: ACME certificates need a contact address (or set tls to internal for a local stand-in).');
+  return {
+    hostName: fields.matching('hostName', /^[a-z0-9.-]+$/, 'the DNS name the host serves, e.g. choiros.example.com'),
+    httpPort: fields.integer('httpPort', 1, 65535, 80),
+    httpsPort: fields.integer('httpsPort', 1, 65535, 443),
+    bind: fields.optionalString('bind', 'the address Caddy listens on (127.0.0.1 for a local stand-in)'),
+    tls,
+    acmeEmail,
+    hypervisorPort: fields.integer('hypervisorPort', 1, 65535, 8080),
   };
 }
 
