@@ -46,14 +46,14 @@ export async function buildTargetGeneration(deploy: DeploySection, transcript: C
 /**
  * `switch` deploys a generation (the one this checkout builds, or `closure`) and waits for health,
  * rolling back on its own when it fails; `rollback` returns to the previous generation; `status`
- * says what is active. Each run keeps its deployment command transcript under reports/deploy/<target>/.
+ * says what is active (GATE_TARGETS_DIR: a targets folder other than targets/). Each run keeps its deployment command transcript under reports/deploy/<target>/.
  */
 export async function runDeploy(
   command: DeployCommand,
   options: { env?: NodeJS.ProcessEnv; targetsDirectory?: string; closure?: string; print?: (line: string) => void; transcriptDir?: string } = {},
 ): Promise<DeployRun> {
   const env = options.env ?? process.env;
-  const description = targetDescriptionFromEnv(env, options.targetsDirectory ?? targetsDir);
+  const description = targetDescriptionFromEnv(env, options.targetsDirectory ?? env.GATE_TARGETS_DIR ?? targetsDir);
   const file = description.file ?? `targets/${description.name}.json`;
   if (!description.deploy) throw new Error(`${file} has no "deploy" section: convergence needs the host's SSH endpoint, pinned host key and health URL (see targets/README.md).`);
   const transcript = new CommandTranscript(options.print);

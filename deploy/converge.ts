@@ -82,29 +82,33 @@ export class Converger {
       shown: `NIX_SSHOPTS='…pinned host key, deploy key…' nix copy --to ${this.#copyUrl()} ${closure}`,
     });
     await this.#installAdminToken();
+    const previousGeneration = before ? await this.generationNumber() : undefined;
     if (before !== closure) await this.#host.run('switch the system profile', `nix-env ${this.#storeFlag}-p ${this.#deploy.profile} --set ${closure}`);
     const activated = performance.now();
     const activation = await this.#host.run('activate', `${this.#deploy.profile}/bin/switch-to-configuration switch`, { allowFailure: true });
-    if (activation.exitCode !== 0) return this.#rollBack(closure, before, `activation exited ${activation.exitCode}: ${activation.output.trim().split('\n').slice(-3).join(' / ')}`);
+    if (activation.exitCode !== 0) return this.#rollBack(closure, previousGeneration, `activation exited ${activation.exitCode}: ${activation.output.trim().split('\n').slice(-3).join(' / ')}`);
     const { reading } = await this.#health('wait for health', beforeHealth.bootId);
-    if (!reading.healthy) return this.#rollBack(closure, before, `the hypervisor did not answer healthy at ${this.#deploy.healthUrl} within ${this.#deploy.healthTimeoutSecs} s (last: ${reading.statusCode ?? 'no answer'} ${reading.body.slice(0, 200)})`);
+    if (!reading.healthy) return this.#rollBack(closure, previousGeneration, `the hypervisor did not answer healthy at ${this.#deploy.healthUrl} within ${this.#deploy.healthTimeoutSecs} s (last: ${reading.statusCode ?? 'no answer'} ${reading.body.slice(0, 200)})`);
     const generation = await this.generationNumber();
     this.#transcript.note(`deployed ${closure} as generation ${generation ?? '?'}; healthy.`);
     return { changed: true, active: closure, generation, health: reading, timeToHealthyMs: performance.now() - activated };
   }
 
-  async #rollBack(failed: string, previous: string | undefined, why: string): Promise<never> {
+  /** Back to the generation that was active before, and the failed one deleted, so no later rollback lands on it. */
+  async #rollBack(failed: string, previous: number | undefined, why: string): Promise<never> {
     this.#transcript.note(`generation ${failed} failed: ${why}. Rolling back.`);
-    if (!previous) throw new HostCommandError('roll back', failed, 1, `${why}; there is no earlier generation to roll back to, so the host is left on the failed one: fix it and deploy again.`);
-    const { timeToHealthyMs, active } = await this.rollback();
+    if (previous === undefined) throw new HostCommandError('roll back', failed, 1, `${why}; there is no earlier generation to roll back to, so the host is left on the failed one: fix it and deploy again.`);
+    const failedGeneration = await this.generationNumber();
+    const { timeToHealthyMs, active } = await this.rollback(previous);
+    if (failedGeneration !== undefined && failedGeneration !== previous) await this.#host.run('forget the failed generation', `nix-env ${this.#storeFlag}-p ${this.#deploy.profile} --delete-generations ${failedGeneration}`);
     throw new DeployRolledBackError(failed, active, why, timeToHealthyMs);
   }
 
-  /** Back to the profile's previous generation, activated and healthy. */
-  async rollback(): Promise<ConvergeResult> {
+  /** Back to the profile's previous generation (or generation `to`), activated and healthy. */
+  async rollback(to?: number): Promise<ConvergeResult> {
     const from = await this.activeGeneration();
     const beforeHealth = await readHealth(this.#deploy.healthUrl);
-    await this.#host.run('roll back the system profile', `nix-env ${this.#storeFlag}-p ${this.#deploy.profile} --rollback`);
+    await this.#host.run('roll back the system profile', `nix-env ${this.#storeFlag}-p ${this.#deploy.profile} ${to === undefined ? '--rollback' : `--switch-generation ${to}`}`);
     const started = performance.now();
     await this.#host.run('activate the previous generation', `${this.#deploy.profile}/bin/switch-to-configuration switch`);
     const { reading } = await this.#health('wait for health after rollback', beforeHealth.healthy ? beforeHealth.bootId : undefined);

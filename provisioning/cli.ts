@@ -23,7 +23,7 @@ export class ProvisioningFailedError extends Error {
 
 /**
  * `plan` changes nothing; `apply` shows the plan and applies it; `destroy` removes every resource
- * tagged for the target. Every run keeps its transcript under reports/provisioning/<target>/
+ * tagged for the target (GATE_TARGETS_DIR: a targets folder other than targets/). Every run keeps its transcript under reports/provisioning/<target>/
  * (PROVISIONING_TRANSCRIPT_DIR elsewhere), failed runs included.
  */
 export async function runProvisioning(
@@ -31,7 +31,7 @@ export async function runProvisioning(
   options: { env?: NodeJS.ProcessEnv; targetsDirectory?: string; print?: (line: string) => void; confirm?: ConfirmPlan } = {},
 ): Promise<{ transcript: ProvisioningTranscript; transcriptFile: string }> {
   const env = options.env ?? process.env;
-  const description = targetDescriptionFromEnv(env, options.targetsDirectory ?? targetsDir);
+  const description = targetDescriptionFromEnv(env, options.targetsDirectory ?? env.GATE_TARGETS_DIR ?? targetsDir);
   const file = description.file ?? `targets/${description.name}.json`;
   if (!description.aws) throw new Error(`${file} has no "aws" section: Phase 4 provisioning needs one (see targets/README.md); GATE_TARGET names the target (now "${description.name}").`);
   const ctx: ProvisioningContext = { aws: description.aws, descriptionFile: file, publicKey: readPublicKey(description.aws.keyPair, file), ...awsClients(description.aws) };
