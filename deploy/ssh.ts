@@ -7,8 +7,8 @@ import { knownHostsFor } from './known-hosts.ts';
 export class HostCommandError extends Error {
   readonly exitCode: number;
   readonly output: string;
-  constructor(step: string, command: string, exitCode: number, output: string) {
-    super(`${step}: "${command}" exited ${exitCode}: ${output.trim().split('\n').slice(-8).join('\n')}`);
+  constructor(step: string, command: string, exitCode: number, output: string, advice?: string) {
+    super(`${step}: ${advice ? `${advice}\n` : ''}"${command}" exited ${exitCode}: ${output.trim().split('\n').slice(-8).join('\n')}`);
     this.name = 'HostCommandError';
     this.exitCode = exitCode;
     this.output = output;
@@ -79,13 +79,13 @@ export class HostConnection {
 export function explainSshFailure(connection: HostConnection, step: string, shown: string, exitCode: number, output: string): Error {
   const where = `${connection.destination} port ${connection.endpoint.port}`;
   if (/REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed|No (ED25519|RSA|ECDSA) host key is known/i.test(output)) {
-    return new HostCommandError(step, shown, exitCode, `REFUSED: the host key of ${where} does not match the pinned key in ${connection.knownHostsFile} (deploy.ssh.hostKey / knownHostsFile). It is never accepted automatically: if the host was rebuilt on purpose, verify its new key out of band and update the target description; otherwise stop, someone may be in the middle.\n${output}`);
+    return new HostCommandError(step, shown, exitCode, output, `REFUSED: the host key of ${where} does not match the pinned key in ${connection.knownHostsFile} (deploy.ssh.hostKey / knownHostsFile). It is never accepted automatically: if the host was rebuilt on purpose, verify its new key out of band and update the target description; otherwise stop, someone may be in the middle.`);
   }
   if (/Connection refused|Connection timed out|No route to host|Could not resolve hostname|Network is unreachable/i.test(output)) {
-    return new HostCommandError(step, shown, exitCode, `cannot reach SSH at ${where}: check deploy.ssh.host and deploy.ssh.port, that the instance runs, and that the security group allows SSH from this address (aws.sshCidrs).\n${output}`);
+    return new HostCommandError(step, shown, exitCode, output, `cannot reach SSH at ${where}: check deploy.ssh.host and deploy.ssh.port, that the instance runs, and that the security group allows SSH from this address (aws.sshCidrs).`);
   }
   if (/Permission denied \(publickey/i.test(output)) {
-    return new HostCommandError(step, shown, exitCode, `the host refused the deploy key ${connection.endpoint.identityFile} for ${connection.endpoint.user}: check deploy.ssh.identityFile and the key pair the instance was launched with (aws.keyPair).\n${output}`);
+    return new HostCommandError(step, shown, exitCode, output, `the host refused the deploy key ${connection.endpoint.identityFile} for ${connection.endpoint.user}: check deploy.ssh.identityFile and the key pair the instance was launched with (aws.keyPair).`);
   }
   return new HostCommandError(step, shown, exitCode, output);
 }

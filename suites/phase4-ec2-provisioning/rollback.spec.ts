@@ -5,6 +5,8 @@ import { buildFlakeOutput } from '../../nix/build.ts';
 import { provenOnStandIns, test, expect } from '../../fixtures/phase4.ts';
 
 test('Verify generation rollback and service recovery.', async ({ phase4Host, evidence }) => {
+  // Three deploys, two of them waiting out a failed health check and rolling back.
+  test.setTimeout(360_000);
   await evidence.provenOn(provenOnStandIns);
   const { target } = phase4Host;
   const deploy = readDeploySection(new DescriptionFields(target.file, target.description).section('deploy'));
