@@ -44,6 +44,10 @@ describe('a target description', () => {
     ['a URL that is not one', { hypervisor: { url: 'h.example' } }, /hypervisor\.url is "h\.example", which is not a URL/],
     ['a repository without an owner', { github: { repository: 'gates' } }, /github\.repository is "gates": it must be a GitHub repository as owner\/name/],
     ['a threshold out of range', { thresholds: { memoryFreePercent: 120 } }, /thresholds\.memoryFreePercent is 120: use a whole number from 1 to 99/],
+    ['SSH open to the whole internet', { aws: { ...{ region: 'us-east-1', name: 'h', ami: 'ami-0123456789abcdef0', keyPair: { name: 'k', publicKeyFile: 'k.pub' }, dns: { hostName: 'h.example.com', hostedZone: 'example.com' } }, sshCidrs: ['0.0.0.0/0'] } }, /aws\.sshCidrs holds "0\.0\.0\.0\/0": SSH is never open to the whole internet/],
+    ['a host name outside its hosted zone', { aws: { region: 'us-east-1', name: 'h', ami: 'ami-0123456789abcdef0', sshCidrs: ['203.0.113.7/32'], keyPair: { name: 'k', publicKeyFile: 'k.pub' }, dns: { hostName: 'h.example.org', hostedZone: 'example.com' } } }, /aws\.dns\.hostName is "h\.example\.org", which is not inside the hosted zone "example\.com"/],
+    ['a gp3 volume below 3000 IOPS', { aws: { ...{ region: 'us-east-1', name: 'h', ami: 'ami-0123456789abcdef0', keyPair: { name: 'k', publicKeyFile: 'k.pub' }, dns: { hostName: 'h.example.com', hostedZone: 'example.com' } }, sshCidrs: ['203.0.113.7/32'], rootVolume: { iops: 100 } } }, /aws\.rootVolume\.iops is 100: use a whole number from 3000 to 16000/],
+    ['a deploy without a pinned host key', { deploy: { ssh: { host: 'h.example.com', identityFile: 'id' }, healthUrl: 'https://h.example.com/health', routing: { hostName: 'h.example.com', acmeEmail: 'o@example.com' } } }, /deploy\.ssh\.hostKey or knownHostsFile: set exactly one, so the host key is pinned/],
   ])('refuses %s, naming the file and the field', async (_what, body, message) => {
     if (body !== undefined) await write('prod', body);
     expect(() => loadTargetDescription('prod', dir)).toThrow(TargetDescriptionError);

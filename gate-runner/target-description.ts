@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../hypervisor/paths.ts';
+import { readAwsSection, type AwsSection } from './aws-section.ts';
+import { readDeploySection, type DeploySection } from './deploy-section.ts';
 import { DescriptionFields, isJsonObject, TargetDescriptionError } from './description-fields.ts';
 import { readSecretRef, type SecretRef } from './secret-ref.ts';
 
@@ -19,6 +21,10 @@ export interface TargetDescription {
   /** A deployed hypervisor to verify; absent: the suites boot this checkout's hypervisor locally. */
   hypervisor: HypervisorSection | undefined;
   github: GitHubSection | undefined;
+  /** Phase 4: what to provision on EC2 and Route 53 (aws-section.ts). */
+  aws: AwsSection | undefined;
+  /** Phase 4: how to reach the host over SSH and its health, for convergence (deploy-section.ts). */
+  deploy: DeploySection | undefined;
   thresholds: Thresholds;
 }
 
@@ -70,7 +76,7 @@ export function loadTargetDescription(name: string, dir = targetsDir): TargetDes
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' && name === localTargetName) {
-      return { name, file: undefined, summary: 'this machine: everything booted locally', hypervisor: undefined, github: undefined, thresholds: defaultThresholds };
+      return { name, file: undefined, summary: 'this machine: everything booted locally', hypervisor: undefined, github: undefined, aws: undefined, deploy: undefined, thresholds: defaultThresholds };
     }
     throw new TargetDescriptionError(shown, '', `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}): GATE_TARGET=${name} names it. Create it (see targets/README.md) or choose another target.`);
   }
@@ -85,13 +91,15 @@ export function loadTargetDescription(name: string, dir = targetsDir): TargetDes
 }
 
 export function parseTargetDescription(name: string, fields: DescriptionFields): TargetDescription {
-  fields.onlyKeys(['$comment', 'summary', 'hypervisor', 'github', 'thresholds']);
+  fields.onlyKeys(['$comment', 'summary', 'hypervisor', 'github', 'aws', 'deploy', 'thresholds']);
   return {
     name,
     file: fields.file,
     summary: fields.optionalString('summary', 'one line saying what this target is'),
     hypervisor: readHypervisor(fields.section('hypervisor')),
     github: readGitHub(fields.section('github')),
+    aws: readAwsSection(fields.section('aws')),
+    deploy: readDeploySection(fields.section('deploy')),
     thresholds: readThresholds(fields.section('thresholds')),
   };
 }

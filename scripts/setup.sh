@@ -9,12 +9,14 @@ say() { printf 'setup: %s\n' "$*"; }
 # binutils' strip keeps the sandbox image small (Node's debug symbols are about 18 MB).
 # slirp4netns gives each sandbox container its own network (no shared bridge between sandboxes).
 # catatonit is the --init podman puts in front of each sandbox, so a stop right after a start is prompt.
-# busybox-static is the builder of the offline Nix package set (nix/README.md): nixpkgs is out of reach here.
 # debootstrap builds, and systemd-container's systemd-nspawn boots, the local systemd host of Phases 3-5
 # (host/); openssh-client's ssh-keygen and ssh make its pinned host key and reach its key-only sshd.
-declare -A provides=([podman]=podman [runc]=runc [catatonit]=/usr/libexec/podman/catatonit [slirp4netns]=slirp4netns [chromium]=/usr/bin/chromium [nix-bin]=nix [binutils]=strip [busybox-static]=/bin/busybox [debootstrap]=debootstrap [systemd-container]=systemd-nspawn [openssh-client]=ssh-keygen)
+# busybox-static is the builder of the offline Nix package set (nix/README.md): nixpkgs is out of reach here.
+# openssh-server: Phase 4 deploys over real SSH (a key-only sshd of the suite's own on a loopback port).
+# caddy: Phase 4's TLS routing in front of the hypervisor (its internal CA locally, ACME in production).
+declare -A provides=([podman]=podman [runc]=runc [catatonit]=/usr/libexec/podman/catatonit [slirp4netns]=slirp4netns [chromium]=/usr/bin/chromium [nix-bin]=nix [binutils]=strip [debootstrap]=debootstrap [systemd-container]=systemd-nspawn [openssh-client]=ssh-keygen [busybox-static]=/bin/busybox [openssh-server]=/usr/sbin/sshd [caddy]=caddy)
 missing=()
-for pkg in podman runc catatonit slirp4netns chromium nix-bin binutils busybox-static debootstrap systemd-container openssh-client; do
+for pkg in podman runc catatonit slirp4netns chromium nix-bin binutils debootstrap systemd-container openssh-client busybox-static openssh-server caddy; do
   probe=${provides[$pkg]}
   if [[ $probe == /* ]]; then [[ -x $probe ]] || missing+=("$pkg"); else command -v "$probe" >/dev/null 2>&1 || missing+=("$pkg"); fi
 done
@@ -23,7 +25,7 @@ if ((${#missing[@]})); then
   if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1 && grep -qiE '^(ID|ID_LIKE)=.*debian' /etc/os-release; then
     say "installing with apt: ${missing[*]}"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null
   else
     say "missing: ${missing[*]}"
     say "install them (Debian/Ubuntu: sudo apt-get install -y ${missing[*]}), then run this again."

@@ -1,0 +1,48 @@
+import { readFile } from 'node:fs/promises';
+import { provenOnStandIns, test, expect } from '../../fixtures/phase4.ts';
+
+test('Deployment command transcript attached.', async ({ phase4Host, evidence }) => {
+  await evidence.provenOn(provenOnStandIns);
+  const deployed = await phase4Host.deploy('switch');
+  const { file, text } = await phase4Host.latestDeployTranscript();
+  await evidence.file('deployment-command-transcript.txt', file, 'text/plain');
+  await evidence.file('deployment-command-transcript.json', file.replace(/\.txt$/, '.json'), 'application/json');
+
+  await test.step('every command with its exit status, duration and output', async () => {
+    expect(deployed.exitCode).toBe(0);
+    const commands = JSON.parse(await readFile(file.replace(/\.txt$/, '.json'), 'utf8')) as { step: string; command: string; exitCode: number; ms: number; output: string }[];
+    expect(commands.length).toBeGreaterThan(2);
+    for (const command of commands) {
+      expect(typeof command.exitCode).toBe('number');
+      expect(command.ms).toBeGreaterThanOrEqual(0);
+      if (!command.command.startsWith('# ')) expect(text).toContain(`$ ${command.command}\n  exit ${command.exitCode} in ${command.ms} ms`);
+    }
+    expect(commands.map((c) => c.step)).toEqual(expect.arrayContaining(['build the hypervisor package', 'build the host generation', 'read the active generation']));
+  });
+
+  await test.step('the first deploy, with the closure copy, profile switch, activation and health, is kept too', async () => {
+    await evidence.command('first-deploy', phase4Host.firstDeploy.commandLine, phase4Host.firstDeploy.output);
+    for (const step of ['copy the closure', 'install the admin token', 'switch the system profile', 'activate', 'wait for health']) expect(phase4Host.firstDeploy.output).toContain(`[${step}]`);
+  });
+
+  await test.step('secrets are redacted: the admin token appears nowhere', async () => {
+    const all = [text, await readFile(file.replace(/\.txt$/, '.json'), 'utf8'), phase4Host.firstDeploy.output, deployed.output].join('\n');
+    expect(all).not.toContain(phase4Host.target.adminToken);
+  });
+});
+
+test('Post-reboot health output attached.', async ({ phase4Host, evidence }) => {
+  await evidence.provenOn({ place: 'a systemd-nspawn Debian host on this machine, rebooted for real', standIn: provenOnStandIns.standIn });
+  const rebooted = await phase4Host.reboot();
+  const now = await phase4Host.health();
+  await evidence.text('post-reboot-health.json', JSON.stringify({ url: phase4Host.target.healthUrl, statusCode: now.statusCode, body: JSON.parse(now.body) as unknown }, null, 2), 'application/json');
+  await evidence.command('post-reboot-systemctl-status', 'systemctl status choiros-hypervisor.service choiros-caddy.service', rebooted.after.status);
+  await evidence.logExcerpt('post-reboot-journal.txt', rebooted.after.journal.split('\n'));
+  await evidence.json('boots', { before: rebooted.before.bootIdentity, after: rebooted.after.bootIdentity, hypervisorBootBefore: rebooted.before.health.bootId, hypervisorBootAfter: now.bootId, rebootToHealthyMs: Math.round(rebooted.rebootToHealthyMs) });
+
+  expect(now.healthy).toBe(true);
+  expect(now.bootId).toBe(rebooted.after.health.bootId);
+  expect(rebooted.after.bootIdentity).not.toBe(rebooted.before.bootIdentity);
+  expect(rebooted.after.status).toMatch(/choiros-hypervisor\.service[\s\S]*Active: active \(running\)/);
+  expect(rebooted.after.status).toMatch(/choiros-caddy\.service[\s\S]*Active: active \(running\)/);
+});

@@ -1,0 +1,57 @@
+import { buildTargetGeneration } from '../../deploy/cli.ts';
+import { CommandTranscript } from '../../deploy/command-transcript.ts';
+import { readDeploySection } from '../../gate-runner/deploy-section.ts';
+import { DescriptionFields } from '../../gate-runner/description-fields.ts';
+import { provenOnStandIns, test, expect } from '../../fixtures/phase4.ts';
+
+test('EC2 host converges from declarative config.', async ({ phase4Host, evidence }) => {
+  await evidence.provenOn(provenOnStandIns);
+  const { target } = phase4Host;
+  const deploy = readDeploySection(new DescriptionFields(target.file, target.description).section('deploy'));
+  if (!deploy) throw new Error('the Phase 4 target has no deploy section');
+
+  const declared = await test.step('the generation the description and this checkout declare', async () => buildTargetGeneration(deploy, new CommandTranscript()));
+
+  await test.step('the host runs exactly that generation, its units active', async () => {
+    const active = (await target.machine.exec(['readlink', '-e', deploy.profile])).stdout.trim();
+    const units = (await target.machine.exec(['systemctl', 'is-active', 'choiros-hypervisor.service', 'choiros-caddy.service'], { reject: false })).stdout;
+    const unitFile = (await target.machine.exec(['readlink', '-f', '/etc/systemd/system/choiros-hypervisor.service'])).stdout.trim();
+    await evidence.json('converged', { declared, active, units: units.trim().split('\n'), unitFile });
+    expect(active).toBe(declared);
+    expect(units.trim().split('\n')).toEqual(['active', 'active']);
+    expect(unitFile.startsWith(`${declared}/`)).toBe(true);
+    expect((await phase4Host.health()).healthy).toBe(true);
+  });
+
+  await test.step('drift on the host (the hypervisor stopped by hand) converges back with one deploy', async () => {
+    await target.machine.exec(['systemctl', 'stop', 'choiros-hypervisor.service']);
+    expect((await phase4Host.health()).healthy).toBe(false);
+    const converged = await phase4Host.deploy('switch');
+    await evidence.command('deploy-after-drift', converged.commandLine, converged.output);
+    expect(converged.exitCode).toBe(0);
+    expect(converged.output).toContain('[activate]');
+    expect((await phase4Host.health()).healthy).toBe(true);
+  });
+});
+
+test('Hypervisor remains healthy across reboot.', async ({ phase4Host, evidence }) => {
+  await evidence.provenOn({ place: 'a systemd-nspawn Debian host on this machine, rebooted for real', standIn: provenOnStandIns.standIn });
+  // On AWS this is RebootInstances; moto boots nothing, so the systemd host standing in reboots itself.
+  const rebooted = await test.step('reboot the host: its systemd shuts down and a new boot starts', () => phase4Host.reboot());
+  await evidence.json('reboot', rebooted);
+  evidence.timing('reboot to healthy', rebooted.rebootToHealthyMs);
+
+  await test.step('a new boot, the hypervisor back on its own, /health healthy', async () => {
+    expect(rebooted.after.bootIdentity).not.toBe(rebooted.before.bootIdentity);
+    expect(rebooted.after.invocationId).not.toBe(rebooted.before.invocationId);
+    expect(rebooted.after.health.healthy).toBe(true);
+    expect(rebooted.after.health.bootId).not.toBe(rebooted.before.health.bootId);
+    expect((await phase4Host.health()).healthy).toBe(true);
+  });
+
+  await test.step("the user's sandbox record and route pointers are unchanged", async () => {
+    expect(rebooted.before.sandboxes.map((s) => [s.user_id, s.role])).toEqual([[rebooted.user, 'live']]);
+    expect(rebooted.after.sandboxes.map((s) => [s.user_id, s.role])).toEqual([[rebooted.user, 'live']]);
+    expect(rebooted.after.pointers).toEqual(rebooted.before.pointers);
+  });
+});

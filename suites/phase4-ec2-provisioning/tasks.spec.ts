@@ -1,0 +1,160 @@
+import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2';
+import { ListHostedZonesByNameCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { publicRulesFor, ingressOf } from '../../provisioning/security-group.ts';
+import { testHostedZone } from '../../fixtures/aws-target.ts';
+import { motoStandIn } from '../../fixtures/moto-server.ts';
+import { provenOnStandIns, test, expect } from '../../fixtures/phase4.ts';
+import { getVia, peerChain } from '../../fixtures/tls-probe.ts';
+
+test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', async ({ phase4Host, evidence }) => {
+  await evidence.provenOn({ place: `moto on ${phase4Host.moto.endpoint}`, standIn: motoStandIn });
+  const { ec2, target } = phase4Host;
+  await evidence.command('provision-apply', phase4Host.provisioning.commandLine, phase4Host.provisioning.output);
+
+  const instance = await test.step('the tagged instance is a t3a.large in us-east-1 from the described AMI', async () => {
+    const found = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:choiros:target', Values: [target.name] }, { Name: 'instance-state-name', Values: ['running'] }] }));
+    const instances = found.Reservations?.flatMap((r) => r.Instances ?? []) ?? [];
+    expect(instances).toHaveLength(1);
+    const [only] = instances;
+    expect(only?.InstanceType).toBe('t3a.large');
+    expect(only?.Placement?.AvailabilityZone).toMatch(/^us-east-1[a-z]$/);
+    expect(only?.ImageId).toBe((target.description.aws as { ami: string }).ami);
+    await evidence.json('instance', only);
+    return only;
+  });
+
+  await test.step('its root volume is gp3 with the described size and IOPS', async () => {
+    const volumeId = instance?.BlockDeviceMappings?.find((m) => m.DeviceName === instance.RootDeviceName)?.Ebs?.VolumeId;
+    const [volume] = (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId ?? 'none'] }))).Volumes ?? [];
+    expect(volume).toMatchObject({ VolumeType: 'gp3', Size: 50, Iops: 3000 });
+    await evidence.json('root-volume', volume);
+  });
+
+  await test.step('a second apply finds the tagged resources and changes nothing', async () => {
+    const again = await phase4Host.provision('apply');
+    await evidence.command('provision-apply-again', again.commandLine, again.output);
+    expect(again.exitCode).toBe(0);
+    expect(again.output).toContain('nothing to change: every resource matches the description');
+  });
+});
+
+test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evidence }) => {
+  await evidence.provenOn(provenOnStandIns);
+  const { ec2, route53, target } = phase4Host;
+  const aws = target.description.aws as { sshCidrs: string[]; hypervisorPort: number; dns: { hostName: string } };
+
+  await test.step('security group: SSH only from the configured CIDRs, 80 and 443 open, the hypervisor port never public', async () => {
+    const [group] = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:choiros:target', Values: [target.name] }] }))).SecurityGroups ?? [];
+    const rules = ingressOf(group ?? {});
+    await evidence.json('security-group', { GroupId: group?.GroupId, ingress: rules });
+    expect(rules.filter((r) => r.startsWith('tcp:22:'))).toEqual(aws.sshCidrs.map((c) => `tcp:22:${c}`));
+    for (const port of [80, 443]) expect(rules).toEqual(expect.arrayContaining([`tcp:${port}:0.0.0.0/0`, `tcp:${port}:::/0`]));
+    expect(publicRulesFor(group ?? {}, aws.hypervisorPort)).toEqual([]);
+    expect(rules).toHaveLength(aws.sshCidrs.length + 4);
+  });
+
+  await test.step('DNS: the host name points at the instance', async () => {
+    const zoneId = (await route53.send(new ListHostedZonesByNameCommand({ DNSName: `${testHostedZone}.` }))).HostedZones?.[0]?.Id ?? '';
+    const records = (await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }))).ResourceRecordSets ?? [];
+    const record = records.find((r) => r.Type === 'A' && r.Name === `${aws.dns.hostName}.`);
+    const instance = (await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:choiros:target', Values: [target.name] }, { Name: 'instance-state-name', Values: ['running'] }] }))).Reservations?.[0]?.Instances?.[0];
+    await evidence.json('dns-record', record);
+    expect(instance?.PublicIpAddress).toBeTruthy();
+    expect(record?.ResourceRecords?.map((r) => r.Value)).toEqual([instance?.PublicIpAddress]);
+  });
+
+  const ca = await test.step("TLS: Caddy's internal CA (ACME in production) is the root the host serves under", async () => {
+    const root = (await target.machine.exec(['cat', '/var/lib/choiros/caddy/caddy/pki/authorities/local/root.crt'])).stdout;
+    await evidence.text('caddy-local-root.crt', root);
+    return root;
+  });
+  const tlsTarget = { hostName: target.hostName, address: '127.0.0.1', port: target.ports.https, ca };
+
+  await test.step('HTTPS answers with a chain that verifies for the host name, and proxies to the healthy hypervisor', async () => {
+    const { authorized, error, chain } = await peerChain(tlsTarget);
+    await evidence.json('tls-chain', { hostName: target.hostName, authorized, error, chain });
+    expect(error).toBeUndefined();
+    expect(authorized).toBe(true);
+    expect(chain[0]?.subjectaltname).toContain(`DNS:${target.hostName}`);
+    expect(chain.at(-1)?.subject).toMatch(/Caddy Local Authority/);
+    const health = await getVia(tlsTarget, 'https', target.ports.https, '/health');
+    await evidence.text('https-health.txt', `GET https://${target.hostName}:${target.ports.https}/health -> ${health.status}\n${health.body}`);
+    expect(health.status).toBe(200);
+    expect(JSON.parse(health.body)).toMatchObject({ status: 'healthy' });
+  });
+
+  await test.step('a certificate from another CA is refused for that name', async () => {
+    const { authorized } = await peerChain({ ...tlsTarget, ca: undefined });
+    expect(authorized).toBe(false);
+  });
+
+  await test.step('HTTP redirects to HTTPS', async () => {
+    const answer = await getVia(tlsTarget, 'http', target.ports.http, '/some/path?x=1');
+    await evidence.text('http-redirect.txt', `GET http://${target.hostName}:${target.ports.http}/some/path?x=1 -> ${answer.status} Location: ${answer.location}`);
+    expect([301, 302, 307, 308]).toContain(answer.status);
+    expect(answer.location).toBe(`https://${target.hostName}:${target.ports.https}/some/path?x=1`);
+  });
+
+  await test.step("the hypervisor's own port is bound to loopback only on the host", async () => {
+    const listening = (await target.machine.exec(['ss', '-ltnH'])).stdout;
+    await evidence.command('ss-listening', 'ss -ltnH (inside the host)', listening);
+    const sockets = listening.split('\n').map((l) => l.trim().split(/\s+/)[3] ?? '').filter((local) => local.endsWith(`:${target.ports.hypervisor}`));
+    expect(sockets.length).toBeGreaterThan(0);
+    expect(sockets.every((local) => local === `127.0.0.1:${target.ports.hypervisor}`), sockets.join(', ')).toBe(true);
+  });
+});
+
+test('Deploy NixOS host config via CLI.', async ({ phase4Host, evidence }) => {
+  await evidence.provenOn(provenOnStandIns);
+  const { target } = phase4Host;
+  await evidence.command('deploy-first', phase4Host.firstDeploy.commandLine, phase4Host.firstDeploy.output);
+
+  await test.step('the first deploy copied the closure over SSH, switched the profile, activated and saw health', async () => {
+    expect(phase4Host.firstDeploy.exitCode).toBe(0);
+    for (const step of ['copy the closure', 'switch the system profile', 'activate', 'wait for health']) expect(phase4Host.firstDeploy.output).toContain(`[${step}]`);
+    expect(phase4Host.firstDeploy.output).toMatch(/deployed \/nix\/store\/\S+ as generation \d+; healthy\./);
+  });
+
+  await test.step('a second deploy of the same generation changes nothing and says so', async () => {
+    const before = await phase4Host.health();
+    const again = await phase4Host.deploy('switch');
+    await evidence.command('deploy-again', again.commandLine, again.output);
+    expect(again.exitCode).toBe(0);
+    expect(again.output).toMatch(/no change: \/nix\/store\/\S+ is already the active generation \(\d+\) and healthy/);
+    expect(again.output).not.toContain('[activate]');
+    expect((await phase4Host.health()).bootId).toBe(before.bootId);
+  });
+
+  await test.step('a host presenting another host key is refused, never accepted', async () => {
+    const deploy = target.description.deploy as { ssh: { hostKey: string } };
+    const pinned = deploy.ssh.hostKey;
+    deploy.ssh.hostKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMr1IhvxJm4M4x5ZxGz8Rk7Zm0bS1mY7F2iOe0T6WQ1c';
+    await target.write();
+    try {
+      const refused = await phase4Host.deploy('status');
+      await evidence.command('deploy-changed-host-key', refused.commandLine, refused.output);
+      expect(refused.exitCode).toBe(1);
+      expect(refused.output).toMatch(/REFUSED: the host key of root@127\.0\.0\.1 port \d+ does not match the pinned key/);
+    } finally {
+      deploy.ssh.hostKey = pinned;
+      await target.write();
+    }
+  });
+
+  await test.step('an unreachable SSH endpoint is named with what to check', async () => {
+    const deploy = target.description.deploy as { ssh: { port: number } };
+    const port = deploy.ssh.port;
+    // Port 1: nothing listens there on loopback.
+    deploy.ssh.port = 1;
+    await target.write();
+    try {
+      const unreachable = await phase4Host.deploy('status');
+      await evidence.command('deploy-unreachable', unreachable.commandLine, unreachable.output);
+      expect(unreachable.exitCode).toBe(1);
+      expect(unreachable.output).toMatch(/cannot reach SSH at root@127\.0\.0\.1 port \d+: check deploy\.ssh\.host and deploy\.ssh\.port/);
+    } finally {
+      deploy.ssh.port = port;
+      await target.write();
+    }
+  });
+});
