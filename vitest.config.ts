@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['hypervisor/**/*.test.ts', 'fixtures/**/*.test.ts', 'gate-runner/**/*.test.ts', 'scripts/**/*.test.ts', 'bench/**/*.test.ts'],
-    globalSetup: ['fixtures/podman-api.global-setup.ts'],
+    globalSetup: ['fixtures/vitest.global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Two cores: podman- and process-backed tests contend for them, so files run one or two at a time.
