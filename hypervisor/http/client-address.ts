@@ -35,7 +35,3 @@ export function clientAddressFrom(trustedProxies: readonly string[]): ClientAddr
   };
 }
 
-/** Whether the socket's peer is one of the trusted proxies (their connections are many clients'). */
-export function isTrustedProxy(trustedProxies: readonly string[], req: { socket: { remoteAddress?: string | undefined } }): boolean {
-  return trustedProxies.map(plainAddress).includes(plainAddress(req.socket.remoteAddress ?? ''));
-}
