@@ -19,6 +19,7 @@ import type { switchResultView } from '../hypervisor/routing/views.ts';
  */
 const swaps = 40;
 const rollbackSamples = 8;
+const drainSamples = 6;
 
 const quantile = (values: number[], q: number): number => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil(values.length * q) - 1)] ?? Number.NaN;
 const show = (values: number[]): string => `p50 ${quantile(values, 0.5).toFixed(1)} ms, p99 ${quantile(values, 0.99).toFixed(1)} ms, max ${Math.max(...values).toFixed(1)} ms (n=${values.length})`;
@@ -80,6 +81,31 @@ async function swapUnderLoad(hv: ChildHypervisor, databaseUrl: string): Promise<
   } finally {
     await client.close();
     await probe.close();
+  }
+}
+
+/**
+ * A swap drains its old target: each swap starts while a 300 ms upload to the old target is 60 ms
+ * in, so its drain (duration minus serving_after_ms) should wait out the rest of that upload.
+ * (Moved here from swap-under-traffic.test.ts, where it was a timed assertion.)
+ */
+async function drainWaits(hv: ChildHypervisor, databaseUrl: string): Promise<number[]> {
+  const { userId, cookie } = createUserSession(databaseUrl);
+  const client = new UserClient(hv.url, cookie);
+  try {
+    for (const role of ['live', 'dev']) await ok(hv.admin, 'POST', `/admin/sandboxes/${userId}/${role}/start`);
+    const waits: number[] = [];
+    const uploads: Array<Promise<unknown>> = [];
+    for (let i = 0; i < drainSamples; i += 1) {
+      uploads.push(client.slowPost('/conductor/execute', { objective: `in flight during swap ${i}`, desktop_id: 'bench' }, 300));
+      await sleep(60);
+      const answer = await ok<ReturnType<typeof switchResultView>>(hv.admin, 'POST', `/admin/sandboxes/${userId}/swap`, { reason: `bench drain ${i}` });
+      waits.push((answer.duration_ms ?? 0) - (answer.serving_after_ms ?? 0));
+    }
+    await Promise.all(uploads);
+    return waits;
+  } finally {
+    await client.close();
   }
 }
 
@@ -154,6 +180,9 @@ try {
   console.log(`swap API round trip (health check, switch, drain, record):  ${show(swap.api)}; server side, call -> switched: ${show(swap.server)}`);
   console.log(`main route request latency without swaps: ${show(swap.baseline)}; during swaps: ${show(swap.during)}`);
   console.log(`failed requests during swaps: ${swap.failed} of ${swap.ok + swap.failed}; WebSocket clean closes (1012): ${swap.closes} of ${swaps}  ${verdict(swap.failed === 0)} (goal: 0 failed)`);
+
+  const drain = await drainWaits(hv, env.HYPERVISOR_DATABASE_URL as string);
+  console.log(`swap drain with a 300 ms upload in flight on the old target (about 240 ms left): ${show(drain)}  ${verdict(Math.min(...drain) > 100)} (goal: every drain > 100 ms, it waits for the request)`);
 
   const rollback = await rollbackTimes(hv, env.HYPERVISOR_DATABASE_URL as string, image);
   const warmP50 = quantile(rollback.warm, 0.5);

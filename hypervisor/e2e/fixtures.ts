@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { test as passkeyTest } from '../../fixtures/passkey.ts';
+import { stopAllSandboxes } from '../../fixtures/stop-all-sandboxes.ts';
 import { hypervisorEnv, removeDir, spawnHypervisor, type ChildHypervisor } from '../../fixtures/test-hypervisor.ts';
 
 export { expect } from '@playwright/test';
@@ -7,13 +8,6 @@ export { expect } from '@playwright/test';
 /** `node hypervisor/main.ts` as a child process (process runtime), reached by the browser at http://localhost:PORT. */
 export interface BrowsedHypervisor extends ChildHypervisor {
   baseURL: string;
-}
-
-async function stopSandboxes(hypervisor: ChildHypervisor): Promise<void> {
-  const listed = await hypervisor.admin<{ user_id: string; role: string; status: string }[]>('GET', '/admin/sandboxes');
-  for (const sandbox of listed.body) {
-    if (sandbox.status === 'running') await hypervisor.admin('POST', `/admin/sandboxes/${sandbox.user_id}/${sandbox.role}/stop`);
-  }
 }
 
 /** A username no other run uses. */
@@ -25,7 +19,7 @@ export const test = passkeyTest.extend<{ hypervisorLog: void }, { hypervisor: Br
       const { dir, env } = hypervisorEnv({ SANDBOX_RUNTIME: 'process' });
       const hypervisor = await spawnHypervisor(env);
       await use({ ...hypervisor, baseURL: `http://localhost:${hypervisor.port}` });
-      await stopSandboxes(hypervisor);
+      await stopAllSandboxes(hypervisor.admin);
       hypervisor.child.kill('SIGTERM');
       await hypervisor.exited;
       removeDir(dir);

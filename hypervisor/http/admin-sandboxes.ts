@@ -1,7 +1,8 @@
 import { isImageReference } from '../config.ts';
 import { SandboxConfigError } from '../sandboxes/env.ts';
 import { SandboxNotFoundError, SandboxStartError } from '../sandboxes/errors.ts';
-import type { SandboxInfo, SandboxManager } from '../sandboxes/manager.ts';
+import type { SandboxInfo } from '../sandboxes/info.ts';
+import type { SandboxManager } from '../sandboxes/manager.ts';
 import { InvalidRoleError, parseRole } from '../domain/role.ts';
 import { runtimeKinds, type RuntimeKind } from '../domain/runtime-kind.ts';
 import type { SandboxKey, SandboxSpec } from '../domain/sandbox.ts';

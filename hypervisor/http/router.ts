@@ -10,7 +10,7 @@ export interface RouteContext {
 }
 
 export interface Route {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
   /** A path with `:name` segments, for example /admin/sandboxes/:userId/:role/start. */
   path: string;
   handle(context: RouteContext): Promise<void>;

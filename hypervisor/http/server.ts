@@ -1,10 +1,11 @@
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.ts';
 import { clientWentAway, logClientAborted } from './client-gone.ts';
 import { defaultConnectionLimits, guardConnections, timeoutOptions, type ConnectionLimits } from './connection-guard.ts';
 import { HttpError } from './errors.ts';
 import { sendError, sendJson } from './json.ts';
+import { refuseUpgrade } from './refuse-upgrade.ts';
 
 /** Handles the request and returns true, or returns false to let the next handler try. */
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
@@ -25,11 +26,6 @@ function requestUrl(req: IncomingMessage): URL | undefined {
   } catch {
     return undefined;
   }
-}
-
-function refuseUpgrade(socket: Duplex, status: number, message: string): void {
-  const body = JSON.stringify({ error: message });
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
 }
 
 /**

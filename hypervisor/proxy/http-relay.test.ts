@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
+import { waitFor } from '../../fixtures/test-hypervisor.ts';
 import { SandboxUnavailableError } from '../sandboxes/errors.ts';
 import { metricsRegistry } from '../metrics-registry.ts';
 import { closedPort, startFront, testUserHeader, type Front } from './testing/front.ts';
@@ -199,7 +200,8 @@ describe('HTTP relay to the user\'s sandboxes', () => {
 
   it('tracks requests in flight per sandbox so a route switch can drain them', async () => {
     const slow = request(`${front.url}/dev/slow?ms=250`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // In flight from the moment the sandbox has it until its answer (250 ms later) is relayed.
+    await waitFor('the slow request to reach the sandbox', () => (dev.requests.some((seen) => seen.url.startsWith('/slow')) ? true : undefined), 5_000);
     expect(front.proxy.inFlight('alice:dev')).toBe(1);
     expect(await front.proxy.drained('alice:dev', 20)).toBe(false);
     const drained = front.proxy.drained('alice:dev', 2_000);

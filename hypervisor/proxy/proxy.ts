@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Route } from '../domain/route.ts';
 import { socketAddress, type ClientAddress } from '../http/client-address.ts';
+import { refuseUpgrade } from '../http/refuse-upgrade.ts';
 import type { Logger } from '../log.ts';
 import type { Forwarding } from './headers.ts';
 import { relayHttp } from './http-relay.ts';
@@ -13,7 +14,7 @@ import type { Target, TargetResolver } from './target-resolver.ts';
 import { Traffic } from './traffic.ts';
 import { Upstreams } from './upstreams.ts';
 import { WebSocketCaps } from './websocket-caps.ts';
-import { refuseUpgrade, WebSocketRelay } from './websocket-relay.ts';
+import { WebSocketRelay } from './websocket-relay.ts';
 
 export type { ProxyLimits } from './limits.ts';
 

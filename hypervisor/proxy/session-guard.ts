@@ -4,7 +4,7 @@ import type { Auth } from '../auth/auth.ts';
 import { isAdminPath } from '../http/admin.ts';
 import type { Proxy } from './proxy.ts';
 import { replyError } from './reply.ts';
-import { refuseUpgrade } from './websocket-relay.ts';
+import { refuseUpgrade } from '../http/refuse-upgrade.ts';
 
 /**
  * Browsers send `Service-Worker: script` when fetching a service worker to install. Sandbox pages

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { once } from 'node:events';
 import { WebSocket, type RawData } from 'ws';
+import { waitFor } from '../../fixtures/test-hypervisor.ts';
 import { closedPort, startFront, testUserHeader, type Front } from './testing/front.ts';
 import { startUpstream, type Upstream } from './testing/upstream.ts';
 import { startFloodingSandbox } from './testing/flooding-sandbox.ts';
@@ -142,8 +143,8 @@ describe('WebSocket relay to the user\'s sandboxes', () => {
     expect(front.proxy.closeWebSockets('alice:live', 1012, 'route switched')).toBe(2);
     const [[codeA, reasonA], [codeB]] = await Promise.all([closedA, closedB]);
     expect([codeA, String(reasonA), codeB]).toEqual([1012, 'route switched', 1012]);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(front.proxy.webSockets('alice:live')).toBe(0);
+    // The relay unregisters a socket once both of its legs have closed.
+    await waitFor('the closed sockets to be unregistered', () => (front.proxy.webSockets('alice:live') === 0 ? true : undefined), 5_000);
     expect(front.proxy.webSockets('alice:dev')).toBe(1);
     onDev.ws.close();
     await once(onDev.ws, 'close');

@@ -1,26 +1,11 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { refuseUpgrade } from '../http/refuse-upgrade.ts';
 import { identityHeaders } from './headers.ts';
 import type { ProxyLimits } from './limits.ts';
 import type { SandboxLeg } from './sandbox-leg.ts';
 import type { RelayedWebSocket } from './traffic.ts';
-
-/** Refuses an upgrade on the raw socket with a plain HTTP answer (no WebSocket exists yet). */
-export function refuseUpgrade(socket: Duplex, status: number, message: string, headers: Record<string, string> = {}): void {
-  if (socket.destroyed) return;
-  const body = JSON.stringify({ error: message });
-  const head = [
-    `HTTP/1.1 ${status} ${statusText[status] ?? 'Error'}`,
-    'content-type: application/json; charset=utf-8',
-    `content-length: ${Buffer.byteLength(body)}`,
-    'connection: close',
-    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
-  ];
-  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
-}
-
-const statusText: Record<number, string> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
 
 /** RFC 6455 4.1: subprotocols are distinct HTTP tokens. */
 const token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { SandboxesConfig } from '../config.ts';
-import { parseRole, type Role } from '../domain/role.ts';
+import { parseRole } from '../domain/role.ts';
 import { runtimeKinds, type RuntimeKind } from '../domain/runtime-kind.ts';
 import { sandboxId, type SandboxKey, type SandboxSpec, type SandboxStatus } from '../domain/sandbox.ts';
 import { KeyedLock } from '../keyed-lock.ts';
@@ -8,15 +8,15 @@ import type { Logger } from '../log.ts';
 import type { Database } from '../store/database.ts';
 import { canTransition, SandboxTransitionError } from './allowed-transitions.ts';
 import { sandboxDataDir } from './data-dir.ts';
+import { sandboxInfo, type SandboxInfo } from './info.ts';
 import { newEntry, type EntryWrites, type SandboxEntry } from './entry.ts';
 import { assertSandboxConfig } from './env.ts';
 import { SandboxNotFoundError, SandboxStartError, SandboxUnavailableError } from './errors.ts';
 import { NotReadyError, waitUntilHealthy } from './health-probe.ts';
 import { startIdleReaper } from './idle-reaper.ts';
 import { reportSandboxes, sandboxRestarts, sandboxStartSeconds, sandboxStopSeconds } from './metrics.ts';
-import { PodmanRuntime } from './podman-runtime.ts';
 import { allocatePort, isPortFree } from './ports.ts';
-import { ProcessRuntime } from './process-runtime.ts';
+import { Runtimes } from './runtimes.ts';
 import { reconcile } from './reconcile.ts';
 import { reconcileSteps } from './reconcile-steps.ts';
 import type { RuntimeInstance, SandboxRuntime } from './runtime.ts';
@@ -25,23 +25,6 @@ import { SandboxStore, type SandboxPatch } from './store.ts';
 import { CrashSupervisor } from './supervisor.ts';
 import { transitionLevel, type SandboxTransition, type TransitionEvent } from './transitions.ts';
 import { parseUserId } from './user-id.ts';
-
-/** What the manager reports about one sandbox. */
-export interface SandboxInfo {
-  userId: string;
-  role: Role;
-  port: number;
-  status: SandboxStatus;
-  state: SandboxState;
-  desired: DesiredState;
-  idleSecs: number;
-  spec: SandboxSpec;
-  containerId: string | null;
-  pid: number | null;
-  restarts: number;
-  lastError: string | null;
-  dataDir: string;
-}
 
 export interface SandboxManagerOptions {
   db: Database;
@@ -68,8 +51,7 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
   private readonly store: SandboxStore;
   private readonly log: Logger;
   private readonly entries = new Map<string, SandboxEntry>();
-  private readonly runtimes = new Map<RuntimeKind, Promise<SandboxRuntime>>();
-  private readonly runtimeOverrides: Partial<Record<RuntimeKind, SandboxRuntime>>;
+  private readonly runtimes: Runtimes;
   private readonly lock = new KeyedLock();
   private readonly starting = new Map<string, { spec: SandboxSpec | undefined; promise: Promise<SandboxInfo> }>();
   private readonly background = new Set<Promise<unknown>>();
@@ -86,7 +68,7 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
     super();
     this.config = options.config;
     this.log = options.log;
-    this.runtimeOverrides = options.runtimes ?? {};
+    this.runtimes = new Runtimes(options.config, options.log, options.runtimes);
     this.store = new SandboxStore(options.db);
     this.supervisor = new CrashSupervisor({
       config: this.config,
@@ -159,7 +141,7 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
       const entry = this.entries.get(sandboxId(key));
       if (!entry) throw new SandboxNotFoundError(key);
       await this.stopNow(entry, reason, 'stopped');
-      return this.info(entry);
+      return sandboxInfo(entry, this.config.dataRoot);
     });
   }
 
@@ -208,12 +190,12 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
   }
 
   list(): SandboxInfo[] {
-    return [...this.entries.values()].sort((a, b) => sandboxId(a.key).localeCompare(sandboxId(b.key))).map((entry) => this.info(entry));
+    return [...this.entries.values()].sort((a, b) => sandboxId(a.key).localeCompare(sandboxId(b.key))).map((entry) => sandboxInfo(entry, this.config.dataRoot));
   }
 
   get(key: SandboxKey): SandboxInfo | undefined {
     const entry = this.entries.get(sandboxId(key));
-    return entry ? this.info(entry) : undefined;
+    return entry ? sandboxInfo(entry, this.config.dataRoot) : undefined;
   }
 
   counts(): Record<SandboxStatus, number> {
@@ -244,7 +226,7 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
     }
     this.closed = true;
     this.unreport?.();
-    for (const runtime of this.runtimes.values()) await runtime.then((r) => r.close(), () => undefined);
+    await this.runtimes.close();
   }
 
   private checkKey(key: SandboxKey): void {
@@ -259,42 +241,12 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
 
   /** The runtime of that kind, created and checked once (podman is only touched when it is used). */
   private runtime(kind: RuntimeKind): Promise<SandboxRuntime> {
-    let runtime = this.runtimes.get(kind);
-    if (!runtime) {
-      const created =
-        this.runtimeOverrides[kind] ??
-        (kind === 'podman'
-          ? new PodmanRuntime({ binary: this.config.podmanBinary, instanceId: this.config.instanceId, stopTimeoutSecs: this.config.stopTimeoutSecs, log: this.log })
-          : new ProcessRuntime({ dataRoot: this.config.dataRoot, log: this.log }));
-      runtime = created.check().then(() => created);
-      this.runtimes.set(kind, runtime);
-      runtime.catch(() => this.runtimes.delete(kind));
-    }
-    return runtime;
+    return this.runtimes.get(kind);
   }
 
   /** Runs `work` after every earlier operation on the same sandbox has finished. */
   private exclusive<T>(key: SandboxKey, work: () => Promise<T>): Promise<T> {
     return this.lock.run(sandboxId(key), work);
-  }
-
-  private info(entry: SandboxEntry): SandboxInfo {
-    const { record } = entry;
-    return {
-      userId: record.userId,
-      role: record.role,
-      port: record.port,
-      status: statusOf(record.state),
-      state: record.state,
-      desired: record.desired,
-      idleSecs: record.state === 'running' ? Math.floor((Date.now() - entry.lastActivity) / 1000) : 0,
-      spec: record.spec,
-      containerId: record.containerId,
-      pid: record.pid,
-      restarts: record.restarts,
-      lastError: record.lastError,
-      dataDir: sandboxDataDir(this.config.dataRoot, entry.key),
-    };
   }
 
   /** A lifecycle change: the new state must be one the allowed-transition table permits. */
@@ -341,7 +293,7 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
     const wanted = spec ?? entry?.record.spec ?? this.defaultSpec;
     if (entry && entry.record.state === 'running' && entry.instance && sameSpec(entry.record.spec, wanted)) {
       entry.lastActivity = Date.now();
-      return this.info(entry);
+      return sandboxInfo(entry, this.config.dataRoot);
     }
     if (entry?.instance) await this.stopNow(entry, 'replaced', 'running');
     // A start of a crashed sandbox waiting in backoff is its crash restart, counted as one.
@@ -363,7 +315,7 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
       this.fail(entry, error as Error);
       throw error;
     }
-    return this.info(entry);
+    return sandboxInfo(entry, this.config.dataRoot);
   }
 
   /** Launches the recorded spec and waits for healthy; on failure stops what it started and throws SandboxStartError. */

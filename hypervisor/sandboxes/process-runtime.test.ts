@@ -170,7 +170,10 @@ describe('process runtime', () => {
     try {
       const stop = await target.waitForLog((line) => line.event === 'sandbox.stop' && line.user === idle, 10_000);
       expect(stop.reason).toBe('idle');
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // A sandbox started now being stopped as idle proves a whole idle timeout (and reaper passes) went by.
+      const witness = uniqueUser('jay');
+      await target.admin('POST', `/admin/sandboxes/${witness}/live/start`);
+      await target.waitForLog((line) => line.event === 'sandbox.stop' && line.user === witness && line.reason === 'idle', 10_000);
       expect(target.hypervisor.sandboxes.get({ userId: busy, role: 'live' })?.status).toBe('running');
     } finally {
       clearInterval(touching);

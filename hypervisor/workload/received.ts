@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HttpError, sendJson } from './http-json.ts';
+import { HttpError } from '../http/errors.ts';
+import { sendJson } from '../http/json.ts';
 
 /**
  * What reached this sandbox, as the sandbox saw it: whether each credential header arrived (never its

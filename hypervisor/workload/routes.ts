@@ -1,11 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpError } from '../http/errors.ts';
+import { readJson, sendError, sendJson } from '../http/json.ts';
+import { dispatch, type Route, type RouteContext } from '../http/router.ts';
 import type { Conductor } from './conductor.ts';
 import type { DesktopAsset } from './desktop.ts';
 import { parseExecuteRequest } from './execute-request.ts';
 import { receivedPath, sendReceived } from './received.ts';
 import { healthBody } from './health.ts';
-import { HttpError, readJsonBody, sendError, sendJson } from './http-json.ts';
-import { runView } from './run.ts';
+import { runView, type Run } from './run.ts';
 import type { RunStore } from './run-store.ts';
 import type { SandboxSettings } from './settings.ts';
 
@@ -16,71 +18,77 @@ export interface RouteDeps {
   desktop: Map<string, DesktopAsset>;
 }
 
-const runPath = /^\/conductor\/runs\/([^/]+)(\/document)?$/;
 const maxListedRuns = 200;
-
-function allow(req: IncomingMessage, ...methods: string[]): void {
-  if (!methods.includes(req.method ?? '')) throw new HttpError(405, `${req.method} is not allowed here; use ${methods.join(' or ')}`);
-}
 
 function listLimit(raw: string | null): number {
   if (raw === null) return 50;
   const limit = Number(raw);
-  if (!/^\d+$/.test(raw) || limit < 1 || limit > maxListedRuns) throw new HttpError(400, `limit must be a whole number from 1 to ${maxListedRuns}`, 'limit');
+  if (!/^\d+$/.test(raw) || limit < 1 || limit > maxListedRuns) throw new HttpError(400, `limit must be a whole number from 1 to ${maxListedRuns}`, { field: 'limit' });
   return limit;
 }
 
-function decodedRunId(raw: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw new HttpError(400, `run id "${raw}" is not valid URL encoding`, 'run_id');
-  }
+/** A JSON body, required: an empty one is refused (400) like a malformed one. */
+async function requiredJson(req: IncomingMessage): Promise<unknown> {
+  const body = await readJson(req);
+  if (body === undefined) throw new HttpError(400, 'request body is empty: send a JSON object');
+  return body;
 }
 
 /** The sandbox's HTTP surface: health, the conductor API and the desktop page. */
 export function createRoutes(deps: RouteDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { settings, store, conductor, desktop } = deps;
+  const health = async ({ res }: RouteContext): Promise<void> => sendJson(res, 200, healthBody(settings));
+  const run = ({ params }: RouteContext): Run => {
+    const found = store.get(params.runId as string);
+    if (!found) throw new HttpError(404, `no run with id "${params.runId}"`);
+    return found;
+  };
+  const routes: Route[] = [
+    // Behind the hypervisor, /health is the hypervisor's own; the desktop page reads its sandbox's at /desktop/health.
+    ...['/health', '/desktop/health'].flatMap((path): Route[] => [
+      { method: 'GET', path, handle: health },
+      { method: 'HEAD', path, handle: health },
+    ]),
+    {
+      method: 'POST',
+      path: '/conductor/execute',
+      async handle({ req, res }) {
+        const started = conductor.execute(parseExecuteRequest(await requiredJson(req)));
+        sendJson(res, 202, { run_id: started.runId, status: started.status });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/conductor/runs',
+      async handle({ res, url }) {
+        const desktopId = url.searchParams.get('desktop_id') ?? undefined;
+        const runs = store.list({ limit: listLimit(url.searchParams.get('limit')), ...(desktopId === undefined ? {} : { desktopId }) });
+        sendJson(res, 200, { runs: runs.map(runView) });
+      },
+    },
+    // What reached this sandbox through the proxy (received.ts): gates read it on any target running this workload.
+    { method: 'GET', path: receivedPath, handle: async ({ req, res }) => sendReceived(req, res) },
+    { method: 'GET', path: '/conductor/runs/:runId', handle: async (context) => sendJson(context.res, 200, runView(run(context))) },
+    {
+      method: 'GET',
+      path: '/conductor/runs/:runId/document',
+      async handle(context) {
+        const { status } = run(context);
+        const runId = context.params.runId as string;
+        const document = store.document(runId);
+        if (!document) throw new HttpError(404, `run "${runId}" has no document (status ${status})`);
+        sendJson(context.res, 200, { run_id: runId, path: document.path, sha256: document.sha256, content: document.content });
+      },
+    },
+  ];
   return async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://sandbox');
-    const pathname = url.pathname;
-    // Behind the hypervisor, /health is the hypervisor's own; the desktop page reads its sandbox's at /desktop/health.
-    if (pathname === '/health' || pathname === '/desktop/health') {
-      allow(req, 'GET', 'HEAD');
-      return sendJson(res, 200, healthBody(settings));
-    }
-    if (pathname === receivedPath) return sendReceived(req, res);
-    if (pathname === '/conductor/execute') {
-      allow(req, 'POST');
-      const request = parseExecuteRequest(await readJsonBody(req));
-      const run = conductor.execute(request);
-      return sendJson(res, 202, { run_id: run.runId, status: run.status });
-    }
-    if (pathname === '/conductor/runs') {
-      allow(req, 'GET');
-      const desktopId = url.searchParams.get('desktop_id') ?? undefined;
-      const runs = store.list({ limit: listLimit(url.searchParams.get('limit')), ...(desktopId === undefined ? {} : { desktopId }) });
-      return sendJson(res, 200, { runs: runs.map(runView) });
-    }
-    const runMatch = runPath.exec(pathname);
-    if (runMatch?.[1]) {
-      allow(req, 'GET');
-      const runId = decodedRunId(runMatch[1]);
-      const run = store.get(runId);
-      if (!run) throw new HttpError(404, `no run with id "${runId}"`);
-      if (!runMatch[2]) return sendJson(res, 200, runView(run));
-      const document = store.document(runId);
-      if (!document) throw new HttpError(404, `run "${runId}" has no document (status ${run.status})`);
-      return sendJson(res, 200, { run_id: runId, path: document.path, sha256: document.sha256, content: document.content });
-    }
-    const asset = desktop.get(pathname);
-    if (asset) {
-      allow(req, 'GET', 'HEAD');
-      res.writeHead(200, { 'content-type': asset.contentType, 'content-length': asset.body.length, 'cache-control': 'no-cache' });
-      res.end(req.method === 'HEAD' ? undefined : asset.body);
-      return;
-    }
-    throw new HttpError(404, `nothing at ${pathname}`);
+    if (await dispatch(routes, req, res, url)) return;
+    const asset = desktop.get(url.pathname);
+    if (!asset) throw new HttpError(404, `nothing at ${url.pathname}`);
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, `method ${req.method} is not allowed on ${url.pathname}: use GET, HEAD`, {}, { allow: 'GET, HEAD' });
+    res.writeHead(200, { 'content-type': asset.contentType, 'content-length': asset.body.length, 'cache-control': 'no-cache' });
+    res.end(req.method === 'HEAD' ? undefined : asset.body);
   };
 }
 

@@ -112,13 +112,11 @@ describe('the sandbox OCI image on podman', () => {
     expect(await (await fetch(`${second.url()}/conductor/runs/${runId}/document`)).json()).toEqual(document);
   });
 
-  test('podman stop takes under 1 s: the sandbox handles SIGTERM as PID 1', async () => {
+  // How long the stop takes is a figure of `npm run bench -- image` (goal: under 1 s).
+  test('podman stop ends the sandbox with exit code 0: the sandbox handles SIGTERM as PID 1', async () => {
     const sandbox = await start({ env: { CHOIR_SANDBOX_ROLE: 'live' } });
-    const began = performance.now();
-    // A 10 s grace period: a sandbox ignoring SIGTERM would be SIGKILLed only after it.
+    // A 10 s grace period: a sandbox ignoring SIGTERM would be SIGKILLed after it (exit code 137).
     await podman(['stop', '--time', '10', sandbox.container.getId()]);
-    const ms = performance.now() - began;
-    expect(ms).toBeLessThan(1000);
     const exitCode = Number((await podman(['inspect', '--format', '{{.State.ExitCode}}', sandbox.container.getId()])).trim());
     expect(exitCode).toBe(0);
   });
