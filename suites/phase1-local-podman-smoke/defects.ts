@@ -148,4 +148,47 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.knownGood],
     edits: [{ file: 'hypervisor/routing/releases.ts', find: 'release.id < current.id', replace: 'release.id <= current.id' }],
   },
+  // Measured as defects the suites had never seen (npm run integrity -- phase1 --catalogue FILE), then kept here.
+  {
+    id: 'authorization-forwarded',
+    what: 'the proxy forwards Authorization to the sandbox',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/proxy/headers.ts', find: "  'cookie',\n  'authorization',\n", replace: "  'cookie',\n" }],
+  },
+  {
+    id: 'proxy-authorization-forwarded',
+    what: 'Proxy-Authorization is no longer treated as hop-by-hop, so it reaches the sandbox',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/proxy/headers.ts', find: "'proxy-authenticate', 'proxy-authorization'];", replace: "'proxy-authenticate'];" }],
+  },
+  {
+    id: 'logout-keeps-server-session',
+    what: 'logout clears the cookie in the browser but not the session on the server, so a copied cookie still works',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/context.ts', find: '  if (id) context.sessions.delete(id);\n', replace: '' }],
+  },
+  {
+    id: 'backoff-always-max',
+    what: 'Math.max instead of Math.min in the restart policy: every crash restart waits the longest backoff',
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/sandboxes/restart-policy.ts', find: 'return Math.min(maxBackoffMs, baseMs * 2 ** (Math.max(1, crashesInARow) - 1));', replace: 'return Math.max(maxBackoffMs, baseMs * 2 ** (Math.max(1, crashesInARow) - 1));' }],
+  },
+  {
+    id: 'data-dirs-of-the-other-role',
+    what: 'live mounts the dev directory and dev the live one',
+    caughtBy: [line.envMountsPorts, line.liveAndDev],
+    edits: [{ file: 'hypervisor/sandboxes/data-dir.ts', find: 'path.resolve(dataRoot, parseUserId(key.userId), key.role)', replace: "path.resolve(dataRoot, parseUserId(key.userId), key.role === 'live' ? 'dev' : 'live')" }],
+  },
+  {
+    id: 'process-sandbox-as-root',
+    what: 'process-mode sandboxes run as the hypervisor user (root), able to read its database and token',
+    caughtBy: [line.processFallback],
+    edits: [{ file: 'hypervisor/sandboxes/process-runtime.ts', find: '      ...(this.runAs ? { uid: this.runAs.uid, gid: this.runAs.gid } : {}),\n', replace: '' }],
+  },
+  {
+    id: 'no-progress-events',
+    what: 'the conductor no longer emits progress events, so the desktop shows nothing between start and end',
+    caughtBy: [line.webSocket],
+    edits: [{ file: 'hypervisor/workload/conductor.ts', find: "    this.#emit({ type: 'conductor.run.progress', ...this.#base(run), step: { index, total: run.stepsTotal, name: stepName } });\n", replace: '' }],
+  },
 ];

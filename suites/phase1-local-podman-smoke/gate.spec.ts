@@ -93,10 +93,10 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
  * Where the hypervisor sends a request without a valid session: the contract answers with a 303 to
  * /login; this hypervisor answers API clients 401 naming /login. Either way nothing is proxied.
  */
-async function loginNamedBy(response: APIResponse): Promise<string | undefined> {
-  if (response.status() === 303) return response.headers().location;
-  if (response.status() === 401) return ((await response.json()) as { login?: string }).login;
-  return undefined;
+async function loginNamedBy(response: APIResponse): Promise<string> {
+  if (response.status() === 303) return response.headers().location ?? '(a 303 without a location)';
+  if (response.status() === 401) return ((await response.json()) as { login?: string }).login ?? '(a 401 naming no login page)';
+  return `(HTTP ${response.status()}, no login page)`;
 }
 
 test('Auth + proxy path works through hypervisor.', async ({ target, page, passkey, desktop, evidence, podman, request }) => {
