@@ -66,7 +66,10 @@ export async function ensureHostRoot(inputs: RootInputs = hostRootInputs, cache:
     await execa('debootstrap', [`--variant=${inputs.variant}`, `--include=${inputs.packages.join(',')}`, inputs.suite, building, inputs.mirror], { all: true });
     await execa('chroot', [building, 'sh', '-ec', inputs.finish], { all: true, env: { DEBIAN_FRONTEND: 'noninteractive' } });
     await writeFile(path.join(building, '.choiros-root-ready'), `${JSON.stringify(inputs)}\n`);
-    if (!existsSync(ready)) await rename(building, dir);
+    // Two cold builders at once (vitest runs two files in parallel): the first rename wins, the other's root is dropped.
+    if (!existsSync(ready)) await rename(building, dir).catch((error: unknown) => {
+      if (!existsSync(ready)) throw error;
+    });
   } catch (error) {
     const output = (error as { all?: string }).all;
     throw new Error(`building the host root in ${building} failed: ${output ? output.split('\n').slice(-15).join('\n') : String(error)}`, { cause: error });

@@ -80,7 +80,10 @@ test('Define container runtime/service integration for sandbox lifecycle.', asyn
     expect(((await health.json()) as { status: string }).status).toBe('healthy');
     const status = await host.status();
     await evidence.command('2-systemctl-status-with-sandbox', `systemctl status ${hypervisorUnit}`, status);
-    expect(status).toMatch(/hypervisor\/workload\/main\.ts/);
+    // The sandbox process lives in the hypervisor's unit (its cgroup), so systemd stops it with the service.
+    const sandboxCgroups = await host.machine.exec(['sh', '-c', 'for p in /proc/[0-9]*; do if tr "\\0" " " < $p/cmdline 2>/dev/null | grep -q "workload/main.ts"; then cat $p/cgroup; fi; done']);
+    await evidence.command('2-sandbox-process-cgroups', 'cat /proc/<sandbox pid>/cgroup', sandboxCgroups.stdout);
+    expect(sandboxCgroups.stdout).toMatch(/choiros-hypervisor\.service/);
     await admin.stop(userId, 'live');
     expect(await admin.sandbox(userId, 'live')).toMatchObject({ status: 'stopped' });
     await evidence.text('3-runtime-note.txt', 'The sandboxes on this host run with the process runtime: podman was not installed inside the Debian systemd-nspawn machine (nested containers there would need cgroup delegation and a second image store). The podman integration is proven at the module level above.');
