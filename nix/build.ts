@@ -15,7 +15,7 @@ export interface BuildOptions {
   /** Binary caches to substitute from; none means an offline build that asks no cache at all. */
   substituters?: readonly string[];
   trustedPublicKeys?: readonly string[];
-  /** Default: CHOIROS_NIXPKGS (nixpkgs|offline), else offline when github.com cannot be resolved. */
+  /** Default: CHOIROS_NIXPKGS (nixpkgs|offline), else offline when github.com cannot be resolved or Nix is older than 2.18. */
   packageSet?: PackageSetChoice;
   /** The checkout to build (default: this one). */
   checkout?: string;
@@ -46,15 +46,21 @@ export class NixBuildError extends Error {
 
 let probed: Promise<PackageSetChoice> | undefined;
 
-/** nixpkgs is fetched from GitHub; where GitHub's name does not even resolve, build offline. */
+/** nixpkgs is fetched from GitHub and needs Nix >= 2.18: offline where GitHub's name does not resolve or Nix is older. */
 export function choosePackageSet(env: NodeJS.ProcessEnv = process.env): Promise<PackageSetChoice> {
   const forced = env.CHOIROS_NIXPKGS?.trim();
   if (forced === 'nixpkgs' || forced === 'offline') return Promise.resolve(forced);
   if (forced) return Promise.reject(new Error(`CHOIROS_NIXPKGS is "${forced}": use nixpkgs (the real flake input) or offline (the stand-in package set), or unset it to choose by reachability.`));
-  probed ??= lookup('github.com').then(
-    () => 'nixpkgs' as const,
-    () => 'offline' as const,
-  );
+  probed ??= (async () => {
+    // Current nixpkgs needs Nix 2.18 or later; Debian 12's nix-bin is 2.8.
+    const version = await runNix(['--version']);
+    const [major = 0, minor = 0] = (/(\d+)\.(\d+)/.exec(version.stdout)?.slice(1) ?? []).map(Number);
+    if (major < 2 || (major === 2 && minor < 18)) return 'offline';
+    return lookup('github.com').then(
+      () => 'nixpkgs' as const,
+      () => 'offline' as const,
+    );
+  })();
   return probed;
 }
 

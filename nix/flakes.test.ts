@@ -1,12 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { measureCache } from './binary-cache/measure.ts';
+import { CacheSignatureRefusedError, CacheUnreachableError } from './binary-cache/errors.ts';
+import { generateSigningKey } from './binary-cache/signing-key.ts';
 import { fromRoot, repoRoot } from '../hypervisor/paths.ts';
 import { buildArgs, buildFlakeOutput, choosePackageSet } from './build.ts';
 import { NixMissingError, runNix } from './nix-cli.ts';
 import { runBuiltProgram } from './run-built.ts';
 
-describe('the three flakes, built with the real nix CLI', () => {
+describe('the three flakes, built with the real nix CLI', { timeout: 180_000 }, () => {
   it("the hypervisor flake's bin/choiros-hypervisor starts and answers /health", async () => {
     const built = await buildFlakeOutput('hypervisor');
     const ran = await runBuiltProgram(built.storePath, 'choiros-hypervisor');
@@ -63,5 +68,43 @@ describe('nix missing', () => {
       if (saved === undefined) delete process.env.CHOIROS_NIX_BINARY;
       else process.env.CHOIROS_NIX_BINARY = saved;
     }
+  });
+});
+
+// In this file, not its own: these tests delete our store paths, which the builds above use, and
+// vitest runs one file's tests in order.
+// The desktop is the smallest output: one derivation, a few KB in the cache.
+describe('the warm build refuses a cache it cannot trust, with the real nix CLI', { timeout: 240_000 }, () => {
+  it('a tampered narinfo is refused, and named', async () => {
+    const workDir = mkdtempSync(path.join(tmpdir(), 'cache-tamper-'));
+    let tampered = '';
+    const attempt = measureCache({
+      workDir,
+      outputs: ['desktop'],
+      afterPush: (cache) => {
+        const narinfo = readdirSync(cache.dir).find((f) => f.endsWith('.narinfo'));
+        if (!narinfo) throw new Error('the push left no narinfo');
+        tampered = narinfo;
+        const file = path.join(cache.dir, narinfo);
+        // A different NAR size: the signature over the fingerprint no longer matches.
+        writeFileSync(file, readFileSync(file, 'utf8').replace(/^NarSize: (\d+)$/m, (_, n: string) => `NarSize: ${Number(n) + 1}`));
+      },
+    });
+    await expect(attempt).rejects.toThrow(CacheSignatureRefusedError);
+    await expect(attempt).rejects.toThrow(new RegExp(`Nix refused 1 substitute\\(s\\) from http://127.0.0.1:\\d+ as not signed by a trusted key: ${tampered}`));
+  });
+
+  it('a cache signed with another key is refused, and the trusted key named', async () => {
+    const workDir = mkdtempSync(path.join(tmpdir(), 'cache-wrong-key-'));
+    const other = await generateSigningKey(path.join(workDir, 'other'), 'someone-elses-cache-1');
+    const attempt = measureCache({ workDir, outputs: ['desktop'], trustedPublicKey: other.publicKey });
+    await expect(attempt).rejects.toThrow(/not signed by a trusted key: [0-9a-z]{32}\.narinfo\. Trusted: someone-elses-cache-1\./);
+  });
+
+  it('an unreachable cache stops the warm build with its URL and the error', async () => {
+    const workDir = mkdtempSync(path.join(tmpdir(), 'cache-unreachable-'));
+    const attempt = measureCache({ workDir, outputs: ['desktop'], warmCacheUrl: 'http://127.0.0.1:9' });
+    await expect(attempt).rejects.toThrow(CacheUnreachableError);
+    await expect(attempt).rejects.toThrow('the binary cache at http://127.0.0.1:9 cannot be reached (ECONNREFUSED)');
   });
 });

@@ -1,0 +1,68 @@
+import { test, expect } from '../../fixtures/flakes-proof.ts';
+import { readFlakesWorkflow } from '../../nix/ci/flakes-workflow.ts';
+
+test('Workflow run links attached.', async ({ flakesProof, evidence }) => {
+  await evidence.provenOn(flakesProof.provenOn);
+  if (flakesProof.kind === 'remote') {
+    const links = flakesProof.runs.map((run) => ({ run: run.url, job: run.jobUrl, headSha: run.headSha, conclusion: run.conclusion }));
+    await evidence.json('workflow-run-links', links);
+    for (const link of links) expect(link.run).toMatch(/^https:\/\/github\.com\/[^/]+\/[^/]+\/actions\/runs\/\d+/);
+    return;
+  }
+  // Locally there is no run to link: the build transcript and the workflow it stands in for.
+  const { measurement } = flakesProof;
+  const transcript = await evidence.text('local-build-transcript.txt', measurement.transcript);
+  await evidence.text('flakes.yml', readFlakesWorkflow().text, 'text/yaml');
+  expect(transcript).toBeTruthy();
+  for (const output of measurement.outputs) {
+    expect(measurement.transcript).toContain(`# cold build of ${output.output}`);
+    expect(measurement.transcript).toContain(`# warm build of ${output.output} from ${measurement.cacheUrl}`);
+  }
+  expect(measurement.transcript).toMatch(/\$ nix build --json --no-link git\+file:\/\/\S+\?dir=hypervisor/);
+});
+
+test('Cache hit/miss summary attached.', async ({ flakesProof, evidence }) => {
+  await evidence.provenOn(flakesProof.provenOn);
+  if (flakesProof.kind === 'remote') {
+    const summary = flakesProof.runs.map((run) => ({ run: run.url, hits: run.counts.hits.length, misses: run.counts.misses.length, hitPaths: run.counts.hits, builtDerivations: run.counts.misses }));
+    await evidence.json('cache-hit-miss-summary', summary);
+    expect(summary.every((s) => s.hits + s.misses > 0), 'each run built or copied something').toBe(true);
+    return;
+  }
+  const { measurement } = flakesProof;
+  const rows = measurement.outputs.map((o) => `| ${o.output} | ${o.cold.transcript.misses.length} | ${o.warm.transcript.hits.length} | ${o.warm.transcript.misses.length} | ${o.warm.cacheLog.narinfoHits} | ${o.warm.cacheLog.narinfoMisses} | ${o.warm.cacheLog.narsServed} |`);
+  const table = ['| output | cold: built | warm: copied from cache (hits) | warm: built (misses) | cache log: narinfo 200 | narinfo 404 | NARs served |', '|---|---|---|---|---|---|---|', ...rows].join('\n');
+  await evidence.text('cache-hit-miss-summary.md', table, 'text/markdown');
+  await evidence.logExcerpt('cache-request-log.jsonl', measurement.requests.map((r) => JSON.stringify(r)));
+  for (const o of measurement.outputs) {
+    expect(o.warm.transcript.hits.length + o.warm.transcript.misses.length, `${o.output}: hits and misses counted from Nix's output`).toBeGreaterThan(0);
+  }
+  expect(measurement.requests.some((r) => r.path.endsWith('.narinfo') && r.status === 200)).toBe(true);
+});
+
+test('Build duration comparison attached.', async ({ flakesProof, evidence }) => {
+  await evidence.provenOn(flakesProof.provenOn);
+  if (flakesProof.kind === 'remote') {
+    const [older, newer] = flakesProof.runs;
+    const comparison = { baseline: { run: older.url, buildStepMs: older.buildStepMs }, repeat: { run: newer.url, buildStepMs: newer.buildStepMs }, ratio: older.buildStepMs && newer.buildStepMs ? newer.buildStepMs / older.buildStepMs : undefined };
+    await evidence.json('build-duration-comparison', comparison);
+    expect(comparison.ratio).toBeDefined();
+    return;
+  }
+  const { measurement } = flakesProof;
+  const rows = measurement.outputs.map((o) => `| ${o.output} | ${(o.cold.durationMs / 1000).toFixed(2)} s | ${(o.warm.durationMs / 1000).toFixed(2)} s | ${(o.warm.durationMs / o.cold.durationMs).toFixed(2)} |`);
+  const table = [
+    '| output | cold (no cache) | warm (from the cache) | warm / cold |',
+    '|---|---|---|---|',
+    ...rows,
+    `| all three | ${(measurement.coldTotalMs / 1000).toFixed(2)} s | ${(measurement.warmTotalMs / 1000).toFixed(2)} s | ${(measurement.warmTotalMs / measurement.coldTotalMs).toFixed(2)} |`,
+    '',
+    'Built in dependency order (desktop, sandbox, hypervisor) from a store cleared of these paths; each figure is that `nix build` call, evaluation included.',
+  ].join('\n');
+  await evidence.text('build-duration-comparison.md', table, 'text/markdown');
+  expect(measurement.outputs).toHaveLength(3);
+  for (const o of measurement.outputs) {
+    expect(o.cold.durationMs).toBeGreaterThan(0);
+    expect(o.warm.durationMs).toBeGreaterThan(0);
+  }
+});

@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { test, expect } from '../../fixtures/flakes-proof.ts';
+import { fromRoot } from '../../hypervisor/paths.ts';
+import { flakeOutputs } from '../../nix/build.ts';
+import { runBuiltProgram } from '../../nix/run-built.ts';
+
+test('CI builds `sandbox`, `desktop`, and `hypervisor` flakes successfully.', async ({ flakesProof, evidence }) => {
+  await evidence.provenOn(flakesProof.provenOn);
+  if (flakesProof.kind === 'remote') {
+    const [, latest] = flakesProof.runs;
+    await evidence.json('latest-run', latest);
+    expect(latest.buildStepConclusion, `the build step of ${latest.url}`).toBe('success');
+    expect(latest.jobConclusion, `the "build flakes" job of ${latest.url}`).toBe('success');
+    return;
+  }
+  const { measurement } = flakesProof;
+  await evidence.text('build-transcript.txt', measurement.transcript);
+
+  await test.step('each flake built from a clean store, every derivation of its own built here', async () => {
+    expect(measurement.outputs.map((o) => o.output)).toEqual([...flakeOutputs]);
+    for (const output of measurement.outputs) {
+      expect(output.cold.storePath, output.output).toMatch(new RegExp(`^/nix/store/[0-9a-z]{32}-choiros-${output.output}-`));
+      expect(output.cold.transcript.misses.some((drv) => drv.includes(`-choiros-${output.output}-`)), `${output.output} was built, not found in the store`).toBe(true);
+    }
+    expect(measurement.clearedBeforeCold.alive, 'store paths another process kept alive, so not built cold').toEqual([]);
+  });
+
+  const [desktop, sandbox, hypervisor] = measurement.outputs;
+  await test.step("the hypervisor's bin/choiros-hypervisor starts and answers /health", async () => {
+    const ran = await runBuiltProgram(hypervisor?.warm.storePath ?? '', 'choiros-hypervisor');
+    await evidence.json('hypervisor-health', ran);
+    expect(ran.health.status).toBe('healthy');
+  });
+  await test.step("the sandbox's bin/choiros-sandbox passes its health check", async () => {
+    const ran = await runBuiltProgram(sandbox?.warm.storePath ?? '', 'choiros-sandbox');
+    await evidence.json('sandbox-health', ran);
+    expect(ran.health).toMatchObject({ status: 'healthy', service: 'choiros-sandbox' });
+  });
+  await test.step('the desktop package holds the page the sandbox serves', async () => {
+    const page = readFileSync(`${desktop?.warm.storePath ?? ''}/share/choiros-desktop/index.html`, 'utf8');
+    expect(page).toBe(readFileSync(fromRoot('hypervisor', 'workload', 'public', 'index.html'), 'utf8'));
+  });
+});
+
+test('Repeat build shows improved duration with cache hits.', async ({ flakesProof, evidence }) => {
+  await evidence.provenOn(flakesProof.provenOn);
+  if (flakesProof.kind === 'remote') {
+    const [older, newer] = flakesProof.runs;
+    await evidence.json('runs-compared', { older, newer });
+    expect(newer.counts.hits.length, `paths copied from FlakeHub Cache in ${newer.url}`).toBeGreaterThan(0);
+    expect(older.buildStepMs, `the build step's duration in ${older.url}`).toBeDefined();
+    expect(newer.buildStepMs ?? Infinity, `the repeat build (${newer.url}) against the previous one (${older.url})`).toBeLessThan(older.buildStepMs ?? 0);
+    return;
+  }
+  const { measurement } = flakesProof;
+  await evidence.json('durations-and-hits', measurement.outputs.map((o) => ({ output: o.output, coldMs: Math.round(o.cold.durationMs), warmMs: Math.round(o.warm.durationMs), hits: o.warm.transcript.hits.length, misses: o.warm.transcript.misses.length, cache: o.warm.cacheLog })));
+  await test.step("every output came from the cache: Nix copied paths from it and built nothing", async () => {
+    for (const output of measurement.outputs) {
+      expect(output.warm.transcript.hits.length, `${output.output}: "copying path … from '${measurement.cacheUrl}'" lines`).toBeGreaterThan(0);
+      expect(output.warm.transcript.misses, `${output.output}: derivations built in the repeat build`).toEqual([]);
+      expect(output.warm.cacheLog.narinfoHits, `${output.output}: narinfo answered 200 by the cache`).toBeGreaterThan(0);
+    }
+  });
+  await test.step('the repeat build took less time than the cold one', async () => {
+    expect(measurement.warmTotalMs).toBeLessThan(measurement.coldTotalMs);
+  });
+});

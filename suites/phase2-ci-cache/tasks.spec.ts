@@ -1,0 +1,74 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test, expect } from '../../fixtures/flakes-proof.ts';
+import { GateRefusedError } from '../../gate-runner/gate-refused.ts';
+import { gateTargetFromEnv } from '../../gate-runner/gate-target.ts';
+import { GitHubClient } from '../../gate-runner/github/client.ts';
+import { LocalGitHub } from '../../gate-runner/github/local-github.ts';
+import { flakesCheckName, promoteFlakesCheck } from '../../gate-runner/github/required-check.ts';
+import { readFlakesWorkflow } from '../../nix/ci/flakes-workflow.ts';
+import { lintWorkflows, formatFinding } from '../../scripts/actionlint.ts';
+
+const workflowProvenOn = { place: "this checkout's .github/workflows/flakes.yml, read and linted locally", standIn: 'the workflow file read here stood in for its runs on GitHub Actions' };
+
+test('Enable FlakeHub cache in workflow with OIDC permissions.', async ({ flakesProof, evidence }) => {
+  const workflow = readFlakesWorkflow();
+  await evidence.text('flakes.yml', workflow.text, 'text/yaml');
+  await evidence.provenOn(flakesProof.kind === 'remote' ? flakesProof.provenOn : workflowProvenOn);
+  expect(workflow.usesNixInstaller, 'DeterminateSystems/nix-installer-action').toBe(true);
+  expect(workflow.usesFlakeHubCache, 'DeterminateSystems/flakehub-cache-action').toBe(true);
+  expect(workflow.permissions).toEqual({ 'id-token': 'write', contents: 'read' });
+  const findings = await lintWorkflows([workflow.file]);
+  expect(findings.map(formatFinding), 'actionlint').toEqual([]);
+  if (flakesProof.kind === 'remote') {
+    const [, latest] = flakesProof.runs;
+    expect(latest.flakeHubEnabled, `"FlakeHub cache is enabled." in the log of ${latest.jobUrl}`).toBe(true);
+  }
+});
+
+test('Keep workflow non-blocking initially; then promote to required checks.', async ({ flakesProof, evidence }) => {
+  const workflow = readFlakesWorkflow();
+  await evidence.provenOn(flakesProof.kind === 'remote' ? flakesProof.provenOn : { place: workflowProvenOn.place, standIn: `${workflowProvenOn.standIn}; a local HTTP server speaking GitHub's REST shapes stood in for branch protection` });
+  await test.step('the build job is non-blocking: continue-on-error', async () => {
+    expect(workflow.buildJobName).toBe(flakesCheckName);
+    expect(workflow.continueOnError).toBe(true);
+  });
+  await test.step('npm run promote-check refuses while the Phase 2 gate has not passed, and changes nothing', async () => {
+    const local = flakesProof.kind === 'local' ? await new LocalGitHub().start() : undefined;
+    try {
+      local?.repositories.add('choiros/gates');
+      const client = flakesProof.kind === 'remote' ? flakesProof.client : new GitHubClient({ apiUrl: local?.apiUrl ?? '', owner: 'choiros', repo: 'gates', token: local?.token ?? '', workflow: 'flakes.yml', branch: 'main' });
+      const emptyLedger = mkdtempSync(path.join(tmpdir(), 'phase2-no-ledger-'));
+      const refusal = await promoteFlakesCheck(client, gateTargetFromEnv(), emptyLedger).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(refusal).toBeInstanceOf(GateRefusedError);
+      const message = (refusal as Error).message;
+      await evidence.text('promote-check-refusal.txt', message);
+      expect(message).toContain(`refusing to make "${flakesCheckName}" a required check`);
+      if (local) expect(local.received.filter((r) => r.method !== 'GET'), 'requests that would change branch protection').toEqual([]);
+    } finally {
+      await local?.stop();
+    }
+  });
+});
+
+test('Capture baseline and post-cache build times.', async ({ flakesProof, evidence }) => {
+  await evidence.provenOn(flakesProof.provenOn);
+  if (flakesProof.kind === 'remote') {
+    const [older, newer] = flakesProof.runs;
+    const times = { baseline: { run: older.url, buildStepMs: older.buildStepMs, jobMs: older.jobMs }, postCache: { run: newer.url, buildStepMs: newer.buildStepMs, jobMs: newer.jobMs } };
+    await evidence.json('build-times', times);
+    expect(older.buildStepMs).toBeGreaterThan(0);
+    expect(newer.buildStepMs).toBeGreaterThan(0);
+    return;
+  }
+  const times = flakesProof.measurement.outputs.map((o) => ({ output: o.output, baselineMs: Math.round(o.cold.durationMs), postCacheMs: Math.round(o.warm.durationMs) }));
+  await evidence.json('build-times', times);
+  for (const time of times) {
+    expect(time.baselineMs, `${time.output} cold`).toBeGreaterThan(0);
+    expect(time.postCacheMs, `${time.output} warm`).toBeGreaterThan(0);
+  }
+});
