@@ -12,7 +12,7 @@ import type { FoundInstance, LaunchRequest, RuntimeInstance, SandboxRuntime } fr
 import { parseRole, type SandboxKey } from './types.ts';
 import { userIdPattern } from './user-id.ts';
 
-export const sandboxEntry = fromRoot('hypervisor', 'sandbox', 'main.ts');
+export const sandboxEntry = fromRoot('hypervisor', 'workload', 'main.ts');
 
 /**
  * The image's unprivileged user (sandboxUser in sandbox/image/build-context.ts, which a test keeps

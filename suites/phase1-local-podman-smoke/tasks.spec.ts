@@ -27,7 +27,7 @@ test('Add/verify sandbox OCI image build path.', async ({ freshImageStore: store
 
   await test.step('npm run image builds it into that store, offline, from this checkout', async () => {
     const build = await evidence.timed('image build', () =>
-      execa(process.execPath, [fromRoot('hypervisor', 'sandbox', 'image', 'build.ts')], { cwd: repoRoot, env: { ...process.env, ...store.env }, reject: false, all: true }),
+      execa(process.execPath, [fromRoot('hypervisor', 'workload', 'image', 'build.ts')], { cwd: repoRoot, env: { ...process.env, ...store.env }, reject: false, all: true }),
     );
     await evidence.command('2-image-build', `CONTAINERS_STORAGE_CONF=${store.env.CONTAINERS_STORAGE_CONF} npm run image`, String(build.all));
     expect(build.exitCode, String(build.all)).toBe(0);

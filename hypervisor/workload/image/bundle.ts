@@ -8,7 +8,7 @@ import { fromRoot } from '../../paths.ts';
  */
 export async function bundleSandbox(): Promise<Uint8Array> {
   const result = await build({
-    entryPoints: [fromRoot('hypervisor', 'sandbox', 'main.ts')],
+    entryPoints: [fromRoot('hypervisor', 'workload', 'main.ts')],
     write: false,
     outfile: 'sandbox.mjs',
     bundle: true,

@@ -31,7 +31,7 @@ export interface SandboxProcessOptions {
   dataDir?: string;
 }
 
-const mainScript = fromRoot('hypervisor', 'sandbox', 'main.ts');
+const mainScript = fromRoot('hypervisor', 'workload', 'main.ts');
 const readyDeadlineMs = 20_000;
 
 export function tempDataDir(): string {
