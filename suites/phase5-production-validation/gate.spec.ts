@@ -50,6 +50,7 @@ test('Auth/register/login/recovery flow passes.', async ({ target, page, passkey
     await page.getByLabel('Username').fill(user.username);
     await page.getByLabel('Recovery code').fill(user.recoveryCodes[0] as string);
     await page.getByRole('button', { name: 'Recover' }).click();
+    await expect(page.getByText('Recovery code accepted.'), 'the recovery code is accepted').toBeVisible();
     await page.getByRole('button', { name: 'Register a new passkey' }).click();
     await expect(page.getByText('Your new passkey is registered and you are logged in.')).toBeVisible();
     expect(await device.credentials()).toHaveLength(1);
