@@ -52,12 +52,13 @@ export interface GitHubSection {
 export interface Thresholds {
   diskFreePercent: number;
   memoryFreePercent: number;
-  /** The worst p99 latency of user-facing requests a healthy host shows over a run. */
+  /** The worst p99 latency of proxied requests (on-demand sandbox starts included) a healthy host shows over a run. */
   requestLatencyP99Ms: number;
 }
 
 export const localTargetName = 'local';
-export const defaultThresholds: Thresholds = { diskFreePercent: 20, memoryFreePercent: 25, requestLatencyP99Ms: 1000 };
+// requestLatencyP99Ms bounds proxied requests, on-demand sandbox starts included (seconds on a busy podman host).
+export const defaultThresholds: Thresholds = { diskFreePercent: 20, memoryFreePercent: 25, requestLatencyP99Ms: 10000 };
 export const targetsDir = path.join(repoRoot, 'targets');
 
 const targetName = /^[a-z0-9][a-z0-9-]{0,62}$/;

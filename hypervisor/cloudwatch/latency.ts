@@ -1,3 +1,4 @@
+import { isPagePath } from '../auth/pages.ts';
 import type { RequestHandler } from '../http/server.ts';
 
 /** How many samples one interval keeps; past that, reservoir sampling keeps a fair subset. */
@@ -31,16 +32,21 @@ export class LatencyWindow {
   }
 }
 
-/** Operator routes are not user traffic: their latency would only blur the figure. */
-const operatorPath = (pathname: string): boolean => pathname === '/health' || pathname === '/metrics' || pathname === '/admin' || pathname.startsWith('/admin/');
+/**
+ * Only requests bound for the proxy are timed: operator routes are not user traffic, and sign-ins
+ * are slow on purpose (argon2 over recovery codes), so either would only blur the sandboxes' figure.
+ */
+const notProxied = (pathname: string): boolean =>
+  pathname === '/health' || pathname === '/metrics' || pathname === '/admin' || pathname.startsWith('/admin/') || pathname === '/auth' || pathname.startsWith('/auth/') || isPagePath(pathname);
 
 /**
- * A pipeline step that handles nothing: it times each user-facing request from arrival to the end of
- * its answer into `window`, and passes the request on at once.
+ * A pipeline step that handles nothing: it times each request bound for the proxy from arrival to
+ * the end of its answer (an on-demand sandbox start included, as the user waits for it) into
+ * `window`, and passes the request on at once.
  */
 export function requestTiming(window: LatencyWindow): RequestHandler {
   return async (_req, res, url) => {
-    if (operatorPath(url.pathname)) return false;
+    if (notProxied(url.pathname)) return false;
     const started = performance.now();
     res.once('finish', () => window.record(performance.now() - started));
     return false;
