@@ -12,7 +12,8 @@ let current: ReleaseAnswer;
 
 /** Runs a playbook block as an operator would paste it into bash, with only the playbook's variables set. */
 function run(command: Pick<PlaybookCommand, 'script'>, extra: Record<string, string> = {}) {
-  return execa('bash', ['-euo', 'pipefail', '-c', command.script], {
+  return execa('bash', ['--norc', '--noprofile', '-euo', 'pipefail', '-c', command.script], {
+    stdin: 'ignore',
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CHOIROS_URL: target.url, CHOIROS_ADMIN_TOKEN: target.token, CHOIROS_USER: userId, ...extra },
     extendEnv: false,
     reject: false,

@@ -29,7 +29,8 @@ test('Record first operational playbook.', async ({ target, page, passkey, gateU
         expect(syntax.exitCode, `${playbookFile}:${command.line} ${command.name}: ${syntax.all ?? ''}`).toBe(0);
         return;
       }
-      const result = await execa('bash', ['-euo', 'pipefail', '-c', command.script], {
+      const result = await execa('bash', ['--norc', '--noprofile', '-euo', 'pipefail', '-c', command.script], {
+        stdin: 'ignore',
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CHOIROS_URL: target.url, CHOIROS_ADMIN_TOKEN: token, CHOIROS_USER: user.userId },
         extendEnv: false,
         reject: false,
