@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['hypervisor/**/*.test.ts', 'fixtures/**/*.test.ts', 'gate-runner/**/*.test.ts', 'scripts/**/*.test.ts', 'bench/**/*.test.ts'],
+    include: ['hypervisor/**/*.test.ts', 'fixtures/**/*.test.ts', 'gate-runner/**/*.test.ts', 'scripts/**/*.test.ts', 'bench/**/*.test.ts', 'nix/**/*.test.ts'],
     globalSetup: ['fixtures/podman-api.global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

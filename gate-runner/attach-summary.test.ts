@@ -11,7 +11,7 @@ import { recordedRun } from './testing/recorded-runs.ts';
 
 const phase1 = phaseById('phase1');
 let github: GitHubStandIn;
-const config = () => ({ apiUrl: github.apiUrl, owner: github.owner, repo: github.repo, token: github.token });
+const config = () => ({ apiUrl: github.apiUrl, owner: github.owner, repo: github.repo, token: github.token, workflow: 'flakes.yml', branch: 'main' });
 
 beforeEach(async () => {
   github = await startGitHubStandIn();

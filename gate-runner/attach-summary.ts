@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Phase } from '../suites/phases.ts';
-import { commentOnIssue, type GitHubIssuesConfig } from './github-issues.ts';
+import { commentOnIssue } from './github-issues.ts';
+import type { GitHubConnection } from './github/connection.ts';
 import { latestRun } from './latest-run.ts';
 
 export interface AttachRequest {
@@ -9,7 +10,7 @@ export interface AttachRequest {
   phase: Phase;
   targetId: string;
   issue: number;
-  github: GitHubIssuesConfig;
+  github: GitHubConnection;
   /** This CI run's page (artifacts: Allure report, verdict, evidence); undefined outside CI. */
   runLink: string | undefined;
 }

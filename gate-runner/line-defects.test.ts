@@ -9,7 +9,7 @@ const phase5 = phaseById('phase5');
 const [firstLine, secondLine] = phase5.checklist.map((line) => line.text) as [string, string];
 
 let github: GitHubStandIn;
-const config = () => ({ apiUrl: github.apiUrl, owner: github.owner, repo: github.repo, token: github.token });
+const config = () => ({ apiUrl: github.apiUrl, owner: github.owner, repo: github.repo, token: github.token, workflow: 'flakes.yml', branch: 'main' });
 
 beforeEach(async () => {
   // Two issues a page, so every listing below crosses pages.
@@ -71,6 +71,6 @@ describe('nightly defects, one per failing line and target (local GitHub REST st
     const verdict = await sampleRun(phase5, await tempDir('night'), { failing: [firstLine] });
     const attempt = reportLineDefects({ verdict, github: { ...config(), token: 'wrong' }, runLink: undefined, evidenceBaseUrl: undefined });
     await expect(attempt).rejects.toThrow(GitHubIssueError);
-    await expect(reportLineDefects({ verdict, github: { ...config(), token: 'wrong' }, runLink: undefined, evidenceBaseUrl: undefined })).rejects.toThrow(/-> 401\): \{"message":"Bad credentials".*Check that GITHUB_TOKEN may read issues of choiros\/gates/);
+    await expect(reportLineDefects({ verdict, github: { ...config(), token: 'wrong' }, runLink: undefined, evidenceBaseUrl: undefined })).rejects.toThrow(/GitHub refused to list the open issues \(GitHub refused the token .*-> 401\): \{"message":"Bad credentials".*Check that GITHUB_TOKEN may read issues of choiros\/gates/);
   });
 });

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { closeIssue, commentOnIssue, listOpenIssues, openIssue, type GitHubIssuesConfig } from './github-issues.ts';
+import { closeIssue, commentOnIssue, listOpenIssues, openIssue } from './github-issues.ts';
+import type { GitHubConnection } from './github/connection.ts';
 import { evidenceLink } from './summary.ts';
 import type { LineVerdict, Verdict } from './verdict.ts';
 
 export interface LineDefectRequest {
   verdict: Verdict;
-  github: GitHubIssuesConfig;
+  github: GitHubConnection;
   /** This CI run's page, linked from every issue and comment; undefined outside CI. */
   runLink: string | undefined;
   evidenceBaseUrl: string | undefined;

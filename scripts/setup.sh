@@ -10,9 +10,10 @@ say() { printf 'setup: %s\n' "$*"; }
 # slirp4netns gives each sandbox container its own network (no shared bridge between sandboxes).
 # catatonit is the --init podman puts in front of each sandbox, so a stop right after a start is prompt.
 # curl runs the operations playbook's commands (docs/operations-playbook.md) as an operator would.
-declare -A provides=([podman]=podman [runc]=runc [catatonit]=/usr/libexec/podman/catatonit [slirp4netns]=slirp4netns [chromium]=/usr/bin/chromium [nix-bin]=nix [binutils]=strip [curl]=curl)
+# busybox-static is the builder of the offline Nix package set (nix/README.md): nixpkgs is out of reach here.
+declare -A provides=([podman]=podman [runc]=runc [catatonit]=/usr/libexec/podman/catatonit [slirp4netns]=slirp4netns [chromium]=/usr/bin/chromium [nix-bin]=nix [binutils]=strip [busybox-static]=/bin/busybox [curl]=curl)
 missing=()
-for pkg in podman runc catatonit slirp4netns chromium nix-bin binutils curl; do
+for pkg in podman runc catatonit slirp4netns chromium nix-bin binutils busybox-static curl; do
   probe=${provides[$pkg]}
   if [[ $probe == /* ]]; then [[ -x $probe ]] || missing+=("$pkg"); else command -v "$probe" >/dev/null 2>&1 || missing+=("$pkg"); fi
 done

@@ -61,6 +61,7 @@ export async function startGitHubStandIn({ owner = 'choiros', repo = 'gates', to
       };
       if (req.headers.authorization !== `Bearer ${token}`) return send(401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
       const url = new URL(req.url ?? '/', apiUrl);
+      if (url.pathname === `/repos/${owner}/${repo}` && req.method === 'GET') return send(200, { full_name: `${owner}/${repo}`, has_issues: true });
       const base = `/repos/${owner}/${repo}/issues`;
       const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
       if (url.pathname === base && req.method === 'GET') {

@@ -1,0 +1,116 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadTargetDescription } from '../target-description.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { lastTwoCompletedRuns, listWorkflowRuns, runJobs } from './actions.ts';
+import { GitHubClient } from './client.ts';
+import { connectionFromEnv, connectionFromTarget, type GitHubConnection } from './connection.ts';
+import { ExpiredLogLinkError, MissingGitHubTokenError, RateLimitedError, RepositoryNotFoundError, RunInProgressError } from './errors.ts';
+import { LocalGitHub } from './local-github.ts';
+
+let server: LocalGitHub | undefined;
+afterEach(async () => {
+  await server?.stop();
+  server = undefined;
+});
+
+async function localGitHub(): Promise<{ github: LocalGitHub; client: GitHubClient }> {
+  server = await new LocalGitHub().start();
+  server.repositories.add('choiros/gates');
+  const connection: GitHubConnection = { apiUrl: server.apiUrl, owner: 'choiros', repo: 'gates', token: server.token, workflow: 'flakes.yml', branch: 'main' };
+  return { github: server, client: new GitHubClient(connection) };
+}
+
+function addRun(github: LocalGitHub, id: number, status: 'completed' | 'in_progress' = 'completed'): void {
+  github.runs.push({
+    workflow: 'flakes.yml',
+    branch: 'main',
+    run: { id, status, conclusion: status === 'completed' ? 'success' : null, html_url: `https://github.com/choiros/gates/actions/runs/${id}`, run_number: id, run_started_at: '2026-11-29T10:00:00Z' },
+    jobs: [{ id: id * 10, status, name: 'build', html_url: `https://github.com/choiros/gates/actions/runs/${id}/job/${id * 10}`, started_at: '2026-11-29T10:00:05Z', completed_at: '2026-11-29T10:03:05Z', steps: [] }],
+  });
+}
+
+describe('the GitHub REST client, against a local HTTP server speaking GitHub\'s REST shapes on 127.0.0.1', () => {
+  it('lists workflow runs across pages by following the Link rel="next" header, newest first', async () => {
+    const { github, client } = await localGitHub();
+    github.pageSize = 2;
+    for (const id of [101, 102, 103, 104, 105]) addRun(github, id);
+    const runs = await listWorkflowRuns(client, { status: 'completed' });
+    expect(runs.map((r) => r.id)).toEqual([105, 104, 103, 102, 101]);
+    const pages = github.received.filter((r) => r.path.startsWith('/repos/choiros/gates/actions/workflows/flakes.yml/runs'));
+    expect(pages).toHaveLength(3);
+    expect(pages[0]?.path).toContain('branch=main');
+    expect(pages.every((p) => p.authorization === `Bearer ${github.token}`)).toBe(true);
+  });
+
+  it('picks the two most recent completed runs, older first, and their jobs', async () => {
+    const { github, client } = await localGitHub();
+    for (const id of [7, 8, 9]) addRun(github, id);
+    addRun(github, 10, 'in_progress');
+    const [older, newer] = await lastTwoCompletedRuns(client);
+    expect([older.id, newer.id]).toEqual([8, 9]);
+    const jobs = await runJobs(client, newer);
+    expect(jobs.map((j) => j.id)).toEqual([90]);
+  });
+
+  it('downloads a job log through the 302 redirect, without sending the token to the download URL', async () => {
+    const { github, client } = await localGitHub();
+    addRun(github, 5);
+    github.logs.set(50, "copying path '/nix/store/abc-choiros-app' from 'https://cache.flakehub.com'...\n");
+    const log = await client.jobLog(50, 'https://github.com/choiros/gates/actions/runs/5/job/50');
+    expect(log).toContain('copying path');
+    const download = github.received.find((r) => r.path === '/_signed-logs/50');
+    expect(download?.authorization).toBeUndefined();
+  });
+
+  it('names an expired log link', async () => {
+    const { github, client } = await localGitHub();
+    addRun(github, 6);
+    github.logs.set(60, 'old');
+    github.expiredLogs.add(60);
+    const attempt = client.jobLog(60, 'https://github.com/choiros/gates/actions/runs/6/job/60');
+    await expect(attempt).rejects.toThrow(ExpiredLogLinkError);
+    await expect(client.jobLog(60, 'https://github.com/choiros/gates/actions/runs/6/job/60')).rejects.toThrow(/job https:\/\/github.com\/choiros\/gates\/actions\/runs\/6\/job\/60 .* answered 403 .*expire/);
+  });
+
+  it('refuses a run still in progress, naming it', async () => {
+    const { github, client } = await localGitHub();
+    addRun(github, 11, 'in_progress');
+    const [run] = await listWorkflowRuns(client);
+    if (!run) throw new Error('expected the run');
+    await expect(runJobs(client, run)).rejects.toThrow(RunInProgressError);
+    await expect(runJobs(client, run)).rejects.toThrow(/runs\/11 is still in_progress/);
+  });
+
+  it('says a 404 repository is missing, with its name', async () => {
+    const { client } = await localGitHub();
+    const elsewhere = new GitHubClient({ ...client.connection, owner: 'nobody', repo: 'nothing' });
+    await expect(listWorkflowRuns(elsewhere)).rejects.toThrow(RepositoryNotFoundError);
+    await expect(listWorkflowRuns(elsewhere)).rejects.toThrow(/no repository nobody\/nothing visible to this token/);
+  });
+
+  it('reports a rate limit with the time it resets', async () => {
+    const { github, client } = await localGitHub();
+    github.rateLimitResetEpoch = Date.UTC(2026, 10, 29, 16, 0, 0) / 1000;
+    const attempt = listWorkflowRuns(client);
+    await expect(attempt).rejects.toThrow(RateLimitedError);
+    await expect(listWorkflowRuns(client)).rejects.toThrow(/rate limit is exhausted .* resets at 2026-11-29T16:00:00.000Z/);
+  });
+});
+
+describe('where the client gets its repository and token', () => {
+  it('a missing token is named with the variable to export', () => {
+    expect(() => connectionFromEnv({ GATE_GITHUB_REPOSITORY: 'choiros/gates' })).toThrow(MissingGitHubTokenError);
+    expect(() => connectionFromEnv({ GATE_GITHUB_REPOSITORY: 'choiros/gates' })).toThrow(/GATE_GITHUB_REPOSITORY=choiros\/gates is set but GITHUB_TOKEN is not/);
+    expect(connectionFromEnv({})).toBeUndefined();
+  });
+
+  it("reads the target description's github section, the token from the variable it names", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'targets-'));
+    writeFileSync(path.join(dir, 'ci.json'), JSON.stringify({ github: { repository: 'choiros/gates', token: { env: 'CI_GH_TOKEN' }, branch: 'trunk' } }));
+    const target = loadTargetDescription('ci', dir);
+    expect(connectionFromTarget(target, { CI_GH_TOKEN: 'ghs_x' })).toEqual({ apiUrl: 'https://api.github.com', owner: 'choiros', repo: 'gates', token: 'ghs_x', workflow: 'flakes.yml', branch: 'trunk' });
+    expect(() => connectionFromTarget(target, {})).toThrow(/github.token comes from the environment variable CI_GH_TOKEN, which is not set/);
+  });
+});

@@ -1,0 +1,150 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { WorkflowJob, WorkflowRun } from './actions.ts';
+
+/** A request the local server received. */
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  authorization: string | undefined;
+  body: string;
+}
+
+export interface LocalRun {
+  run: Partial<WorkflowRun> & Pick<WorkflowRun, 'id' | 'status' | 'html_url'>;
+  workflow: string;
+  branch: string;
+  jobs: (Partial<WorkflowJob> & Pick<WorkflowJob, 'id' | 'status'>)[];
+}
+
+/**
+ * A local HTTP server on 127.0.0.1 speaking the same REST shapes as api.github.com for what this
+ * project uses: repositories, workflow runs (paginated with Link headers), jobs, job logs (302 to a
+ * signed download URL that can expire), issues, branch protection, and rate limiting. Tests put
+ * state in it and read what it received; nothing in it is GitHub itself.
+ */
+export class LocalGitHub {
+  readonly token: string;
+  readonly repositories = new Set<string>();
+  readonly runs: LocalRun[] = [];
+  readonly logs = new Map<number, string>();
+  readonly expiredLogs = new Set<number>();
+  readonly issues: { repository: string; title: string; body: string; labels: string[] }[] = [];
+  readonly protections = new Map<string, unknown>();
+  readonly received: ReceivedRequest[] = [];
+  /** When set, every API request answers 403 with x-ratelimit-remaining 0 and this reset (epoch seconds). */
+  rateLimitResetEpoch: number | undefined;
+  pageSize = 100;
+  private server = createServer((req, res) => void this.handle(req, res));
+  private base = '';
+
+  constructor(token = 'ghs_local_stand_in') {
+    this.token = token;
+  }
+
+  get apiUrl(): string {
+    return this.base;
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers }).end(body === undefined ? '' : JSON.stringify(body));
+  }
+
+  private notFound(res: ServerResponse): void {
+    this.send(res, 404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+  }
+
+  private page<T>(req: URL, items: T[], res: ServerResponse, wrap: (page: T[]) => unknown): void {
+    const perPage = Math.min(Number(req.searchParams.get('per_page') ?? 30), this.pageSize);
+    const page = Number(req.searchParams.get('page') ?? 1);
+    const slice = items.slice((page - 1) * perPage, page * perPage);
+    const headers: Record<string, string> = {};
+    if (page * perPage < items.length) {
+      const next = new URL(req.toString());
+      next.searchParams.set('page', String(page + 1));
+      headers.link = `<${next.toString()}>; rel="next"`;
+    }
+    this.send(res, 200, wrap(slice), headers);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body = '';
+    for await (const chunk of req) body += (chunk as Buffer).toString();
+    const url = new URL(req.url ?? '/', this.base);
+    const method = req.method ?? 'GET';
+    this.received.push({ method, path: `${url.pathname}${url.search}`, authorization: req.headers.authorization, body });
+
+    // The signed log download: no token, may have expired.
+    const download = /^\/_signed-logs\/(\d+)$/.exec(url.pathname);
+    if (download) {
+      const id = Number(download[1]);
+      const log = this.logs.get(id);
+      if (this.expiredLogs.has(id) || log === undefined) return void res.writeHead(403, { 'content-type': 'application/xml' }).end('<Error><Code>AuthenticationFailed</Code></Error>');
+      return void res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(log);
+    }
+    if (this.rateLimitResetEpoch !== undefined) {
+      return this.send(res, 403, { message: 'API rate limit exceeded' }, { 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(this.rateLimitResetEpoch) });
+    }
+    if (req.headers.authorization !== `Bearer ${this.token}`) return this.send(res, 401, { message: 'Bad credentials' });
+
+    const repoMatch = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(url.pathname);
+    if (!repoMatch) return this.notFound(res);
+    const repository = `${decodeURIComponent(String(repoMatch[1]))}/${decodeURIComponent(String(repoMatch[2]))}`;
+    if (!this.repositories.has(repository)) return this.notFound(res);
+    const rest = repoMatch[3] ?? '';
+
+    if (rest === '' && method === 'GET') return this.send(res, 200, { full_name: repository, default_branch: 'main' });
+    const runsOf = /^\/actions\/workflows\/([^/]+)\/runs$/.exec(rest);
+    if (runsOf && method === 'GET') {
+      const workflow = decodeURIComponent(String(runsOf[1]));
+      const branch = url.searchParams.get('branch');
+      const status = url.searchParams.get('status');
+      const runs = this.runs
+        .filter((r) => r.workflow === workflow && (!branch || r.branch === branch) && (!status || r.run.status === status || r.run.conclusion === status))
+        .map((r) => r.run)
+        .sort((a, b) => Number(b.id) - Number(a.id));
+      return this.page(url, runs, res, (page) => ({ total_count: runs.length, workflow_runs: page }));
+    }
+    const jobsOf = /^\/actions\/runs\/(\d+)\/jobs$/.exec(rest);
+    if (jobsOf && method === 'GET') {
+      const run = this.runs.find((r) => r.run.id === Number(jobsOf[1]));
+      if (!run) return this.notFound(res);
+      return this.page(url, run.jobs, res, (page) => ({ total_count: run.jobs.length, jobs: page }));
+    }
+    const logOf = /^\/actions\/jobs\/(\d+)\/logs$/.exec(rest);
+    if (logOf && method === 'GET') {
+      const id = Number(logOf[1]);
+      if (!this.runs.some((r) => r.jobs.some((j) => j.id === id))) return this.notFound(res);
+      return void res.writeHead(302, { location: `${this.base}/_signed-logs/${id}` }).end();
+    }
+    if (rest === '/issues' && method === 'POST') {
+      const issue = JSON.parse(body) as { title: string; body: string; labels?: string[] };
+      this.issues.push({ repository, title: issue.title, body: issue.body, labels: issue.labels ?? [] });
+      const number = this.issues.length;
+      return this.send(res, 201, { number, html_url: `https://github.com/${repository}/issues/${number}` });
+    }
+    const protection = /^\/branches\/([^/]+)\/protection$/.exec(rest);
+    if (protection) {
+      const key = `${repository}#${decodeURIComponent(String(protection[1]))}`;
+      if (method === 'PUT') {
+        this.protections.set(key, JSON.parse(body));
+        return this.send(res, 200, { url: `${this.base}${url.pathname}`, ...(JSON.parse(body) as object) });
+      }
+      if (method === 'GET') {
+        const current = this.protections.get(key);
+        return current === undefined ? this.send(res, 404, { message: 'Branch not protected' }) : this.send(res, 200, current);
+      }
+    }
+    return this.notFound(res);
+  }
+}

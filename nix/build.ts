@@ -1,0 +1,87 @@
+import { lookup } from 'node:dns/promises';
+import { repoRoot } from '../hypervisor/paths.ts';
+import { runNix } from './nix-cli.ts';
+import { offlinePackageSet } from './offline/package-set.ts';
+
+/** The three flakes, each in its own directory of this checkout (nix/README.md). */
+export const flakeOutputs = ['desktop', 'sandbox', 'hypervisor'] as const;
+export type FlakeOutput = (typeof flakeOutputs)[number];
+export const flakeDirs: Record<FlakeOutput, string> = { hypervisor: 'hypervisor', sandbox: 'nix/sandbox', desktop: 'nix/desktop' };
+
+/** Where `nixpkgs` comes from: the real flake input, or the offline stand-in (the one switch). */
+export type PackageSetChoice = 'nixpkgs' | 'offline';
+
+export interface BuildOptions {
+  /** Binary caches to substitute from; none means an offline build that asks no cache at all. */
+  substituters?: readonly string[];
+  trustedPublicKeys?: readonly string[];
+  /** Default: CHOIROS_NIXPKGS (nixpkgs|offline), else offline when github.com cannot be resolved. */
+  packageSet?: PackageSetChoice;
+  /** The checkout to build (default: this one). */
+  checkout?: string;
+}
+
+export interface FlakeBuild {
+  output: FlakeOutput;
+  flakeRef: string;
+  storePath: string;
+  /** Nix's own transcript (stderr): `building '…drv'` per build, `copying path '…' from '…'` per substitution. */
+  log: string;
+  durationMs: number;
+  packageSet: PackageSetChoice;
+  command: string[];
+}
+
+export class NixBuildError extends Error {
+  readonly output: FlakeOutput;
+  readonly log: string;
+  constructor(output: FlakeOutput, log: string, exitCode: number) {
+    const tail = log.trim().split('\n').slice(-12).join('\n');
+    super(`nix build of the ${output} flake failed (exit ${exitCode}):\n${tail}`);
+    this.name = 'NixBuildError';
+    this.output = output;
+    this.log = log;
+  }
+}
+
+let probed: Promise<PackageSetChoice> | undefined;
+
+/** nixpkgs is fetched from GitHub; where GitHub's name does not even resolve, build offline. */
+export function choosePackageSet(env: NodeJS.ProcessEnv = process.env): Promise<PackageSetChoice> {
+  const forced = env.CHOIROS_NIXPKGS?.trim();
+  if (forced === 'nixpkgs' || forced === 'offline') return Promise.resolve(forced);
+  if (forced) return Promise.reject(new Error(`CHOIROS_NIXPKGS is "${forced}": use nixpkgs (the real flake input) or offline (the stand-in package set), or unset it to choose by reachability.`));
+  probed ??= lookup('github.com').then(
+    () => 'nixpkgs' as const,
+    () => 'offline' as const,
+  );
+  return probed;
+}
+
+/** The `nix build` arguments for one output (without the shared flags of nix-cli.ts). */
+export async function buildArgs(output: FlakeOutput, options: BuildOptions = {}): Promise<{ args: string[]; flakeRef: string; packageSet: PackageSetChoice }> {
+  const packageSet = options.packageSet ?? (await choosePackageSet());
+  const flakeRef = `git+file://${options.checkout ?? repoRoot}?dir=${flakeDirs[output]}`;
+  const args = ['build', '--json', '--no-link', flakeRef];
+  if (packageSet === 'offline') {
+    const set = await offlinePackageSet();
+    // The lock file is never written: it would pin nixpkgs to a path on this machine.
+    args.push('--no-write-lock-file', '--override-input', 'nixpkgs', `path:${set.dir}`);
+  }
+  args.push('--option', 'substituters', (options.substituters ?? []).join(' '));
+  if (options.trustedPublicKeys) args.push('--option', 'trusted-public-keys', options.trustedPublicKeys.join(' '));
+  return { args, flakeRef, packageSet };
+}
+
+/** Builds one of the three flakes' default package and returns its store path and Nix's transcript. */
+export async function buildFlakeOutput(output: FlakeOutput, options: BuildOptions = {}): Promise<FlakeBuild> {
+  const { args, flakeRef, packageSet } = await buildArgs(output, options);
+  const started = performance.now();
+  const result = await runNix(args);
+  const durationMs = performance.now() - started;
+  if (result.exitCode !== 0) throw new NixBuildError(output, result.stderr, result.exitCode);
+  const parsed = JSON.parse(result.stdout) as { outputs: { out?: string } }[];
+  const storePath = parsed[0]?.outputs.out;
+  if (!storePath) throw new NixBuildError(output, `${result.stderr}\nnix build --json printed no output path: ${result.stdout}`, 0);
+  return { output, flakeRef, storePath, log: result.stderr, durationMs, packageSet, command: ['nix', ...args] };
+}

@@ -1,0 +1,39 @@
+import { build } from 'esbuild';
+import path from 'node:path';
+import { fromRoot } from '../../hypervisor/paths.ts';
+
+/**
+ * The npm packages the hypervisor and the sandbox load at run time, as folders under node_modules
+ * (nested ones included), found by resolving every import from their entry points with esbuild.
+ * The offline package set ships only these; the real nixpkgs set installs package-lock.json whole.
+ */
+export async function runtimePackageDirs(): Promise<string[]> {
+  const result = await build({
+    entryPoints: [fromRoot('hypervisor', 'main.ts'), fromRoot('hypervisor', 'workload', 'main.ts')],
+    bundle: true,
+    write: false,
+    metafile: true,
+    platform: 'node',
+    format: 'esm',
+    outdir: 'unused',
+    logLevel: 'error',
+    external: ['bufferutil', 'utf-8-validate'],
+  });
+  const dirs = new Set<string>();
+  for (const input of Object.keys(result.metafile.inputs)) {
+    const dir = packageDirOf(input);
+    if (dir) dirs.add(dir);
+  }
+  // Resolved at run time with require.resolve (hypervisor/auth/pages.ts serves its browser bundle).
+  dirs.add('node_modules/@simplewebauthn/browser');
+  return [...dirs].sort();
+}
+
+/** `node_modules/a/node_modules/@s/b/lib/x.js` -> `node_modules/a/node_modules/@s/b`. */
+export function packageDirOf(input: string): string | undefined {
+  const parts = path.normalize(input).split(path.sep);
+  const last = parts.lastIndexOf('node_modules');
+  if (last === -1) return undefined;
+  const name = parts[last + 1]?.startsWith('@') ? parts.slice(last + 1, last + 3) : parts.slice(last + 1, last + 2);
+  return [...parts.slice(0, last + 1), ...name].join('/');
+}

@@ -1,0 +1,56 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { allocatePort } from '../hypervisor/sandboxes/ports.ts';
+import { waitUntilHealthy, type SandboxHealth } from '../hypervisor/sandboxes/health-probe.ts';
+
+/** What a built program answered on GET /health, with the first lines it logged. */
+export interface BuiltProgramHealth {
+  binary: string;
+  health: SandboxHealth;
+  output: string;
+}
+
+/**
+ * Starts `<storePath>/bin/<program>` on a free loopback port with a throw-away data directory,
+ * waits until GET /health answers healthy, then stops it (SIGTERM) and removes the directory.
+ */
+export async function runBuiltProgram(storePath: string, program: 'choiros-hypervisor' | 'choiros-sandbox', deadlineMs = 30_000): Promise<BuiltProgramHealth> {
+  const binary = path.join(storePath, 'bin', program);
+  if (!existsSync(binary)) throw new Error(`${binary} is missing: the ${program} package's result must hold bin/${program}`);
+  const port = await allocatePort(new Set());
+  const data = mkdtempSync(path.join(tmpdir(), 'choiros-built-'));
+  // A root hypervisor checks that its sandbox user can reach the data root (process-runtime.ts).
+  chmodSync(data, 0o755);
+  const env: NodeJS.ProcessEnv =
+    program === 'choiros-hypervisor'
+      ? {
+          HYPERVISOR_PORT: String(port),
+          HYPERVISOR_DATABASE_URL: `sqlite:${path.join(data, 'hypervisor.db')}`,
+          SANDBOX_DATA_ROOT: path.join(data, 'sandboxes'),
+          SANDBOX_RUNTIME: 'process',
+          HYPERVISOR_ADMIN_TOKEN: randomBytes(24).toString('hex'),
+          WEBAUTHN_RP_ID: 'localhost',
+          WEBAUTHN_RP_ORIGIN: `http://localhost:${port}`,
+        }
+      : { PORT: String(port), CHOIROS_DATA_DIR: data };
+  const child = spawn(binary, [], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`exit ${code ?? signal}: ${output.slice(-500)}`)));
+  try {
+    // Both answer the sandbox contract's {status: "healthy"}; the hypervisor has no instance role.
+    const health = await waitUntilHealthy({ port, role: 'live', deadlineMs, exited });
+    return { binary, health, output: output.slice(0, 2_000) };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+    rmSync(data, { recursive: true, force: true });
+  }
+}
