@@ -4,6 +4,9 @@ import { execa } from 'execa';
 import { repoRoot } from '../hypervisor/paths.ts';
 import { phaseById, UnknownPhaseError, type Phase } from '../suites/phases.ts';
 import { claimActiveRun } from './active-run.ts';
+import { runPhasesInOrder } from './all-phases.ts';
+import { attachCommand } from './attach-command.ts';
+import { defectsCommand } from './defects-command.ts';
 import { readAllureResults } from './allure-results.ts';
 import { allureReportFile, generateAllureReport } from './allure-cli.ts';
 import { currentCommit } from './commit.ts';
@@ -13,7 +16,8 @@ import { hashEvidence } from './evidence-files.ts';
 import { evidenceDirName } from './evidence-layout.ts';
 import { GateRefusedError } from './gate-refused.ts';
 import { GateTargetConfigError, gateTargetFromEnv } from './gate-target.ts';
-import { githubIssuesFromEnv, openIssue } from './github-issues.ts';
+import { GitHubIssueError, githubIssuesFromEnv, openIssue } from './github-issues.ts';
+import { NoRecordedRunError } from './latest-run.ts';
 import { assertPredecessorPassed, recordRun } from './ledger.ts';
 import { evaluateQualityGate } from './quality-gate.ts';
 import { newRunId } from './run-id.ts';
@@ -24,9 +28,10 @@ import { renderBundleCheck, verifyBundle, verifyCommand } from './verify.ts';
 /**
  * `npm run gate -- <phase>`: runs the phase's suite and decides the gate. It refuses to start while
  * another gate run is active or when the previous phase has no passing verdict for this target;
- * there is no flag to bypass either. Exit code 0 only when the gate passed.
+ * there is no flag to bypass either. Exit code 0 only when the gate passed. With no phase it runs
+ * them all in order (all-phases.ts); `attach` and `defects` report a finished run to GitHub.
  */
-const usage = 'usage: npm run gate -- <phase>   (phase1 .. phase5; target: local podman, or GATE_TARGET_URL + GATE_ADMIN_TOKEN)';
+const usage = 'usage: npm run gate [-- <phase>]   (no phase: phase1 .. phase5 in order, stopping at the first failure; target: GATE_TARGET=<name>, default local)';
 
 // GATE_REPORTS_DIR (default reports/, also read by playwright.config.ts) moves results, report,
 // verdicts and the ledger together, e.g. to a CI cache that outlives the checkout.
@@ -61,8 +66,15 @@ async function runSuite(phase: Phase, outputDir: string, env: Record<string, str
 }
 
 async function main(): Promise<number> {
-  if (process.argv[2] === 'verify') return verifyCommand(process.argv.slice(3));
-  const phase = phaseFromArgs(process.argv.slice(2));
+  const [command, ...rest] = process.argv.slice(2);
+  if (command === undefined) return runPhasesInOrder(runPhase);
+  if (command === 'verify') return verifyCommand(rest);
+  if (command === 'attach') return attachCommand(rest, gatesDir);
+  if (command === 'defects') return defectsCommand(rest, gatesDir);
+  return runPhase(phaseFromArgs(process.argv.slice(2)));
+}
+
+async function runPhase(phase: Phase): Promise<number> {
   const target = gateTargetFromEnv();
   const runId = newRunId();
   const claim = await claimActiveRun(gatesDir, { phase: phase.id, runId });
@@ -153,6 +165,9 @@ try {
 } catch (error) {
   if (error instanceof GateRefusedError) {
     console.error(`gate REFUSED: ${error.message}`);
+    process.exitCode = 1;
+  } else if (error instanceof GitHubIssueError || error instanceof NoRecordedRunError) {
+    console.error(`gate: ${error.message}`);
     process.exitCode = 1;
   } else if (error instanceof UsageError || error instanceof UnknownPhaseError || error instanceof GateTargetConfigError) {
     console.error(`gate: ${error.message}`);

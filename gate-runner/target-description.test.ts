@@ -27,7 +27,7 @@ describe('a target description', () => {
     expect(prod.hypervisor?.url).toBe('https://choiros.example.com');
     expect(prod.hypervisor?.adminToken).toMatchObject({ file: path.join(dir, 'admin-token') });
     expect(prod.github).toMatchObject({ repository: 'o/r', token: { env: 'GITHUB_TOKEN' }, apiUrl: 'https://api.github.com', workflow: 'flakes.yml', branch: 'main' });
-    expect(prod.thresholds).toEqual({ diskFreePercent: 30, memoryFreePercent: 25 });
+    expect(prod.thresholds).toEqual({ diskFreePercent: 30, memoryFreePercent: 25, requestLatencyP99Ms: 10000 });
   });
 
   it('keeps the shipped example valid', async () => {

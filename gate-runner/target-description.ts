@@ -26,6 +26,17 @@ export interface TargetDescription {
   /** Phase 4: how to reach the host over SSH and its health, for convergence (deploy-section.ts). */
   deploy: DeploySection | undefined;
   thresholds: Thresholds;
+  /** Where the deployed hypervisor publishes its figures (Phase 5's runtime metrics snapshot). */
+  cloudwatch: CloudWatchSection | undefined;
+}
+
+export interface CloudWatchSection {
+  region: string;
+  namespace: string;
+  /** The Host dimension the hypervisor publishes under (HYPERVISOR_CLOUDWATCH_HOST). */
+  host: string;
+  /** A stand-in endpoint (moto); absent: AWS. Credentials come from the AWS SDK's usual chain. */
+  endpoint: string | undefined;
 }
 
 export interface HypervisorSection {
@@ -47,10 +58,13 @@ export interface GitHubSection {
 export interface Thresholds {
   diskFreePercent: number;
   memoryFreePercent: number;
+  /** The worst p99 latency of proxied requests (on-demand sandbox starts included) a healthy host shows over a run. */
+  requestLatencyP99Ms: number;
 }
 
 export const localTargetName = 'local';
-export const defaultThresholds: Thresholds = { diskFreePercent: 20, memoryFreePercent: 25 };
+// requestLatencyP99Ms bounds proxied requests, on-demand sandbox starts included (seconds on a busy podman host).
+export const defaultThresholds: Thresholds = { diskFreePercent: 20, memoryFreePercent: 25, requestLatencyP99Ms: 10000 };
 export const targetsDir = path.join(repoRoot, 'targets');
 
 const targetName = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -76,7 +90,7 @@ export function loadTargetDescription(name: string, dir = targetsDir): TargetDes
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' && name === localTargetName) {
-      return { name, file: undefined, summary: 'this machine: everything booted locally', hypervisor: undefined, github: undefined, aws: undefined, deploy: undefined, thresholds: defaultThresholds };
+      return { name, file: undefined, summary: 'this machine: everything booted locally', hypervisor: undefined, github: undefined, aws: undefined, deploy: undefined, thresholds: defaultThresholds, cloudwatch: undefined };
     }
     throw new TargetDescriptionError(shown, '', `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)}): GATE_TARGET=${name} names it. Create it (see targets/README.md) or choose another target.`);
   }
@@ -91,7 +105,7 @@ export function loadTargetDescription(name: string, dir = targetsDir): TargetDes
 }
 
 export function parseTargetDescription(name: string, fields: DescriptionFields): TargetDescription {
-  fields.onlyKeys(['$comment', 'summary', 'hypervisor', 'github', 'aws', 'deploy', 'thresholds']);
+  fields.onlyKeys(['$comment', 'summary', 'hypervisor', 'github', 'aws', 'deploy', 'thresholds', 'cloudwatch']);
   return {
     name,
     file: fields.file,
@@ -101,6 +115,18 @@ export function parseTargetDescription(name: string, fields: DescriptionFields):
     aws: readAwsSection(fields.section('aws')),
     deploy: readDeploySection(fields.section('deploy')),
     thresholds: readThresholds(fields.section('thresholds')),
+    cloudwatch: readCloudWatch(fields.section('cloudwatch')),
+  };
+}
+
+function readCloudWatch(fields: DescriptionFields | undefined): CloudWatchSection | undefined {
+  if (!fields) return undefined;
+  fields.onlyKeys(['region', 'namespace', 'host', 'endpoint']);
+  return {
+    region: fields.matching('region', /^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as us-east-1'),
+    namespace: fields.string('namespace', 'the CloudWatch namespace the hypervisor publishes to (HYPERVISOR_CLOUDWATCH_NAMESPACE)', 'ChoirOS/Hypervisor'),
+    host: fields.string('host', "the Host dimension the hypervisor publishes under (HYPERVISOR_CLOUDWATCH_HOST, default its host name)"),
+    endpoint: fields.has('endpoint') ? fields.url('endpoint', 'a CloudWatch endpoint stand-in such as http://127.0.0.1:5000') : undefined,
   };
 }
 
@@ -124,9 +150,10 @@ function readGitHub(fields: DescriptionFields | undefined): GitHubSection | unde
 
 function readThresholds(fields: DescriptionFields | undefined): Thresholds {
   if (!fields) return defaultThresholds;
-  fields.onlyKeys(['diskFreePercent', 'memoryFreePercent']);
+  fields.onlyKeys(['diskFreePercent', 'memoryFreePercent', 'requestLatencyP99Ms']);
   return {
     diskFreePercent: fields.integer('diskFreePercent', 1, 99, defaultThresholds.diskFreePercent),
     memoryFreePercent: fields.integer('memoryFreePercent', 1, 99, defaultThresholds.memoryFreePercent),
+    requestLatencyP99Ms: fields.integer('requestLatencyP99Ms', 1, 600_000, defaultThresholds.requestLatencyP99Ms),
   };
 }

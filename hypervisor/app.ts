@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { publishFigures } from './cloudwatch/publishing.ts';
 import { withListeningPort, type HypervisorConfig } from './config.ts';
 import { adminRoutes } from './http/admin.ts';
 import { sandboxAdminRoutes } from './http/admin-sandboxes.ts';
+import { userAdminRoutes } from './http/admin-users.ts';
 import { healthRoute } from './http/health.ts';
 import { metricsRoute } from './http/metrics.ts';
 import type { Route } from './http/router.ts';
@@ -35,9 +37,9 @@ export interface StartOptions {
 }
 
 /** Admin API routes behind the bearer token: routing's (pointers, releases, swap, rollback) and the sandboxes'. */
-function adminApi(context: HypervisorContext, routing: Routing): Route[] {
+function adminApi(context: HypervisorContext, routing: Routing, gateway: UserGateway): Route[] {
   // Routing's first: /admin/sandboxes/:userId/:role would otherwise take /admin/sandboxes/:userId/pointers.
-  return [...routingAdminRoutes(routing), ...sandboxAdminRoutes(context.sandboxes)];
+  return [...routingAdminRoutes(routing), ...sandboxAdminRoutes(context.sandboxes), ...userAdminRoutes(context, gateway.auth, routing)];
 }
 
 /**
@@ -55,7 +57,7 @@ function requestPipeline(context: HypervisorContext, gateway: UserGateway, routi
       counts: () => context.sandboxes.counts(),
     }),
     metricsRoute(),
-    adminRoutes(context.config.admin.token, adminApi(context, routing)),
+    adminRoutes(context.config.admin.token, adminApi(context, routing, gateway)),
     ...gateway.request,
   ];
 }
@@ -116,7 +118,7 @@ export async function startHypervisor(config: HypervisorConfig, options: StartOp
     logger: log.child({ component: 'routing' }),
     options: { knownGoodRetain: config.routing.knownGoodRetain, protectedImages: [config.sandboxes.image] },
   });
-  pipelines = { request: requestPipeline(context, gateway, routing), upgrade: upgradePipeline(context, gateway) };
+  pipelines = { request: [...publishFigures(context), ...requestPipeline(context, gateway, routing)], upgrade: upgradePipeline(context, gateway) };
 
   const url = `http://${formatHost(config.server.host)}:${port}`;
   log.info({ event: 'hypervisor.admin_token', source: config.admin.source, ...(config.admin.tokenFile ? { file: config.admin.tokenFile } : {}) }, 'admin token ready');

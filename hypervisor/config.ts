@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { connectionsSection, type ConnectionsConfig } from './config-connections.ts';
 import { ConfigError, readChoice, readInteger, readString, type Env } from './env-values.ts';
@@ -22,6 +23,7 @@ export interface HypervisorConfig {
   webauthn: WebAuthnConfig;
   routing: RoutingConfig;
   connections: ConnectionsConfig;
+  cloudwatch: CloudWatchConfig;
 }
 
 export interface ServerConfig {
@@ -71,6 +73,18 @@ export interface WebAuthnConfig {
 export interface RoutingConfig {
   /** How many of the newest known-good releases keep their images (never pruned). */
   knownGoodRetain: number;
+}
+
+/** Publishing key figures to CloudWatch (off by default); credentials come from the AWS SDK's usual chain. */
+export interface CloudWatchConfig {
+  enabled: boolean;
+  region: string;
+  /** Another CloudWatch endpoint (a stand-in such as moto); undefined = AWS's own for the region. */
+  endpoint: string | undefined;
+  namespace: string;
+  intervalMs: number;
+  /** The value of the Host dimension every figure carries. */
+  host: string;
 }
 
 /** An http(s) origin: scheme, host and optional port, nothing else. */
@@ -245,6 +259,25 @@ function routingSection(env: Env): RoutingConfig {
   return { knownGoodRetain: readInteger(env, 'HYPERVISOR_KNOWN_GOOD_RETAIN', 5, 1, 1000) };
 }
 
+function cloudwatchSection(env: Env): CloudWatchConfig {
+  const region = readString(env, 'HYPERVISOR_CLOUDWATCH_REGION') ?? 'us-east-1';
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new ConfigError('HYPERVISOR_CLOUDWATCH_REGION', region, 'use an AWS region such as eu-central-1 (default us-east-1)');
+  const namespace = readString(env, 'HYPERVISOR_CLOUDWATCH_NAMESPACE') ?? 'ChoirOS/Hypervisor';
+  if (!/^[A-Za-z0-9._/#:-]{1,255}$/.test(namespace) || namespace.startsWith('AWS/')) {
+    throw new ConfigError('HYPERVISOR_CLOUDWATCH_NAMESPACE', namespace, 'use 1-255 letters, digits and . _ / # : -, not starting with AWS/ (default ChoirOS/Hypervisor)');
+  }
+  const host = readString(env, 'HYPERVISOR_CLOUDWATCH_HOST') ?? hostname();
+  if (!/^[\x21-\x7e]{1,255}$/.test(host)) throw new ConfigError('HYPERVISOR_CLOUDWATCH_HOST', host, 'use 1-255 printable characters without spaces (default: the machine\'s host name)');
+  return {
+    enabled: readChoice(env, 'HYPERVISOR_CLOUDWATCH', ['off', 'on'], 'off') === 'on',
+    region,
+    endpoint: readString(env, 'HYPERVISOR_CLOUDWATCH_ENDPOINT') === undefined ? undefined : readOrigin(env, 'HYPERVISOR_CLOUDWATCH_ENDPOINT', ''),
+    namespace,
+    intervalMs: readInteger(env, 'HYPERVISOR_CLOUDWATCH_INTERVAL_SECS', 60, 1, 3600) * 1000,
+    host,
+  };
+}
+
 /** Parses and checks the environment; throws one ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): HypervisorConfig {
   const server = serverSection(env);
@@ -258,6 +291,7 @@ export function loadConfig(env: Env = process.env): HypervisorConfig {
     webauthn: webauthnSection(env, server.port),
     routing: routingSection(env),
     connections: connectionsSection(env),
+    cloudwatch: cloudwatchSection(env),
   };
 }
 

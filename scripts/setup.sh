@@ -13,10 +13,11 @@ say() { printf 'setup: %s\n' "$*"; }
 # (host/); openssh-client's ssh-keygen and ssh make its pinned host key and reach its key-only sshd.
 # busybox-static is the builder of the offline Nix package set (nix/README.md): nixpkgs is out of reach here.
 # openssh-server: Phase 4 deploys over real SSH (a key-only sshd of the suite's own on a loopback port).
+# curl runs the operations playbook's commands (docs/operations-playbook.md) as an operator would.
 # caddy: Phase 4's TLS routing in front of the hypervisor (its internal CA locally, ACME in production).
-declare -A provides=([podman]=podman [runc]=runc [catatonit]=/usr/libexec/podman/catatonit [slirp4netns]=slirp4netns [chromium]=/usr/bin/chromium [nix-bin]=nix [binutils]=strip [debootstrap]=debootstrap [systemd-container]=systemd-nspawn [openssh-client]=ssh-keygen [busybox-static]=/bin/busybox [openssh-server]=/usr/sbin/sshd [caddy]=caddy)
+declare -A provides=([podman]=podman [runc]=runc [catatonit]=/usr/libexec/podman/catatonit [slirp4netns]=slirp4netns [chromium]=/usr/bin/chromium [nix-bin]=nix [binutils]=strip [debootstrap]=debootstrap [systemd-container]=systemd-nspawn [openssh-client]=ssh-keygen [busybox-static]=/bin/busybox [openssh-server]=/usr/sbin/sshd [caddy]=caddy [curl]=curl)
 missing=()
-for pkg in podman runc catatonit slirp4netns chromium nix-bin binutils debootstrap systemd-container openssh-client busybox-static openssh-server caddy; do
+for pkg in podman runc catatonit slirp4netns chromium nix-bin binutils debootstrap systemd-container openssh-client busybox-static openssh-server caddy curl; do
   probe=${provides[$pkg]}
   if [[ $probe == /* ]]; then [[ -x $probe ]] || missing+=("$pkg"); else command -v "$probe" >/dev/null 2>&1 || missing+=("$pkg"); fi
 done

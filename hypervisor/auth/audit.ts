@@ -1,7 +1,7 @@
 import type { Database } from '../store/database.ts';
 import type { Logger } from '../log.ts';
 
-export type AuditEvent = 'register' | 'login' | 'login_failed' | 'recovery_used' | 'recovery_failed' | 'logout';
+export type AuditEvent = 'register' | 'login' | 'login_failed' | 'recovery_used' | 'recovery_failed' | 'logout' | 'user_deleted';
 
 export interface AuditEntry {
   event: AuditEvent;

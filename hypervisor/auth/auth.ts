@@ -59,6 +59,8 @@ export interface Auth {
   refuseUnauthenticated(req: IncomingMessage, res: ServerResponse, url: URL): void;
   /** CSRF guard for proxied requests and WebSocket upgrades (see origin.ts). */
   checkOrigin(req: IncomingMessage): ReturnType<typeof checkOrigin>;
+  /** Ends every session of a user at once, cached ones included (the user is being deleted). */
+  endSessionsOf(userId: string): number;
 }
 
 type Route = (context: AuthContext, req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -167,5 +169,6 @@ export function createAuth({ db, config, log, limits = {}, clientAddress = socke
       sendJson(res, 401, { error: 'authentication required: log in at /login', login: '/login' });
     },
     checkOrigin: (req) => checkOrigin(req, config.rpOrigin, { requireOrigin: false }),
+    endSessionsOf: (userId) => context.sessions.deleteForUser(userId),
   };
 }

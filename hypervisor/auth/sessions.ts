@@ -26,6 +26,8 @@ export interface Sessions {
   find(id: string, now?: number): Session | null;
   delete(id: string): void;
   deleteExpired(now?: number): void;
+  /** Ends every session of the user (the user is being deleted); the count ended. */
+  deleteForUser(userId: string): number;
 }
 
 /**
@@ -44,6 +46,7 @@ export function createSessions(db: Database): Sessions {
   );
   const remove = db.prepare('DELETE FROM auth_sessions WHERE id_hash = ?');
   const removeExpired = db.prepare('DELETE FROM auth_sessions WHERE expires_at <= ?');
+  const removeForUser = db.prepare('DELETE FROM auth_sessions WHERE user_id = ?');
   return {
     create(userId, kind, now = Date.now()) {
       // Sign-ins are rare next to lookups: a good moment to drop expired rows (cached ones check expiry themselves).
@@ -80,6 +83,10 @@ export function createSessions(db: Database): Sessions {
     deleteExpired(now = Date.now()) {
       cache.clear();
       removeExpired.run(now);
+    },
+    deleteForUser(userId) {
+      for (const [id, cached] of cache) if (cached.session.userId === userId) cache.delete(id);
+      return Number(removeForUser.run(userId).changes);
     },
   };
 }

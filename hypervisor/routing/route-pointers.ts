@@ -65,6 +65,12 @@ export class RoutePointers {
     return outcome;
   }
 
+  /** Deletes the user's pointers (the user is being deleted); they read as the defaults afterwards. */
+  forget(userId: string): void {
+    this.#db.prepare('DELETE FROM route_pointers WHERE user_id = ?').run(userId);
+    this.#cache.delete(userId);
+  }
+
   #read(userId: string): Pointers {
     const rows = this.#db.prepare('SELECT route, role, updated_at FROM route_pointers WHERE user_id = ?').all(userId);
     if (rows.length === 0) return { ...defaults };

@@ -158,6 +158,19 @@ export class SandboxManager extends EventEmitter<{ transition: [SandboxTransitio
     });
   }
 
+  /** Stops the sandbox and forgets its record (its user is being deleted); false when there was none. */
+  remove(key: SandboxKey, reason = 'deleted'): Promise<boolean> {
+    this.checkKey(key);
+    return this.exclusive(key, async () => {
+      const entry = this.entries.get(sandboxId(key));
+      if (!entry) return false;
+      await this.stopNow(entry, reason, 'stopped');
+      this.entries.delete(sandboxId(key));
+      this.store.delete(key);
+      return true;
+    });
+  }
+
   /** For the proxy's fast path: the port of a running sandbox (counting as activity), else undefined. */
   runningPort(key: SandboxKey): number | undefined {
     const entry = this.entries.get(sandboxId(key));

@@ -133,6 +133,11 @@ export class SandboxStore {
     this.db.prepare(`UPDATE sandboxes SET ${columns.join(', ')} WHERE user_id = ? AND role = ?`).run(...values, key.userId, key.role);
   }
 
+  /** Forgets the sandbox (its user was deleted); true when there was a record. */
+  delete(key: SandboxKey): boolean {
+    return Number(this.db.prepare('DELETE FROM sandboxes WHERE user_id = ? AND role = ?').run(key.userId, key.role).changes) > 0;
+  }
+
   reservedPorts(): Set<number> {
     return new Set(this.db.prepare('SELECT port FROM sandboxes').all().map((row) => Number(row.port)));
   }

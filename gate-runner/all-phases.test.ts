@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { phaseIds, type Phase } from '../suites/phases.ts';
+import { runPhasesInOrder } from './all-phases.ts';
+
+async function runAll(exitCodes: Partial<Record<string, number>>): Promise<{ exitCode: number; ran: string[]; said: string[] }> {
+  const ran: string[] = [];
+  const said: string[] = [];
+  const exitCode = await runPhasesInOrder(
+    async (phase: Phase) => {
+      ran.push(phase.id);
+      return exitCodes[phase.id] ?? 0;
+    },
+    (line) => said.push(line),
+  );
+  return { exitCode, ran, said };
+}
+
+describe('npm run gate with no phase', () => {
+  it('runs phase1 to phase5 in order when each passes', async () => {
+    const run = await runAll({});
+    expect(run).toMatchObject({ exitCode: 0, ran: [...phaseIds] });
+    expect(run.said.at(-1)).toBe('gate: all 5 phases passed.');
+  });
+
+  it('stops at the first phase that does not pass, with its exit code, naming the phases not run', async () => {
+    const run = await runAll({ phase3: 1 });
+    expect(run).toMatchObject({ exitCode: 1, ran: ['phase1', 'phase2', 'phase3'] });
+    expect(run.said.at(-1)).toBe('gate: stopped at phase3 (Phase 3: Hypervisor NixOS Module), which did not pass; not run: phase4, phase5.');
+  });
+});

@@ -1,0 +1,166 @@
+import { createHash } from 'node:crypto';
+import type { APIRequestContext } from '@playwright/test';
+import { roleShown } from '../../fixtures/desktop-page.ts';
+import { addVirtualAuthenticator } from '../../fixtures/passkey.ts';
+import { test, expect } from '../../fixtures/production-test.ts';
+import { startServingProbe } from '../../fixtures/serving-probe.ts';
+
+/** Requests the traffic loop answers before a switch and again after it, so the switch happens inside steady traffic. */
+const trafficAround = 20;
+
+/** Runs `work` inside a bounded traffic loop on `url`: the loop starts first and stops only after more answers. */
+async function underTraffic<T>(request: APIRequestContext, url: string, work: () => Promise<T>) {
+  const probe = startServingProbe(request, url, { maxRequests: 2_000 });
+  await expect.poll(() => probe.answered(), { timeout: 60_000 }).toBeGreaterThanOrEqual(trafficAround);
+  const result = await work();
+  const switchedAt = probe.answered();
+  await expect.poll(() => probe.answered(), { timeout: 60_000 }).toBeGreaterThanOrEqual(switchedAt + trafficAround);
+  return { result, traffic: await probe.stop() };
+}
+import { loginWithPasskey } from '../../fixtures/user-session.ts';
+import type { Role } from '../../hypervisor/domain/role.ts';
+
+test('Auth/register/login/recovery flow passes.', async ({ target, page, passkey, gateUsers, evidence, provenOnTarget }) => {
+  await evidence.provenOn(provenOnTarget);
+
+  const user = await test.step('register with a passkey: ten recovery codes are shown once', async () => {
+    const registered = await gateUsers.register(page);
+    expect(registered.recoveryCodes).toHaveLength(10);
+    expect(await passkey.credentials()).toHaveLength(1);
+    await evidence.screenshot(page, '1-registered-recovery-codes');
+    return registered;
+  });
+
+  await test.step('log out: the proxy is closed to the browser', async () => {
+    const logout = await page.request.post(`${target.url}/auth/logout`, { maxRedirects: 0, headers: { origin: target.url } });
+    expect(logout.status()).toBe(303);
+    expect(await (await page.request.get(`${target.url}/auth/me`)).json()).toMatchObject({ authenticated: false });
+  });
+
+  await test.step('log in with the passkey', async () => {
+    await loginWithPasskey(page, target.url, user.username);
+    expect(await (await page.request.get(`${target.url}/auth/me`)).json()).toMatchObject({ authenticated: true, user_id: user.userId });
+    await page.request.post(`${target.url}/auth/logout`, { maxRedirects: 0, headers: { origin: target.url } });
+  });
+
+  await test.step('lose the passkey, recover with a code and register a new passkey', async () => {
+    await passkey.remove();
+    const device = await addVirtualAuthenticator(page);
+    await page.goto(`${target.url}/recovery`);
+    await page.getByLabel('Username').fill(user.username);
+    await page.getByLabel('Recovery code').fill(user.recoveryCodes[0] as string);
+    await page.getByRole('button', { name: 'Recover' }).click();
+    await expect(page.getByText('Recovery code accepted.'), 'the recovery code is accepted').toBeVisible();
+    await page.getByRole('button', { name: 'Register a new passkey' }).click();
+    await expect(page.getByText('Your new passkey is registered and you are logged in.')).toBeVisible();
+    expect(await device.credentials()).toHaveLength(1);
+    expect(await (await page.request.get(`${target.url}/auth/me`)).json()).toMatchObject({ authenticated: true, user_id: user.userId });
+    await evidence.screenshot(page, '2-recovered-new-passkey');
+  });
+
+  await test.step('the spent recovery code is refused a second time', async () => {
+    const again = await page.request.post(`${target.url}/auth/recovery`, { headers: { origin: target.url }, data: { username: user.username, code: user.recoveryCodes[0] } });
+    expect(again.status()).toBeGreaterThanOrEqual(400);
+  });
+
+  await test.step('log out and log in with the new passkey', async () => {
+    await page.request.post(`${target.url}/auth/logout`, { maxRedirects: 0, headers: { origin: target.url } });
+    await loginWithPasskey(page, target.url, user.username);
+    expect(await (await page.request.get(`${target.url}/auth/me`)).json()).toMatchObject({ authenticated: true, user_id: user.userId });
+  });
+});
+
+test('live/dev sandbox lifecycle works and route swap succeeds.', async ({ target, page, passkey, desktop, gateUsers, evidence, provenOnTarget }) => {
+  void passkey;
+  await evidence.provenOn(provenOnTarget);
+  const user = await gateUsers.register(page);
+
+  for (const role of ['live', 'dev'] as const) {
+    await test.step(`${role}: start, restart and stop through the admin API`, async () => {
+      expect(await evidence.timed(`${role}-start`, () => target.admin.start(user.userId, role))).toMatchObject({ status: 'running' });
+      expect(await evidence.timed(`${role}-restart`, () => target.admin.restart(user.userId, role))).toMatchObject({ status: 'running' });
+      await evidence.timed(`${role}-stop`, () => target.admin.stop(user.userId, role));
+      expect(await target.admin.sandbox(user.userId, role)).toMatchObject({ status: 'stopped' });
+      expect(await target.admin.start(user.userId, role)).toMatchObject({ status: 'running' });
+    });
+  }
+
+  await test.step('a task runs end to end over the WebSocket on main', async () => {
+    await desktop.open(`${target.url}/`);
+    const outcome = await desktop.runTask(`Gate phase 5 lifecycle for ${user.username}`);
+    expect(outcome.status).toBe('completed');
+    await evidence.json('task', outcome);
+  });
+
+  await test.step('a health-gated swap under a bounded traffic loop fails no request', async () => {
+    const before = await target.admin.pointers(user.userId);
+    const { result: swapped, traffic } = await underTraffic(page.request, `${target.url}/`, () => evidence.timed('swap', () => target.admin.swap(user.userId, 'gate: phase 5 swap')));
+    await evidence.json('swap', { before, swapped, traffic });
+    expect(swapped.main).toBe(before.dev);
+    expect(traffic.total).toBeGreaterThanOrEqual(2 * trafficAround);
+    expect(traffic.failures).toEqual([]);
+    await desktop.open(`${target.url}/`);
+    await expect(page.getByTestId('sandbox-role'), roleShown).toHaveText(swapped.main);
+  });
+});
+
+/** A digest of what a route serves the user: their runs and each run's document digest. */
+async function dataDigest(request: APIRequestContext, routeUrl: string): Promise<{ runs: number; sha256: string }> {
+  const runs = ((await (await request.get(`${routeUrl}conductor/runs`)).json()) as { runs: { run_id: string; status: string }[] }).runs;
+  const documents: string[] = [];
+  for (const run of [...runs].sort((a, b) => a.run_id.localeCompare(b.run_id))) {
+    const document = await request.get(`${routeUrl}conductor/runs/${run.run_id}/document`);
+    documents.push(`${run.run_id}:${run.status}:${document.ok() ? ((await document.json()) as { sha256: string }).sha256 : document.status()}`);
+  }
+  return { runs: runs.length, sha256: createHash('sha256').update(documents.join('\n')).digest('hex') };
+}
+
+test('Rollback rehearsal passes.', async ({ target, page, passkey, desktop, gateUsers, evidence, provenOnTarget }) => {
+  void passkey;
+  await evidence.provenOn(provenOnTarget);
+  const user = await gateUsers.register(page);
+  const base = target.local ? { runtime: 'podman' as const, image: target.local.image } : undefined;
+  if (!base) throw new Error('the rollback rehearsal against a deployed host needs its release image: not wired yet (Phase 4 host)');
+
+  const knownGood = await test.step('the known-good release serves main', async () => {
+    const release = await target.admin.createRelease({ ...base, config: { SANDBOX_CONDUCTOR_STEP_MS: '10' }, note: 'gate: phase 5 known-good' });
+    await target.admin.deploy(user.userId, release.id);
+    const promoted = await target.admin.promote(user.userId, 'gate: phase 5 known-good');
+    expect(promoted).toMatchObject({ known_good: true, release: { id: release.id } });
+    return release;
+  });
+
+  await test.step('the user has data on both slots', async () => {
+    for (const route of ['/', '/dev/']) {
+      await desktop.open(`${target.url}${route}`);
+      expect((await desktop.runTask(`Gate phase 5 rollback data on ${route}`)).status).toBe('completed');
+    }
+  });
+
+  const current = await test.step('a new release is deployed and promoted', async () => {
+    const release = await target.admin.createRelease({ ...base, config: { SANDBOX_CONDUCTOR_STEP_MS: '20' }, note: 'gate: phase 5 new release' });
+    await target.admin.deploy(user.userId, release.id);
+    expect(await target.admin.promote(user.userId, 'gate: phase 5 new release')).toMatchObject({ release: { id: release.id } });
+    return release;
+  });
+
+  const bySlot = async (): Promise<Record<Role, { runs: number; sha256: string }>> => {
+    const pointers = await target.admin.pointers(user.userId);
+    const main = await dataDigest(page.request, `${target.url}/`);
+    const dev = await dataDigest(page.request, `${target.url}/dev/`);
+    return { [pointers.main]: main, [pointers.dev]: dev } as Record<Role, { runs: number; sha256: string }>;
+  };
+
+  await test.step('rollback serves the known-good release again, no request fails, the data is intact', async () => {
+    const before = await bySlot();
+    const { result: rolledBack, traffic } = await underTraffic(page.request, `${target.url}/`, () => evidence.timed('rollback', () => target.admin.rollback(user.userId, 'gate: phase 5 rollback rehearsal')));
+    const after = await bySlot();
+    await evidence.json('rollback-rehearsal', { known_good: knownGood, rolled_back_from: current, answer: rolledBack, serving_after_ms: rolledBack.serving_after_ms, traffic, data_digests: { before, after } });
+    expect(rolledBack.release.id).toBe(knownGood.id);
+    expect(rolledBack.serving_after_ms).not.toBeNull();
+    expect(traffic.total).toBeGreaterThanOrEqual(2 * trafficAround);
+    expect(traffic.failures).toEqual([]);
+    expect(after).toEqual(before);
+    expect(before.live.runs + before.dev.runs).toBeGreaterThanOrEqual(2);
+  });
+});
