@@ -44,6 +44,20 @@ describe('the GitHub REST client, against a local HTTP server speaking GitHub\'s
     expect(pages.every((p) => p.authorization === `Bearer ${github.token}`)).toBe(true);
   });
 
+  it('never follows a pagination link to another origin with the token attached', async () => {
+    const { github, client } = await localGitHub();
+    const elsewhere = await new LocalGitHub().start();
+    try {
+      github.pageSize = 2;
+      github.nextLinkOrigin = elsewhere.apiUrl;
+      for (const id of [101, 102, 103]) addRun(github, id);
+      await expect(listWorkflowRuns(client, { status: 'completed' })).rejects.toThrow(`refusing to send the GitHub token to ${elsewhere.apiUrl}/`);
+      expect(elsewhere.received).toHaveLength(0);
+    } finally {
+      await elsewhere.stop();
+    }
+  });
+
   it('picks the two most recent completed runs, older first, and their jobs', async () => {
     const { github, client } = await localGitHub();
     for (const id of [7, 8, 9]) addRun(github, id);

@@ -61,6 +61,11 @@ export class GitHubClient {
   }
 
   private async send(method: Method, url: string, body: unknown): Promise<Dispatcher.ResponseData> {
+    // The token goes to the API's own origin only: a pagination link (or a path) pointing anywhere
+    // else is refused rather than followed with the token attached.
+    if (new URL(url).origin !== new URL(this.connection.apiUrl).origin) {
+      throw new GitHubError(`refusing to send the GitHub token to ${url}: it is not on the API's origin (${this.connection.apiUrl}). A Link header or path pointed elsewhere.`);
+    }
     const headers = this.headers();
     if (body !== undefined) headers['content-type'] = 'application/json';
     try {

@@ -35,6 +35,8 @@ export class LocalGitHub {
   /** When set, every API request answers 403 with x-ratelimit-remaining 0 and this reset (epoch seconds). */
   rateLimitResetEpoch: number | undefined;
   pageSize = 100;
+  /** When set, Link rel="next" points at this origin instead of this server (a hostile or broken page link). */
+  nextLinkOrigin: string | undefined;
   private server = createServer((req, res) => void this.handle(req, res));
   private base = '';
 
@@ -72,6 +74,11 @@ export class LocalGitHub {
     if (page * perPage < items.length) {
       const next = new URL(req.toString());
       next.searchParams.set('page', String(page + 1));
+      if (this.nextLinkOrigin) {
+        const elsewhere = new URL(this.nextLinkOrigin);
+        next.protocol = elsewhere.protocol;
+        next.host = elsewhere.host;
+      }
       headers.link = `<${next.toString()}>; rel="next"`;
     }
     this.send(res, 200, wrap(slice), headers);
