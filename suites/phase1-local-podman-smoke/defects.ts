@@ -34,9 +34,9 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.lifecycle],
     edits: [
       {
-        file: 'hypervisor/sandboxes/manager.ts',
-        find: '    this.persist(entry, { pid: null, pidStart: null });\n    this.scheduleRestart(entry, crashesInARow, how);',
-        replace: "    // The next request starts it again (ensureRunning), so an idle crashed sandbox costs nothing.\n    entry.crashesInARow = crashesInARow;\n    this.persist(entry, { pid: null, pidStart: null, state: 'stopped' });",
+        file: 'hypervisor/sandboxes/supervisor.ts',
+        find: '    this.#deps.writes.persist(entry, { pid: null, pidStart: null });\n    this.#scheduleRestart(entry, crashesInARow, how);',
+        replace: "    // The next request starts it again (ensureRunning), so an idle crashed sandbox costs nothing.\n    entry.crashesInARow = crashesInARow;\n    this.#deps.writes.persist(entry, { pid: null, pidStart: null, state: 'stopped' });",
       },
     ],
   },
