@@ -7,7 +7,7 @@ import type { Logger } from '../log.ts';
 import { fromRoot } from '../paths.ts';
 import { ensureDataDir, type Owner } from './data-dir.ts';
 import { sandboxEnv } from './env.ts';
-import { stageRuntime, stagedEntryName, stagedRuntimesFolder, type StagedRuntime } from './staged-runtime.ts';
+import { inNixStore, stageRuntime, stagedEntryName, stagedRuntimesFolder, type StagedRuntime } from './staged-runtime.ts';
 import { fileTail } from './log-tail.ts';
 import { allPids, isSameProcessAlive, processCommandLine, processEnviron, processStartTime } from './proc.ts';
 import type { FoundInstance, LaunchRequest, RuntimeInstance, SandboxRuntime } from './runtime.ts';
@@ -81,7 +81,7 @@ export class ProcessRuntime implements SandboxRuntime {
 
   /** The staged runtime, staging it on first use. */
   private async runtime(): Promise<StagedRuntime> {
-    this.staged ??= await stageRuntime(this.dataRoot).catch((error: Error) => {
+    this.staged ??= await stageRuntime(this.dataRoot, process.execPath, sandboxEntry).catch((error: Error) => {
       throw new Error(`cannot stage the process sandbox's runtime (Node and the sandbox bundle) under ${path.join(this.dataRoot, stagedRuntimesFolder)}: ${error.message}. Check that the data root (SANDBOX_DATA_ROOT) is writable.`, { cause: error });
     });
     return this.staged;
@@ -181,6 +181,8 @@ export class ProcessRuntime implements SandboxRuntime {
   /** A sandbox started from any runtime staged under this data root (an older version's too, to adopt it). */
   private isStagedEntry(argument: string | undefined): boolean {
     if (argument === undefined) return false;
+    // Run in place from the Nix store (staged-runtime.ts): the same program, adopted like a staged one.
+    if (inNixStore(argument) && argument === this.staged?.entry) return true;
     const relative = path.relative(path.join(this.dataRoot, stagedRuntimesFolder), argument);
     return !relative.startsWith('..') && !path.isAbsolute(relative) && relative.split(path.sep).length === 2 && path.basename(argument) === stagedEntryName;
   }

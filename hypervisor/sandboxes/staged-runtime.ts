@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmod, copyFile, link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { publicDir } from '../workload/desktop.ts';
-import { bundleSandbox } from '../workload/image/bundle.ts';
 
 /** What a process sandbox runs: a Node binary, the sandbox bundled into one file and its desktop page, all outside the checkout. */
 export interface StagedRuntime {
@@ -17,7 +16,12 @@ export const stagedEntryName = 'sandbox.mjs';
 let bundled: Promise<Uint8Array> | undefined;
 
 /** One bundle per hypervisor process: every data root it stages into gets the same bytes. */
-const sandboxBundle = (): Promise<Uint8Array> => (bundled ??= bundleSandbox());
+// Loaded only when staging: a Nix-packaged hypervisor runs from the store (below) and has no esbuild.
+const sandboxBundle = (): Promise<Uint8Array> => (bundled ??= import('../workload/image/bundle.ts').then(({ bundleSandbox }) => bundleSandbox()));
+
+/** Paths under the Nix store are world-readable and immutable: nothing to stage for them. */
+export const inNixStore = (file: string): boolean => file.startsWith('/nix/store/');
+
 
 /**
  * Stages the process sandbox's runtime under `<dataRoot>/.runtime/<digest>/`, as the image packs it:
@@ -27,7 +31,10 @@ const sandboxBundle = (): Promise<Uint8Array> => (bundled ??= bundleSandbox());
  * afresh and running sandboxes keep the files they started from. The binary is hard-linked when it
  * can be (no copy of ~120 MB) and others may already run it, else copied.
  */
-export async function stageRuntime(dataRoot: string, nodeBinary: string = process.execPath): Promise<StagedRuntime> {
+export async function stageRuntime(dataRoot: string, nodeBinary: string = process.execPath, sourceEntry?: string): Promise<StagedRuntime> {
+  // A Nix-packaged hypervisor (nix/packages.nix): its Node and the sandbox's sources are in the store,
+  // which the sandbox user can already read and nobody can change, so the sandbox runs them in place.
+  if (sourceEntry !== undefined && inNixStore(nodeBinary) && inNixStore(sourceEntry)) return { node: nodeBinary, entry: sourceEntry };
   const bundle = await sandboxBundle();
   const binary = await stat(nodeBinary);
   const page = await desktopPage();
