@@ -2,7 +2,10 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    // Every *.test.ts outside node_modules, wherever a concept's folder puts it.
+    // Every *.test.ts outside node_modules, wherever a concept's folder puts it. `npm run test:unit`
+    // runs the tests that build, delete or root paths in the shared Nix store (nix/, host/, the module,
+    // the host fixture) in a second, serial run: a host's profile made while the cache test deletes
+    // its paths keeps them alive and the cold build is no longer cold.
     include: ['**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/.git/**'],
     globalSetup: ['fixtures/vitest.global-setup.ts'],
