@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { mkdtempSync, symlinkSync, chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fromRoot } from '../hypervisor/paths.ts';
@@ -25,7 +25,13 @@ describe('scripts/setup.sh', () => {
 
   it('as a non-root user without podman, slirp4netns, nix, strip, debootstrap, systemd-nspawn and ssh-keygen, names what is missing and how to install it', async () => {
     const bin = pathWith(['bash', 'id', 'grep', 'awk', 'dirname', 'env', 'setpriv']);
-    const run = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'bash', fromRoot('scripts', 'setup.sh')], {
+    // A copy the unprivileged user can read: the checkout itself may sit in a private (0700) directory.
+    const copy = mkdtempSync(path.join(tmpdir(), 'setup-copy-'));
+    mkdirSync(path.join(copy, 'scripts'));
+    copyFileSync(fromRoot('scripts', 'setup.sh'), path.join(copy, 'scripts', 'setup.sh'));
+    for (const dir of [copy, path.join(copy, 'scripts')]) chmodSync(dir, 0o755);
+    chmodSync(path.join(copy, 'scripts', 'setup.sh'), 0o644);
+    const run = await execa('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'bash', path.join(copy, 'scripts', 'setup.sh')], {
       env: { PATH: bin },
       extendEnv: false,
       reject: false,

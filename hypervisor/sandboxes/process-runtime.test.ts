@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -216,7 +216,9 @@ describe('process runtime', () => {
     const ownData = path.join(env.SANDBOX_DATA_ROOT as string, user, 'live', 'sandbox.db');
     const targets = [ownData, tokenFile, database, `/proc/${String(child.child.pid)}/environ`];
     // A process with the sandbox's uid and gid, as the sandbox itself would try it.
-    const reader = spawnSync(process.execPath, ['-e', 'for (const f of process.argv.slice(1)) { try { require("fs").readFileSync(f); console.log("read"); } catch (e) { console.log(e.code); } }', ...targets], { uid: sandboxUser.uid, gid: sandboxUser.gid, encoding: 'utf8' });
+    // The sandbox's own Node (the staged one): the checkout's may sit in a directory the sandbox user cannot enter.
+    const sandboxNode = readlinkSync(`/proc/${String(started.pid)}/exe`);
+    const reader = spawnSync(sandboxNode, ['-e', 'for (const f of process.argv.slice(1)) { try { require("fs").readFileSync(f); console.log("read"); } catch (e) { console.log(e.code); } }', ...targets], { uid: sandboxUser.uid, gid: sandboxUser.gid, encoding: 'utf8' });
     expect(reader.stdout.trim().split('\n')).toEqual(['read', 'EACCES', 'EACCES', 'EACCES']);
   });
 
