@@ -4,8 +4,8 @@ import path from 'node:path';
 import { measureCache } from '../nix/binary-cache/measure.ts';
 
 /**
- * `npm run bench -- cache`: the three flakes built cold (no cache, our paths cleared from the store)
- * and warm (from the signed HTTP binary cache on 127.0.0.1), in the same run. Goal: warm at most
+ * `npm run bench -- cache`: the three flakes built cold (no cache, in an empty store of their own)
+ * and warm (from the signed HTTP binary cache on 127.0.0.1, into a second empty store), in the same run. Goal: warm at most
  * 10% of cold. Both figures are whole `nix build` calls, evaluation included.
  */
 const goal = 0.1;

@@ -1,4 +1,5 @@
 import { lookup } from 'node:dns/promises';
+import path from 'node:path';
 import { repoRoot } from '../hypervisor/paths.ts';
 import { runNix } from './nix-cli.ts';
 import { offlinePackageSet } from './offline/package-set.ts';
@@ -19,6 +20,11 @@ export interface BuildOptions {
   packageSet?: PackageSetChoice;
   /** The checkout to build (default: this one). */
   checkout?: string;
+  /**
+   * A separate Nix store rooted at this directory (`--store <dir>`), empty at first: a build from
+   * nothing, or from a cache alone, that never touches this machine's /nix store.
+   */
+  store?: string;
 }
 
 export interface FlakeBuild {
@@ -30,6 +36,13 @@ export interface FlakeBuild {
   durationMs: number;
   packageSet: PackageSetChoice;
   command: string[];
+  /** The separate store it was built in (BuildOptions.store), if any. */
+  store?: string;
+}
+
+/** Where a built path's files are on this machine's disk (under a separate store's root, or in /nix/store). */
+export function onDisk(build: Pick<FlakeBuild, 'storePath' | 'store'>, ...inside: string[]): string {
+  return path.join(build.store ?? '/', build.storePath, ...inside);
 }
 
 export class NixBuildError extends Error {
@@ -69,10 +82,13 @@ export async function buildArgs(output: FlakeOutput, options: BuildOptions = {})
   const packageSet = options.packageSet ?? (await choosePackageSet());
   const flakeRef = `git+file://${options.checkout ?? repoRoot}?dir=${flakeDirs[output]}`;
   const args = ['build', '--json', '--no-link', flakeRef];
+  if (options.store) args.push('--store', options.store);
   if (packageSet === 'offline') {
     const set = await offlinePackageSet();
     // The lock file is never written: it would pin nixpkgs to a path on this machine.
     args.push('--no-write-lock-file', '--override-input', 'nixpkgs', `path:${set.dir}`);
+    // A separate store builds in a chroot, where the file:// sources must be bound in.
+    if (options.store) args.push('--option', 'extra-sandbox-paths', set.sourcesDir);
   }
   args.push('--option', 'substituters', (options.substituters ?? []).join(' '));
   if (options.trustedPublicKeys) args.push('--option', 'trusted-public-keys', options.trustedPublicKeys.join(' '));
@@ -89,5 +105,5 @@ export async function buildFlakeOutput(output: FlakeOutput, options: BuildOption
   const parsed = JSON.parse(result.stdout) as { outputs: { out?: string } }[];
   const storePath = parsed[0]?.outputs.out;
   if (!storePath) throw new NixBuildError(output, `${result.stderr}\nnix build --json printed no output path: ${result.stdout}`, 0);
-  return { output, flakeRef, storePath, log: result.stderr, durationMs, packageSet, command: ['nix', ...args] };
+  return { output, flakeRef, storePath, log: result.stderr, durationMs, packageSet, command: ['nix', ...args], ...(options.store ? { store: options.store } : {}) };
 }

@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { measureCache } from './binary-cache/measure.ts';
@@ -71,12 +71,21 @@ describe('nix missing', () => {
   });
 });
 
-// In this file, not its own: these tests delete our store paths, which the builds above use, and
-// vitest runs one file's tests in order.
+// Each attempt builds in empty stores of its own under workDir (never deleting from /nix/store).
 // The desktop is the smallest output: one derivation, a few KB in the cache.
 describe('the warm build refuses a cache it cannot trust, with the real nix CLI', { timeout: 240_000 }, () => {
+  const workDirs: string[] = [];
+  const newWorkDir = (prefix: string): string => {
+    const dir = mkdtempSync(path.join(tmpdir(), prefix));
+    workDirs.push(dir);
+    return dir;
+  };
+  afterEach(() => {
+    for (const dir of workDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
   it('a tampered narinfo is refused, and named', async () => {
-    const workDir = mkdtempSync(path.join(tmpdir(), 'cache-tamper-'));
+    const workDir = newWorkDir('cache-tamper-');
     let tampered = '';
     const attempt = measureCache({
       workDir,
@@ -95,14 +104,14 @@ describe('the warm build refuses a cache it cannot trust, with the real nix CLI'
   });
 
   it('a cache signed with another key is refused, and the trusted key named', async () => {
-    const workDir = mkdtempSync(path.join(tmpdir(), 'cache-wrong-key-'));
+    const workDir = newWorkDir('cache-wrong-key-');
     const other = await generateSigningKey(path.join(workDir, 'other'), 'someone-elses-cache-1');
     const attempt = measureCache({ workDir, outputs: ['desktop'], trustedPublicKey: other.publicKey });
     await expect(attempt).rejects.toThrow(/not signed by a trusted key: [0-9a-z]{32}\.narinfo\. Trusted: someone-elses-cache-1\./);
   });
 
   it('an unreachable cache stops the warm build with its URL and the error', async () => {
-    const workDir = mkdtempSync(path.join(tmpdir(), 'cache-unreachable-'));
+    const workDir = newWorkDir('cache-unreachable-');
     const attempt = measureCache({ workDir, outputs: ['desktop'], warmCacheUrl: 'http://127.0.0.1:9' });
     await expect(attempt).rejects.toThrow(CacheUnreachableError);
     await expect(attempt).rejects.toThrow('the binary cache at http://127.0.0.1:9 cannot be reached (ECONNREFUSED)');

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
 import { buildFlakeOutput, flakeOutputs, type BuildOptions, type FlakeBuild, type FlakeOutput, type PackageSetChoice } from '../build.ts';
@@ -6,12 +6,14 @@ import { runNix } from '../nix-cli.ts';
 import { CacheSignatureRefusedError, CacheUnreachableError } from './errors.ts';
 import { startBinaryCache, type BinaryCache, type CacheRequest } from './server.ts';
 import { generateSigningKey, type SigningKey } from './signing-key.ts';
-import { deleteFromStore, ourStorePaths, runtimeClosure, type DeleteResult } from './store-paths.ts';
+import { copyToMachineStore, removeStore, runtimeClosure } from './store-paths.ts';
 import { countCacheLog, countTranscript, narinfoName, type CacheLogCounts, type NixTranscriptCounts } from './transcript.ts';
 
 export interface BuildFigures {
   durationMs: number;
   storePath: string;
+  /** The separate store the build ran in. */
+  store?: string;
   transcript: NixTranscriptCounts;
   cacheLog: CacheLogCounts;
 }
@@ -32,8 +34,8 @@ export interface CacheMeasurement {
   warmTotalMs: number;
   pushMs: number;
   pushedPaths: string[];
-  clearedBeforeCold: DeleteResult;
-  clearedBeforeWarm: DeleteResult;
+  /** The separate stores the cold and warm builds ran in, each empty at first (removed afterwards). */
+  stores: { cold: string; warm: string };
   /** Every nix command and what it printed, in order: the build transcript. */
   transcript: string;
   requests: CacheRequest[];
@@ -64,7 +66,7 @@ export async function checkCacheReachable(url: string): Promise<void> {
 }
 
 function figures(build: FlakeBuild, cacheUrl: string | undefined, requests: CacheRequest[]): BuildFigures {
-  return { durationMs: build.durationMs, storePath: build.storePath, transcript: countTranscript(build.log, cacheUrl), cacheLog: countCacheLog(requests) };
+  return { durationMs: build.durationMs, storePath: build.storePath, ...(build.store ? { store: build.store } : {}), transcript: countTranscript(build.log, cacheUrl), cacheLog: countCacheLog(requests) };
 }
 
 function section(title: string, command: readonly string[], log: string): string {
@@ -72,33 +74,34 @@ function section(title: string, command: readonly string[], log: string): string
 }
 
 /**
- * The Phase 2 cache experiment on this machine: clear our paths from the store, build the outputs
- * cold (no substituter), push their closures to a signed HTTP binary cache on 127.0.0.1, clear
- * them again, build warm from the cache. Hits and misses come from Nix's transcript and the
- * cache's request log; durations from the builds.
+ * The Phase 2 cache experiment on this machine: build the outputs cold (no substituter) in an
+ * empty store of their own, push their closures to a signed HTTP binary cache on 127.0.0.1, build
+ * them warm from the cache alone in a second empty store, then copy the warm results into this
+ * machine's store so they can run. This machine's /nix store only ever gains paths. Hits and
+ * misses come from Nix's transcript and the cache's request log; durations from the builds.
  */
 export async function measureCache(options: MeasureOptions): Promise<CacheMeasurement> {
   const outputs = options.outputs ?? flakeOutputs;
+  const stores = { cold: path.join(options.workDir, 'cold-store'), warm: path.join(options.workDir, 'warm-store') };
+  for (const store of Object.values(stores)) if (existsSync(store)) throw new Error(`${store} already exists: the cache experiment builds in an empty store of its own; give measureCache a new workDir.`);
   mkdirSync(options.workDir, { recursive: true });
   const key = await generateSigningKey(path.join(options.workDir, 'keys'), 'choiros-gates-local-1');
   const cache = await startBinaryCache(path.join(options.workDir, 'cache'));
   const parts: string[] = [];
   try {
-    // A substituter given from outside is checked before anything is built or deleted.
+    // A substituter given from outside is checked before anything is built.
     if (options.warmCacheUrl) await checkCacheReachable(options.warmCacheUrl);
-    const ours = await ourStorePaths(outputs, options.buildOptions);
-    const clearedBeforeCold = await deleteFromStore(ours);
-    parts.push(`# cleared ${clearedBeforeCold.deleted.length} of our store paths before the cold builds; alive (in use elsewhere, left): ${clearedBeforeCold.alive.join(' ') || 'none'}\n`);
+    parts.push(`# cold builds in an empty store of their own: ${stores.cold}; warm builds in another: ${stores.warm}\n`);
 
     const cold: FlakeBuild[] = [];
     for (const output of outputs) {
-      const build = await buildFlakeOutput(output, { ...options.buildOptions, substituters: [] });
+      const build = await buildFlakeOutput(output, { ...options.buildOptions, substituters: [], store: stores.cold });
       cold.push(build);
       parts.push(section(`cold build of ${output}: ${Math.round(build.durationMs)} ms`, build.command, build.log));
     }
 
-    const pushedPaths = [...new Set((await Promise.all(cold.map((b) => runtimeClosure(b.storePath)))).flat())].sort();
-    const pushArgs = ['copy', '--to', `${cache.url}?secret-key=${key.secretFile}&compression=zstd`, ...pushedPaths];
+    const pushedPaths = [...new Set((await Promise.all(cold.map((b) => runtimeClosure(b.storePath, stores.cold)))).flat())].sort();
+    const pushArgs = ['copy', '--from', stores.cold, '--to', `${cache.url}?secret-key=${key.secretFile}&compression=zstd`, ...pushedPaths];
     const pushStarted = performance.now();
     const push = await runNix(pushArgs);
     const pushMs = performance.now() - pushStarted;
@@ -106,9 +109,6 @@ export async function measureCache(options: MeasureOptions): Promise<CacheMeasur
     if (push.exitCode !== 0) throw new Error(`nix copy to ${cache.url} failed: ${push.stderr.trim().split('\n').slice(-5).join('\n')}`);
 
     await options.afterPush?.(cache, key);
-    const clearedBeforeWarm = await deleteFromStore(await ourStorePaths(outputs, options.buildOptions));
-    parts.push(`# cleared ${clearedBeforeWarm.deleted.length} of our store paths before the warm builds; alive (left): ${clearedBeforeWarm.alive.join(' ') || 'none'}\n`);
-
     const warmUrl = options.warmCacheUrl ?? cache.url;
     const trusted = [options.trustedPublicKey ?? key.publicKey];
     await checkCacheReachable(warmUrl);
@@ -117,12 +117,15 @@ export async function measureCache(options: MeasureOptions): Promise<CacheMeasur
       const coldBuild = cold[index];
       if (!coldBuild) throw new Error(`no cold build of ${output}`);
       const seen = cache.requests.length;
-      const build = await buildFlakeOutput(output, { ...options.buildOptions, substituters: [warmUrl], trustedPublicKeys: trusted });
+      const build = await buildFlakeOutput(output, { ...options.buildOptions, substituters: [warmUrl], trustedPublicKeys: trusted, store: stores.warm });
       parts.push(section(`warm build of ${output} from ${warmUrl}: ${Math.round(build.durationMs)} ms`, build.command, build.log));
       const warm = figures(build, warmUrl, cache.requests.slice(seen));
       if (warm.transcript.refused.length > 0) throw new CacheSignatureRefusedError(warmUrl, warm.transcript.refused.map(narinfoName), trusted);
       results.push({ output, cold: figures(coldBuild, undefined, []), warm });
     }
+    const installed = results.map((r) => r.warm.storePath);
+    const copied = await copyToMachineStore(installed, stores.warm);
+    parts.push(section('the warm builds copied into this machine\'s store, to run them', ['nix', 'copy', '--from', stores.warm, '--no-check-sigs', ...installed], copied));
     return {
       cacheUrl: cache.url,
       publicKey: key.publicKey,
@@ -132,12 +135,12 @@ export async function measureCache(options: MeasureOptions): Promise<CacheMeasur
       warmTotalMs: results.reduce((s, r) => s + r.warm.durationMs, 0),
       pushMs,
       pushedPaths,
-      clearedBeforeCold,
-      clearedBeforeWarm,
+      stores,
       transcript: parts.join('\n'),
       requests: [...cache.requests],
     };
   } finally {
     await cache.close();
+    for (const store of Object.values(stores)) removeStore(store);
   }
 }

@@ -30,6 +30,8 @@ export class MissingToolError extends Error {
 export interface OfflinePackageSet {
   /** The flake directory: pass `--override-input nixpkgs path:<dir>`. */
   dir: string;
+  /** The files its fetchurl derivations download by file:// URL (a chroot build binds it in). */
+  sourcesDir: string;
   nodeVersion: string;
   /** The npm packages shipped as node_modules, relative to the checkout. */
   packages: string[];
@@ -56,7 +58,7 @@ export async function offlinePackageSet(): Promise<OfflinePackageSet> {
   const lock = readFileSync(fromRoot('package-lock.json'));
   const key = sha256([generatorVersion, nodeVersion, sha256(readFileSync(busyboxPath)), sha256(lock), ...packages].join('\n')).slice(0, 16);
   const dir = path.join(cacheRoot, key);
-  if (existsSync(path.join(dir, 'flake.nix'))) return { dir, nodeVersion, packages };
+  if (existsSync(path.join(dir, 'flake.nix'))) return { dir, sourcesDir: path.join(dir, 'sources'), nodeVersion, packages };
 
   mkdirSync(cacheRoot, { recursive: true });
   const staging = `${dir}.${process.pid}.tmp`;
@@ -83,7 +85,7 @@ export async function offlinePackageSet(): Promise<OfflinePackageSet> {
     rmSync(staging, { recursive: true, force: true });
     if (!existsSync(path.join(dir, 'flake.nix'))) throw error;
   }
-  return { dir, nodeVersion, packages };
+  return { dir, sourcesDir: path.join(dir, 'sources'), nodeVersion, packages };
 }
 
 function flakeText(s: { nodeVersion: string; nodeUrl: string; nodeHash: string; modulesUrl: string; modulesHash: string }): string {

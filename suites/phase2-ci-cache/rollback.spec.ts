@@ -1,9 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { test, expect } from '../../fixtures/flakes-proof.ts';
 import { fromRoot } from '../../hypervisor/paths.ts';
-import { buildFlakeOutput } from '../../nix/build.ts';
+import { buildFlakeOutput, onDisk } from '../../nix/build.ts';
 import { countTranscript } from '../../nix/binary-cache/transcript.ts';
-import { deleteFromStore, ourStorePaths } from '../../nix/binary-cache/store-paths.ts';
+import { removeStore } from '../../nix/binary-cache/store-paths.ts';
 import { readFlakesWorkflow } from '../../nix/ci/flakes-workflow.ts';
 
 const unreachableCache = 'http://127.0.0.1:9';
@@ -24,12 +26,16 @@ test('Document fallback path if cache integration fails.', async ({ flakesProof,
     return;
   }
   await evidence.provenOn({ place: 'the real nix CLI on this machine, with the cache unreachable', standIn: 'an unreachable loopback port stood in for a FlakeHub Cache outage' });
-  await test.step('with the cache unreachable, the desktop flake still builds, from source', async () => {
-    await deleteFromStore(await ourStorePaths(['desktop', 'sandbox', 'hypervisor']));
-    const build = await buildFlakeOutput('desktop', { substituters: [unreachableCache] });
-    await evidence.command('build-with-cache-down.txt', build.command.join(' '), build.log);
-    expect(build.log).toContain(unreachableCache);
-    expect(countTranscript(build.log).misses.some((drv) => drv.includes('-choiros-desktop-')), 'the desktop was built from source').toBe(true);
-    expect(readFileSync(`${build.storePath}/share/choiros-desktop/index.html`, 'utf8')).toContain('<html');
+  await test.step('with the cache unreachable, the desktop flake still builds, from source, in an empty store', async () => {
+    const store = path.join(mkdtempSync(path.join(tmpdir(), 'choiros-fallback-')), 'store');
+    try {
+      const build = await buildFlakeOutput('desktop', { substituters: [unreachableCache], store });
+      await evidence.command('build-with-cache-down.txt', build.command.join(' '), build.log);
+      expect(build.log).toContain(unreachableCache);
+      expect(countTranscript(build.log).misses.some((drv) => drv.includes('-choiros-desktop-')), 'the desktop was built from source').toBe(true);
+      expect(readFileSync(onDisk(build, 'share', 'choiros-desktop', 'index.html'), 'utf8')).toContain('<html');
+    } finally {
+      removeStore(path.dirname(store));
+    }
   });
 });
