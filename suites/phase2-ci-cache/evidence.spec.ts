@@ -57,7 +57,7 @@ test('Build duration comparison attached.', async ({ flakesProof, evidence }) =>
     ...rows,
     `| all three | ${(measurement.coldTotalMs / 1000).toFixed(2)} s | ${(measurement.warmTotalMs / 1000).toFixed(2)} s | ${(measurement.warmTotalMs / measurement.coldTotalMs).toFixed(2)} |`,
     '',
-    'Built in dependency order (desktop, sandbox, hypervisor) from a store cleared of these paths; each figure is that `nix build` call, evaluation included.',
+    'Built in dependency order (desktop, sandbox, hypervisor) cold in an empty store of their own, warm in a second empty store from the cache alone; each figure is that `nix build` call, evaluation included.',
   ].join('\n');
   await evidence.text('build-duration-comparison.md', table, 'text/markdown');
   expect(measurement.outputs).toHaveLength(3);
