@@ -35,6 +35,31 @@ if ((${#missing[@]})); then
   fi
 fi
 
+# moto (the AWS API emulator Phases 4 and 5 provision and publish against locally) is a Python
+# program Debian does not package. Where it is missing, a venv of our own gets it from PyPI; where
+# PyPI is out of reach too, say so and go on: Phases 1-3 do not need it, and the lines that do fail
+# with the same instruction.
+moto_venv=/var/cache/choiros-gates/moto-venv
+moto_fix="install it with: pip install 'moto[server]>=5,<6' (in a venv), so that moto_server is on PATH"
+install_moto() {
+  if ! getent hosts pypi.org >/dev/null 2>&1; then
+    say "moto_server is missing and pypi.org does not resolve here: Phases 4 and 5 need it; $moto_fix."
+    return
+  fi
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1 && ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 python3-venv >/dev/null || true
+  fi
+  say "installing moto (AWS API emulator) into $moto_venv"
+  if mkdir -p "$(dirname "$moto_venv")" && python3 -m venv "$moto_venv" >/dev/null 2>&1 \
+    && "$moto_venv/bin/pip" install --quiet --disable-pip-version-check --retries 1 --timeout 10 'moto[server]>=5,<6' >/dev/null 2>&1; then
+    say "moto ready in $moto_venv"
+  else
+    rm -rf "$moto_venv"
+    say "moto could not be installed from PyPI: Phases 4 and 5 need it; $moto_fix."
+  fi
+}
+if ! command -v moto_server >/dev/null 2>&1 && [[ ! -x $moto_venv/bin/moto_server ]]; then install_moto; fi
+
 # Node 24 comes from the npm registry as the `node` package, so nobody installs it by hand.
 if [[ ! -x node_modules/.bin/node || ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   say "installing npm dependencies (Node 24 included)"
