@@ -99,7 +99,7 @@ const readable = (path: string, answer: (res: ServerResponse, method: string, re
   (['GET', 'HEAD'] as const).map((method) => ({ method, path, handle: async ({ req, res }) => answer(res, method, req) }));
 
 /** The pages, their assets, /auth/me and the auth API, as routes for the shared router (http/router.ts). */
-function authRoutes(context: AuthContext, rpOrigin: string): Route[] {
+function authRoutes(context: AuthContext): Route[] {
   return [
     ...pagePaths.flatMap((path) => readable(path, (res, method) => servePage(res, path, method))),
     ...assetPaths.flatMap((path) => readable(path, (res, method) => void serveAsset(res, path, method))),
@@ -108,7 +108,8 @@ function authRoutes(context: AuthContext, rpOrigin: string): Route[] {
       method: 'POST',
       path,
       handle: async ({ req, res }) => {
-        const origin = checkOrigin(req, rpOrigin, { requireOrigin: true });
+        // Read per request: the origin is settled only once the server listens (port 0 in tests).
+        const origin = checkOrigin(req, context.settings.rpOrigin, { requireOrigin: true });
         if (!origin.allowed) throw new HttpError(403, origin.reason);
         await handler(context, req, res);
       },
@@ -138,7 +139,7 @@ export function createAuth({ db, config, log, limits = {}, clientAddress = socke
   };
   context.sessions.deleteExpired();
 
-  const routes = authRoutes(context, config.rpOrigin);
+  const routes = authRoutes(context);
 
   return {
     async handle(req, res, url) {
