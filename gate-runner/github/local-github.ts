@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WorkflowJob, WorkflowRun } from './actions.ts';
 
@@ -7,6 +7,7 @@ export interface ReceivedRequest {
   method: string;
   path: string;
   authorization: string | undefined;
+  headers: IncomingHttpHeaders;
   body: string;
 }
 
@@ -52,6 +53,8 @@ export class LocalGitHub {
   readonly issues: LocalIssue[] = [];
   readonly protections = new Map<string, unknown>();
   readonly received: ReceivedRequest[] = [];
+  /** When true the token may read but not write: every other API request answers 403, as GitHub does for a read-only token. */
+  readOnly = false;
   /** When set, every API request answers 403 with x-ratelimit-remaining 0 and this reset (epoch seconds). */
   rateLimitResetEpoch: number | undefined;
   pageSize = 100;
@@ -163,7 +166,7 @@ export class LocalGitHub {
     for await (const chunk of req) body += (chunk as Buffer).toString();
     const url = new URL(req.url ?? '/', this.base);
     const method = req.method ?? 'GET';
-    this.received.push({ method, path: `${url.pathname}${url.search}`, authorization: req.headers.authorization, body });
+    this.received.push({ method, path: `${url.pathname}${url.search}`, authorization: req.headers.authorization, headers: req.headers, body });
 
     // The signed log download: no token, may have expired.
     const download = /^\/_signed-logs\/(\d+)$/.exec(url.pathname);
@@ -177,6 +180,7 @@ export class LocalGitHub {
       return this.send(res, 403, { message: 'API rate limit exceeded' }, { 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(this.rateLimitResetEpoch) });
     }
     if (req.headers.authorization !== `Bearer ${this.token}`) return this.send(res, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
+    if (this.readOnly && method !== 'GET') return this.send(res, 403, { message: 'Resource not accessible by integration' });
 
     const repoMatch = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(url.pathname);
     if (!repoMatch) return this.notFound(res);
