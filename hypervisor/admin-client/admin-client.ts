@@ -49,7 +49,20 @@ export class AdminClient {
   }
 
   /** Any answer, its status and its JSON body (the text where it is not JSON). */
-  async answer<T = unknown>(method: AdminMethod, route: string, body?: unknown): Promise<AdminAnswer<T> & { text: string }> {
+  async answer<T = unknown>(method: AdminMethod, route: string, body?: unknown): Promise<AdminAnswer<T>> {
+    const { status, body: answered } = await this.exchange<T>(method, route, body);
+    return { status, body: answered };
+  }
+
+  /** The JSON answer of a 2xx, or an AdminCallError with the hypervisor's own reason. */
+  async call<T = unknown>(method: AdminMethod, route: string, body?: unknown): Promise<T> {
+    const answer = await this.exchange<T>(method, route, body);
+    if (answer.status >= 200 && answer.status < 300) return answer.body;
+    throw AdminCallError.answered(method, route, answer.status, answer.body, answer.text);
+  }
+
+  /** One request; the raw text is kept for the error message of a refusal that is not JSON. */
+  private async exchange<T>(method: AdminMethod, route: string, body?: unknown): Promise<AdminAnswer<T> & { text: string }> {
     const target = new URL(route, this.url);
     let res: Awaited<ReturnType<typeof request>>;
     try {
@@ -71,13 +84,6 @@ export class AdminClient {
       // A non-JSON answer (a proxy's error page) is kept as text.
     }
     return { status: res.statusCode, body: parsed as T, text };
-  }
-
-  /** The JSON answer of a 2xx, or an AdminCallError with the hypervisor's own reason. */
-  async call<T = unknown>(method: AdminMethod, route: string, body?: unknown): Promise<T> {
-    const answer = await this.answer<T>(method, route, body);
-    if (answer.status >= 200 && answer.status < 300) return answer.body;
-    throw AdminCallError.answered(method, route, answer.status, answer.body, answer.text);
   }
 
   /** The request body's actor and reason for a switch. */
