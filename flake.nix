@@ -8,8 +8,7 @@
 
   outputs = { self, nixpkgs }:
     let
-      systems = [ "x86_64-linux" "aarch64-linux" ];
-      forEachSystem = f: builtins.listToAttrs (map (system: { name = system; value = f system; }) systems);
+      inherit (import ./nix/flake-outputs.nix { inherit nixpkgs; }) forEachSystem;
       compose = file: let flake = (import file).outputs { self = flake; inherit nixpkgs; }; in flake;
       hypervisor = compose ./hypervisor/flake.nix;
       sandbox = compose ./nix/sandbox/flake.nix;

@@ -3,12 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { hypervisorEnv, removeDir, spawnHypervisor, uniqueUser, type ChildHypervisor } from '../fixtures/test-hypervisor.ts';
+import { stopAllSandboxes } from '../fixtures/stop-all-sandboxes.ts';
 import { podman } from '../hypervisor/podman/podman.ts';
 import { rawPodmanStart } from './raw-podman.ts';
 import { ensureSandboxImage } from '../hypervisor/workload/image/image.ts';
 import { createUserSession, ReconnectingSocket, startHttpLoop, UserClient } from '../hypervisor/routing/testing/user-traffic.ts';
-import type { ReleaseAnswer, RollbackAnswer } from '../hypervisor/routing/testing/routing-admin.ts';
-import type { switchResultView } from '../hypervisor/routing/views.ts';
 
 /**
  * Route swap and rollback, on podman, through a real `node hypervisor/main.ts`:
@@ -25,13 +24,7 @@ const quantile = (values: number[], q: number): number => [...values].sort((a, b
 const show = (values: number[]): string => `p50 ${quantile(values, 0.5).toFixed(1)} ms, p99 ${quantile(values, 0.99).toFixed(1)} ms, max ${Math.max(...values).toFixed(1)} ms (n=${values.length})`;
 const verdict = (pass: boolean): string => (pass ? 'PASS' : 'MISS');
 
-type Admin = ChildHypervisor['admin'];
-
-async function ok<T>(admin: Admin, method: 'GET' | 'POST', route: string, body?: unknown, status = 200): Promise<T> {
-  const answer = await admin<T>(method, route, body);
-  if (answer.status !== status) throw new Error(`${method} ${route} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-  return answer.body;
-}
+const roles = ['live', 'dev'] as const;
 
 /**
  * Polls the main route until it answers from the slot that holds `marker` (a run only that slot
@@ -52,7 +45,7 @@ async function swapUnderLoad(hv: ChildHypervisor, databaseUrl: string): Promise<
   const client = new UserClient(hv.url, cookie);
   const probe = new UserClient(hv.url, cookie);
   try {
-    for (const role of ['live', 'dev']) await ok(hv.admin, 'POST', `/admin/sandboxes/${userId}/${role}/start`);
+    for (const role of roles) await hv.client.start(userId, role);
     const markers = { live: (await client.completedRun('', 'marker')).runId, dev: (await client.completedRun('/dev', 'marker')).runId };
     const baselineLoop = startHttpLoop(client, '/conductor/runs?limit=1', { workers: 2, maxMs: 3_000 });
     await sleep(3_000);
@@ -67,7 +60,7 @@ async function swapUnderLoad(hv: ChildHypervisor, databaseUrl: string): Promise<
     for (let i = 0; i < swaps; i += 1) {
       const next: 'live' | 'dev' = main === 'live' ? 'dev' : 'live';
       const began = performance.now();
-      const call = ok<ReturnType<typeof switchResultView>>(hv.admin, 'POST', `/admin/sandboxes/${userId}/swap`, { reason: `bench swap ${i}` }).then((answer) => ({ answer, ms: performance.now() - began }));
+      const call = hv.client.swap(userId, `bench swap ${i}`).then((answer) => ({ answer, ms: performance.now() - began }));
       latency.push(await servedBy(probe, markers[next], began));
       const { answer, ms } = await call;
       api.push(ms);
@@ -93,13 +86,13 @@ async function drainWaits(hv: ChildHypervisor, databaseUrl: string): Promise<num
   const { userId, cookie } = createUserSession(databaseUrl);
   const client = new UserClient(hv.url, cookie);
   try {
-    for (const role of ['live', 'dev']) await ok(hv.admin, 'POST', `/admin/sandboxes/${userId}/${role}/start`);
+    for (const role of roles) await hv.client.start(userId, role);
     const waits: number[] = [];
     const uploads: Array<Promise<unknown>> = [];
     for (let i = 0; i < drainSamples; i += 1) {
       uploads.push(client.slowPost('/conductor/execute', { objective: `in flight during swap ${i}`, desktop_id: 'bench' }, 300));
       await sleep(60);
-      const answer = await ok<ReturnType<typeof switchResultView>>(hv.admin, 'POST', `/admin/sandboxes/${userId}/swap`, { reason: `bench drain ${i}` });
+      const answer = await hv.client.swap(userId, `bench drain ${i}`);
       waits.push((answer.duration_ms ?? 0) - (answer.serving_after_ms ?? 0));
     }
     await Promise.all(uploads);
@@ -116,17 +109,17 @@ async function rollbackTimes(hv: ChildHypervisor, databaseUrl: string, image: st
   const rawRoot = mkdtempSync(path.join(tmpdir(), 'choiros-bench-raw-'));
   try {
     // Two releases of the same image with different config: the known-good one and the next one.
-    const known = await ok<ReleaseAnswer>(hv.admin, 'POST', '/admin/releases', { runtime: 'podman', image, note: 'bench known-good' }, 201);
-    const next = await ok<ReleaseAnswer>(hv.admin, 'POST', '/admin/releases', { runtime: 'podman', image, config: { SANDBOX_CONDUCTOR_STEP_MS: '100' }, note: 'bench next' }, 201);
-    await ok(hv.admin, 'POST', `/admin/sandboxes/${userId}/deploy`, { release_id: known.id });
-    await ok(hv.admin, 'POST', `/admin/sandboxes/${userId}/promote`, {});
+    const known = await hv.client.createRelease({ runtime: 'podman', image, note: 'bench known-good' });
+    const next = await hv.client.createRelease({ runtime: 'podman', image, config: { SANDBOX_CONDUCTOR_STEP_MS: '100' }, note: 'bench next' });
+    await hv.client.deploy(userId, known.id);
+    await hv.client.promote(userId);
     const knownMarker = (await client.completedRun('', 'written on the known-good release')).runId;
-    await ok(hv.admin, 'POST', `/admin/sandboxes/${userId}/deploy`, { release_id: next.id });
-    await ok(hv.admin, 'POST', `/admin/sandboxes/${userId}/promote`, {});
+    await hv.client.deploy(userId, next.id);
+    await hv.client.promote(userId);
 
     const rollback = async (pauseMs: number): Promise<{ client: number; server: number; mode: string }> => {
       const began = performance.now();
-      const call = ok<RollbackAnswer>(hv.admin, 'POST', `/admin/sandboxes/${userId}/rollback`, { reason: 'bench' });
+      const call = hv.client.rollback(userId, 'bench');
       const served = await servedBy(client, knownMarker, began, pauseMs);
       const answer = await call;
       return { client: served, server: answer.serving_after_ms ?? Number.NaN, mode: answer.mode };
@@ -143,13 +136,13 @@ async function rollbackTimes(hv: ChildHypervisor, databaseUrl: string, image: st
       if (result.mode !== 'warm') throw new Error(`expected a warm rollback, got ${result.mode}`);
       warm.push(result.client);
       warmServer.push(result.server);
-      await ok(hv.admin, 'POST', `/admin/sandboxes/${userId}/swap`, { reason: 'bench: forward again' });
+      await hv.client.swap(userId, 'bench: forward again');
     }
     // Cold: the standby is stopped first; raw podman starts interleave so both see the same machine.
     await rawPodmanStart(image, label, rawRoot);
     for (let i = 0; i < rollbackSamples; i += 1) {
-      const standby = (await ok<{ dev: string }>(hv.admin, 'GET', `/admin/sandboxes/${userId}/pointers`)).dev;
-      await ok(hv.admin, 'POST', `/admin/sandboxes/${userId}/${standby}/stop`);
+      const standby = (await hv.client.pointers(userId)).dev;
+      await hv.client.stop(userId, standby);
       const logsFrom = hv.logs.length;
       const result = await rollback(5);
       // The sandbox manager's own start-to-healthy inside this rollback (its sandbox.ready line).
@@ -158,7 +151,7 @@ async function rollbackTimes(hv: ChildHypervisor, databaseUrl: string, image: st
       cold.push(result.client);
       coldServer.push(result.server);
       raw.push((await rawPodmanStart(image, label, rawRoot)).ms);
-      await ok(hv.admin, 'POST', `/admin/sandboxes/${userId}/swap`, { reason: 'bench: forward again' });
+      await hv.client.swap(userId, 'bench: forward again');
     }
     return { warm, warmServer, cold, coldServer, coldStart, raw };
   } finally {
@@ -207,8 +200,7 @@ try {
     }),
   );
 } finally {
-  const users = ((await hv.admin<Array<{ user_id: string; role: string; status: string }>>('GET', '/admin/sandboxes')).body ?? []).filter((s) => s.status === 'running');
-  for (const sandbox of users) await hv.admin('POST', `/admin/sandboxes/${sandbox.user_id}/${sandbox.role}/stop`);
+  await stopAllSandboxes(hv.admin);
   hv.child.kill('SIGTERM');
   await hv.exited;
   if (typeof instanceId === 'string') {

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { adminCall, hypervisorEnv, removeDir, spawnHypervisor, startTestHypervisor, uniqueUser, type TestHypervisor } from '../fixtures/test-hypervisor.ts';
+import { hypervisorEnv, removeDir, spawnHypervisor, startTestHypervisor, uniqueUser, type TestHypervisor } from '../fixtures/test-hypervisor.ts';
 import type { SandboxView } from '../hypervisor/http/admin-sandboxes.ts';
 import { podman } from '../hypervisor/podman/podman.ts';
 import { rawPodmanStart } from './raw-podman.ts';
@@ -138,7 +138,7 @@ async function idleRssMiB(runtime: 'process' | 'podman', image: string): Promise
   const { dir, env } = hypervisorEnv({ SANDBOX_RUNTIME: runtime, SANDBOX_CONTAINER_IMAGE: image });
   const child = await spawnHypervisor(env);
   try {
-    for (let i = 0; i < 20; i += 1) await adminCall(child.url, child.token, 'GET', '/admin/sandboxes');
+    for (let i = 0; i < 20; i += 1) await child.client.sandboxes();
     await sleep(3_000);
     const status = readFileSync(`/proc/${child.child.pid}/status`, 'utf8');
     const kib = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]);

@@ -6,19 +6,20 @@ import { ciRunLink } from './ci-run-link.ts';
 import { GitHubIssueError } from './github-issues.ts';
 import { NoRecordedRunError } from './latest-run.ts';
 import { tempDir } from './sample-run.ts';
-import { startGitHubStandIn, type GitHubStandIn } from './testing/github-stand-in.ts';
+import { LocalGitHub } from './github/local-github.ts';
 import { recordedRun } from './testing/recorded-runs.ts';
 
 const phase1 = phaseById('phase1');
-let github: GitHubStandIn;
-const config = () => ({ apiUrl: github.apiUrl, owner: github.owner, repo: github.repo, token: github.token, workflow: 'flakes.yml', branch: 'main' });
+let github: LocalGitHub;
+const config = () => ({ apiUrl: github.apiUrl, owner: 'choiros', repo: 'gates', token: github.token, workflow: 'flakes.yml', branch: 'main' });
 
 beforeEach(async () => {
-  github = await startGitHubStandIn();
-  github.seed({ title: 'Phase 1: Local Podman Smoke', body: 'the phase issue', labels: [] });
+  github = await new LocalGitHub().start();
+  github.repositories.add('choiros/gates');
+  github.seed('choiros/gates', { title: 'Phase 1: Local Podman Smoke', body: 'the phase issue', labels: [] });
 });
 
-afterEach(() => github.close());
+afterEach(() => github.stop());
 
 describe('attaching a phase summary to its issue (local GitHub REST stand-in)', () => {
   it('posts the latest run\'s summary.md for the target as a comment, with the CI run link (local GitHub REST stand-in)', async () => {
@@ -53,6 +54,6 @@ describe('attaching a phase summary to its issue (local GitHub REST stand-in)', 
   it('with no run of the phase for the target it says which run to make', async () => {
     const gatesDir = path.join(await tempDir('attach'), 'gates');
     await expect(attachSummary({ gatesDir, phase: phase1, targetId: 'local', issue: 1, github: config(), runLink: undefined })).rejects.toThrow(NoRecordedRunError);
-    expect(github.requests).toHaveLength(0);
+    expect(github.received).toHaveLength(0);
   });
 });

@@ -1,45 +1,27 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getJson, registerWithPasskey, type AuthTarget } from '../hypervisor/auth/testing/auth-client.ts';
-import { createSoftwarePasskey } from '../hypervisor/auth/testing/software-passkey.ts';
-import { removeDir, startTestHypervisor, type TestHypervisor } from '../fixtures/test-hypervisor.ts';
+import { describe, expect, it } from 'vitest';
+import { getJson } from '../hypervisor/auth/testing/auth-client.ts';
+import { hypervisorWithUsers } from '../hypervisor/auth/testing/hypervisor-with-users.ts';
 import { gateUserPrefix, leftoverGateUsersMarkdown, listGateUsers, sweepGateUsers } from './gate-users.ts';
 
-let target: TestHypervisor;
-let auth: AuthTarget;
-
-beforeAll(async () => {
-  target = await startTestHypervisor();
-  auth = { url: target.url, origin: target.hypervisor.config.webauthn.rpOrigin };
-});
-
-afterAll(async () => {
-  await target.close();
-  removeDir(target.dir);
-});
-
-async function register(username: string): Promise<string> {
-  const reply = await registerWithPasskey(auth, { username, passkey: createSoftwarePasskey({ origin: auth.origin, rpId: 'localhost' }) });
-  expect(reply.status).toBe(200);
-  return reply.session as string;
-}
+const users = hypervisorWithUsers();
 
 describe('gate users left on a target', () => {
   it('are found by their prefix and removed, people are left alone', async () => {
-    const person = await register('ada');
-    await register(`${gateUserPrefix}interrupted-1`);
-    await register(`${gateUserPrefix}interrupted-2`);
-    expect((await listGateUsers(target.url, target.token)).map((user) => user.username)).toEqual(['gate-interrupted-1', 'gate-interrupted-2']);
+    const person = (await users.register('ada')).session;
+    await users.register(`${gateUserPrefix}interrupted-1`);
+    await users.register(`${gateUserPrefix}interrupted-2`);
+    expect((await listGateUsers(users.target.url, users.target.token)).map((user) => user.username)).toEqual(['gate-interrupted-1', 'gate-interrupted-2']);
 
-    const sweep = await sweepGateUsers(target.url, target.token);
+    const sweep = await sweepGateUsers(users.target.url, users.target.token);
 
     expect(sweep.removed.map((user) => user.username)).toEqual(['gate-interrupted-1', 'gate-interrupted-2']);
     expect(sweep.left).toEqual([]);
-    expect(await listGateUsers(target.url, target.token)).toEqual([]);
-    expect((await getJson(auth, '/auth/me', person)).body).toMatchObject({ authenticated: true, username: 'ada' });
+    expect(await listGateUsers(users.target.url, users.target.token)).toEqual([]);
+    expect((await getJson(users.auth, '/auth/me', person)).body).toMatchObject({ authenticated: true, username: 'ada' });
   });
 
   it('a wrong admin token is an error saying to check it', async () => {
-    await expect(listGateUsers(target.url, 'wrong-token-of-some-length')).rejects.toThrow(/answered 403.*check the target's admin token/);
+    await expect(listGateUsers(users.target.url, 'wrong-token-of-some-length')).rejects.toThrow(/answered 403.*check the target's admin token/);
   });
 
   it('are listed for removal, with the command for each, when they could not be removed', () => {

@@ -1,4 +1,5 @@
-import { request } from 'undici';
+import { AdminCallError } from '../hypervisor/admin-client/admin-call-error.ts';
+import { AdminClient } from '../hypervisor/admin-client/admin-client.ts';
 
 /**
  * Every user a gate suite creates has a username with this prefix, so a run (or the next run, after
@@ -18,25 +19,32 @@ export interface GateUserSweep {
   left: (GateUser & { error: string })[];
 }
 
-async function admin(url: string, token: string, method: 'GET' | 'DELETE', route: string): Promise<{ status: number; text: string }> {
-  const res = await request(`${url}${route}`, { method, headers: { authorization: `Bearer ${token}` }, headersTimeout: 30_000, bodyTimeout: 30_000 });
-  return { status: res.statusCode, text: await res.body.text() };
-}
+const adminAt = (url: string, token: string): AdminClient => new AdminClient({ url, token }, { timeoutMs: 30_000 });
 
 /** The target's gate users (GET /admin/users?prefix=gate-). */
 export async function listGateUsers(url: string, token: string): Promise<GateUser[]> {
-  const answer = await admin(url, token, 'GET', `/admin/users?prefix=${encodeURIComponent(gateUserPrefix)}`);
-  if (answer.status !== 200) throw new Error(`GET ${url}/admin/users answered ${answer.status}: ${answer.text.slice(0, 300)}; check the target's admin token`);
-  return (JSON.parse(answer.text) as { users: GateUser[] }).users.filter((user) => user.username.startsWith(gateUserPrefix));
+  try {
+    const users = await adminAt(url, token).users(gateUserPrefix);
+    return users.filter((user) => user.username.startsWith(gateUserPrefix));
+  } catch (error) {
+    if (error instanceof AdminCallError) throw new Error(`${error.message} (at ${url}); check the target's admin token`, { cause: error });
+    throw error;
+  }
 }
 
 /** Deletes every gate user on the target (with sessions, sandboxes and data) and says which could not go. */
 export async function sweepGateUsers(url: string, token: string): Promise<GateUserSweep> {
   const sweep: GateUserSweep = { removed: [], left: [] };
+  const admin = adminAt(url, token);
   for (const user of await listGateUsers(url, token)) {
-    const answer = await admin(url, token, 'DELETE', `/admin/users/${encodeURIComponent(user.user_id)}`).catch((error: unknown) => ({ status: 0, text: (error as Error).message }));
-    if (answer.status === 200 || answer.status === 404) sweep.removed.push(user);
-    else sweep.left.push({ ...user, error: `DELETE /admin/users/${user.user_id} answered ${answer.status}: ${answer.text.slice(0, 200)}` });
+    try {
+      await admin.deleteUser(user.user_id);
+      sweep.removed.push(user);
+    } catch (error) {
+      // Already gone (404) is what the sweep wants; anything else is left for a person, with why.
+      if (error instanceof AdminCallError && error.status === 404) sweep.removed.push(user);
+      else sweep.left.push({ ...user, error: (error as Error).message });
+    }
   }
   return sweep;
 }

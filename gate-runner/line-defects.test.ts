@@ -3,22 +3,24 @@ import { phaseById } from '../suites/phases.ts';
 import { GitHubIssueError } from './github-issues.ts';
 import { defectLabels, lineMarker, reportLineDefects } from './line-defects.ts';
 import { sampleRun, tempDir } from './sample-run.ts';
-import { startGitHubStandIn, type GitHubStandIn } from './testing/github-stand-in.ts';
+import { LocalGitHub } from './github/local-github.ts';
 
 const phase5 = phaseById('phase5');
 const [firstLine, secondLine] = phase5.checklist.map((line) => line.text) as [string, string];
 
-let github: GitHubStandIn;
-const config = () => ({ apiUrl: github.apiUrl, owner: github.owner, repo: github.repo, token: github.token, workflow: 'flakes.yml', branch: 'main' });
+let github: LocalGitHub;
+const config = () => ({ apiUrl: github.apiUrl, owner: 'choiros', repo: 'gates', token: github.token, workflow: 'flakes.yml', branch: 'main' });
 
 beforeEach(async () => {
   // Two issues a page, so every listing below crosses pages.
-  github = await startGitHubStandIn({ perPage: 2 });
-  github.seed({ title: 'unrelated defect', body: 'not the gate', labels: defectLabels('phase5') });
-  github.seed({ title: 'another one', body: 'not the gate either', labels: defectLabels('phase5') });
+  github = await new LocalGitHub().start();
+  github.repositories.add('choiros/gates');
+  github.pageSize = 2;
+  github.seed('choiros/gates', { title: 'unrelated defect', body: 'not the gate', labels: defectLabels('phase5') });
+  github.seed('choiros/gates', { title: 'another one', body: 'not the gate either', labels: defectLabels('phase5') });
 });
 
-afterEach(() => github.close());
+afterEach(() => github.stop());
 
 async function night(options: { failing: string[]; runId: string; targetId?: string }) {
   const verdict = await sampleRun(phase5, await tempDir('night'), options);
@@ -62,9 +64,9 @@ describe('nightly defects, one per failing line and target (local GitHub REST st
     const [issue] = gateIssues();
     expect(issue?.comments.at(-1)?.body).toContain('Passes again on `local`: run `night-2`');
     expect(issue).toMatchObject({ state: 'closed', state_reason: 'completed' });
-    const before = github.requests.length;
+    const before = github.received.length;
     expect(await night({ failing: [], runId: 'night-3' })).toEqual([]);
-    expect(github.requests.slice(before).every((sent) => sent.method === 'GET')).toBe(true);
+    expect(github.received.slice(before).every((sent) => sent.method === 'GET')).toBe(true);
   });
 
   it('a token GitHub refuses is an error naming the call and what to check (local GitHub REST stand-in)', async () => {

@@ -6,16 +6,8 @@
   inputs.nixpkgs.url = "github:NixOS/nixpkgs/nixos-26.05";
 
   outputs = { self, nixpkgs }:
-    let
-      systems = [ "x86_64-linux" "aarch64-linux" ];
-      forEachSystem = f: builtins.listToAttrs (map (system: { name = system; value = f system; }) systems);
-      packagesFor = system: import ../nix/packages.nix { pkgs = nixpkgs.legacyPackages.${system}; };
-    in
     {
-      packages = forEachSystem (system: {
-        default = (packagesFor system).hypervisor;
-        choiros-hypervisor = (packagesFor system).hypervisor;
-      });
+      packages = (import ../nix/flake-outputs.nix { inherit nixpkgs; }).flakePackages "hypervisor";
       # services.choiros-hypervisor (nixos/README.md).
       nixosModules.default = import ./nixos/module.nix;
 

@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WorkflowJob, WorkflowRun } from './actions.ts';
 
@@ -7,7 +7,27 @@ export interface ReceivedRequest {
   method: string;
   path: string;
   authorization: string | undefined;
+  headers: IncomingHttpHeaders;
   body: string;
+}
+
+export interface LocalComment {
+  id: number;
+  body: string;
+  html_url: string;
+}
+
+/** An issue as the server keeps it; the API answers with GitHub's shape of it (`comments` a count). */
+export interface LocalIssue {
+  repository: string;
+  number: number;
+  title: string;
+  body: string;
+  state: 'open' | 'closed';
+  state_reason: string | null;
+  labels: { name: string }[];
+  html_url: string;
+  comments: LocalComment[];
 }
 
 export interface LocalRun {
@@ -20,8 +40,9 @@ export interface LocalRun {
 /**
  * A local HTTP server on 127.0.0.1 speaking the same REST shapes as api.github.com for what this
  * project uses: repositories, workflow runs (paginated with Link headers), jobs, job logs (302 to a
- * signed download URL that can expire), issues, branch protection, and rate limiting. Tests put
- * state in it and read what it received; nothing in it is GitHub itself.
+ * signed download URL that can expire), issues (listed by label and state, paginated; created,
+ * commented on, closed), branch protection, and rate limiting. Tests put state in it and read what
+ * it received; nothing in it is GitHub itself.
  */
 export class LocalGitHub {
   readonly token: string;
@@ -29,14 +50,17 @@ export class LocalGitHub {
   readonly runs: LocalRun[] = [];
   readonly logs = new Map<number, string>();
   readonly expiredLogs = new Set<number>();
-  readonly issues: { repository: string; title: string; body: string; labels: string[] }[] = [];
+  readonly issues: LocalIssue[] = [];
   readonly protections = new Map<string, unknown>();
   readonly received: ReceivedRequest[] = [];
+  /** When true the token may read but not write: every other API request answers 403, as GitHub does for a read-only token. */
+  readOnly = false;
   /** When set, every API request answers 403 with x-ratelimit-remaining 0 and this reset (epoch seconds). */
   rateLimitResetEpoch: number | undefined;
   pageSize = 100;
   /** When set, Link rel="next" points at this origin instead of this server (a hostile or broken page link). */
   nextLinkOrigin: string | undefined;
+  private nextCommentId = 1;
   private server = createServer((req, res) => void this.handle(req, res));
   private base = '';
 
@@ -56,6 +80,29 @@ export class LocalGitHub {
 
   stop(): Promise<void> {
     return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Adds an issue to `repository` as if someone had opened it on GitHub. */
+  seed(repository: string, fields: { title: string; body: string; labels: readonly string[]; state?: 'open' | 'closed' }): LocalIssue {
+    const number = this.issues.filter((issue) => issue.repository === repository).length + 1;
+    const issue: LocalIssue = {
+      repository,
+      number,
+      title: fields.title,
+      body: fields.body,
+      state: fields.state ?? 'open',
+      state_reason: null,
+      labels: fields.labels.map((name) => ({ name })),
+      html_url: `https://github.com/${repository}/issues/${number}`,
+      comments: [],
+    };
+    this.issues.push(issue);
+    return issue;
+  }
+
+  private issueView(issue: LocalIssue): object {
+    const { repository: _repository, comments, ...fields } = issue;
+    return { ...fields, comments: comments.length };
   }
 
   private send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -84,12 +131,42 @@ export class LocalGitHub {
     this.send(res, 200, wrap(slice), headers);
   }
 
+  private handleIssues(repository: string, rest: string, method: string, url: URL, raw: string, res: ServerResponse): void {
+    const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
+    if (rest === '/issues' && method === 'GET') {
+      const state = url.searchParams.get('state') ?? 'open';
+      const wanted = (url.searchParams.get('labels') ?? '').split(',').filter(Boolean);
+      const matching = this.issues.filter((issue) => issue.repository === repository && (state === 'all' || issue.state === state) && wanted.every((label) => issue.labels.some((l) => l.name === label)));
+      return this.page(url, matching, res, (page) => page.map((issue) => this.issueView(issue)));
+    }
+    if (rest === '/issues' && method === 'POST') {
+      if (typeof body.title !== 'string' || !body.title) return this.send(res, 422, { message: 'Validation Failed', errors: [{ resource: 'Issue', field: 'title', code: 'missing_field' }] });
+      const labels = Array.isArray(body.labels) ? body.labels.map(String) : [];
+      return this.send(res, 201, this.issueView(this.seed(repository, { title: body.title, body: String(body.body ?? ''), labels })));
+    }
+    const one = /^\/issues\/(\d+)(\/comments)?$/.exec(rest);
+    const issue = one ? this.issues.find((i) => i.repository === repository && i.number === Number(one[1])) : undefined;
+    if (!one || !issue) return this.notFound(res);
+    if (one[2] && method === 'POST') {
+      const id = this.nextCommentId++;
+      const comment: LocalComment = { id, body: String(body.body ?? ''), html_url: `${issue.html_url}#issuecomment-${id}` };
+      issue.comments.push(comment);
+      return this.send(res, 201, comment);
+    }
+    if (!one[2] && method === 'PATCH') {
+      if (body.state === 'closed' || body.state === 'open') issue.state = body.state;
+      if (typeof body.state_reason === 'string') issue.state_reason = body.state_reason;
+      return this.send(res, 200, this.issueView(issue));
+    }
+    return this.notFound(res);
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let body = '';
     for await (const chunk of req) body += (chunk as Buffer).toString();
     const url = new URL(req.url ?? '/', this.base);
     const method = req.method ?? 'GET';
-    this.received.push({ method, path: `${url.pathname}${url.search}`, authorization: req.headers.authorization, body });
+    this.received.push({ method, path: `${url.pathname}${url.search}`, authorization: req.headers.authorization, headers: req.headers, body });
 
     // The signed log download: no token, may have expired.
     const download = /^\/_signed-logs\/(\d+)$/.exec(url.pathname);
@@ -102,7 +179,8 @@ export class LocalGitHub {
     if (this.rateLimitResetEpoch !== undefined) {
       return this.send(res, 403, { message: 'API rate limit exceeded' }, { 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(this.rateLimitResetEpoch) });
     }
-    if (req.headers.authorization !== `Bearer ${this.token}`) return this.send(res, 401, { message: 'Bad credentials' });
+    if (req.headers.authorization !== `Bearer ${this.token}`) return this.send(res, 401, { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' });
+    if (this.readOnly && method !== 'GET') return this.send(res, 403, { message: 'Resource not accessible by integration' });
 
     const repoMatch = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(url.pathname);
     if (!repoMatch) return this.notFound(res);
@@ -110,7 +188,7 @@ export class LocalGitHub {
     if (!this.repositories.has(repository)) return this.notFound(res);
     const rest = repoMatch[3] ?? '';
 
-    if (rest === '' && method === 'GET') return this.send(res, 200, { full_name: repository, default_branch: 'main' });
+    if (rest === '' && method === 'GET') return this.send(res, 200, { full_name: repository, default_branch: 'main', has_issues: true });
     const runsOf = /^\/actions\/workflows\/([^/]+)\/runs$/.exec(rest);
     if (runsOf && method === 'GET') {
       const workflow = decodeURIComponent(String(runsOf[1]));
@@ -134,12 +212,7 @@ export class LocalGitHub {
       if (!this.runs.some((r) => r.jobs.some((j) => j.id === id))) return this.notFound(res);
       return void res.writeHead(302, { location: `${this.base}/_signed-logs/${id}` }).end();
     }
-    if (rest === '/issues' && method === 'POST') {
-      const issue = JSON.parse(body) as { title: string; body: string; labels?: string[] };
-      this.issues.push({ repository, title: issue.title, body: issue.body, labels: issue.labels ?? [] });
-      const number = this.issues.length;
-      return this.send(res, 201, { number, html_url: `https://github.com/${repository}/issues/${number}` });
-    }
+    if (rest.startsWith('/issues')) return this.handleIssues(repository, rest, method, url, body, res);
     const protection = /^\/branches\/([^/]+)\/protection$/.exec(rest);
     if (protection) {
       const key = `${repository}#${decodeURIComponent(String(protection[1]))}`;

@@ -8,9 +8,10 @@ import { currentSession, endSession, type AuthContext, type AuthSettings } from 
 import { clientWentAway, logClientAborted } from '../http/client-gone.ts';
 import { HttpError } from '../http/errors.ts';
 import { sendError, sendJson } from '../http/json.ts';
+import { dispatch, type Route } from '../http/router.ts';
 import { loginFinish, loginStart } from './login.ts';
 import { checkOrigin } from './origin.ts';
-import { isPagePath, serveAsset, servePage } from './pages.ts';
+import { assetPaths, isPagePath, pagePaths, serveAsset, servePage } from './pages.ts';
 import { createPasskeys } from './passkeys.ts';
 import { createFailureLimiter, type FailureLimit } from './rate-limit.ts';
 import { recover } from './recovery.ts';
@@ -63,15 +64,16 @@ export interface Auth {
   endSessionsOf(userId: string): number;
 }
 
-type Route = (context: AuthContext, req: IncomingMessage, res: ServerResponse) => Promise<void>;
+type AuthHandler = (context: AuthContext, req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
 
-const postRoutes: Record<string, Route> = {
+/** The auth API's POST routes; each checks the request's Origin first (CSRF). */
+const postRoutes: Record<string, AuthHandler> = {
   '/auth/register/start': registerStart,
   '/auth/register/finish': registerFinish,
   '/auth/login/start': loginStart,
   '/auth/login/finish': loginFinish,
   '/auth/recovery': recover,
-  '/auth/logout': async (context, req, res) => {
+  '/auth/logout': (context, req, res) => {
     const session = endSession(context, req, res);
     if (session) context.audit.record({ event: 'logout', userId: session.userId, username: session.username, client: context.clientAddress(req), detail: { kind: session.kind } });
     res.writeHead(303, { location: '/login', 'cache-control': 'no-store', 'content-length': 0 });
@@ -91,6 +93,29 @@ function me(context: AuthContext, req: IncomingMessage, res: ServerResponse): vo
 }
 
 const wantsHtml = (req: IncomingMessage): boolean => /\btext\/html\b/.test(req.headers.accept ?? '');
+
+/** GET and HEAD of one path, answered alike (HEAD without the body). */
+const readable = (path: string, answer: (res: ServerResponse, method: string, req: IncomingMessage) => void): Route[] =>
+  (['GET', 'HEAD'] as const).map((method) => ({ method, path, handle: async ({ req, res }) => answer(res, method, req) }));
+
+/** The pages, their assets, /auth/me and the auth API, as routes for the shared router (http/router.ts). */
+function authRoutes(context: AuthContext): Route[] {
+  return [
+    ...pagePaths.flatMap((path) => readable(path, (res, method) => servePage(res, path, method))),
+    ...assetPaths.flatMap((path) => readable(path, (res, method) => void serveAsset(res, path, method))),
+    ...readable('/auth/me', (res, _method, req) => me(context, req, res)),
+    ...Object.entries(postRoutes).map(([path, handler]): Route => ({
+      method: 'POST',
+      path,
+      handle: async ({ req, res }) => {
+        // Read per request: the origin is settled only once the server listens (port 0 in tests).
+        const origin = checkOrigin(req, context.settings.rpOrigin, { requireOrigin: true });
+        if (!origin.allowed) throw new HttpError(403, origin.reason);
+        await handler(context, req, res);
+      },
+    })),
+  ];
+}
 
 export function createAuth({ db, config, log, limits = {}, clientAddress = socketAddress }: AuthOptions): Auth {
   migrateAuth(db);
@@ -114,30 +139,14 @@ export function createAuth({ db, config, log, limits = {}, clientAddress = socke
   };
   context.sessions.deleteExpired();
 
-  async function route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const method = req.method ?? 'GET';
-    const { pathname } = url;
-    if (isPagePath(pathname) || pathname === '/auth/me') {
-      if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, `${pathname} answers GET only`, {}, { allow: 'GET, HEAD' });
-      if (pathname === '/auth/me') me(context, req, res);
-      else servePage(res, pathname, method);
-      return;
-    }
-    if ((method === 'GET' || method === 'HEAD') && serveAsset(res, pathname, method)) return;
-    const post = postRoutes[pathname];
-    if (!post) throw new HttpError(404, `no auth route ${pathname}`);
-    if (method !== 'POST') throw new HttpError(405, `${pathname} answers POST only`, {}, { allow: 'POST' });
-    const origin = checkOrigin(req, config.rpOrigin, { requireOrigin: true });
-    if (!origin.allowed) throw new HttpError(403, origin.reason);
-    await post(context, req, res);
-  }
+  const routes = authRoutes(context);
 
   return {
     async handle(req, res, url) {
       const { pathname } = url;
       if (!isPagePath(pathname) && pathname !== '/auth' && !pathname.startsWith('/auth/')) return false;
       try {
-        await route(req, res, url);
+        if (!(await dispatch(routes, req, res, url))) throw new HttpError(404, `no auth route ${pathname}`);
       } catch (error) {
         if (clientWentAway(req)) {
           logClientAborted(log, req, pathname, error);

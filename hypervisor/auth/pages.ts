@@ -82,6 +82,7 @@ const pages = {
 
 export type PagePath = keyof typeof pages;
 export const isPagePath = (pathname: string): pathname is PagePath => Object.hasOwn(pages, pathname);
+export const pagePaths = Object.keys(pages) as PagePath[];
 
 const browserLibrary = (): Buffer => {
   const entry = createRequire(import.meta.url).resolve('@simplewebauthn/browser');
@@ -94,6 +95,8 @@ const assets: Record<string, { type: string; body: Buffer }> = {
   '/auth/assets/auth.js': { type: 'text/javascript; charset=utf-8', body: readFileSync(new URL('public/auth.js', import.meta.url)) },
   '/auth/assets/auth.css': { type: 'text/css; charset=utf-8', body: readFileSync(new URL('public/auth.css', import.meta.url)) },
 };
+
+export const assetPaths = Object.keys(assets);
 
 const securityHeaders = {
   'content-security-policy': "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",

@@ -1,5 +1,4 @@
-import { cliActor, commandFlags, runAdminCommand } from '../routing/cli-support.ts';
-import type { deployView } from '../routing/views.ts';
+import { commandFlags, runAdminCommand } from '../routing/cli-support.ts';
 import type { Command } from './command.ts';
 
 const usage = 'npm run hypervisor -- deploy --user USER_ID --release RELEASE_ID [--json]';
@@ -11,8 +10,8 @@ export const deploy: Command = {
     const flags = commandFlags(args, { user: { type: 'string' }, release: { type: 'string' } }, usage, ['user', 'release']);
     if (typeof flags === 'number') return flags;
     const { user, release } = flags;
-    return runAdminCommand(async (call) => {
-      const answer = (await call('POST', `/admin/sandboxes/${encodeURIComponent(user)}/deploy`, { actor: cliActor(), release_id: release })) as ReturnType<typeof deployView>;
+    return runAdminCommand(async (admin) => {
+      const answer = await admin.deploy(user, release);
       return { summary: `${answer.user_id}: release ${answer.release.id} is healthy in the ${answer.role} slot (${answer.duration_ms} ms); promote it with: npm run hypervisor -- promote --user ${answer.user_id}`, json: answer };
     }, flags.json ?? false);
   },

@@ -1,5 +1,4 @@
 import { commandFlags, runAdminCommand } from '../routing/cli-support.ts';
-import type { pointersView, switchView } from '../routing/views.ts';
 import type { Command } from './command.ts';
 
 const usage = 'npm run hypervisor -- pointers --user USER_ID [--history N] [--json]';
@@ -10,10 +9,10 @@ export const pointers: Command = {
   async run(args) {
     const flags = commandFlags(args, { user: { type: 'string' }, history: { type: 'string' } }, usage, ['user']);
     if (typeof flags === 'number') return flags;
-    const user = encodeURIComponent(flags.user);
-    return runAdminCommand(async (call) => {
-      const routes = (await call('GET', `/admin/sandboxes/${user}/pointers`)) as ReturnType<typeof pointersView>;
-      const history = (await call('GET', `/admin/sandboxes/${user}/switches?limit=${encodeURIComponent(flags.history ?? '10')}`)) as { switches: Array<ReturnType<typeof switchView>> };
+    const user = flags.user;
+    return runAdminCommand(async (admin) => {
+      const routes = await admin.pointers(user);
+      const history = await admin.switches(user, flags.history ?? '10');
       const slot = (role: 'live' | 'dev'): string => {
         const s = routes.slots[role];
         return s ? `release ${s.release_id} (${s.state})` : 'no release recorded';

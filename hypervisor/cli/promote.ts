@@ -1,5 +1,4 @@
-import { cliActor, commandFlags, runAdminCommand } from '../routing/cli-support.ts';
-import type { promoteView } from '../routing/views.ts';
+import { commandFlags, runAdminCommand } from '../routing/cli-support.ts';
 import type { Command } from './command.ts';
 
 const usage = 'npm run hypervisor -- promote --user USER_ID [--reason TEXT] [--json]';
@@ -11,8 +10,8 @@ export const promote: Command = {
     const flags = commandFlags(args, { user: { type: 'string' }, reason: { type: 'string' } }, usage, ['user']);
     if (typeof flags === 'number') return flags;
     const user = flags.user;
-    return runAdminCommand(async (call) => {
-      const answer = (await call('POST', `/admin/sandboxes/${encodeURIComponent(user)}/promote`, { actor: cliActor(), reason: flags.reason ?? 'promote from the CLI' })) as ReturnType<typeof promoteView>;
+    return runAdminCommand(async (admin) => {
+      const answer = await admin.promote(user, flags.reason ?? 'promote from the CLI');
       const known = answer.known_good ? 'known-good' : `not known-good yet (${answer.known_good_error})`;
       return { summary: `${answer.user_id}: main -> ${answer.main} slot, release ${answer.release.id} serving after ${answer.serving_after_ms} ms, ${known}`, json: answer };
     }, flags.json ?? false);

@@ -1,8 +1,6 @@
-import { cliActor, parseFlags, runAdminCommand, usageFailure, UsageError } from '../routing/cli-support.ts';
-import type { releaseView } from '../routing/views.ts';
+import { parseFlags, runAdminCommand, usageFailure, UsageError } from '../routing/cli-support.ts';
+import type { AdminRelease } from '../admin-client/admin-answers.ts';
 import type { Command } from './command.ts';
-
-type ReleaseAnswer = ReturnType<typeof releaseView>;
 
 const usage = [
   'npm run hypervisor -- releases [list] [--json]',
@@ -11,7 +9,7 @@ const usage = [
   'npm run hypervisor -- releases prune [--json]',
 ].join('\n       ');
 
-const describe = (release: ReleaseAnswer): string =>
+const describe = (release: AdminRelease): string =>
   `${String(release.id).padStart(4)}  ${release.runtime.padEnd(7)} ${release.image_ref.padEnd(40)} ${release.status.padEnd(9)} ${release.known_good ? `known-good${release.retained ? ' (retained)' : ''}` : ''}`.trimEnd();
 
 function configFrom(pairs: readonly string[]): Record<string, string> {
@@ -39,22 +37,22 @@ export const releases: Command = {
       return usageFailure(error);
     }
     const config = action === 'create' ? configFrom(flags.config ?? []) : {};
-    return runAdminCommand(async (call) => {
+    return runAdminCommand(async (admin) => {
       if (action === 'create') {
         const body = { runtime: flags.runtime, config, ...(flags.image ? { image: flags.image } : {}), ...(flags.note ? { note: flags.note } : {}) };
-        const answer = (await call('POST', '/admin/releases', body)) as ReleaseAnswer;
+        const answer = await admin.createRelease(body);
         return { summary: `created release ${answer.id}: ${answer.runtime} ${answer.image_ref} (image ${answer.image.slice(0, 12) || '-'}, revision ${answer.revision ?? 'unknown'})`, json: answer };
       }
       if (action === 'known-good') {
-        const answer = (await call('POST', `/admin/releases/${encodeURIComponent(flags.release ?? '')}/known-good`, { actor: cliActor() })) as ReleaseAnswer;
+        const answer = await admin.markKnownGood(flags.release ?? '');
         return { summary: `release ${answer.id} is known-good since ${answer.known_good_at}`, json: answer };
       }
       if (action === 'prune') {
-        const answer = (await call('POST', '/admin/releases/prune')) as { removed: unknown[]; kept: unknown[]; failed: Array<{ release: number; error: string }> };
+        const answer = await admin.pruneReleases();
         const failed = answer.failed.map((f) => `\n  release ${f.release}: ${f.error}`).join('');
         return { summary: `pruned ${answer.removed.length} release image(s), kept ${answer.kept.length}${failed ? `, failed:${failed}` : ''}`, json: answer };
       }
-      const answer = (await call('GET', '/admin/releases')) as { releases: ReleaseAnswer[] };
+      const answer = await admin.releases();
       return { summary: answer.releases.length ? answer.releases.map(describe).join('\n') : 'no releases yet', json: answer };
     }, flags.json ?? false);
   },

@@ -1,9 +1,7 @@
-import { cliActor, commandFlags, runAdminCommand } from '../routing/cli-support.ts';
-import type { rollbackView } from '../routing/views.ts';
+import { commandFlags, runAdminCommand } from '../routing/cli-support.ts';
+import type { RollbackAnswer } from '../admin-client/admin-answers.ts';
 import type { Command } from './command.ts';
 
-type RollbackAnswer = ReturnType<typeof rollbackView>;
-type RollbackAllAnswer = { results: Array<({ ok: true } & RollbackAnswer) | { ok: false; user_id: string; error: string }> };
 
 const usage = 'npm run hypervisor -- rollback (--user USER_ID | --all) [--release RELEASE_ID] [--reason TEXT] [--json]';
 
@@ -19,13 +17,13 @@ export const rollback: Command = {
   async run(args) {
     const flags = commandFlags(args, { user: { type: 'string' }, all: { type: 'boolean' }, release: { type: 'string' }, reason: { type: 'string' } }, usage, [], (f) => (Boolean(f.user) === Boolean(f.all) ? 'give exactly one of --user USER_ID or --all' : undefined));
     if (typeof flags === 'number') return flags;
-    const body = { actor: cliActor(), reason: flags.reason ?? 'rollback from the CLI', ...(flags.release === undefined ? {} : { release_id: flags.release }) };
-    return runAdminCommand(async (call) => {
+    const reason = flags.reason ?? 'rollback from the CLI';
+    return runAdminCommand(async (admin) => {
       if (flags.user) {
-        const answer = (await call('POST', `/admin/sandboxes/${encodeURIComponent(flags.user)}/rollback`, body)) as RollbackAnswer;
+        const answer = await admin.rollback(flags.user, reason, flags.release);
         return { summary: `rolled back ${line(answer)}`, json: answer };
       }
-      const answer = (await call('POST', '/admin/rollback', body)) as RollbackAllAnswer;
+      const answer = await admin.rollbackAll(reason, flags.release);
       const lines = answer.results.map((result) => (result.ok ? `rolled back ${line(result)}` : `FAILED ${result.user_id}: ${result.error}`));
       return { summary: lines.length ? lines.join('\n') : 'no users to roll back', json: answer };
     }, flags.json ?? false);

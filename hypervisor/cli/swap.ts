@@ -1,5 +1,4 @@
-import { cliActor, commandFlags, runAdminCommand } from '../routing/cli-support.ts';
-import type { switchResultView } from '../routing/views.ts';
+import { commandFlags, runAdminCommand } from '../routing/cli-support.ts';
 import type { Command } from './command.ts';
 
 const usage = 'npm run hypervisor -- swap --user USER_ID [--reason TEXT] [--json]';
@@ -11,8 +10,8 @@ export const swap: Command = {
     const flags = commandFlags(args, { user: { type: 'string' }, reason: { type: 'string' } }, usage, ['user']);
     if (typeof flags === 'number') return flags;
     const user = flags.user;
-    return runAdminCommand(async (call) => {
-      const answer = (await call('POST', `/admin/sandboxes/${encodeURIComponent(user)}/swap`, { actor: cliActor(), reason: flags.reason ?? 'swap from the CLI' })) as ReturnType<typeof switchResultView>;
+    return runAdminCommand(async (admin) => {
+      const answer = await admin.swap(user, flags.reason ?? 'swap from the CLI');
       return { summary: `${answer.user_id}: main -> ${answer.main} slot, dev -> ${answer.dev} slot, serving after ${answer.serving_after_ms} ms`, json: answer };
     }, flags.json ?? false);
   },

@@ -1,45 +1,27 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeDir, startTestHypervisor, type TestHypervisor } from '../../fixtures/test-hypervisor.ts';
-import { getJson, registerWithPasskey, type AuthTarget } from '../auth/testing/auth-client.ts';
-import { createSoftwarePasskey } from '../auth/testing/software-passkey.ts';
+import { describe, expect, it } from 'vitest';
+import { getJson } from '../auth/testing/auth-client.ts';
+import { hypervisorWithUsers } from '../auth/testing/hypervisor-with-users.ts';
 import type { UserDeletion } from './user-deletion.ts';
 import type { UserListing } from './admin-users.ts';
 
-let target: TestHypervisor;
-let auth: AuthTarget;
+const users = hypervisorWithUsers();
 
-beforeAll(async () => {
-  target = await startTestHypervisor();
-  auth = { url: target.url, origin: target.hypervisor.config.webauthn.rpOrigin };
-});
-
-afterAll(async () => {
-  await target.close();
-  removeDir(target.dir);
-});
-
-async function registered(username: string): Promise<{ userId: string; session: string }> {
-  const reply = await registerWithPasskey(auth, { username, passkey: createSoftwarePasskey({ origin: auth.origin, rpId: 'localhost' }) });
-  expect(reply.status).toBe(200);
-  return { userId: String(reply.body.user_id), session: reply.session as string };
-}
-
-const count = (sql: string, ...values: string[]): number => Number(target.hypervisor.db.prepare(sql).get(...values)?.n);
+const count = (sql: string, ...values: string[]): number => Number(users.target.hypervisor.db.prepare(sql).get(...values)?.n);
 
 describe('admin API: delete a user', () => {
   it('deletes a user with their sessions, sandboxes and data, and audits it', async () => {
-    const { userId, session } = await registered('gate-delete-me');
-    const started = await target.admin<{ status: string }>('POST', `/admin/sandboxes/${userId}/live/start`);
+    const { userId, session } = await users.register('gate-delete-me');
+    const started = await users.target.admin<{ status: string }>('POST', `/admin/sandboxes/${userId}/live/start`);
     expect(started.body.status).toBe('running');
-    const dataDir = path.join(target.env.SANDBOX_DATA_ROOT as string, userId);
+    const dataDir = path.join(users.target.env.SANDBOX_DATA_ROOT as string, userId);
     mkdirSync(path.join(dataDir, 'dev'), { recursive: true });
     writeFileSync(path.join(dataDir, 'dev', 'notes.txt'), 'kept until the user goes');
-    expect((await getJson(auth, '/auth/me', session)).body.authenticated).toBe(true);
+    expect((await getJson(users.auth, '/auth/me', session)).body.authenticated).toBe(true);
 
-    const answer = await target.admin<UserDeletion>('DELETE', `/admin/users/${userId}`);
+    const answer = await users.target.admin<UserDeletion>('DELETE', `/admin/users/${userId}`);
 
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({
@@ -52,62 +34,62 @@ describe('admin API: delete a user', () => {
       switches_removed: 0,
       data_removed: true,
     });
-    expect((await getJson(auth, '/auth/me', session)).body.authenticated).toBe(false);
-    const proxied = await request(`${target.url}/`, { headers: { cookie: `choiros_session=${session}` } });
+    expect((await getJson(users.auth, '/auth/me', session)).body.authenticated).toBe(false);
+    const proxied = await request(`${users.target.url}/`, { headers: { cookie: `choiros_session=${session}` } });
     await proxied.body.dump();
     expect(proxied.statusCode).toBe(401);
-    expect((await target.admin<{ user_id: string }[]>('GET', '/admin/sandboxes')).body.filter((sandbox) => sandbox.user_id === userId)).toEqual([]);
+    expect((await users.target.admin<{ user_id: string }[]>('GET', '/admin/sandboxes')).body.filter((sandbox) => sandbox.user_id === userId)).toEqual([]);
     expect(existsSync(dataDir)).toBe(false);
     for (const table of ['auth_users WHERE id', 'auth_passkeys WHERE user_id', 'auth_recovery_codes WHERE user_id', 'auth_sessions WHERE user_id', 'sandboxes WHERE user_id']) {
       expect(count(`SELECT count(*) AS n FROM ${table} = ?`, userId), table).toBe(0);
     }
-    const audit = target.hypervisor.db.prepare("SELECT event, username, detail FROM auth_audit WHERE user_id = ? AND event = 'user_deleted'").all(userId);
+    const audit = users.target.hypervisor.db.prepare("SELECT event, username, detail FROM auth_audit WHERE user_id = ? AND event = 'user_deleted'").all(userId);
     expect(audit).toHaveLength(1);
     expect(JSON.parse(String(audit[0]?.detail))).toMatchObject({ actor: 'admin', sessions_ended: 1, sandboxes_removed: 'live', data_removed: true });
-    expect(target.logs.some((line) => line.event === 'auth.user_deleted' && line.user === userId)).toBe(true);
+    expect(users.target.logs.some((line) => line.event === 'auth.user_deleted' && line.user === userId)).toBe(true);
   });
 
   it('removes a sandbox user that never had an account, and its route pointers and switches', async () => {
     const userId = 'gate-sandbox-only';
-    await target.admin('POST', `/admin/sandboxes/${userId}/dev/start`);
-    target.hypervisor.db.prepare("INSERT INTO route_pointers (user_id, route, role, updated_at) VALUES (?, 'main', 'dev', 'x'), (?, 'dev', 'live', 'x')").run(userId, userId);
-    const answer = await target.admin<UserDeletion>('DELETE', `/admin/users/${userId}`);
+    await users.target.admin('POST', `/admin/sandboxes/${userId}/dev/start`);
+    users.target.hypervisor.db.prepare("INSERT INTO route_pointers (user_id, route, role, updated_at) VALUES (?, 'main', 'dev', 'x'), (?, 'dev', 'live', 'x')").run(userId, userId);
+    const answer = await users.target.admin<UserDeletion>('DELETE', `/admin/users/${userId}`);
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ username: null, sandboxes_removed: ['dev'], data_removed: true });
     expect(count('SELECT count(*) AS n FROM route_pointers WHERE user_id = ?', userId)).toBe(0);
   });
 
   it('a second delete of the same user is 404 naming the user, and changes nothing', async () => {
-    const { userId } = await registered('gate-twice');
-    expect((await target.admin('DELETE', `/admin/users/${userId}`)).status).toBe(200);
-    const again = await target.admin<{ error: string }>('DELETE', `/admin/users/${userId}`);
+    const { userId } = await users.register('gate-twice');
+    expect((await users.target.admin('DELETE', `/admin/users/${userId}`)).status).toBe(200);
+    const again = await users.target.admin<{ error: string }>('DELETE', `/admin/users/${userId}`);
     expect(again.status).toBe(404);
     expect(again.body.error).toContain(userId);
   });
 
   it('a malformed user id is 400 and deletes nothing outside the data root', async () => {
-    const answer = await target.admin<{ error: string; rule: string }>('DELETE', '/admin/users/..%2F..%2Fetc');
+    const answer = await users.target.admin<{ error: string; rule: string }>('DELETE', '/admin/users/..%2F..%2Fetc');
     expect(answer.status).toBe(400);
     expect(answer.body.error).toMatch(/lowercase letters, digits/);
   });
 
   it('is refused without the admin token (401) and with a user session instead (401)', async () => {
-    const { userId, session } = await registered('gate-not-by-users');
-    const anonymous = await request(`${target.url}/admin/users/${userId}`, { method: 'DELETE' });
+    const { userId, session } = await users.register('gate-not-by-users');
+    const anonymous = await request(`${users.target.url}/admin/users/${userId}`, { method: 'DELETE' });
     await anonymous.body.dump();
     expect(anonymous.statusCode).toBe(401);
-    const asUser = await request(`${target.url}/admin/users/${userId}`, { method: 'DELETE', headers: { cookie: `choiros_session=${session}` } });
+    const asUser = await request(`${users.target.url}/admin/users/${userId}`, { method: 'DELETE', headers: { cookie: `choiros_session=${session}` } });
     await asUser.body.dump();
     expect(asUser.statusCode).toBe(401);
     expect(count('SELECT count(*) AS n FROM auth_users WHERE id = ?', userId)).toBe(1);
   });
 
   it('lists users by username prefix, so a run finds the gate users it or an interrupted run left', async () => {
-    const kept = await registered('person-kept');
-    const gate = await registered('gate-listed');
-    const listing = await target.admin<{ users: UserListing[] }>('GET', '/admin/users?prefix=gate-listed');
+    const kept = await users.register('person-kept');
+    const gate = await users.register('gate-listed');
+    const listing = await users.target.admin<{ users: UserListing[] }>('GET', '/admin/users?prefix=gate-listed');
     expect(listing.body.users.map((user) => user.user_id)).toEqual([gate.userId]);
-    const all = await target.admin<{ users: UserListing[] }>('GET', '/admin/users');
+    const all = await users.target.admin<{ users: UserListing[] }>('GET', '/admin/users');
     expect(all.body.users.map((user) => user.user_id)).toContain(kept.userId);
   });
 });

@@ -1,6 +1,8 @@
 import { userInfo } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { AdminClientError, adminEndpointFromEnv, callAdmin } from './admin-client.ts';
+import { AdminCallError } from '../admin-client/admin-call-error.ts';
+import { AdminClient } from '../admin-client/admin-client.ts';
+import { adminEndpointFromEnv } from '../admin-client/admin-endpoint.ts';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -27,10 +29,9 @@ export const cliActor = (): string => `cli:${userInfo().username}`;
  * Runs one admin call for a CLI command: prints a summary (or the JSON with --json) and maps the
  * outcome to an exit code: 0 done, 1 refused or failed (the hypervisor's reason is printed), 2 usage.
  */
-export async function runAdminCommand(work: (call: (method: 'GET' | 'POST', path: string, body?: unknown) => Promise<unknown>) => Promise<{ summary: string; json: unknown }>, json: boolean): Promise<number> {
+export async function runAdminCommand(work: (admin: AdminClient) => Promise<{ summary: string; json: unknown }>, json: boolean): Promise<number> {
   try {
-    const endpoint = adminEndpointFromEnv();
-    const result = await work((method, path, body) => callAdmin(endpoint, method, path, body));
+    const result = await work(new AdminClient(adminEndpointFromEnv(), { actor: cliActor() }));
     console.log(json ? JSON.stringify(result.json, null, 2) : result.summary);
     return 0;
   } catch (error) {
@@ -38,7 +39,7 @@ export async function runAdminCommand(work: (call: (method: 'GET' | 'POST', path
       console.error(error.message);
       return 2;
     }
-    if (error instanceof AdminClientError) {
+    if (error instanceof AdminCallError) {
       console.error(`hypervisor: ${error.message}`);
       return 1;
     }

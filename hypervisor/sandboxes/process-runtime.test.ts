@@ -3,7 +3,6 @@ import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync } f
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  adminCall,
   completedTask,
   hypervisorEnv,
   removeDir,
@@ -19,6 +18,7 @@ import {
   type TestHypervisor,
 } from '../../fixtures/test-hypervisor.ts';
 import type { SandboxView } from '../http/admin-sandboxes.ts';
+import { AdminClient } from '../admin-client/admin-client.ts';
 import { sandboxUser } from '../workload/image/image.ts';
 import { contractEnvNames } from './env.ts';
 import { processSandboxUser } from './process-runtime.ts';
@@ -205,7 +205,8 @@ describe('process runtime', () => {
     const tokenFile = path.join(dir, 'admin-token');
     const token = readFileSync(tokenFile, 'utf8').trim();
     const user = uniqueUser('uid');
-    const started = (await adminCall<SandboxView>(child.url, token, 'POST', `/admin/sandboxes/${user}/live/start`)).body;
+    // The hypervisor generated this token itself, so the child's own client (env's token) has none.
+    const started = await new AdminClient({ url: child.url, token }).start(user, 'live');
     expect(started.status).toBe('running');
     await completedTask(started.port);
     const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${String(started.pid)}/status`, 'utf8'))?.[1];

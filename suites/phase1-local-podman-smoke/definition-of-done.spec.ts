@@ -3,7 +3,7 @@ import { test, expect } from '../../fixtures/gate-test.ts';
 import { DesktopPage, roleShown } from '../../fixtures/desktop-page.ts';
 import type { APIRequestContext } from '@playwright/test';
 import { startServingProbe, type ServingReport } from '../../fixtures/serving-probe.ts';
-import { AdminCallError } from '../../fixtures/admin-api.ts';
+import { AdminCallError } from '../../hypervisor/admin-client/admin-call-error.ts';
 import { processTree } from '../../fixtures/sandbox-processes.ts';
 import { loadConfig } from '../../hypervisor/config.ts';
 import { defaultRoutingOptions } from '../../hypervisor/routing/context.ts';

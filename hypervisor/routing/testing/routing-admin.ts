@@ -1,15 +1,13 @@
 import { expect } from 'vitest';
-import type { AdminAnswer } from '../../../fixtures/test-hypervisor.ts';
+import type { AdminCaller } from '../../admin-client/admin-answers.ts';
 import type { deployView, pointersView, promoteView, releaseView, rollbackView } from '../views.ts';
-
-type Admin = <T = unknown>(method: 'GET' | 'POST', route: string, body?: unknown) => Promise<AdminAnswer<T>>;
 
 export type ReleaseAnswer = ReturnType<typeof releaseView>;
 export type RollbackAnswer = ReturnType<typeof rollbackView>;
 export type PointersAnswer = ReturnType<typeof pointersView>;
 
 /** The admin API steps routing tests repeat, each checked for success. */
-export function routingAdmin(admin: Admin) {
+export function routingAdmin(admin: AdminCaller) {
   const ok = async <T>(method: 'GET' | 'POST', route: string, body?: unknown, status = 200): Promise<T> => {
     const answer = await admin<T>(method, route, body);
     expect(answer.status, `${method} ${route}: ${JSON.stringify(answer.body)}`).toBe(status);

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../config.ts';
-import { adminEndpointFromEnv } from './admin-client.ts';
+import { adminEndpointFromEnv } from './admin-endpoint.ts';
 
 const dirs: string[] = [];
 const tempDir = (): string => {

@@ -1,0 +1,18 @@
+/**
+ * The one error of the admin client: the hypervisor refused a call (status is its HTTP status), or
+ * could not be reached or found (status undefined). The message is the hypervisor's own reason.
+ */
+export class AdminCallError extends Error {
+  readonly status: number | undefined;
+  constructor(message: string, status?: number) {
+    super(message);
+    this.name = 'AdminCallError';
+    this.status = status;
+  }
+
+  /** A non-2xx answer: `METHOD ROUTE answered STATUS: reason`, the reason the JSON `error` field when there is one. */
+  static answered(method: string, route: string, status: number, body: unknown, text: string): AdminCallError {
+    const reason = typeof body === 'object' && body !== null && 'error' in body ? String(body.error) : text.slice(0, 500);
+    return new AdminCallError(`${method} ${route} answered ${status}: ${reason}`, status);
+  }
+}
