@@ -33,7 +33,12 @@ describe("nixpkgs' lib for the module, without a snapshot beside the checkout", 
     expect(fallback.expression).not.toMatch(/getFlake|path:/);
     expect(fallback.source).toBe(`the nixpkgs input of ${hypervisorFlake}`);
     const { stdout } = await execa('nix-instantiate', ['--eval', '--json', '--expr', `(import ${JSON.stringify(hypervisorFlake)}).inputs.nixpkgs.url`]);
-    expect(JSON.parse(stdout)).toMatch(/^github:NixOS\/nixpkgs\//);
+    const [, ref] = /^github:NixOS\/nixpkgs\/(.+)$/.exec(JSON.parse(stdout) as string) ?? [];
+    expect(ref).toBeTruthy();
+    // The input it would fetch, shown by a fetch that refuses: the same owner, repository and branch.
+    const libNix = path.join(import.meta.dirname, 'local', 'nixpkgs-lib.nix');
+    const shown = await execa('nix-instantiate', ['--eval', '--expr', `import ${JSON.stringify(libNix)} { flake = ${JSON.stringify(hypervisorFlake)}; fetch = input: throw "would fetch \${builtins.toJSON input}"; }`], { reject: false });
+    expect(shown.stderr).toContain(`would fetch ${JSON.stringify({ owner: 'NixOS', ref, repo: 'nixpkgs', type: 'github' })}`);
   });
 
   it('evaluates the module for real through that input (the snapshot standing in for the fetched nixpkgs)', async () => {
