@@ -16,10 +16,8 @@ export interface AwsSection {
   instanceType: string;
   ami: string;
   rootVolume: RootVolume;
-  /** Where SSH may come from; 80 and 443 are open to all; the hypervisor's port to none. */
+  /** Where SSH may come from; 80 and 443 are open to all; the hypervisor's port (deploy.routing.hypervisorPort) to none. */
   sshCidrs: readonly string[];
-  /** The port the hypervisor listens on (loopback on the host): never opened in the security group. */
-  hypervisorPort: number;
   keyPair: KeyPairSpec;
   tags: Readonly<Record<string, string>>;
   dns: DnsSpec;
@@ -47,7 +45,10 @@ const dnsName = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63
 
 export function readAwsSection(fields: DescriptionFields | undefined): AwsSection | undefined {
   if (!fields) return undefined;
-  fields.onlyKeys(['region', 'endpoint', 'name', 'instanceType', 'ami', 'rootVolume', 'sshCidrs', 'hypervisorPort', 'keyPair', 'tags', 'dns']);
+  if (fields.has('hypervisorPort')) {
+    throw fields.error('hypervisorPort', "is no longer read: the hypervisor's port is set once, as deploy.routing.hypervisorPort (where Caddy proxies to; the security group keeps that port closed). Move the value there and delete aws.hypervisorPort.");
+  }
+  fields.onlyKeys(['region', 'endpoint', 'name', 'instanceType', 'ami', 'rootVolume', 'sshCidrs', 'keyPair', 'tags', 'dns']);
   const sshCidrs = fields.strings('sshCidrs', 'CIDR blocks SSH may come from, e.g. ["203.0.113.7/32"]');
   for (const block of sshCidrs) {
     if (!cidr.test(block)) throw fields.error('sshCidrs', `holds "${block}", which is not a CIDR block (e.g. 203.0.113.7/32).`);
@@ -62,7 +63,6 @@ export function readAwsSection(fields: DescriptionFields | undefined): AwsSectio
     ami: fields.matching('ami', /^ami-[0-9a-f]{8,17}$/, 'an AMI id such as ami-0123456789abcdef0 (a NixOS image for the region)'),
     rootVolume: readRootVolume(fields.section('rootVolume')),
     sshCidrs,
-    hypervisorPort: fields.integer('hypervisorPort', 1, 65535, 8080),
     keyPair: readKeyPair(fields),
     tags: readTags(fields),
     dns: readDns(fields),

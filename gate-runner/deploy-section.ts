@@ -31,9 +31,16 @@ export interface Routing {
   bind: string | undefined;
   tls: 'acme' | 'internal';
   acmeEmail: string | undefined;
-  /** The hypervisor's own port, bound to 127.0.0.1 on the host: only Caddy reaches it. */
+  /**
+   * The hypervisor's own port, bound to 127.0.0.1 on the host: only Caddy reaches it. The one place
+   * the description names it: provisioning reads it from here to keep it out of the security group.
+   */
   hypervisorPort: number;
 }
+
+export const defaultHypervisorPort = 8080;
+/** Ports the security group opens (SSH to the deployers, HTTP and HTTPS to everyone): never the hypervisor's. */
+export const securityGroupPorts: readonly number[] = [22, 80, 443];
 
 export interface SshEndpoint {
   host: string;
@@ -75,14 +82,19 @@ function readRouting(parent: DescriptionFields): Routing {
   const tls = fields.matching('tls', /^(acme|internal)$/, 'acme (a public certificate, production) or internal (Caddy\'s own CA, local stand-ins)', 'acme') as Routing['tls'];
   const acmeEmail = fields.optionalString('acmeEmail', 'the address ACME registers the certificate with');
   if (tls === 'acme' && !acmeEmail) throw fields.error('acmeEmail', 'is missing: ACME certificates need a contact address (or set tls to internal for a local stand-in).');
+  const httpPort = fields.integer('httpPort', 1, 65535, 80);
+  const httpsPort = fields.integer('httpsPort', 1, 65535, 443);
+  const hypervisorPort = fields.integer('hypervisorPort', 1, 65535, defaultHypervisorPort);
+  if (hypervisorPort === httpPort || hypervisorPort === httpsPort) throw fields.error('hypervisorPort', `is ${hypervisorPort}, the port Caddy serves ${hypervisorPort === httpPort ? 'HTTP' : 'HTTPS'} on: give the hypervisor a port of its own (default ${defaultHypervisorPort}).`);
+  if (securityGroupPorts.includes(hypervisorPort)) throw fields.error('hypervisorPort', `is ${hypervisorPort}, which the security group opens (${securityGroupPorts.join(', ')}): the hypervisor's port is never public; use another (default ${defaultHypervisorPort}).`);
   return {
     hostName: fields.matching('hostName', /^[a-z0-9.-]+$/, 'the DNS name the host serves, e.g. choiros.example.com'),
-    httpPort: fields.integer('httpPort', 1, 65535, 80),
-    httpsPort: fields.integer('httpsPort', 1, 65535, 443),
+    httpPort,
+    httpsPort,
     bind: fields.optionalString('bind', 'the address Caddy listens on (127.0.0.1 for a local stand-in)'),
     tls,
     acmeEmail,
-    hypervisorPort: fields.integer('hypervisorPort', 1, 65535, 8080),
+    hypervisorPort,
   };
 }
 

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { HostMachine } from './machine.ts';
+import { isRunning, readOwnership } from './owner.ts';
 import { generateKeyPair, knownHostsLine } from './ssh-keys.ts';
 
 /** ssh into the machine the way Phase 4's deployer does: pinned host key, never auto-accepted. */
@@ -56,8 +57,16 @@ describe('the local systemd host', () => {
 
   it('powers off and leaves nothing behind when stopped', async () => {
     const dir = machine.dir;
+    const ownership = await readOwnership(dir);
+    expect(ownership?.leader && (await isRunning(ownership.leader))).toBe(true);
+    await mkdir(machine.profilesDir, { recursive: true });
     await machine.stop();
+    // Its PID 1 and nspawn are gone, not just its folder: a machine left running would outlive the test.
+    expect(await isRunning(ownership!.leader!)).toBe(false);
+    expect(await isRunning(ownership!.nspawn!)).toBe(false);
+    expect((await readFile('/proc/self/mountinfo', 'utf8')).split('\n').some((line) => line.split(' ')[4] === ownership!.rootDir)).toBe(false);
     expect(existsSync(dir)).toBe(false);
+    expect(existsSync(machine.profilesDir)).toBe(false);
     await expect(machine.exec(['true'])).rejects.toThrow(/not running/);
   });
 });

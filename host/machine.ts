@@ -2,9 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
+import { createLogger, type Logger } from '../hypervisor/log.ts';
 import { allocatePort } from '../hypervisor/sandboxes/ports.ts';
-import { mountOverlay, type MachineOverlay } from './overlay.ts';
+import { mountOverlay, overlayMountPoint, type MachineOverlay } from './overlay.ts';
 import { leaderPid, nspawnRebootExit, processStartTicks, startNspawn, type NspawnBoot } from './nspawn.ts';
+import { identify, writeOwnership, type MachineOwnership } from './owner.ts';
+import { machineProfilesDir, removeMachineProfiles } from './profiles.ts';
+import { machinePrefix, machinesDir, reapOrphanedMachines } from './reaper.ts';
 import { requireHostTools } from './prerequisites.ts';
 import { ensureHostRoot, type HostRoot } from './root.ts';
 import { generateKeyPair, knownHostsLine, type KeyPair } from './ssh-keys.ts';
@@ -37,6 +41,8 @@ export interface BootOptions {
   bootTimeoutSecs?: number;
   /** More directories of this machine the host sees read-only at the same path (besides /nix). */
   readOnlyBinds?: readonly string[];
+  /** Where boot logs what it reaps of machines whose owner died (structured JSON; stdout by default). */
+  log?: Logger;
 }
 
 export class HostBootError extends Error {
@@ -54,6 +60,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * (host/root.ts) under an overlay of its own. It shares this machine's loopback; its sshd listens on
  * 127.0.0.1:<ssh.port> with key-only login. Reboots are real: the machine's systemd shuts down and a
  * new one boots on the same disk. `stop()` tears down whatever was started, whatever state it is in.
+ * A machine ends with the process that booted it: if that process dies without stop(), nspawn powers
+ * the machine off (host/nspawn.ts) and the next boot here reaps its remains (host/reaper.ts).
  */
 export class HostMachine {
   readonly name: string;
@@ -68,8 +76,9 @@ export class HostMachine {
   #leader: number | undefined;
   #bootTimeoutSecs: number;
   #readOnlyBinds: readonly string[];
+  #ownership: MachineOwnership;
 
-  private constructor(name: string, dir: string, root: HostRoot, overlay: MachineOverlay, ssh: HostSsh, options: BootOptions) {
+  private constructor(name: string, dir: string, root: HostRoot, overlay: MachineOverlay, ssh: HostSsh, ownership: MachineOwnership, options: BootOptions) {
     this.name = name;
     this.dir = dir;
     this.root = root;
@@ -78,6 +87,12 @@ export class HostMachine {
     this.consoleLog = path.join(dir, 'console.log');
     this.#bootTimeoutSecs = options.bootTimeoutSecs ?? 60;
     this.#readOnlyBinds = options.readOnlyBinds ?? [];
+    this.#ownership = ownership;
+  }
+
+  /** The folder for this machine's Nix profiles (/nix/var/nix/profiles/choiros-gates/<name>): removed with the machine. */
+  get profilesDir(): string {
+    return machineProfilesDir(this.name);
   }
 
   /** The machine's root directory as seen from outside (writes land in its own layer). */
@@ -87,14 +102,20 @@ export class HostMachine {
 
   static async boot(options: BootOptions = {}): Promise<HostMachine> {
     await requireHostTools();
+    await reapOrphanedMachines(options.log ?? createLogger('host-machine'));
     const root = await ensureHostRoot();
-    const name = `choiros-host-${randomBytes(4).toString('hex')}`;
-    const dir = await mkdtemp(path.join('/var/tmp', `${name}-`));
+    const name = `${machinePrefix}${randomBytes(4).toString('hex')}`;
+    const dir = await mkdtemp(path.join(machinesDir, `${name}-`));
+    const owner = await identify(process.pid);
+    if (!owner) throw new HostBootError(`cannot read /proc/${process.pid}/stat to record who owns the systemd host ${name}`);
+    // Recorded before anything is mounted or started, so nothing of the machine exists unowned.
+    const ownership: MachineOwnership = { machine: name, owner, rootDir: overlayMountPoint(dir) };
+    await writeOwnership(dir, ownership);
     const overlay = await mountOverlay(root.dir, dir);
     let machine: HostMachine | undefined;
     try {
       const ssh = await provisionSsh(overlay.merged, path.join(dir, 'keys'), name);
-      machine = new HostMachine(name, dir, root, overlay, ssh, options);
+      machine = new HostMachine(name, dir, root, overlay, ssh, ownership, options);
       await options.provision?.(overlay.merged);
       await machine.#start();
       return machine;
@@ -111,12 +132,21 @@ export class HostMachine {
   async #start(): Promise<void> {
     const nspawn = startNspawn(this.#overlay.merged, this.name, this.consoleLog, this.#readOnlyBinds);
     this.#nspawn = nspawn;
+    this.#ownership.nspawn = nspawn.process.pid === undefined ? undefined : await identify(nspawn.process.pid);
+    delete this.#ownership.leader;
+    await writeOwnership(this.dir, this.#ownership);
     let gone = false;
     void nspawn.exited.then(() => (gone = true));
     const deadline = Date.now() + this.#bootTimeoutSecs * 1000;
     let state = '';
     while (Date.now() < deadline && !gone) {
-      this.#leader ??= nspawn.process.pid === undefined ? undefined : await leaderPid(nspawn.process.pid);
+      if (this.#leader === undefined && nspawn.process.pid !== undefined) {
+        this.#leader = await leaderPid(nspawn.process.pid);
+        if (this.#leader !== undefined) {
+          this.#ownership.leader = await identify(this.#leader);
+          await writeOwnership(this.dir, this.#ownership);
+        }
+      }
       if (this.#leader !== undefined) {
         state = (await this.exec(['systemctl', 'is-system-running'], { reject: false })).stdout.trim();
         if (state === 'running' || state === 'degraded') {
@@ -181,7 +211,7 @@ export class HostMachine {
     this.#leader = undefined;
   }
 
-  /** Powers off (or kills, if it will not go) and removes the machine's own layer and files. */
+  /** Powers off (or kills, if it will not go) and removes the machine's own layer, files and Nix profiles. */
   async stop(): Promise<void> {
     try {
       await this.powerOff();
@@ -192,6 +222,7 @@ export class HostMachine {
     }
     this.#leader = undefined;
     await this.#overlay.unmount();
+    await removeMachineProfiles(this.profilesDir);
     await rm(this.dir, { recursive: true, force: true });
   }
 

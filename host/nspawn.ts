@@ -16,12 +16,17 @@ export interface NspawnBoot {
  * loopback, so its services bind 127.0.0.1 on ports of their own. /nix comes in read-only, so units
  * run store paths the outside built. Not registered with machined (none runs here): the machine is
  * reached through its leader's namespaces (host/machine.ts). The console goes to `consoleLog`.
+ * The machine ends with the process that calls this (see below).
  */
 export function startNspawn(root: string, name: string, consoleLog: string, readOnlyBinds: readonly string[]): NspawnBoot {
   const fd = openSync(consoleLog, 'a');
+  // setpriv gives nspawn a parent-death signal: when the process that booted the machine dies
+  // (a killed test worker, a killed runner), nspawn gets SIGTERM and powers the machine off, as
+  // on `machinectl poweroff`. No systemd runs here to tie it to a scope. What the owner's death
+  // leaves (the overlay, the folder, the Nix profiles) the next boot reaps (host/reaper.ts).
   const child = spawn(
-    'systemd-nspawn',
-    ['-D', root, `--machine=${name}`, '--register=no', '--keep-unit', '-b', '--console=pipe', '--bind-ro=/nix', ...readOnlyBinds.map((dir) => `--bind-ro=${dir}`)],
+    'setpriv',
+    ['--pdeathsig', 'TERM', '--', 'systemd-nspawn', '-D', root, `--machine=${name}`, '--register=no', '--keep-unit', '-b', '--console=pipe', '--bind-ro=/nix', ...readOnlyBinds.map((dir) => `--bind-ro=${dir}`)],
     { stdio: ['ignore', fd, fd], env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', SYSTEMD_NSPAWN_TMPFS_TMP: '1' } },
   );
   closeSync(fd);

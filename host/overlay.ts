@@ -13,10 +13,15 @@ export interface MachineOverlay {
   unmount(): Promise<void>;
 }
 
+/** Where the machine's root is mounted inside its folder `dir`: known before the mount, so an owner record can name it. */
+export function overlayMountPoint(dir: string): string {
+  return path.join(dir, 'root');
+}
+
 export async function mountOverlay(lower: string, dir: string): Promise<MachineOverlay> {
   const upper = path.join(dir, 'upper');
   const work = path.join(dir, 'work');
-  const merged = path.join(dir, 'root');
+  const merged = overlayMountPoint(dir);
   for (const d of [upper, work, merged]) await mkdir(d, { recursive: true });
   await execa('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${upper},workdir=${work}`, merged]);
   return {

@@ -11,6 +11,7 @@ const tools: readonly Tool[] = [
   { command: 'debootstrap', aptPackage: 'debootstrap', why: 'builds the Debian root the host boots from' },
   { command: 'systemd-nspawn', aptPackage: 'systemd-container', why: 'boots that root with systemd as PID 1' },
   { command: 'nsenter', aptPackage: 'util-linux', why: 'runs commands inside the booted host' },
+  { command: 'setpriv', aptPackage: 'util-linux', why: 'powers the host off when the process that booted it dies' },
   { command: 'ssh-keygen', aptPackage: 'openssh-client', why: "makes the host's SSH host key and the deploy key" },
 ];
 

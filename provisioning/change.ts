@@ -5,6 +5,8 @@ import type { AwsSection } from '../gate-runner/aws-section.ts';
 /** What one provisioning run works with: the description's `aws` section and clients for its account. */
 export interface ProvisioningContext {
   aws: AwsSection;
+  /** The hypervisor's port, read from deploy.routing.hypervisorPort (its one place): never open in the security group. */
+  hypervisorPort: number;
   /** targets/<name>.json, for messages. */
   descriptionFile: string;
   ec2: EC2Client;

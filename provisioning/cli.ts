@@ -1,5 +1,6 @@
 import { fromRoot } from '../hypervisor/paths.ts';
 import { readPublicKey } from '../gate-runner/aws-section.ts';
+import { defaultHypervisorPort } from '../gate-runner/deploy-section.ts';
 import { targetDescriptionFromEnv, targetsDir } from '../gate-runner/target-description.ts';
 import { awsClients } from './aws-clients.ts';
 import type { ProvisioningContext } from './change.ts';
@@ -34,7 +35,13 @@ export async function runProvisioning(
   const description = targetDescriptionFromEnv(env, options.targetsDirectory ?? env.GATE_TARGETS_DIR ?? targetsDir);
   const file = description.file ?? `targets/${description.name}.json`;
   if (!description.aws) throw new Error(`${file} has no "aws" section: Phase 4 provisioning needs one (see targets/README.md); GATE_TARGET names the target (now "${description.name}").`);
-  const ctx: ProvisioningContext = { aws: description.aws, descriptionFile: file, publicKey: readPublicKey(description.aws.keyPair, file), ...awsClients(description.aws) };
+  const ctx: ProvisioningContext = {
+    aws: description.aws,
+    hypervisorPort: description.deploy?.routing.hypervisorPort ?? defaultHypervisorPort,
+    descriptionFile: file,
+    publicKey: readPublicKey(description.aws.keyPair, file),
+    ...awsClients(description.aws),
+  };
   const transcript = new ProvisioningTranscript(description.name, command, options.print);
   const dir = env.PROVISIONING_TRANSCRIPT_DIR ?? fromRoot('reports', 'provisioning', description.name);
   let failure: Error | undefined;

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AuthorizeSecurityGroupIngressCommand, DescribeInstancesCommand, DescribeKeyPairsCommand, DescribeSecurityGroupsCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
@@ -97,13 +97,21 @@ describe('provisioning against moto (stand-in for AWS EC2 and Route 53)', () => 
     expect((await instances())[0]?.InstanceType).toBe('t3a.xlarge');
   });
 
-  it('a public rule on the hypervisor port is planned for revocation and revoked', async () => {
+  it('a public rule on the hypervisor port (deploy.routing.hypervisorPort) is planned for revocation, saying so, and revoked', async () => {
+    const description = JSON.parse(await readFile(target.file, 'utf8')) as Record<string, unknown>;
+    const deploy = { ssh: { host: 'moto-host.gates.test', identityFile: 'deploy-key', hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGates' }, healthUrl: 'https://moto-host.gates.test/health', routing: { hostName: 'moto-host.gates.test', tls: 'internal', hypervisorPort: 9191 } };
+    await writeFile(target.file, JSON.stringify({ ...description, deploy }));
     await run('apply');
     const sg = await group();
-    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: sg?.GroupId, IpPermissions: [{ IpProtocol: 'tcp', FromPort: 8080, ToPort: 8080, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] }));
+    const open = (port: number) => ({ IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: '0.0.0.0/0' }] });
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: sg?.GroupId, IpPermissions: [open(9191), open(8080)] }));
     const { transcript } = await run('plan');
-    expect(transcript.entries.find((e) => e.step === 'plan')?.detail).toContain('revoke tcp:8080:0.0.0.0/0');
+    const planned = transcript.entries.find((e) => e.step === 'plan')?.detail ?? '';
+    expect(planned).toContain("revoke tcp:9191:0.0.0.0/0 (opens the hypervisor's port, deploy.routing.hypervisorPort 9191, which is never public)");
+    // Any rule the description does not ask for goes too; only the hypervisor's is called out.
+    expect(planned).toMatch(/revoke tcp:8080:0\.0\.0\.0\/0[;)]/);
     await run('apply');
+    expect(ingressOf((await group()) ?? {})).not.toContain('tcp:9191:0.0.0.0/0');
     expect(ingressOf((await group()) ?? {})).not.toContain('tcp:8080:0.0.0.0/0');
   });
 

@@ -82,7 +82,9 @@ export async function planSecurityGroup(ctx: ProvisioningContext): Promise<Plann
   const add = wanted.filter((rule) => !have.includes(rule));
   const remove = have.filter((rule) => !wanted.includes(rule));
   const tagChanges = tagDrift(ctx.aws, current.Tags);
-  const changes = [...add.map((r) => `allow ${r}`), ...remove.map((r) => `revoke ${r}`), ...tagChanges];
+  const hypervisorRules = publicRulesFor(current, ctx.hypervisorPort);
+  const revoke = (rule: IngressRule) => (hypervisorRules.includes(rule) ? `revoke ${rule} (opens the hypervisor's port, deploy.routing.hypervisorPort ${ctx.hypervisorPort}, which is never public)` : `revoke ${rule}`);
+  const changes = [...add.map((r) => `allow ${r}`), ...remove.map(revoke), ...tagChanges];
   if (changes.length === 0) return { resource: `${resource} (${id})`, action: 'none', changes, apply: async (p) => { p.securityGroupId = id; return 'unchanged'; } };
   return {
     resource: `${resource} (${id})`,

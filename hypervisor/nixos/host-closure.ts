@@ -5,7 +5,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { hostRootCache } from '../../host/root.ts';
 import { nixErrorMessage, nixosDir, ModuleEvalError, type ModuleSettings } from './module-eval.ts';
-import { nixpkgsLibExpression, offlineNixConfig } from './nixpkgs-lib.ts';
+import { explainLibFailure, nixpkgsLibExpression, offlineNixConfig } from './nixpkgs-lib.ts';
 
 /** The store path the local host runs (package + rendered unit + sysusers), and how it was built. */
 export interface HostClosure {
@@ -54,7 +54,7 @@ export async function buildHostClosure(packagePath: string, settings: ModuleSett
   }`;
   const args = ['--no-out-link', '--expr', expression, '--argstr', 'settingsJSON', JSON.stringify(settings)];
   const result = await execa('nix-build', args, { reject: false, all: true, env: { NIX_CONFIG: offlineNixConfig } });
-  if (result.exitCode !== 0) throw new ModuleEvalError(nixErrorMessage(result.stderr));
+  if (result.exitCode !== 0) throw new ModuleEvalError(explainLibFailure(nixErrorMessage(result.stderr), lib));
   const outPath = result.stdout.trim().split('\n').pop() ?? '';
   const paths = (await execa('nix-store', ['-qR', outPath])).stdout.split('\n').filter(Boolean);
   return { outPath, command: `nix-build --no-out-link hypervisor/nixos/local/host-closure.nix (package ${packagePath}, settings ${JSON.stringify(settings)})`, log: result.all ?? '', paths };

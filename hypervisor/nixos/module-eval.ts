@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { execa } from 'execa';
-import { nixpkgsLibExpression, offlineNixConfig } from './nixpkgs-lib.ts';
+import { explainLibFailure, nixpkgsLibExpression, offlineNixConfig, type NixpkgsLib } from './nixpkgs-lib.ts';
 
 /** services.choiros-hypervisor's options as JSON (package aside): what a host configuration sets. */
 export type ModuleSettings = Readonly<Record<string, unknown>>;
@@ -49,8 +49,7 @@ export function nixErrorMessage(stderr: string): string {
  * Evaluates services.choiros-hypervisor with `settings` (enable = true implied) for real, with
  * nixpkgs' lib; `packagePath` is the hypervisor package's store path (a stand-in path otherwise).
  */
-export async function evaluateModule(settings: ModuleSettings, packagePath?: string): Promise<ModuleEvaluation> {
-  const lib = nixpkgsLibExpression();
+export async function evaluateModule(settings: ModuleSettings, packagePath?: string, lib: NixpkgsLib = nixpkgsLibExpression()): Promise<ModuleEvaluation> {
   const expression = `{ settingsJSON }: import ${JSON.stringify(path.join(nixosDir, 'local', 'evaluate.nix'))} {
     lib = ${lib.expression};${packagePath ? `
     package = builtins.storePath ${JSON.stringify(packagePath)};` : ''}
@@ -60,6 +59,6 @@ export async function evaluateModule(settings: ModuleSettings, packagePath?: str
     reject: false,
     env: { NIX_CONFIG: offlineNixConfig },
   });
-  if (result.exitCode !== 0) throw new ModuleEvalError(nixErrorMessage(result.stderr));
+  if (result.exitCode !== 0) throw new ModuleEvalError(explainLibFailure(nixErrorMessage(result.stderr), lib));
   return JSON.parse(result.stdout) as ModuleEvaluation;
 }

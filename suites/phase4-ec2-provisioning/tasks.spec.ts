@@ -41,7 +41,8 @@ test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', asy
 test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evidence }) => {
   await evidence.provenOn(provenOnStandIns);
   const { ec2, route53, target } = phase4Host;
-  const aws = target.description.aws as { sshCidrs: string[]; hypervisorPort: number; dns: { hostName: string } };
+  const aws = target.description.aws as { sshCidrs: string[]; dns: { hostName: string } };
+  const { hypervisorPort } = (target.description.deploy as { routing: { hypervisorPort: number } }).routing;
 
   await test.step('security group: SSH only from the configured CIDRs, 80 and 443 open, the hypervisor port never public', async () => {
     const [group] = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:choiros:target', Values: [target.name] }] }))).SecurityGroups ?? [];
@@ -49,7 +50,7 @@ test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evi
     await evidence.json('security-group', { GroupId: group?.GroupId, ingress: rules });
     expect(rules.filter((r) => r.startsWith('tcp:22:'))).toEqual(aws.sshCidrs.map((c) => `tcp:22:${c}`));
     for (const port of [80, 443]) expect(rules).toEqual(expect.arrayContaining([`tcp:${port}:0.0.0.0/0`, `tcp:${port}:::/0`]));
-    expect(publicRulesFor(group ?? {}, aws.hypervisorPort)).toEqual([]);
+    expect(publicRulesFor(group ?? {}, hypervisorPort)).toEqual([]);
     expect(rules).toHaveLength(aws.sshCidrs.length + 4);
   });
 
