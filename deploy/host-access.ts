@@ -124,6 +124,14 @@ export class HostAccess {
     return { all, ...currentAndPrevious(all) };
   }
 
+  /** The root of Caddy's internal CA (`tls internal`, local stand-ins): what a browser must trust to verify the host's certificate. */
+  async caddyLocalRoot(): Promise<string> {
+    const file = `${stateDir}/caddy/caddy/pki/authorities/local/root.crt`;
+    // Caddy makes its CA when it first serves; poll briefly rather than race its start.
+    const { stdout } = await this.#host.run("Caddy's local root", `for i in $(seq 1 60); do [ -s ${file} ] && break; sleep 0.5; done; cat ${file}`);
+    return stdout;
+  }
+
   /** A digest of everything under the user's sandbox data on the host (file names, sizes and contents). */
   async dataDigest(userId: string): Promise<{ files: number; sha256: string }> {
     const dir = `${stateDir}/sandboxes/${userId}`;
