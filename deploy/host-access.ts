@@ -102,7 +102,11 @@ export class HostAccess {
     await this.#host.run('restart the hypervisor', `systemctl restart ${hypervisorUnit}`);
     const { reading } = await waitForHealth(this.deploy.healthUrl, this.deploy.healthTimeoutSecs * 1000, before.health.bootId);
     const restartToHealthyMs = performance.now() - started;
-    if (!reading.healthy) throw new HostCommandError('restart the hypervisor', `systemctl restart ${hypervisorUnit}`, 1, `${reading.statusCode ?? 'no answer'} ${reading.body}`, `the hypervisor did not answer healthy at ${this.deploy.healthUrl} within ${this.deploy.healthTimeoutSecs} s of its restart: look at journalctl -u ${hypervisorUnit} on the host.`);
+    // Healthy from the same boot id: the process that answered before the restart still answers.
+    if (!reading.healthy || reading.bootId === before.health.bootId) {
+      const seen = reading.healthy ? `still boot ${reading.bootId ?? '?'}, the process from before the restart` : `${reading.statusCode ?? 'no answer'} ${reading.body}`;
+      throw new HostCommandError('restart the hypervisor', `systemctl restart ${hypervisorUnit}`, 1, seen, `the hypervisor did not answer healthy from a new process at ${this.deploy.healthUrl} within ${this.deploy.healthTimeoutSecs} s of its restart: look at journalctl -u ${hypervisorUnit} on the host.`);
+    }
     return { before, after: await this.servedBy(), restartToHealthyMs };
   }
 
