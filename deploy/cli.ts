@@ -45,12 +45,14 @@ export async function buildTargetGeneration(deploy: DeploySection, transcript: C
 
 /**
  * `switch` deploys a generation (the one this checkout builds, or `closure`) and waits for health,
- * rolling back on its own when it fails; `rollback` returns to the previous generation; `status`
+ * rolling back on its own when it fails; `rollback` returns to the previous generation (or to an
+ * existing generation `generation`, back or forward: how a rollback rehearsal leaves the host as it
+ * found it); `status`
  * says what is active (GATE_TARGETS_DIR: a targets folder other than targets/). Each run keeps its deployment command transcript under reports/deploy/<target>/.
  */
 export async function runDeploy(
   command: DeployCommand,
-  options: { env?: NodeJS.ProcessEnv; targetsDirectory?: string; closure?: string; print?: (line: string) => void; transcriptDir?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; targetsDirectory?: string; closure?: string; generation?: number; print?: (line: string) => void; transcriptDir?: string } = {},
 ): Promise<DeployRun> {
   const env = options.env ?? process.env;
   const description = targetDescriptionFromEnv(env, options.targetsDirectory ?? env.GATE_TARGETS_DIR ?? targetsDir);
@@ -65,7 +67,7 @@ export async function runDeploy(
     const host = await HostConnection.open(description.deploy.ssh, transcript, scratch);
     const converger = new Converger(host, description.deploy, transcript);
     if (command === 'switch') result = await converger.deploy(options.closure ?? (await buildTargetGeneration(description.deploy, transcript)));
-    else if (command === 'rollback') result = await converger.rollback();
+    else if (command === 'rollback') result = await converger.rollback(options.generation);
     else transcript.note(`active: ${(await converger.activeGeneration()) ?? 'none'} (generation ${(await converger.generationNumber()) ?? 'none'})`);
   } catch (error) {
     transcript.note(`FAILED: ${(error as Error).message}`);

@@ -1,24 +1,8 @@
-import { createHash } from 'node:crypto';
-import type { APIRequestContext } from '@playwright/test';
 import { roleShown } from '../../fixtures/desktop-page.ts';
 import { addVirtualAuthenticator } from '../../fixtures/passkey.ts';
 import { test, expect } from '../../fixtures/production-test.ts';
-import { startServingProbe } from '../../fixtures/serving-probe.ts';
-
-/** Requests the traffic loop answers before a switch and again after it, so the switch happens inside steady traffic. */
-const trafficAround = 20;
-
-/** Runs `work` inside a bounded traffic loop on `url`: the loop starts first and stops only after more answers. */
-async function underTraffic<T>(request: APIRequestContext, url: string, work: () => Promise<T>) {
-  const probe = startServingProbe(request, url, { maxRequests: 2_000 });
-  await expect.poll(() => probe.answered(), { timeout: 60_000 }).toBeGreaterThanOrEqual(trafficAround);
-  const result = await work();
-  const switchedAt = probe.answered();
-  await expect.poll(() => probe.answered(), { timeout: 60_000 }).toBeGreaterThanOrEqual(switchedAt + trafficAround);
-  return { result, traffic: await probe.stop() };
-}
+import { rehearseRollback, trafficAround, underTraffic } from '../../fixtures/rollback-rehearsal.ts';
 import { loginWithPasskey } from '../../fixtures/user-session.ts';
-import type { Role } from '../../hypervisor/domain/role.ts';
 
 test('Auth/register/login/recovery flow passes.', async ({ target, page, passkey, gateUsers, evidence, provenOnTarget }) => {
   await evidence.provenOn(provenOnTarget);
@@ -104,63 +88,19 @@ test('live/dev sandbox lifecycle works and route swap succeeds.', async ({ targe
   });
 });
 
-/** A digest of what a route serves the user: their runs and each run's document digest. */
-async function dataDigest(request: APIRequestContext, routeUrl: string): Promise<{ runs: number; sha256: string }> {
-  const runs = ((await (await request.get(`${routeUrl}conductor/runs`)).json()) as { runs: { run_id: string; status: string }[] }).runs;
-  const documents: string[] = [];
-  for (const run of [...runs].sort((a, b) => a.run_id.localeCompare(b.run_id))) {
-    const document = await request.get(`${routeUrl}conductor/runs/${run.run_id}/document`);
-    documents.push(`${run.run_id}:${run.status}:${document.ok() ? ((await document.json()) as { sha256: string }).sha256 : document.status()}`);
-  }
-  return { runs: runs.length, sha256: createHash('sha256').update(documents.join('\n')).digest('hex') };
-}
-
-test('Rollback rehearsal passes.', async ({ target, page, passkey, desktop, gateUsers, evidence, provenOnTarget }) => {
+test('Rollback rehearsal passes.', async ({ target, page, passkey, desktop, gateUsers, evidence, provenOnTarget, oncePerWorker }) => {
   void passkey;
   await evidence.provenOn(provenOnTarget);
-  const user = await gateUsers.register(page);
-  const base = target.local ? { runtime: 'podman' as const, image: target.local.image } : undefined;
-  if (!base) throw new Error('the rollback rehearsal against a deployed host needs its release image: not wired yet (Phase 4 host)');
-
-  const knownGood = await test.step('the known-good release serves main', async () => {
-    const release = await target.admin.createRelease({ ...base, config: { SANDBOX_CONDUCTOR_STEP_MS: '10' }, note: 'gate: phase 5 known-good' });
-    await target.admin.deploy(user.userId, release.id);
-    const promoted = await target.admin.promote(user.userId, 'gate: phase 5 known-good');
-    expect(promoted).toMatchObject({ known_good: true, release: { id: release.id } });
-    return release;
-  });
-
-  await test.step('the user has data on both slots', async () => {
-    for (const route of ['/', '/dev/']) {
-      await desktop.open(`${target.url}${route}`);
-      expect((await desktop.runTask(`Gate phase 5 rollback data on ${route}`)).status).toBe('completed');
-    }
-  });
-
-  const current = await test.step('a new release is deployed and promoted', async () => {
-    const release = await target.admin.createRelease({ ...base, config: { SANDBOX_CONDUCTOR_STEP_MS: '20' }, note: 'gate: phase 5 new release' });
-    await target.admin.deploy(user.userId, release.id);
-    expect(await target.admin.promote(user.userId, 'gate: phase 5 new release')).toMatchObject({ release: { id: release.id } });
-    return release;
-  });
-
-  const bySlot = async (): Promise<Record<Role, { runs: number; sha256: string }>> => {
-    const pointers = await target.admin.pointers(user.userId);
-    const main = await dataDigest(page.request, `${target.url}/`);
-    const dev = await dataDigest(page.request, `${target.url}/dev/`);
-    return { [pointers.main]: main, [pointers.dev]: dev } as Record<Role, { runs: number; sha256: string }>;
-  };
+  // Run once per worker: "Rollback rehearsal output attached." reads the same rehearsal.
+  const { output } = await oncePerWorker.once('rollback rehearsal', () => rehearseRollback({ target, page, desktop, register: (p) => gateUsers.register(p), evidence }));
 
   await test.step('rollback serves the known-good release again, no request fails, the data is intact', async () => {
-    const before = await bySlot();
-    const { result: rolledBack, traffic } = await underTraffic(page.request, `${target.url}/`, () => evidence.timed('rollback', () => target.admin.rollback(user.userId, 'gate: phase 5 rollback rehearsal')));
-    const after = await bySlot();
-    await evidence.json('rollback-rehearsal', { known_good: knownGood, rolled_back_from: current, answer: rolledBack, serving_after_ms: rolledBack.serving_after_ms, traffic, data_digests: { before, after } });
-    expect(rolledBack.release.id).toBe(knownGood.id);
-    expect(rolledBack.serving_after_ms).not.toBeNull();
+    const { answer, traffic, data_digests: digests } = output;
+    expect(answer.release.id).toBe(output.known_good.id);
+    expect(output.serving_after_ms).not.toBeNull();
     expect(traffic.total).toBeGreaterThanOrEqual(2 * trafficAround);
     expect(traffic.failures).toEqual([]);
-    expect(after).toEqual(before);
-    expect(before.live.runs + before.dev.runs).toBeGreaterThanOrEqual(2);
+    expect(digests.after).toEqual(digests.before);
+    expect(digests.before.live.runs + digests.before.dev.runs).toBeGreaterThanOrEqual(2);
   });
 });
