@@ -65,10 +65,22 @@ test('Capture baseline and post-cache build times.', async ({ flakesProof, evide
     expect(newer.buildStepMs).toBeGreaterThan(0);
     return;
   }
-  const times = flakesProof.measurement.outputs.map((o) => ({ output: o.output, baselineMs: Math.round(o.cold.durationMs), postCacheMs: Math.round(o.warm.durationMs) }));
+  const { measurement } = flakesProof;
+  const times = measurement.outputs.map((o) => ({ output: o.output, baselineMs: Math.round(o.cold.durationMs), postCacheMs: Math.round(o.warm.durationMs), baselineCommand: o.cold.command.join(' '), postCacheCommand: o.warm.command.join(' ') }));
   await evidence.json('build-times', times);
   for (const time of times) {
     expect(time.baselineMs, `${time.output} cold`).toBeGreaterThan(0);
     expect(time.postCacheMs, `${time.output} warm`).toBeGreaterThan(0);
+  }
+  // A time is only a baseline if no cache was asked, and only post-cache if the cache alone was.
+  const substitutersOf = (command: readonly string[]): string | undefined => {
+    const at = command.findIndex((arg, i) => arg === '--option' && command[i + 1] === 'substituters');
+    return at < 0 ? undefined : command[at + 2];
+  };
+  for (const o of measurement.outputs) {
+    expect(substitutersOf(o.cold.command), `${o.output}: the baseline build's substituters (${o.cold.command.join(' ')})`).toBe('');
+    expect(o.cold.transcript.misses.some((drv) => drv.includes(`-choiros-${o.output}-`)), `${o.output}: the baseline built its own derivation`).toBe(true);
+    expect(substitutersOf(o.warm.command), `${o.output}: the post-cache build's substituters`).toBe(measurement.cacheUrl);
+    expect(o.warm.transcript.hits.length, `${o.output}: the post-cache build copied from the cache`).toBeGreaterThan(0);
   }
 });
