@@ -46,10 +46,10 @@ export const defects: readonly SeededDefect[] = [
   },
   {
     // Not "push only the outputs, not their closures": nix copy copies a path's closure by itself, so that edit changed nothing (measured: missed).
-    id: 'repeat-build-in-the-cold-store',
-    what: 'the repeat builds run in the cold builds\' store (a copy-paste of the loop above), where everything is already present, so nothing comes from the cache',
+    id: 'repeat-build-asks-no-cache',
+    what: 'the repeat builds copy the cold loop\'s options (no substituter), so they build everything again in their empty store instead of copying from the cache',
     caughtBy: [line.repeat],
-    edits: [{ file: 'nix/binary-cache/measure.ts', find: 'substituters: [warmUrl], trustedPublicKeys: trusted, store: stores.warm });', replace: 'substituters: [warmUrl], trustedPublicKeys: trusted, store: stores.cold });' }],
+    edits: [{ file: 'nix/binary-cache/measure.ts', find: 'substituters: [warmUrl], trustedPublicKeys: trusted, store: stores.warm });', replace: 'substituters: [], trustedPublicKeys: trusted, store: stores.warm });' }],
   },
   {
     id: 'desktop-assets-one-level-down',
