@@ -24,6 +24,18 @@ describe('the seeded-defect catalogues', () => {
     if (uncovered) expect(problems).toContain(`no seeded defect for the phase1 line "${uncovered.text}"`);
   });
 
+  it('accepts a line without a defect only when the catalogue says so, with a reason, and only while no defect names it', async () => {
+    const [phase1] = await loadCatalogues(['phase1']);
+    if (!phase1) throw new Error('phase1 has no catalogue');
+    const line = phaseById('phase1').checklist[0]?.text ?? '';
+    const others = phase1.defects.map((d) => ({ ...d, caughtBy: d.caughtBy.filter((l) => l !== line) })).filter((d) => d.caughtBy.length);
+    expect(catalogueProblems({ ...phase1, defects: others }).join('\n')).toContain(`no seeded defect for the phase1 line "${line}"`);
+    expect(catalogueProblems({ ...phase1, defects: others, linesWithoutDefects: [{ line, why: 'its test is being rewritten' }] })).toEqual([]);
+    expect(catalogueProblems({ ...phase1, defects: others, linesWithoutDefects: [{ line, why: ' ' }] }).join('\n')).toContain(`excuses "${line}" without saying why`);
+    expect(catalogueProblems({ ...phase1, linesWithoutDefects: [{ line, why: 'stale' }] }).join('\n')).toContain(`excuses "${line}", but a defect names it now`);
+    expect(catalogueProblems({ ...phase1, linesWithoutDefects: [{ line: 'Not a line.', why: 'x' }] }).join('\n')).toContain('linesWithoutDefects names "Not a line."');
+  });
+
   it('selects lines by their exact title, special characters included', () => {
     const grep = new RegExp(exactTitles(['`podman ps` lifecycle output attached.', 'Hypervisor can route/swap between live/dev for rollback.']));
     expect(grep.test('phase1 evidence.spec.ts `podman ps` lifecycle output attached.')).toBe(true);

@@ -3,12 +3,14 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../hypervisor/paths.ts';
 import { phases, type Phase } from '../suites/phases.ts';
-import type { SeededDefect } from './seeded-defect.ts';
+import type { LineWithoutDefect, SeededDefect } from './seeded-defect.ts';
 
 export interface PhaseCatalogue {
   phase: Phase;
   file: string;
   defects: readonly SeededDefect[];
+  /** Lines the catalogue says it does not cover yet, each with its reason (seeded-defect.ts). */
+  linesWithoutDefects?: readonly LineWithoutDefect[];
 }
 
 export class CatalogueError extends Error {
@@ -50,7 +52,14 @@ export function catalogueProblems(catalogue: PhaseCatalogue, root = repoRoot, op
     }
   }
   const named = new Set(defects.flatMap((d) => d.caughtBy));
-  if (options.everyLine) for (const line of phase.checklist) if (!named.has(line.text)) problems.push(`${path.relative(root, catalogue.file)}: no seeded defect for the ${phase.id} line "${line.text}"`);
+  const file = path.relative(root, catalogue.file);
+  const excused = new Map((catalogue.linesWithoutDefects ?? []).map((entry) => [entry.line, entry.why]));
+  for (const [line, why] of excused) {
+    if (!lines.has(line)) problems.push(`${file}: linesWithoutDefects names "${line}", which is not a ${phase.id} checklist line`);
+    else if (named.has(line)) problems.push(`${file}: linesWithoutDefects excuses "${line}", but a defect names it now: remove the entry`);
+    else if (!why.trim()) problems.push(`${file}: linesWithoutDefects excuses "${line}" without saying why`);
+  }
+  if (options.everyLine) for (const line of phase.checklist) if (!named.has(line.text) && !excused.has(line.text)) problems.push(`${file}: no seeded defect for the ${phase.id} line "${line.text}"`);
   return problems;
 }
 
@@ -74,9 +83,9 @@ export async function loadCatalogues(only: readonly string[] = [], root = repoRo
       if (only.includes(phase.id)) throw new CatalogueError(`${phase.id} has no seeded defects: add ${path.relative(root, file)} exporting \`defects\``);
       continue;
     }
-    const module = (await import(pathToFileURL(file).href)) as { defects?: readonly SeededDefect[] };
+    const module = (await import(pathToFileURL(file).href)) as { defects?: readonly SeededDefect[]; linesWithoutDefects?: readonly LineWithoutDefect[] };
     if (!Array.isArray(module.defects)) throw new CatalogueError(`${path.relative(root, file)} must export \`defects: readonly SeededDefect[]\``);
-    catalogues.push({ phase, file, defects: module.defects });
+    catalogues.push({ phase, file, defects: module.defects, ...(module.linesWithoutDefects ? { linesWithoutDefects: module.linesWithoutDefects } : {}) });
   }
   return catalogues;
 }

@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { podman } from '../hypervisor/podman/podman.ts';
 import { repoRoot } from '../hypervisor/paths.ts';
+import { nixpkgsLibExpression } from '../hypervisor/nixos/nixpkgs-lib.ts';
 import { sandboxImageName } from '../hypervisor/workload/image/image.ts';
 import { phaseById, UnknownPhaseError } from '../suites/phases.ts';
 import { CatalogueError, catalogueProblems, loadCatalogueFile, loadCatalogues, type PhaseCatalogue } from './catalogue.ts';
@@ -102,7 +104,9 @@ async function main(): Promise<number> {
   const image = `${sandboxImageName}:${tag}`;
   // Always the local target, with evidence and reports inside the scratch copy.
   const inherited = Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && !entry[0].startsWith('GATE_'));
-  const env: Record<string, string> = { ...Object.fromEntries(inherited), GATE_SANDBOX_IMAGE_TAG: tag };
+  // The snapshot of nixpkgs' lib is found beside the checkout (../shared), which the scratch copy in the temp dir has not beside it.
+  const nixpkgsLib = nixpkgsLibExpression();
+  const env: Record<string, string> = { ...Object.fromEntries(inherited), GATE_SANDBOX_IMAGE_TAG: tag, ...(existsSync(nixpkgsLib.source) ? { NIXPKGS_LIB: nixpkgsLib.source } : {}) };
   const cleanUp = async (): Promise<void> => {
     await removeRunImage(image);
     await copy.remove();

@@ -1,5 +1,6 @@
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../hypervisor/paths.ts';
 import { killRate, renderKillTable } from './kill-table.ts';
@@ -14,6 +15,8 @@ describe('the scratch copy a seeded defect is applied to', () => {
       expect(readFileSync(path.join(copy.repo, file), 'utf8')).toBe(original);
       expect(lstatSync(path.join(copy.repo, 'node_modules')).isSymbolicLink()).toBe(true);
       expect(existsSync(path.join(copy.repo, 'reports'))).toBe(false);
+      // A git repository whose tree is the checkout's (the flakes are built as git+file://).
+      expect((await execa('git', ['status', '--porcelain'], { cwd: copy.repo })).stdout).toBe('');
 
       const revert = await copy.apply([{ file, find: 'key.role)', replace: 'key.role, "seeded")' }]);
       expect(readFileSync(path.join(copy.repo, file), 'utf8')).toContain('key.role, "seeded")');

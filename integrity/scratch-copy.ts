@@ -30,6 +30,12 @@ export class ScratchCopy {
         await mkdir(path.dirname(path.join(copy.repo, file)), { recursive: true });
         await copyFile(path.join(checkout, file), path.join(copy.repo, file));
       }
+      // A git repository of its own: the flakes are built as git+file:// (nix/build.ts), which needs
+      // one. Nix reads a dirty tree's tracked files as they are on disk, so a seeded edit is built.
+      const git = (...args: string[]) => execa('git', ['-c', 'user.name=integrity', '-c', 'user.email=integrity@localhost', '-c', 'commit.gpgsign=false', ...args], { cwd: copy.repo });
+      await git('init', '--quiet');
+      await git('add', '--all');
+      await git('commit', '--quiet', '--no-verify', '-m', 'scratch copy of the checkout');
       await symlink(path.join(checkout, 'node_modules'), path.join(copy.repo, 'node_modules'), 'dir');
       return copy;
     } catch (error) {

@@ -111,6 +111,7 @@ export class AdminClient {
     return this.call('POST', `/admin/sandboxes/${path(userId)}/${role}/stop`);
   }
 
+  /** The instance it answers with (container or process) is a new one: a restart that reports the running one has not restarted. */
   restart(userId: string, role: Role): Promise<AdminSandbox> {
     return this.call('POST', `/admin/sandboxes/${path(userId)}/${role}/restart`);
   }

@@ -11,6 +11,8 @@ import { countCacheLog, countTranscript, narinfoName, type CacheLogCounts, type 
 
 export interface BuildFigures {
   durationMs: number;
+  /** The nix command that built it: what the figure is a figure of (a baseline asks no cache). */
+  command: string[];
   storePath: string;
   /** The separate store the build ran in. */
   store?: string;
@@ -66,7 +68,7 @@ export async function checkCacheReachable(url: string): Promise<void> {
 }
 
 function figures(build: FlakeBuild, cacheUrl: string | undefined, requests: CacheRequest[]): BuildFigures {
-  return { durationMs: build.durationMs, storePath: build.storePath, ...(build.store ? { store: build.store } : {}), transcript: countTranscript(build.log, cacheUrl), cacheLog: countCacheLog(requests) };
+  return { durationMs: build.durationMs, command: build.command, storePath: build.storePath, ...(build.store ? { store: build.store } : {}), transcript: countTranscript(build.log, cacheUrl), cacheLog: countCacheLog(requests) };
 }
 
 function section(title: string, command: readonly string[], log: string): string {

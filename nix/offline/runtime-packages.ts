@@ -18,6 +18,10 @@ export async function runtimePackageDirs(): Promise<string[]> {
     outdir: 'unused',
     logLevel: 'error',
     external: ['bufferutil', 'utf-8-validate'],
+    // Paths as this checkout sees them: where node_modules is a link (the integrity run's scratch
+    // copy links the checkout's), the real paths would lie outside it and no package would be found.
+    absWorkingDir: fromRoot(),
+    preserveSymlinks: true,
   });
   const dirs = new Set<string>();
   for (const input of Object.keys(result.metafile.inputs)) {

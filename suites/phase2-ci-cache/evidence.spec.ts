@@ -19,6 +19,12 @@ test('Workflow run links attached.', async ({ flakesProof, evidence }) => {
     expect(measurement.transcript).toContain(`# warm build of ${output.output} from ${measurement.cacheUrl}`);
   }
   expect(measurement.transcript).toMatch(/\$ nix build --json --no-link git\+file:\/\/\S+\?dir=hypervisor/);
+  // A build transcript shows what Nix did: each cold build built its own derivation, each warm one copied from the cache.
+  const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  for (const output of measurement.outputs) {
+    expect(measurement.transcript, `${output.output}: "building '…-choiros-${output.output}-….drv'" in the transcript`).toMatch(new RegExp(`building '/nix/store/[0-9a-z]{32}-choiros-${output.output}-[^']*\\.drv'`));
+  }
+  expect(measurement.transcript, 'a "copying path … from <cache>" line in the transcript').toMatch(new RegExp(`copying path '/nix/store/[^']+' from '${escape(measurement.cacheUrl)}'`));
 });
 
 test('Cache hit/miss summary attached.', async ({ flakesProof, evidence }) => {
@@ -36,6 +42,9 @@ test('Cache hit/miss summary attached.', async ({ flakesProof, evidence }) => {
   await evidence.logExcerpt('cache-request-log.jsonl', measurement.requests.map((r) => JSON.stringify(r)));
   for (const o of measurement.outputs) {
     expect(o.warm.transcript.hits.length + o.warm.transcript.misses.length, `${o.output}: hits and misses counted from Nix's output`).toBeGreaterThan(0);
+    // The two sides of the summary agree: every path Nix copied is a NAR the cache served, after a narinfo it answered.
+    expect(o.warm.cacheLog.narsServed, `${o.output}: NARs the cache served against paths Nix copied`).toBe(o.warm.transcript.hits.length);
+    expect(o.warm.cacheLog.narinfoHits, `${o.output}: narinfo answered 200 against paths Nix copied`).toBeGreaterThanOrEqual(o.warm.transcript.hits.length);
   }
   expect(measurement.requests.some((r) => r.path.endsWith('.narinfo') && r.status === 200)).toBe(true);
 });
@@ -65,4 +74,7 @@ test('Build duration comparison attached.', async ({ flakesProof, evidence }) =>
     expect(o.cold.durationMs).toBeGreaterThan(0);
     expect(o.warm.durationMs).toBeGreaterThan(0);
   }
+  // The "all three" row is the sum of the rows above it.
+  expect(measurement.coldTotalMs, 'cold total').toBeCloseTo(measurement.outputs.reduce((s, o) => s + o.cold.durationMs, 0), 3);
+  expect(measurement.warmTotalMs, 'warm total').toBeCloseTo(measurement.outputs.reduce((s, o) => s + o.warm.durationMs, 0), 3);
 });

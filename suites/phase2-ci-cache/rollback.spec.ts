@@ -10,7 +10,7 @@ import { readFlakesWorkflow } from '../../nix/ci/flakes-workflow.ts';
 
 const unreachableCache = 'http://127.0.0.1:9';
 
-test('Document fallback path if cache integration fails.', async ({ flakesProof, evidence }) => {
+test('Document fallback path if cache integration fails.', async ({ flakesSource, evidence }) => {
   const readme = readFileSync(fromRoot('nix', 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('## If the cache integration fails'));
   await evidence.text('fallback.md', section, 'text/markdown');
@@ -21,8 +21,8 @@ test('Document fallback path if cache integration fails.', async ({ flakesProof,
     expect(readFlakesWorkflow().continueOnError, 'the workflow is still non-blocking, as the fallback says').toBe(true);
   });
 
-  if (flakesProof.kind === 'remote') {
-    await evidence.provenOn({ place: `this checkout's nix/README.md and flakes.yml, for GitHub repository ${flakesProof.client.repository}` });
+  if (flakesSource.kind === 'remote') {
+    await evidence.provenOn({ place: `this checkout's nix/README.md and flakes.yml, for GitHub repository ${flakesSource.client.repository}` });
     return;
   }
   await evidence.provenOn({ place: 'the real nix CLI on this machine, with the cache unreachable', standIn: 'an unreachable loopback port stood in for a FlakeHub Cache outage' });

@@ -12,33 +12,33 @@ import { lintWorkflows, formatFinding } from '../../scripts/actionlint.ts';
 
 const workflowProvenOn = { place: "this checkout's .github/workflows/flakes.yml, read and linted locally", standIn: 'the workflow file read here stood in for its runs on GitHub Actions' };
 
-test('Enable FlakeHub cache in workflow with OIDC permissions.', async ({ flakesProof, evidence }) => {
+test('Enable FlakeHub cache in workflow with OIDC permissions.', async ({ flakesSource, evidence }) => {
   const workflow = readFlakesWorkflow();
   await evidence.text('flakes.yml', workflow.text, 'text/yaml');
-  await evidence.provenOn(flakesProof.kind === 'remote' ? flakesProof.provenOn : workflowProvenOn);
+  await evidence.provenOn(flakesSource.kind === 'remote' ? flakesSource.provenOn : workflowProvenOn);
   expect(workflow.usesNixInstaller, 'DeterminateSystems/nix-installer-action').toBe(true);
   expect(workflow.usesFlakeHubCache, 'DeterminateSystems/flakehub-cache-action').toBe(true);
   expect(workflow.permissions).toEqual({ 'id-token': 'write', contents: 'read' });
   const findings = await lintWorkflows([workflow.file]);
   expect(findings.map(formatFinding), 'actionlint').toEqual([]);
-  if (flakesProof.kind === 'remote') {
-    const [, latest] = flakesProof.runs;
+  if (flakesSource.kind === 'remote') {
+    const [, latest] = flakesSource.runs;
     expect(latest.flakeHubEnabled, `"FlakeHub cache is enabled." in the log of ${latest.jobUrl}`).toBe(true);
   }
 });
 
-test('Keep workflow non-blocking initially; then promote to required checks.', async ({ flakesProof, evidence }) => {
+test('Keep workflow non-blocking initially; then promote to required checks.', async ({ flakesSource, evidence }) => {
   const workflow = readFlakesWorkflow();
-  await evidence.provenOn(flakesProof.kind === 'remote' ? flakesProof.provenOn : { place: workflowProvenOn.place, standIn: `${workflowProvenOn.standIn}; a local HTTP server speaking GitHub's REST shapes stood in for branch protection` });
+  await evidence.provenOn(flakesSource.kind === 'remote' ? flakesSource.provenOn : { place: workflowProvenOn.place, standIn: `${workflowProvenOn.standIn}; a local HTTP server speaking GitHub's REST shapes stood in for branch protection` });
   await test.step('the build job is non-blocking: continue-on-error', async () => {
     expect(workflow.buildJobName).toBe(flakesCheckName);
     expect(workflow.continueOnError).toBe(true);
   });
   await test.step('npm run promote-check refuses while the Phase 2 gate has not passed, and changes nothing', async () => {
-    const local = flakesProof.kind === 'local' ? await new LocalGitHub().start() : undefined;
+    const local = flakesSource.kind === 'local' ? await new LocalGitHub().start() : undefined;
     try {
       local?.repositories.add('choiros/gates');
-      const client = flakesProof.kind === 'remote' ? flakesProof.client : new GitHubClient({ apiUrl: local?.apiUrl ?? '', owner: 'choiros', repo: 'gates', token: local?.token ?? '', workflow: 'flakes.yml', branch: 'main' });
+      const client = flakesSource.kind === 'remote' ? flakesSource.client : new GitHubClient({ apiUrl: local?.apiUrl ?? '', owner: 'choiros', repo: 'gates', token: local?.token ?? '', workflow: 'flakes.yml', branch: 'main' });
       const emptyLedger = mkdtempSync(path.join(tmpdir(), 'phase2-no-ledger-'));
       const refusal = await promoteFlakesCheck(client, gateTargetFromEnv(), emptyLedger).then(
         () => undefined,
@@ -65,10 +65,22 @@ test('Capture baseline and post-cache build times.', async ({ flakesProof, evide
     expect(newer.buildStepMs).toBeGreaterThan(0);
     return;
   }
-  const times = flakesProof.measurement.outputs.map((o) => ({ output: o.output, baselineMs: Math.round(o.cold.durationMs), postCacheMs: Math.round(o.warm.durationMs) }));
+  const { measurement } = flakesProof;
+  const times = measurement.outputs.map((o) => ({ output: o.output, baselineMs: Math.round(o.cold.durationMs), postCacheMs: Math.round(o.warm.durationMs), baselineCommand: o.cold.command.join(' '), postCacheCommand: o.warm.command.join(' ') }));
   await evidence.json('build-times', times);
   for (const time of times) {
     expect(time.baselineMs, `${time.output} cold`).toBeGreaterThan(0);
     expect(time.postCacheMs, `${time.output} warm`).toBeGreaterThan(0);
+  }
+  // A time is only a baseline if no cache was asked, and only post-cache if the cache alone was.
+  const substitutersOf = (command: readonly string[]): string | undefined => {
+    const at = command.findIndex((arg, i) => arg === '--option' && command[i + 1] === 'substituters');
+    return at < 0 ? undefined : command[at + 2];
+  };
+  for (const o of measurement.outputs) {
+    expect(substitutersOf(o.cold.command), `${o.output}: the baseline build's substituters (${o.cold.command.join(' ')})`).toBe('');
+    expect(o.cold.transcript.misses.some((drv) => drv.includes(`-choiros-${o.output}-`)), `${o.output}: the baseline built its own derivation`).toBe(true);
+    expect(substitutersOf(o.warm.command), `${o.output}: the post-cache build's substituters`).toBe(measurement.cacheUrl);
+    expect(o.warm.transcript.hits.length, `${o.output}: the post-cache build copied from the cache`).toBeGreaterThan(0);
   }
 });

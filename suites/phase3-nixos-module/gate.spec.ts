@@ -59,6 +59,10 @@ test('Hypervisor service starts reliably under systemd.', async ({ installedHost
   const started = await test.step('systemd started it at boot of the unit: active, running, healthy', async () => {
     const unit = await host.unitProperties('ActiveState', 'SubState', 'MainPID', 'NRestarts', 'InvocationID', 'User', 'UnitFileState');
     expect(unit).toMatchObject({ ActiveState: 'active', SubState: 'running', User: 'choiros-hypervisor', UnitFileState: 'enabled' });
+    // Started at boot because the module says so (wantedBy, which NixOS turns into the multi-user.target.wants link),
+    // not only because this host's install step links it by hand.
+    const unitFile = await readFile(path.join(installedHost.closure.outPath, 'etc/systemd/system', hypervisorUnit), 'utf8');
+    expect(unitFile.slice(unitFile.indexOf('[Install]')), `the [Install] section of ${hypervisorUnit}`).toMatch(/^\[Install\]\nWantedBy=.*\bmulti-user\.target\b/m);
     expect((await host.health()).status).toBe('healthy');
     await evidence.command('1-systemctl-status-started', `systemctl status ${hypervisorUnit}`, await host.status());
     return unit;

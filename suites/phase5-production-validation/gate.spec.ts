@@ -61,8 +61,14 @@ test('live/dev sandbox lifecycle works and route swap succeeds.', async ({ targe
 
   for (const role of ['live', 'dev'] as const) {
     await test.step(`${role}: start, restart and stop through the admin API`, async () => {
-      expect(await evidence.timed(`${role}-start`, () => target.admin.start(user.userId, role))).toMatchObject({ status: 'running' });
-      expect(await evidence.timed(`${role}-restart`, () => target.admin.restart(user.userId, role))).toMatchObject({ status: 'running' });
+      const started = await evidence.timed(`${role}-start`, () => target.admin.start(user.userId, role));
+      expect(started).toMatchObject({ status: 'running' });
+      const restarted = await evidence.timed(`${role}-restart`, () => target.admin.restart(user.userId, role));
+      expect(restarted).toMatchObject({ status: 'running' });
+      // A restart is a new instance (another container, or another process), not the running one reported again.
+      const instance = (answer: { container_id?: string | null; pid?: number | null }) => answer.container_id ?? answer.pid ?? null;
+      expect(instance(started), `${role}: the start names its container or process`).not.toBeNull();
+      expect(instance(restarted), `${role}: the instance after the restart`).not.toBe(instance(started));
       await evidence.timed(`${role}-stop`, () => target.admin.stop(user.userId, role));
       expect(await target.admin.sandbox(user.userId, role)).toMatchObject({ status: 'stopped' });
       expect(await target.admin.start(user.userId, role)).toMatchObject({ status: 'running' });

@@ -1,0 +1,90 @@
+import type { SeededDefect } from '../../integrity/seeded-defect.ts';
+
+/**
+ * Phase 2's seeded defects (npm run integrity -- phase2): small mistakes a person could make in the
+ * flakes workflow, the Nix packaging, the cache experiment (nix/) or the fallback README, and the
+ * lines that must catch them. Locally every line is proven from the real nix CLI and a signed
+ * binary cache on 127.0.0.1 (fixtures/flakes-proof.ts), so these are what that run can see.
+ */
+
+const line = {
+  builds: 'CI builds `sandbox`, `desktop`, and `hypervisor` flakes successfully.',
+  repeat: 'Repeat build shows improved duration with cache hits.',
+  oidc: 'Enable FlakeHub cache in workflow with OIDC permissions.',
+  nonBlocking: 'Keep workflow non-blocking initially; then promote to required checks.',
+  times: 'Capture baseline and post-cache build times.',
+  runLinks: 'Workflow run links attached.',
+  hitMiss: 'Cache hit/miss summary attached.',
+  durations: 'Build duration comparison attached.',
+  fallback: 'Document fallback path if cache integration fails.',
+} as const;
+
+export const defects: readonly SeededDefect[] = [
+  {
+    id: 'oidc-permission-dropped',
+    what: "the workflow's permissions lose `id-token: write` (tidied to least privilege), so FlakeHub Cache cannot authenticate",
+    caughtBy: [line.oidc],
+    edits: [{ file: '.github/workflows/flakes.yml', find: "  # FlakeHub Cache authenticates with the workflow's OIDC token.\n  id-token: write\n", replace: '' }],
+  },
+  {
+    id: 'cache-action-swapped',
+    what: 'the FlakeHub Cache step is replaced by the Magic Nix Cache action (a GitHub Actions cache, not FlakeHub)',
+    caughtBy: [line.oidc],
+    edits: [{ file: '.github/workflows/flakes.yml', find: '      - uses: DeterminateSystems/flakehub-cache-action@main\n', replace: '      - uses: DeterminateSystems/magic-nix-cache-action@main\n' }],
+  },
+  {
+    id: 'workflow-blocking-from-the-start',
+    what: 'the build job loses `continue-on-error: true`, so a cache outage blocks every merge before the gate passed',
+    caughtBy: [line.nonBlocking, line.fallback],
+    edits: [{ file: '.github/workflows/flakes.yml', find: '    continue-on-error: true\n', replace: '' }],
+  },
+  {
+    id: 'push-unsigned',
+    what: 'the push to the cache signs with no key (the secret-key parameter dropped), so Nix refuses every substitute',
+    caughtBy: [line.repeat],
+    edits: [{ file: 'nix/binary-cache/measure.ts', find: '`${cache.url}?secret-key=${key.secretFile}&compression=zstd`', replace: '`${cache.url}?compression=zstd`' }],
+  },
+  {
+    // Not "push only the outputs, not their closures": nix copy copies a path's closure by itself, so that edit changed nothing (measured: missed).
+    id: 'repeat-build-asks-no-cache',
+    what: 'the repeat builds copy the cold loop\'s options (no substituter), so they build everything again in their empty store instead of copying from the cache',
+    caughtBy: [line.repeat],
+    edits: [{ file: 'nix/binary-cache/measure.ts', find: 'substituters: [warmUrl], trustedPublicKeys: trusted, store: stores.warm });', replace: 'substituters: [], trustedPublicKeys: trusted, store: stores.warm });' }],
+  },
+  {
+    id: 'desktop-assets-one-level-down',
+    what: 'the desktop package copies the assets directory itself (cp -R dir instead of dir/.), so index.html lands one level too deep',
+    caughtBy: [line.builds],
+    edits: [{ file: 'nix/packages.nix', find: '    cp -R ${desktopAssets}/. $out/share/choiros-desktop/\n', replace: '    cp -R ${desktopAssets} $out/share/choiros-desktop/\n' }],
+  },
+  {
+    id: 'baseline-asks-default-caches',
+    what: 'buildArgs passes `--option substituters` only when there is a substituter, so the "cold" baseline asks the machine\'s default caches',
+    caughtBy: [line.times],
+    edits: [{ file: 'nix/build.ts', find: "  args.push('--option', 'substituters', (options.substituters ?? []).join(' '));", replace: "  if (options.substituters?.length) args.push('--option', 'substituters', options.substituters.join(' '));" }],
+  },
+  {
+    id: 'build-log-from-stdout',
+    what: "a build's transcript is taken from stdout (where --json goes) instead of stderr, so no building/copying line is recorded",
+    caughtBy: [line.runLinks, line.hitMiss],
+    edits: [{ file: 'nix/build.ts', find: 'return { output, flakeRef, storePath, log: result.stderr,', replace: 'return { output, flakeRef, storePath, log: result.stdout,' }],
+  },
+  {
+    id: 'cold-total-sums-warm',
+    what: 'the cold total is summed over the warm figures (a copy-paste of the line below), so the "all three" comparison is wrong',
+    caughtBy: [line.durations],
+    edits: [{ file: 'nix/binary-cache/measure.ts', find: 'coldTotalMs: results.reduce((s, r) => s + r.cold.durationMs, 0),', replace: 'coldTotalMs: results.reduce((s, r) => s + r.warm.durationMs, 0),' }],
+  },
+  {
+    id: 'narinfo-hits-counted-from-head',
+    what: "the cache log counts narinfo hits from HEAD requests only (what some clients send), so Nix's GETs are not counted",
+    caughtBy: [line.hitMiss],
+    edits: [{ file: 'nix/binary-cache/transcript.ts', find: "  const narinfo = requests.filter((r) => (r.method === 'GET' || r.method === 'HEAD') && r.path.endsWith('.narinfo'));", replace: "  const narinfo = requests.filter((r) => r.method === 'HEAD' && r.path.endsWith('.narinfo'));" }],
+  },
+  {
+    id: 'fallback-readme-keeps-substituters',
+    what: "the fallback section's local build loses `--option substituters ''`, so it no longer builds without any cache",
+    caughtBy: [line.fallback],
+    edits: [{ file: 'nix/README.md', find: "build without any cache: `nix build --option substituters '' ./hypervisor`", replace: 'build without any cache: `nix build ./hypervisor`' }],
+  },
+];

@@ -1,0 +1,92 @@
+import type { SeededDefect } from '../../integrity/seeded-defect.ts';
+
+/**
+ * Phase 3's seeded defects (npm run integrity -- phase3): small mistakes a person could make in the
+ * NixOS module (hypervisor/nixos/module.nix), the flake that exports it, the host closure, the
+ * hypervisor's own startup, or the runbook the gate runs, and the lines that must catch them. The
+ * lines run against a real systemd host (systemd-nspawn) with the closure built by the real nix CLI.
+ */
+
+const line = {
+  closure: 'NixOS system closure builds for target host config.',
+  reliable: 'Hypervisor service starts reliably under systemd.',
+  flakeModule: 'Implement `nixosModules.default` in `hypervisor/flake.nix`.',
+  service: 'Define hypervisor systemd service.',
+  runtime: 'Define container runtime/service integration for sandbox lifecycle.',
+  secrets: 'Externalize env and secrets file references.',
+  toplevel: '`nix build` toplevel result attached.',
+  statusLog: 'Service status/log output attached.',
+  generationFallback: 'Document previous generation fallback path.',
+} as const;
+
+const module = 'hypervisor/nixos/module.nix';
+
+export const defects: readonly SeededDefect[] = [
+  {
+    id: 'closure-stamps-build-time',
+    what: 'the host closure records when it was built (date > $out/built-at), so it no longer builds reproducibly',
+    caughtBy: [line.closure],
+    edits: [{ file: 'hypervisor/nixos/local/host-closure.nix', find: '    ln -s $hypervisor $out/hypervisor\n', replace: '    ln -s $hypervisor $out/hypervisor\n    date > $out/built-at\n' }],
+  },
+  {
+    id: 'closure-drops-the-package',
+    what: "the unit text's string context is discarded (to silence a passAsFile warning) and the package link removed, so the closure no longer holds the program its unit runs",
+    caughtBy: [line.toplevel, line.closure],
+    edits: [
+      { file: 'hypervisor/nixos/local/host-closure.nix', find: '  unit = evaluated.unitText;', replace: '  unit = builtins.unsafeDiscardStringContext evaluated.unitText;' },
+      { file: 'hypervisor/nixos/local/host-closure.nix', find: '  hypervisor = package;\n', replace: '' },
+      { file: 'hypervisor/nixos/local/host-closure.nix', find: '    ln -s $hypervisor $out/hypervisor\n', replace: '' },
+    ],
+  },
+  {
+    id: 'no-restart-on-failure',
+    what: 'the unit loses Restart=on-failure (removed while chasing a restart loop), so a crashed hypervisor stays down',
+    caughtBy: [line.service, line.reliable],
+    edits: [{ file: module, find: '        Restart = "on-failure";\n        RestartSec = "1s";\n', replace: '' }],
+  },
+  {
+    id: 'not-wanted-by-multi-user',
+    what: 'the unit has no wantedBy (no [Install] section), so it is not enabled and a fresh host does not start it at boot',
+    caughtBy: [line.reliable],
+    edits: [{ file: module, find: '      wantedBy = [ "multi-user.target" ];\n', replace: '' }],
+  },
+  {
+    id: 'capabilities-kept',
+    what: 'CapabilityBoundingSet and AmbientCapabilities are dropped from the hardening (while debugging a bind error), so the service keeps every capability',
+    caughtBy: [line.service],
+    edits: [{ file: module, find: '        CapabilityBoundingSet = "";\n        AmbientCapabilities = "";\n', replace: '' }],
+  },
+  {
+    id: 'podman-socket-not-ordered',
+    what: 'with runtime = "podman" the service is no longer ordered after podman.socket, so at boot it can start before the socket exists',
+    caughtBy: [line.runtime],
+    edits: [{ file: module, find: '      after = [ "network-online.target" ] ++ optional isPodman "podman.socket";', replace: '      after = [ "network-online.target" ];' }],
+  },
+  {
+    id: 'admin-token-logged',
+    what: 'the "admin token ready" log spreads the whole admin settings object, token included, into the journal',
+    caughtBy: [line.secrets],
+    edits: [{ file: 'hypervisor/app.ts', find: "log.info({ event: 'hypervisor.admin_token', source: config.admin.source, ...(config.admin.tokenFile ? { file: config.admin.tokenFile } : {}) }, 'admin token ready');", replace: "log.info({ event: 'hypervisor.admin_token', ...config.admin }, 'admin token ready');" }],
+  },
+  {
+    id: 'journal-silenced',
+    what: "the unit sends the hypervisor's stdout to /dev/null (\"too chatty\"), so its JSON logs never reach the journal",
+    caughtBy: [line.statusLog],
+    edits: [{ file: module, find: '        KillSignal = "SIGTERM";\n', replace: '        KillSignal = "SIGTERM";\n        StandardOutput = "null";\n' }],
+  },
+  {
+    id: 'flake-module-renamed',
+    what: 'the flake exports the module as nixosModules.choiros-hypervisor instead of nixosModules.default',
+    caughtBy: [line.flakeModule],
+    edits: [
+      { file: 'hypervisor/flake.nix', find: '      nixosModules.default = import ./nixos/module.nix;', replace: '      nixosModules.choiros-hypervisor = import ./nixos/module.nix;' },
+      { file: 'hypervisor/flake.nix', find: '          self.nixosModules.default\n', replace: '          self.nixosModules.choiros-hypervisor\n' },
+    ],
+  },
+  {
+    id: 'rollback-without-restart',
+    what: "the runbook's rollback switches the profile back but no longer restarts the service, so generation N+1 keeps running",
+    caughtBy: [line.generationFallback],
+    edits: [{ file: 'hypervisor/nixos/README.md', find: 'nix-env --profile "$PROFILE" --rollback\non_host systemctl daemon-reload\non_host systemctl restart choiros-hypervisor\n', replace: 'nix-env --profile "$PROFILE" --rollback\non_host systemctl daemon-reload\n' }],
+  },
+];

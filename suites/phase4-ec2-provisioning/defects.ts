@@ -1,0 +1,76 @@
+import type { SeededDefect } from '../../integrity/seeded-defect.ts';
+
+/**
+ * Phase 4's seeded defects (npm run integrity -- phase4): small mistakes a person could make in the
+ * provisioning (provisioning/), the deploy CLI (deploy/) or the host generation it builds, and the
+ * lines that must catch them. Locally the lines run against moto (standing in for EC2 and Route 53)
+ * and a real systemd host reached over SSH (fixtures/phase4.ts).
+ */
+
+const line = {
+  converges: 'EC2 host converges from declarative config.',
+  reboot: 'Hypervisor remains healthy across reboot.',
+  launch: 'Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).',
+  network: 'Configure network policy, DNS, and TLS routing.',
+  deployCli: 'Deploy NixOS host config via CLI.',
+  transcript: 'Deployment command transcript attached.',
+  postReboot: 'Post-reboot health output attached.',
+  rollback: 'Verify generation rollback and service recovery.',
+} as const;
+
+export const defects: readonly SeededDefect[] = [
+  {
+    id: 'ssh-open-to-the-world',
+    what: 'the security group lets SSH in from anywhere as well as from the configured CIDRs ("while debugging from a laptop")',
+    caughtBy: [line.network],
+    edits: [{ file: 'provisioning/security-group.ts', find: '  return [...aws.sshCidrs.map((cidr) => `tcp:22:${cidr}`),', replace: '  return [...[...aws.sshCidrs, ...world].map((cidr) => `tcp:22:${cidr}`),' }],
+  },
+  {
+    id: 'hypervisor-bound-to-all-addresses',
+    what: 'the host generation binds the hypervisor to 0.0.0.0, so its port is reachable around Caddy and TLS',
+    caughtBy: [line.network],
+    edits: [{ file: 'deploy/generation.ts', find: "    HYPERVISOR_HOST: '127.0.0.1',", replace: "    HYPERVISOR_HOST: '0.0.0.0'," }],
+  },
+  {
+    id: 'root-volume-gp2',
+    what: 'the instance is launched with a gp2 root volume (from an older template), without the described IOPS',
+    caughtBy: [line.launch],
+    edits: [{ file: 'provisioning/instance.ts', find: "Ebs: { VolumeSize: aws.rootVolume.sizeGiB, VolumeType: 'gp3', Iops: aws.rootVolume.iops, DeleteOnTermination: true, Encrypted: true }", replace: "Ebs: { VolumeSize: aws.rootVolume.sizeGiB, VolumeType: 'gp2', DeleteOnTermination: true, Encrypted: true }" }],
+  },
+  {
+    id: 'no-change-without-health',
+    what: 'a deploy of the generation already active skips everything without checking health, so drift on the host (a stopped hypervisor) is never converged',
+    caughtBy: [line.converges],
+    edits: [{ file: 'deploy/converge.ts', find: '    if (before === closure && beforeHealth.healthy) {', replace: '    if (before === closure) {' }],
+  },
+  {
+    id: 'units-not-enabled',
+    what: 'switch-to-configuration links the units and restarts them but no longer links them into multi-user.target.wants, so after a reboot nothing starts them',
+    caughtBy: [line.reboot, line.postReboot],
+    edits: [{ file: 'deploy/generation.ts', find: '  ln -sfn "/etc/systemd/system/$unit" "/etc/systemd/system/multi-user.target.wants/$unit"\n', replace: '' }],
+  },
+  {
+    id: 'host-key-not-checked',
+    what: 'ssh runs with StrictHostKeyChecking=no ("to stop the prompts in CI"), so a host presenting another key is accepted',
+    caughtBy: [line.deployCli],
+    edits: [{ file: 'deploy/ssh.ts', find: "      '-o', 'StrictHostKeyChecking=yes',", replace: "      '-o', 'StrictHostKeyChecking=no'," }],
+  },
+  {
+    id: 'transcript-without-exit-status',
+    what: "the text transcript drops each command's exit status (kept only in the JSON), so a failed command reads like a passed one",
+    caughtBy: [line.transcript],
+    edits: [{ file: 'deploy/command-transcript.ts', find: '\\n  exit ${c.exitCode} in ${c.ms} ms', replace: '\\n  took ${c.ms} ms' }],
+  },
+  {
+    id: 'failed-health-not-rolled-back',
+    what: 'a generation that fails its health check is reported but left active ("keep it for inspection"), instead of rolled back',
+    caughtBy: [line.rollback],
+    edits: [
+      {
+        file: 'deploy/converge.ts',
+        find: '    if (!reading.healthy) return this.#rollBack(closure, previousGeneration, `the hypervisor did not answer healthy',
+        replace: "    if (!reading.healthy) throw new HostCommandError('wait for health', closure, 1, `the hypervisor did not answer healthy",
+      },
+    ],
+  },
+];
