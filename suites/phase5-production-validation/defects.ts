@@ -1,10 +1,11 @@
-import type { LineWithoutDefect, SeededDefect } from '../../integrity/seeded-defect.ts';
+import type { SeededDefect } from '../../integrity/seeded-defect.ts';
 
 /**
  * Phase 5's seeded defects (npm run integrity -- phase5): small mistakes a person could make in the
- * hypervisor, the metrics publisher or the operations playbook, and the lines that must catch them.
- * Locally the lines run against the podman hypervisor standing in for the deployed host
- * (fixtures/production-test.ts), with moto standing in for CloudWatch.
+ * hypervisor, the deploy CLI and its host readings, the metrics publisher or the operations playbook,
+ * and the lines that must catch them. Locally the lines run against the podman hypervisor and the
+ * Phase 4 host stand-in (fixtures/production-test.ts, production-host.ts), with moto standing in for
+ * CloudWatch.
  */
 
 const line = {
@@ -16,18 +17,12 @@ const line = {
   liveAndDev: 'One user can run `live` and `dev` sandboxes concurrently behind hypervisor.',
   swap: 'Hypervisor can route/swap between live/dev for rollback.',
   knownGood: 'Prior known-good config/image can be restored in bounded time.',
+  smoke: 'Run smoke suite against deployed host.',
+  smokeResults: 'Smoke suite results attached.',
+  hostHealth: 'Validate logs, restart behavior, and disk/memory headroom.',
+  rehearsalOutput: 'Rollback rehearsal output attached.',
+  generationRollback: 'Confirm rollback from current prod generation to previous known-good.',
 } as const;
-
-/** Lines whose tests are being written elsewhere (the smoke suite, headroom and rollback evidence lines): no test here to catch a defect yet. */
-const testComingWithTheSmokeSuite = 'its test does not exist in this tree yet: it arrives with the Phase 5 smoke-suite work, which adds its seeded defects with it';
-
-export const linesWithoutDefects: readonly LineWithoutDefect[] = [
-  { line: 'Run smoke suite against deployed host.', why: testComingWithTheSmokeSuite },
-  { line: 'Validate logs, restart behavior, and disk/memory headroom.', why: testComingWithTheSmokeSuite },
-  { line: 'Smoke suite results attached.', why: testComingWithTheSmokeSuite },
-  { line: 'Rollback rehearsal output attached.', why: testComingWithTheSmokeSuite },
-  { line: 'Confirm rollback from current prod generation to previous known-good.', why: testComingWithTheSmokeSuite },
-];
 
 export const defects: readonly SeededDefect[] = [
   {
@@ -77,5 +72,35 @@ export const defects: readonly SeededDefect[] = [
     what: 'the CloudWatch publisher multiplies its interval (already in ms) by 1000, so it never publishes while the host runs',
     caughtBy: [line.metrics],
     edits: [{ file: 'hypervisor/cloudwatch/publisher.ts', find: '  const timer = setInterval(() => void tick(), config.intervalMs);', replace: '  const timer = setInterval(() => void tick(), config.intervalMs * 1000);' }],
+  },
+  {
+    id: 'generation-rollback-not-activated',
+    what: 'deploy rollback only flips the system profile (nix-env --rollback "is" the rollback) and no longer runs the previous generation\'s switch-to-configuration, so the host keeps serving the current generation',
+    caughtBy: [line.generationRollback],
+    edits: [{ file: 'deploy/converge.ts', find: "    await this.#host.run('activate the previous generation', `${this.#deploy.profile}/bin/switch-to-configuration switch`);\n", replace: '' }],
+  },
+  {
+    id: 'routine-stop-logged-as-error',
+    what: 'the hypervisor logs its SIGTERM stop at error level (so stops "stand out"), so every systemctl restart or deploy puts an error line in the journal',
+    caughtBy: [line.hostHealth],
+    edits: [{ file: 'hypervisor/cli/serve.ts', find: "    log.info({ event: 'hypervisor.stopping', signal }", replace: "    log.error({ event: 'hypervisor.stopping', signal }" }],
+  },
+  {
+    id: 'disk-headroom-as-a-ratio',
+    what: 'the df reading returns available/size as a ratio (0.8) where a percent is meant, so the headroom check compares 0.8 with a 20% threshold',
+    caughtBy: [line.hostHealth],
+    edits: [{ file: 'deploy/host-readings.ts', find: 'freePercent: round((availableKiB / sizeKiB) * 100)', replace: 'freePercent: round(availableKiB / sizeKiB)' }],
+  },
+  {
+    id: 'host-origin-without-port',
+    what: "the host generation's WebAuthn origin drops the HTTPS port (https://NAME instead of https://NAME:PORT), so on a host served on a non-default port passkeys and same-origin checks fail",
+    caughtBy: [line.smoke, line.smokeResults],
+    edits: [{ file: 'deploy/generation.ts', find: "const origin = `https://${routing.hostName}${routing.httpsPort === 443 ? '' : `:${routing.httpsPort}`}`;", replace: 'const origin = `https://${routing.hostName}`;' }],
+  },
+  {
+    id: 'rollback-reads-the-standby-release',
+    what: "rollback looks up the release of the standby (dev) slot as the one main serves, so it picks the known-good release before the wrong one (or finds none)",
+    caughtBy: [line.rehearsalOutput],
+    edits: [{ file: 'hypervisor/routing/rollback.ts', find: 'const serving = ctx.slotReleases.get(userId, pointers.main);', replace: 'const serving = ctx.slotReleases.get(userId, pointers.dev);' }],
   },
 ];
