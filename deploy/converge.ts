@@ -63,7 +63,11 @@ export class Converger {
   }
 
   async #health(step: string, notBootId?: string): Promise<{ reading: HealthReading; ms: number }> {
-    const result = await waitForHealth(this.#deploy.healthUrl, this.#deploy.healthTimeoutSecs * 1000, notBootId);
+    const waited = await waitForHealth(this.#deploy.healthUrl, this.#deploy.healthTimeoutSecs * 1000, notBootId);
+    // Healthy, but from the boot id before activation: the old process still answers (activation
+    // restarts the unit), so the generation asked for never started. That is no healthy switch.
+    const stale = notBootId !== undefined && waited.reading.healthy && waited.reading.bootId === notBootId;
+    const result = stale ? { ...waited, reading: { ...waited.reading, healthy: false, body: `still boot ${notBootId}, the process from before the switch: ${waited.reading.body}` } } : waited;
     this.#transcript.add({ step, command: `GET ${this.#deploy.healthUrl}`, exitCode: result.reading.healthy ? 0 : 1, ms: result.ms, output: `${result.reading.statusCode ?? 'no answer'} ${result.reading.body}` });
     return result;
   }
@@ -114,7 +118,7 @@ export class Converger {
     const { reading } = await this.#health('wait for health after rollback', beforeHealth.healthy ? beforeHealth.bootId : undefined);
     const active = (await this.activeGeneration()) ?? '';
     const generation = await this.generationNumber();
-    if (!reading.healthy) throw new HostCommandError('rollback', active, 1, `rolled back from ${from} to ${active} (generation ${generation}), but it did not answer healthy within ${this.#deploy.healthTimeoutSecs} s: look at the host's journal (journalctl -u choiros-hypervisor).`);
+    if (!reading.healthy) throw new HostCommandError('rollback', active, 1, `rolled back from ${from} to ${active} (generation ${generation}), but it did not answer healthy from a new process within ${this.#deploy.healthTimeoutSecs} s (last: ${reading.body.slice(0, 200)}): look at the host's journal (journalctl -u choiros-hypervisor).`);
     this.#transcript.note(`rolled back from ${from} to ${active} (generation ${generation ?? '?'}); healthy.`);
     return { changed: true, active, generation, health: reading, timeToHealthyMs: performance.now() - started };
   }
