@@ -86,6 +86,12 @@ export const defects: readonly SeededDefect[] = [
     edits: [{ file: 'hypervisor/cli/serve.ts', find: "    log.info({ event: 'hypervisor.stopping', signal }", replace: "    log.error({ event: 'hypervisor.stopping', signal }" }],
   },
   {
+    id: 'restart-resumes-stopped-sandboxes',
+    what: 'after a hypervisor restart, reconcile starts every recorded sandbox again ("bring everything back"), including those recorded as stopped',
+    caughtBy: [line.hostHealth],
+    edits: [{ file: 'hypervisor/sandboxes/reconcile.ts', find: "    if (record.desired === 'running') steps.resume(record);\n    else steps.settle(record);\n", replace: '    steps.resume(record);\n' }],
+  },
+  {
     id: 'disk-headroom-as-a-ratio',
     what: 'the df reading returns available/size as a ratio (0.8) where a percent is meant, so the headroom check compares 0.8 with a 20% threshold',
     caughtBy: [line.hostHealth],
