@@ -1,10 +1,19 @@
 import { execa } from 'execa';
 import { test, expect, onLocalHost, onLocalNix } from '../../fixtures/host-test.ts';
 import { hypervisorUnit } from '../../fixtures/hypervisor-host.ts';
+import { buildToplevel } from '../../nix/toplevel.ts';
 
 test('`nix build` toplevel result attached.', async ({ installedHost, evidence }) => {
-  await evidence.provenOn(onLocalNix);
   const { packageBuild, closure } = installedHost;
+  if (packageBuild.packageSet === 'nixpkgs') {
+    // Where nixpkgs can be fetched, the real NixOS system closure of the target host is built.
+    const toplevel = await buildToplevel('nixpkgs');
+    await evidence.provenOn({ place: `Nix with the real nixpkgs on this machine: ${toplevel.attribute}` });
+    await evidence.command('nix-build-toplevel', toplevel.command.join(' '), `${toplevel.log}\n${toplevel.storePath}`);
+    expect(toplevel.storePath).toMatch(/^\/nix\/store\/[0-9a-z]{32}-nixos-system-choiros-host-/);
+    return;
+  }
+  await evidence.provenOn(onLocalNix);
   const pathInfo = await execa('nix', ['--extra-experimental-features', 'nix-command', 'path-info', '--json', '--recursive', '--size', '--closure-size', closure.outPath]);
   const info = JSON.parse(pathInfo.stdout) as { path: string; narSize: number; closureSize: number; narHash: string }[];
   const top = info.find((entry) => entry.path === closure.outPath);
