@@ -15,10 +15,18 @@ test('Auth/register/login/recovery flow passes.', async ({ target, page, passkey
     return registered;
   });
 
-  await test.step('log out: the proxy is closed to the browser', async () => {
+  await test.step('log out: the proxy is closed to the browser, and the old session cookie, replayed, opens nothing', async () => {
+    const session = (await page.context().cookies(target.url)).find((cookie) => cookie.httpOnly);
+    expect(session, 'the session cookie the browser holds before logging out').toBeDefined();
     const logout = await page.request.post(`${target.url}/auth/logout`, { maxRedirects: 0, headers: { origin: target.url } });
     expect(logout.status()).toBe(303);
     expect(await (await page.request.get(`${target.url}/auth/me`)).json()).toMatchObject({ authenticated: false });
+    // The browser sends no cookie after logout, so the check above passes even if the server kept the
+    // session: put the old cookie back (a copy someone kept) and the server must still refuse it.
+    await page.context().addCookies([session!]);
+    const replayed = await page.request.get(`${target.url}/auth/me`);
+    expect(await replayed.json(), 'GET /auth/me with the logged-out session cookie replayed').toMatchObject({ authenticated: false });
+    await page.context().clearCookies({ name: session!.name });
   });
 
   await test.step('log in with the passkey', async () => {
