@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { stripAnsi } from '../gate-runner/strip-ansi.ts';
+import type { Interruption } from './interruption.ts';
 
 export type LineOutcome = 'passed' | 'failed' | 'not run';
 
@@ -39,12 +40,13 @@ const firstLine = (message: string | undefined): string | undefined =>
  * own Playwright, and reads each line's outcome from its JSON report (a title that did not run is
  * `not run`, never a catch).
  */
-export async function runGateLines(options: { repo: string; logDir: string; project: string; titles: readonly string[]; label: string; env: Record<string, string> }): Promise<LinesRun> {
+export async function runGateLines(options: { repo: string; logDir: string; project: string; titles: readonly string[]; label: string; env: Record<string, string>; interruption: Interruption }): Promise<LinesRun> {
+  options.interruption.check();
   const jsonFile = path.join(options.logDir, `${options.label}.json`);
   const logFile = path.join(options.logDir, `${options.label}.log`);
   const cli = path.join(options.repo, 'node_modules', '@playwright', 'test', 'cli.js');
   const started = performance.now();
-  const run = await execa(process.execPath, [cli, 'test', '--project', options.project, '--grep', exactTitles(options.titles), '--reporter', 'list,json'], {
+  const child = execa(process.execPath, [cli, 'test', '--project', options.project, '--grep', exactTitles(options.titles), '--reporter', 'list,json'], {
     cwd: options.repo,
     reject: false,
     all: true,
@@ -52,8 +54,15 @@ export async function runGateLines(options: { repo: string; logDir: string; proj
     // TMPDIR stays the system's: podman refuses a run root longer than 50 characters.
     env: { ...options.env, PLAYWRIGHT_JSON_OUTPUT_FILE: jsonFile, FORCE_COLOR: '0' },
     extendEnv: false,
+    // A process group of its own: on Ctrl-C the runner asks it to stop once and waits (interruption.ts).
+    detached: true,
   });
+  // execa's subprocess is also the promise of its end (reject: false, so it never rejects).
+  options.interruption.track(child, child);
+  const run = await child;
   await writeFile(logFile, String(run.all));
+  // Interrupted: the child has stopped; its outcomes are no verdict, and nothing further may start.
+  options.interruption.check();
   const durationMs = performance.now() - started;
   const outcomes = new Map<string, { status: LineOutcome; error: string | undefined }>(options.titles.map((title) => [title, { status: 'not run', error: undefined }]));
   let report: JsonSuite;

@@ -8,6 +8,7 @@ import { sandboxImageName } from '../hypervisor/workload/image/image.ts';
 import { phaseById, UnknownPhaseError } from '../suites/phases.ts';
 import { CatalogueError, catalogueProblems, loadCatalogueFile, loadCatalogues, type PhaseCatalogue } from './catalogue.ts';
 import { runGateLines } from './gate-lines.ts';
+import { InterruptedError, interruptedExitCode, Interruption } from './interruption.ts';
 import { killRate, renderKillTable, type DefectRow } from './kill-table.ts';
 import { ScratchCopy } from './scratch-copy.ts';
 
@@ -54,12 +55,12 @@ async function removeRunImage(image: string): Promise<void> {
   await podman(['rmi', '--force', image]).catch(() => undefined);
 }
 
-async function runCatalogue(copy: ScratchCopy, logDir: string, catalogue: PhaseCatalogue, only: readonly string[], env: Record<string, string>): Promise<DefectRow[] | 'baseline failed'> {
+async function runCatalogue(copy: ScratchCopy, logDir: string, catalogue: PhaseCatalogue, only: readonly string[], env: Record<string, string>, interruption: Interruption): Promise<DefectRow[] | 'baseline failed'> {
   const { phase } = catalogue;
   const defects = catalogue.defects.filter((d) => !only.length || only.includes(d.id));
   const lines = [...new Set(defects.flatMap((d) => d.caughtBy))];
   console.log(`integrity: ${phase.id}: baseline, ${lines.length} line(s) on the unmodified copy`);
-  const baseline = await runGateLines({ repo: copy.repo, logDir, project: phase.id, titles: lines, label: `${phase.id}-baseline`, env });
+  const baseline = await runGateLines({ repo: copy.repo, logDir, project: phase.id, titles: lines, label: `${phase.id}-baseline`, env, interruption });
   const broken = [...baseline.outcomes].filter(([, outcome]) => outcome.status !== 'passed');
   if (broken.length) {
     console.error(`integrity: ${phase.id}: the baseline fails without any defect, so no catch would mean anything. Fix these first (log: ${baseline.logFile}):`);
@@ -71,7 +72,7 @@ async function runCatalogue(copy: ScratchCopy, logDir: string, catalogue: PhaseC
   for (const defect of defects) {
     const revert = await copy.apply(defect.edits);
     try {
-      const run = await runGateLines({ repo: copy.repo, logDir, project: phase.id, titles: defect.caughtBy, label: `${phase.id}-${defect.id}`, env });
+      const run = await runGateLines({ repo: copy.repo, logDir, project: phase.id, titles: defect.caughtBy, label: `${phase.id}-${defect.id}`, env, interruption });
       const outcomes = defect.caughtBy.map((line) => ({ line, ...(run.outcomes.get(line) ?? { status: 'not run' as const, error: undefined }) }));
       const failed = outcomes.filter((o) => o.status === 'failed');
       const result = failed.length ? 'caught' : outcomes.some((o) => o.status === 'not run') ? 'NOT RUN' : 'MISSED';
@@ -98,6 +99,14 @@ async function main(): Promise<number> {
   // Playwright's output per run stays readable after the scratch copy is gone.
   const logDir = path.join(repoRoot, 'reports', 'integrity', new Date().toISOString().replace(/[:.]/g, '-'));
   await mkdir(logDir, { recursive: true });
+  // Installed before the scratch copy exists, so a signal at any point unwinds through the cleanup below.
+  const interruption = new Interruption({ graceMs: 120_000 });
+  const interrupted = (signal: NodeJS.Signals): void => {
+    console.error(`integrity: ${signal}: stopping the Playwright run, then removing the scratch copy and the run's image`);
+    void interruption.interrupt(signal);
+  };
+  process.on('SIGINT', interrupted);
+  process.on('SIGTERM', interrupted);
   const copy = await ScratchCopy.of(repoRoot);
   // The run's own sandbox image: a defect in the workload must never land in the image other runs use.
   const tag = `integrity-${process.pid}`;
@@ -111,17 +120,12 @@ async function main(): Promise<number> {
     await removeRunImage(image);
     await copy.remove();
   };
-  const interrupted = (signal: NodeJS.Signals): void => {
-    console.error(`integrity: ${signal}: removing the scratch copy and the run's image`);
-    void cleanUp().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', interrupted);
-  process.once('SIGTERM', interrupted);
   try {
+    interruption.check();
     console.log(`integrity: scratch copy ${copy.repo}, sandbox image ${image}, Playwright output in ${path.relative(repoRoot, logDir)}`);
     const rows: DefectRow[] = [];
     for (const catalogue of catalogues) {
-      const result = await runCatalogue(copy, logDir, catalogue, args.defects, env);
+      const result = await runCatalogue(copy, logDir, catalogue, args.defects, env, interruption);
       if (result === 'baseline failed') return 2;
       rows.push(...result);
     }
@@ -130,6 +134,7 @@ async function main(): Promise<number> {
     console.log(`(npm run integrity -- ${[...args.phases, ...args.defects.flatMap((d) => ['--defect', d]), ...(args.catalogue ? ['--catalogue', args.catalogue] : [])].join(' ') || '(all phases)'}: ${((performance.now() - started) / 60_000).toFixed(1)} min)`);
     return killRate(rows).caught === rows.length ? 0 : 1;
   } finally {
+    // Reached only once no Playwright child runs: runGateLines returns after its child has exited.
     await cleanUp();
   }
 }
@@ -137,6 +142,10 @@ async function main(): Promise<number> {
 try {
   process.exitCode = await main();
 } catch (error) {
+  if (error instanceof InterruptedError) {
+    console.error(`integrity: ${error.message}: the Playwright run stopped, the scratch copy and the run's image removed`);
+    process.exit(interruptedExitCode(error.signal));
+  }
   if (!(error instanceof CatalogueError || error instanceof UnknownPhaseError)) throw error;
   console.error(`integrity: ${error.message}`);
   process.exitCode = 2;
