@@ -129,6 +129,8 @@ async function main(): Promise<number> {
       if (result === 'baseline failed') return 2;
       rows.push(...result);
     }
+    // A signal after the last Playwright run still means the table is not the run that was asked for.
+    interruption.check();
     console.log('');
     console.log(renderKillTable(rows));
     console.log(`(npm run integrity -- ${[...args.phases, ...args.defects.flatMap((d) => ['--defect', d]), ...(args.catalogue ? ['--catalogue', args.catalogue] : [])].join(' ') || '(all phases)'}: ${((performance.now() - started) / 60_000).toFixed(1)} min)`);
