@@ -2,7 +2,7 @@ import { buildTargetGeneration } from '../../deploy/cli.ts';
 import { CommandTranscript } from '../../deploy/command-transcript.ts';
 import { readDeploySection } from '../../gate-runner/deploy-section.ts';
 import { DescriptionFields } from '../../gate-runner/description-fields.ts';
-import { provenOnStandIns, test, expect } from '../../fixtures/phase4.ts';
+import { provenOnStandIns, rebootLineTimeoutMs, test, expect } from '../../fixtures/phase4.ts';
 
 test('EC2 host converges from declarative config.', async ({ phase4Host, evidence }) => {
   await evidence.provenOn(provenOnStandIns);
@@ -35,6 +35,9 @@ test('EC2 host converges from declarative config.', async ({ phase4Host, evidenc
 });
 
 test('Hypervisor remains healthy across reboot.', async ({ phase4Host, evidence }) => {
+  // Above the reboot's own bounds (shutdown 60 s, boot 60 s, health 45 s: host/machine.ts, fixtures/phase4.ts), so a
+  // host that does not come back fails with what did not, never with this line's timeout.
+  test.setTimeout(rebootLineTimeoutMs);
   await evidence.provenOn({ place: 'a systemd-nspawn Debian host on this machine, rebooted for real', standIn: provenOnStandIns.standIn });
   // On AWS this is RebootInstances; moto boots nothing, so the systemd host standing in reboots itself.
   const rebooted = await test.step('reboot the host: its systemd shuts down and a new boot starts', () => phase4Host.reboot());
