@@ -19,10 +19,20 @@ async function logIn(page: Page, username: string): Promise<void> {
   await expect(page).toHaveURL(/\/$/);
 }
 
-/** What a logged-in user's browser does to log out: POST /auth/logout from the page (same origin). */
+/**
+ * What a logged-in user's browser does to log out: POST /auth/logout from the page (same origin).
+ * Then the old session cookie is put back and must open nothing: the browser sends no cookie after
+ * logout, so only a replay shows that the session ended on the server too.
+ */
 async function logOut(page: Page): Promise<void> {
+  const session = (await page.context().cookies()).find((cookie) => cookie.httpOnly);
+  expect(session, 'the session cookie the browser holds before logging out').toBeDefined();
   const landed = await page.evaluate(async () => (await fetch('/auth/logout', { method: 'POST' })).url);
   expect(new URL(landed).pathname).toBe('/login');
+  await page.context().addCookies([session!]);
+  const replayed = await page.evaluate(async () => (await (await fetch('/auth/me')).json()) as unknown);
+  await page.context().clearCookies({ name: session!.name });
+  expect(replayed, 'GET /auth/me with the logged-out session cookie replayed').toMatchObject({ authenticated: false });
 }
 
 async function runTask(page: Page, objective: string): Promise<void> {
