@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runGateLines } from './gate-lines.ts';
 import { InterruptedError, interruptedExitCode, Interruption } from './interruption.ts';
+import { processAlive } from '../hypervisor/process-alive.ts';
 
 /**
  * A stand-in for Playwright's CLI, run as a real process: it says it started, and on SIGINT takes a
@@ -37,15 +38,6 @@ setInterval(() => {}, 1000);
 async function until(check: () => boolean): Promise<void> {
   while (!check()) await sleep(25);
 }
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('stopping the Playwright child when integrity is interrupted', () => {
   let dir: string;
@@ -87,7 +79,7 @@ describe('stopping the Playwright child when integrity is interrupted', () => {
     expect(child.signalCode).toBe('SIGKILL');
     expect(await readFile(path.join(dir, 'signals'), 'utf8')).toBe('SIGINT (ignored)\n');
     // The worker was in the child's group: killed with it, not left behind.
-    await until(() => !alive(worker));
+    await until(() => !processAlive(worker));
   });
 
   it('runGateLines, interrupted, returns no outcomes but InterruptedError, and only after its child has exited', async () => {
@@ -108,7 +100,7 @@ describe('stopping the Playwright child when integrity is interrupted', () => {
     const outcome = await settled;
     expect(outcome).toBeInstanceOf(InterruptedError);
     expect(existsSync(path.join(repo, 'torn-down')), 'the child had torn down when runGateLines gave up').toBe(true);
-    expect(alive(Number(await readFile(path.join(repo, 'started'), 'utf8')))).toBe(false);
+    expect(processAlive(Number(await readFile(path.join(repo, 'started'), 'utf8')))).toBe(false);
     await expect(runGateLines({ repo, logDir: dir, project: 'phase1', titles: ['A line.'], label: 'after', env: {}, interruption })).rejects.toThrow(InterruptedError);
   });
 });
