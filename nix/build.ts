@@ -95,6 +95,11 @@ export async function buildArgs(output: FlakeOutput, options: BuildOptions = {})
   return { args, flakeRef, packageSet };
 }
 
+/** The `out` path `nix build --json` printed for its first installable, if it printed one. */
+export function builtOutPath(stdout: string): string | undefined {
+  return (JSON.parse(stdout) as { outputs: { out?: string } }[])[0]?.outputs.out;
+}
+
 /** Builds one of the three flakes' default package and returns its store path and Nix's transcript. */
 export async function buildFlakeOutput(output: FlakeOutput, options: BuildOptions = {}): Promise<FlakeBuild> {
   const { args, flakeRef, packageSet } = await buildArgs(output, options);
@@ -102,8 +107,7 @@ export async function buildFlakeOutput(output: FlakeOutput, options: BuildOption
   const result = await runNix(args);
   const durationMs = performance.now() - started;
   if (result.exitCode !== 0) throw new NixBuildError(output, result.stderr, result.exitCode);
-  const parsed = JSON.parse(result.stdout) as { outputs: { out?: string } }[];
-  const storePath = parsed[0]?.outputs.out;
+  const storePath = builtOutPath(result.stdout);
   if (!storePath) throw new NixBuildError(output, `${result.stderr}\nnix build --json printed no output path: ${result.stdout}`, 0);
   return { output, flakeRef, storePath, log: result.stderr, durationMs, packageSet, command: ['nix', ...args], ...(options.store ? { store: options.store } : {}) };
 }

@@ -1,5 +1,5 @@
 import { repoRoot } from '../hypervisor/paths.ts';
-import { choosePackageSet, flakeDirs, type PackageSetChoice } from './build.ts';
+import { builtOutPath, choosePackageSet, flakeDirs, type PackageSetChoice } from './build.ts';
 import { runNix } from './nix-cli.ts';
 
 /** The NixOS host configuration hypervisor/flake.nix defines for the EC2 target (Phase 3 and 4). */
@@ -36,7 +36,7 @@ export async function buildToplevel(packageSet?: PackageSetChoice): Promise<Topl
   const result = await runNix(args);
   const durationMs = performance.now() - started;
   if (result.exitCode !== 0) throw new Error(`nix build of ${attribute} failed (exit ${result.exitCode}):\n${result.stderr.trim().split('\n').slice(-12).join('\n')}`);
-  const storePath = (JSON.parse(result.stdout) as { outputs: { out?: string } }[])[0]?.outputs.out;
+  const storePath = builtOutPath(result.stdout);
   if (!storePath) throw new Error(`nix build --json of ${attribute} printed no output path: ${result.stdout}`);
   return { attribute, storePath, log: result.stderr, durationMs, command: ['nix', ...args] };
 }
