@@ -24,14 +24,26 @@ describe('the Allure report of a gate run, opened from its file', () => {
     const results = path.join(run, 'allure-results');
     for (const line of phase1.checklist) await writeAllureResult(results, phase1, line.text, line.text === failing ? 'failed' : 'passed', line.text === failing ? `${line.text} did not hold` : undefined);
     const reportDir = path.join(run, 'allure-report');
-    const generated = await generateAllureReport(results, reportDir, 'phase1');
+    const generated = await generateAllureReport(results, reportDir, 'phase1', run);
     expect(generated.exitCode, generated.output).toBe(0);
 
     const page = await browser.newPage();
+    // What the page said while it loaded: a report that never renders is explained by these.
+    const said: string[] = [];
+    page.on('console', (message) => said.push(`console ${message.type()}: ${message.text()}`));
+    page.on('pageerror', (error) => said.push(`page error: ${error.message}`));
+    page.on('requestfailed', (request) => said.push(`request failed: ${request.url().slice(0, 120)} (${request.failure()?.errorText ?? '?'})`));
     // The report's analytics script is the only thing it fetches from the network: refuse it here.
     await page.route((url) => url.protocol !== 'file:' && url.protocol !== 'data:', (route) => route.abort());
     await page.goto(pathToFileURL(allureReportFile(reportDir)).href);
-    await expect.poll(() => page.getByText(phase1.title).count(), { timeout: 45_000 }).toBeGreaterThan(0);
+    const rendered = () => page.getByText(phase1.title).count();
+    await expect
+      .poll(rendered, { timeout: 45_000, message: 'the report never showed the phase' })
+      .toBeGreaterThan(0)
+      .catch(async (error: unknown) => {
+        const shown = await page.locator('body').innerText().catch(() => '(no body)');
+        throw new Error(`${String(error)}\nthe page showed: ${shown.slice(0, 600)}\nthe page said:\n${said.join('\n') || '(nothing)'}`);
+      });
     for (const line of phase1.checklist.slice(1, 4)) expect(await page.getByText(line.text, { exact: true }).count()).toBeGreaterThan(0);
 
     await page.getByText(/^Quality Gates/).first().click();

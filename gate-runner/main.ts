@@ -96,9 +96,9 @@ async function runPhase(phase: Phase): Promise<number> {
 
     const environment = await collectEnvironmentInfo(target, commit);
     await writeAllureEnvironment(resultsDir, environment);
-    const report = await generateAllureReport(shown(resultsDir), shown(reportDir), phase.id);
+    const report = await generateAllureReport(shown(resultsDir), shown(reportDir), phase.id, reportsDir);
     if (report.exitCode !== 0) console.error(`gate: the Allure report could not be generated (${report.command}):\n${report.output}`);
-    const qualityGate = await evaluateQualityGate(phase, shown(resultsDir));
+    const qualityGate = await evaluateQualityGate(phase, shown(resultsDir), reportsDir);
 
     const verdict = buildVerdict({
       runId,
