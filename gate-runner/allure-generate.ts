@@ -1,11 +1,13 @@
 import path from 'node:path';
 import { AllureReport, readConfig } from '@allurereport/core';
+import { deferReportAppInFile } from './allure-single-file.ts';
 
 /**
  * `node gate-runner/allure-generate.ts RESULTS_DIR OUTPUT_DIR`, with GATE_PHASE set: the report
  * `allure generate` would write, plus the phase's quality gate (allurerc.mjs) evaluated on the same
  * results and recorded in it, so its Quality Gates view shows the rules that decided the verdict
- * (`allure generate` leaves that view empty; only `allure run` fills it). Run by allure-cli.ts.
+ * (`allure generate` leaves that view empty; only `allure run` fills it), with the app script deferred
+ * so the file renders on a slow machine too. Run by allure-cli.ts.
  */
 const [resultsDir, output] = process.argv.slice(2);
 if (!resultsDir || !output) {
@@ -21,3 +23,5 @@ if (report.hasQualityGate) {
   report.realtimeDispatcher.sendQualityGateResults(results);
 }
 await report.done();
+// The one file must render however slowly the browser that opens it runs (allure-single-file.ts).
+await deferReportAppInFile(path.resolve(output, 'index.html'));

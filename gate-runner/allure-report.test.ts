@@ -4,6 +4,7 @@ import { chromium, type Browser } from '@playwright/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { phaseById } from '../suites/phases.ts';
 import { allureReportFile, generateAllureReport } from './allure-cli.ts';
+import { deferReportApp, ReportLayoutError } from './allure-single-file.ts';
 import { tempDir, writeAllureResult } from './sample-run.ts';
 
 const phase1 = phaseById('phase1');
@@ -28,10 +29,13 @@ describe('the Allure report of a gate run, opened from its file', () => {
     expect(generated.exitCode, generated.output).toBe(0);
 
     const page = await browser.newPage();
+    // A busy machine, as CI's is while other tests run: the report must render all the same
+    // (allure-single-file.ts; without it the page stays on its spinner at this rate).
+    await (await page.context().newCDPSession(page)).send('Emulation.setCPUThrottlingRate', { rate: 6 });
     // What the page said while it loaded: a report that never renders is explained by these.
     const said: string[] = [];
-    page.on('console', (message) => said.push(`console ${message.type()}: ${message.text()}`));
-    page.on('pageerror', (error) => said.push(`page error: ${error.message}`));
+    page.on('console', (message) => said.push(`console ${message.type()}: ${message.text().slice(0, 300)}`));
+    page.on('pageerror', (error) => said.push(`page error: ${error.message.slice(0, 300)}`));
     page.on('requestfailed', (request) => said.push(`request failed: ${request.url().slice(0, 120)} (${request.failure()?.errorText ?? '?'})`));
     // The report's analytics script is the only thing it fetches from the network: refuse it here.
     await page.route((url) => url.protocol !== 'file:' && url.protocol !== 'data:', (route) => route.abort());
@@ -54,5 +58,10 @@ describe('the Allure report of a gate run, opened from its file', () => {
     expect(shown).toContain(`Checklist lines without a passing test: "${failing}"`);
     expect(shown).toContain('phase1/minTestsCount');
     await page.close();
+  });
+
+  it('refuses to touch a report whose layout it does not know, naming what changed', () => {
+    expect(() => deferReportApp('<html><script src="app.js"></script></html>')).toThrow(ReportLayoutError);
+    expect(() => deferReportApp('<html><script src="app.js"></script></html>')).toThrow(/0 app script tag\(s\).*allure-single-file\.ts/);
   });
 });
