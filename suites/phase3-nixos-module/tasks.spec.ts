@@ -58,7 +58,7 @@ test('Define hypervisor systemd service.', async ({ installedHost, evidence }) =
 
   await test.step("every option sets the variable its description names to that option's own value, and the unit sets no variable left unchecked", async () => {
     const evaluation = await evaluateModule(distinctModuleSettings);
-    const defaults = await evaluateModule({ runtime: 'podman', sandboxImage: 'localhost/choir-sandbox:0.1.0' });
+    const defaults = await evaluateModule({});
     const environment = evaluation.service.environment;
     const rows = optionVariables(evaluation).map((entry) => {
       const value = settingOf(distinctModuleSettings, entry.option);
