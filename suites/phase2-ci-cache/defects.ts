@@ -39,6 +39,12 @@ export const defects: readonly SeededDefect[] = [
     edits: [{ file: '.github/workflows/flakes.yml', find: '    continue-on-error: true\n', replace: '' }],
   },
   {
+    id: 'promote-repeats-the-check',
+    what: 'promote-check appends "build flakes" to the required checks without removing duplicates, so each promotion adds it again',
+    caughtBy: [line.nonBlocking],
+    edits: [{ file: 'gate-runner/github/required-check.ts', find: 'const contexts = [...new Set([...(existing?.contexts ?? []), flakesCheckName])];', replace: 'const contexts = [...(existing?.contexts ?? []), flakesCheckName];' }],
+  },
+  {
     id: 'push-unsigned',
     what: 'the push to the cache signs with no key (the secret-key parameter dropped), so Nix refuses every substitute',
     caughtBy: [line.repeat],
