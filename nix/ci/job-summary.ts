@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { countTranscript } from '../binary-cache/transcript.ts';
+import { flakeOutputs } from '../outputs.ts';
 
 /**
  * `node nix/ci/job-summary.ts DIR`: the flakes workflow's job summary (Markdown on stdout), from
@@ -8,11 +9,9 @@ import { countTranscript } from '../binary-cache/transcript.ts';
  * time). Hits are `copying path … from '<cache>'`, misses `building '….drv'`: Nix's own lines.
  * Needs only Node 24 (no npm install), so it runs even when the build step failed.
  */
-export const outputs = ['desktop', 'sandbox', 'hypervisor'] as const;
-
 export function jobSummary(dir: string): string {
   const rows: string[] = [];
-  for (const output of outputs) {
+  for (const output of flakeOutputs) {
     const logFile = path.join(dir, `${output}.log`);
     if (!existsSync(logFile)) {
       rows.push(`| ${output} | not built | | | |`);
