@@ -1,5 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { countTranscript } from '../binary-cache/transcript.ts';
 import { flakeOutputs } from '../outputs.ts';
 
@@ -26,7 +27,8 @@ export function jobSummary(dir: string): string {
   return ['## Flake builds: cache hits and misses', '', '| output | duration | hits (copied from a cache) | misses (built) | from |', '|---|---|---|---|---|', ...rows, ''].join('\n');
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+// Run as a program, also through a symlinked checkout (where argv[1] is not the module's real path).
+if (process.argv[1] && realpathSync(path.resolve(process.argv[1])) === fileURLToPath(import.meta.url)) {
   const dir = process.argv[2];
   if (!dir) {
     console.error('usage: node nix/ci/job-summary.ts BUILD_LOG_DIR');
