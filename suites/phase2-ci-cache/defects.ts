@@ -64,6 +64,18 @@ export const defects: readonly SeededDefect[] = [
     edits: [{ file: 'nix/packages.nix', find: '    cp -R ${desktopAssets}/. $out/share/choiros-desktop/\n', replace: '    cp -R ${desktopAssets} $out/share/choiros-desktop/\n' }],
   },
   {
+    id: 'ci-builds-desktop-for-sandbox',
+    what: "the workflow's build loop maps every output but the hypervisor to nix/desktop (a copy-paste in its case), so CI builds the desktop flake twice and never the sandbox",
+    caughtBy: [line.builds],
+    edits: [{ file: '.github/workflows/flakes.yml', find: 'case "$output" in hypervisor) dir=hypervisor ;; *) dir="nix/$output" ;; esac', replace: 'case "$output" in hypervisor) dir=hypervisor ;; *) dir="nix/desktop" ;; esac' }],
+  },
+  {
+    id: 'summary-misses-are-hits',
+    what: "the CI job summary's misses column repeats the hits count (a copy-paste), so a build that built everything reads as all hits",
+    caughtBy: [line.hitMiss],
+    edits: [{ file: 'nix/ci/job-summary.ts', find: '${counts.hits.length} | ${counts.misses.length}', replace: '${counts.hits.length} | ${counts.hits.length}' }],
+  },
+  {
     id: 'baseline-asks-default-caches',
     what: 'buildArgs passes `--option substituters` only when there is a substituter, so the "cold" baseline asks the machine\'s default caches',
     caughtBy: [line.times],
