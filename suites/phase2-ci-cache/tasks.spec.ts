@@ -30,7 +30,9 @@ test('Enable FlakeHub cache in workflow with OIDC permissions.', async ({ flakes
 
 test('Keep workflow non-blocking initially; then promote to required checks.', async ({ flakesSource, evidence }) => {
   const workflow = readFlakesWorkflow();
-  await evidence.provenOn(flakesSource.kind === 'remote' ? flakesSource.provenOn : { place: workflowProvenOn.place, standIn: `${workflowProvenOn.standIn}; a local HTTP server speaking GitHub's REST shapes stood in for branch protection` });
+  // The promotion itself is always proven against the local stand-in: a gate never changes a real branch's protection.
+  const promotionStandIn = "a local HTTP server speaking GitHub's REST shapes stood in for branch protection, and a recorded passing Phase 2 run for the gate's own";
+  await evidence.provenOn(flakesSource.kind === 'remote' ? { place: flakesSource.provenOn.place, standIn: `promote-check: ${promotionStandIn}` } : { place: workflowProvenOn.place, standIn: `${workflowProvenOn.standIn}; ${promotionStandIn}` });
   await test.step('the build job is non-blocking: continue-on-error', async () => {
     expect(workflow.buildJobName).toBe(flakesCheckName);
     expect(workflow.continueOnError).toBe(true);
