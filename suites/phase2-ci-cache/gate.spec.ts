@@ -28,7 +28,7 @@ test('CI builds `sandbox`, `desktop`, and `hypervisor` flakes successfully.', as
 
   await test.step("the workflow's build step, run here, builds the same three flakes: each output's store path is the one built above", async () => {
     const step = await runFlakesBuildStep();
-    await evidence.command('workflow-build-step', step.script, `exit ${step.exitCode}\n${step.stderr}\nbuild-logs/*.json: ${JSON.stringify(step.built, null, 2)}`);
+    await evidence.command('workflow-build-step', step.script, `# run with bash -eo pipefail in a workspace of this checkout; nix/ci/local-nix-adapter.ts stood in for the runner's nix\nexit ${step.exitCode}\n${step.stderr}\nbuild-logs/*.json: ${JSON.stringify(step.built, null, 2)}`);
     expect(step.exitCode, `the build step of .github/workflows/flakes.yml: ${step.stderr.trim().split('\n').slice(-5).join('\n')}`).toBe(0);
     expect(Object.keys(step.built).sort(), 'the outputs the build step wrote build-logs/<output>.json for').toEqual([...flakeOutputs].sort());
     for (const output of measurement.outputs) expect(step.built[output.output], `${output.output}: the store path the workflow's build step built`).toBe(output.warm.storePath);
