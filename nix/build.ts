@@ -3,11 +3,9 @@ import path from 'node:path';
 import { repoRoot } from '../hypervisor/paths.ts';
 import { runNix } from './nix-cli.ts';
 import { offlinePackageSet } from './offline/package-set.ts';
+import { flakeDirs, type FlakeOutput } from './outputs.ts';
 
-/** The three flakes, each in its own directory of this checkout (nix/README.md). */
-export const flakeOutputs = ['desktop', 'sandbox', 'hypervisor'] as const;
-export type FlakeOutput = (typeof flakeOutputs)[number];
-export const flakeDirs: Record<FlakeOutput, string> = { hypervisor: 'hypervisor', sandbox: 'nix/sandbox', desktop: 'nix/desktop' };
+export { flakeOutputs, flakeDirs, type FlakeOutput } from './outputs.ts';
 
 /** Where `nixpkgs` comes from: the real flake input, or the offline stand-in (the one switch). */
 export type PackageSetChoice = 'nixpkgs' | 'offline';

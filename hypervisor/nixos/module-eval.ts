@@ -11,6 +11,8 @@ export interface ModuleEvaluation {
   failed: string[];
   warnings: string[];
   options: Record<string, unknown>;
+  /** Every option services.choiros-hypervisor declares (nested ones by their path), with its description. */
+  optionDescriptions: { path: string[]; description: string }[];
   service: {
     description: string;
     wantedBy: string[];

@@ -16,6 +16,8 @@ export interface BuildFigures {
   storePath: string;
   /** The separate store the build ran in. */
   store?: string;
+  /** Nix's own transcript of the build (stderr), as CI writes it to build-logs/<output>.log. */
+  log: string;
   transcript: NixTranscriptCounts;
   cacheLog: CacheLogCounts;
 }
@@ -68,7 +70,7 @@ export async function checkCacheReachable(url: string): Promise<void> {
 }
 
 function figures(build: FlakeBuild, cacheUrl: string | undefined, requests: CacheRequest[]): BuildFigures {
-  return { durationMs: build.durationMs, command: build.command, storePath: build.storePath, ...(build.store ? { store: build.store } : {}), transcript: countTranscript(build.log, cacheUrl), cacheLog: countCacheLog(requests) };
+  return { durationMs: build.durationMs, command: build.command, storePath: build.storePath, ...(build.store ? { store: build.store } : {}), log: build.log, transcript: countTranscript(build.log, cacheUrl), cacheLog: countCacheLog(requests) };
 }
 
 function section(title: string, command: readonly string[], log: string): string {

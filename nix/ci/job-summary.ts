@@ -1,6 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { countTranscript } from '../binary-cache/transcript.ts';
+import { flakeOutputs } from '../outputs.ts';
 
 /**
  * `node nix/ci/job-summary.ts DIR`: the flakes workflow's job summary (Markdown on stdout), from
@@ -8,11 +10,9 @@ import { countTranscript } from '../binary-cache/transcript.ts';
  * time). Hits are `copying path … from '<cache>'`, misses `building '….drv'`: Nix's own lines.
  * Needs only Node 24 (no npm install), so it runs even when the build step failed.
  */
-export const outputs = ['desktop', 'sandbox', 'hypervisor'] as const;
-
 export function jobSummary(dir: string): string {
   const rows: string[] = [];
-  for (const output of outputs) {
+  for (const output of flakeOutputs) {
     const logFile = path.join(dir, `${output}.log`);
     if (!existsSync(logFile)) {
       rows.push(`| ${output} | not built | | | |`);
@@ -27,7 +27,8 @@ export function jobSummary(dir: string): string {
   return ['## Flake builds: cache hits and misses', '', '| output | duration | hits (copied from a cache) | misses (built) | from |', '|---|---|---|---|---|', ...rows, ''].join('\n');
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+// Run as a program, also through a symlinked checkout (where argv[1] is not the module's real path).
+if (process.argv[1] && realpathSync(path.resolve(process.argv[1])) === fileURLToPath(import.meta.url)) {
   const dir = process.argv[2];
   if (!dir) {
     console.error('usage: node nix/ci/job-summary.ts BUILD_LOG_DIR');

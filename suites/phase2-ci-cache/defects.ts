@@ -39,6 +39,12 @@ export const defects: readonly SeededDefect[] = [
     edits: [{ file: '.github/workflows/flakes.yml', find: '    continue-on-error: true\n', replace: '' }],
   },
   {
+    id: 'promote-repeats-the-check',
+    what: 'promote-check appends "build flakes" to the required checks without removing duplicates, so each promotion adds it again',
+    caughtBy: [line.nonBlocking],
+    edits: [{ file: 'gate-runner/github/required-check.ts', find: 'const contexts = [...new Set([...(existing?.contexts ?? []), flakesCheckName])];', replace: 'const contexts = [...(existing?.contexts ?? []), flakesCheckName];' }],
+  },
+  {
     id: 'push-unsigned',
     what: 'the push to the cache signs with no key (the secret-key parameter dropped), so Nix refuses every substitute',
     caughtBy: [line.repeat],
@@ -56,6 +62,18 @@ export const defects: readonly SeededDefect[] = [
     what: 'the desktop package copies the assets directory itself (cp -R dir instead of dir/.), so index.html lands one level too deep',
     caughtBy: [line.builds],
     edits: [{ file: 'nix/packages.nix', find: '    cp -R ${desktopAssets}/. $out/share/choiros-desktop/\n', replace: '    cp -R ${desktopAssets} $out/share/choiros-desktop/\n' }],
+  },
+  {
+    id: 'ci-builds-desktop-for-sandbox',
+    what: "the workflow's build loop maps every output but the hypervisor to nix/desktop (a copy-paste in its case), so CI builds the desktop flake twice and never the sandbox",
+    caughtBy: [line.builds],
+    edits: [{ file: '.github/workflows/flakes.yml', find: 'case "$output" in hypervisor) dir=hypervisor ;; *) dir="nix/$output" ;; esac', replace: 'case "$output" in hypervisor) dir=hypervisor ;; *) dir="nix/desktop" ;; esac' }],
+  },
+  {
+    id: 'summary-misses-are-hits',
+    what: "the CI job summary's misses column repeats the hits count (a copy-paste), so a build that built everything reads as all hits",
+    caughtBy: [line.hitMiss],
+    edits: [{ file: 'nix/ci/job-summary.ts', find: '${counts.hits.length} | ${counts.misses.length}', replace: '${counts.hits.length} | ${counts.hits.length}' }],
   },
   {
     id: 'baseline-asks-default-caches',

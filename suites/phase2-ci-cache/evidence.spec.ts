@@ -1,4 +1,7 @@
 import { test, expect } from '../../fixtures/flakes-proof.ts';
+import { runFlakesSummaryStep } from '../../fixtures/flakes-workflow-steps.ts';
+import { flakeOutputs } from '../../nix/build.ts';
+import { readMarkdownTable } from '../../nix/ci/markdown-table.ts';
 import { readFlakesWorkflow } from '../../nix/ci/flakes-workflow.ts';
 
 test('Workflow run links attached.', async ({ flakesProof, evidence }) => {
@@ -47,6 +50,24 @@ test('Cache hit/miss summary attached.', async ({ flakesProof, evidence }) => {
     expect(o.warm.cacheLog.narinfoHits, `${o.output}: narinfo answered 200 against paths Nix copied`).toBeGreaterThanOrEqual(o.warm.transcript.hits.length);
   }
   expect(measurement.requests.some((r) => r.path.endsWith('.narinfo') && r.status === 200)).toBe(true);
+
+  await test.step("the workflow's job-summary step, run on these builds' logs, reports each output's hits and misses as Nix's transcript counts them", async () => {
+    for (const build of ['cold', 'warm'] as const) {
+      const step = await runFlakesSummaryStep(measurement.outputs.map((o) => ({ output: o.output, log: o[build].log, durationMs: o[build].durationMs })));
+      await evidence.command(`job-summary-${build}`, step.script, `${step.summary}${step.stderr}`);
+      expect(step.exitCode, `the job-summary step on the ${build} builds' logs: ${step.stderr}`).toBe(0);
+      const rows = readMarkdownTable(step.summary);
+      const column = (name: RegExp): string => Object.keys(rows[0] ?? {}).find((header) => name.test(header)) ?? `no column matching ${String(name)}`;
+      const [hits, misses, duration] = [column(/^hits\b/), column(/^misses\b/), column(/^duration\b/)];
+      expect(rows.map((row) => row.output), `the rows of the ${build} job summary`).toEqual([...flakeOutputs]);
+      for (const o of measurement.outputs) {
+        const row = rows.find((r) => r.output === o.output);
+        const counted = o[build].transcript;
+        expect({ hits: row?.[hits], misses: row?.[misses] }, `${o.output} (${build}): "${hits}" and "${misses}" against Nix's transcript`).toEqual({ hits: String(counted.hits.length), misses: String(counted.misses.length) });
+        expect(row?.[duration], `${o.output} (${build}): "${duration}"`).toBe(`${(Math.round(o[build].durationMs) / 1000).toFixed(1)} s`);
+      }
+    }
+  });
 });
 
 test('Build duration comparison attached.', async ({ flakesProof, evidence }) => {

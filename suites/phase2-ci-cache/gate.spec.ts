@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { test, expect } from '../../fixtures/flakes-proof.ts';
+import { runFlakesBuildStep } from '../../fixtures/flakes-workflow-steps.ts';
 import { fromRoot } from '../../hypervisor/paths.ts';
 import { flakeOutputs } from '../../nix/build.ts';
 import { runBuiltProgram } from '../../nix/run-built.ts';
@@ -23,6 +24,14 @@ test('CI builds `sandbox`, `desktop`, and `hypervisor` flakes successfully.', as
       expect(output.cold.transcript.misses.some((drv) => drv.includes(`-choiros-${output.output}-`)), `${output.output} was built, not found in the store`).toBe(true);
     }
     expect(new Set(measurement.outputs.map((o) => o.cold.store)), 'every cold build ran in the one store made empty for them').toEqual(new Set([measurement.stores.cold]));
+  });
+
+  await test.step("the workflow's build step, run here, builds the same three flakes: each output's store path is the one built above", async () => {
+    const step = await runFlakesBuildStep();
+    await evidence.command('workflow-build-step', step.script, `# run with bash -eo pipefail in a workspace of this checkout; nix/ci/local-nix-adapter.ts stood in for the runner's nix\nexit ${step.exitCode}\n${step.stderr}\nbuild-logs/*.json: ${JSON.stringify(step.built, null, 2)}`);
+    expect(step.exitCode, `the build step of .github/workflows/flakes.yml: ${step.stderr.trim().split('\n').slice(-5).join('\n')}`).toBe(0);
+    expect(Object.keys(step.built).sort(), 'the outputs the build step wrote build-logs/<output>.json for').toEqual([...flakeOutputs].sort());
+    for (const output of measurement.outputs) expect(step.built[output.output], `${output.output}: the store path the workflow's build step built`).toBe(output.warm.storePath);
   });
 
   const [desktop, sandbox, hypervisor] = measurement.outputs;

@@ -1,7 +1,8 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test, expect } from '../../fixtures/flakes-proof.ts';
+import { passedPhase2Ledger } from '../../fixtures/passed-phase2-ledger.ts';
 import { GateRefusedError } from '../../gate-runner/gate-refused.ts';
 import { gateTargetFromEnv } from '../../gate-runner/gate-target.ts';
 import { GitHubClient } from '../../gate-runner/github/client.ts';
@@ -29,7 +30,9 @@ test('Enable FlakeHub cache in workflow with OIDC permissions.', async ({ flakes
 
 test('Keep workflow non-blocking initially; then promote to required checks.', async ({ flakesSource, evidence }) => {
   const workflow = readFlakesWorkflow();
-  await evidence.provenOn(flakesSource.kind === 'remote' ? flakesSource.provenOn : { place: workflowProvenOn.place, standIn: `${workflowProvenOn.standIn}; a local HTTP server speaking GitHub's REST shapes stood in for branch protection` });
+  // The promotion itself is always proven against the local stand-in: a gate never changes a real branch's protection.
+  const promotionStandIn = "a local HTTP server speaking GitHub's REST shapes stood in for branch protection, and a recorded passing Phase 2 run for the gate's own";
+  await evidence.provenOn(flakesSource.kind === 'remote' ? { place: flakesSource.provenOn.place, standIn: `promote-check: ${promotionStandIn}` } : { place: workflowProvenOn.place, standIn: `${workflowProvenOn.standIn}; ${promotionStandIn}` });
   await test.step('the build job is non-blocking: continue-on-error', async () => {
     expect(workflow.buildJobName).toBe(flakesCheckName);
     expect(workflow.continueOnError).toBe(true);
@@ -51,6 +54,29 @@ test('Keep workflow non-blocking initially; then promote to required checks.', a
       if (local) expect(local.received.filter((r) => r.method !== 'GET'), 'requests that would change branch protection').toEqual([]);
     } finally {
       await local?.stop();
+    }
+  });
+  await test.step("after a passing Phase 2 gate, npm run promote-check adds the check to the branch's required checks, keeping those already required, and a second promotion adds nothing", async () => {
+    const target = gateTargetFromEnv();
+    const gatesDir = await passedPhase2Ledger(target);
+    const github = await new LocalGitHub().start();
+    try {
+      github.repositories.add('choiros/gates');
+      const alreadyRequired = { strict: false, contexts: ['ci / test', 'lint'] };
+      github.protections.set('choiros/gates#main', { required_status_checks: alreadyRequired });
+      const client = new GitHubClient({ apiUrl: github.apiUrl, owner: 'choiros', repo: 'gates', token: github.token, workflow: 'flakes.yml', branch: 'main' });
+      const first = await promoteFlakesCheck(client, target, gatesDir);
+      const afterFirst = structuredClone(github.protections.get('choiros/gates#main'));
+      const second = await promoteFlakesCheck(client, target, gatesDir);
+      const afterSecond = github.protections.get('choiros/gates#main');
+      await evidence.json('promote-check-after-phase2-passed', { alreadyRequired, first, afterFirst, second, afterSecond, changes: github.received.filter((r) => r.method !== 'GET').map((r) => ({ method: r.method, path: r.path, body: r.body })) });
+      const required = { strict: false, contexts: [...alreadyRequired.contexts, flakesCheckName] };
+      expect(afterFirst, 'branch protection after promoting').toEqual({ required_status_checks: required });
+      expect(afterSecond, 'branch protection after promoting again').toEqual({ required_status_checks: required });
+      expect(second.contexts, 'the required checks promote-check reports').toEqual(required.contexts);
+    } finally {
+      await github.stop();
+      rmSync(gatesDir, { recursive: true, force: true });
     }
   });
 });

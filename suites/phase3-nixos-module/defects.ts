@@ -45,6 +45,12 @@ export const defects: readonly SeededDefect[] = [
     edits: [{ file: module, find: '        Restart = "on-failure";\n        RestartSec = "1s";\n', replace: '' }],
   },
   {
+    id: 'restart-limit-from-retain',
+    what: 'a copy-paste slip fills SANDBOX_RESTART_LIMIT from knownGoodRetain, so a host that keeps more releases lets a crashing sandbox restart that many times',
+    caughtBy: [line.service],
+    edits: [{ file: module, find: 'SANDBOX_RESTART_LIMIT = toString cfg.restartLimit;', replace: 'SANDBOX_RESTART_LIMIT = toString cfg.knownGoodRetain;' }],
+  },
+  {
     id: 'not-wanted-by-multi-user',
     what: 'the unit has no wantedBy (no [Install] section), so it is not enabled and a fresh host does not start it at boot',
     caughtBy: [line.reliable],

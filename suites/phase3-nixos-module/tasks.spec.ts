@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { test, expect, onLocalHost, onLocalNix } from '../../fixtures/host-test.ts';
+import { distinctModuleSettings, moduleOwnVariables } from '../../fixtures/distinct-module-settings.ts';
 import { adminTokenPath, hypervisorUnit } from '../../fixtures/hypervisor-host.ts';
 import { maximumExposure, requireHardened, unitExposure } from '../../hypervisor/nixos/exposure.ts';
 import { evaluateFlakeModule, flakeNixosConfigurations } from '../../hypervisor/nixos/flake-module.ts';
 import { evaluateModule } from '../../hypervisor/nixos/module-eval.ts';
+import { optionVariables, settingOf, variableValue } from '../../hypervisor/nixos/option-variables.ts';
 
 test('Implement `nixosModules.default` in `hypervisor/flake.nix`.', async ({ evidence }) => {
   await evidence.provenOn(onLocalNix);
@@ -52,6 +54,27 @@ test('Define hypervisor systemd service.', async ({ installedHost, evidence }) =
     const verify = await host.machine.exec(['systemd-analyze', 'verify', hypervisorUnit], { reject: false });
     await evidence.command('3-systemd-analyze-verify', `systemd-analyze verify ${hypervisorUnit}`, `${verify.stdout}${verify.stderr}`);
     expect(verify.exitCode, verify.stderr).toBe(0);
+  });
+
+  await test.step("every option sets the variable its description names to that option's own value, and the unit sets no variable left unchecked", async () => {
+    const evaluation = await evaluateModule(distinctModuleSettings);
+    const defaults = await evaluateModule({});
+    const environment = evaluation.service.environment;
+    const rows = optionVariables(evaluation).map((entry) => {
+      const value = settingOf(distinctModuleSettings, entry.option);
+      return { ...entry, set: value, default: settingOf(defaults.options, entry.option), expected: value === undefined ? undefined : variableValue(entry, value), actual: environment[entry.variable] };
+    });
+    await evidence.json('4-option-variables', { settings: distinctModuleSettings, rows, environment });
+    expect(evaluation.failed).toEqual([]);
+    expect(rows.length, 'options whose description names a variable').toBeGreaterThan(0);
+    expect(rows.filter((r) => r.set === undefined).map((r) => r.option), 'options naming a variable with no value in fixtures/distinct-module-settings.ts').toEqual([]);
+    // Only distinct values show a variable filled from the wrong option.
+    expect(rows.filter((r) => rows.some((other) => other !== r && other.expected === r.expected)).map((r) => r.option), 'options given the same value').toEqual([]);
+    expect(rows.filter((r) => JSON.stringify(r.set) === JSON.stringify(r.default)).map((r) => r.option), 'options left at their default').toEqual([]);
+    for (const row of rows) expect(row.actual, `${row.variable}, from services.choiros-hypervisor.${row.option} = ${JSON.stringify(row.set)}`).toBe(row.expected);
+    for (const [variable, value] of Object.entries(moduleOwnVariables)) expect(environment[variable], variable).toBe(value);
+    const checked = new Set([...rows.map((r) => r.variable), ...Object.keys(moduleOwnVariables)]);
+    expect(Object.keys(environment).filter((variable) => !checked.has(variable)), 'variables the unit sets that no option description names (name it in its option, or add it to moduleOwnVariables)').toEqual([]);
   });
 });
 

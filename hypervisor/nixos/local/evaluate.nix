@@ -17,12 +17,18 @@ let
   render = import ./render-unit.nix { inherit lib; };
   failed = map (a: a.message) (builtins.filter (a: !a.assertion) config.assertions);
   service = config.systemd.services.choiros-hypervisor;
+  # Every declared option of the module with its description (which names the variable it sets),
+  # so a check can derive the option -> variable table from the module itself.
+  describe = prefix: declared: lib.concatLists (lib.mapAttrsToList (name: option:
+    if lib.isOption option then [ { path = prefix ++ [ name ]; description = option.description or ""; } ]
+    else describe (prefix ++ [ name ]) option) declared);
 in
 {
   inherit failed;
   inherit (config) warnings;
   enabled = config.services.choiros-hypervisor.enable;
   options = builtins.removeAttrs config.services.choiros-hypervisor [ "package" ];
+  optionDescriptions = describe [ ] evaluated.options.services.choiros-hypervisor;
   service = { inherit (service) description wantedBy wants after requires environment serviceConfig unitConfig; };
   firewall = config.networking.firewall.allowedTCPPorts;
   podmanEnabled = config.virtualisation.podman.enable;

@@ -1,0 +1,49 @@
+import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from '../../hypervisor/paths.ts';
+import { buildArgs } from '../build.ts';
+import { nixBaseArgs } from '../nix-cli.ts';
+
+const quote = (text: string): string => `'${text.replaceAll("'", "'\\''")}'`;
+
+function nixOnPath(): string {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, 'nix');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  throw new Error('no nix on PATH: install it with `apt-get install -y nix-bin` (scripts/setup.sh does it), then run this again.');
+}
+
+/**
+ * Writes `binDir/nix`: this machine's nix CLI as the local builds call it (nix/build.ts), for a
+ * workflow step run here. A flake path the step names (`./nix/sandbox`) becomes this checkout's
+ * git+file:// flake with the same package set and substituters as the local builds, so the step
+ * builds what the local line builds. It stands in for the runner's nix, which reaches FlakeHub
+ * Cache and nixpkgs on GitHub. Returns binDir.
+ */
+export async function writeLocalNixAdapter(binDir: string, checkout = repoRoot): Promise<string> {
+  const { args, flakeRef } = await buildArgs('hypervisor', { checkout });
+  const localFlags = args.slice(args.indexOf(flakeRef) + 1);
+  const realNix = process.env.CHOIROS_NIX_BINARY ?? nixOnPath();
+  mkdirSync(binDir, { recursive: true });
+  const script = [
+    '#!/usr/bin/env bash',
+    'set -euo pipefail',
+    'args=()',
+    'for arg in "$@"; do',
+    '  case "$arg" in',
+    `    ./*) args+=(${quote(`git+file://${checkout}?dir=`)}"\${arg#./}") ;;`,
+    '    *) args+=("$arg") ;;',
+    '  esac',
+    'done',
+    `exec ${[realNix, ...nixBaseArgs].map(quote).join(' ')} "\${args[@]}" ${localFlags.map(quote).join(' ')}`,
+    '',
+  ].join('\n');
+  writeFileSync(path.join(binDir, 'nix'), script, { mode: 0o755 });
+  return binDir;
+}

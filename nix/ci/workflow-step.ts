@@ -1,0 +1,49 @@
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { repoRoot } from '../../hypervisor/paths.ts';
+
+/**
+ * A workspace like the one actions/checkout leaves: every top-level entry of the checkout linked
+ * into a directory of its own, so what a step writes (build-logs/) lands there, not in the checkout.
+ */
+export function checkoutWorkspace(dir: string, checkout = repoRoot): string {
+  mkdirSync(dir, { recursive: true });
+  for (const entry of readdirSync(checkout)) symlinkSync(path.join(checkout, entry), path.join(dir, entry));
+  return dir;
+}
+
+export interface StepRun {
+  script: string;
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface StepOptions {
+  workspace: string;
+  /** Where the step's script file is written (outside the workspace, as the runner's temp dir is). */
+  runnerTemp: string;
+  env?: Readonly<Record<string, string>>;
+  /** Directories put first on PATH (a local stand-in for a tool the runner has). */
+  path?: readonly string[];
+}
+
+/**
+ * Runs one `run:` step of a workflow the way GitHub's Linux runner does (`bash --noprofile --norc
+ * -eo pipefail` on the script, in the workspace), with this process's Node first on PATH as
+ * actions/setup-node would put it.
+ */
+export async function runWorkflowStep(script: string, options: StepOptions): Promise<StepRun> {
+  mkdirSync(options.runnerTemp, { recursive: true });
+  const file = path.join(options.runnerTemp, `step-${readdirSync(options.runnerTemp).length + 1}.sh`);
+  writeFileSync(file, script);
+  const PATH = [...(options.path ?? []), path.dirname(process.execPath), process.env.PATH ?? ''].join(path.delimiter);
+  const result = await execa('bash', ['--noprofile', '--norc', '-eo', 'pipefail', file], {
+    cwd: options.workspace,
+    env: { ...options.env, PATH, GITHUB_WORKSPACE: options.workspace, RUNNER_TEMP: options.runnerTemp },
+    reject: false,
+    stdin: 'ignore',
+  });
+  return { script, exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
