@@ -115,13 +115,17 @@ test('Rollback rehearsal passes.', async ({ target, page, passkey, desktop, gate
   // Run once per worker: "Rollback rehearsal output attached." reads the same rehearsal.
   const { output } = await oncePerWorker.once('rollback rehearsal', () => rehearseRollback({ target, page, desktop, register: (p) => gateUsers.register(p), evidence }));
 
-  await test.step('rollback serves the known-good release again, no request fails, the data is intact', async () => {
-    const { answer, traffic, data_digests: digests } = output;
-    expect(answer.release.id).toBe(output.known_good.id);
-    expect(output.serving_after_ms).not.toBeNull();
-    expect(traffic.total).toBeGreaterThanOrEqual(2 * trafficAround);
-    expect(traffic.failures).toEqual([]);
-    expect(digests.after).toEqual(digests.before);
-    expect(digests.before.live.runs + digests.before.dev.runs).toBeGreaterThanOrEqual(2);
-  });
+  for (const mode of ['warm', 'cold'] as const) {
+    await test.step(`${mode} rollback: the known-good release serves main again (its own version answers), no request fails, the data is intact`, async () => {
+      const { answer, traffic, data_digests: digests, served_after: served } = output[mode];
+      expect(answer.mode, `the ${mode} rehearsal's rollback mode`).toBe(mode);
+      expect(answer.release.id).toBe(output.known_good.id);
+      expect(served, 'GET /desktop/health on the main route after the rollback').toMatchObject({ status: 200, version: output.versions.known_good });
+      expect(answer.serving_after_ms).not.toBeNull();
+      expect(traffic.total).toBeGreaterThanOrEqual(2 * trafficAround);
+      expect(traffic.failures).toEqual([]);
+      expect(digests.after).toEqual(digests.before);
+      expect(digests.before.live.runs + digests.before.dev.runs).toBeGreaterThanOrEqual(2);
+    });
+  }
 });
