@@ -6,11 +6,9 @@ import { test, expect } from '../../fixtures/production-test.ts';
 
 test('Record first operational playbook.', async ({ target, productionHost: host, page, passkey, gateUsers, evidence, provenOnTarget }) => {
   void passkey;
-  await evidence.provenOn(
-    target.local
-      ? { place: `${provenOnTarget.place}; the logs command on ${host.provenOn.place}`, standIn: `${provenOnTarget.standIn}; ${host.provenOn.standIn ?? 'the deployed host'} for the logs command; the restart command (host) was only checked for syntax` }
-      : provenOnTarget,
-  );
+  // The logs command runs on the host (the Phase 4 stand-in locally); restart only has its syntax checked.
+  const place = `${provenOnTarget.place}; the logs command on ${host.provenOn.place}`;
+  await evidence.provenOn(target.local ? { place, standIn: `${provenOnTarget.standIn}; ${host.provenOn.standIn ?? 'the deployed host'} for the logs command; the restart command (host) was only checked for syntax` } : { place });
   const playbook = readPlaybook();
   await evidence.file('operations-playbook.md', playbookFile, 'text/markdown');
   const user = await gateUsers.register(page);
