@@ -32,11 +32,13 @@ export class DeployFailedError extends Error {
 }
 
 /** The generation this checkout describes for the target: the hypervisor flake's package behind Caddy. */
-export async function buildTargetGeneration(deploy: DeploySection, transcript: CommandTranscript, hypervisorEnv?: Readonly<Record<string, string>>): Promise<string> {
+export async function buildTargetGeneration(deploy: DeploySection, transcript: CommandTranscript, hypervisorEnv?: Readonly<Record<string, string>>, labelSuffix = 'custom'): Promise<string> {
+  if (!/^[a-z0-9-]+$/.test(labelSuffix)) throw new Error(`the generation label suffix "${labelSuffix}" must be lower-case letters, digits and -: it becomes part of a store path name and the unit's Description`);
   const started = performance.now();
   const hypervisor = await buildFlakeOutput('hypervisor');
   transcript.add({ step: 'build the hypervisor package', command: hypervisor.command.join(' '), exitCode: 0, ms: performance.now() - started, output: hypervisor.storePath });
-  const label = `${path.basename(hypervisor.storePath).slice(0, 8)}${hypervisorEnv ? '-custom' : ''}`;
+  // A generation with settings of its own is labelled apart from this checkout's (`labelSuffix` tells several such apart).
+  const label = `${path.basename(hypervisor.storePath).slice(0, 8)}${hypervisorEnv ? `-${labelSuffix}` : ''}`;
   const builtAt = performance.now();
   const generation = await buildGeneration({ hypervisor: hypervisor.storePath, routing: deploy.routing, label, ...(hypervisorEnv ? { hypervisorEnv } : {}) });
   transcript.add({ step: 'build the host generation', command: generation.command, exitCode: 0, ms: performance.now() - builtAt, output: generation.storePath });

@@ -128,6 +128,26 @@ export class HostAccess {
     return { all, ...currentAndPrevious(all) };
   }
 
+  /**
+   * Writes one entry into the journal as one about the hypervisor unit (OBJECT_SYSTEMD_UNIT, sent as
+   * root, which `journalctl -u` shows with the unit's own lines), through journald's native protocol
+   * (`logger --journald`). For lines that plant known entries to prove a journal reading counts them.
+   */
+  async writeJournalEntry(entry: { identifier: string; priority: number; message: string }, unit = hypervisorUnit): Promise<void> {
+    if (entry.message.includes('\n')) throw new Error(`a planted journal entry is one line: ${JSON.stringify(entry.message)}`);
+    const fields = [`MESSAGE=${entry.message}`, `PRIORITY=${entry.priority}`, `SYSLOG_IDENTIFIER=${entry.identifier}`, `OBJECT_SYSTEMD_UNIT=${unit}`];
+    await this.#host.run(`write a journal entry for ${unit} (priority ${entry.priority})`, 'logger --journald', { input: `${fields.join('\n')}\n` });
+  }
+
+  /** Runs `script` with bash on the host, with `env` set: commands an operator runs there (the playbook's host blocks), and readings of the host's own tools. */
+  async runScript(step: string, script: string, env: Record<string, string> = {}): Promise<{ exitCode: number; stdout: string; output: string }> {
+    const assignments = Object.entries(env).map(([name, value]) => {
+      if (!/^[A-Z_][A-Z0-9_]*$/.test(name) || /['\n]/.test(value)) throw new Error(`${name}=${JSON.stringify(value)} cannot be passed to a host script: names are upper case, values have no quote or newline`);
+      return `${name}='${value}'`;
+    });
+    return this.#host.run(step, `env ${assignments.join(' ')} bash --norc --noprofile -euo pipefail -s`, { input: script, allowFailure: true });
+  }
+
   /** The root of Caddy's internal CA (`tls internal`, local stand-ins): what a browser must trust to verify the host's certificate. */
   async caddyLocalRoot(): Promise<string> {
     const file = `${stateDir}/caddy/caddy/pki/authorities/local/root.crt`;

@@ -109,4 +109,42 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.rehearsalOutput],
     edits: [{ file: 'hypervisor/routing/rollback.ts', find: 'const serving = ctx.slotReleases.get(userId, pointers.main);', replace: 'const serving = ctx.slotReleases.get(userId, pointers.dev);' }],
   },
+  // The lines' checks for the property behind the six defects an unseen-defect measurement found
+  // missed (issue #11): each entry below is another mistake against the same property, not that defect.
+  {
+    id: 'cold-rollback-starts-the-serving-release',
+    what: 'a cold rollback starts the release main serves now (from) in the standby slot instead of the known-good one, a mix-up of two release variables; the warm path never starts anything, so only a cold rollback shows it',
+    caughtBy: [line.rehearsal, line.rehearsalOutput],
+    edits: [{ file: 'hypervisor/routing/rollback.ts', find: '          await ctx.slots.start(standby, releaseSpec(release));', replace: '          await ctx.slots.start(standby, releaseSpec(from ?? release));' }],
+  },
+  {
+    id: 'recovery-session-opens-the-proxy',
+    what: 'the proxy takes any session as its user, the recovery session included ("a session is a session"), so a recovery code opens the sandbox before a new passkey is registered',
+    caughtBy: [line.auth],
+    edits: [{ file: 'hypervisor/auth/auth.ts', find: "      return session?.kind === 'user' ? { userId: session.userId, username: session.username } : null;", replace: '      return session ? { userId: session.userId, username: session.username } : null;' }],
+  },
+  {
+    id: 'journal-pino-fatal-only',
+    what: 'the journal check counts pino levels above error (> 50), so only fatal lines count and the hypervisor\'s error lines pass unseen',
+    caughtBy: [line.hostHealth],
+    edits: [{ file: 'deploy/host-readings.ts', find: '(entry.level !== undefined && entry.level >= pinoError)', replace: '(entry.level !== undefined && entry.level > pinoError)' }],
+  },
+  {
+    id: 'disk-headroom-counts-used-space',
+    what: 'the df reading takes size minus available over size, the used share, as the free percent; on a host more than half free it still clears the threshold',
+    caughtBy: [line.hostHealth],
+    edits: [{ file: 'deploy/host-readings.ts', find: 'freePercent: round((availableKiB / sizeKiB) * 100)', replace: 'freePercent: round(((sizeKiB - availableKiB) / sizeKiB) * 100)' }],
+  },
+  {
+    id: 'previous-generation-takes-the-last',
+    what: 'the previous generation is the last of the older ones, a list sorted newest first, so "previous" is the oldest; with only two generations the two are the same',
+    caughtBy: [line.generationRollback],
+    edits: [{ file: 'deploy/host-readings.ts', find: '  return { current, previous: older[0] };', replace: '  return { current, previous: older[older.length - 1] };' }],
+  },
+  {
+    id: 'playbook-logs-by-journal-priority',
+    what: 'the playbook\'s logs command narrows to --priority err, but the hypervisor writes its JSON lines to stdout (journal priority info), so it never shows an error line',
+    caughtBy: [line.playbook],
+    edits: [{ file: 'docs/operations-playbook.md', find: '--no-pager -o cat | grep', replace: '--no-pager -o cat --priority err | grep' }],
+  },
 ];

@@ -43,11 +43,18 @@ test('Auth/register/login/recovery flow passes.', async ({ target, page, passkey
     await page.getByLabel('Recovery code').fill(user.recoveryCodes[0] as string);
     await page.getByRole('button', { name: 'Recover' }).click();
     await expect(page.getByText('Recovery code accepted.'), 'the recovery code is accepted').toBeVisible();
+    // The recovery session's one power is registering a new passkey (choiros-contract.md, hypervisor/auth/recovery.ts):
+    // until then it is no login, and the proxy lets none of its requests through to the sandbox.
+    const me = await (await page.request.get(`${target.url}/auth/me`)).json();
+    expect(me, 'GET /auth/me with the recovery session, before the new passkey').toMatchObject({ authenticated: false, user_id: null, recovery: { username: user.username } });
+    const sandbox = await page.request.get(`${target.url}/conductor/runs`, { maxRedirects: 0 });
+    expect(sandbox.status(), 'GET /conductor/runs (a sandbox route, through the proxy) with the recovery session').toBe(401);
+    await evidence.json('2-recovery-session', { auth_me: me, sandbox_route: { path: '/conductor/runs', status: sandbox.status() } });
     await page.getByRole('button', { name: 'Register a new passkey' }).click();
     await expect(page.getByText('Your new passkey is registered and you are logged in.')).toBeVisible();
     expect(await device.credentials()).toHaveLength(1);
     expect(await (await page.request.get(`${target.url}/auth/me`)).json()).toMatchObject({ authenticated: true, user_id: user.userId });
-    await evidence.screenshot(page, '2-recovered-new-passkey');
+    await evidence.screenshot(page, '3-recovered-new-passkey');
   });
 
   await test.step('the spent recovery code is refused a second time', async () => {
@@ -108,13 +115,17 @@ test('Rollback rehearsal passes.', async ({ target, page, passkey, desktop, gate
   // Run once per worker: "Rollback rehearsal output attached." reads the same rehearsal.
   const { output } = await oncePerWorker.once('rollback rehearsal', () => rehearseRollback({ target, page, desktop, register: (p) => gateUsers.register(p), evidence }));
 
-  await test.step('rollback serves the known-good release again, no request fails, the data is intact', async () => {
-    const { answer, traffic, data_digests: digests } = output;
-    expect(answer.release.id).toBe(output.known_good.id);
-    expect(output.serving_after_ms).not.toBeNull();
-    expect(traffic.total).toBeGreaterThanOrEqual(2 * trafficAround);
-    expect(traffic.failures).toEqual([]);
-    expect(digests.after).toEqual(digests.before);
-    expect(digests.before.live.runs + digests.before.dev.runs).toBeGreaterThanOrEqual(2);
-  });
+  for (const mode of ['warm', 'cold'] as const) {
+    await test.step(`${mode} rollback: the known-good release serves main again (its own version answers), no request fails, the data is intact`, async () => {
+      const { answer, traffic, data_digests: digests, served_after: served } = output[mode];
+      expect(answer.mode, `the ${mode} rehearsal's rollback mode`).toBe(mode);
+      expect(answer.release.id).toBe(output.known_good.id);
+      expect(served, 'GET /desktop/health on the main route after the rollback').toMatchObject({ status: 200, version: output.versions.known_good });
+      expect(answer.serving_after_ms).not.toBeNull();
+      expect(traffic.total).toBeGreaterThanOrEqual(2 * trafficAround);
+      expect(traffic.failures).toEqual([]);
+      expect(digests.after).toEqual(digests.before);
+      expect(digests.before.live.runs + digests.before.dev.runs).toBeGreaterThanOrEqual(2);
+    });
+  }
 });

@@ -20,9 +20,17 @@ test('Confirm rollback from current prod generation to previous known-good.', as
   const { current, previous } = found;
   await evidence.json('1-generations-before', { ...found, served_by: servedBefore });
 
-  await test.step('the host serves its current generation and has a previous known-good one', async () => {
+  // The previous known-good is current - 1: the newest generation older than the current one, worked
+  // out here from the listing rather than taken from the reading that names it.
+  const older = found.all.filter((g) => current !== undefined && g.number < current.number);
+  const newestOlder = older.reduce<HostGeneration | undefined>((newest, g) => (newest === undefined || g.number > newest.number ? g : newest), undefined);
+
+  await test.step('the host serves its current generation and has a previous known-good one, newer than the oldest', async () => {
     expect(current, 'the system profile has a current generation (npm run deploy -- status)').toBeDefined();
     expect(previous, 'the system profile has a generation before the current one: deploy at least twice before rehearsing the rollback').toBeDefined();
+    // With one older generation, "previous" and "oldest" are the same and a rollback to the wrong one looks right.
+    expect(older.length, 'the system profile has at least two generations before the current one, so the previous is not the oldest: deploy three times before rehearsing the rollback').toBeGreaterThanOrEqual(2);
+    expect(previous, 'the previous known-good is the newest generation older than the current one').toEqual(newestOlder);
     expect(servedBefore.health.healthy).toBe(true);
     expect(servedBefore.unitDescription).toBe(`ChoirOS hypervisor (generation ${labelOf(current)})`);
   });
@@ -36,12 +44,12 @@ test('Confirm rollback from current prod generation to previous known-good.', as
       const served = await host.access.servedBy();
       const toHealthyMs = stepMs(run.output, 'wait for health after rollback');
       await evidence.json('3-generations-after-rollback', { ...after, served_by: served, time_to_healthy_ms: toHealthyMs, cli_ms: Math.round(run.ms) });
-      expect(after.current?.number).toBe(previous?.number);
-      expect(after.current?.storePath).toBe(previous?.storePath);
+      expect(after.current?.number, 'the generation active after the rollback: current - 1').toBe(newestOlder?.number);
+      expect(after.current?.storePath).toBe(newestOlder?.storePath);
       expect(served.health.healthy).toBe(true);
       expect(served.health.bootId).not.toBe(servedBefore.health.bootId);
       expect(served.invocationId).not.toBe(servedBefore.invocationId);
-      expect(served.unitDescription).toBe(`ChoirOS hypervisor (generation ${labelOf(previous)})`);
+      expect(served.unitDescription).toBe(`ChoirOS hypervisor (generation ${labelOf(newestOlder)})`);
       expect(toHealthyMs, 'the CLI reports how long the previous generation took to answer healthy').toEqual(expect.any(Number));
     });
 

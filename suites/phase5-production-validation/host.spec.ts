@@ -1,12 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { errorEntries } from '../../deploy/host-readings.ts';
+import { stateDir } from '../../deploy/generation.ts';
+import { errorEntries, type JournalEntry } from '../../deploy/host-readings.ts';
+import { bracket, readHeadroomIndependently } from '../../fixtures/headroom-cross-check.ts';
+import { plantedLines, plantedMarker, plantJournalLines } from '../../fixtures/planted-journal.ts';
 import { test, expect } from '../../fixtures/production-test.ts';
 
 /**
- * Error-level journal lines a Phase 5 run causes on purpose on the host, each with why. None yet:
- * the run's restart and rollback are clean stops and starts, so any error line is a finding.
+ * Error-level journal lines a Phase 5 run causes on purpose on the host, each with why. The run's
+ * restart and rollback are clean stops and starts, so any other error line is a finding.
  */
-const causedOnPurpose: readonly { pattern: RegExp; why: string }[] = [];
+const causedOnPurpose: readonly { pattern: RegExp; why: string }[] = [
+  { pattern: new RegExp(plantedMarker), why: 'planted by Phase 5 lines (this one, the playbook) to prove the journal readings count error-level lines: syslog err and pino 50' },
+];
+
+/** Percentage points the headroom figures may differ from the readings taken around them (rounding; the host's churn is bracketed). */
+const headroomSlack = 1;
 
 test('Validate logs, restart behavior, and disk/memory headroom.', async ({ productionHost: host, thresholds, evidence }) => {
   // Locally the first line to ask boots the stand-in (its fixture has its own 10 minutes); the line itself restarts once.
@@ -41,10 +49,34 @@ test('Validate logs, restart behavior, and disk/memory headroom.', async ({ prod
     });
 
     await test.step(`disk and memory headroom are above the thresholds (${thresholds.diskFreePercent}% disk, ${thresholds.memoryFreePercent}% memory free)`, async () => {
+      // Read a second way just before and just after, so a figure from the wrong field (MemFree, used space) shows.
+      const first = await readHeadroomIndependently(host.access, stateDir);
       const headroom = await host.access.headroom();
-      await evidence.json('headroom', { thresholds: { diskFreePercent: thresholds.diskFreePercent, memoryFreePercent: thresholds.memoryFreePercent }, ...headroom });
+      const last = await readHeadroomIndependently(host.access, stateDir);
+      const expected = { disk: bracket(first.disk.freePercent, last.disk.freePercent, headroomSlack), memory: bracket(first.memory.freePercent, last.memory.freePercent, headroomSlack) };
+      await evidence.json('headroom', { thresholds: { diskFreePercent: thresholds.diskFreePercent, memoryFreePercent: thresholds.memoryFreePercent }, ...headroom, cross_check: { slack_points: headroomSlack, before: first, after: last, expected } });
+      expect(headroom.disk.freePercent, `disk free by df against statfs (${first.disk.command}) before and after`).toBeGreaterThanOrEqual(expected.disk.low);
+      expect(headroom.disk.freePercent, `disk free by df against statfs (${first.disk.command}) before and after`).toBeLessThanOrEqual(expected.disk.high);
+      expect(headroom.memory.freePercent, `memory available against MemAvailable/MemTotal (${first.memory.command}) before and after`).toBeGreaterThanOrEqual(expected.memory.low);
+      expect(headroom.memory.freePercent, `memory available against MemAvailable/MemTotal (${first.memory.command}) before and after`).toBeLessThanOrEqual(expected.memory.high);
       expect(headroom.disk.freePercent, `disk free under ${headroom.disk.path}: ${headroom.disk.availableKiB} of ${headroom.disk.sizeKiB} KiB`).toBeGreaterThanOrEqual(thresholds.diskFreePercent);
       expect(headroom.memory.freePercent, `memory available: ${headroom.memory.availableKiB} of ${headroom.memory.totalKiB} KiB`).toBeGreaterThanOrEqual(thresholds.memoryFreePercent);
+    });
+
+    const planted = plantedLines();
+    await test.step('error-level lines planted in the journal (syslog err, pino 50) are counted, and warnings are not', async () => {
+      await plantJournalLines(host.access, planted);
+      // journald writes a datagram after logger returns: read until all are there (or the poll says which are missing).
+      let read: JournalEntry[] = [];
+      const readBack = async () => {
+        read = (await host.access.journal(host.runStartedAt)).entries.filter((e) => planted.some((p) => p.message === e.message));
+        return read.map((e) => e.message).sort();
+      };
+      await expect.poll(readBack, { message: 'the journal reading returns every planted line', timeout: 15_000 }).toEqual(planted.map((p) => p.message).sort());
+      await evidence.json('planted-journal-lines', { planted, read });
+      // Without the rule that names them, exactly the error-level ones would fail the line.
+      const counted = errorEntries(read, []).unexpected.map((e) => e.message).sort();
+      expect(counted, 'planted lines counted as error-level').toEqual(planted.filter((p) => p.errorLevel).map((p) => p.message).sort());
     });
 
     await test.step("the hypervisor's journal for the run's window has no error-level line the run did not cause on purpose", async () => {
@@ -60,6 +92,8 @@ test('Validate logs, restart behavior, and disk/memory headroom.', async ({ prod
         caused_on_purpose_rules: causedOnPurpose.map((c) => ({ pattern: c.pattern.source, why: c.why })),
         unexpected,
       });
+      // The planted error-level lines are in this window and are named as caused on purpose, not missed.
+      for (const line of planted.filter((p) => p.errorLevel)) expect(onPurpose.map((e) => e.message), `the planted ${line.kind} line, caused on purpose`).toContain(line.message);
       // The restart above is in the window: a journal that reads nothing would pass any check.
       expect(entries.length).toBeGreaterThan(0);
       expect(unexpected, unexpected.map((e) => `${e.at} ${e.message}`).join('\n')).toEqual([]);

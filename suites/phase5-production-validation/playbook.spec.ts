@@ -1,11 +1,14 @@
 import { execa } from 'execa';
 import { remoteAdminToken } from '../../gate-runner/gate-target.ts';
+import { plantedLines, plantJournalLines } from '../../fixtures/planted-journal.ts';
 import { playbookFile, readPlaybook } from '../../fixtures/playbook.ts';
 import { test, expect } from '../../fixtures/production-test.ts';
 
-test('Record first operational playbook.', async ({ target, page, passkey, gateUsers, evidence, provenOnTarget }) => {
+test('Record first operational playbook.', async ({ target, productionHost: host, page, passkey, gateUsers, evidence, provenOnTarget }) => {
   void passkey;
-  await evidence.provenOn(target.local ? { place: provenOnTarget.place, standIn: `${provenOnTarget.standIn}; the playbook's host commands (logs, restart) need systemd and were only checked for syntax` } : provenOnTarget);
+  // The logs command runs on the host (the Phase 4 stand-in locally); restart only has its syntax checked.
+  const place = `${provenOnTarget.place}; the logs command on ${host.provenOn.place}`;
+  await evidence.provenOn(target.local ? { place, standIn: `${provenOnTarget.standIn}; ${host.provenOn.standIn ?? 'the deployed host'} for the logs command; the restart command (host) was only checked for syntax` } : { place });
   const playbook = readPlaybook();
   await evidence.file('operations-playbook.md', playbookFile, 'text/markdown');
   const user = await gateUsers.register(page);
@@ -41,5 +44,27 @@ test('Record first operational playbook.', async ({ target, page, passkey, gateU
       expect(result.exitCode, `${playbookFile}:${command.line} ${command.name} failed: ${(result.all ?? '').slice(0, 500)}`).toBe(0);
     });
   }
+  await test.step("logs (host), run on the host: it shows an error line planted in the hypervisor's journal, and not a warning", async () => {
+    const logs = playbook.find((command) => command.name === 'logs');
+    expect(logs, `${playbookFile} has a "logs" block run on the host`).toMatchObject({ where: 'host' });
+    const planted = plantedLines();
+    const error = planted.find((line) => line.kind === 'pino error (50)')!;
+    const warning = planted.find((line) => line.kind === 'pino warn (40)')!;
+    await plantJournalLines(host.access, [error, warning]);
+    let output = '';
+    // journald stores the planted line shortly after logger returns: run the command until it shows (or the poll names what it printed).
+    await expect
+      .poll(
+        async () => {
+          const run = await host.access.runScript('the playbook logs command', logs!.script, { CHOIROS_UNIT: 'choiros-hypervisor' });
+          output = `${run.output}\nexit ${run.exitCode}`;
+          return output;
+        },
+        { message: `${playbookFile}:${logs!.line} logs: its output shows the planted error line`, timeout: 15_000 },
+      )
+      .toContain(error.message);
+    transcript.push(`## logs (host, run over SSH on ${host.provenOn.place} after planting an error and a warning line)\n$ ${logs!.script}\n${output.slice(0, 4000)}`);
+    expect(output, 'the planted warning line is not an error').not.toContain(warning.message);
+  });
   await evidence.text('playbook-transcript.md', transcript.join('\n\n').replaceAll(token, '<admin token>'), 'text/markdown');
 });

@@ -14,24 +14,35 @@ test('Rollback rehearsal output attached.', async ({ target, page, passkey, desk
     return JSON.parse(text) as RehearsalOutput;
   });
 
-  await test.step('it records the time to serve the known-good release again', async () => {
-    expect(output.answer.release.id).toBe(output.known_good.id);
+  await test.step('it names the known-good release, the one rolled back from, and the one staged for the cold rollback, each its own version', async () => {
     expect(output.rolled_back_from.id).not.toBe(output.known_good.id);
-    expect(output.serving_after_ms).toEqual(expect.any(Number));
-    expect(output.serving_after_ms).toBe(output.answer.serving_after_ms);
+    expect(output.cold.staged.id).not.toBe(output.known_good.id);
+    expect(new Set(Object.values(output.versions)).size).toBe(3);
   });
 
-  await test.step('it records the traffic around the rollback and its failed-request count: none', async () => {
-    expect(output.traffic.total).toBeGreaterThanOrEqual(2 * trafficAround);
-    expect(output.failed_requests).toBe(output.traffic.failures.length);
-    expect(output.failed_requests).toBe(0);
-  });
+  for (const mode of ['warm', 'cold'] as const) {
+    const rollback = output[mode];
+    await test.step(`${mode}: it records the mode, the time to serve the known-good release again, and that release answering afterwards`, async () => {
+      expect(rollback.answer.mode).toBe(mode);
+      expect(rollback.answer.release.id).toBe(output.known_good.id);
+      expect(rollback.answer.from_release).toBe(output.rolled_back_from.id);
+      expect(rollback.serving_after_ms).toEqual(expect.any(Number));
+      expect(rollback.serving_after_ms).toBe(rollback.answer.serving_after_ms);
+      expect(rollback.served_after).toEqual({ status: 200, version: output.versions.known_good, instance_role: rollback.answer.main });
+    });
 
-  await test.step("the gate user's data digests, slot by slot, match before and after", async () => {
-    const { before, after } = output.data_digests;
-    expect(Object.keys(before).sort()).toEqual(['dev', 'live']);
-    for (const digest of Object.values(before)) expect(digest.sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(after).toEqual(before);
-    expect(before.live.runs + before.dev.runs).toBeGreaterThanOrEqual(2);
-  });
+    await test.step(`${mode}: it records the traffic around the rollback and its failed-request count: none`, async () => {
+      expect(rollback.traffic.total).toBeGreaterThanOrEqual(2 * trafficAround);
+      expect(rollback.failed_requests).toBe(rollback.traffic.failures.length);
+      expect(rollback.failed_requests).toBe(0);
+    });
+
+    await test.step(`${mode}: the gate user's data digests, slot by slot, match before and after`, async () => {
+      const { before, after } = rollback.data_digests;
+      expect(Object.keys(before).sort()).toEqual(['dev', 'live']);
+      for (const digest of Object.values(before)) expect(digest.sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(after).toEqual(before);
+      expect(before.live.runs + before.dev.runs).toBeGreaterThanOrEqual(2);
+    });
+  }
 });
