@@ -1,6 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
+import { makeExperimentDir } from '../nix/binary-cache/experiment-dir.ts';
 import { measureCache } from '../nix/binary-cache/measure.ts';
 
 /**
@@ -9,11 +8,11 @@ import { measureCache } from '../nix/binary-cache/measure.ts';
  * 10% of cold. Both figures are whole `nix build` calls, evaluation included.
  */
 const goal = 0.1;
-const workDir = mkdtempSync(path.join(tmpdir(), 'choiros-cache-bench-'));
+const { dir: workDir, where } = makeExperimentDir('choiros-cache-bench-');
 try {
   const m = await measureCache({ workDir });
   const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
-  console.log(`package set: ${m.packageSet}; cache ${m.cacheUrl}; push ${s(m.pushMs)} (${m.pushedPaths.length} paths)`);
+  console.log(`package set: ${m.packageSet}; stores and cache in ${where}; cache ${m.cacheUrl}; push ${s(m.pushMs)} (${m.pushedPaths.length} paths)`);
   console.log('output      cold       warm       warm/cold  hits  misses');
   for (const o of m.outputs) {
     console.log(`${o.output.padEnd(11)} ${s(o.cold.durationMs).padEnd(10)} ${s(o.warm.durationMs).padEnd(10)} ${(o.warm.durationMs / o.cold.durationMs).toFixed(2).padEnd(10)} ${String(o.warm.transcript.hits.length).padEnd(5)} ${o.warm.transcript.misses.length}`);

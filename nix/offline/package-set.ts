@@ -18,7 +18,7 @@ export const cacheRoot = process.env.CHOIROS_NIX_OFFLINE_CACHE ?? '/var/cache/ch
 export const busyboxPath = '/bin/busybox';
 const busyboxApplets = ['sh', 'mkdir', 'cp', 'ln', 'chmod', 'cat', 'tar', 'rm', 'mv', 'ls', 'echo', 'test', 'true'];
 /** Bump when the generated flake's shape changes, so old sets are not reused. */
-const generatorVersion = '3';
+const generatorVersion = '4';
 
 export class MissingToolError extends Error {
   constructor(what: string, fix: string) {
@@ -57,35 +57,37 @@ export async function offlinePackageSet(): Promise<OfflinePackageSet> {
   const packages = (await runtimePackageDirs()).filter((dir, _, all) => !all.some((other) => dir.startsWith(`${other}/`)));
   const lock = readFileSync(fromRoot('package-lock.json'));
   const key = sha256([generatorVersion, nodeVersion, sha256(readFileSync(busyboxPath)), sha256(lock), ...packages].join('\n')).slice(0, 16);
-  const dir = path.join(cacheRoot, key);
-  if (existsSync(path.join(dir, 'flake.nix'))) return { dir, sourcesDir: path.join(dir, 'sources'), nodeVersion, packages };
+  // Two folders: the flake (busybox and flake.nix, copied into the store at every evaluation) and,
+  // beside it, the sources its fixed-output derivations fetch by URL and hash only when something
+  // must be built. A warm build that substitutes its outputs never copies the sources at all.
+  const root = path.join(cacheRoot, key);
+  const set = { dir: path.join(root, 'flake'), sourcesDir: path.join(root, 'sources'), nodeVersion, packages };
+  if (existsSync(path.join(set.dir, 'flake.nix'))) return set;
 
   mkdirSync(cacheRoot, { recursive: true });
-  const staging = `${dir}.${process.pid}.tmp`;
+  const staging = `${root}.${process.pid}.tmp`;
   rmSync(staging, { recursive: true, force: true });
-  mkdirSync(path.join(staging, 'busybox', 'bin'), { recursive: true });
+  mkdirSync(path.join(staging, 'flake', 'busybox', 'bin'), { recursive: true });
   mkdirSync(path.join(staging, 'sources'));
   // busybox picks its applet from the name it is called by, so each applet is a symlink to it.
-  copyFileSync(busyboxPath, path.join(staging, 'busybox', 'bin', 'busybox'));
-  chmodSync(path.join(staging, 'busybox', 'bin', 'busybox'), 0o755);
-  for (const applet of busyboxApplets) symlinkSync('busybox', path.join(staging, 'busybox', 'bin', applet));
-  // Sources outside the flake directory, fetched by URL and hash: the flake input stays small
-  // and a warm build substitutes them from the binary cache like any other path.
-  const nodeFile = path.join(dir, 'sources', 'node');
+  copyFileSync(busyboxPath, path.join(staging, 'flake', 'busybox', 'bin', 'busybox'));
+  chmodSync(path.join(staging, 'flake', 'busybox', 'bin', 'busybox'), 0o755);
+  for (const applet of busyboxApplets) symlinkSync('busybox', path.join(staging, 'flake', 'busybox', 'bin', applet));
+  const nodeFile = path.join(set.sourcesDir, 'node');
   copyFileSync(node, path.join(staging, 'sources', 'node'));
-  const modulesTar = path.join(dir, 'sources', 'node-modules.tar');
+  const modulesTar = path.join(set.sourcesDir, 'node-modules.tar');
   await execa('tar', ['--sort=name', '--mtime=@1', '--owner=0', '--group=0', '--numeric-owner', '-cf', path.join(staging, 'sources', 'node-modules.tar'), ...packages], { cwd: fromRoot() });
   const nodeHash = await nixBase32Hash('path', path.join(staging, 'sources', 'node'));
   const modulesHash = await nixBase32Hash('file', path.join(staging, 'sources', 'node-modules.tar'));
-  writeFileSync(path.join(staging, 'flake.nix'), flakeText({ nodeVersion, nodeUrl: `file://${nodeFile}`, nodeHash, modulesUrl: `file://${modulesTar}`, modulesHash }));
+  writeFileSync(path.join(staging, 'flake', 'flake.nix'), flakeText({ nodeVersion, nodeUrl: `file://${nodeFile}`, nodeHash, modulesUrl: `file://${modulesTar}`, modulesHash }));
   try {
-    renameSync(staging, dir);
+    renameSync(staging, root);
   } catch (error) {
     // Another checkout generated the same set meanwhile: same inputs, same result.
     rmSync(staging, { recursive: true, force: true });
-    if (!existsSync(path.join(dir, 'flake.nix'))) throw error;
+    if (!existsSync(path.join(set.dir, 'flake.nix'))) throw error;
   }
-  return { dir, sourcesDir: path.join(dir, 'sources'), nodeVersion, packages };
+  return set;
 }
 
 function flakeText(s: { nodeVersion: string; nodeUrl: string; nodeHash: string; modulesUrl: string; modulesHash: string }): string {
