@@ -25,6 +25,8 @@ export interface ModuleEvaluation {
   };
   firewall: number[];
   podmanEnabled: boolean;
+  /** [Socket] settings of podman.socket as the module sets them (SocketMode, SocketGroup), empty when it sets none. */
+  podmanSocket: Record<string, string>;
   users: Record<string, { isSystemUser: boolean; group: string; home: string; extraGroups: string[] }>;
   unitText: string;
   sysusersText: string;

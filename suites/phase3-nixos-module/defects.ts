@@ -95,4 +95,16 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.generationFallback],
     edits: [{ file: 'hypervisor/nixos/README.md', find: 'nix-env --profile "$PROFILE" --rollback\non_host systemctl daemon-reload\non_host systemctl restart choiros-hypervisor\n', replace: 'nix-env --profile "$PROFILE" --rollback\non_host systemctl daemon-reload\n' }],
   },
+  {
+    id: 'podman-socket-other-group',
+    what: "podman's API socket is given to the wheel group, which the hypervisor's user is not in, so with runtime = \"podman\" no sandbox can start",
+    caughtBy: [line.runtime],
+    edits: [{ file: module, find: 'SocketMode = "0660"; SocketGroup = "podman";', replace: 'SocketMode = "0660"; SocketGroup = "wheel";' }],
+  },
+  {
+    id: 'token-in-store-accepted',
+    what: 'the assertion that keeps the admin token file out of the world-readable Nix store is weakened to always hold',
+    caughtBy: [line.secrets],
+    edits: [{ file: module, find: 'assertion = !(inStore cfg.adminTokenFile);', replace: 'assertion = true;' }],
+  },
 ];

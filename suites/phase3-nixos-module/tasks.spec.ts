@@ -95,6 +95,17 @@ test('Define container runtime/service integration for sandbox lifecycle.', asyn
     expect((await evaluateModule({ runtime: 'podman' })).failed.join('\n')).toContain('sandboxImage must be set when runtime = "podman"');
   });
 
+  await test.step("podman's API socket lets the hypervisor's user in (its group may read and write it) and nobody else", async () => {
+    const evaluation = await evaluateModule({ runtime: 'podman', sandboxImage: 'localhost/choir-sandbox:0.1.0' });
+    const user = evaluation.users['choiros-hypervisor'];
+    await evidence.json('1-podman-socket', { socket: evaluation.podmanSocket, user });
+    const mode = Number.parseInt(evaluation.podmanSocket.SocketMode ?? '0666', 8);
+    const group = evaluation.podmanSocket.SocketGroup ?? 'root';
+    expect(mode & 0o060, `SocketMode ${evaluation.podmanSocket.SocketMode}: the group may read and write`).toBe(0o060);
+    expect(mode & 0o007, `SocketMode ${evaluation.podmanSocket.SocketMode}: others may not`).toBe(0);
+    expect([user?.group, ...(user?.extraGroups ?? [])], `the socket's group ${group} is one of the hypervisor user's groups`).toContain(group);
+  });
+
   await test.step('on the host, the service starts, lists and stops a sandbox inside its own unit', async () => {
     const userId = `phase3-${randomBytes(4).toString('hex')}`;
     const started = await admin.start(userId, 'live');
@@ -130,6 +141,14 @@ test('Externalize env and secrets file references.', async ({ installedHost, evi
       // 1: searched and not found; 2 (an unreadable or missing path) would also print nothing.
       expect(grep.exitCode, `grep could not search ${storePath} inside the host: ${grep.stderr}`).toBe(1);
     }
+  });
+
+  await test.step('an admin token file in the Nix store, readable by every user, is refused by the module, naming the option', async () => {
+    const inStore = await evaluateModule({ adminTokenFile: '/nix/store/00000000000000000000000000000000-admin-token' });
+    const outside = await evaluateModule({ adminTokenFile: adminTokenPath });
+    await evidence.json('1-token-in-store-refused', { inStore: inStore.failed, outside: outside.failed });
+    expect(inStore.failed.join('\n')).toContain('services.choiros-hypervisor.adminTokenFile (/nix/store/00000000000000000000000000000000-admin-token) is in the Nix store');
+    expect(outside.failed).toEqual([]);
   });
 
   await test.step('the hypervisor read it from $CREDENTIALS_DIRECTORY, and it opens the admin API', async () => {

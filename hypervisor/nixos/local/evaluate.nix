@@ -32,6 +32,8 @@ in
   service = { inherit (service) description wantedBy wants after requires environment serviceConfig unitConfig; };
   firewall = config.networking.firewall.allowedTCPPorts;
   podmanEnabled = config.virtualisation.podman.enable;
+  # Podman's API socket as the module configures it (who may connect), when it configures one.
+  podmanSocket = (config.systemd.sockets.podman or { socketConfig = { }; }).socketConfig;
   users = config.users.users;
   unitText = render.unit service;
   sysusersText = render.sysusers config.users.users config.users.groups;
