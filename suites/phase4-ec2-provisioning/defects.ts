@@ -73,4 +73,10 @@ export const defects: readonly SeededDefect[] = [
       },
     ],
   },
+  {
+    id: 'volume-apply-keeps-iops',
+    what: "the root volume update sends the size and type but not the IOPS, so a volume whose IOPS drifted is planned as a change every time and never converges",
+    caughtBy: [line.converges],
+    edits: [{ file: 'provisioning/instance.ts', find: "new ModifyVolumeCommand({ VolumeId: volume.VolumeId, Size: aws.rootVolume.sizeGiB, Iops: aws.rootVolume.iops, VolumeType: 'gp3' })", replace: "new ModifyVolumeCommand({ VolumeId: volume.VolumeId, Size: aws.rootVolume.sizeGiB, VolumeType: 'gp3' })" }],
+  },
 ];

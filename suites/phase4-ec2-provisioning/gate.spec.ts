@@ -1,3 +1,4 @@
+import { DescribeInstancesCommand, DescribeVolumesCommand, ModifyVolumeCommand } from '@aws-sdk/client-ec2';
 import { buildTargetGeneration } from '../../deploy/cli.ts';
 import { CommandTranscript } from '../../deploy/command-transcript.ts';
 import { readDeploySection } from '../../gate-runner/deploy-section.ts';
@@ -31,6 +32,30 @@ test('EC2 host converges from declarative config.', async ({ phase4Host, evidenc
     expect(converged.exitCode).toBe(0);
     expect(converged.output).toContain('[activate]');
     expect((await phase4Host.health()).healthy).toBe(true);
+  });
+
+  await test.step('drift in the account (the root volume\'s IOPS changed by hand) is planned and converges back with one apply', async () => {
+    const { ec2 } = phase4Host;
+    const rootVolume = async () => {
+      const found = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:choiros:target', Values: [target.name] }, { Name: 'instance-state-name', Values: ['running'] }] }));
+      const instance = found.Reservations?.flatMap((r) => r.Instances ?? [])[0];
+      const volumeId = instance?.BlockDeviceMappings?.find((m) => m.DeviceName === instance.RootDeviceName)?.Ebs?.VolumeId ?? 'none';
+      return (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }))).Volumes?.[0];
+    };
+    const declared = (target.description.aws as { rootVolume: { sizeGiB: number; iops: number } }).rootVolume;
+    const before = await rootVolume();
+    expect(before).toMatchObject({ VolumeType: 'gp3', Size: declared.sizeGiB, Iops: declared.iops });
+    await ec2.send(new ModifyVolumeCommand({ VolumeId: before?.VolumeId, Iops: declared.iops + 1000 }));
+    expect((await rootVolume())?.Iops, 'the drift took').toBe(declared.iops + 1000);
+    const plan = await phase4Host.provision('plan');
+    const apply = await phase4Host.provision('apply');
+    const after = await rootVolume();
+    await evidence.json('account-drift', { declared, before, drifted: declared.iops + 1000, after });
+    await evidence.command('provision-after-drift', `${plan.commandLine}; ${apply.commandLine}`, `${plan.output}\n${apply.output}`);
+    expect(plan.exitCode).toBe(0);
+    expect(plan.output).toContain(`${declared.iops + 1000} IOPS -> gp3 ${declared.sizeGiB} GiB ${declared.iops} IOPS`);
+    expect(apply.exitCode).toBe(0);
+    expect(after).toMatchObject({ VolumeId: before?.VolumeId, VolumeType: 'gp3', Size: declared.sizeGiB, Iops: declared.iops });
   });
 });
 
