@@ -147,4 +147,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.playbook],
     edits: [{ file: 'docs/operations-playbook.md', find: '--no-pager -o cat | grep', replace: '--no-pager -o cat --priority err | grep' }],
   },
+  {
+    id: 'requests-published-as-running-total',
+    what: 'the proxied-request figure is published as the counter itself, not what happened since the last reading, so CloudWatch adds up running totals',
+    caughtBy: [line.metrics],
+    edits: [{ file: 'hypervisor/cloudwatch/figures.ts', find: "{ name: 'ProxiedRequests', value: now.requests - since.requests }", replace: "{ name: 'ProxiedRequests', value: now.requests }" }],
+  },
 ];

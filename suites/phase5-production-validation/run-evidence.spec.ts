@@ -1,9 +1,9 @@
 import { describeChecks } from '../../fixtures/runtime-metrics/snapshot.ts';
-import { attachSnapshot } from '../../fixtures/runtime-metrics/run-metrics.ts';
-import { test, expect } from '../../fixtures/production-test.ts';
+import { attachSnapshot, publishedSinceStart } from '../../fixtures/runtime-metrics/run-metrics.ts';
+import { localPublishIntervalSecs, test, expect } from '../../fixtures/production-test.ts';
 
 // Last in the run (files run in name order): the snapshot's window spans the lines before it.
-test('Runtime metrics snapshot attached.', async ({ target, cloudwatch, thresholds, runMetrics, browser, request, evidence, provenOnTarget }) => {
+test('Runtime metrics snapshot attached.', async ({ target, cloudwatch, thresholds, runMetrics, browser, request, page, passkey, gateUsers, evidence, provenOnTarget }) => {
   await evidence.provenOn(target.local ? { place: provenOnTarget.place, standIn: `${provenOnTarget.standIn}; moto stood in for CloudWatch` } : provenOnTarget);
   expect(cloudwatch, 'the target description names no `cloudwatch` section: add region and host (see targets/README.md)').toBeDefined();
   if (!cloudwatch) return;
@@ -12,4 +12,20 @@ test('Runtime metrics snapshot attached.', async ({ target, cloudwatch, threshol
   const snapshot = await runMetrics.end(cloudwatch, thresholds, { waitMs: 60_000 });
   await attachSnapshot(evidence, browser, snapshot, 'Phase 5 runtime metrics');
   expect(snapshot.held, describeChecks(snapshot.checks)).toBe(true);
+
+  await test.step('the counters CloudWatch holds add up to no more than the hypervisor counted since it started (published per interval, not as running totals)', async () => {
+    void passkey; // the page's virtual authenticator, for the gate user below
+    // Traffic of a gate user's own, then (locally) three publishing intervals, so at least two
+    // publishes follow it: running totals published twice add up to more than was counted.
+    await gateUsers.register(page);
+    for (let i = 0; i < 5; i++) expect((await page.request.get(`${target.url}/conductor/runs`)).status()).toBe(200);
+    if (target.local) await page.waitForTimeout(3 * localPublishIntervalSecs * 1000);
+    const counters = await publishedSinceStart(target.url, cloudwatch);
+    await evidence.json('published-counters', counters);
+    expect(counters.counted.proxiedRequests, 'proxied requests the hypervisor counted since it started').toBeGreaterThanOrEqual(5);
+    expect(counters.published.proxiedRequests, 'proxied requests published since the hypervisor started').toBeGreaterThan(0);
+    for (const name of ['restarts', 'proxiedRequests', 'proxiedErrors'] as const) {
+      expect(counters.published[name], `${name}: published to CloudWatch since ${counters.since}, against the hypervisor's own count`).toBeLessThanOrEqual(counters.counted[name]);
+    }
+  });
 });
