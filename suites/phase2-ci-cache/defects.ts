@@ -105,4 +105,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.fallback],
     edits: [{ file: 'nix/README.md', find: "build without any cache: `nix build --option substituters '' ./hypervisor`", replace: 'build without any cache: `nix build ./hypervisor`' }],
   },
+  {
+    id: 'refusal-message-not-recognised',
+    what: "the transcript reader looks for Nix's refusal in other words than Nix prints, so a substitute refused for its signature goes unnoticed: Nix builds it from source and the experiment reports success",
+    caughtBy: ['Document fallback path if cache integration fails.'],
+    edits: [{ file: 'nix/binary-cache/transcript.ts', find: "is not signed by any of the keys/", replace: "is not signed by a trusted key/" }],
+  },
 ];

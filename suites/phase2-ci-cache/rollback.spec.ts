@@ -1,9 +1,13 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test, expect } from '../../fixtures/flakes-proof.ts';
 import { fromRoot } from '../../hypervisor/paths.ts';
 import { buildFlakeOutput, onDisk } from '../../nix/build.ts';
+import { CacheSignatureRefusedError } from '../../nix/binary-cache/errors.ts';
+import { makeExperimentDir } from '../../nix/binary-cache/experiment-dir.ts';
+import { measureCache } from '../../nix/binary-cache/measure.ts';
+import { generateSigningKey } from '../../nix/binary-cache/signing-key.ts';
 import { countTranscript } from '../../nix/binary-cache/transcript.ts';
 import { removeStore } from '../../nix/binary-cache/store-paths.ts';
 import { readFlakesWorkflow } from '../../nix/ci/flakes-workflow.ts';
@@ -36,6 +40,22 @@ test('Document fallback path if cache integration fails.', async ({ flakesSource
       expect(readFileSync(onDisk(build, 'share', 'choiros-desktop', 'index.html'), 'utf8')).toContain('<html');
     } finally {
       removeStore(path.dirname(store));
+    }
+  });
+  await test.step('a substitute signed with a key this machine does not trust is refused by name, and the measurement stops rather than report a success', async () => {
+    const { dir: workDir } = makeExperimentDir('choiros-fallback-untrusted-');
+    try {
+      const stranger = await generateSigningKey(path.join(workDir, 'stranger'), 'someone-elses-cache-1');
+      const refused = await measureCache({ workDir: path.join(workDir, 'experiment'), outputs: ['desktop'], trustedPublicKey: stranger.publicKey }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      await evidence.text('untrusted-substitute-refused.txt', String(refused));
+      expect(refused, 'the measurement with only a stranger\'s key trusted').toBeInstanceOf(CacheSignatureRefusedError);
+      // The desktop's closure is one path: one refusal must be enough to stop, and it is named by its narinfo.
+      expect((refused as CacheSignatureRefusedError).narinfos).toEqual([expect.stringMatching(/^[0-9a-z]{32}\.narinfo$/)]);
+    } finally {
+      rmSync(workDir, { recursive: true, force: true });
     }
   });
 });
