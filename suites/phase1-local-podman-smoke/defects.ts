@@ -191,4 +191,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.webSocket],
     edits: [{ file: 'hypervisor/workload/conductor.ts', find: "    this.#emit({ type: 'conductor.run.progress', ...this.#base(run), step: { index, total: run.stepsTotal, name: stepName } });\n", replace: '' }],
   },
+  {
+    id: 'websocket-upgrade-any-origin',
+    what: 'the upgrade path checks the session but not the Origin, so a page on any site the user visits opens a WebSocket into their sandbox with their cookie (cross-site WebSocket hijacking)',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/proxy/session-guard.ts', find: "      if (!origin.allowed) return refuseUpgrade(socket, 403, origin.reason);\n      await proxy.handleUpgrade(", replace: '      await proxy.handleUpgrade(' }],
+  },
 ];

@@ -6,6 +6,7 @@ import { loginWithPasskey, newUsername, registerWithPasskey } from '../../fixtur
 import { loadConfig } from '../../hypervisor/config.ts';
 import { receivedPath, type ReceivedReport } from '../../hypervisor/workload/received.ts';
 import { podman as runPodman } from '../../hypervisor/podman/podman.ts';
+import { upgradeStatus } from '../../fixtures/websocket-upgrade.ts';
 
 // A crashed sandbox is back within the hypervisor's own bound: its first backoff (the configured base,
 // SANDBOX_RESTART_BACKOFF_MS), its readiness deadline (the gate's hypervisor sets neither), plus 10 s
@@ -155,6 +156,16 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
       expect(received.identity, `identity the ${role} sandbox received`).toEqual({ 'x-choiros-user-id': user.userId, 'x-choiros-sandbox-role': role });
     }
     await evidence.json('4-received-by-the-sandbox', { sent: { session_cookie: true, ...forged }, received: seen });
+  });
+
+  await test.step("the sandbox's WebSocket opens for a page of this origin with the session, and not for a page of another site sending the same cookie", async () => {
+    const session = (await page.context().cookies(target.url)).find((cookie) => cookie.httpOnly);
+    const cookie = `${session?.name}=${session?.value}`;
+    const own = await upgradeStatus(`${target.url}/ws`, { cookie, origin: target.url });
+    const foreign = await upgradeStatus(`${target.url}/ws`, { cookie, origin: 'https://elsewhere.example' });
+    await evidence.json('5-websocket-origin', { own_origin: own, foreign_origin: foreign });
+    expect(own, 'the upgrade from this origin').toBe(101);
+    expect(foreign, 'the upgrade from another site with the same cookie (cross-site WebSocket hijacking)').toBe(403);
   });
 
   await test.step('after logging out the proxy is closed again; logging in with the passkey reopens it', async () => {
