@@ -79,4 +79,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.converges],
     edits: [{ file: 'provisioning/instance.ts', find: "new ModifyVolumeCommand({ VolumeId: volume.VolumeId, Size: aws.rootVolume.sizeGiB, Iops: aws.rootVolume.iops, VolumeType: 'gp3' })", replace: "new ModifyVolumeCommand({ VolumeId: volume.VolumeId, Size: aws.rootVolume.sizeGiB, VolumeType: 'gp3' })" }],
   },
+  {
+    id: 'dns-update-skipped-on-apply',
+    what: "applying the DNS plan compares the new address with the one first planned for instead of the record's, so a record pointed elsewhere is reported unchanged and keeps pointing there",
+    caughtBy: [line.network],
+    edits: [{ file: 'provisioning/dns.ts', find: "    if (p.publicIp === have) return 'unchanged';", replace: "    if (p.publicIp === currentIp) return 'unchanged';" }],
+  },
 ];

@@ -1,5 +1,5 @@
 import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2';
-import { ListHostedZonesByNameCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { ChangeResourceRecordSetsCommand, ListHostedZonesByNameCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { publicRulesFor, ingressOf } from '../../provisioning/security-group.ts';
 import { testHostedZone } from '../../fixtures/aws-target.ts';
 import { motoStandIn } from '../../fixtures/moto-server.ts';
@@ -62,6 +62,23 @@ test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evi
     await evidence.json('dns-record', record);
     expect(instance?.PublicIpAddress).toBeTruthy();
     expect(record?.ResourceRecords?.map((r) => r.Value)).toEqual([instance?.PublicIpAddress]);
+  });
+
+  await test.step('DNS drift (the record pointed elsewhere by hand) is planned as an update and converges back with one apply', async () => {
+    const zoneId = (await route53.send(new ListHostedZonesByNameCommand({ DNSName: `${testHostedZone}.` }))).HostedZones?.[0]?.Id ?? '';
+    const pointsAt = async () => (await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }))).ResourceRecordSets?.find((r) => r.Type === 'A' && r.Name === `${aws.dns.hostName}.`)?.ResourceRecords?.map((r) => r.Value);
+    const elsewhere = '192.0.2.1'; // TEST-NET-1: nobody's host
+    const before = await pointsAt();
+    await route53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: aws.dns.hostName, Type: 'A', TTL: 60, ResourceRecords: [{ Value: elsewhere }] } }] } }));
+    expect(await pointsAt(), 'the drift took').toEqual([elsewhere]);
+    const plan = await phase4Host.provision('plan');
+    const apply = await phase4Host.provision('apply');
+    const after = await pointsAt();
+    await evidence.json('dns-drift', { before, drifted: elsewhere, after });
+    await evidence.command('provision-after-dns-drift', `${plan.commandLine}; ${apply.commandLine}`, `${plan.output}\n${apply.output}`);
+    expect(plan.output).toContain(`${elsewhere} -> ${before?.[0] ?? '?'}`);
+    expect(apply.exitCode).toBe(0);
+    expect(after).toEqual(before);
   });
 
   const ca = await test.step("TLS: Caddy's internal CA (ACME in production) is the root the host serves under", async () => {
