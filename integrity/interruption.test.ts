@@ -17,11 +17,12 @@ import { processAlive } from '../hypervisor/process-alive.ts';
  */
 const playwrightLike = `
 const fs = require('node:fs');
-fs.writeFileSync('started', String(process.pid));
 process.on('SIGINT', () => {
   fs.appendFileSync('signals', 'SIGINT\\n');
   setTimeout(() => { fs.writeFileSync('torn-down', 'yes'); process.exit(0); }, 400);
 });
+// Only once the handler is in place: a SIGINT before it would kill the process outright.
+fs.writeFileSync('started', String(process.pid));
 setInterval(() => {}, 1000);
 `;
 
