@@ -1,7 +1,8 @@
-import { DescribeInstancesCommand, DescribeVolumesCommand, ModifyVolumeCommand } from '@aws-sdk/client-ec2';
+import { ModifyVolumeCommand } from '@aws-sdk/client-ec2';
 import { buildTargetGeneration } from '../../deploy/cli.ts';
 import { CommandTranscript } from '../../deploy/command-transcript.ts';
 import { readDeploySection } from '../../gate-runner/deploy-section.ts';
+import { rootVolume, runningInstances } from '../../fixtures/account-readings.ts';
 import { DescriptionFields } from '../../gate-runner/description-fields.ts';
 import { provenOnStandIns, rebootLineTimeoutMs, test, expect } from '../../fixtures/phase4.ts';
 
@@ -36,20 +37,15 @@ test('EC2 host converges from declarative config.', async ({ phase4Host, evidenc
 
   await test.step('drift in the account (the root volume\'s IOPS changed by hand) is planned and converges back with one apply', async () => {
     const { ec2 } = phase4Host;
-    const rootVolume = async () => {
-      const found = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:choiros:target', Values: [target.name] }, { Name: 'instance-state-name', Values: ['running'] }] }));
-      const instance = found.Reservations?.flatMap((r) => r.Instances ?? [])[0];
-      const volumeId = instance?.BlockDeviceMappings?.find((m) => m.DeviceName === instance.RootDeviceName)?.Ebs?.VolumeId ?? 'none';
-      return (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }))).Volumes?.[0];
-    };
+    const rootVolumeNow = async () => rootVolume(ec2, (await runningInstances(ec2, target.name))[0]);
     const declared = (target.description.aws as { rootVolume: { sizeGiB: number; iops: number } }).rootVolume;
-    const before = await rootVolume();
+    const before = await rootVolumeNow();
     expect(before).toMatchObject({ VolumeType: 'gp3', Size: declared.sizeGiB, Iops: declared.iops });
     await ec2.send(new ModifyVolumeCommand({ VolumeId: before?.VolumeId, Iops: declared.iops + 1000 }));
-    expect((await rootVolume())?.Iops, 'the drift took').toBe(declared.iops + 1000);
+    expect((await rootVolumeNow())?.Iops, 'the drift took').toBe(declared.iops + 1000);
     const plan = await phase4Host.provision('plan');
     const apply = await phase4Host.provision('apply');
-    const after = await rootVolume();
+    const after = await rootVolumeNow();
     await evidence.json('account-drift', { declared, before, drifted: declared.iops + 1000, after });
     await evidence.command('provision-after-drift', `${plan.commandLine}; ${apply.commandLine}`, `${plan.output}\n${apply.output}`);
     expect(plan.exitCode).toBe(0);

@@ -1,6 +1,7 @@
-import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, DescribeVolumesCommand } from '@aws-sdk/client-ec2';
-import { ChangeResourceRecordSetsCommand, ListHostedZonesByNameCommand, ListResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
+import { DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
+import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { publicRulesFor, ingressOf } from '../../provisioning/security-group.ts';
+import { aRecord, hostedZoneId, rootVolume, runningInstances } from '../../fixtures/account-readings.ts';
 import { testHostedZone } from '../../fixtures/aws-target.ts';
 import { motoStandIn } from '../../fixtures/moto-server.ts';
 import { provenOnStandIns, test, expect } from '../../fixtures/phase4.ts';
@@ -12,8 +13,7 @@ test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', asy
   await evidence.command('provision-apply', phase4Host.provisioning.commandLine, phase4Host.provisioning.output);
 
   const instance = await test.step('the tagged instance is a t3a.large in us-east-1 from the described AMI', async () => {
-    const found = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:choiros:target', Values: [target.name] }, { Name: 'instance-state-name', Values: ['running'] }] }));
-    const instances = found.Reservations?.flatMap((r) => r.Instances ?? []) ?? [];
+    const instances = await runningInstances(ec2, target.name);
     expect(instances).toHaveLength(1);
     const [only] = instances;
     expect(only?.InstanceType).toBe('t3a.large');
@@ -24,8 +24,7 @@ test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', asy
   });
 
   await test.step('its root volume is gp3 with the described size and IOPS', async () => {
-    const volumeId = instance?.BlockDeviceMappings?.find((m) => m.DeviceName === instance.RootDeviceName)?.Ebs?.VolumeId;
-    const [volume] = (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId ?? 'none'] }))).Volumes ?? [];
+    const volume = await rootVolume(ec2, instance);
     expect(volume).toMatchObject({ VolumeType: 'gp3', Size: 50, Iops: 3000 });
     await evidence.json('root-volume', volume);
   });
@@ -55,18 +54,16 @@ test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evi
   });
 
   await test.step('DNS: the host name points at the instance', async () => {
-    const zoneId = (await route53.send(new ListHostedZonesByNameCommand({ DNSName: `${testHostedZone}.` }))).HostedZones?.[0]?.Id ?? '';
-    const records = (await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }))).ResourceRecordSets ?? [];
-    const record = records.find((r) => r.Type === 'A' && r.Name === `${aws.dns.hostName}.`);
-    const instance = (await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:choiros:target', Values: [target.name] }, { Name: 'instance-state-name', Values: ['running'] }] }))).Reservations?.[0]?.Instances?.[0];
+    const record = await aRecord(route53, await hostedZoneId(route53, testHostedZone), aws.dns.hostName);
+    const [instance] = await runningInstances(ec2, target.name);
     await evidence.json('dns-record', record);
     expect(instance?.PublicIpAddress).toBeTruthy();
     expect(record?.ResourceRecords?.map((r) => r.Value)).toEqual([instance?.PublicIpAddress]);
   });
 
   await test.step('DNS drift (the record pointed elsewhere by hand) is planned as an update and converges back with one apply', async () => {
-    const zoneId = (await route53.send(new ListHostedZonesByNameCommand({ DNSName: `${testHostedZone}.` }))).HostedZones?.[0]?.Id ?? '';
-    const pointsAt = async () => (await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }))).ResourceRecordSets?.find((r) => r.Type === 'A' && r.Name === `${aws.dns.hostName}.`)?.ResourceRecords?.map((r) => r.Value);
+    const zoneId = await hostedZoneId(route53, testHostedZone);
+    const pointsAt = async () => (await aRecord(route53, zoneId, aws.dns.hostName))?.ResourceRecords?.map((r) => r.Value);
     const elsewhere = '192.0.2.1'; // TEST-NET-1: nobody's host
     const before = await pointsAt();
     await route53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: aws.dns.hostName, Type: 'A', TTL: 60, ResourceRecords: [{ Value: elsewhere }] } }] } }));
