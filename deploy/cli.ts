@@ -5,6 +5,7 @@ import type { DeploySection } from '../gate-runner/deploy-section.ts';
 import { targetDescriptionFromEnv, targetsDir } from '../gate-runner/target-description.ts';
 import { fromRoot } from '../hypervisor/paths.ts';
 import { buildFlakeOutput } from '../nix/build.ts';
+import type { CloudWatchUnit } from './cloudwatch-unit.ts';
 import { CommandTranscript } from './command-transcript.ts';
 import { Converger, type ConvergeResult } from './converge.ts';
 import { buildGeneration } from './generation.ts';
@@ -31,16 +32,19 @@ export class DeployFailedError extends Error {
   }
 }
 
-/** The generation this checkout describes for the target: the hypervisor flake's package behind Caddy. */
-export async function buildTargetGeneration(deploy: DeploySection, transcript: CommandTranscript, hypervisorEnv?: Readonly<Record<string, string>>, labelSuffix = 'custom'): Promise<string> {
+/**
+ * The generation this checkout describes for the target: the hypervisor flake's package behind Caddy
+ * (publishing to CloudWatch when `cloudwatch` is given: the module option's unit lines).
+ */
+export async function buildTargetGeneration(deploy: DeploySection, transcript: CommandTranscript, hypervisorEnv?: Readonly<Record<string, string>>, labelSuffix = 'custom', cloudwatch?: CloudWatchUnit): Promise<string> {
   if (!/^[a-z0-9-]+$/.test(labelSuffix)) throw new Error(`the generation label suffix "${labelSuffix}" must be lower-case letters, digits and -: it becomes part of a store path name and the unit's Description`);
   const started = performance.now();
   const hypervisor = await buildFlakeOutput('hypervisor');
   transcript.add({ step: 'build the hypervisor package', command: hypervisor.command.join(' '), exitCode: 0, ms: performance.now() - started, output: hypervisor.storePath });
   // A generation with settings of its own is labelled apart from this checkout's (`labelSuffix` tells several such apart).
-  const label = `${path.basename(hypervisor.storePath).slice(0, 8)}${hypervisorEnv ? `-${labelSuffix}` : ''}`;
+  const label = `${path.basename(hypervisor.storePath).slice(0, 8)}${hypervisorEnv || cloudwatch ? `-${labelSuffix}` : ''}`;
   const builtAt = performance.now();
-  const generation = await buildGeneration({ hypervisor: hypervisor.storePath, routing: deploy.routing, label, ...(hypervisorEnv ? { hypervisorEnv } : {}) });
+  const generation = await buildGeneration({ hypervisor: hypervisor.storePath, routing: deploy.routing, label, ...(hypervisorEnv ? { hypervisorEnv } : {}), ...(cloudwatch ? { cloudwatch } : {}) });
   transcript.add({ step: 'build the host generation', command: generation.command, exitCode: 0, ms: performance.now() - builtAt, output: generation.storePath });
   return generation.storePath;
 }

@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import type { Routing } from '../gate-runner/deploy-section.ts';
 import { offlinePackageSet } from '../nix/offline/package-set.ts';
+import type { CloudWatchUnit } from './cloudwatch-unit.ts';
 
 /**
  * A host generation: one Nix store path whose `bin/switch-to-configuration switch` installs and
@@ -19,6 +20,8 @@ export interface GenerationSpec {
   hypervisorEnv?: Readonly<Record<string, string>>;
   /** The Caddy binary to put in the store (Debian's caddy here; nixpkgs' caddy on NixOS). */
   caddyBinary?: string;
+  /** CloudWatch publishing, as the NixOS module's cloudwatch option renders it (cloudwatch-unit.ts); none: off. */
+  cloudwatch?: CloudWatchUnit;
 }
 
 export const stateDir = '/var/lib/choiros';
@@ -60,15 +63,18 @@ function hypervisorUnitText(spec: GenerationSpec): string {
     SANDBOX_DATA_ROOT: `${stateDir}/sandboxes`,
     WEBAUTHN_RP_ID: routing.hostName,
     WEBAUTHN_RP_ORIGIN: origin,
+    ...spec.cloudwatch?.environment,
     ...spec.hypervisorEnv,
   };
   return [
     '[Unit]',
     `Description=ChoirOS hypervisor (generation ${spec.label})`,
     'After=network.target',
+    ...(spec.cloudwatch?.assertPathExists ?? []).map((file) => `AssertPathExists=${file}`),
     '[Service]',
     `ExecStart=${spec.hypervisor}/bin/choiros-hypervisor`,
     ...Object.entries(env).map(([k, v]) => `Environment="${k}=${v}"`),
+    ...(spec.cloudwatch?.loadCredential ?? []).map((credential) => `LoadCredential=${credential}`),
     'Restart=on-failure',
     'RestartSec=1',
     `WorkingDirectory=${stateDir}`,

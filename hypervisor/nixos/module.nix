@@ -14,6 +14,12 @@ let
   hostMatchesRpId = rpHost != null && (rpHost == cfg.webauthn.rpId || lib.hasSuffix ".${cfg.webauthn.rpId}" rpHost);
   isLoopback = builtins.elem cfg.host [ "127.0.0.1" "::1" "localhost" ];
   inStore = file: file != null && lib.hasPrefix builtins.storeDir (toString file);
+  cw = cfg.cloudwatch;
+  # The credential's name under $CREDENTIALS_DIRECTORY (%d in the unit), where the AWS SDK is pointed.
+  cwCredential = "cloudwatch-credentials";
+  # What the unit asserts exists before LoadCredential reads it (systemd 252 reports a missing source
+  # only as "Protocol error").
+  credentialSources = lib.filter (file: file != null) [ cfg.adminTokenFile (if cw.enable then cw.credentialsFile else null) ];
 in
 {
   options.services.choiros-hypervisor = {
@@ -133,6 +139,52 @@ in
         outside the Nix store. When null, the hypervisor generates a token once in its state directory.
       '';
     };
+
+    # Publishing the key figures to CloudWatch (hypervisor/cloudwatch/README.md). Off: the unit has no
+    # HYPERVISOR_CLOUDWATCH_* variable at all, and the hypervisor starts no publisher.
+    cloudwatch = {
+      enable = mkEnableOption "publishing the hypervisor's key figures to CloudWatch, batched every intervalSecs from a timer of its own (HYPERVISOR_CLOUDWATCH=on)";
+      region = mkOption {
+        type = types.nullOr (types.strMatching "[a-z]{2}(-[a-z]+)+-[0-9]");
+        default = null;
+        example = "eu-central-1";
+        description = "AWS region of the CloudWatch the figures go to (HYPERVISOR_CLOUDWATCH_REGION); required when cloudwatch.enable is true.";
+      };
+      namespace = mkOption {
+        type = types.strMatching "[A-Za-z0-9._/#:-]{1,255}";
+        default = "ChoirOS/Hypervisor";
+        description = "CloudWatch namespace of every figure (HYPERVISOR_CLOUDWATCH_NAMESPACE); not starting with AWS/.";
+      };
+      endpoint = mkOption {
+        type = types.nullOr (types.strMatching "https?://[^/]+/?");
+        default = null;
+        example = "http://127.0.0.1:5000";
+        description = "Another CloudWatch endpoint, an origin such as a moto stand-in's (HYPERVISOR_CLOUDWATCH_ENDPOINT); null: AWS's own for the region.";
+      };
+      host = mkOption {
+        type = types.nullOr (types.strMatching "[!-~]{1,255}");
+        default = null;
+        example = "choiros-host";
+        description = "The Host dimension of every figure (HYPERVISOR_CLOUDWATCH_HOST); null: the machine's host name (networking.hostName on NixOS).";
+      };
+      intervalSecs = mkOption {
+        type = types.ints.between 1 3600;
+        default = 60;
+        description = "Seconds between two batches of figures (HYPERVISOR_CLOUDWATCH_INTERVAL_SECS).";
+      };
+      credentialsFile = mkOption {
+        type = types.nullOr types.path;
+        default = null;
+        example = "/run/secrets/choiros-cloudwatch-credentials";
+        description = ''
+          An AWS shared credentials file (a [default] profile with aws_access_key_id and
+          aws_secret_access_key), passed as the systemd credential `cloudwatch-credentials`
+          (LoadCredential); the AWS SDK reads it from $CREDENTIALS_DIRECTORY by path, so no key is in
+          the unit, its environment or the Nix store. A path as a string, outside the store. When
+          null, the SDK's default chain applies (the EC2 instance role).
+        '';
+      };
+    };
   };
 
   config = mkIf cfg.enable {
@@ -157,7 +209,23 @@ in
         assertion = lib.hasPrefix "${stateDir}/" (toString cfg.databasePath) && lib.hasPrefix "${stateDir}/" (toString cfg.dataRoot);
         message = "services.choiros-hypervisor.databasePath and dataRoot must be under ${stateDir}/, the service's StateDirectory (the unit may write nowhere else).";
       }
+      {
+        assertion = !(cw.enable && cw.region == null);
+        message = "services.choiros-hypervisor.cloudwatch.enable = true needs cloudwatch.region, the AWS region the figures go to (for example \"eu-central-1\"): CloudWatch is regional.";
+      }
+      {
+        assertion = !(lib.hasPrefix "AWS/" cw.namespace);
+        message = "services.choiros-hypervisor.cloudwatch.namespace (${cw.namespace}) starts with AWS/, which CloudWatch keeps for AWS's own services: use a namespace of your own such as \"ChoirOS/Hypervisor\".";
+      }
+      {
+        assertion = !(inStore cw.credentialsFile);
+        message = "services.choiros-hypervisor.cloudwatch.credentialsFile (${toString cw.credentialsFile}) is in the Nix store, which every user can read: give the path of a root-only file as a string, outside the store.";
+      }
     ];
+
+    # Settings that do nothing while publishing is off: most likely enable was forgotten.
+    warnings = optional (!cw.enable && (cw.region != null || cw.endpoint != null || cw.credentialsFile != null))
+      "services.choiros-hypervisor.cloudwatch has region, endpoint or credentialsFile set but cloudwatch.enable = false: nothing is published. Set cloudwatch.enable = true to publish, or remove them.";
 
     users.users.choiros-hypervisor = {
       isSystemUser = true;
@@ -182,9 +250,9 @@ in
       wants = [ "network-online.target" ];
       after = [ "network-online.target" ] ++ optional isPodman "podman.socket";
       requires = optional isPodman "podman.socket";
-      # systemd 252 reports a missing LoadCredential source only as "Protocol error": assert the
+      # systemd 252 reports a missing LoadCredential source only as "Protocol error": assert each
       # file first, so status and journal name it (and a missing secret is not retried in a loop).
-      unitConfig = optionalAttrs (cfg.adminTokenFile != null) { AssertPathExists = toString cfg.adminTokenFile; };
+      unitConfig = optionalAttrs (credentialSources != [ ]) { AssertPathExists = map toString credentialSources; };
 
       environment = {
         HYPERVISOR_HOST = cfg.host;
@@ -205,7 +273,19 @@ in
       } // optionalAttrs isPodman {
         SANDBOX_PODMAN_BINARY = "${config.virtualisation.podman.package}/bin/podman";
         CONTAINER_HOST = "unix:///run/podman/podman.sock";
-      };
+      } // optionalAttrs cw.enable ({
+        HYPERVISOR_CLOUDWATCH = "on";
+        HYPERVISOR_CLOUDWATCH_REGION = toString cw.region;
+        HYPERVISOR_CLOUDWATCH_NAMESPACE = cw.namespace;
+        HYPERVISOR_CLOUDWATCH_INTERVAL_SECS = toString cw.intervalSecs;
+      } // optionalAttrs (cw.endpoint != null) {
+        HYPERVISOR_CLOUDWATCH_ENDPOINT = cw.endpoint;
+      } // optionalAttrs (cw.host != null) {
+        HYPERVISOR_CLOUDWATCH_HOST = cw.host;
+      } // optionalAttrs (cw.credentialsFile != null) {
+        # A path, not the keys: %d is the unit's credentials directory, where LoadCredential put the file.
+        AWS_SHARED_CREDENTIALS_FILE = "%d/${cwCredential}";
+      });
 
       serviceConfig = {
         # exec: a start succeeds only once the hypervisor itself runs (a missing credential fails the start).
@@ -221,7 +301,8 @@ in
         # The hypervisor drains and stops its sandboxes on SIGTERM.
         KillSignal = "SIGTERM";
         TimeoutStopSec = "30s";
-        LoadCredential = optional (cfg.adminTokenFile != null) "admin-token:${toString cfg.adminTokenFile}";
+        LoadCredential = optional (cfg.adminTokenFile != null) "admin-token:${toString cfg.adminTokenFile}"
+          ++ optional (cw.enable && cw.credentialsFile != null) "${cwCredential}:${toString cw.credentialsFile}";
 
         # Hardening: systemd-analyze security scores this unit <= 3.0 (checked by a test).
         UMask = "0077";

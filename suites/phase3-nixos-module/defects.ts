@@ -107,4 +107,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.secrets],
     edits: [{ file: module, find: 'assertion = !(inStore cfg.adminTokenFile);', replace: 'assertion = true;' }],
   },
+  {
+    id: 'cloudwatch-host-from-namespace',
+    what: "a copy-paste slip fills HYPERVISOR_CLOUDWATCH_HOST from cloudwatch.namespace, so every host publishes under the same Host dimension and the runtime metrics snapshot reads the wrong host's figures",
+    caughtBy: [line.service],
+    edits: [{ file: module, find: 'HYPERVISOR_CLOUDWATCH_HOST = cw.host;', replace: 'HYPERVISOR_CLOUDWATCH_HOST = cw.namespace;' }],
+  },
 ];
