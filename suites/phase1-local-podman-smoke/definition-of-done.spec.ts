@@ -138,6 +138,39 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
       expect(await runStatus('', runId), 'the live run is still served at /').toBe(200);
     });
   }
+
+  await test.step('a swap to a dev sandbox that runs and answers /health with 200, but not "healthy", is refused and changes nothing', async () => {
+    // The workload's diagnostic release setting (hypervisor/workload/README.md): its first /health answer
+    // (the start's readiness check) says healthy, every later one "degraded" with HTTP 200.
+    await target.admin.start(user, 'dev', { config: { SANDBOX_HEALTHY_ANSWERS: '1' } });
+    try {
+      expect(await target.admin.sandbox(user, 'dev'), 'the dev sandbox runs').toMatchObject({ status: 'running' });
+      const devHealth = await page.request.get(`${target.url}/dev/health`);
+      const devSays = (await devHealth.json()) as { status: string; instance_role: string };
+      expect(devHealth.status(), 'GET /dev/health answers').toBe(200);
+      expect(devSays).toMatchObject({ instance_role: 'dev' });
+      expect(devSays.status, 'the dev sandbox no longer says healthy').not.toBe('healthy');
+      const before = await target.admin.pointers(user);
+      const historyBefore = (await target.admin.switches(user)).switches;
+      const refused = await target.admin.swap(user, 'gate: swap to a degraded dev').then(
+        (answer) => answer,
+        (error: unknown) => error,
+      );
+      const after = await target.admin.pointers(user);
+      const historyAfter = (await target.admin.switches(user)).switches;
+      await evidence.json('5-refused-swap-degraded', { dev_health: devSays, answer: refused instanceof Error ? refused.message : refused, pointers: { before, after }, newest_switch: historyAfter[0] });
+      expect(refused, 'the swap answer').toBeInstanceOf(AdminCallError);
+      expect((refused as AdminCallError).status).toBe(422);
+      expect(after).toEqual(before);
+      expect(historyAfter).toHaveLength(historyBefore.length + 1);
+      expect(historyAfter[0]).toMatchObject({ action: 'swap', outcome: 'refused', from: { role: 'live' }, to: { role: 'dev' } });
+      expect(await runStatus('', runId), 'the live run is still served at /').toBe(200);
+      expect(await (await page.request.get(`${target.url}/dev/health`)).json(), '/dev/ still reaches the dev sandbox').toMatchObject({ instance_role: 'dev' });
+    } finally {
+      // Back to an ordinary dev sandbox (an empty config replaces the recorded one).
+      await target.admin.start(user, 'dev', { config: {} });
+    }
+  });
 });
 
 test('Prior known-good config/image can be restored in bounded time.', async ({ target, page, desktop, signedInUser, evidence }) => {
