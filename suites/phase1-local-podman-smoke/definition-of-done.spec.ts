@@ -219,4 +219,30 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
     const pointers = await target.admin.pointers(user);
     expect(pointers.slots[pointers.main]).toMatchObject({ release_id: knownGood.release.id, state: 'ready' });
   });
+
+  await test.step('an explicit rollback to a release that was never known-good is refused and changes nothing', async () => {
+    // Deployed to the standby slot (it serves there healthily) but never promoted: not proven on main, so no rollback target.
+    const unproven = await target.admin.createRelease({ runtime: 'podman', image, config: { SANDBOX_VERSION: 'gate-never-known-good' }, note: 'gate: never promoted' });
+    await target.admin.deploy(user, unproven.id);
+    const listed = async () => (await target.admin.releases()).releases.find((r) => r.id === unproven.id);
+    expect(await listed(), 'the deployed release before the rollback').toMatchObject({ known_good: false });
+    const before = await target.admin.pointers(user);
+    const historyBefore = (await target.admin.switches(user)).switches;
+    const refused = await target.admin.rollback(user, 'gate: roll back to a release never known-good', unproven.id).then(
+      (answer) => answer,
+      (error: unknown) => error,
+    );
+    const after = await target.admin.pointers(user);
+    const historyAfter = (await target.admin.switches(user)).switches;
+    const served = (await (await page.request.get(`${target.url}/desktop/health`)).json()) as { version?: string };
+    await evidence.json('refused-rollback-to-unproven', { release: unproven, answer: refused instanceof Error ? refused.message : refused, pointers: { before, after }, served_version: served.version, new_switches: historyAfter.slice(0, historyAfter.length - historyBefore.length) });
+    expect(refused, 'the rollback answer').toBeInstanceOf(AdminCallError);
+    expect((refused as AdminCallError).status).toBe(409);
+    expect((refused as AdminCallError).message).toContain(`release ${unproven.id} is not known-good`);
+    expect(after, 'pointers and slots after the refused rollback').toEqual(before);
+    expect(after.slots[after.main]).toMatchObject({ release_id: knownGood.release.id });
+    expect(historyAfter.slice(0, historyAfter.length - historyBefore.length).filter((s) => s.outcome === 'switched'), 'switches recorded by the refused rollback').toEqual([]);
+    expect(served.version, 'the release main serves').toBe('gate-known-good');
+    expect(await listed(), 'the release after the refused rollback').toMatchObject({ known_good: false });
+  });
 });
