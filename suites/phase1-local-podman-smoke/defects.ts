@@ -216,4 +216,10 @@ export const defects: readonly SeededDefect[] = [
       },
     ],
   },
+  {
+    id: 'adopted-sandboxes-unwatched',
+    what: 'reconcile adopts a sandbox that survived a hypervisor restart but no longer watches it, so when it dies nobody restarts it until a request comes',
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/sandboxes/reconcile-steps.ts', find: '      deps.watch(entry, instance);\n', replace: '' }],
+  },
 ];
