@@ -158,6 +158,6 @@ export const defects: readonly SeededDefect[] = [
     id: 'generation-number-from-the-date-column',
     what: "the deploy CLI reads the current generation's number from the second column of nix-env --list-generations (the date), so it reports generation NaN after a switch or rollback",
     caughtBy: [line.generationRollback],
-    edits: [{ file: 'deploy/converge.ts', find: 'return current ? Number(current.trim().split(/\s+/)[0]) : undefined;', replace: 'return current ? Number(current.trim().split(/\s+/)[1]) : undefined;' }],
+    edits: [{ file: 'deploy/converge.ts', find: 'return current ? Number(current.trim().split(/\\s+/)[0]) : undefined;', replace: 'return current ? Number(current.trim().split(/\\s+/)[1]) : undefined;' }],
   },
 ];
