@@ -32,6 +32,13 @@ export type PruneAnswer = { removed: unknown[]; kept: unknown[]; failed: Array<{
 export type { UserDeletion, UserListing };
 
 /** POST /admin/releases: what a new release pins (the hypervisor names a missing or wrong runtime). */
+/** The optional body of POST /admin/sandboxes/:user/:role/start (http/admin-sandboxes.ts specFrom). */
+export interface SandboxStartSpec {
+  runtime?: string;
+  image?: string;
+  config?: Record<string, string>;
+}
+
 export interface NewRelease {
   runtime: string | undefined;
   image?: string;

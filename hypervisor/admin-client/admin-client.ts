@@ -14,6 +14,7 @@ import type {
   RollbackAllAnswer,
   RollbackAnswer,
   RouteSwitch,
+  SandboxStartSpec,
   SwitchEntry,
   UserDeletion,
   UserListing,
@@ -103,8 +104,9 @@ export class AdminClient {
     return (await this.sandboxes()).find((s) => s.user_id === userId && s.role === role);
   }
 
-  start(userId: string, role: Role): Promise<AdminSandbox> {
-    return this.call('POST', `/admin/sandboxes/${path(userId)}/${role}/start`);
+  /** With `spec`, what it gives replaces the recorded spec, and a running sandbox with another spec is replaced. */
+  start(userId: string, role: Role, spec?: SandboxStartSpec): Promise<AdminSandbox> {
+    return this.call('POST', `/admin/sandboxes/${path(userId)}/${role}/start`, spec);
   }
 
   stop(userId: string, role: Role): Promise<AdminSandbox> {

@@ -6,7 +6,7 @@ import type { Conductor } from './conductor.ts';
 import type { DesktopAsset } from './desktop.ts';
 import { parseExecuteRequest } from './execute-request.ts';
 import { receivedPath, sendReceived } from './received.ts';
-import { healthBody } from './health.ts';
+import { healthAnswers } from './health.ts';
 import { runView, type Run } from './run.ts';
 import type { RunStore } from './run-store.ts';
 import type { SandboxSettings } from './settings.ts';
@@ -37,7 +37,8 @@ async function requiredJson(req: IncomingMessage): Promise<unknown> {
 /** The sandbox's HTTP surface: health, the conductor API and the desktop page. */
 export function createRoutes(deps: RouteDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { settings, store, conductor, desktop } = deps;
-  const health = async ({ res }: RouteContext): Promise<void> => sendJson(res, 200, healthBody(settings));
+  const nextHealth = healthAnswers(settings);
+  const health = async ({ res }: RouteContext): Promise<void> => sendJson(res, 200, nextHealth());
   const run = ({ params }: RouteContext): Run => {
     const found = store.get(params.runId as string);
     if (!found) throw new HttpError(404, `no run with id "${params.runId}"`);

@@ -14,6 +14,8 @@ export interface SandboxSettings {
   sandboxId: string | undefined;
   version: string;
   conductorStepMs: number;
+  /** SANDBOX_HEALTHY_ANSWERS: /health says healthy this many times, then "degraded" (health.ts); undefined: always healthy. */
+  healthyAnswers: number | undefined;
 }
 
 function databaseSetting(env: NodeJS.ProcessEnv, dataDir: string): string {
@@ -48,5 +50,6 @@ export function parseSettings(env: NodeJS.ProcessEnv): SandboxSettings {
     sandboxId: env.CHOIR_SANDBOX_ID || undefined,
     version: env.SANDBOX_VERSION || packageVersion,
     conductorStepMs: readInteger(env, 'SANDBOX_CONDUCTOR_STEP_MS', 150, 0, 60_000),
+    healthyAnswers: env.SANDBOX_HEALTHY_ANSWERS ? readInteger(env, 'SANDBOX_HEALTHY_ANSWERS', 0, 0, 1_000_000) : undefined,
   };
 }

@@ -25,8 +25,12 @@ function nixOnPath(): string {
  * git+file:// flake with the same package set and substituters as the local builds, so the step
  * builds what the local line builds. It stands in for the runner's nix, which reaches FlakeHub
  * Cache and nixpkgs on GitHub. Returns binDir.
+ *
+ * With `timingsFile`, each call also appends `<flake path as the step named it>\t<wall ms>` there:
+ * the nix call's own wall time, in milliseconds, measured outside the step's script, so a line can
+ * check the durations the step writes (build-logs/<output>.ms) against it.
  */
-export async function writeLocalNixAdapter(binDir: string, checkout = repoRoot): Promise<string> {
+export async function writeLocalNixAdapter(binDir: string, checkout = repoRoot, timingsFile?: string): Promise<string> {
   const { args, flakeRef } = await buildArgs('hypervisor', { checkout });
   const localFlags = args.slice(args.indexOf(flakeRef) + 1);
   const realNix = process.env.CHOIROS_NIX_BINARY ?? nixOnPath();
@@ -35,13 +39,22 @@ export async function writeLocalNixAdapter(binDir: string, checkout = repoRoot):
     '#!/usr/bin/env bash',
     'set -euo pipefail',
     'args=()',
+    'flake=-',
     'for arg in "$@"; do',
     '  case "$arg" in',
-    `    ./*) args+=(${quote(`git+file://${checkout}?dir=`)}"\${arg#./}") ;;`,
+    `    ./*) flake="$arg"; args+=(${quote(`git+file://${checkout}?dir=`)}"\${arg#./}") ;;`,
     '    *) args+=("$arg") ;;',
     '  esac',
     'done',
-    `exec ${[realNix, ...nixBaseArgs].map(quote).join(' ')} "\${args[@]}" ${localFlags.map(quote).join(' ')}`,
+    ...(timingsFile
+      ? [
+          'started=$(date +%s%3N)',
+          'status=0',
+          `${[realNix, ...nixBaseArgs].map(quote).join(' ')} "\${args[@]}" ${localFlags.map(quote).join(' ')} || status=$?`,
+          `printf '%s\\t%s\\n' "$flake" "$(( $(date +%s%3N) - started ))" >> ${quote(timingsFile)}`,
+          'exit "$status"',
+        ]
+      : [`exec ${[realNix, ...nixBaseArgs].map(quote).join(' ')} "\${args[@]}" ${localFlags.map(quote).join(' ')}`]),
     '',
   ].join('\n');
   writeFileSync(path.join(binDir, 'nix'), script, { mode: 0o755 });

@@ -197,4 +197,29 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.authProxy],
     edits: [{ file: 'hypervisor/proxy/session-guard.ts', find: "      if (!origin.allowed) return refuseUpgrade(socket, 403, origin.reason);\n      await proxy.handleUpgrade(", replace: '      await proxy.handleUpgrade(' }],
   },
+  // Misses of the last never-seen measurement (issue #11), each now checked by the line that owns the property.
+  {
+    id: 'health-probe-accepts-any-status',
+    what: 'the health probe accepts any /health body with a status, not only "healthy", so a running sandbox that reports itself degraded passes the swap\'s health gate',
+    caughtBy: [line.swap],
+    edits: [{ file: 'hypervisor/sandboxes/health-probe.ts', find: "    return body.status === 'healthy' ? body : undefined;", replace: "    return typeof body.status === 'string' ? body : undefined;" }],
+  },
+  {
+    id: 'explicit-rollback-to-any-release',
+    what: 'an explicit rollback (release_id given) no longer requires the release to be known-good, so a release never proven on main can be "rolled back" to',
+    caughtBy: [line.knownGood],
+    edits: [
+      {
+        file: 'hypervisor/routing/rollback.ts',
+        find: "    if (!chosen.knownGoodAt) {\n      throw new RoutingError('no_known_good', `release ${chosen.id} is not known-good, so it is no rollback target: mark it (POST /admin/releases/${chosen.id}/known-good) or pick a known-good one (GET /admin/releases)`);\n    }\n",
+        replace: '',
+      },
+    ],
+  },
+  {
+    id: 'adopted-sandboxes-unwatched',
+    what: 'reconcile adopts a sandbox that survived a hypervisor restart but no longer watches it, so when it dies nobody restarts it until a request comes',
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/sandboxes/reconcile-steps.ts', find: '      deps.watch(entry, instance);\n', replace: '' }],
+  },
 ];

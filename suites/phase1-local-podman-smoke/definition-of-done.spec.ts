@@ -138,6 +138,39 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
       expect(await runStatus('', runId), 'the live run is still served at /').toBe(200);
     });
   }
+
+  await test.step('a swap to a dev sandbox that runs and answers /health with 200, but not "healthy", is refused and changes nothing', async () => {
+    // The workload's diagnostic release setting (hypervisor/workload/README.md): its first /health answer
+    // (the start's readiness check) says healthy, every later one "degraded" with HTTP 200.
+    await target.admin.start(user, 'dev', { config: { SANDBOX_HEALTHY_ANSWERS: '1' } });
+    try {
+      expect(await target.admin.sandbox(user, 'dev'), 'the dev sandbox runs').toMatchObject({ status: 'running' });
+      const devHealth = await page.request.get(`${target.url}/dev/health`);
+      const devSays = (await devHealth.json()) as { status: string; instance_role: string };
+      expect(devHealth.status(), 'GET /dev/health answers').toBe(200);
+      expect(devSays).toMatchObject({ instance_role: 'dev' });
+      expect(devSays.status, 'the dev sandbox no longer says healthy').not.toBe('healthy');
+      const before = await target.admin.pointers(user);
+      const historyBefore = (await target.admin.switches(user)).switches;
+      const refused = await target.admin.swap(user, 'gate: swap to a degraded dev').then(
+        (answer) => answer,
+        (error: unknown) => error,
+      );
+      const after = await target.admin.pointers(user);
+      const historyAfter = (await target.admin.switches(user)).switches;
+      await evidence.json('5-refused-swap-degraded', { dev_health: devSays, answer: refused instanceof Error ? refused.message : refused, pointers: { before, after }, newest_switch: historyAfter[0] });
+      expect(refused, 'the swap answer').toBeInstanceOf(AdminCallError);
+      expect((refused as AdminCallError).status).toBe(422);
+      expect(after).toEqual(before);
+      expect(historyAfter).toHaveLength(historyBefore.length + 1);
+      expect(historyAfter[0]).toMatchObject({ action: 'swap', outcome: 'refused', from: { role: 'live' }, to: { role: 'dev' } });
+      expect(await runStatus('', runId), 'the live run is still served at /').toBe(200);
+      expect(await (await page.request.get(`${target.url}/dev/health`)).json(), '/dev/ still reaches the dev sandbox').toMatchObject({ instance_role: 'dev' });
+    } finally {
+      // Back to an ordinary dev sandbox (an empty config replaces the recorded one).
+      await target.admin.start(user, 'dev', { config: {} });
+    }
+  });
 });
 
 test('Prior known-good config/image can be restored in bounded time.', async ({ target, page, desktop, signedInUser, evidence }) => {
@@ -185,5 +218,31 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
     expect(await run.json()).toMatchObject({ status: 'completed' });
     const pointers = await target.admin.pointers(user);
     expect(pointers.slots[pointers.main]).toMatchObject({ release_id: knownGood.release.id, state: 'ready' });
+  });
+
+  await test.step('an explicit rollback to a release that was never known-good is refused and changes nothing', async () => {
+    // Deployed to the standby slot (it serves there healthily) but never promoted: not proven on main, so no rollback target.
+    const unproven = await target.admin.createRelease({ runtime: 'podman', image, config: { SANDBOX_VERSION: 'gate-never-known-good' }, note: 'gate: never promoted' });
+    await target.admin.deploy(user, unproven.id);
+    const listed = async () => (await target.admin.releases()).releases.find((r) => r.id === unproven.id);
+    expect(await listed(), 'the deployed release before the rollback').toMatchObject({ known_good: false });
+    const before = await target.admin.pointers(user);
+    const historyBefore = (await target.admin.switches(user)).switches;
+    const refused = await target.admin.rollback(user, 'gate: roll back to a release never known-good', unproven.id).then(
+      (answer) => answer,
+      (error: unknown) => error,
+    );
+    const after = await target.admin.pointers(user);
+    const historyAfter = (await target.admin.switches(user)).switches;
+    const served = (await (await page.request.get(`${target.url}/desktop/health`)).json()) as { version?: string };
+    await evidence.json('refused-rollback-to-unproven', { release: unproven, answer: refused instanceof Error ? refused.message : refused, pointers: { before, after }, served_version: served.version, new_switches: historyAfter.slice(0, historyAfter.length - historyBefore.length) });
+    expect(refused, 'the rollback answer').toBeInstanceOf(AdminCallError);
+    expect((refused as AdminCallError).status).toBe(409);
+    expect((refused as AdminCallError).message).toContain(`release ${unproven.id} is not known-good`);
+    expect(after, 'pointers and slots after the refused rollback').toEqual(before);
+    expect(after.slots[after.main]).toMatchObject({ release_id: knownGood.release.id });
+    expect(historyAfter.slice(0, historyAfter.length - historyBefore.length).filter((s) => s.outcome === 'switched'), 'switches recorded by the refused rollback').toEqual([]);
+    expect(served.version, 'the release main serves').toBe('gate-known-good');
+    expect(await listed(), 'the release after the refused rollback').toMatchObject({ known_good: false });
   });
 });

@@ -7,6 +7,10 @@ import { loadConfig } from '../../hypervisor/config.ts';
 import { receivedPath, type ReceivedReport } from '../../hypervisor/workload/received.ts';
 import { podman as runPodman } from '../../hypervisor/podman/podman.ts';
 import { upgradeStatus } from '../../fixtures/websocket-upgrade.ts';
+import { startLocalHypervisor } from '../../fixtures/local-hypervisor.ts';
+import { PodmanView } from '../../fixtures/podman-view.ts';
+import { AdminClient } from '../../hypervisor/admin-client/admin-client.ts';
+import { rm } from 'node:fs/promises';
 
 // A crashed sandbox is back within the hypervisor's own bound: its first backoff (the configured base,
 // SANDBOX_RESTART_BACKOFF_MS), its readiness deadline (the gate's hypervisor sets neither), plus 10 s
@@ -79,6 +83,46 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     expect(await healthOf(answer?.port ?? 0)).toMatchObject({ status: 'healthy', instance_role: role });
     const table = await attachPodmanPs(podman, evidence, '5-after-crash-restart');
     expect(table.split('\n').find((line) => line.startsWith(`${name} `))).toMatch(/ Up /);
+  });
+
+  await test.step('adopted: after a hypervisor restart, a sandbox it adopted that then dies is restarted by the hypervisor within its backoff bound', async () => {
+    // A hypervisor of its own, so restarting it disturbs no other line; the same image as the target's.
+    const own = await startLocalHypervisor({ runtime: 'podman', image: target.requireLocal('restarting a hypervisor').image });
+    const admin = new AdminClient({ url: own.url, token: own.secrets.adminToken }, { actor: 'gate' });
+    const view = new PodmanView(own.instanceId);
+    // Container names are per user and role on the whole podman host: another user than the target's one.
+    const adoptedUser = `${userId}-adopted`;
+    try {
+      expect((await admin.start(adoptedUser, role)).status).toBe('running');
+      const before = await view.running(adoptedUser, role);
+      expect(before?.State).toBe('running');
+      const firstBoot = own.bootId;
+      const loggedBeforeRestart = (await own.logEvents()).length;
+      await own.restart();
+      expect(own.bootId, 'a new hypervisor process').not.toBe(firstBoot);
+      // Adopted, not replaced: the same container runs on, and the new process says it took it over.
+      const adopted = async (): Promise<boolean> => (await own.logEvents()).slice(loggedBeforeRestart).some((e) => e.event === 'sandbox.adopt' && e.user === adoptedUser && e.role === role);
+      await expect.poll(adopted, { timeout: 30_000, message: 'sandbox.adopt logged by the restarted hypervisor' }).toBe(true);
+      expect(await admin.sandbox(adoptedUser, role)).toMatchObject({ status: 'running' });
+      expect((await view.running(adoptedUser, role))?.Id, 'the container that ran before the restart').toBe(before?.Id);
+      const logged = (await own.logEvents()).length;
+      await runPodman(['kill', '--signal', 'KILL', before?.Id ?? view.containerName(adoptedUser, role)]);
+      // Nothing asks the sandbox for anything: only the restarted hypervisor's watch on what it adopted can bring it back.
+      const replaced = async (): Promise<boolean> => {
+        const row = await view.running(adoptedUser, role);
+        return row !== undefined && row.Id !== before?.Id && (await admin.sandbox(adoptedUser, role))?.status === 'running';
+      };
+      await expect.poll(replaced, { timeout: crashRestartBoundMs, message: `the adopted sandbox running again, as a new container, within ${crashRestartBoundMs} ms (first backoff + readiness + podman)` }).toBe(true);
+      const lifecycle = new Set(['sandbox.crash', 'sandbox.restart', 'sandbox.ready']);
+      const afterKill = (await own.logEvents()).slice(logged).filter((e) => e.user === adoptedUser && e.role === role && lifecycle.has(String(e.event)));
+      await evidence.json('5b-adopted-crash-restart', { killed: before?.Id, adopted_by_boot: own.bootId, events: afterKill });
+      expect(afterKill.map((e) => e.event)).toEqual(['sandbox.crash', 'sandbox.restart', 'sandbox.ready']);
+      expect(afterKill[1], 'the first restart after a crash waits the base backoff').toMatchObject({ reason: 'crash', attempt: 1, delay_ms: sandboxLimits.restartBackoffMs });
+    } finally {
+      await own.close({ keepDir: true });
+      await evidence.file('restarted-hypervisor.log.jsonl', own.logFile, 'application/x-ndjson');
+      await rm(own.dir, { recursive: true, force: true });
+    }
   });
 
   await test.step('stop: the hypervisor reports it stopped and podman no longer runs it', async () => {

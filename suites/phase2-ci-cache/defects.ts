@@ -111,4 +111,35 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: ['Document fallback path if cache integration fails.'],
     edits: [{ file: 'nix/binary-cache/transcript.ts', find: "is not signed by any of the keys/", replace: "is not signed by a trusted key/" }],
   },
+  // Misses of the last never-seen measurement (issue #11), now checked by the hit/miss line.
+  {
+    id: 'summary-from-of-the-previous-row',
+    what: "the job summary's \"from\" column is computed after its row is written, so each row names the caches of the row before it (a hit credited to the wrong output)",
+    caughtBy: [line.hitMiss],
+    edits: [
+      { file: 'nix/ci/job-summary.ts', find: '  const rows: string[] = [];\n  for (const output of flakeOutputs) {', replace: '  const rows: string[] = [];\n  let sources: string[] = [];\n  for (const output of flakeOutputs) {' },
+      {
+        file: 'nix/ci/job-summary.ts',
+        find: "    const sources = [...new Set(readFileSync(logFile, 'utf8').match(/from '([^']+)'/g) ?? [])].map((s) => s.slice(6, -1));\n    rows.push(`| ${output} | ${Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : 'failed'} | ${counts.hits.length} | ${counts.misses.length} | ${sources.join(', ') || '-'} |`);",
+        replace: "    rows.push(`| ${output} | ${Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : 'failed'} | ${counts.hits.length} | ${counts.misses.length} | ${sources.join(', ') || '-'} |`);\n    sources = [...new Set(readFileSync(logFile, 'utf8').match(/from '([^']+)'/g) ?? [])].map((s) => s.slice(6, -1));",
+      },
+    ],
+  },
+  {
+    id: 'build-step-times-in-seconds',
+    what: "the workflow's build step takes its timestamps with date +%s (seconds) but writes them to <output>.ms, so the job summary shows every build as 0.0 s",
+    caughtBy: [line.hitMiss],
+    edits: [
+      {
+        file: '.github/workflows/flakes.yml',
+        find: '            started=$(date +%s%3N)\n',
+        replace: '            started=$(date +%s)\n',
+      },
+      {
+        file: '.github/workflows/flakes.yml',
+        find: '            echo $(( $(date +%s%3N) - started )) > "build-logs/$output.ms"\n',
+        replace: '            echo $(( $(date +%s) - started )) > "build-logs/$output.ms"\n',
+      },
+    ],
+  },
 ];

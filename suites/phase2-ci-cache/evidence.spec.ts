@@ -1,8 +1,26 @@
 import { test, expect } from '../../fixtures/flakes-proof.ts';
-import { runFlakesSummaryStep } from '../../fixtures/flakes-workflow-steps.ts';
+import { runFlakesBuildStep, runFlakesSummaryStep, type LoggedBuild } from '../../fixtures/flakes-workflow-steps.ts';
+import { countTranscript } from '../../nix/binary-cache/transcript.ts';
 import { flakeOutputs } from '../../nix/build.ts';
 import { readMarkdownTable } from '../../nix/ci/markdown-table.ts';
 import { readFlakesWorkflow } from '../../nix/ci/flakes-workflow.ts';
+
+/** The caches Nix copied each hit from (`copying path '…' from '<cache>'`), each once, sorted: read here, not by the summary's code. */
+function hitSources(log: string): string[] {
+  return [...new Set([...log.matchAll(/copying path '\/nix\/store\/[^']+' from '([^']+)'/g)].map((m) => m[1] ?? ''))].sort();
+}
+
+/** The job summary's "from" cell as a sorted list of caches ('-' when none). */
+function cachesShown(cell: string | undefined): string[] | undefined {
+  if (cell === undefined) return undefined;
+  return cell === '-' ? [] : cell.split(', ').map((c) => c.trim()).sort();
+}
+
+/** The job summary's columns, found by what their headers say. */
+function summaryColumns(rows: readonly Record<string, string>[]): Record<'duration' | 'hits' | 'misses' | 'from', string> {
+  const column = (name: RegExp): string => Object.keys(rows[0] ?? {}).find((header) => name.test(header)) ?? `no column matching ${String(name)}`;
+  return { duration: column(/^duration\b/), hits: column(/^hits\b/), misses: column(/^misses\b/), from: column(/^from\b/) };
+}
 
 test('Workflow run links attached.', async ({ flakesProof, evidence }) => {
   await evidence.provenOn(flakesProof.provenOn);
@@ -51,22 +69,60 @@ test('Cache hit/miss summary attached.', async ({ flakesProof, evidence }) => {
   }
   expect(measurement.requests.some((r) => r.path.endsWith('.narinfo') && r.status === 200)).toBe(true);
 
-  await test.step("the workflow's job-summary step, run on these builds' logs, reports each output's hits and misses as Nix's transcript counts them", async () => {
-    for (const build of ['cold', 'warm'] as const) {
-      const step = await runFlakesSummaryStep(measurement.outputs.map((o) => ({ output: o.output, log: o[build].log, durationMs: o[build].durationMs })));
-      await evidence.command(`job-summary-${build}`, step.script, `${step.summary}${step.stderr}`);
-      expect(step.exitCode, `the job-summary step on the ${build} builds' logs: ${step.stderr}`).toBe(0);
+  await test.step("the workflow's job-summary step, run on these builds' logs, gives every column of every row as Nix's transcript of that output shows it", async () => {
+    const logged = (build: 'cold' | 'warm') => (o: (typeof measurement.outputs)[number]): LoggedBuild => ({ output: o.output, log: o[build].log, durationMs: o[build].durationMs });
+    const variants: Record<string, LoggedBuild[]> = {
+      cold: measurement.outputs.map(logged('cold')),
+      warm: measurement.outputs.map(logged('warm')),
+      // Cold and warm logs alternating, so neighbouring rows differ: a figure or cache taken from the wrong row shows.
+      mixed: measurement.outputs.map((o, i) => logged(i % 2 === 0 ? 'cold' : 'warm')(o)),
+    };
+    for (const [variant, builds] of Object.entries(variants)) {
+      const step = await runFlakesSummaryStep(builds);
+      await evidence.command(`job-summary-${variant}`, step.script, `${step.summary}${step.stderr}`);
+      expect(step.exitCode, `the job-summary step on the ${variant} builds' logs: ${step.stderr}`).toBe(0);
       const rows = readMarkdownTable(step.summary);
-      const column = (name: RegExp): string => Object.keys(rows[0] ?? {}).find((header) => name.test(header)) ?? `no column matching ${String(name)}`;
-      const [hits, misses, duration] = [column(/^hits\b/), column(/^misses\b/), column(/^duration\b/)];
-      expect(rows.map((row) => row.output), `the rows of the ${build} job summary`).toEqual([...flakeOutputs]);
-      for (const o of measurement.outputs) {
-        const row = rows.find((r) => r.output === o.output);
-        const counted = o[build].transcript;
-        expect({ hits: row?.[hits], misses: row?.[misses] }, `${o.output} (${build}): "${hits}" and "${misses}" against Nix's transcript`).toEqual({ hits: String(counted.hits.length), misses: String(counted.misses.length) });
-        expect(row?.[duration], `${o.output} (${build}): "${duration}"`).toBe(`${(Math.round(o[build].durationMs) / 1000).toFixed(1)} s`);
+      const columns = summaryColumns(rows);
+      expect(rows.map((row) => row.output), `the rows of the ${variant} job summary`).toEqual([...flakeOutputs]);
+      for (const build of builds) {
+        const row = rows.find((r) => r.output === build.output);
+        const shown = { duration: row?.[columns.duration], hits: row?.[columns.hits], misses: row?.[columns.misses], from: cachesShown(row?.[columns.from]) };
+        const counted = countTranscript(build.log);
+        const derived = { duration: `${(Math.round(build.durationMs) / 1000).toFixed(1)} s`, hits: String(counted.hits.length), misses: String(counted.misses.length), from: hitSources(build.log) };
+        expect(shown, `${build.output} (${variant}): every column against the transcript it was made from`).toEqual(derived);
       }
     }
+    // The transcripts themselves: the warm builds copied only from the cache this measurement ran, the cold ones from none.
+    for (const o of measurement.outputs) {
+      expect(hitSources(o.warm.log), `${o.output}: caches the warm build copied from`).toEqual([measurement.cacheUrl]);
+      expect(hitSources(o.cold.log), `${o.output}: caches the cold build copied from`).toEqual([]);
+    }
+  });
+
+  await test.step("on the workflow's own build step, the job summary gives each build's duration in the unit the step measured it: at least that nix call's own wall time, at most the whole step's", async () => {
+    const build = await runFlakesBuildStep();
+    expect(build.exitCode, `the build step of .github/workflows/flakes.yml: ${build.stderr.trim().split('\n').slice(-5).join('\n')}`).toBe(0);
+    const step = await runFlakesSummaryStep(build.logs);
+    await evidence.command('job-summary-of-the-build-step', step.script, `${step.summary}${step.stderr}\n# build-logs/<output>.ms: ${JSON.stringify(Object.fromEntries(build.logs.map((l) => [l.output, l.durationMs])))}\n# each nix call's wall time (local nix adapter), ms: ${JSON.stringify(build.nixCallMs)}\n# the whole build step, ms: ${Math.round(build.stepMs)}`);
+    expect(step.exitCode, step.stderr).toBe(0);
+    const rows = readMarkdownTable(step.summary);
+    const columns = summaryColumns(rows);
+    expect(rows.map((row) => row.output)).toEqual([...flakeOutputs]);
+    // The summary shows tenths of a second: a figure may be up to 50 ms off either way.
+    const tenth = 50;
+    let shownTotalMs = 0;
+    for (const output of flakeOutputs) {
+      const text = rows.find((r) => r.output === output)?.[columns.duration] ?? '';
+      const seconds = /^(\d+\.\d) s$/.exec(text)?.[1];
+      expect(seconds, `${output}: "${columns.duration}" is "${text}", not seconds as "12.3 s"`).toBeDefined();
+      const shownMs = Number(seconds) * 1000;
+      shownTotalMs += shownMs;
+      const nixMs = build.nixCallMs[output];
+      expect(nixMs, `${output}: the nix call's own wall time`).toBeGreaterThan(tenth);
+      expect(shownMs, `${output}: the summary's ${text} against the nix call's own ${nixMs} ms`).toBeGreaterThanOrEqual((nixMs ?? Infinity) - tenth);
+      expect(shownMs, `${output}: the summary's ${text} against the whole step's ${Math.round(build.stepMs)} ms`).toBeLessThanOrEqual(build.stepMs + tenth);
+    }
+    expect(shownTotalMs, `the three durations together against the whole step's ${Math.round(build.stepMs)} ms`).toBeLessThanOrEqual(build.stepMs + tenth * flakeOutputs.length);
   });
 });
 

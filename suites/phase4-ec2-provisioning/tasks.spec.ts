@@ -6,6 +6,8 @@ import { testHostedZone } from '../../fixtures/aws-target.ts';
 import { motoStandIn } from '../../fixtures/moto-server.ts';
 import { provenOnStandIns, test, expect } from '../../fixtures/phase4.ts';
 import { getVia, peerChain } from '../../fixtures/tls-probe.ts';
+import { registerThroughHost } from '../../fixtures/host-passkey.ts';
+import { AdminClient } from '../../hypervisor/admin-client/admin-client.ts';
 
 test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', async ({ phase4Host, evidence }) => {
   await evidence.provenOn({ place: `moto on ${phase4Host.moto.endpoint}`, standIn: motoStandIn });
@@ -37,7 +39,7 @@ test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', asy
   });
 });
 
-test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evidence }) => {
+test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evidence, playwright, launchOptions }) => {
   await evidence.provenOn(provenOnStandIns);
   const { ec2, route53, target } = phase4Host;
   const aws = target.description.aws as { sshCidrs: string[]; dns: { hostName: string } };
@@ -108,6 +110,23 @@ test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evi
     await evidence.text('http-redirect.txt', `GET http://${target.hostName}:${target.ports.http}/some/path?x=1 -> ${answer.status} Location: ${answer.location}`);
     expect([301, 302, 307, 308]).toContain(answer.status);
     expect(answer.location).toBe(`https://${target.hostName}:${target.ports.https}/some/path?x=1`);
+  });
+
+  await test.step("a person registers a passkey in a real browser through Caddy at the host's HTTPS URL (the WebAuthn origin the hypervisor expects), and the user is removed after", async () => {
+    const url = `https://${target.hostName}:${target.ports.https}`;
+    const admin = new AdminClient({ url: `http://127.0.0.1:${target.ports.hypervisor}`, token: target.adminToken }, { actor: 'gate' });
+    const registered = await registerThroughHost(playwright.chromium, launchOptions, { hostName: target.hostName, address: '127.0.0.1', rootCa: ca }, url, (page) => evidence.screenshot(page, 'passkey-registered-through-caddy'));
+    try {
+      await evidence.json('passkey-through-caddy', { url, username: registered.username, recovery_codes: registered.recoveryCodes.length, me: registered.me, page_error: registered.pageError });
+      expect(registered.pageError, `registering at ${url}: what the page said`).toBeUndefined();
+      expect(registered.recoveryCodes, 'the recovery codes after registering').toHaveLength(10);
+      expect(registered.me.status).toBe(200);
+      expect(JSON.parse(registered.me.body)).toMatchObject({ authenticated: true, username: registered.username });
+    } finally {
+      const user = (await admin.users(registered.username)).find((u) => u.username === registered.username);
+      if (user) await admin.deleteUser(user.user_id);
+    }
+    expect((await admin.users(registered.username)).filter((u) => u.username === registered.username), 'the gate user after its removal').toEqual([]);
   });
 
   await test.step("the hypervisor's own port is bound to loopback only on the host", async () => {

@@ -153,4 +153,11 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.metrics],
     edits: [{ file: 'hypervisor/cloudwatch/figures.ts', find: "{ name: 'ProxiedRequests', value: now.requests - since.requests }", replace: "{ name: 'ProxiedRequests', value: now.requests }" }],
   },
+  // A miss of the last never-seen measurement (issue #11), now cross-checked with the host's own profile link.
+  {
+    id: 'generation-number-from-the-date-column',
+    what: "the deploy CLI reads the current generation's number from the second column of nix-env --list-generations (the date), so it reports generation NaN after a switch or rollback",
+    caughtBy: [line.generationRollback],
+    edits: [{ file: 'deploy/converge.ts', find: 'return current ? Number(current.trim().split(/\\s+/)[0]) : undefined;', replace: 'return current ? Number(current.trim().split(/\\s+/)[1]) : undefined;' }],
+  },
 ];
