@@ -26,6 +26,7 @@ export const busyboxPath = '/bin/busybox';
 const busyboxApplets = ['sh', 'mkdir', 'cp', 'ln', 'chmod', 'cat', 'tar', 'gzip', 'rm', 'mv', 'ls', 'echo', 'test', 'true'];
 /** Bump when the generated flake's shape changes, so old sets are not reused. */
 const generatorVersion = '5-npm-ci';
+const generatorFiles = ['./package-set.ts', './flake-text.ts'];
 
 export class MissingToolError extends Error {
   constructor(what: string, fix: string) {
@@ -63,7 +64,9 @@ export async function offlinePackageSet(): Promise<OfflinePackageSet> {
   const lockText = readFileSync(fromRoot('package-lock.json'));
   const lock = JSON.parse(lockText.toString('utf8')) as PackageLock;
   const { install: packages, otherPlatforms } = lockClosure(lock, await runtimePackageDirs());
-  const key = sha256([generatorVersion, nodeVersion, sha256(readFileSync(busyboxPath)), sha256(lockText), ...packages, ...otherPlatforms].join('\n')).slice(0, 16);
+  // The generator's own text is an input too: an edited flake template must not reuse an old set.
+  const generator = generatorFiles.map((file) => sha256(readFileSync(new URL(file, import.meta.url))));
+  const key = sha256([generatorVersion, ...generator, nodeVersion, sha256(readFileSync(busyboxPath)), sha256(lockText), ...packages, ...otherPlatforms].join('\n')).slice(0, 16);
   // Two folders: the flake (busybox and flake.nix, copied into the store at every evaluation) and,
   // beside it, the sources its fixed-output derivations fetch by URL and hash only when something
   // must be built. A warm build that substitutes its outputs never copies the sources at all.
