@@ -77,18 +77,24 @@ export async function offlinePackageSet(): Promise<OfflinePackageSet> {
   mkdirSync(cacheRoot, { recursive: true });
   const staging = `${root}.${process.pid}.tmp`;
   rmSync(staging, { recursive: true, force: true });
-  mkdirSync(path.join(staging, 'flake', 'busybox', 'bin'), { recursive: true });
-  mkdirSync(path.join(staging, 'sources', 'npm'), { recursive: true });
-  // busybox picks its applet from the name it is called by, so each applet is a symlink to it.
-  copyFileSync(busyboxPath, path.join(staging, 'flake', 'busybox', 'bin', 'busybox'));
-  chmodSync(path.join(staging, 'flake', 'busybox', 'bin', 'busybox'), 0o755);
-  for (const applet of busyboxApplets) symlinkSync('busybox', path.join(staging, 'flake', 'busybox', 'bin', applet));
-  copyFileSync(node, path.join(staging, 'sources', 'node'));
-  const loader = await packNodeLibraries(node, path.join(staging, 'sources', 'node-libraries.tar'));
-  const npm = await lockedTarballs(lock, packages, bundledNpmVersion(nodeChangelog(fromRoot()), nodeVersion), path.join(staging, 'sources', 'npm'));
-  const nodeHash = await nixBase32Hash('path', path.join(staging, 'sources', 'node'));
-  const librariesHash = await nixBase32Hash('file', path.join(staging, 'sources', 'node-libraries.tar'));
-  writeFileSync(path.join(staging, 'flake', 'flake.nix'), flakeText({ nodeVersion, sourcesDir: set.sourcesDir, nodeHash, librariesHash, loader, otherPlatforms, ...npm }));
+  try {
+    mkdirSync(path.join(staging, 'flake', 'busybox', 'bin'), { recursive: true });
+    mkdirSync(path.join(staging, 'sources', 'npm'), { recursive: true });
+    // busybox picks its applet from the name it is called by, so each applet is a symlink to it.
+    copyFileSync(busyboxPath, path.join(staging, 'flake', 'busybox', 'bin', 'busybox'));
+    chmodSync(path.join(staging, 'flake', 'busybox', 'bin', 'busybox'), 0o755);
+    for (const applet of busyboxApplets) symlinkSync('busybox', path.join(staging, 'flake', 'busybox', 'bin', applet));
+    copyFileSync(node, path.join(staging, 'sources', 'node'));
+    const loader = await packNodeLibraries(node, path.join(staging, 'sources', 'node-libraries.tar'));
+    const npm = await lockedTarballs(lock, packages, bundledNpmVersion(nodeChangelog(fromRoot()), nodeVersion), path.join(staging, 'sources', 'npm'));
+    const nodeHash = await nixBase32Hash('path', path.join(staging, 'sources', 'node'));
+    const librariesHash = await nixBase32Hash('file', path.join(staging, 'sources', 'node-libraries.tar'));
+    writeFileSync(path.join(staging, 'flake', 'flake.nix'), flakeText({ nodeVersion, sourcesDir: set.sourcesDir, nodeHash, librariesHash, loader, otherPlatforms, ...npm }));
+  } catch (error) {
+    // A failed generation (registry unreachable, a tarball the lock does not pin) leaves nothing half-made.
+    rmSync(staging, { recursive: true, force: true });
+    throw error;
+  }
   try {
     renameSync(staging, root);
   } catch (error) {
