@@ -5,7 +5,8 @@ import { fromRoot } from '../../hypervisor/paths.ts';
 /**
  * The npm packages the hypervisor and the sandbox load at run time, as folders under node_modules
  * (nested ones included), found by resolving every import from their entry points with esbuild.
- * The offline package set ships only these; the real nixpkgs set installs package-lock.json whole.
+ * The offline package set has npm install these, with the lock entries they need (lock-closure.ts);
+ * the real nixpkgs set installs package-lock.json whole.
  */
 export async function runtimePackageDirs(): Promise<string[]> {
   const result = await build({

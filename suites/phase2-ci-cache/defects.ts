@@ -142,4 +142,11 @@ export const defects: readonly SeededDefect[] = [
       },
     ],
   },
+  {
+    // A chroot build (the cold builds' empty store) has no /lib: node must start through the loader the set ships.
+    id: 'offline-npm-runs-node-without-its-libraries',
+    what: "the offline package set's buildNodeModules starts node directly, as on the host, instead of through its loader and libraries, so npm ci cannot run in the empty store's chroot build",
+    caughtBy: [line.builds],
+    edits: [{ file: 'nix/offline/flake-text.ts', find: '$TMPDIR/libraries/${s.loader} --library-path $TMPDIR/libraries \\${nodejs}/bin/node', replace: '\\${nodejs}/bin/node' }],
+  },
 ];
