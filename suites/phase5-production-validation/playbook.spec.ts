@@ -59,9 +59,10 @@ test('Record first operational playbook.', async ({ hostTarget: target, producti
           // The command must roll back, not merely switch routes: a swap would put the staged release on main.
           const pointers = await target.admin.pointers(user.userId);
           const { switches } = await target.admin.switches(user.userId);
-          await evidence.json('playbook-rollback', { releases: { known_good: releases.knownGood.id, current: releases.current.id, staged: releases.staged.id }, pointers, last_switch: switches.at(-1) });
+          await evidence.json('playbook-rollback', { releases: { known_good: releases.knownGood.id, current: releases.current.id, staged: releases.staged.id }, pointers, last_switch: switches[0] });
           expect(pointers.slots[pointers.main], `${playbookFile}:${command.line} rollback: the main route serves the previous known-good release ${releases.knownGood.id} (it served ${releases.current.id})`).toMatchObject({ release_id: releases.knownGood.id });
-          expect(switches.at(-1), `${playbookFile}:${command.line} rollback: the last switch recorded is a rollback`).toMatchObject({ action: 'rollback' });
+          // Newest first (GET …/switches).
+          expect(switches[0], `${playbookFile}:${command.line} rollback: the last switch recorded is a rollback`).toMatchObject({ action: 'rollback' });
         }
       });
     }
