@@ -165,4 +165,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.playbook],
     edits: [{ file: 'docs/operations-playbook.md', find: '"$CHOIROS_URL/admin/sandboxes/$CHOIROS_USER/rollback"', replace: '"$CHOIROS_URL/admin/sandboxes/$CHOIROS_USER/swap"' }],
   },
+  {
+    id: 'session-cookie-secure-only-on-direct-tls',
+    what: "the session cookie is marked Secure only when the hypervisor's own socket is TLS, so behind Caddy (which terminates TLS) it never is: the upstream flaw the contract names",
+    caughtBy: [line.auth],
+    edits: [{ file: 'hypervisor/auth/context.ts', find: "  res.setHeader('set-cookie', sessionCookie(id, { secure: securedByTls(context.settings),", replace: "  res.setHeader('set-cookie', sessionCookie(id, { secure: (req.socket as { encrypted?: boolean }).encrypted === true," }],
+  },
 ];
