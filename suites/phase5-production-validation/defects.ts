@@ -3,9 +3,9 @@ import type { SeededDefect } from '../../integrity/seeded-defect.ts';
 /**
  * Phase 5's seeded defects (npm run integrity -- phase5): small mistakes a person could make in the
  * hypervisor, the deploy CLI and its host readings, the metrics publisher or the operations playbook,
- * and the lines that must catch them. Locally the lines run against the podman hypervisor and the
- * Phase 4 host stand-in (fixtures/production-test.ts, production-host.ts), with moto standing in for
- * CloudWatch.
+ * and the lines that must catch them. Locally the web lines run against the Phase 4 host stand-in through
+ * Caddy's TLS, as do the host lines (fixtures/production-test.ts, web-target.ts, production-host.ts);
+ * the runtime metrics line runs against the podman hypervisor, with moto standing in for CloudWatch.
  */
 
 const line = {
@@ -159,5 +159,23 @@ export const defects: readonly SeededDefect[] = [
     what: "the deploy CLI reads the current generation's number from the second column of nix-env --list-generations (the date), so it reports generation NaN after a switch or rollback",
     caughtBy: [line.generationRollback],
     edits: [{ file: 'deploy/converge.ts', find: 'return current ? Number(current.trim().split(/\\s+/)[0]) : undefined;', replace: 'return current ? Number(current.trim().split(/\\s+/)[1]) : undefined;' }],
+  },
+  {
+    id: 'recovery-session-lives-a-week',
+    what: "a recovery session gets a user session's lifetime (7 days instead of 10 minutes), so a recovery cookie someone copies stays good for a week",
+    caughtBy: [line.auth],
+    edits: [{ file: 'hypervisor/auth/sessions.ts', find: '  recovery: 10 * 60_000,', replace: '  recovery: 7 * 24 * 3600_000,' }],
+  },
+  {
+    id: 'playbook-rollback-posts-swap',
+    what: "the playbook's rollback command posts to /swap (the command above it in an earlier draft): it exits 0, but the user's main route goes to whatever the standby slot holds, not the previous known-good release",
+    caughtBy: [line.playbook],
+    edits: [{ file: 'docs/operations-playbook.md', find: '"$CHOIROS_URL/admin/sandboxes/$CHOIROS_USER/rollback"', replace: '"$CHOIROS_URL/admin/sandboxes/$CHOIROS_USER/swap"' }],
+  },
+  {
+    id: 'session-cookie-secure-only-on-direct-tls',
+    what: "the session cookie is marked Secure only when the hypervisor's own socket is TLS, so behind Caddy (which terminates TLS) it never is: the upstream flaw the contract names",
+    caughtBy: [line.auth],
+    edits: [{ file: 'hypervisor/auth/context.ts', find: "  res.setHeader('set-cookie', sessionCookie(id, { secure: securedByTls(context.settings),", replace: "  res.setHeader('set-cookie', sessionCookie(id, { secure: (req.socket as { encrypted?: boolean }).encrypted === true," }],
   },
 ];

@@ -1,21 +1,21 @@
 import { test, expect } from '../../fixtures/production-test.ts';
 import { DesktopPage, roleShown } from '../../fixtures/desktop-page.ts';
-import type { APIRequestContext } from '@playwright/test';
-import { startServingProbe, type ServingReport } from '../../fixtures/serving-probe.ts';
+import { releaseBaseOf } from '../../fixtures/release-base.ts';
+import { startServingProbe, type ProbeClient, type ServingReport } from '../../fixtures/serving-probe.ts';
 import { loadConfig } from '../../hypervisor/config.ts';
 import { defaultRoutingOptions } from '../../hypervisor/routing/context.ts';
 import { rollbackBoundMs as boundOf } from '../../hypervisor/routing/time-bounds.ts';
 
 // The global definition of done, proved again against Phase 5's target (the deployed host, or the
-// local podman hypervisor standing in for it), with gate users removed at the end.
+// Phase 4 host stand-in through Caddy's TLS), with gate users removed at the end.
 
 // A rollback is bounded by the hypervisor's own limits (its defaults: the gate's hypervisor sets none
-// of them higher): stop and start the standby, gate it, drain the old target, plus 10 s for podman's
+// of them higher): stop and start the standby, gate it, drain the old target, plus 10 s for the runtime's
 // own work. Past that it must have failed, not hung.
 const rollbackBoundMs = boundOf({ ...loadConfig({ HYPERVISOR_ADMIN_TOKEN: 'only-for-the-default-limits' }).sandboxes, ...defaultRoutingOptions }, 10_000);
 
 /** Probes `url` from well before a switch until well after it, so the report covers the whole switch. */
-async function servingThroughout<T>(request: APIRequestContext, url: string, action: () => Promise<T>): Promise<{ result: T; report: ServingReport }> {
+async function servingThroughout<T>(request: ProbeClient, url: string, action: () => Promise<T>): Promise<{ result: T; report: ServingReport }> {
   const probe = startServingProbe(request, url);
   const margin = () => new Promise((resolve) => setTimeout(resolve, 500));
   await margin();
@@ -24,9 +24,9 @@ async function servingThroughout<T>(request: APIRequestContext, url: string, act
   return { result, report: await probe.stop() };
 }
 
-test('One user can run `live` and `dev` sandboxes concurrently behind hypervisor.', async ({ target, page, passkey, desktop, gateUsers, evidence, provenOnTarget }) => {
+test('One user can run `live` and `dev` sandboxes concurrently behind hypervisor.', async ({ hostTarget: target, hostRequests: request, page, passkey, desktop, gateUsers, evidence }) => {
   void passkey;
-  await evidence.provenOn(provenOnTarget);
+  await evidence.provenOn(target.provenOn);
   const signedInUser = await gateUsers.register(page);
   const devPage = await page.context().newPage();
   const devDesktop = new DesktopPage(devPage);
@@ -55,7 +55,7 @@ test('One user can run `live` and `dev` sandboxes concurrently behind hypervisor
   });
 
   await test.step('each role keeps its own runs', async () => {
-    const status = async (prefix: string, runId: string) => (await page.request.get(`${target.url}${prefix}/conductor/runs/${runId}`)).status();
+    const status = async (prefix: string, runId: string) => (await request.get(`${target.url}${prefix}/conductor/runs/${runId}`)).status();
     expect(await status('', runs.live)).toBe(200);
     expect(await status('/dev', runs.dev)).toBe(200);
     expect(await status('/dev', runs.live)).toBe(404);
@@ -63,35 +63,35 @@ test('One user can run `live` and `dev` sandboxes concurrently behind hypervisor
   });
 });
 
-test('Hypervisor can route/swap between live/dev for rollback.', async ({ target, page, passkey, desktop, gateUsers, evidence, provenOnTarget }) => {
+test('Hypervisor can route/swap between live/dev for rollback.', async ({ hostTarget: target, hostRequests: request, page, passkey, desktop, gateUsers, evidence }) => {
   void passkey;
-  await evidence.provenOn(provenOnTarget);
+  await evidence.provenOn(target.provenOn);
   const user = (await gateUsers.register(page)).userId;
-  const runStatus = async (prefix: string, runId: string) => (await page.request.get(`${target.url}${prefix}/conductor/runs/${runId}`)).status();
+  const runStatus = async (prefix: string, runId: string) => (await request.get(`${target.url}${prefix}/conductor/runs/${runId}`)).status();
 
   const runId = await test.step('the user has a run in live (at /) and a dev sandbox at /dev/', async () => {
     await desktop.open(`${target.url}/`);
     const outcome = await desktop.runTask('Gate: data in live before the swap');
     expect(outcome.status).toBe('completed');
-    const dev = await page.request.get(`${target.url}/dev/health`);
-    expect(await dev.json()).toMatchObject({ status: 'healthy', instance_role: 'dev' });
+    const dev = await request.get(`${target.url}/dev/health`);
+    expect(dev.json()).toMatchObject({ status: 'healthy', instance_role: 'dev' });
     return outcome.runId;
   });
 
   await test.step('swap: / now serves the dev sandbox and /dev/ the live one, without a failed request', async () => {
-    const { result: swapped, report } = await servingThroughout(page.request, `${target.url}/`, () => target.admin.swap(user, 'gate: swap to dev'));
+    const { result: swapped, report } = await servingThroughout(request, `${target.url}/`, () => target.admin.swap(user, 'gate: swap to dev'));
     await evidence.json('1-swap', { swapped, serving: report });
     expect(swapped).toMatchObject({ main: 'dev', dev: 'live' });
     expect(report.total).toBeGreaterThan(5);
     expect(report.failures).toEqual([]);
     expect(await runStatus('', runId)).toBe(404);
     expect(await runStatus('/dev', runId)).toBe(200);
-    expect(await (await page.request.get(`${target.url}/dev/health`)).json()).toMatchObject({ instance_role: 'live' });
+    expect((await request.get(`${target.url}/dev/health`)).json()).toMatchObject({ instance_role: 'live' });
     expect(await target.admin.pointers(user)).toMatchObject({ main: 'dev', dev: 'live' });
   });
 
   await test.step('swapping back (the rollback) restores the live route and its data', async () => {
-    const { result: swapped, report } = await servingThroughout(page.request, `${target.url}/`, () => target.admin.swap(user, 'gate: roll back to live'));
+    const { result: swapped, report } = await servingThroughout(request, `${target.url}/`, () => target.admin.swap(user, 'gate: roll back to live'));
     await evidence.json('2-swap-back', { swapped, serving: report });
     expect(swapped).toMatchObject({ main: 'live', dev: 'dev' });
     expect(report.total).toBeGreaterThan(5);
@@ -107,15 +107,15 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
   });
 });
 
-test('Prior known-good config/image can be restored in bounded time.', async ({ target, page, passkey, desktop, gateUsers, evidence, provenOnTarget }) => {
+test('Prior known-good config/image can be restored in bounded time.', async ({ hostTarget: target, hostRequests: request, page, passkey, desktop, gateUsers, evidence }) => {
   void passkey;
-  await evidence.provenOn(provenOnTarget);
+  await evidence.provenOn(target.provenOn);
   const user = (await gateUsers.register(page)).userId;
-  // A deployed host's release image is not known to the suite yet (Phase 4 wires it): this fails there, naming why.
-  const image = target.requireLocal('creating releases of the local sandbox image').image;
+  // The runtime (and podman's image) the host runs the user's sandbox with: what it reports, no podman assumed.
+  const base = await releaseBaseOf(target.admin, user);
 
   const knownGood = await test.step('release K (image + config) serves the user and becomes known-good', async () => {
-    const release = await target.admin.createRelease({ runtime: 'podman', image, config: { SANDBOX_VERSION: 'gate-known-good' }, note: 'gate: K' });
+    const release = await target.admin.createRelease({ ...base, config: { SANDBOX_VERSION: 'gate-known-good' }, note: 'gate: K' });
     await target.admin.deploy(user, release.id);
     const promoted = await target.admin.promote(user, 'gate: promote K');
     expect(promoted).toMatchObject({ known_good: true, health: { version: 'gate-known-good' } });
@@ -126,7 +126,7 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
   });
 
   await test.step('a newer release B (another config) replaces it on the live route', async () => {
-    const release = await target.admin.createRelease({ runtime: 'podman', image, config: { SANDBOX_VERSION: 'gate-newer', SANDBOX_CONDUCTOR_STEP_MS: '10' }, note: 'gate: B' });
+    const release = await target.admin.createRelease({ ...base, config: { SANDBOX_VERSION: 'gate-newer', SANDBOX_CONDUCTOR_STEP_MS: '10' }, note: 'gate: B' });
     await target.admin.deploy(user, release.id);
     const promoted = await target.admin.promote(user, 'gate: promote B');
     expect(promoted).toMatchObject({ release: { id: release.id }, health: { version: 'gate-newer' } });
@@ -134,7 +134,7 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
 
   await test.step('one rollback restores K within the bound, and the route keeps serving', async () => {
     let elapsedMs = 0;
-    const { result: rolledBack, report } = await servingThroughout(page.request, `${target.url}/`, async () => {
+    const { result: rolledBack, report } = await servingThroughout(request, `${target.url}/`, async () => {
       const started = performance.now();
       const answer = await target.admin.rollback(user, 'gate: restore the known-good release');
       elapsedMs = performance.now() - started;
@@ -150,9 +150,9 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
   });
 
   await test.step('K serves again, with the data it had', async () => {
-    const run = await page.request.get(`${target.url}/conductor/runs/${knownGood.runId}`);
+    const run = await request.get(`${target.url}/conductor/runs/${knownGood.runId}`);
     expect(run.status()).toBe(200);
-    expect(await run.json()).toMatchObject({ status: 'completed' });
+    expect(run.json()).toMatchObject({ status: 'completed' });
     const pointers = await target.admin.pointers(user);
     expect(pointers.slots[pointers.main]).toMatchObject({ release_id: knownGood.release.id, state: 'ready' });
   });

@@ -3,9 +3,13 @@ import { addVirtualAuthenticator } from '../../fixtures/passkey.ts';
 import { test, expect } from '../../fixtures/production-test.ts';
 import { rehearseRollback, trafficAround, underTraffic } from '../../fixtures/rollback-rehearsal.ts';
 import { loginWithPasskey } from '../../fixtures/user-session.ts';
+import { sessionCookieName } from '../../hypervisor/auth/cookies.ts';
 
-test('Auth/register/login/recovery flow passes.', async ({ target, page, passkey, gateUsers, evidence, provenOnTarget }) => {
-  await evidence.provenOn(provenOnTarget);
+/** The longest a recovery session may live (choiros-contract.md: it only lets its holder register a new passkey, for a short while). */
+const recoveryLifetimeMs = 10 * 60_000;
+
+test('Auth/register/login/recovery flow passes.', async ({ hostTarget: target, hostRequests: request, page, passkey, gateUsers, evidence }) => {
+  await evidence.provenOn(target.provenOn);
 
   const user = await test.step('register with a passkey: ten recovery codes are shown once', async () => {
     const registered = await gateUsers.register(page);
@@ -18,21 +22,21 @@ test('Auth/register/login/recovery flow passes.', async ({ target, page, passkey
   await test.step('log out: the proxy is closed to the browser, and the old session cookie, replayed, opens nothing', async () => {
     const session = (await page.context().cookies(target.url)).find((cookie) => cookie.httpOnly);
     expect(session, 'the session cookie the browser holds before logging out').toBeDefined();
-    const logout = await page.request.post(`${target.url}/auth/logout`, { maxRedirects: 0, headers: { origin: target.url } });
+    const logout = await request.post(`${target.url}/auth/logout`, { maxRedirects: 0 });
     expect(logout.status()).toBe(303);
-    expect(await (await page.request.get(`${target.url}/auth/me`)).json()).toMatchObject({ authenticated: false });
+    expect(await (await request.get(`${target.url}/auth/me`)).json()).toMatchObject({ authenticated: false });
     // The browser sends no cookie after logout, so the check above passes even if the server kept the
     // session: put the old cookie back (a copy someone kept) and the server must still refuse it.
     await page.context().addCookies([session!]);
-    const replayed = await page.request.get(`${target.url}/auth/me`);
+    const replayed = await request.get(`${target.url}/auth/me`);
     expect(await replayed.json(), 'GET /auth/me with the logged-out session cookie replayed').toMatchObject({ authenticated: false });
     await page.context().clearCookies({ name: session!.name });
   });
 
   await test.step('log in with the passkey', async () => {
     await loginWithPasskey(page, target.url, user.username);
-    expect(await (await page.request.get(`${target.url}/auth/me`)).json()).toMatchObject({ authenticated: true, user_id: user.userId });
-    await page.request.post(`${target.url}/auth/logout`, { maxRedirects: 0, headers: { origin: target.url } });
+    expect(await (await request.get(`${target.url}/auth/me`)).json()).toMatchObject({ authenticated: true, user_id: user.userId });
+    await request.post(`${target.url}/auth/logout`, { maxRedirects: 0 });
   });
 
   await test.step('lose the passkey, recover with a code and register a new passkey', async () => {
@@ -45,33 +49,45 @@ test('Auth/register/login/recovery flow passes.', async ({ target, page, passkey
     await expect(page.getByText('Recovery code accepted.'), 'the recovery code is accepted').toBeVisible();
     // The recovery session's one power is registering a new passkey (choiros-contract.md, hypervisor/auth/recovery.ts):
     // until then it is no login, and the proxy lets none of its requests through to the sandbox.
-    const me = await (await page.request.get(`${target.url}/auth/me`)).json();
+    const me = await (await request.get(`${target.url}/auth/me`)).json();
     expect(me, 'GET /auth/me with the recovery session, before the new passkey').toMatchObject({ authenticated: false, user_id: null, recovery: { username: user.username } });
-    const sandbox = await page.request.get(`${target.url}/conductor/runs`, { maxRedirects: 0 });
+    const sandbox = await request.get(`${target.url}/conductor/runs`, { maxRedirects: 0 });
     expect(sandbox.status(), 'GET /conductor/runs (a sandbox route, through the proxy) with the recovery session').toBe(401);
-    await evidence.json('2-recovery-session', { auth_me: me, sandbox_route: { path: '/conductor/runs', status: sandbox.status() } });
+    // Short-lived (choiros-contract.md; hypervisor/auth/sessions.ts: 10 minutes), HttpOnly, SameSite, and Secure on https:
+    // the bound is the contract's, not read from the hypervisor, so a longer-lived recovery session fails here.
+    const cookie = (await page.context().cookies(target.url)).find((c) => c.name === sessionCookieName);
+    const checkedAt = Date.now();
+    expect(cookie, `the ${sessionCookieName} cookie the recovery set`).toBeDefined();
+    const cookieLifetimeMs = cookie!.expires * 1000 - checkedAt;
+    expect(cookie!.expires, 'the recovery cookie has an expiry (Max-Age), not a browser-session cookie').toBeGreaterThan(0);
+    expect(cookieLifetimeMs, 'the recovery cookie expires within 10 minutes').toBeLessThanOrEqual(recoveryLifetimeMs);
+    expect(cookieLifetimeMs, 'the recovery cookie is not already expired').toBeGreaterThan(0);
+    expect(cookie, 'the recovery cookie: HttpOnly, SameSite Lax or Strict, Secure on https').toMatchObject({ httpOnly: true, sameSite: expect.stringMatching(/^(Lax|Strict)$/), secure: target.url.startsWith('https:') ? true : expect.any(Boolean) });
+    const serverExpiry = Date.parse((me as { recovery: { expires_at: string } }).recovery.expires_at) - checkedAt;
+    expect(serverExpiry, "the recovery session's own expiry (GET /auth/me recovery.expires_at) is within 10 minutes").toBeLessThanOrEqual(recoveryLifetimeMs);
+    await evidence.json('2-recovery-session', { auth_me: me, sandbox_route: { path: '/conductor/runs', status: sandbox.status() }, cookie: { ...cookie!, value: '<redacted>', lifetime_ms: Math.round(cookieLifetimeMs), bound_ms: recoveryLifetimeMs } });
     await page.getByRole('button', { name: 'Register a new passkey' }).click();
     await expect(page.getByText('Your new passkey is registered and you are logged in.')).toBeVisible();
     expect(await device.credentials()).toHaveLength(1);
-    expect(await (await page.request.get(`${target.url}/auth/me`)).json()).toMatchObject({ authenticated: true, user_id: user.userId });
+    expect(await (await request.get(`${target.url}/auth/me`)).json()).toMatchObject({ authenticated: true, user_id: user.userId });
     await evidence.screenshot(page, '3-recovered-new-passkey');
   });
 
   await test.step('the spent recovery code is refused a second time', async () => {
-    const again = await page.request.post(`${target.url}/auth/recovery`, { headers: { origin: target.url }, data: { username: user.username, code: user.recoveryCodes[0] } });
+    const again = await request.post(`${target.url}/auth/recovery`, { data: { username: user.username, code: user.recoveryCodes[0] } });
     expect(again.status()).toBeGreaterThanOrEqual(400);
   });
 
   await test.step('log out and log in with the new passkey', async () => {
-    await page.request.post(`${target.url}/auth/logout`, { maxRedirects: 0, headers: { origin: target.url } });
+    await request.post(`${target.url}/auth/logout`, { maxRedirects: 0 });
     await loginWithPasskey(page, target.url, user.username);
-    expect(await (await page.request.get(`${target.url}/auth/me`)).json()).toMatchObject({ authenticated: true, user_id: user.userId });
+    expect(await (await request.get(`${target.url}/auth/me`)).json()).toMatchObject({ authenticated: true, user_id: user.userId });
   });
 });
 
-test('live/dev sandbox lifecycle works and route swap succeeds.', async ({ target, page, passkey, desktop, gateUsers, evidence, provenOnTarget }) => {
+test('live/dev sandbox lifecycle works and route swap succeeds.', async ({ hostTarget: target, hostRequests: request, page, passkey, desktop, gateUsers, evidence }) => {
   void passkey;
-  await evidence.provenOn(provenOnTarget);
+  await evidence.provenOn(target.provenOn);
   const user = await gateUsers.register(page);
 
   for (const role of ['live', 'dev'] as const) {
@@ -99,7 +115,7 @@ test('live/dev sandbox lifecycle works and route swap succeeds.', async ({ targe
 
   await test.step('a health-gated swap under a bounded traffic loop fails no request', async () => {
     const before = await target.admin.pointers(user.userId);
-    const { result: swapped, traffic } = await underTraffic(page.request, `${target.url}/`, () => evidence.timed('swap', () => target.admin.swap(user.userId, 'gate: phase 5 swap')));
+    const { result: swapped, traffic } = await underTraffic(request, `${target.url}/`, () => evidence.timed('swap', () => target.admin.swap(user.userId, 'gate: phase 5 swap')));
     await evidence.json('swap', { before, swapped, traffic });
     expect(swapped.main).toBe(before.dev);
     expect(traffic.total).toBeGreaterThanOrEqual(2 * trafficAround);
@@ -109,11 +125,11 @@ test('live/dev sandbox lifecycle works and route swap succeeds.', async ({ targe
   });
 });
 
-test('Rollback rehearsal passes.', async ({ target, page, passkey, desktop, gateUsers, evidence, provenOnTarget, oncePerWorker }) => {
+test('Rollback rehearsal passes.', async ({ hostTarget: target, hostRequests: request, page, passkey, desktop, gateUsers, evidence, oncePerWorker }) => {
   void passkey;
-  await evidence.provenOn(provenOnTarget);
+  await evidence.provenOn(target.provenOn);
   // Run once per worker: "Rollback rehearsal output attached." reads the same rehearsal.
-  const { output } = await oncePerWorker.once('rollback rehearsal', () => rehearseRollback({ target, page, desktop, register: (p) => gateUsers.register(p), evidence }));
+  const { output } = await oncePerWorker.once('rollback rehearsal', () => rehearseRollback({ target, request, page, desktop, register: (p) => gateUsers.register(p), evidence }));
 
   for (const mode of ['warm', 'cold'] as const) {
     await test.step(`${mode} rollback: the known-good release serves main again (its own version answers), no request fails, the data is intact`, async () => {

@@ -1,22 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Browser, BrowserType, LaunchOptions } from '@playwright/test';
+import type { Browser } from '@playwright/test';
 import { DesktopPage } from '../../fixtures/desktop-page.ts';
 import type { Evidence } from '../../fixtures/evidence.ts';
-import { launchBrowserFor } from '../../fixtures/host-browser.ts';
 import { addVirtualAuthenticator } from '../../fixtures/passkey.ts';
 import type { ProductionHost } from '../../fixtures/production-host.ts';
 import { test, expect } from '../../fixtures/production-test.ts';
 import { runSmokeSuite, smokeSteps, type SmokeResults, type SmokeRun } from '../../fixtures/smoke-suite.ts';
 
 /**
- * The smoke suite against the host's own URL: a deployed host's HTTPS URL in the run's browser, or
- * the local Phase 4 stand-in through Caddy's TLS in a browser that maps its name to 127.0.0.1 and
- * trusts Caddy's internal root (host-browser.ts).
+ * The smoke suite against the host's own URL, in a context of its own in the run's browser: for the
+ * local Phase 4 stand-in, the browser maps its name to 127.0.0.1 and trusts Caddy's internal root
+ * (the `browser` fixture, host-browser.ts).
  */
-async function smokeOnHost(host: ProductionHost, browserType: BrowserType, launchOptions: LaunchOptions, runBrowser: Browser, evidence: Evidence): Promise<SmokeRun> {
-  const own = host.browserRoute ? await launchBrowserFor(browserType, launchOptions, host.browserRoute) : undefined;
-  const context = await (own?.browser ?? runBrowser).newContext();
+async function smokeOnHost(host: ProductionHost, browser: Browser, evidence: Evidence): Promise<SmokeRun> {
+  const context = await browser.newContext();
   try {
     const page = await context.newPage();
     const desktop = new DesktopPage(page);
@@ -24,21 +22,20 @@ async function smokeOnHost(host: ProductionHost, browserType: BrowserType, launc
     return await runSmokeSuite({ target: host.url, url: host.url, page, desktop, evidence, removeUser: (userId) => host.admin.call('DELETE', `/admin/users/${encodeURIComponent(userId)}`) });
   } finally {
     await context.close();
-    await own?.close();
   }
 }
 
-test('Run smoke suite against deployed host.', async ({ productionHost: host, playwright, launchOptions, browser, evidence, oncePerWorker }) => {
+test('Run smoke suite against deployed host.', async ({ productionHost: host, browser, evidence, oncePerWorker }) => {
   await evidence.provenOn(host.webProvenOn);
   // Run once per worker: "Smoke suite results attached." reads the same results.
-  const { results } = await oncePerWorker.once('smoke suite', () => smokeOnHost(host, playwright.chromium, launchOptions, browser, evidence));
+  const { results } = await oncePerWorker.once('smoke suite', () => smokeOnHost(host, browser, evidence));
   expect(results.steps.map((s) => s.step)).toEqual([...smokeSteps]);
   expect(results.steps.filter((s) => !s.passed), JSON.stringify(results.steps, null, 2)).toEqual([]);
 });
 
-test('Smoke suite results attached.', async ({ productionHost: host, playwright, launchOptions, browser, evidence, oncePerWorker }) => {
+test('Smoke suite results attached.', async ({ productionHost: host, browser, evidence, oncePerWorker }) => {
   await evidence.provenOn(host.webProvenOn);
-  const run = await oncePerWorker.once('smoke suite', () => smokeOnHost(host, playwright.chromium, launchOptions, browser, evidence));
+  const run = await oncePerWorker.once('smoke suite', () => smokeOnHost(host, browser, evidence));
 
   const results = await test.step('smoke-results.json is kept as evidence and parses', async () => {
     const text = await readFile(run.file, 'utf8');

@@ -3,10 +3,10 @@ import path from 'node:path';
 import { test, expect } from '../../fixtures/production-test.ts';
 import { rehearseRollback, trafficAround, type RehearsalOutput } from '../../fixtures/rollback-rehearsal.ts';
 
-test('Rollback rehearsal output attached.', async ({ target, page, passkey, desktop, gateUsers, evidence, provenOnTarget, oncePerWorker }) => {
+test('Rollback rehearsal output attached.', async ({ hostTarget: target, hostRequests: request, page, passkey, desktop, gateUsers, evidence, oncePerWorker }) => {
   void passkey;
-  await evidence.provenOn(provenOnTarget);
-  const rehearsal = await oncePerWorker.once('rollback rehearsal', () => rehearseRollback({ target, page, desktop, register: (p) => gateUsers.register(p), evidence }));
+  await evidence.provenOn(target.provenOn);
+  const rehearsal = await oncePerWorker.once('rollback rehearsal', () => rehearseRollback({ target, request, page, desktop, register: (p) => gateUsers.register(p), evidence }));
 
   const output = await test.step('rollback-rehearsal.json is kept as evidence and parses', async () => {
     const text = await readFile(rehearsal.file, 'utf8');
