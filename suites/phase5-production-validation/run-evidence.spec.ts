@@ -3,12 +3,12 @@ import { attachSnapshot, publishedSinceStart } from '../../fixtures/runtime-metr
 import { localPublishIntervalSecs, test, expect } from '../../fixtures/production-test.ts';
 
 // Last in the run (files run in name order): the snapshot's window spans the lines before it.
-test('Runtime metrics snapshot attached.', async ({ target, cloudwatch, thresholds, runMetrics, browser, request, page, passkey, gateUsers, evidence, provenOnTarget }) => {
-  await evidence.provenOn(target.local ? { place: provenOnTarget.place, standIn: `${provenOnTarget.standIn}; moto stood in for CloudWatch` } : provenOnTarget);
+test('Runtime metrics snapshot attached.', async ({ hostTarget: host, moto, cloudwatch, thresholds, runMetrics, browser, page, passkey, hostRequests, gateUsers, evidence }) => {
+  await evidence.provenOn(moto ? { place: host.provenOn.place, standIn: `${host.provenOn.standIn ?? 'the local stand-in'}; moto stood in for CloudWatch (the host's hypervisor publishes to it by the NixOS module's cloudwatch option)` } : host.provenOn);
   expect(cloudwatch, 'the target description names no `cloudwatch` section: add region and host (see targets/README.md)').toBeDefined();
   if (!cloudwatch) return;
   // Some proxied traffic in the window even when this line runs alone (refused without a session, still timed).
-  expect((await request.get(`${target.url}/conductor/runs`)).status()).toBe(401);
+  expect((await hostRequests.get(`${host.url}/conductor/runs`)).status()).toBe(401);
   const snapshot = await runMetrics.end(cloudwatch, thresholds, { waitMs: 60_000 });
   await attachSnapshot(evidence, browser, snapshot, 'Phase 5 runtime metrics');
   expect(snapshot.held, describeChecks(snapshot.checks)).toBe(true);
@@ -17,11 +17,10 @@ test('Runtime metrics snapshot attached.', async ({ target, cloudwatch, threshol
     void passkey; // the page's virtual authenticator, for the gate user below
     // Traffic of a gate user's own, then (locally) three publishing intervals, so at least two
     // publishes follow it: running totals published twice add up to more than was counted.
-    // On the podman target: the host's hypervisor does not publish to the CloudWatch stand-in yet (its generation sets no HYPERVISOR_CLOUDWATCH).
-    await gateUsers.register(page, target);
-    for (let i = 0; i < 5; i++) expect((await page.request.get(`${target.url}/conductor/runs`)).status()).toBe(200);
-    if (target.local) await page.waitForTimeout(3 * localPublishIntervalSecs * 1000);
-    const counters = await publishedSinceStart(target.url, cloudwatch);
+    await gateUsers.register(page);
+    for (let i = 0; i < 5; i++) expect((await hostRequests.get(`${host.url}/conductor/runs`)).status()).toBe(200);
+    if (moto) await page.waitForTimeout(3 * localPublishIntervalSecs * 1000);
+    const counters = await publishedSinceStart(host.url, cloudwatch, host.dispatcher);
     await evidence.json('published-counters', counters);
     expect(counters.counted.proxiedRequests, 'proxied requests the hypervisor counted since it started').toBeGreaterThanOrEqual(5);
     expect(counters.published.proxiedRequests, 'proxied requests published since the hypervisor started').toBeGreaterThan(0);
