@@ -4,6 +4,7 @@ import { DesktopPage, roleShown } from '../../fixtures/desktop-page.ts';
 import type { APIRequestContext } from '@playwright/test';
 import { startServingProbe, type ServingReport } from '../../fixtures/serving-probe.ts';
 import { AdminCallError } from '../../hypervisor/admin-client/admin-call-error.ts';
+import { attemptSwap, expectRefusedAndUnchanged, swapAttemptEvidence } from '../../fixtures/refused-swap.ts';
 import { processTree } from '../../fixtures/sandbox-processes.ts';
 import { loadConfig } from '../../hypervisor/config.ts';
 import { defaultRoutingOptions } from '../../hypervisor/routing/context.ts';
@@ -109,32 +110,22 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
 
   if (target.local) {
     await test.step('a swap to a dev sandbox that runs but does not answer healthy is refused and changes nothing', async () => {
-      const before = await target.admin.pointers(user);
-      const historyBefore = (await target.admin.switches(user)).switches;
       const dev = await podman.inspect(user, 'dev');
       expect(dev.State.Running, 'the dev container runs').toBe(true);
-      // Frozen, not dead: podman and the hypervisor still see it running, but it answers nothing.
-      const frozen = processTree(dev.State.Pid);
-      for (const pid of frozen) process.kill(pid, 'SIGSTOP');
-      let refused: unknown;
-      try {
-        expect(await target.admin.sandbox(user, 'dev')).toMatchObject({ status: 'running' });
-        expect((await podman.inspect(user, 'dev')).State.Running).toBe(true);
-        refused = await target.admin.swap(user, 'gate: swap to a frozen dev').then(
-          (answer) => answer,
-          (error: unknown) => error,
-        );
-      } finally {
-        for (const pid of frozen) process.kill(pid, 'SIGCONT');
-      }
-      const after = await target.admin.pointers(user);
-      const historyAfter = (await target.admin.switches(user)).switches;
-      await evidence.json('4-refused-swap', { answer: refused instanceof Error ? refused.message : refused, pointers: { before, after }, newest_switch: historyAfter[0] });
-      expect(refused, 'the swap answer').toBeInstanceOf(AdminCallError);
-      expect((refused as AdminCallError).status).toBe(422);
-      expect(after).toEqual(before);
-      expect(historyAfter).toHaveLength(historyBefore.length + 1);
-      expect(historyAfter[0]).toMatchObject({ action: 'swap', outcome: 'refused', from: { role: 'live' }, to: { role: 'dev' } });
+      const attempt = await attemptSwap(target.admin, user, 'gate: swap to a frozen dev', async (swap) => {
+        // Frozen, not dead: podman and the hypervisor still see it running, but it answers nothing.
+        const frozen = processTree(dev.State.Pid);
+        for (const pid of frozen) process.kill(pid, 'SIGSTOP');
+        try {
+          expect(await target.admin.sandbox(user, 'dev')).toMatchObject({ status: 'running' });
+          expect((await podman.inspect(user, 'dev')).State.Running).toBe(true);
+          return await swap();
+        } finally {
+          for (const pid of frozen) process.kill(pid, 'SIGCONT');
+        }
+      });
+      await evidence.json('4-refused-swap', swapAttemptEvidence(attempt));
+      expectRefusedAndUnchanged(attempt);
       expect(await runStatus('', runId), 'the live run is still served at /').toBe(200);
     });
   }
@@ -150,20 +141,9 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
       expect(devHealth.status(), 'GET /dev/health answers').toBe(200);
       expect(devSays).toMatchObject({ instance_role: 'dev' });
       expect(devSays.status, 'the dev sandbox no longer says healthy').not.toBe('healthy');
-      const before = await target.admin.pointers(user);
-      const historyBefore = (await target.admin.switches(user)).switches;
-      const refused = await target.admin.swap(user, 'gate: swap to a degraded dev').then(
-        (answer) => answer,
-        (error: unknown) => error,
-      );
-      const after = await target.admin.pointers(user);
-      const historyAfter = (await target.admin.switches(user)).switches;
-      await evidence.json('5-refused-swap-degraded', { dev_health: devSays, answer: refused instanceof Error ? refused.message : refused, pointers: { before, after }, newest_switch: historyAfter[0] });
-      expect(refused, 'the swap answer').toBeInstanceOf(AdminCallError);
-      expect((refused as AdminCallError).status).toBe(422);
-      expect(after).toEqual(before);
-      expect(historyAfter).toHaveLength(historyBefore.length + 1);
-      expect(historyAfter[0]).toMatchObject({ action: 'swap', outcome: 'refused', from: { role: 'live' }, to: { role: 'dev' } });
+      const attempt = await attemptSwap(target.admin, user, 'gate: swap to a degraded dev');
+      await evidence.json('5-refused-swap-degraded', { dev_health: devSays, ...swapAttemptEvidence(attempt) });
+      expectRefusedAndUnchanged(attempt);
       expect(await runStatus('', runId), 'the live run is still served at /').toBe(200);
       expect(await (await page.request.get(`${target.url}/dev/health`)).json(), '/dev/ still reaches the dev sandbox').toMatchObject({ instance_role: 'dev' });
     } finally {
