@@ -28,7 +28,9 @@ function nixOnPath(): string {
  *
  * With `timingsFile`, each call also appends `<flake path as the step named it>\t<wall ms>` there:
  * the nix call's own wall time, in milliseconds, measured outside the step's script, so a line can
- * check the durations the step writes (build-logs/<output>.ms) against it.
+ * check the durations the step writes (build-logs/<output>.ms) against it; and what nix said on
+ * stderr goes to `<timingsFile>.<last flake path segment>.stderr` as well as to the step, so a line
+ * can check the step kept Nix's whole transcript (build-logs/<output>.log).
  */
 export async function writeLocalNixAdapter(binDir: string, checkout = repoRoot, timingsFile?: string): Promise<string> {
   const { args, flakeRef } = await buildArgs('hypervisor', { checkout });
@@ -50,8 +52,13 @@ export async function writeLocalNixAdapter(binDir: string, checkout = repoRoot, 
       ? [
           'started=$(date +%s%3N)',
           'status=0',
-          `${[realNix, ...nixBaseArgs].map(quote).join(' ')} "\${args[@]}" ${localFlags.map(quote).join(' ')} || status=$?`,
+          'said=$(mktemp)',
+          `${[realNix, ...nixBaseArgs].map(quote).join(' ')} "\${args[@]}" ${localFlags.map(quote).join(' ')} 2> "$said" || status=$?`,
           `printf '%s\\t%s\\n' "$flake" "$(( $(date +%s%3N) - started ))" >> ${quote(timingsFile)}`,
+          // What nix said on stderr, kept outside the step's script, then passed on to the step as nix would have said it.
+          `cat "$said" >> ${quote(`${timingsFile}.`)}"\${flake##*/}.stderr"`,
+          'cat "$said" >&2',
+          'rm -f "$said"',
           'exit "$status"',
         ]
       : [`exec ${[realNix, ...nixBaseArgs].map(quote).join(' ')} "\${args[@]}" ${localFlags.map(quote).join(' ')}`]),

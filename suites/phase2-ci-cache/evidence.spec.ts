@@ -99,12 +99,18 @@ test('Cache hit/miss summary attached.', async ({ flakesProof, evidence }) => {
     }
   });
 
-  await test.step("on the workflow's own build step, the job summary gives each build's duration in the unit the step measured it: at least that nix call's own wall time, at most the whole step's", async () => {
+  await test.step("on the workflow's own build step, each build's log is all Nix said on stderr, and the job summary gives each build's duration in the unit the step measured it: at least that nix call's own wall time, at most the whole step's", async () => {
     const build = await runFlakesBuildStep();
     expect(build.exitCode, `the build step of .github/workflows/flakes.yml: ${build.stderr.trim().split('\n').slice(-5).join('\n')}`).toBe(0);
     const step = await runFlakesSummaryStep(build.logs);
     await evidence.command('job-summary-of-the-build-step', step.script, `${step.summary}${step.stderr}\n# build-logs/<output>.ms: ${JSON.stringify(Object.fromEntries(build.logs.map((l) => [l.output, l.durationMs])))}\n# each nix call's wall time (local nix adapter), ms: ${JSON.stringify(build.nixCallMs)}\n# the whole build step, ms: ${Math.round(build.stepMs)}`);
     expect(step.exitCode, step.stderr).toBe(0);
+    await evidence.json('build-step-nix-stderr', build.nixStderr);
+    // The summary counts from build-logs/<output>.log: the step must keep all Nix said, as Nix said it.
+    for (const output of flakeOutputs) {
+      expect(build.nixStderr[output], `${output}: what nix said on stderr (recorded by the local nix adapter)`).toBeDefined();
+      expect(build.logs.find((l) => l.output === output)?.log, `${output}: build-logs/${output}.log against what nix said on stderr`).toBe(build.nixStderr[output]);
+    }
     const rows = readMarkdownTable(step.summary);
     const columns = summaryColumns(rows);
     expect(rows.map((row) => row.output)).toEqual([...flakeOutputs]);
