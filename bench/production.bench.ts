@@ -69,9 +69,10 @@ try {
     console.log(run.all);
     throw error;
   });
-  const passed = run.exitCode === 0 && outcome.failed.length === 0;
+  const passed = run.exitCode === 0 && outcome.failed.length === 0 && outcome.errors.length === 0;
   console.log(`Phase 5 suite wall time (npx playwright test --project=phase5, ${passed ? 'passed' : `FAILED, exit ${run.exitCode}`}: ${outcome.passed} passed, ${outcome.failed.length} failed, ${outcome.skipped} skipped): ${seconds(suite)}, goal < 180 s: ${verdict(passed && suite < 180_000)}`);
   for (const line of outcome.failed) console.log(`  failed: ${line}`);
+  for (const error of outcome.errors) console.log(`  error outside the tests: ${error}`);
   console.log(`  suite/baseline ${(suite / opened).toFixed(2)}x; beyond the stand-in's boot and deploys: ${seconds(suite - opened)}`);
   if (!passed) process.exitCode = 1;
 
