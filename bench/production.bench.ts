@@ -46,18 +46,23 @@ try {
   const began = performance.now();
   const moto = await startMotoServer();
   let opened = 0;
+  let closing = 0;
   try {
     const host = await openProductionHost(description, { cloudwatch: { endpoint: moto.endpoint, intervalSecs: publishIntervalSecs } });
     opened = performance.now() - began;
     try {
       for (let i = 0; i < handStarts; i += 1) handStartTimes.push(await hostSandboxStart(host.access));
     } finally {
+      // The suite's teardown is part of its fixed cost too; the hand starts in between are not.
+      closing = performance.now();
       await host.close();
     }
   } finally {
     await moto.close();
+    closing = closing ? performance.now() - closing : 0;
   }
-  console.log(`Phase 4 stand-in booted and three generations deployed (moto included), then closed (baseline): ${seconds(opened)}`);
+  const fixed = opened + closing;
+  console.log(`Phase 4 stand-in booted and three generations deployed (moto included), then closed (baseline): ${seconds(fixed)} (open ${seconds(opened)}, close ${seconds(closing)})`);
   console.log(`sandbox started by hand on the stand-in to healthy (baseline: the hypervisor's Node and workload, its compile cache, the sandbox user, timed on the host): ${show(handStartTimes)}`);
 
   const report = path.join(scratch, 'results.json');
@@ -73,7 +78,7 @@ try {
   console.log(`Phase 5 suite wall time (npx playwright test --project=phase5, ${passed ? 'passed' : `FAILED, exit ${run.exitCode}`}: ${outcome.passed} passed, ${outcome.failed.length} failed, ${outcome.skipped} skipped): ${seconds(suite)}, goal < 180 s: ${verdict(passed && suite < 180_000)}`);
   for (const line of outcome.failed) console.log(`  failed: ${line}`);
   for (const error of outcome.errors) console.log(`  error outside the tests: ${error}`);
-  console.log(`  suite/baseline ${(suite / opened).toFixed(2)}x; beyond the stand-in's boot and deploys: ${seconds(suite - opened)}`);
+  console.log(`  suite/baseline ${(suite / fixed).toFixed(2)}x; beyond the stand-in's boot and deploys: ${seconds(suite - fixed)}`);
   if (!passed) process.exitCode = 1;
 
   const file = await findFile(path.join(scratch, 'evidence'), 'rollback-rehearsal.json');
