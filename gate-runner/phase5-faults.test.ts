@@ -1,0 +1,120 @@
+import { createServer as createHttpsServer, type Server } from 'node:https';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expiredCertificate, type ExpiredCertificate } from '../fixtures/expired-certificate.ts';
+import { repoRoot } from '../hypervisor/paths.ts';
+import { Interruption } from '../integrity/interruption.ts';
+import { runGateLines, type LinesRun } from '../integrity/gate-lines.ts';
+import { phaseById } from '../suites/phases.ts';
+
+/**
+ * Issue #15, "Bad input and faults": the Phase 5 suite, run for real (Playwright as a child, as
+ * `npm run gate` runs it) against a described deployed target where everything is wrong at once: its
+ * hypervisor URL serves an expired certificate, its SSH port refuses, its CloudWatch endpoint is a
+ * closed port. Every line runs and fails with its own reason, none is skipped and none waits out a
+ * timeout. No host is booted: the "host" is a TLS server on 127.0.0.1 and two closed ports.
+ */
+
+const targetName = 'faulty';
+const phase5 = phaseById('phase5');
+const titles = phase5.checklist.map((line) => line.text);
+// The lines that need only the host over SSH (fixtures/production-host.ts); the playbook needs both
+// the host's URL and SSH, and fails on whichever it is refused first.
+const sshLines = ['Confirm rollback from current prod generation to previous known-good.', 'Validate logs, restart behavior, and disk/memory headroom.', 'Run smoke suite against deployed host.', 'Smoke suite results attached.'];
+const eitherLine = 'Record first operational playbook.';
+
+/** A loopback port nothing listens on: bound by the kernel's choice, then released. */
+async function closedPort(): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Only what Playwright needs from this environment: never a GATE_* of the caller's (its own target), nor vitest's. */
+function childEnv(extra: Record<string, string>): Record<string, string> {
+  const kept = Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && !/^(GATE_|VITEST|TEST$)/.test(entry[0]));
+  return { ...Object.fromEntries(kept), ...extra };
+}
+
+describe('Phase 5 against a deployed target with an expired certificate, SSH refused and CloudWatch unreachable', () => {
+  let dir: string;
+  let server: Server;
+  let certificate: ExpiredCertificate;
+  let handshakesRefused = 0;
+  let url: string;
+  let sshPort: number;
+  let cloudwatchPort: number;
+  let run: LinesRun;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'choiros-phase5-faults-'));
+    certificate = await expiredCertificate(dir, '127.0.0.1');
+    // It would answer /health as the hypervisor does, were its certificate accepted.
+    server = createHttpsServer({ key: certificate.key, cert: certificate.cert }, (request, response) => {
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ status: 'ok' }));
+    });
+    server.on('tlsClientError', () => handshakesRefused++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    sshPort = await closedPort();
+    cloudwatchPort = await closedPort();
+    const targets = path.join(dir, 'targets');
+    await mkdir(targets);
+    await writeFile(
+      path.join(targets, `${targetName}.json`),
+      JSON.stringify({
+        summary: 'a deployed host whose certificate expired, whose SSH refuses and whose CloudWatch does not answer',
+        hypervisor: { url, adminToken: { env: 'GATE_ADMIN_TOKEN' } },
+        deploy: {
+          ssh: { host: '127.0.0.1', port: sshPort, user: 'root', identityFile: path.join(dir, 'id_ed25519'), hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl' },
+          healthUrl: `${url}/health`,
+          routing: { hostName: 'localhost', tls: 'internal', httpsPort: Number(new URL(url).port), hypervisorPort: 8080 },
+        },
+        cloudwatch: { region: 'us-east-1', host: 'faulty-1', endpoint: `http://127.0.0.1:${cloudwatchPort}` },
+      }),
+    );
+    run = await runGateLines({
+      repo: repoRoot,
+      logDir: dir,
+      project: phase5.id,
+      titles,
+      label: 'phase5-faults',
+      env: childEnv({ GATE_TARGET: targetName, GATE_TARGETS_DIR: targets, GATE_ADMIN_TOKEN: 'gate-faults-token' }),
+      interruption: new Interruption({ graceMs: 10_000 }),
+    });
+  }, 600_000);
+
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server?.close(() => resolve()));
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs every one of the 13 lines, and each fails (none skipped, none passed)', () => {
+    expect(titles).toHaveLength(13);
+    const outcomes = Object.fromEntries([...run.outcomes].map(([title, outcome]) => [title, outcome.status]));
+    expect(outcomes, `Playwright's output: ${run.logFile}`).toEqual(Object.fromEntries(titles.map((title) => [title, 'failed'])));
+  });
+
+  it('fails the web lines naming the target and its expired certificate', () => {
+    expect(handshakesRefused, 'TLS handshakes the expired certificate refused').toBeGreaterThan(0);
+    for (const title of titles.filter((t) => !sshLines.includes(t) && t !== eitherLine)) {
+      expect(run.outcomes.get(title)?.error, title).toContain(`target ${targetName} does not answer at ${url}/health (certificate has expired)`);
+    }
+  });
+
+  it('fails the host lines naming the refused SSH, its host and port', () => {
+    for (const title of sshLines) {
+      expect(run.outcomes.get(title)?.error, title).toContain(`cannot reach SSH at root@127.0.0.1 port ${sshPort}`);
+    }
+  });
+
+  it('fails the playbook line, which needs both, on one of the two reasons', () => {
+    expect(run.outcomes.get(eitherLine)?.error).toMatch(new RegExp(`certificate has expired|cannot reach SSH at root@127\\.0\\.0\\.1 port ${sshPort}`));
+  });
+});
