@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expiredCertificate, type ExpiredCertificate } from '../fixtures/expired-certificate.ts';
+import { startTestHypervisor, type TestHypervisor } from '../fixtures/test-hypervisor.ts';
 import { repoRoot } from '../hypervisor/paths.ts';
 import { Interruption } from '../integrity/interruption.ts';
 import { runGateLines, type LinesRun } from '../integrity/gate-lines.ts';
@@ -25,6 +26,8 @@ const titles = phase5.checklist.map((line) => line.text);
 // the host's URL and SSH, and fails on whichever it is refused first.
 const sshLines = ['Confirm rollback from current prod generation to previous known-good.', 'Validate logs, restart behavior, and disk/memory headroom.', 'Run smoke suite against deployed host.', 'Smoke suite results attached.'];
 const eitherLine = 'Record first operational playbook.';
+const metricsLine = 'Runtime metrics snapshot attached.';
+const pinnedHostKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl';
 
 /** A loopback port nothing listens on: bound by the kernel's choice, then released. */
 async function closedPort(): Promise<number> {
@@ -72,7 +75,7 @@ describe('Phase 5 against a deployed target with an expired certificate, SSH ref
         summary: 'a deployed host whose certificate expired, whose SSH refuses and whose CloudWatch does not answer',
         hypervisor: { url, adminToken: { env: 'GATE_ADMIN_TOKEN' } },
         deploy: {
-          ssh: { host: '127.0.0.1', port: sshPort, user: 'root', identityFile: path.join(dir, 'id_ed25519'), hostKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl' },
+          ssh: { host: '127.0.0.1', port: sshPort, user: 'root', identityFile: path.join(dir, 'id_ed25519'), hostKey: pinnedHostKey },
           healthUrl: `${url}/health`,
           routing: { hostName: 'localhost', tls: 'internal', httpsPort: Number(new URL(url).port), hypervisorPort: 8080 },
         },
@@ -116,5 +119,59 @@ describe('Phase 5 against a deployed target with an expired certificate, SSH ref
 
   it('fails the playbook line, which needs both, on one of the two reasons', () => {
     expect(run.outcomes.get(eitherLine)?.error).toMatch(new RegExp(`certificate has expired|cannot reach SSH at root@127\\.0\\.0\\.1 port ${sshPort}`));
+  });
+});
+
+describe('Phase 5 metrics line against a hypervisor that answers while its CloudWatch does not', () => {
+  let dir: string;
+  let hypervisor: TestHypervisor;
+  let cloudwatchEndpoint: string;
+  let run: LinesRun;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'choiros-phase5-faults-'));
+    // A real hypervisor (process sandboxes, no podman) on 127.0.0.1: the host answers, so the line
+    // gets as far as CloudWatch. The admin token the run is given is not the hypervisor's.
+    hypervisor = await startTestHypervisor();
+    cloudwatchEndpoint = `http://127.0.0.1:${await closedPort()}`;
+    const targets = path.join(dir, 'targets');
+    await mkdir(targets);
+    await writeFile(
+      path.join(targets, `${targetName}.json`),
+      JSON.stringify({
+        summary: 'a deployed hypervisor whose CloudWatch endpoint does not answer',
+        hypervisor: { url: hypervisor.url, adminToken: { env: 'GATE_ADMIN_TOKEN' } },
+        deploy: {
+          ssh: { host: '127.0.0.1', port: await closedPort(), user: 'root', identityFile: path.join(dir, 'id_ed25519'), hostKey: pinnedHostKey },
+          healthUrl: `${hypervisor.url}/health`,
+          routing: { hostName: 'localhost', tls: 'internal', hypervisorPort: 8080 },
+        },
+        cloudwatch: { region: 'us-east-1', host: 'faulty-1', endpoint: cloudwatchEndpoint },
+        // A thresholds section naming one field: the others are the defaults (targets/README.md).
+        thresholds: { diskFreePercent: 30 },
+      }),
+    );
+    run = await runGateLines({
+      repo: repoRoot,
+      logDir: dir,
+      project: phase5.id,
+      titles: [metricsLine],
+      label: 'phase5-cloudwatch-unreachable',
+      // Credentials present (any will do for a closed port): the failure is the endpoint's, not the chain's.
+      env: childEnv({ GATE_TARGET: targetName, GATE_TARGETS_DIR: targets, GATE_ADMIN_TOKEN: 'not-the-hypervisors-token', AWS_ACCESS_KEY_ID: 'gate-faults', AWS_SECRET_ACCESS_KEY: 'gate-faults' }),
+      interruption: new Interruption({ graceMs: 10_000 }),
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    await hypervisor?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('fails the metrics line naming CloudWatch, its endpoint and the host it reads', () => {
+    const outcome = run.outcomes.get(metricsLine);
+    expect(outcome?.status, `Playwright's output: ${run.logFile}`).toBe('failed');
+    expect(outcome?.error).toContain(`cannot read the figures of host faulty-1 (namespace ChoirOS/Hypervisor) from CloudWatch at ${cloudwatchEndpoint} (region us-east-1)`);
+    expect(outcome?.error).toContain('ECONNREFUSED');
   });
 });
