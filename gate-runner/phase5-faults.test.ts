@@ -122,10 +122,23 @@ describe('Phase 5 against a deployed target with an expired certificate, SSH ref
   });
 });
 
-describe('Phase 5 metrics line against a hypervisor that answers while its CloudWatch does not', () => {
+// Against a hypervisor that answers: the lines that call its admin API, and the gate user's removal.
+const adminLines = [
+  'One user can run `live` and `dev` sandboxes concurrently behind hypervisor.',
+  'Hypervisor can route/swap between live/dev for rollback.',
+  'Prior known-good config/image can be restored in bounded time.',
+  'live/dev sandbox lifecycle works and route swap succeeds.',
+  'Rollback rehearsal passes.',
+  'Rollback rehearsal output attached.',
+];
+const authLine = 'Auth/register/login/recovery flow passes.';
+
+describe('Phase 5 against a hypervisor that answers, with a wrong admin token, SSH refused and CloudWatch unreachable', () => {
   let dir: string;
   let hypervisor: TestHypervisor;
   let cloudwatchEndpoint: string;
+  let sshPort: number;
+  let url: string;
   let run: LinesRun;
 
   beforeAll(async () => {
@@ -133,17 +146,20 @@ describe('Phase 5 metrics line against a hypervisor that answers while its Cloud
     // A real hypervisor (process sandboxes, no podman) on 127.0.0.1: the host answers, so the line
     // gets as far as CloudWatch. The admin token the run is given is not the hypervisor's.
     hypervisor = await startTestHypervisor();
+    // By the name its WebAuthn origin is (localhost), so a gate user registers and the token is what fails.
+    url = hypervisor.url.replace('://127.0.0.1:', '://localhost:');
+    sshPort = await closedPort();
     cloudwatchEndpoint = `http://127.0.0.1:${await closedPort()}`;
     const targets = path.join(dir, 'targets');
     await mkdir(targets);
     await writeFile(
       path.join(targets, `${targetName}.json`),
       JSON.stringify({
-        summary: 'a deployed hypervisor whose CloudWatch endpoint does not answer',
-        hypervisor: { url: hypervisor.url, adminToken: { env: 'GATE_ADMIN_TOKEN' } },
+        summary: 'a deployed hypervisor given a wrong admin token, whose SSH refuses and whose CloudWatch endpoint does not answer',
+        hypervisor: { url, adminToken: { env: 'GATE_ADMIN_TOKEN' } },
         deploy: {
-          ssh: { host: '127.0.0.1', port: await closedPort(), user: 'root', identityFile: path.join(dir, 'id_ed25519'), hostKey: pinnedHostKey },
-          healthUrl: `${hypervisor.url}/health`,
+          ssh: { host: '127.0.0.1', port: sshPort, user: 'root', identityFile: path.join(dir, 'id_ed25519'), hostKey: pinnedHostKey },
+          healthUrl: `${url}/health`,
           routing: { hostName: 'localhost', tls: 'internal', hypervisorPort: 8080 },
         },
         cloudwatch: { region: 'us-east-1', host: 'faulty-1', endpoint: cloudwatchEndpoint },
@@ -155,17 +171,34 @@ describe('Phase 5 metrics line against a hypervisor that answers while its Cloud
       repo: repoRoot,
       logDir: dir,
       project: phase5.id,
-      titles: [metricsLine],
-      label: 'phase5-cloudwatch-unreachable',
+      titles,
+      label: 'phase5-wrong-token',
       // Credentials present (any will do for a closed port): the failure is the endpoint's, not the chain's.
       env: childEnv({ GATE_TARGET: targetName, GATE_TARGETS_DIR: targets, GATE_ADMIN_TOKEN: 'not-the-hypervisors-token', AWS_ACCESS_KEY_ID: 'gate-faults', AWS_SECRET_ACCESS_KEY: 'gate-faults' }),
       interruption: new Interruption({ graceMs: 10_000 }),
     });
-  }, 300_000);
+  }, 600_000);
 
   afterAll(async () => {
     await hypervisor?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs every one of the 13 lines, and each fails (none skipped, none passed)', () => {
+    const outcomes = Object.fromEntries([...run.outcomes].map(([title, outcome]) => [title, outcome.status]));
+    expect(outcomes, `Playwright's output: ${run.logFile}`).toEqual(Object.fromEntries(titles.map((title) => [title, 'failed'])));
+  });
+
+  it('fails the lines that call the admin API naming the wrong admin token', () => {
+    for (const title of adminLines) expect(run.outcomes.get(title)?.error, title).toMatch(/answered 403: the admin token is wrong/);
+  });
+
+  it('fails the auth line, which passes otherwise, because its gate user could not be removed, naming the user and the token', () => {
+    expect(run.outcomes.get(authLine)?.error).toMatch(/^Error: gate users left on the host, .*gate-[0-9a-f]{8} \(u[0-9a-f]+\): DELETE \/admin\/users\/u[0-9a-f]+ answered 403: the admin token is wrong/);
+  });
+
+  it('fails the host lines and the playbook naming the refused SSH, its host and port', () => {
+    for (const title of [...sshLines, eitherLine]) expect(run.outcomes.get(title)?.error, title).toContain(`cannot reach SSH at root@127.0.0.1 port ${sshPort}`);
   });
 
   it('fails the metrics line naming CloudWatch, its endpoint and the host it reads', () => {
