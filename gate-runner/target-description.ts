@@ -73,8 +73,8 @@ export function targetFile(name: string, dir = targetsDir): string {
   return path.join(dir, `${name}.json`);
 }
 
-/** The description named by GATE_TARGET (default `local`). */
-export function targetDescriptionFromEnv(env: NodeJS.ProcessEnv = process.env, dir = targetsDir): TargetDescription {
+/** The description named by GATE_TARGET (default `local`), in GATE_TARGETS_DIR when set (a targets folder other than targets/, as the deploy and provisioning CLIs read it). */
+export function targetDescriptionFromEnv(env: NodeJS.ProcessEnv = process.env, dir = env.GATE_TARGETS_DIR?.trim() || targetsDir): TargetDescription {
   const name = env.GATE_TARGET?.trim() || localTargetName;
   return loadTargetDescription(name, dir);
 }
