@@ -178,4 +178,11 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.auth],
     edits: [{ file: 'hypervisor/auth/context.ts', find: "  res.setHeader('set-cookie', sessionCookie(id, { secure: securedByTls(context.settings),", replace: "  res.setHeader('set-cookie', sessionCookie(id, { secure: (req.socket as { encrypted?: boolean }).encrypted === true," }],
   },
+  {
+    // A miss of the fourth never-seen measurement (issue #11): published counters were checked against the hypervisor's own count, never that count against the requests made.
+    id: 'request-counts-never-reset',
+    what: "the proxy's plain request counts are handed to prom-client at every collection but no longer reset, so each /metrics scrape adds the whole history again",
+    caughtBy: [line.metrics],
+    edits: [{ file: 'hypervisor/proxy/metrics.ts', find: '      unreported[role].fill(0);\n', replace: '' }],
+  },
 ];

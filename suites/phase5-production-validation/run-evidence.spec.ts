@@ -1,5 +1,6 @@
 import { describeChecks } from '../../fixtures/runtime-metrics/snapshot.ts';
 import { attachSnapshot, publishedSinceStart } from '../../fixtures/runtime-metrics/run-metrics.ts';
+import { readMetricsEndpoint } from '../../fixtures/runtime-metrics/metrics-endpoint.ts';
 import { localPublishIntervalSecs, test, expect } from '../../fixtures/production-test.ts';
 
 // Last in the run (files run in name order): the snapshot's window spans the lines before it.
@@ -13,12 +14,25 @@ test('Runtime metrics snapshot attached.', async ({ hostTarget: host, moto, clou
   await attachSnapshot(evidence, browser, snapshot, 'Phase 5 runtime metrics');
   expect(snapshot.held, describeChecks(snapshot.checks)).toBe(true);
 
-  await test.step('the counters CloudWatch holds add up to no more than the hypervisor counted since it started (published per interval, not as running totals)', async () => {
+  await test.step('the hypervisor counts each proxied request once, and the counters CloudWatch holds add up to no more than it counted since it started (published per interval, not as running totals)', async () => {
     void passkey; // the page's virtual authenticator, for the gate user below
     // Traffic of a gate user's own, then (locally) three publishing intervals, so at least two
     // publishes follow it: running totals published twice add up to more than was counted.
     await gateUsers.register(page);
+    // The hypervisor's own count first: what CloudWatch holds is checked against it below.
+    const before = await readMetricsEndpoint(host.url, host.dispatcher);
     for (let i = 0; i < 5; i++) expect((await hostRequests.get(`${host.url}/conductor/runs`)).status()).toBe(200);
+    const after = await readMetricsEndpoint(host.url, host.dispatcher);
+    const again = await readMetricsEndpoint(host.url, host.dispatcher);
+    await evidence.json('request-counter', { requests_made: 5, before: before.proxiedRequests, after: after.proxiedRequests, scraped_again: again.proxiedRequests });
+    if (moto) {
+      // The stand-in serves only this run: its counter moves by exactly our requests, and a scrape alone moves it not at all.
+      expect(after.proxiedRequests - before.proxiedRequests, 'choiros_proxy_requests_total moved by our 5 proxied requests').toBe(5);
+      expect(again.proxiedRequests, 'choiros_proxy_requests_total after one more scrape and no request').toBe(after.proxiedRequests);
+    } else {
+      // A deployed host serves other people meanwhile: at least ours.
+      expect(after.proxiedRequests - before.proxiedRequests, 'choiros_proxy_requests_total moved by at least our 5 proxied requests').toBeGreaterThanOrEqual(5);
+    }
     if (moto) await page.waitForTimeout(3 * localPublishIntervalSecs * 1000);
     const counters = await publishedSinceStart(host.url, cloudwatch, host.dispatcher);
     await evidence.json('published-counters', counters);
