@@ -185,4 +185,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.metrics],
     edits: [{ file: 'hypervisor/proxy/metrics.ts', find: '      unreported[role].fill(0);\n', replace: '' }],
   },
+  {
+    id: 'playbook-restart-only-checks-status',
+    what: "the playbook's restart command asks systemctl status instead of restarting, so an operator following it restarts nothing and is told all is well",
+    caughtBy: [line.playbook],
+    edits: [{ file: 'docs/operations-playbook.md', find: 'systemctl restart "${CHOIROS_UNIT:-choiros-hypervisor}"\n', replace: 'systemctl status --no-pager "${CHOIROS_UNIT:-choiros-hypervisor}" >/dev/null\n' }],
+  },
 ];

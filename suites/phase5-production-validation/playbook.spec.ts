@@ -4,14 +4,15 @@ import { plantedLines, plantJournalLines } from '../../fixtures/planted-journal.
 import { playbookFile, readPlaybook } from '../../fixtures/playbook.ts';
 import { test, expect } from '../../fixtures/production-test.ts';
 import { releaseBaseOf } from '../../fixtures/release-base.ts';
+import { waitForHealth } from '../../deploy/health.ts';
 import type { AdminRelease } from '../../hypervisor/admin-client/admin-answers.ts';
 
 test('Record first operational playbook.', async ({ hostTarget: target, productionHost: host, page, passkey, gateUsers, evidence }) => {
   void passkey;
-  // The `any` commands run here against the host's URL (through Caddy's TLS locally); logs runs on the host over SSH; restart only has its syntax checked.
-  const place = `${target.provenOn.place}; the logs command on ${host.provenOn.place}`;
+  // The `any` commands run here against the host's URL (through Caddy's TLS locally); the `host` ones (logs, restart) run on the host over SSH.
+  const place = `${target.provenOn.place}; the host commands on ${host.provenOn.place}`;
   const standIn = [target.provenOn.standIn, host.provenOn.standIn].filter(Boolean).join('; ');
-  await evidence.provenOn(standIn ? { place, standIn: `${standIn}; the restart command (host) was only checked for syntax` } : { place });
+  await evidence.provenOn(standIn ? { place, standIn } : { place });
   const playbook = readPlaybook();
   await evidence.file('operations-playbook.md', playbookFile, 'text/markdown');
   const user = await gateUsers.register(page);
@@ -41,8 +42,22 @@ test('Record first operational playbook.', async ({ hostTarget: target, producti
       await test.step(`${command.name} (${command.where})`, async () => {
         if (command.where === 'host') {
           const syntax = await execa('bash', ['-n', '-c', command.script], { reject: false, all: true });
-          transcript.push(`## ${command.name} (host, syntax only on this target)\n$ bash -n\n${syntax.all ?? ''}\nexit ${syntax.exitCode}`);
           expect(syntax.exitCode, `${playbookFile}:${command.line} ${command.name}: ${syntax.all ?? ''}`).toBe(0);
+          // logs runs in its own step below, after lines are planted in the journal for it to find.
+          if (command.name === 'logs') return;
+          const before = await host.access.servedBy();
+          const run = await host.access.runScript(`the playbook ${command.name} command`, command.script, { CHOIROS_UNIT: 'choiros-hypervisor' });
+          transcript.push(`## ${command.name} (host, run over SSH on ${host.provenOn.place})\n$ ${command.script}\n${run.output.slice(0, 4000)}\nexit ${run.exitCode}`);
+          expect(run.exitCode, `${playbookFile}:${command.line} ${command.name} on the host failed: ${run.output.slice(0, 500)}`).toBe(0);
+          if (command.name === 'restart') {
+            // Then, as the playbook says, health until a new process answers: the command must have restarted the hypervisor, not only found it running.
+            const { reading, ms } = await waitForHealth(host.deploy.healthUrl, host.deploy.healthTimeoutSecs * 1000, before.health.bootId);
+            const after = await host.access.servedBy();
+            await evidence.json('playbook-restart', { before: before.health, after: reading, healthy_after_ms: Math.round(ms), invocation: { before: before.invocationId, after: after.invocationId } });
+            expect(reading, `${playbookFile}:${command.line} restart: the hypervisor answers healthy afterwards`).toMatchObject({ healthy: true });
+            expect(reading.bootId, `${playbookFile}:${command.line} restart: a new process answers (boot id before: ${before.health.bootId})`).not.toBe(before.health.bootId);
+            expect(after.invocationId, `${playbookFile}:${command.line} restart: systemd started the unit again`).not.toBe(before.invocationId);
+          }
           return;
         }
         const result = await execa('bash', ['--norc', '--noprofile', '-euo', 'pipefail', '-c', command.script], {
