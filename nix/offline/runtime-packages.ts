@@ -1,4 +1,4 @@
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import path from 'node:path';
 import { fromRoot } from '../../hypervisor/paths.ts';
 
@@ -19,6 +19,7 @@ export async function runtimePackageDirs(): Promise<string[]> {
     outdir: 'unused',
     logLevel: 'error',
     external: ['bufferutil', 'utf-8-validate'],
+    plugins: [outsideThePackage],
     // Paths as this checkout sees them: where node_modules is a link (the integrity run's scratch
     // copy links the checkout's), the real paths would lie outside it and no package would be found.
     absWorkingDir: fromRoot(),
@@ -33,6 +34,18 @@ export async function runtimePackageDirs(): Promise<string[]> {
   dirs.add('node_modules/@simplewebauthn/browser');
   return [...dirs].sort();
 }
+
+/**
+ * The Nix package leaves the sandbox image builder out of its source (nix/packages.nix, `excluded`):
+ * the hypervisor imports it lazily, only to stage a podman image from a checkout. What only it
+ * imports (esbuild, a native binary of 10 MB) is never loaded from the store, so it is no runtime package.
+ */
+const outsideThePackage: Plugin = {
+  name: 'outside-the-nix-package',
+  setup(bundler) {
+    bundler.onResolve({ filter: /(^|\/)workload\/image\// }, (args) => ({ path: args.path, external: true }));
+  },
+};
 
 /** `node_modules/a/node_modules/@s/b/lib/x.js` -> `node_modules/a/node_modules/@s/b`. */
 export function packageDirOf(input: string): string | undefined {
