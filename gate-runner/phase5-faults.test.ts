@@ -44,6 +44,25 @@ function childEnv(extra: Record<string, string>): Record<string, string> {
   return { ...Object.fromEntries(kept), ...extra };
 }
 
+/**
+ * Writes the faulty target's description to targets/<name>.json under `dir` and runs the 13 lines
+ * against it, with only `env` of the caller's own GATE_* (the runner's target is not this one).
+ */
+async function runAgainst(dir: string, label: string, description: Record<string, unknown>, env: Record<string, string>): Promise<LinesRun> {
+  const targets = path.join(dir, 'targets');
+  await mkdir(targets);
+  await writeFile(path.join(targets, `${targetName}.json`), JSON.stringify(description));
+  return runGateLines({
+    repo: repoRoot,
+    logDir: dir,
+    project: phase5.id,
+    titles,
+    label,
+    env: childEnv({ GATE_TARGET: targetName, GATE_TARGETS_DIR: targets, ...env }),
+    interruption: new Interruption({ graceMs: 10_000 }),
+  });
+}
+
 describe('Phase 5 against a deployed target with an expired certificate, SSH refused and CloudWatch unreachable', () => {
   let dir: string;
   let server: Server;
@@ -67,11 +86,10 @@ describe('Phase 5 against a deployed target with an expired certificate, SSH ref
     url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
     sshPort = await closedPort();
     cloudwatchPort = await closedPort();
-    const targets = path.join(dir, 'targets');
-    await mkdir(targets);
-    await writeFile(
-      path.join(targets, `${targetName}.json`),
-      JSON.stringify({
+    run = await runAgainst(
+      dir,
+      'phase5-faults',
+      {
         summary: 'a deployed host whose certificate expired, whose SSH refuses and whose CloudWatch does not answer',
         hypervisor: { url, adminToken: { env: 'GATE_ADMIN_TOKEN' } },
         deploy: {
@@ -80,17 +98,9 @@ describe('Phase 5 against a deployed target with an expired certificate, SSH ref
           routing: { hostName: 'localhost', tls: 'internal', httpsPort: Number(new URL(url).port), hypervisorPort: 8080 },
         },
         cloudwatch: { region: 'us-east-1', host: 'faulty-1', endpoint: `http://127.0.0.1:${cloudwatchPort}` },
-      }),
+      },
+      { GATE_ADMIN_TOKEN: 'gate-faults-token' },
     );
-    run = await runGateLines({
-      repo: repoRoot,
-      logDir: dir,
-      project: phase5.id,
-      titles,
-      label: 'phase5-faults',
-      env: childEnv({ GATE_TARGET: targetName, GATE_TARGETS_DIR: targets, GATE_ADMIN_TOKEN: 'gate-faults-token' }),
-      interruption: new Interruption({ graceMs: 10_000 }),
-    });
   }, 600_000);
 
   afterAll(async () => {
@@ -150,11 +160,10 @@ describe('Phase 5 against a hypervisor that answers, with a wrong admin token, S
     url = hypervisor.url.replace('://127.0.0.1:', '://localhost:');
     sshPort = await closedPort();
     cloudwatchEndpoint = `http://127.0.0.1:${await closedPort()}`;
-    const targets = path.join(dir, 'targets');
-    await mkdir(targets);
-    await writeFile(
-      path.join(targets, `${targetName}.json`),
-      JSON.stringify({
+    run = await runAgainst(
+      dir,
+      'phase5-wrong-token',
+      {
         summary: 'a deployed hypervisor given a wrong admin token, whose SSH refuses and whose CloudWatch endpoint does not answer',
         hypervisor: { url, adminToken: { env: 'GATE_ADMIN_TOKEN' } },
         deploy: {
@@ -165,18 +174,10 @@ describe('Phase 5 against a hypervisor that answers, with a wrong admin token, S
         cloudwatch: { region: 'us-east-1', host: 'faulty-1', endpoint: cloudwatchEndpoint },
         // A thresholds section naming one field: the others are the defaults (targets/README.md).
         thresholds: { diskFreePercent: 30 },
-      }),
-    );
-    run = await runGateLines({
-      repo: repoRoot,
-      logDir: dir,
-      project: phase5.id,
-      titles,
-      label: 'phase5-wrong-token',
+      },
       // Credentials present (any will do for a closed port): the failure is the endpoint's, not the chain's.
-      env: childEnv({ GATE_TARGET: targetName, GATE_TARGETS_DIR: targets, GATE_ADMIN_TOKEN: 'not-the-hypervisors-token', AWS_ACCESS_KEY_ID: 'gate-faults', AWS_SECRET_ACCESS_KEY: 'gate-faults' }),
-      interruption: new Interruption({ graceMs: 10_000 }),
-    });
+      { GATE_ADMIN_TOKEN: 'not-the-hypervisors-token', AWS_ACCESS_KEY_ID: 'gate-faults', AWS_SECRET_ACCESS_KEY: 'gate-faults' },
+    );
   }, 600_000);
 
   afterAll(async () => {
