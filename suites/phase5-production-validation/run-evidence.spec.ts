@@ -1,13 +1,22 @@
+import { stateDir } from '../../deploy/generation.ts';
+import { bracket, readHeadroomIndependently } from '../../fixtures/headroom-cross-check.ts';
+import { readCloudWatchFigures } from '../../fixtures/runtime-metrics/cloudwatch-figures.ts';
 import { describeChecks } from '../../fixtures/runtime-metrics/snapshot.ts';
 import { attachSnapshot, publishedSinceStart } from '../../fixtures/runtime-metrics/run-metrics.ts';
 import { readMetricsEndpoint } from '../../fixtures/runtime-metrics/metrics-endpoint.ts';
 import { localPublishIntervalSecs, test, expect } from '../../fixtures/production-test.ts';
 
 // Last in the run (files run in name order): the snapshot's window spans the lines before it.
-test('Runtime metrics snapshot attached.', async ({ hostTarget: host, moto, cloudwatch, thresholds, runMetrics, browser, page, passkey, hostRequests, gateUsers, evidence }) => {
+/** Percentage points a published disk headroom may differ from the host's statfs readings around it (rounding; churn is bracketed). */
+const headroomSlack = 1;
+
+test('Runtime metrics snapshot attached.', async ({ hostTarget: host, productionHost, moto, cloudwatch, thresholds, runMetrics, browser, page, passkey, hostRequests, gateUsers, evidence }) => {
   await evidence.provenOn(moto ? { place: host.provenOn.place, standIn: `${host.provenOn.standIn ?? 'the local stand-in'}; moto stood in for CloudWatch (the host's hypervisor publishes to it by the NixOS module's cloudwatch option)` } : host.provenOn);
   expect(cloudwatch, 'the target description names no `cloudwatch` section: add region and host (see targets/README.md)').toBeDefined();
   if (!cloudwatch) return;
+  // The host's disk read by statfs over SSH, around everything the hypervisor publishes during the line.
+  const diskBefore = await readHeadroomIndependently(productionHost.access, stateDir);
+  const lineStarted = new Date();
   // Some proxied traffic in the window even when this line runs alone (refused without a session, still timed).
   expect((await hostRequests.get(`${host.url}/conductor/runs`)).status()).toBe(401);
   const snapshot = await runMetrics.end(cloudwatch, thresholds, { waitMs: 60_000 });
@@ -40,6 +49,40 @@ test('Runtime metrics snapshot attached.', async ({ hostTarget: host, moto, clou
     expect(counters.published.proxiedRequests, 'proxied requests published since the hypervisor started').toBeGreaterThan(0);
     for (const name of ['restarts', 'proxiedRequests', 'proxiedErrors'] as const) {
       expect(counters.published[name], `${name}: published to CloudWatch since ${counters.since}, against the hypervisor's own count`).toBeLessThanOrEqual(counters.counted[name]);
+    }
+  });
+
+  if (moto) {
+    await test.step('a request that waited for its sandbox to start is in the published p99 latency (the stand-in: an interval of fewer than 100 requests, whose p99 is its slowest)', async () => {
+      const user = gateUsers.made[0] ?? (await gateUsers.register(page));
+      await host.admin.stop(user.userId, 'live');
+      const before = await readMetricsEndpoint(host.url, host.dispatcher);
+      const askedAt = new Date();
+      expect((await hostRequests.get(`${host.url}/conductor/runs`)).status(), 'a request to the stopped live sandbox starts it on demand').toBe(200);
+      const after = await readMetricsEndpoint(host.url, host.dispatcher);
+      // The hypervisor's own timing of the start the request waited for: a lower bound of that request's latency.
+      const startMs = (after.sandboxStartSeconds - before.sandboxStartSeconds) * 1000;
+      expect(startMs, 'choiros_sandbox_start_duration_seconds_sum moved by the on-demand start').toBeGreaterThan(0);
+      await page.waitForTimeout(3 * localPublishIntervalSecs * 1000);
+      const published = (await readCloudWatchFigures(cloudwatch, { from: askedAt, to: new Date() })).RequestLatencyP99.points;
+      await evidence.json('p99-lower-bound', { asked_at: askedAt.toISOString(), sandbox_start_ms: startMs, published_p99: published });
+      expect(published.length, `RequestLatencyP99 points published since ${askedAt.toISOString()}`).toBeGreaterThan(0);
+      expect(Math.max(...published.map((p) => p.value)), `the p99 published since ${askedAt.toISOString()} against the ${startMs.toFixed(1)} ms start one of its requests waited for`).toBeGreaterThanOrEqual(startMs);
+    });
+  }
+
+  await test.step("the disk headroom the hypervisor published is the share unprivileged writers may still use (statfs's available blocks), read on the host around it", async () => {
+    if (moto) await page.waitForTimeout(localPublishIntervalSecs * 1000);
+    const diskAfter = await readHeadroomIndependently(productionHost.access, stateDir);
+    // One default period before the line too: a deployed host publishes once a minute.
+    const from = new Date(lineStarted.getTime() - 60_000);
+    const published = (await readCloudWatchFigures(cloudwatch, { from, to: new Date() })).DiskHeadroom.points;
+    const expected = bracket(diskBefore.disk.freePercent, diskAfter.disk.freePercent, headroomSlack);
+    await evidence.json('disk-headroom-cross-check', { command: diskBefore.disk.command, before: diskBefore.disk, after: diskAfter.disk, expected, published });
+    expect(published.length, `DiskHeadroom points published since ${from.toISOString()}`).toBeGreaterThan(0);
+    for (const point of published) {
+      expect(point.value, `DiskHeadroom published at ${point.at} against statfs's available blocks under ${stateDir} (${diskBefore.disk.command}) before and after`).toBeGreaterThanOrEqual(expected.low);
+      expect(point.value, `DiskHeadroom published at ${point.at} against statfs's available blocks under ${stateDir} (${diskBefore.disk.command}) before and after`).toBeLessThanOrEqual(expected.high);
     }
   });
 });
