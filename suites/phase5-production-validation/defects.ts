@@ -191,4 +191,22 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.playbook],
     edits: [{ file: 'docs/operations-playbook.md', find: 'systemctl restart "${CHOIROS_UNIT:-choiros-hypervisor}"\n', replace: 'systemctl status --no-pager "${CHOIROS_UNIT:-choiros-hypervisor}" >/dev/null\n' }],
   },
+  {
+    id: 'p99-takes-the-median',
+    what: "the latency window's p99 picks the middle sample (nearest rank of 50%), so one slow request among quick ones never shows in the published RequestLatencyP99",
+    caughtBy: [line.metrics],
+    edits: [{ file: 'hypervisor/cloudwatch/latency.ts', find: 'Math.ceil(samples.length * 0.99) - 1', replace: 'Math.ceil(samples.length * 0.5) - 1' }],
+  },
+  {
+    id: 'disk-headroom-over-free-blocks',
+    what: "the hypervisor's disk headroom divides the available blocks by the free ones instead of all blocks, so the published share is too high wherever anything is stored (and 100% where nothing is reserved)",
+    caughtBy: [line.metrics],
+    edits: [{ file: 'hypervisor/cloudwatch/headroom.ts', find: '(fs.bavail / fs.blocks) * 100', replace: '(fs.bavail / fs.bfree) * 100' }],
+  },
+  {
+    id: 'playbook-gate-users-host-prefix',
+    what: "the playbook's gate-users listing asks ?prefix=gate-host- (the host line's users only), so an interrupted run's other gate users are never found for removal",
+    caughtBy: [line.playbook],
+    edits: [{ file: 'docs/operations-playbook.md', find: '/admin/users?prefix=gate-"', replace: '/admin/users?prefix=gate-host-"' }],
+  },
 ];

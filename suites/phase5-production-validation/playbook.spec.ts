@@ -79,6 +79,10 @@ test('Record first operational playbook.', async ({ hostTarget: target, producti
           // Newest first (GET …/switches).
           expect(switches[0], `${playbookFile}:${command.line} rollback: the last switch recorded is a rollback`).toMatchObject({ action: 'rollback' });
         }
+        if (command.name === 'gate-users') {
+          // The listing exists to find an interrupted run's users: it must find this run's own.
+          expect(result.all ?? '', `${playbookFile}:${command.line} gate-users: the listing names this run's gate user ${user.username}`).toContain(user.username);
+        }
       });
     }
     await test.step("logs (host), run on the host: it shows an error line planted in the hypervisor's journal, and not a warning", async () => {

@@ -53,12 +53,14 @@ test('Runtime metrics snapshot attached.', async ({ hostTarget: host, production
   });
 
   if (moto) {
-    await test.step('a request that waited for its sandbox to start is in the published p99 latency (the stand-in: an interval of fewer than 100 requests, whose p99 is its slowest)', async () => {
+    await test.step('a request that waited for its sandbox to start is in the published p99 latency among quick ones (the stand-in: an interval of fewer than 100 requests, whose p99 is its slowest)', async () => {
       const user = gateUsers.made[0] ?? (await gateUsers.register(page));
       await host.admin.stop(user.userId, 'live');
       const before = await readMetricsEndpoint(host.url, host.dispatcher);
       const askedAt = new Date();
       expect((await hostRequests.get(`${host.url}/conductor/runs`)).status(), 'a request to the stopped live sandbox starts it on demand').toBe(200);
+      // Quick ones after it in the same interval: its p99 must still be the slow one, whatever order the samples were kept in.
+      for (let i = 0; i < 10; i++) expect((await hostRequests.get(`${host.url}/conductor/runs`)).status()).toBe(200);
       const after = await readMetricsEndpoint(host.url, host.dispatcher);
       // The hypervisor's own timing of the start the request waited for: a lower bound of that request's latency.
       const startMs = (after.sandboxStartSeconds - before.sandboxStartSeconds) * 1000;
