@@ -8,6 +8,7 @@ interface Step {
   name?: string;
   uses?: string;
   run?: string;
+  if?: string | boolean;
 }
 
 interface Job {
@@ -30,6 +31,18 @@ export interface FlakesWorkflowFacts {
   buildRun: string | undefined;
   /** The step that writes the job summary with this project's code. */
   summaryRun: string | undefined;
+  /** That step's `if:` condition, as written (undefined: none, GitHub's default success()). */
+  summaryIf: string | undefined;
+}
+
+/**
+ * Whether a step's condition runs it after an earlier step of the job failed. Without one GitHub
+ * applies success(), which skips it; only these forms run it either way (a cancelled run aside).
+ */
+export function runsAfterFailure(condition: string | undefined): boolean {
+  if (condition === undefined) return false;
+  const expression = condition.trim().replace(/^\$\{\{([\s\S]*)\}\}$/, '$1').replace(/\s+/g, '');
+  return ['always()', '!cancelled()', 'success()||failure()', 'failure()||success()'].includes(expression);
 }
 
 export function readFlakesWorkflow(file = flakesWorkflowFile): FlakesWorkflowFacts {
@@ -38,6 +51,7 @@ export function readFlakesWorkflow(file = flakesWorkflowFile): FlakesWorkflowFac
   const jobs = Object.values(doc.jobs ?? {});
   const build = jobs.find((job) => (job.steps ?? []).some((s) => s.uses?.startsWith('DeterminateSystems/flakehub-cache-action'))) ?? jobs[0];
   const steps = build?.steps ?? [];
+  const summary = steps.find((s) => s.run?.includes('GITHUB_STEP_SUMMARY'));
   return {
     file,
     text,
@@ -47,6 +61,7 @@ export function readFlakesWorkflow(file = flakesWorkflowFile): FlakesWorkflowFac
     buildJobName: build?.name,
     continueOnError: build?.['continue-on-error'] === true || build?.['continue-on-error'] === 'true',
     buildRun: steps.find((s) => s.run?.includes('nix build'))?.run,
-    summaryRun: steps.find((s) => s.run?.includes('GITHUB_STEP_SUMMARY'))?.run,
+    summaryRun: summary?.run,
+    summaryIf: summary?.if === undefined ? undefined : String(summary.if),
   };
 }

@@ -156,4 +156,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.hitMiss],
     edits: [{ file: '.github/workflows/flakes.yml', find: '2> >(tee "build-logs/$output.log" >&2)', replace: '> >(tee "build-logs/$output.log" >&2)' }],
   },
+  {
+    id: 'summary-step-only-on-success',
+    what: "the job-summary step's condition is success(), so a run where one flake fails to build writes no hit/miss summary at all, the run that needs it most",
+    caughtBy: [line.hitMiss],
+    edits: [{ file: '.github/workflows/flakes.yml', find: '        if: always()\n', replace: '        if: success()\n' }],
+  },
 ];

@@ -3,7 +3,7 @@ import { runFlakesBuildStep, runFlakesSummaryStep, type LoggedBuild } from '../.
 import { countTranscript } from '../../nix/binary-cache/transcript.ts';
 import { flakeOutputs } from '../../nix/build.ts';
 import { readMarkdownTable } from '../../nix/ci/markdown-table.ts';
-import { readFlakesWorkflow } from '../../nix/ci/flakes-workflow.ts';
+import { readFlakesWorkflow, runsAfterFailure } from '../../nix/ci/flakes-workflow.ts';
 
 /** The caches Nix copied each hit from (`copying path '…' from '<cache>'`), each once, sorted: read here, not by the summary's code. */
 function hitSources(log: string): string[] {
@@ -50,6 +50,10 @@ test('Workflow run links attached.', async ({ flakesProof, evidence }) => {
 
 test('Cache hit/miss summary attached.', async ({ flakesProof, evidence }) => {
   await evidence.provenOn(flakesProof.provenOn);
+  await test.step('the workflow writes the summary whatever the builds did: its summary step runs after a failed build too', async () => {
+    const workflow = readFlakesWorkflow();
+    expect(runsAfterFailure(workflow.summaryIf), `${workflow.file}: the job-summary step's if: is ${workflow.summaryIf ?? "absent, so GitHub skips the step once a build fails (give it if: always())"}`).toBe(true);
+  });
   if (flakesProof.kind === 'remote') {
     const summary = flakesProof.runs.map((run) => ({ run: run.url, hits: run.counts.hits.length, misses: run.counts.misses.length, hitPaths: run.counts.hits, builtDerivations: run.counts.misses }));
     await evidence.json('cache-hit-miss-summary', summary);
