@@ -98,4 +98,10 @@ export const defects: readonly SeededDefect[] = [
       },
     ],
   },
+  {
+    id: 'instance-type-applied-only-with-volume',
+    what: "the instance update stops, modifies and starts the instance only when its root volume changed too, so a drifted instance type is planned on every run and never converged",
+    caughtBy: [line.converges],
+    edits: [{ file: 'provisioning/instance.ts', find: '      if (typeChanged) {', replace: '      if (typeChanged && volumeChanged) {' }],
+  },
 ];

@@ -1,4 +1,4 @@
-import { ModifyVolumeCommand } from '@aws-sdk/client-ec2';
+import { ModifyInstanceAttributeCommand, ModifyVolumeCommand, StartInstancesCommand, StopInstancesCommand, waitUntilInstanceRunning, waitUntilInstanceStopped } from '@aws-sdk/client-ec2';
 import { buildTargetGeneration } from '../../deploy/cli.ts';
 import { CommandTranscript } from '../../deploy/command-transcript.ts';
 import { readDeploySection } from '../../gate-runner/deploy-section.ts';
@@ -52,6 +52,33 @@ test('EC2 host converges from declarative config.', async ({ phase4Host, evidenc
     expect(plan.output).toContain(`${declared.iops + 1000} IOPS -> gp3 ${declared.sizeGiB} GiB ${declared.iops} IOPS`);
     expect(apply.exitCode).toBe(0);
     expect(after).toMatchObject({ VolumeId: before?.VolumeId, VolumeType: 'gp3', Size: declared.sizeGiB, Iops: declared.iops });
+  });
+
+  await test.step("drift in the account (the instance's type changed by hand: stop, modify, start) is planned and converges back with one apply, the same instance", async () => {
+    const { ec2 } = phase4Host;
+    const declared = (target.description.aws as { instanceType: string }).instanceType;
+    const drifted = declared === 't3a.xlarge' ? 't3a.2xlarge' : 't3a.xlarge';
+    const before = (await runningInstances(ec2, target.name))[0];
+    expect(before?.InstanceType, 'the running instance has the declared type').toBe(declared);
+    const ids = { InstanceIds: [before?.InstanceId ?? ''] };
+    const waiter = { client: ec2, maxWaitTime: 120, minDelay: 1, maxDelay: 2 };
+    await ec2.send(new StopInstancesCommand(ids));
+    await waitUntilInstanceStopped(waiter, ids);
+    await ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: before?.InstanceId, InstanceType: { Value: drifted } }));
+    await ec2.send(new StartInstancesCommand(ids));
+    await waitUntilInstanceRunning(waiter, ids);
+    expect((await runningInstances(ec2, target.name))[0]?.InstanceType, 'the drift took').toBe(drifted);
+    const plan = await phase4Host.provision('plan');
+    const apply = await phase4Host.provision('apply');
+    const after = (await runningInstances(ec2, target.name))[0];
+    const again = await phase4Host.provision('plan');
+    await evidence.json('instance-type-drift', { declared, drifted, before: { id: before?.InstanceId, type: before?.InstanceType }, after: { id: after?.InstanceId, type: after?.InstanceType } });
+    await evidence.command('provision-after-type-drift', `${plan.commandLine}; ${apply.commandLine}; ${again.commandLine}`, `${plan.output}\n${apply.output}\n${again.output}`);
+    expect(plan.exitCode).toBe(0);
+    expect(plan.output).toContain(`instance type: ${drifted} -> ${declared}`);
+    expect(apply.exitCode).toBe(0);
+    expect({ id: after?.InstanceId, type: after?.InstanceType }, 'the same instance, back at the declared type').toEqual({ id: before?.InstanceId, type: declared });
+    expect(again.output, 'a plan after the apply has nothing left to change for the instance').not.toContain('instance type:');
   });
 });
 
