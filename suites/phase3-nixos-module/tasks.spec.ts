@@ -31,7 +31,7 @@ test('Implement `nixosModules.default` in `hypervisor/flake.nix`.', async ({ evi
   await test.step('the module refuses an rpOrigin whose host is not rpId or a subdomain of it (a look-alike ending in the same letters too), and accepts rpId and its subdomains', async () => {
     const verdicts = await moduleVerdicts(rpOriginCases('choir.example.com'));
     await evidence.json('3-rp-origin-verdicts', verdicts);
-    expect(misjudged(verdicts)).toEqual([]);
+    expect(misjudged(verdicts), 'settings the module judged otherwise than expected').toEqual([]);
   });
 });
 
@@ -89,7 +89,7 @@ test('Define hypervisor systemd service.', async ({ installedHost, evidence }) =
   await test.step('state paths outside the StateDirectory, where the hardened unit cannot write, are refused: databasePath and dataRoot each on its own', async () => {
     const verdicts = await moduleVerdicts(statePathCases('/var/lib/choiros-hypervisor'));
     await evidence.json('5-state-path-verdicts', verdicts);
-    expect(misjudged(verdicts)).toEqual([]);
+    expect(misjudged(verdicts), 'settings the module judged otherwise than expected').toEqual([]);
   });
 
   await test.step("the files the hypervisor creates (its database, a sandbox's data) are its user's alone: no group or other bits, and the unit's UMask keeps them out", async () => {
