@@ -4,6 +4,7 @@ import { test, expect, onLocalHost, onLocalNix } from '../../fixtures/host-test.
 import { distinctModuleSettings, moduleOwnVariables } from '../../fixtures/distinct-module-settings.ts';
 import { hostFileModes, openToOthers } from '../../fixtures/host-file-modes.ts';
 import { adminTokenPath, hypervisorUnit } from '../../fixtures/hypervisor-host.ts';
+import { connectUnderUnitLimits, packageNode } from '../../fixtures/service-sandbox-probe.ts';
 import { misjudged, moduleVerdicts, rpOriginCases, statePathCases } from '../../fixtures/module-verdicts.ts';
 import { addressFamilyAllowed, unitSetting, unitUmask } from '../../fixtures/unit-settings.ts';
 import { maximumExposure, requireHardened, unitExposure } from '../../hypervisor/nixos/exposure.ts';
@@ -129,6 +130,13 @@ test('Define container runtime/service integration for sandbox lifecycle.', asyn
     expect(addressFamilyAllowed(evaluation.unitText, 'AF_UNIX'), `RestrictAddressFamilies=${families.join(' ')} lets the unit open AF_UNIX sockets`).toBe(true);
   });
 
+  await test.step("on the host, a process held to every limit of the podman-mode unit connects to a unix socket (journald's, standing in for podman's)", async () => {
+    const evaluation = await evaluateModule({ runtime: 'podman', sandboxImage: 'localhost/choir-sandbox:0.1.0' });
+    const probe = await connectUnderUnitLimits(host, evaluation.unitText, await packageNode(installedHost.packageBuild.storePath), '/run/systemd/journal/stdout');
+    await evidence.command('1-podman-unit-unix-socket', probe.command.join(' '), probe.output);
+    expect(probe.exitCode, probe.output).toBe(0);
+  });
+
   await test.step("podman's API socket lets the hypervisor's user in (its group may read and write it) and nobody else", async () => {
     const evaluation = await evaluateModule({ runtime: 'podman', sandboxImage: 'localhost/choir-sandbox:0.1.0' });
     const user = evaluation.users['choiros-hypervisor'];
@@ -154,7 +162,7 @@ test('Define container runtime/service integration for sandbox lifecycle.', asyn
     expect(sandboxCgroups.stdout).toMatch(/choiros-hypervisor\.service/);
     await admin.stop(userId, 'live');
     expect(await admin.sandbox(userId, 'live')).toMatchObject({ status: 'stopped' });
-    await evidence.text('3-runtime-note.txt', 'The sandboxes on this host run with the process runtime: podman was not installed inside the Debian systemd-nspawn machine (nested containers there would need cgroup delegation and a second image store). The podman integration is proven at the module level above.');
+    await evidence.text('3-runtime-note.txt', 'The sandboxes on this host run with the process runtime: podman was not installed inside the Debian systemd-nspawn machine (nested containers there would need cgroup delegation and a second image store). The podman integration is proven at the module level above, and on this host a transient unit held to every limit of the podman-mode unit connected to a unix socket (journald\'s stdout socket standing in for podman\'s API socket).');
   });
 });
 
