@@ -113,4 +113,28 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.service],
     edits: [{ file: module, find: 'HYPERVISOR_CLOUDWATCH_HOST = cw.host;', replace: 'HYPERVISOR_CLOUDWATCH_HOST = cw.namespace;' }],
   },
+  {
+    id: 'rp-origin-host-infix',
+    what: 'the rpOrigin/rpId assertion is "simplified" to the host containing rpId anywhere, so https://choir.example.com.attacker.test (or evilchoir.example.com) passes evaluation and passkeys fail only in the browser',
+    caughtBy: [line.flakeModule],
+    edits: [{ file: module, find: 'lib.hasSuffix ".${cfg.webauthn.rpId}" rpHost', replace: 'lib.hasInfix cfg.webauthn.rpId rpHost' }],
+  },
+  {
+    id: 'state-paths-database-only',
+    what: 'the state-directory assertion checks only databasePath, so a dataRoot outside /var/lib/choiros-hypervisor is accepted although ProtectSystem=strict lets the unit write nowhere else',
+    caughtBy: [line.service],
+    edits: [{ file: module, find: 'assertion = lib.hasPrefix "${stateDir}/" (toString cfg.databasePath) && lib.hasPrefix "${stateDir}/" (toString cfg.dataRoot);', replace: 'assertion = lib.hasPrefix "${stateDir}/" (toString cfg.databasePath);' }],
+  },
+  {
+    id: 'address-families-netlink-for-unix',
+    what: 'RestrictAddressFamilies lists AF_NETLINK where AF_UNIX was (thought to be what podman needs), so with runtime = "podman" the hypervisor\'s podman client cannot open the API socket',
+    caughtBy: [line.runtime],
+    edits: [{ file: module, find: 'RestrictAddressFamilies = [ "AF_INET" "AF_INET6" "AF_UNIX" ];', replace: 'RestrictAddressFamilies = [ "AF_INET" "AF_INET6" "AF_NETLINK" ];' }],
+  },
+  {
+    id: 'umask-group-readable',
+    what: "the unit's UMask is 0027 (\"the group is only the service's own\"), so the database and sandbox data the hypervisor creates are group-readable",
+    caughtBy: [line.service],
+    edits: [{ file: module, find: 'UMask = "0077";', replace: 'UMask = "0027";' }],
+  },
 ];

@@ -2,7 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { test, expect, onLocalHost, onLocalNix } from '../../fixtures/host-test.ts';
 import { distinctModuleSettings, moduleOwnVariables } from '../../fixtures/distinct-module-settings.ts';
+import { hostFileModes, openToOthers } from '../../fixtures/host-file-modes.ts';
 import { adminTokenPath, hypervisorUnit } from '../../fixtures/hypervisor-host.ts';
+import { connectUnderUnitLimits, packageNode } from '../../fixtures/service-sandbox-probe.ts';
+import { misjudged, moduleVerdicts, rpOriginCases, statePathCases } from '../../fixtures/module-verdicts.ts';
+import { addressFamilyAllowed, unitSetting, unitUmask } from '../../fixtures/unit-settings.ts';
 import { maximumExposure, requireHardened, unitExposure } from '../../hypervisor/nixos/exposure.ts';
 import { evaluateFlakeModule, flakeNixosConfigurations } from '../../hypervisor/nixos/flake-module.ts';
 import { evaluateModule } from '../../hypervisor/nixos/module-eval.ts';
@@ -23,6 +27,12 @@ test('Implement `nixosModules.default` in `hypervisor/flake.nix`.', async ({ evi
     const hosts = await flakeNixosConfigurations();
     await evidence.json('2-nixos-configurations', hosts);
     expect(hosts).toContain('choiros-host');
+  });
+
+  await test.step('the module refuses an rpOrigin whose host is not rpId or a subdomain of it (a look-alike ending in the same letters too), and accepts rpId and its subdomains', async () => {
+    const verdicts = await moduleVerdicts(rpOriginCases('choir.example.com'));
+    await evidence.json('3-rp-origin-verdicts', verdicts);
+    expect(misjudged(verdicts), 'settings the module judged otherwise than expected').toEqual([]);
   });
 });
 
@@ -76,6 +86,23 @@ test('Define hypervisor systemd service.', async ({ installedHost, evidence }) =
     const checked = new Set([...rows.map((r) => r.variable), ...Object.keys(moduleOwnVariables)]);
     expect(Object.keys(environment).filter((variable) => !checked.has(variable)), 'variables the unit sets that no option description names (name it in its option, or add it to moduleOwnVariables)').toEqual([]);
   });
+
+  await test.step('state paths outside the StateDirectory, where the hardened unit cannot write, are refused: databasePath and dataRoot each on its own', async () => {
+    const verdicts = await moduleVerdicts(statePathCases('/var/lib/choiros-hypervisor'));
+    await evidence.json('5-state-path-verdicts', verdicts);
+    expect(misjudged(verdicts), 'settings the module judged otherwise than expected').toEqual([]);
+  });
+
+  await test.step("the files the hypervisor creates (its database, a sandbox's data) are its user's alone: no group or other bits, and the unit's UMask keeps them out", async () => {
+    const userId = `phase3-${randomBytes(4).toString('hex')}`;
+    expect((await installedHost.admin.start(userId, 'live')).status).toBe('running');
+    const created = await hostFileModes(host, '/var/lib/choiros-hypervisor');
+    await installedHost.admin.stop(userId, 'live');
+    await evidence.json('6-state-file-modes', { umask: unitSetting(unitText, 'UMask'), created });
+    expect(created.map((f) => f.path)).toEqual(expect.arrayContaining(['/var/lib/choiros-hypervisor/hypervisor.db', `/var/lib/choiros-hypervisor/sandboxes/${userId}`]));
+    expect(created.filter((f) => openToOthers(f.mode) || f.owner !== 'choiros-hypervisor'), 'files under the state directory open to other users or not owned by the service user').toEqual([]);
+    expect(unitUmask(unitText) & 0o077, `UMask=${unitSetting(unitText, 'UMask').join(',')}: group and others masked`).toBe(0o077);
+  });
 });
 
 test('Define container runtime/service integration for sandbox lifecycle.', async ({ installedHost, evidence }) => {
@@ -93,6 +120,21 @@ test('Define container runtime/service integration for sandbox lifecycle.', asyn
     // The container privileges stay in podman's own service: the hypervisor's unit is as locked down as in process mode.
     requireHardened(await unitExposure(evaluation.unitText));
     expect((await evaluateModule({ runtime: 'podman' })).failed.join('\n')).toContain('sandboxImage must be set when runtime = "podman"');
+  });
+
+  await test.step('with runtime = "podman" the hardened unit may still open unix sockets, as its podman client must to reach CONTAINER_HOST', async () => {
+    const evaluation = await evaluateModule({ runtime: 'podman', sandboxImage: 'localhost/choir-sandbox:0.1.0' });
+    const families = unitSetting(evaluation.unitText, 'RestrictAddressFamilies');
+    await evidence.json('1-podman-address-families', { RestrictAddressFamilies: families, CONTAINER_HOST: evaluation.service.environment.CONTAINER_HOST });
+    expect(evaluation.service.environment.CONTAINER_HOST).toMatch(/^unix:\/\//);
+    expect(addressFamilyAllowed(evaluation.unitText, 'AF_UNIX'), `RestrictAddressFamilies=${families.join(' ')} lets the unit open AF_UNIX sockets`).toBe(true);
+  });
+
+  await test.step("on the host, a process held to every limit of the podman-mode unit connects to a unix socket (journald's, standing in for podman's)", async () => {
+    const evaluation = await evaluateModule({ runtime: 'podman', sandboxImage: 'localhost/choir-sandbox:0.1.0' });
+    const probe = await connectUnderUnitLimits(host, evaluation.unitText, await packageNode(installedHost.packageBuild.storePath), '/run/systemd/journal/stdout');
+    await evidence.command('1-podman-unit-unix-socket', probe.command.join(' '), probe.output);
+    expect(probe.exitCode, probe.output).toBe(0);
   });
 
   await test.step("podman's API socket lets the hypervisor's user in (its group may read and write it) and nobody else", async () => {
@@ -120,7 +162,7 @@ test('Define container runtime/service integration for sandbox lifecycle.', asyn
     expect(sandboxCgroups.stdout).toMatch(/choiros-hypervisor\.service/);
     await admin.stop(userId, 'live');
     expect(await admin.sandbox(userId, 'live')).toMatchObject({ status: 'stopped' });
-    await evidence.text('3-runtime-note.txt', 'The sandboxes on this host run with the process runtime: podman was not installed inside the Debian systemd-nspawn machine (nested containers there would need cgroup delegation and a second image store). The podman integration is proven at the module level above.');
+    await evidence.text('3-runtime-note.txt', 'The sandboxes on this host run with the process runtime: podman was not installed inside the Debian systemd-nspawn machine (nested containers there would need cgroup delegation and a second image store). The podman integration is proven at the module level above, and on this host a transient unit held to every limit of the podman-mode unit connected to a unix socket (journald\'s stdout socket standing in for podman\'s API socket).');
   });
 });
 
