@@ -240,7 +240,9 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
   });
 
   await test.step(`guessing recovery codes is bounded: wrong codes are refused with 429 and Retry-After within ${recoveryGuessBound} guesses, and then so is a correct unused code`, async () => {
-    const guessing = await guessRecoveryCodes(request, target.url, username, user.recoveryCodes[0] as string);
+    // Auth POSTs must carry the hypervisor's Origin, as a browser's do.
+    const fromThisOrigin = { post: (url: string, options: { data: unknown }) => request.post(url, { ...options, headers: { origin: target.url } }) };
+    const guessing = await guessRecoveryCodes(fromThisOrigin, target.url, username, user.recoveryCodes[0] as string);
     await evidence.json('6-recovery-guessing', guessing);
     expect(guessing.statuses.at(-1), `the answers to ${guessing.statuses.length} wrong recovery codes: ${guessing.statuses.join(', ')}`).toBe(429);
     expect(guessing.statuses.slice(0, -1).every((status) => status === 401), 'each wrong code before the refusal is answered 401').toBe(true);
