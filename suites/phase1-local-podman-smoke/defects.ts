@@ -222,4 +222,29 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.lifecycle],
     edits: [{ file: 'hypervisor/sandboxes/reconcile-steps.ts', find: '      deps.watch(entry, instance);\n', replace: '' }],
   },
+  // Misses of the fifth never-seen measurement (issue #11): each line now checks the property, these prove it can fail.
+  {
+    id: 'recovery-counted-per-client-only',
+    what: 'recovery failures are counted only per client address (20 per 15 min), not per account: guessing one account\'s codes is not refused within 10 tries, and an attacker spreading over addresses is never refused',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/recovery.ts', find: '    [context.limits.recoveryByAccount, account],\n', replace: '' }],
+  },
+  {
+    id: 'drain-ignores-relayed-requests',
+    what: 'a drain counts only requests still being resolved, not those already relayed to the sandbox: a swap answers while a request to the old main is still in flight',
+    caughtBy: [line.swap],
+    edits: [{ file: 'hypervisor/proxy/traffic.ts', find: '    return (this.#targets.get(key)?.inFlight ?? 0) === 0 && !this.#resolving.has(userOf(key));', replace: '    return !this.#resolving.has(userOf(key));' }],
+  },
+  {
+    id: 'sandbox-greets-only-when-asked',
+    what: 'the workload no longer sends its pong on connect (taken for a reply to ping only), so a page never learns its WebSocket reached the sandbox until it asks',
+    caughtBy: [line.webSocket],
+    edits: [{ file: 'hypervisor/workload/ws-hub.ts', find: "    this.#send(ws, { type: 'pong' });\n  }\n", replace: '  }\n' }],
+  },
+  {
+    id: 'reconcile-resumes-stopped-sandboxes',
+    what: 'reconcile starts every recorded sandbox after a hypervisor restart, whatever its desired state: one stopped through the admin API runs again',
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/sandboxes/reconcile.ts', find: "    if (record.desired === 'running') steps.resume(record);\n    else steps.settle(record);", replace: '    steps.resume(record);' }],
+  },
 ];

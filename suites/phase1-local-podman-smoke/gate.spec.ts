@@ -6,6 +6,7 @@ import { loginWithPasskey, newUsername, registerWithPasskey } from '../../fixtur
 import { loadConfig } from '../../hypervisor/config.ts';
 import { receivedPath, type ReceivedReport } from '../../hypervisor/workload/received.ts';
 import { podman as runPodman } from '../../hypervisor/podman/podman.ts';
+import { guessRecoveryCodes, recoveryGuessBound } from '../../fixtures/recovery-guessing.ts';
 import { upgradeStatus } from '../../fixtures/websocket-upgrade.ts';
 import { startLocalHypervisor } from '../../fixtures/local-hypervisor.ts';
 import { PodmanView } from '../../fixtures/podman-view.ts';
@@ -85,21 +86,31 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     expect(table.split('\n').find((line) => line.startsWith(`${name} `))).toMatch(/ Up /);
   });
 
-  await test.step('adopted: after a hypervisor restart, a sandbox it adopted that then dies is restarted by the hypervisor within its backoff bound', async () => {
+  await test.step('hypervisor restart: a sandbox stopped through the admin API stays stopped; one left running is adopted, and if it then dies is restarted within its backoff bound', async () => {
     // A hypervisor of its own, so restarting it disturbs no other line; the same image as the target's.
     const own = await startLocalHypervisor({ runtime: 'podman', image: target.requireLocal('restarting a hypervisor').image });
     const admin = new AdminClient({ url: own.url, token: own.secrets.adminToken }, { actor: 'gate' });
     const view = new PodmanView(own.instanceId);
     // Container names are per user and role on the whole podman host: another user than the target's one.
     const adoptedUser = `${userId}-adopted`;
+    const stoppedUser = `${userId}-stopped`;
     try {
       expect((await admin.start(adoptedUser, role)).status).toBe('running');
       const before = await view.running(adoptedUser, role);
       expect(before?.State).toBe('running');
+      expect((await admin.start(stoppedUser, role)).status).toBe('running');
+      await admin.stop(stoppedUser, role);
+      expect(await admin.sandbox(stoppedUser, role), 'stopped through the admin API, and meant to stay so').toMatchObject({ status: 'stopped', desired: 'stopped' });
       const firstBoot = own.bootId;
       const loggedBeforeRestart = (await own.logEvents()).length;
       await own.restart();
       expect(own.bootId, 'a new hypervisor process').not.toBe(firstBoot);
+      // Reconcile runs before the restarted hypervisor serves: what it decided for the stopped sandbox is logged by now.
+      const stoppedResumed = (await own.logEvents()).slice(loggedBeforeRestart).filter((e) => e.user === stoppedUser && (e.event === 'sandbox.restart' || e.event === 'sandbox.start' || e.event === 'sandbox.ready'));
+      await evidence.json('5b-admin-stopped-across-restart', { sandbox: await admin.sandbox(stoppedUser, role), restarted_events: stoppedResumed });
+      expect(stoppedResumed, 'the restarted hypervisor started a sandbox stopped through the admin API').toEqual([]);
+      expect(await admin.sandbox(stoppedUser, role), 'the admin-stopped sandbox after the hypervisor restart').toMatchObject({ status: 'stopped', desired: 'stopped' });
+      expect(await view.running(stoppedUser, role), 'podman runs the admin-stopped sandbox after the hypervisor restart').toBeUndefined();
       // Adopted, not replaced: the same container runs on, and the new process says it took it over.
       const adopted = async (): Promise<boolean> => (await own.logEvents()).slice(loggedBeforeRestart).some((e) => e.event === 'sandbox.adopt' && e.user === adoptedUser && e.role === role);
       await expect.poll(adopted, { timeout: 30_000, message: 'sandbox.adopt logged by the restarted hypervisor' }).toBe(true);
@@ -227,6 +238,17 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     await expect(page.getByTestId('sandbox-role'), roleShown).toHaveText('live');
     await evidence.json('user', { username, user_id: user.userId, passkeys: (await passkey.credentials()).length });
   });
+
+  await test.step(`guessing recovery codes is bounded: wrong codes are refused with 429 and Retry-After within ${recoveryGuessBound} guesses, and then so is a correct unused code`, async () => {
+    // Auth POSTs must carry the hypervisor's Origin, as a browser's do.
+    const fromThisOrigin = { post: (url: string, options: { data: unknown }) => request.post(url, { ...options, headers: { origin: target.url } }) };
+    const guessing = await guessRecoveryCodes(fromThisOrigin, target.url, username, user.recoveryCodes[0] as string);
+    await evidence.json('6-recovery-guessing', guessing);
+    expect(guessing.statuses.at(-1), `the answers to ${guessing.statuses.length} wrong recovery codes: ${guessing.statuses.join(', ')}`).toBe(429);
+    expect(guessing.statuses.slice(0, -1).every((status) => status === 401), 'each wrong code before the refusal is answered 401').toBe(true);
+    expect(guessing.retryAfter, 'the 429 says when to try again (Retry-After, whole seconds)').toMatch(/^[1-9]\d*$/);
+    expect(guessing.correctCodeStatus, "a correct unused code once the account is refused: the budget is the account's").toBe(429);
+  });
 });
 
 test('WebSocket task flow works end-to-end.', async ({ target, page, desktop, signedInUser, evidence }) => {
@@ -237,6 +259,16 @@ test('WebSocket task flow works end-to-end.', async ({ target, page, desktop, si
     const socketUrls = desktop.sockets.map((socket) => socket.url());
     expect(socketUrls).toContain(`${target.url.replace(/^http/, 'ws')}/ws`);
     expect(desktop.frames.map((f) => f.message.type)).toEqual(expect.arrayContaining(['pong', 'desktop_state']));
+  });
+
+  await test.step("the sandbox's greeting on connect (its pong, README's /ws protocol) reaches the page through the proxy first, and once", async () => {
+    // The desktop never pings: a pong before its subscription is answered can only be the sandbox's greeting.
+    const wsUrl = `${target.url.replace(/^http/, 'ws')}/ws`;
+    const types = desktop.frames.filter((f) => f.url === wsUrl).map((f) => f.message.type);
+    const beforeState = types.slice(0, types.indexOf('desktop_state'));
+    await evidence.json('websocket-greeting', { frames_in_order: types });
+    expect(types[0], `the first frame the page received on ${wsUrl}`).toBe('pong');
+    expect(beforeState, 'what arrived before desktop_state: the greeting, exactly once').toEqual(['pong']);
   });
 
   const outcome = await test.step('a task started on the page completes, its progress shown as it arrives', async () => {

@@ -209,4 +209,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.playbook],
     edits: [{ file: 'docs/operations-playbook.md', find: '/admin/users?prefix=gate-"', replace: '/admin/users?prefix=gate-host-"' }],
   },
+  {
+    id: 'recovery-account-limit-loosened',
+    what: 'the per-account recovery limit is raised from 5 to 50 failures per 15 minutes ("support calls"), so one account\'s codes can be guessed 50 times before any refusal',
+    caughtBy: [line.auth],
+    edits: [{ file: 'hypervisor/auth/auth.ts', find: '  recoveryByAccount: { max: 5, windowMs: fifteenMinutes },', replace: '  recoveryByAccount: { max: 50, windowMs: fifteenMinutes },' }],
+  },
 ];

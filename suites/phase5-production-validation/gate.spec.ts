@@ -2,6 +2,7 @@ import { roleShown } from '../../fixtures/desktop-page.ts';
 import { addVirtualAuthenticator } from '../../fixtures/passkey.ts';
 import { test, expect } from '../../fixtures/production-test.ts';
 import { rehearseRollback, trafficAround, underTraffic } from '../../fixtures/rollback-rehearsal.ts';
+import { guessRecoveryCodes, recoveryGuessBound, refuseSpentClientBudget } from '../../fixtures/recovery-guessing.ts';
 import { loginWithPasskey } from '../../fixtures/user-session.ts';
 import { sessionCookieName } from '../../hypervisor/auth/cookies.ts';
 
@@ -45,7 +46,10 @@ test('Auth/register/login/recovery flow passes.', async ({ hostTarget: target, h
     await page.goto(`${target.url}/recovery`);
     await page.getByLabel('Username').fill(user.username);
     await page.getByLabel('Recovery code').fill(user.recoveryCodes[0] as string);
+    const recovered = page.waitForResponse((response) => new URL(response.url()).pathname === '/auth/recovery' && response.request().method() === 'POST');
     await page.getByRole('button', { name: 'Recover' }).click();
+    // Failed recoveries also count against the client address: repeated gate runs can spend its budget before this one starts.
+    await refuseSpentClientBudget(await recovered, `the gate's own first recovery of ${user.username}, with a valid unused code`);
     await expect(page.getByText('Recovery code accepted.'), 'the recovery code is accepted').toBeVisible();
     // The recovery session's one power is registering a new passkey (choiros-contract.md, hypervisor/auth/recovery.ts):
     // until then it is no login, and the proxy lets none of its requests through to the sandbox.
@@ -82,6 +86,14 @@ test('Auth/register/login/recovery flow passes.', async ({ hostTarget: target, h
     await request.post(`${target.url}/auth/logout`, { maxRedirects: 0 });
     await loginWithPasskey(page, target.url, user.username);
     expect(await (await request.get(`${target.url}/auth/me`)).json()).toMatchObject({ authenticated: true, user_id: user.userId });
+  });
+
+  await test.step(`guessing recovery codes is bounded: wrong codes are refused with 429 and Retry-After within ${recoveryGuessBound} guesses, and then so is a correct unused code`, async () => {
+    const guessing = await guessRecoveryCodes(request, target.url, user.username, user.recoveryCodes[1] as string);
+    await evidence.json('4-recovery-guessing', guessing);
+    expect(guessing.statuses.at(-1), `the answers to ${guessing.statuses.length} wrong recovery codes: ${guessing.statuses.join(', ')}`).toBe(429);
+    expect(guessing.retryAfter, 'the 429 says when to try again (Retry-After, whole seconds)').toMatch(/^[1-9]\d*$/);
+    expect(guessing.correctCodeStatus, "a correct unused code once the account is refused: the budget is the account's").toBe(429);
   });
 });
 
