@@ -239,12 +239,12 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     await evidence.json('user', { username, user_id: user.userId, passkeys: (await passkey.credentials()).length });
   });
 
-  await test.step(`guessing recovery codes is bounded: wrong codes are refused with 429 and Retry-After within ${recoveryGuessBound} guesses, and then so is a correct unused code`, async () => {
+  await test.step(`guessing recovery codes is bounded, whatever case the username is typed in: wrong codes are refused with 429 and Retry-After within ${recoveryGuessBound} guesses, and then so is a correct unused code`, async () => {
     // Auth POSTs must carry the hypervisor's Origin, as a browser's do.
     const fromThisOrigin = { post: (url: string, options: { data: unknown }) => request.post(url, { ...options, headers: { origin: target.url } }) };
     const guessing = await guessRecoveryCodes(fromThisOrigin, target.url, username, user.recoveryCodes[0] as string);
     await evidence.json('6-recovery-guessing', guessing);
-    expect(guessing.statuses.at(-1), `the answers to ${guessing.statuses.length} wrong recovery codes: ${guessing.statuses.join(', ')}`).toBe(429);
+    expect(guessing.statuses.at(-1), `the answers to ${guessing.statuses.length} wrong recovery codes, the username in another case each time (${guessing.spellings.join(', ')}): ${guessing.statuses.join(', ')}`).toBe(429);
     expect(guessing.statuses.slice(0, -1).every((status) => status === 401), 'each wrong code before the refusal is answered 401').toBe(true);
     expect(guessing.retryAfter, 'the 429 says when to try again (Retry-After, whole seconds)').toMatch(/^[1-9]\d*$/);
     expect(guessing.correctCodeStatus, "a correct unused code once the account is refused: the budget is the account's").toBe(429);

@@ -215,4 +215,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.auth],
     edits: [{ file: 'hypervisor/auth/auth.ts', find: '  recoveryByAccount: { max: 5, windowMs: fifteenMinutes },', replace: '  recoveryByAccount: { max: 50, windowMs: fifteenMinutes },' }],
   },
+  {
+    id: 'recovery-budget-per-spelling',
+    what: "the per-account recovery budget is keyed by the username as typed (trimmed, not lower-cased), so guessing one account's codes under another case of its name starts a fresh budget each time",
+    caughtBy: [line.auth],
+    edits: [{ file: 'hypervisor/auth/recovery.ts', find: 'const account = `account:${username.toLowerCase()}`;', replace: 'const account = `account:${username.trim()}`;' }],
+  },
 ];

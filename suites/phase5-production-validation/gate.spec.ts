@@ -88,10 +88,10 @@ test('Auth/register/login/recovery flow passes.', async ({ hostTarget: target, h
     expect(await (await request.get(`${target.url}/auth/me`)).json()).toMatchObject({ authenticated: true, user_id: user.userId });
   });
 
-  await test.step(`guessing recovery codes is bounded: wrong codes are refused with 429 and Retry-After within ${recoveryGuessBound} guesses, and then so is a correct unused code`, async () => {
+  await test.step(`guessing recovery codes is bounded, whatever case the username is typed in: wrong codes are refused with 429 and Retry-After within ${recoveryGuessBound} guesses, and then so is a correct unused code`, async () => {
     const guessing = await guessRecoveryCodes(request, target.url, user.username, user.recoveryCodes[1] as string);
     await evidence.json('4-recovery-guessing', guessing);
-    expect(guessing.statuses.at(-1), `the answers to ${guessing.statuses.length} wrong recovery codes: ${guessing.statuses.join(', ')}`).toBe(429);
+    expect(guessing.statuses.at(-1), `the answers to ${guessing.statuses.length} wrong recovery codes, the username in another case each time (${guessing.spellings.join(', ')}): ${guessing.statuses.join(', ')}`).toBe(429);
     expect(guessing.retryAfter, 'the 429 says when to try again (Retry-After, whole seconds)').toMatch(/^[1-9]\d*$/);
     expect(guessing.correctCodeStatus, "a correct unused code once the account is refused: the budget is the account's").toBe(429);
   });
