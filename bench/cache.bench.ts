@@ -11,8 +11,9 @@ import { measureCache, type CacheMeasurement } from '../nix/binary-cache/measure
  */
 const goal = 0.1;
 const rounds = Number(process.env.BENCH_CACHE_ROUNDS ?? '3');
-if (!Number.isInteger(rounds) || rounds < 1) {
-  console.error(`BENCH_CACHE_ROUNDS is "${process.env.BENCH_CACHE_ROUNDS}": give a whole number of rounds, 1 or more (default 3).`);
+// Odd, so the median is one round's figure, never the better of two middle ones.
+if (!Number.isInteger(rounds) || rounds < 1 || rounds % 2 === 0) {
+  console.error(`BENCH_CACHE_ROUNDS is "${process.env.BENCH_CACHE_ROUNDS}": give an odd whole number of rounds, 1, 3, 5... (default 3).`);
   process.exit(2);
 }
 const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
@@ -39,7 +40,7 @@ for (let round = 1; round <= rounds; round++) {
   }
 }
 const sorted = [...ratios].sort((a, b) => a.ratio - b.ratio);
-const median = sorted[Math.floor((sorted.length - 1) / 2)];
+const median = sorted[(sorted.length - 1) / 2];
 if (median) {
   console.log(`ratios by round: ${ratios.map((r) => r.ratio.toFixed(2)).join(', ')}`);
   console.log(`median round: cold ${s(median.cold)}, warm ${s(median.warm)}, warm/cold ${median.ratio.toFixed(2)} (goal <= ${goal.toFixed(2)}: ${median.ratio <= goal ? 'PASS' : 'MISS'})`);

@@ -37,13 +37,22 @@ export async function runtimePackageDirs(): Promise<string[]> {
 
 /**
  * The Nix package leaves the sandbox image builder out of its source (nix/packages.nix, `excluded`):
- * the hypervisor imports it lazily, only to stage a podman image from a checkout. What only it
- * imports (esbuild, a native binary of 10 MB) is never loaded from the store, so it is no runtime package.
+ * the hypervisor imports it lazily, only to stage a podman image from a checkout. What only that
+ * lazy import reaches (esbuild, a native binary of 10 MB) is never loaded from the store, so it is no
+ * runtime package. A static import of it would crash the packaged program: that is refused here.
  */
+const imageBuilder = /(^|\/)hypervisor\/workload\/image\//;
 const outsideThePackage: Plugin = {
   name: 'outside-the-nix-package',
   setup(bundler) {
-    bundler.onResolve({ filter: /(^|\/)workload\/image\// }, (args) => ({ path: args.path, external: true }));
+    bundler.onResolve({ filter: /(^|\/)image\// }, (args) => {
+      const resolved = path.resolve(args.resolveDir, args.path);
+      if (!imageBuilder.test(path.relative(fromRoot(), resolved).split(path.sep).join('/'))) return undefined;
+      if (args.kind !== 'dynamic-import') {
+        return { errors: [{ text: `${args.importer} imports ${args.path} statically, but the Nix package leaves hypervisor/workload/image/ out (nix/packages.nix): import it lazily, as hypervisor/sandboxes/staged-runtime.ts does` }] };
+      }
+      return { path: args.path, external: true };
+    });
   },
 };
 

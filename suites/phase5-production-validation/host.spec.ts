@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { stateDir } from '../../deploy/generation.ts';
 import { errorEntries, type JournalEntry } from '../../deploy/host-readings.ts';
-import { bracket, readHeadroomIndependently } from '../../fixtures/headroom-cross-check.ts';
+import { bracket, headroomSlack, readHeadroomIndependently } from '../../fixtures/headroom-cross-check.ts';
 import { plantedLines, plantedMarker, plantJournalLines } from '../../fixtures/planted-journal.ts';
 import { test, expect } from '../../fixtures/production-test.ts';
 
@@ -12,9 +12,6 @@ import { test, expect } from '../../fixtures/production-test.ts';
 const causedOnPurpose: readonly { pattern: RegExp; why: string }[] = [
   { pattern: new RegExp(plantedMarker), why: 'planted by Phase 5 lines (this one, the playbook) to prove the journal readings count error-level lines: syslog err and pino 50' },
 ];
-
-/** Percentage points the headroom figures may differ from the readings taken around them (rounding; the host's churn is bracketed). */
-const headroomSlack = 1;
 
 test('Validate logs, restart behavior, and disk/memory headroom.', async ({ productionHost: host, thresholds, evidence }) => {
   // Locally the first line to ask boots the stand-in (its fixture has its own 10 minutes); the line itself restarts once.
