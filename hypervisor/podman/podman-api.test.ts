@@ -1,10 +1,10 @@
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fromRoot, repoRoot } from '../paths.ts';
 import { allPids, processCommandLine } from '../sandboxes/proc.ts';
-import { ensurePodmanApi, podmanSocketPath } from './podman-api.ts';
+import { ensurePodmanApi, podmanSocketPath, serviceEnv } from './podman-api.ts';
 import { containersConf } from './podman.ts';
 
 describe("podman's API service for testcontainers", () => {
@@ -15,6 +15,22 @@ describe("podman's API service for testcontainers", () => {
       copyFileSync(fromRoot('scripts', 'containers.conf'), clonedConf);
       expect(podmanSocketPath()).not.toContain(repoRoot);
       expect(podmanSocketPath(clonedConf)).toBe(podmanSocketPath(containersConf()));
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it("reads its settings from a copy beside its socket, not from the checkout that started it (which may be removed)", () => {
+    const elsewhere = mkdtempSync(path.join(tmpdir(), 'choiros-clone-'));
+    try {
+      const clonedConf = path.join(elsewhere, 'containers.conf');
+      copyFileSync(fromRoot('scripts', 'containers.conf'), clonedConf);
+      const socket = podmanSocketPath(clonedConf);
+      const env = serviceEnv(socket, { CONTAINERS_CONF: clonedConf });
+      rmSync(elsewhere, { recursive: true, force: true });
+      expect(env.CONTAINERS_CONF).toBe(path.join(path.dirname(socket), 'containers.conf'));
+      expect(existsSync(env.CONTAINERS_CONF ?? ''), 'the copy outlives the clone').toBe(true);
+      expect(readFileSync(env.CONTAINERS_CONF ?? '', 'utf8')).toBe(readFileSync(fromRoot('scripts', 'containers.conf'), 'utf8'));
     } finally {
       rmSync(elsewhere, { recursive: true, force: true });
     }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { Agent, request } from 'undici';
@@ -42,6 +42,21 @@ async function answers(socketPath: string): Promise<boolean> {
   }
 }
 
+/**
+ * The service's environment, its settings read from a copy kept beside its socket: the service is
+ * shared and outlives the checkout that started it (an integrity scratch copy, a clone that is
+ * removed), and podman reads containers.conf again for each container it creates. With the
+ * checkout's file gone it would fall back to defaults this host cannot run ("write child: broken pipe").
+ */
+export function serviceEnv(socketPath: string, source: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env = podmanEnv(source);
+  const conf = containersConf(source);
+  if (!existsSync(conf)) return env;
+  const kept = path.join(path.dirname(socketPath), 'containers.conf');
+  writeFileSync(kept, readFileSync(conf, 'utf8'));
+  return { ...env, CONTAINERS_CONF: kept };
+}
+
 /** Starts `podman system service` on the socket unless it already answers; resolves once it does. */
 export async function ensurePodmanApi(binary = podmanBinary()): Promise<string> {
   const socketPath = podmanSocketPath();
@@ -49,7 +64,7 @@ export async function ensurePodmanApi(binary = podmanBinary()): Promise<string> 
   mkdirSync(path.dirname(socketPath), { recursive: true });
   rmSync(socketPath, { force: true });
   const child = spawn(binary, podmanServiceArgs(socketPath), {
-    env: podmanEnv(),
+    env: serviceEnv(socketPath),
     detached: true,
     stdio: 'ignore',
   });

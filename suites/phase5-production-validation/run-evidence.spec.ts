@@ -11,12 +11,11 @@ import { localPublishIntervalSecs, test, expect } from '../../fixtures/productio
 
 // Last in the run (files run in name order): the snapshot's window spans the lines before it.
 test('Runtime metrics snapshot attached.', async ({ hostTarget: host, productionHost, moto, cloudwatch, thresholds, runMetrics, browser, page, passkey, hostRequests, gateUsers, evidence }) => {
+  // A deployed host publishes once a minute: the line waits for fresh points twice (the snapshot, the disk headroom).
+  test.setTimeout(360_000);
   await evidence.provenOn(moto ? { place: host.provenOn.place, standIn: `${host.provenOn.standIn ?? 'the local stand-in'}; moto stood in for CloudWatch (the host's hypervisor publishes to it by the NixOS module's cloudwatch option)` } : host.provenOn);
   expect(cloudwatch, 'the target description names no `cloudwatch` section: add region and host (see targets/README.md)').toBeDefined();
   if (!cloudwatch) return;
-  // The host's disk read by statfs over SSH, around everything the hypervisor publishes during the line.
-  const diskBefore = await readHeadroomIndependently(productionHost.access, stateDir);
-  const lineStarted = new Date();
   // Some proxied traffic in the window even when this line runs alone (refused without a session, still timed).
   expect((await hostRequests.get(`${host.url}/conductor/runs`)).status()).toBe(401);
   const snapshot = await runMetrics.end(cloudwatch, thresholds, { waitMs: 60_000 });
@@ -85,10 +84,14 @@ test('Runtime metrics snapshot attached.', async ({ hostTarget: host, production
   }
 
   await test.step("the disk headroom the hypervisor published is the share unprivileged writers may still use (statfs's available blocks), read on the host around it", async () => {
-    // Points from the line's own start only (the first reading was taken then); a deployed host publishes once a minute.
+    // The host's disk read by statfs over SSH before and after what the hypervisor publishes meanwhile
+    // (after the CloudWatch reads above, so a target without CloudWatch fails on that first).
+    const from = new Date();
+    const diskBefore = await readHeadroomIndependently(productionHost.access, stateDir);
     let published: { at: string; value: number }[] = [];
+    // A deployed host publishes once a minute.
     await expect
-      .poll(async () => (published = (await readCloudWatchFigures(cloudwatch, { from: lineStarted, to: new Date() })).DiskHeadroom.points).length, { message: `DiskHeadroom points published since ${lineStarted.toISOString()}`, timeout: moto ? 30_000 : 180_000 })
+      .poll(async () => (published = (await readCloudWatchFigures(cloudwatch, { from, to: new Date() })).DiskHeadroom.points).length, { message: `DiskHeadroom points published since ${from.toISOString()}`, timeout: moto ? 30_000 : 180_000 })
       .toBeGreaterThan(0);
     const diskAfter = await readHeadroomIndependently(productionHost.access, stateDir);
     const expected = bracket(diskBefore.disk.freePercent, diskAfter.disk.freePercent, headroomSlack);
