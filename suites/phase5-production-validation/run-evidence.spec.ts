@@ -10,7 +10,7 @@ import { readMetricsEndpoint } from '../../fixtures/runtime-metrics/metrics-endp
 import { localPublishIntervalSecs, test, expect } from '../../fixtures/production-test.ts';
 
 // Last in the run (files run in name order): the snapshot's window spans the lines before it.
-test('Runtime metrics snapshot attached.', async ({ hostTarget: host, productionHost, moto, cloudwatch, thresholds, runMetrics, browser, page, passkey, hostRequests, gateUsers, evidence }) => {
+test('Runtime metrics snapshot attached.', async ({ hostTarget: host, productionHostOpening, moto, cloudwatch, thresholds, runMetrics, browser, page, passkey, hostRequests, gateUsers, evidence }) => {
   // A deployed host publishes once a minute: the line waits for fresh points twice (the snapshot, the disk headroom).
   test.setTimeout(360_000);
   await evidence.provenOn(moto ? { place: host.provenOn.place, standIn: `${host.provenOn.standIn ?? 'the local stand-in'}; moto stood in for CloudWatch (the host's hypervisor publishes to it by the NixOS module's cloudwatch option)` } : host.provenOn);
@@ -87,13 +87,14 @@ test('Runtime metrics snapshot attached.', async ({ hostTarget: host, production
     // The host's disk read by statfs over SSH before and after what the hypervisor publishes meanwhile
     // (after the CloudWatch reads above, so a target without CloudWatch fails on that first).
     const from = new Date();
-    const diskBefore = await readHeadroomIndependently(productionHost.access, stateDir);
+    const { access } = await productionHostOpening;
+    const diskBefore = await readHeadroomIndependently(access, stateDir);
     let published: { at: string; value: number }[] = [];
     // A deployed host publishes once a minute.
     await expect
       .poll(async () => (published = (await readCloudWatchFigures(cloudwatch, { from, to: new Date() })).DiskHeadroom.points).length, { message: `DiskHeadroom points published since ${from.toISOString()}`, timeout: moto ? 30_000 : 180_000 })
       .toBeGreaterThan(0);
-    const diskAfter = await readHeadroomIndependently(productionHost.access, stateDir);
+    const diskAfter = await readHeadroomIndependently(access, stateDir);
     const expected = bracket(diskBefore.disk.freePercent, diskAfter.disk.freePercent, headroomSlack);
     await evidence.json('disk-headroom-cross-check', { command: diskBefore.disk.command, before: diskBefore.disk, after: diskAfter.disk, expected, published });
     for (const point of published) {
