@@ -8,9 +8,20 @@ describe("the flakes workflow's summary step condition", () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'flakes-workflow-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('runs after a failed build only with always(), !cancelled() or success() || failure(), bare or in ${{ }}', () => {
-    for (const condition of ['always()', '${{ always() }}', '!cancelled()', '${{ !cancelled() }}', 'success() || failure()']) expect(runsAfterFailure(condition), condition).toBe(true);
-    for (const condition of [undefined, 'success()', 'failure()', "github.ref == 'refs/heads/main'", 'always() && false', 'true']) expect(runsAfterFailure(condition), String(condition)).toBe(false);
+  it('runs after a failed build with always(), !cancelled(), failure() or success() || failure(), bare, in ${{ }} or with other terms', () => {
+    for (const condition of ['always()', '${{ always() }}', '!cancelled()', '${{ !cancelled() }}', 'success() || failure()', 'failure()', "always() && steps.build.outcome != 'skipped'", "!cancelled() && github.event_name == 'push'", '(failure() || success()) && true']) {
+      expect(runsAfterFailure(condition), condition).toBe(true);
+    }
+  });
+
+  it("is skipped after a failed build without a condition, with success(), or with one naming no status function (GitHub puts success() && before it)", () => {
+    for (const condition of [undefined, 'success()', '${{ success() }}', "github.ref == 'refs/heads/main'", 'true', 'cancelled()', '!always()', "success() && github.event_name == 'push'"]) {
+      expect(runsAfterFailure(condition), String(condition)).toBe(false);
+    }
+  });
+
+  it('refuses a condition it cannot read rather than guessing', () => {
+    expect(() => runsAfterFailure('(always()')).toThrow(/unclosed parenthesis/);
   });
 
   it("reads the summary step's if: from the workflow file, and none when it has none", () => {

@@ -35,14 +35,68 @@ export interface FlakesWorkflowFacts {
   summaryIf: string | undefined;
 }
 
+type Truth = boolean | 'unknown';
+
+/** The status functions as they stand once an earlier step of the job failed (not cancelled). */
+const afterFailure: Record<string, boolean> = { 'success()': false, 'failure()': true, 'always()': true, 'cancelled()': false };
+
 /**
- * Whether a step's condition runs it after an earlier step of the job failed. Without one GitHub
- * applies success(), which skips it; only these forms run it either way (a cancelled run aside).
+ * Evaluates a step condition with !, &&, || and parentheses, three-valued: the status functions as
+ * after a failed step, any other term (a comparison, a context value) unknown. Throws on a shape it
+ * cannot read, so a condition is never judged by a misreading.
+ */
+function evaluate(expression: string): Truth {
+  const tokens = expression.match(/&&|\|\||!(?!=)|\(|\)|(?:[^&|!()\s]|!=)+(?:\(\))?/g) ?? [];
+  let at = 0;
+  const not = (t: Truth): Truth => (t === 'unknown' ? t : !t);
+  const and = (a: Truth, b: Truth): Truth => (a === false || b === false ? false : a === true && b === true ? true : 'unknown');
+  const or = (a: Truth, b: Truth): Truth => (a === true || b === true ? true : a === false && b === false ? false : 'unknown');
+  const primary = (): Truth => {
+    const token = tokens[at++];
+    if (token === undefined) throw new Error(`the condition "${expression}" ends too early`);
+    if (token === '!') return not(primary());
+    if (token === '(') {
+      const inner = disjunction();
+      if (tokens[at++] !== ')') throw new Error(`the condition "${expression}" has an unclosed parenthesis`);
+      return inner;
+    }
+    if (token in afterFailure) return afterFailure[token] as boolean;
+    // A comparison reads as one term of several tokens (a == 'b'): take them up to the next operator.
+    while (tokens[at] !== undefined && !['&&', '||', ')'].includes(tokens[at] as string)) at += 1;
+    return 'unknown';
+  };
+  const conjunction = (): Truth => {
+    let value = primary();
+    while (tokens[at] === '&&') {
+      at += 1;
+      value = and(value, primary());
+    }
+    return value;
+  };
+  const disjunction = (): Truth => {
+    let value = conjunction();
+    while (tokens[at] === '||') {
+      at += 1;
+      value = or(value, conjunction());
+    }
+    return value;
+  };
+  const value = disjunction();
+  if (at !== tokens.length) throw new Error(`the condition "${expression}" has more after its end: ${tokens.slice(at).join(' ')}`);
+  return value;
+}
+
+/**
+ * Whether a step's condition can run it after an earlier step of the job failed. GitHub puts
+ * success() && before a condition that names no status function (and uses success() when there is
+ * none), which skips the step; otherwise the condition decides, with terms this cannot know taken as
+ * "may run".
  */
 export function runsAfterFailure(condition: string | undefined): boolean {
   if (condition === undefined) return false;
-  const expression = condition.trim().replace(/^\$\{\{([\s\S]*)\}\}$/, '$1').replace(/\s+/g, '');
-  return ['always()', '!cancelled()', 'success()||failure()', 'failure()||success()'].includes(expression);
+  const expression = condition.trim().replace(/^\$\{\{([\s\S]*)\}\}$/, '$1').trim();
+  const namesStatus = /\b(success|failure|always|cancelled)\(\)/.test(expression);
+  return evaluate(namesStatus ? expression : `success() && (${expression})`) !== false;
 }
 
 export function readFlakesWorkflow(file = flakesWorkflowFile): FlakesWorkflowFacts {
