@@ -178,7 +178,8 @@ test('Externalize env and secrets file references.', async ({ installedHost, evi
     expect(environment).not.toContain(host.adminToken);
     expect(environment).not.toMatch(/TOKEN/);
     for (const storePath of closure.paths) {
-      const grep = await host.machine.exec(['grep', '-rlF', host.adminToken, storePath], { reject: false });
+      // -e: a token may begin with "-" (base64url), which grep would read as options.
+      const grep = await host.machine.exec(['grep', '-rlF', '-e', host.adminToken, '--', storePath], { reject: false });
       expect(grep.stdout, `the admin token is in ${storePath}`).toBe('');
       // 1: searched and not found; 2 (an unreadable or missing path) would also print nothing.
       expect(grep.exitCode, `grep could not search ${storePath} inside the host: ${grep.stderr}`).toBe(1);
