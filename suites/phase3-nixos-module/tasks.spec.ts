@@ -209,9 +209,8 @@ test('Externalize env and secrets file references.', async ({ installedHost, evi
     const inService = credentialReferenceProblems(environ, credentials, credentialsDir);
     await evidence.json('1-credential-references', { credentials, unitEnvironment: unitEnvironment(unitText), credentialsDir, pointsIntoCredentials, inUnit, inService, unreadable });
     expect(credentials.map((c) => c.source), 'the unit loads both secrets as credentials').toEqual(expect.arrayContaining([adminTokenPath, cloudwatchCredentialsPath]));
-    expect(inUnit, 'the unit file').toEqual([]);
-    expect(inService, `the environment of the running service (pid ${pid})`).toEqual([]);
-    expect(unreadable, 'paths into the credentials directory').toEqual([]);
+    // One comparison, so a failure lists what is wrong in the unit and in the running service alike.
+    expect({ unitFile: inUnit, runningService: inService, credentialsDirectory: unreadable }, `secrets read other than through the credentials directory (service pid ${pid})`).toEqual({ unitFile: [], runningService: [], credentialsDirectory: [] });
     expect(Object.values(environ).join('\n')).not.toContain(cloudwatchSecretKey);
   });
 
