@@ -207,7 +207,7 @@ test('Externalize env and secrets file references.', async ({ installedHost, evi
     }
     const inUnit = credentialReferenceProblems(unitEnvironment(unitText), credentials, '%d');
     const inService = credentialReferenceProblems(environ, credentials, credentialsDir);
-    await evidence.json('1-credential-references', { credentials, unitEnvironment: unitEnvironment(unitText), credentialsDir, pointsIntoCredentials, inUnit, inService, unreadable });
+    await evidence.json('1-credential-references', { note: 'The CloudWatch credentials on this host are made-up keys in a root-only file (fixtures/host-cloudwatch-credentials.ts); nothing is published with them (first batch due after an hour, to a closed loopback port). Checked: the unit as systemd loaded it (systemctl cat) and /proc/<MainPID>/environ of the running service.', credentials, unitEnvironment: unitEnvironment(unitText), credentialsDir, pointsIntoCredentials, inUnit, inService, unreadable });
     expect(credentials.map((c) => c.source), 'the unit loads both secrets as credentials').toEqual(expect.arrayContaining([adminTokenPath, cloudwatchCredentialsPath]));
     // One comparison, so a failure lists what is wrong in the unit and in the running service alike.
     expect({ unitFile: inUnit, runningService: inService, credentialsDirectory: unreadable }, `secrets read other than through the credentials directory (service pid ${pid})`).toEqual({ unitFile: [], runningService: [], credentialsDirectory: [] });
