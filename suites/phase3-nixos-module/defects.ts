@@ -137,4 +137,22 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.service],
     edits: [{ file: module, find: 'UMask = "0077";', replace: 'UMask = "0027";' }],
   },
+  {
+    id: 'aws-credentials-unloaded-name',
+    what: 'AWS_SHARED_CREDENTIALS_FILE points into the credentials directory at "aws-credentials", a name no LoadCredential loads (the credential is cloudwatch-credentials), so the AWS SDK finds no file and CloudWatch publishing has no credentials',
+    caughtBy: [line.secrets],
+    edits: [{ file: module, find: 'AWS_SHARED_CREDENTIALS_FILE = "%d/${cwCredential}";', replace: 'AWS_SHARED_CREDENTIALS_FILE = "%d/aws-credentials";' }],
+  },
+  {
+    id: 'assert-first-credential-only',
+    what: 'AssertPathExists is given only the first credential source ("systemd takes one path there"), so a missing CloudWatch credentials file fails the start as systemd\'s bare "Protocol error", naming no file',
+    caughtBy: [line.secrets, line.statusLog],
+    edits: [{ file: module, find: 'AssertPathExists = map toString credentialSources;', replace: 'AssertPathExists = toString (builtins.head credentialSources);' }],
+  },
+  {
+    id: 'namespace-check-lower-cased',
+    what: 'the reserved-namespace assertion lower-cases the namespace before looking for AWS/ (meant as "case-insensitive"), so no namespace ever matches and AWS/EC2 is accepted, to be refused by every PutMetricData at run time',
+    caughtBy: [line.flakeModule],
+    edits: [{ file: module, find: 'assertion = !(lib.hasPrefix "AWS/" cw.namespace);', replace: 'assertion = !(lib.hasPrefix "AWS/" (lib.toLower cw.namespace));' }],
+  },
 ];

@@ -3,9 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { test, expect, onLocalHost, onLocalNix } from '../../fixtures/host-test.ts';
 import { distinctModuleSettings, moduleOwnVariables } from '../../fixtures/distinct-module-settings.ts';
 import { hostFileModes, openToOthers } from '../../fixtures/host-file-modes.ts';
+import { cloudwatchCredentialsPath } from '../../fixtures/host-cloudwatch-credentials.ts';
 import { adminTokenPath, hypervisorUnit } from '../../fixtures/hypervisor-host.ts';
 import { connectUnderUnitLimits, packageNode } from '../../fixtures/service-sandbox-probe.ts';
-import { misjudged, moduleVerdicts, rpOriginCases, statePathCases } from '../../fixtures/module-verdicts.ts';
+import { misjudged, moduleAssertionCases, moduleVerdicts, rpOriginCases, statePathCases } from '../../fixtures/module-verdicts.ts';
+import { credentialReferenceProblems, loadedCredentials, parseEnviron, unitEnvironment } from '../../fixtures/unit-credentials.ts';
 import { addressFamilyAllowed, unitSetting, unitUmask } from '../../fixtures/unit-settings.ts';
 import { maximumExposure, requireHardened, unitExposure } from '../../hypervisor/nixos/exposure.ts';
 import { evaluateFlakeModule, flakeNixosConfigurations } from '../../hypervisor/nixos/flake-module.ts';
@@ -32,6 +34,12 @@ test('Implement `nixosModules.default` in `hypervisor/flake.nix`.', async ({ evi
   await test.step('the module refuses an rpOrigin whose host is not rpId or a subdomain of it (a look-alike ending in the same letters too), and accepts rpId and its subdomains', async () => {
     const verdicts = await moduleVerdicts(rpOriginCases('choir.example.com'));
     await evidence.json('3-rp-origin-verdicts', verdicts);
+    expect(misjudged(verdicts), 'settings the module judged otherwise than expected').toEqual([]);
+  });
+
+  await test.step("each of the module's other assertions both ways: a CloudWatch namespace in the reserved AWS/ space, publishing without a region, a secret file in the Nix store, podman without an image, a firewall opened for loopback are refused naming the option; the nearest good setting is accepted", async () => {
+    const verdicts = await moduleVerdicts(moduleAssertionCases());
+    await evidence.json('4-assertion-verdicts', verdicts);
     expect(misjudged(verdicts), 'settings the module judged otherwise than expected').toEqual([]);
   });
 });
@@ -168,7 +176,7 @@ test('Define container runtime/service integration for sandbox lifecycle.', asyn
 
 test('Externalize env and secrets file references.', async ({ installedHost, evidence }) => {
   await evidence.provenOn(onLocalHost);
-  const { host, admin, closure } = installedHost;
+  const { host, admin, closure, cloudwatchSecretKey } = installedHost;
 
   await test.step('the admin token is a credential file reference: not in the unit, its environment or the Nix store', async () => {
     const unitText = await readFile(`${closure.outPath}/etc/systemd/system/${hypervisorUnit}`, 'utf8');
@@ -184,6 +192,26 @@ test('Externalize env and secrets file references.', async ({ installedHost, evi
       // 1: searched and not found; 2 (an unreadable or missing path) would also print nothing.
       expect(grep.exitCode, `grep could not search ${storePath} inside the host: ${grep.stderr}`).toBe(1);
     }
+  });
+
+  await test.step('every secret the unit loads (the admin token, the CloudWatch credentials) reaches the service only through its credentials directory: no Environment value names a source file, each path into it names a loaded credential; in the unit and in the running service', async () => {
+    const unitText = (await host.machine.exec(['systemctl', 'cat', hypervisorUnit])).stdout;
+    const credentials = loadedCredentials(unitText);
+    const pid = (await host.unitProperties('MainPID')).MainPID ?? '';
+    const environ = parseEnviron((await host.machine.exec(['cat', `/proc/${pid}/environ`])).stdout);
+    const credentialsDir = environ.CREDENTIALS_DIRECTORY ?? '(the service has no CREDENTIALS_DIRECTORY)';
+    const pointsIntoCredentials = Object.entries(environ).filter(([, value]) => value.startsWith(`${credentialsDir}/`));
+    const unreadable: string[] = [];
+    for (const [variable, file] of pointsIntoCredentials) {
+      if ((await host.machine.exec(['test', '-f', file], { reject: false })).exitCode !== 0) unreadable.push(`${variable}=${file} is not a file`);
+    }
+    const inUnit = credentialReferenceProblems(unitEnvironment(unitText), credentials, '%d');
+    const inService = credentialReferenceProblems(environ, credentials, credentialsDir);
+    await evidence.json('1-credential-references', { note: 'The CloudWatch credentials on this host are made-up keys in a root-only file (fixtures/host-cloudwatch-credentials.ts); nothing is published with them (first batch due after an hour, to a closed loopback port). Checked: the unit as systemd loaded it (systemctl cat) and /proc/<MainPID>/environ of the running service.', credentials, unitEnvironment: unitEnvironment(unitText), credentialsDir, pointsIntoCredentials, inUnit, inService, unreadable });
+    expect(credentials.map((c) => c.source), 'the unit loads both secrets as credentials').toEqual(expect.arrayContaining([adminTokenPath, cloudwatchCredentialsPath]));
+    // One comparison, so a failure lists what is wrong in the unit and in the running service alike.
+    expect({ unitFile: inUnit, runningService: inService, credentialsDirectory: unreadable }, `secrets read other than through the credentials directory (service pid ${pid})`).toEqual({ unitFile: [], runningService: [], credentialsDirectory: [] });
+    expect(Object.values(environ).join('\n')).not.toContain(cloudwatchSecretKey);
   });
 
   await test.step('an admin token file in the Nix store, readable by every user, is refused by the module, naming the option', async () => {
@@ -205,20 +233,24 @@ test('Externalize env and secrets file references.', async ({ installedHost, evi
     await evidence.text('1-service-environment.txt', environ.split('\n').filter((line) => /^(HYPERVISOR|SANDBOX|WEBAUTHN|CREDENTIALS)_/.test(line)).join('\n'));
   });
 
-  await test.step('a missing credential file: the service fails, naming the file, and no secret is logged', async () => {
-    await host.machine.exec(['mv', adminTokenPath, `${adminTokenPath}.aside`]);
-    try {
-      const restart = await host.machine.exec(['systemctl', 'restart', hypervisorUnit], { reject: false });
-      expect(restart.exitCode).not.toBe(0);
-      const journal = await host.machine.journal({ unit: hypervisorUnit, lines: 20 });
-      const status = await host.status();
-      await evidence.command('2-missing-credential', `mv ${adminTokenPath} aside; systemctl restart ${hypervisorUnit}; systemctl status; journalctl -u`, `${restart.stderr}\n${status}\n${journal}`);
-      expect(`${status}\n${journal}`).toContain(adminTokenPath);
-      expect(journal).not.toContain(host.adminToken);
-    } finally {
-      await host.machine.exec(['mv', `${adminTokenPath}.aside`, adminTokenPath]);
-      await host.machine.exec(['systemctl', 'restart', hypervisorUnit]);
-    }
-    expect((await host.waitHealthy()).status).toBe('healthy');
-  });
+  // Every secret the unit loads, each missing on its own: systemd alone reports only "Protocol error".
+  for (const credential of loadedCredentials(await readFile(`${closure.outPath}/etc/systemd/system/${hypervisorUnit}`, 'utf8'))) {
+    await test.step(`a missing credential file (${credential.name}, from ${credential.source}): the start fails, its status or journal names the file, and no secret is logged`, async () => {
+      const since = (await host.machine.exec(['date', '+%Y-%m-%d %H:%M:%S'])).stdout.trim();
+      await host.machine.exec(['mv', credential.source, `${credential.source}.aside`]);
+      try {
+        const restart = await host.machine.exec(['systemctl', 'restart', hypervisorUnit], { reject: false });
+        const journal = await host.machine.journal({ unit: hypervisorUnit, lines: 50, since });
+        const status = await host.status();
+        await evidence.command(`2-missing-credential-${credential.name}`, `mv ${credential.source} aside; systemctl restart ${hypervisorUnit}; systemctl status; journalctl -u --since`, `exit ${restart.exitCode}\n${restart.stderr}\n${status}\n${journal}`);
+        expect(restart.exitCode, `systemctl restart with ${credential.source} missing`).not.toBe(0);
+        expect(`${status}\n${journal}`, `the status or journal since the restart names ${credential.source}`).toContain(credential.source);
+        for (const secret of [host.adminToken, cloudwatchSecretKey]) expect(journal).not.toContain(secret);
+      } finally {
+        await host.machine.exec(['mv', `${credential.source}.aside`, credential.source]);
+        await host.machine.exec(['systemctl', 'restart', hypervisorUnit]);
+      }
+      expect((await host.waitHealthy()).status).toBe('healthy');
+    });
+  }
 });
