@@ -7,6 +7,7 @@ import type { DesktopAsset } from './desktop.ts';
 import { parseExecuteRequest } from './execute-request.ts';
 import { receivedPath, sendReceived } from './received.ts';
 import { healthAnswers } from './health.ts';
+import { runsListAnswers } from './diagnostic-faults.ts';
 import { runView, type Run } from './run.ts';
 import type { RunStore } from './run-store.ts';
 import type { SandboxSettings } from './settings.ts';
@@ -16,6 +17,8 @@ export interface RouteDeps {
   store: RunStore;
   conductor: Conductor;
   desktop: Map<string, DesktopAsset>;
+  /** Called after every /health answer (the SANDBOX_CRASH_AFTER_HEALTHY_MS diagnostic listens). */
+  afterHealthAnswer?: () => void;
 }
 
 const maxListedRuns = 200;
@@ -38,7 +41,11 @@ async function requiredJson(req: IncomingMessage): Promise<unknown> {
 export function createRoutes(deps: RouteDeps): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const { settings, store, conductor, desktop } = deps;
   const nextHealth = healthAnswers(settings);
-  const health = async ({ res }: RouteContext): Promise<void> => sendJson(res, 200, nextHealth());
+  const mayListRuns = runsListAnswers(settings);
+  const health = async ({ res }: RouteContext): Promise<void> => {
+    sendJson(res, 200, nextHealth());
+    deps.afterHealthAnswer?.();
+  };
   const run = ({ params }: RouteContext): Run => {
     const found = store.get(params.runId as string);
     if (!found) throw new HttpError(404, `no run with id "${params.runId}"`);
@@ -62,6 +69,7 @@ export function createRoutes(deps: RouteDeps): (req: IncomingMessage, res: Serve
       method: 'GET',
       path: '/conductor/runs',
       async handle({ res, url }) {
+        if (!mayListRuns()) throw new HttpError(500, `the run list is answered with an error on purpose: this release sets SANDBOX_RUNS_OK_ANSWERS=${String(settings.runsOkAnswers)} and that many answers were given`);
         const desktopId = url.searchParams.get('desktop_id') ?? undefined;
         const runs = store.list({ limit: listLimit(url.searchParams.get('limit')), ...(desktopId === undefined ? {} : { desktopId }) });
         sendJson(res, 200, { runs: runs.map(runView) });

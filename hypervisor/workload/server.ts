@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.ts';
 import { Conductor, runErrorCodes } from './conductor.ts';
 import { loadDesktopAssets } from './desktop.ts';
+import { crashAfterFirstHealthy } from './diagnostic-faults.ts';
 import { createRoutes, handleErrors } from './routes.ts';
 import { RunStore } from './run-store.ts';
 import type { SandboxSettings } from './settings.ts';
@@ -38,7 +39,7 @@ export async function startSandbox(settings: SandboxSettings, log: Logger): Prom
   const hub = new WsHub({ settings, store, log });
   conductor.onEvent((event) => hub.publish(event));
 
-  const routes = createRoutes({ settings, store, conductor, desktop: loadDesktopAssets() });
+  const routes = createRoutes({ settings, store, conductor, desktop: loadDesktopAssets(), afterHealthAnswer: crashAfterFirstHealthy(settings, log) });
   const server = createServer(
     handleErrors(routes, (error, req) => log.error({ event: 'http.unexpected_error', err: error, method: req.method, url: req.url }, 'request failed')),
   );

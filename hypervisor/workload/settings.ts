@@ -16,6 +16,10 @@ export interface SandboxSettings {
   conductorStepMs: number;
   /** SANDBOX_HEALTHY_ANSWERS: /health says healthy this many times, then "degraded" (health.ts); undefined: always healthy. */
   healthyAnswers: number | undefined;
+  /** SANDBOX_RUNS_OK_ANSWERS: GET /conductor/runs answers its list this many times, then 500 with a JSON error; undefined: always. */
+  runsOkAnswers: number | undefined;
+  /** SANDBOX_CRASH_AFTER_HEALTHY_MS: the process exits (a crash) this long after its first /health answer; undefined: never. */
+  crashAfterHealthyMs: number | undefined;
 }
 
 function databaseSetting(env: NodeJS.ProcessEnv, dataDir: string): string {
@@ -51,5 +55,7 @@ export function parseSettings(env: NodeJS.ProcessEnv): SandboxSettings {
     version: env.SANDBOX_VERSION || packageVersion,
     conductorStepMs: readInteger(env, 'SANDBOX_CONDUCTOR_STEP_MS', 150, 0, 60_000),
     healthyAnswers: env.SANDBOX_HEALTHY_ANSWERS ? readInteger(env, 'SANDBOX_HEALTHY_ANSWERS', 0, 0, 1_000_000) : undefined,
+    runsOkAnswers: env.SANDBOX_RUNS_OK_ANSWERS ? readInteger(env, 'SANDBOX_RUNS_OK_ANSWERS', 0, 0, 1_000_000) : undefined,
+    crashAfterHealthyMs: env.SANDBOX_CRASH_AFTER_HEALTHY_MS ? readInteger(env, 'SANDBOX_CRASH_AFTER_HEALTHY_MS', 0, 0, 60_000) : undefined,
   };
 }

@@ -247,4 +247,23 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.lifecycle],
     edits: [{ file: 'hypervisor/sandboxes/reconcile.ts', find: "    if (record.desired === 'running') steps.resume(record);\n    else steps.settle(record);", replace: '    steps.resume(record);' }],
   },
+  // Misses of the sixth never-seen measurement (issue #11): each line now checks the property, these prove it can fail.
+  {
+    id: 'websockets-registered-by-route',
+    what: 'the proxy registers a relayed WebSocket under its route (main or dev) instead of the sandbox it reaches, so a switch, which closes WebSockets by sandbox, leaves those of the main route open on a sandbox the route no longer reaches',
+    caughtBy: [line.swap],
+    edits: [{ file: 'hypervisor/proxy/proxy.ts', find: '      const sandboxId = `${user.userId}:${resolved.role}`;\n      webSockets.relay({', replace: '      const sandboxId = `${user.userId}:${routed.route}`;\n      webSockets.relay({' }],
+  },
+  {
+    id: 'crash-count-reset-when-ready',
+    what: 'the manager resets the crash count whenever a sandbox becomes ready ("it recovered"), so one that crashes right after every start never reaches the restart limit and is restarted forever',
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/sandboxes/manager.ts', find: '    entry.runningSince = now;\n', replace: '    entry.runningSince = now;\n    entry.crashesInARow = 0;\n' }],
+  },
+  {
+    id: 'switch-skips-smoke',
+    what: 'a switch health-checks its new target without the smoke request ("the deploy smoked it already"), so a promote to a release whose API now answers 500 is switched to',
+    caughtBy: [line.swap],
+    edits: [{ file: 'hypervisor/routing/switch.ts', find: 'smoke: request.smoke ?? false });', replace: 'smoke: false });' }],
+  },
 ];

@@ -4,11 +4,13 @@ import { DesktopPage, roleShown } from '../../fixtures/desktop-page.ts';
 import type { APIRequestContext } from '@playwright/test';
 import { startServingProbe, type ServingReport } from '../../fixtures/serving-probe.ts';
 import { AdminCallError } from '../../hypervisor/admin-client/admin-call-error.ts';
-import { attemptSwap, expectRefusedAndUnchanged, swapAttemptEvidence } from '../../fixtures/refused-swap.ts';
+import { attemptSwap, attemptSwitch, expectRefusedAndUnchanged, settled, swapAttemptEvidence } from '../../fixtures/refused-swap.ts';
+import { openRouteSocket } from '../../fixtures/route-socket.ts';
+import { releaseBaseOf } from '../../fixtures/release-base.ts';
 import { holdRequest } from '../../fixtures/held-request.ts';
 import { processTree } from '../../fixtures/sandbox-processes.ts';
 import { loadConfig } from '../../hypervisor/config.ts';
-import { defaultRoutingOptions } from '../../hypervisor/routing/context.ts';
+import { defaultRoutingOptions, switchCloseCode } from '../../hypervisor/routing/context.ts';
 import { rollbackBoundMs as boundOf } from '../../hypervisor/routing/time-bounds.ts';
 
 // The global definition of done, proved on the local target (Phase 5 proves it again in production).
@@ -81,6 +83,21 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
     return outcome.runId;
   });
 
+  const pageHeaders = async (): Promise<Record<string, string>> => {
+    const session = (await page.context().cookies(target.url)).find((cookie) => cookie.httpOnly);
+    expect(session, `the signed-in user's session cookie for ${target.url}`).toBeDefined();
+    return { cookie: `${session?.name}=${session?.value}`, origin: target.url };
+  };
+
+  const sockets = await test.step('a WebSocket is open on each route: /ws reaches the live sandbox, /dev/ws the dev one', async () => {
+    const headers = await pageHeaders();
+    const main = await openRouteSocket(`${target.url}/ws`, headers);
+    const dev = await openRouteSocket(`${target.url}/dev/ws`, headers);
+    expect(await main.whichSandbox(), 'the sandbox behind /ws').toEqual({ role: 'live' });
+    expect(await dev.whichSandbox(), 'the sandbox behind /dev/ws').toEqual({ role: 'dev' });
+    return { main, dev };
+  });
+
   await test.step('swap: / now serves the dev sandbox and /dev/ the live one, without a failed request', async () => {
     const { result: swapped, report } = await servingThroughout(page.request, `${target.url}/`, () => target.admin.swap(user, 'gate: swap to dev'));
     await evidence.json('1-swap', { swapped, serving: report });
@@ -91,6 +108,22 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
     expect(await runStatus('/dev', runId)).toBe(200);
     expect(await (await page.request.get(`${target.url}/dev/health`)).json()).toMatchObject({ instance_role: 'live' });
     expect(await target.admin.pointers(user)).toMatchObject({ main: 'dev', dev: 'live' });
+  });
+
+  await test.step(`the swap closed the WebSockets of both routes with ${switchCloseCode} (each route now reaches another sandbox); reconnected, /ws reaches dev and /dev/ws live`, async () => {
+    // Asked after the swap answered: the hypervisor closes before it answers, so a close arrives before any reply.
+    const before = { main: await sockets.main.whichSandbox(), dev: await sockets.dev.whichSandbox() };
+    const headers = await pageHeaders();
+    const again = { main: await openRouteSocket(`${target.url}/ws`, headers), dev: await openRouteSocket(`${target.url}/dev/ws`, headers) };
+    try {
+      const after = { main: await again.main.whichSandbox(), dev: await again.dev.whichSandbox() };
+      await evidence.json('1b-websockets-across-the-swap', { opened_before_the_swap: before, reconnected: after });
+      expect(before.main, 'the WebSocket opened on /ws before the swap (to live, which / no longer reaches)').toMatchObject({ closed: { code: switchCloseCode } });
+      expect(before.dev, 'the WebSocket opened on /dev/ws before the swap (to dev, which /dev/ no longer reaches)').toMatchObject({ closed: { code: switchCloseCode } });
+      expect(after, 'the sandboxes behind /ws and /dev/ws after reconnecting').toEqual({ main: { role: 'dev' }, dev: { role: 'live' } });
+    } finally {
+      for (const socket of [sockets.main, sockets.dev, again.main, again.dev]) socket.close();
+    }
   });
 
   await test.step('swapping back (the rollback) restores the live route and its data', async () => {
@@ -187,6 +220,27 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
       expect(await (await page.request.get(`${target.url}/dev/health`)).json(), '/dev/ still reaches the dev sandbox').toMatchObject({ instance_role: 'dev' });
     } finally {
       // Back to an ordinary dev sandbox (an empty config replaces the recorded one).
+      await target.admin.start(user, 'dev', { config: {} });
+    }
+  });
+
+  await test.step('a promote to a release whose /health says healthy but whose API (GET /conductor/runs, the smoke request) answers 500 with JSON is refused and changes nothing', async () => {
+    // The workload's diagnostic release setting (hypervisor/workload/README.md): the deploy's smoke
+    // request gets the run list, every later GET /conductor/runs a 500 with a JSON error.
+    const release = await target.admin.createRelease({ ...(await releaseBaseOf(target.admin, user)), config: { SANDBOX_RUNS_OK_ANSWERS: '1' }, note: 'gate: its API answers 500 after the deploy' });
+    try {
+      expect(await target.admin.deploy(user, release.id), 'the deploy (its smoke request answered 200)').toMatchObject({ role: 'dev' });
+      const devRuns = await page.request.get(`${target.url}/dev/conductor/runs?limit=1`);
+      const devRunsBody: unknown = await devRuns.json();
+      expect(devRuns.status(), 'GET /dev/conductor/runs now answers').toBe(500);
+      expect(devRunsBody, 'with a JSON error').toMatchObject({ error: expect.any(String) });
+      expect(await (await page.request.get(`${target.url}/dev/health`)).json(), '/dev/health').toMatchObject({ status: 'healthy', instance_role: 'dev' });
+      const attempt = await attemptSwitch(target.admin, user, () => settled(target.admin.promote(user, 'gate: promote a release whose API answers 500')));
+      await evidence.json('6-refused-promote-api-error', { release, dev_runs: { status: devRuns.status(), body: devRunsBody }, ...swapAttemptEvidence(attempt) });
+      expectRefusedAndUnchanged(attempt, 'promote');
+      expect(await runStatus('', runId), 'the live run is still served at /').toBe(200);
+    } finally {
+      // Back to an ordinary dev sandbox (an empty config replaces the release's).
       await target.admin.start(user, 'dev', { config: {} });
     }
   });

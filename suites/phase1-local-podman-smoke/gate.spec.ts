@@ -136,6 +136,39 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     }
   });
 
+  await test.step('crash loop: a sandbox that crashes right after every start is restarted up to the restart limit, then marked failed and restarted no more', async () => {
+    // A hypervisor of its own with a small limit and backoff (SANDBOX_RESTART_LIMIT, SANDBOX_RESTART_BACKOFF_MS), so the loop takes seconds.
+    const restartLimit = 2;
+    const own = await startLocalHypervisor({ runtime: 'podman', image: target.requireLocal('configuring the restart limit').image, env: { SANDBOX_RESTART_LIMIT: String(restartLimit), SANDBOX_RESTART_BACKOFF_MS: '10' } });
+    const admin = new AdminClient({ url: own.url, token: own.secrets.adminToken }, { actor: 'gate' });
+    const view = new PodmanView(own.instanceId);
+    const crashingUser = `${userId}-crashing`;
+    try {
+      // The workload's diagnostic release setting (hypervisor/workload/README.md): it exits 70 a moment
+      // after its first /health answer, the hypervisor's readiness check, so every start ends in a crash.
+      expect((await admin.start(crashingUser, role, { config: { SANDBOX_CRASH_AFTER_HEALTHY_MS: '300' } })).status, 'the first start passes its readiness check').toBe('running');
+      // Until the hypervisor gives up, or restarts it past the limit: either ends the loop, in order, not by time.
+      const endedOrOverrun = async (): Promise<boolean> => {
+        const sandbox = await admin.sandbox(crashingUser, role);
+        return sandbox?.status === 'failed' || (sandbox?.restarts ?? 0) > restartLimit;
+      };
+      await expect.poll(endedOrOverrun, { timeout: (restartLimit + 1) * crashRestartBoundMs, message: `failed, or restarted more than ${restartLimit} times` }).toBe(true);
+      const lifecycle = new Set(['sandbox.ready', 'sandbox.crash', 'sandbox.restart', 'sandbox.failed']);
+      const events = (await own.logEvents()).filter((e) => e.user === crashingUser && e.role === role && lifecycle.has(String(e.event)));
+      const sandbox = await admin.sandbox(crashingUser, role);
+      await evidence.json('5c-crash-loop', { restart_limit: restartLimit, sandbox, events });
+      const oneCrashRestarted = ['sandbox.crash', 'sandbox.restart', 'sandbox.ready'];
+      expect(events.map((e) => e.event), `start, ${restartLimit} crash restarts, then the crash past the limit fails it`).toEqual(['sandbox.ready', ...Array.from({ length: restartLimit }, () => oneCrashRestarted).flat(), 'sandbox.crash', 'sandbox.failed']);
+      expect(sandbox, 'the crash-looping sandbox').toMatchObject({ status: 'failed', restarts: restartLimit });
+      expect(await view.running(crashingUser, role), 'podman runs the failed sandbox').toBeUndefined();
+      expect(await admin.sandbox(crashingUser, role), 'its restarts after podman was asked').toMatchObject({ status: 'failed', restarts: restartLimit });
+    } finally {
+      await own.close({ keepDir: true });
+      await evidence.file('crash-loop-hypervisor.log.jsonl', own.logFile, 'application/x-ndjson');
+      await rm(own.dir, { recursive: true, force: true });
+    }
+  });
+
   await test.step('stop: the hypervisor reports it stopped and podman no longer runs it', async () => {
     await evidence.timed('stop', () => target.admin.stop(userId, role));
     expect(await podman.running(userId, role)).toBeUndefined();

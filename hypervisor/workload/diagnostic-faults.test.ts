@@ -1,0 +1,73 @@
+import { once } from 'node:events';
+import { afterEach, describe, expect, test } from 'vitest';
+import { fetch } from 'undici';
+import { createLogger } from '../log.ts';
+import { crashAfterFirstHealthy, diagnosticCrashExitCode, runsListAnswers } from './diagnostic-faults.ts';
+import { parseSettings } from './settings.ts';
+import { removeDataDir, startSandboxProcess, type SandboxProcess } from './testing/sandbox-process.ts';
+
+const started: SandboxProcess[] = [];
+
+afterEach(async () => {
+  for (const sandbox of started.splice(0)) {
+    await sandbox.stop('SIGKILL');
+    removeDataDir(sandbox.dataDir);
+  }
+});
+
+async function sandboxWith(env: Record<string, string>): Promise<SandboxProcess> {
+  const sandbox = await startSandboxProcess({ env });
+  started.push(sandbox);
+  return sandbox;
+}
+
+describe('diagnostic faults a release config can ask the workload for', () => {
+  test('SANDBOX_RUNS_OK_ANSWERS=N: N run lists, then every one refused; unset: always listed', () => {
+    const answers = (env: NodeJS.ProcessEnv, count: number): boolean[] => {
+      const next = runsListAnswers(parseSettings(env));
+      return Array.from({ length: count }, () => next());
+    };
+    expect(answers({}, 3)).toEqual([true, true, true]);
+    expect(answers({ SANDBOX_RUNS_OK_ANSWERS: '1' }, 3)).toEqual([true, false, false]);
+    expect(answers({ SANDBOX_RUNS_OK_ANSWERS: '0' }, 1)).toEqual([false]);
+  });
+
+  test('SANDBOX_CRASH_AFTER_HEALTHY_MS: one exit, with the crash code, after the first health answer only; unset: none', async () => {
+    const exits: number[] = [];
+    const log = createLogger('test', { write: () => undefined });
+    const never = crashAfterFirstHealthy(parseSettings({}), log, (code) => exits.push(code));
+    never();
+    const crash = crashAfterFirstHealthy(parseSettings({ SANDBOX_CRASH_AFTER_HEALTHY_MS: '0' }), log, (code) => exits.push(code));
+    expect(exits).toEqual([]);
+    crash();
+    crash();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(exits).toEqual([diagnosticCrashExitCode]);
+  });
+
+  test('bad values are refused naming the variable', () => {
+    expect(() => parseSettings({ SANDBOX_RUNS_OK_ANSWERS: 'some' })).toThrow(/SANDBOX_RUNS_OK_ANSWERS="some" is invalid: use a whole number/);
+    expect(() => parseSettings({ SANDBOX_CRASH_AFTER_HEALTHY_MS: '60001' })).toThrow(/SANDBOX_CRASH_AFTER_HEALTHY_MS="60001" is invalid: use a whole number from 0 to 60000/);
+  });
+
+  test('a real sandbox with SANDBOX_RUNS_OK_ANSWERS=1 lists its runs once, then answers 500 with a JSON error, while /health stays healthy', async () => {
+    const sandbox = await sandboxWith({ SANDBOX_RUNS_OK_ANSWERS: '1' });
+    const first = await fetch(`${sandbox.url}/conductor/runs?limit=1`);
+    expect([first.status, await first.json()]).toEqual([200, { runs: [] }]);
+    const second = await fetch(`${sandbox.url}/conductor/runs?limit=1`);
+    expect(second.status).toBe(500);
+    expect(second.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await second.json()).toMatchObject({ error: expect.stringContaining('SANDBOX_RUNS_OK_ANSWERS=1') });
+    expect(await (await fetch(`${sandbox.url}/health`)).json()).toMatchObject({ status: 'healthy' });
+  });
+
+  test('a real sandbox with SANDBOX_CRASH_AFTER_HEALTHY_MS answers /health healthy, then exits with the crash code', async () => {
+    const sandbox = await sandboxWith({ SANDBOX_CRASH_AFTER_HEALTHY_MS: '0' });
+    const exited = sandbox.child.exitCode === null ? once(sandbox.child, 'exit') : Promise.resolve([sandbox.child.exitCode]);
+    expect(sandbox.child.exitCode, 'running before any health answer').toBeNull();
+    expect(await (await fetch(`${sandbox.url}/health`)).json()).toMatchObject({ status: 'healthy' });
+    const [code] = (await exited) as [number | null];
+    expect(code).toBe(diagnosticCrashExitCode);
+    expect(sandbox.output()).toContain('"event":"sandbox.diagnostic_crash"');
+  });
+});
