@@ -21,8 +21,13 @@ const droppedTowardsSandbox = new Set([
   'expect',
 ]);
 
-/** A sandbox may not set cookies on the hypervisor's origin: it could shadow the session cookie. */
-const droppedTowardsClient = new Set([...hopByHop, 'set-cookie']);
+/**
+ * Sandboxes share the hypervisor's origin, so nothing they answer may act on that origin's state:
+ * Set-Cookie could shadow or overwrite the session cookie, Clear-Site-Data could wipe it (and the
+ * origin's storage), and Service-Worker-Allowed could let a worker script claim the login pages'
+ * scope (belt and braces: the session guard refuses service-worker script fetches outright).
+ */
+const droppedTowardsClient = new Set([...hopByHop, 'set-cookie', 'clear-site-data', 'service-worker-allowed']);
 
 const noTokens: ReadonlySet<string> = new Set();
 
@@ -70,7 +75,7 @@ export function identityHeaders(identity: Identity, forwarding: Forwarding): Rec
   };
 }
 
-/** The sandbox's response headers for the client, minus hop-by-hop and cookies. */
+/** The sandbox's response headers for the client, minus hop-by-hop and those acting on the origin's state. */
 export function towardsClient(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const named = connectionTokens(headers.connection);
   const out: OutgoingHttpHeaders = {};
