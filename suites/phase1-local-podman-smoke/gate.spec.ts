@@ -262,7 +262,7 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     await evidence.json('4c-service-worker-refused', { fetched, registrations: outcomes, registered_scopes: scopes });
     for (const outcome of outcomes) {
       expect(outcome.registered, `the browser registered ${outcome.script} as a service worker for ${outcome.scope}`).toBe(false);
-      expect(outcome.error, `why the browser did not register ${outcome.script}: the hypervisor refused its fetch`).toMatch(/\(403\)/);
+      expect(outcome.error, `why the browser did not register ${outcome.script}: the hypervisor refused its fetch`).toMatch(/bad HTTP response code \(403\)/);
     }
     expect(scopes, 'service workers registered for the hypervisor\'s origin').toEqual([]);
   });
