@@ -222,22 +222,21 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     const session = before.find((cookie) => cookie.httpOnly === true) as { name: string; value: string } | undefined;
     expect(session, 'the session cookie before the sandboxes answer').toBeDefined();
     const planting = plantingAnswer(session?.name ?? '');
-    const answers: Record<string, unknown> = {};
+    const seen: Record<string, unknown> = {};
     for (const [prefix, role] of [['', 'live'], ['/dev', 'dev']] as const) {
       const url = `${target.url}${prefix}${answerHeadersPath}?${planting.query}`;
-      // The browser loads the answer itself, as it would any page the sandbox serves.
-      const loaded = await page.goto(url);
-      expect(loaded?.status(), `the browser's GET ${prefix}${answerHeadersPath} through the proxy`).toBe(200);
-      expect(((await loaded?.json()) as AnsweredHeaders).sent, `what the ${role} sandbox says it put on its answer`).toEqual(planting.sent);
-      // An HTTP client with the same session sees the answer's headers as the proxy sent them.
+      // An HTTP client with the same session sees the answer's headers as the proxy passed them on.
       const raw = await request.get(url, { headers: { cookie: `${session?.name}=${session?.value}` } });
       expect(raw.status(), `an HTTP client's GET ${prefix}${answerHeadersPath} through the proxy`).toBe(200);
-      answers[role] = { sandbox_sent: planting.sent, arrived: originStateHeadersIn(raw.headersArray()) };
+      expect(((await raw.json()) as AnsweredHeaders).sent, `what the ${role} sandbox says it put on its answer`).toEqual(planting.sent);
+      // The browser loads the same answer itself, as it would any page the sandbox serves.
+      const loaded = await page.goto(url);
+      const cookiesAfter = await cookieJar(page.context(), target.url);
+      seen[role] = { sandbox_sent: planting.sent, arrived: originStateHeadersIn(raw.headersArray()), browser_landed_on: page.url(), browser_status: loaded?.status(), cookies_after: cookiesAfter.map((c) => c.name) };
+      await evidence.json('4b-sandbox-answers-on-the-origin', { cookies_before: before.map((c) => c.name), ...seen });
       expect(originStateHeadersIn(raw.headersArray()), `origin-state headers of the ${role} sandbox that came through the proxy`).toEqual([]);
+      expect(cookiesAfter, `the browser's cookies for the hypervisor after loading the ${role} sandbox's answer`).toEqual(before);
     }
-    const after = await cookieJar(page.context(), target.url);
-    await evidence.json('4b-sandbox-answers-on-the-origin', { answers, cookies_before: before.map((c) => c.name), cookies_after: after.map((c) => c.name) });
-    expect(after, "the browser's cookies for the hypervisor after loading both sandboxes' answers").toEqual(before);
     const me = (await (await page.request.get(`${target.url}/auth/me`)).json()) as { user_id?: string };
     expect(me.user_id, 'the session after the sandboxes answered').toBe(user.userId);
   });
