@@ -21,13 +21,16 @@ const droppedTowardsSandbox = new Set([
   'expect',
 ]);
 
+/** A sandbox may not set cookies on the hypervisor's origin: it could shadow the session cookie. */
+const droppedTowardsClient = new Set([...hopByHop, 'set-cookie']);
+
 /**
- * Sandboxes share the hypervisor's origin, so nothing they answer may act on that origin's state:
- * Set-Cookie could shadow or overwrite the session cookie, Clear-Site-Data could wipe it (and the
- * origin's storage), and Service-Worker-Allowed could let a worker script claim the login pages'
- * scope (belt and braces: the session guard refuses service-worker script fetches outright).
+ * Nor act on the rest of the origin's state, which it shares with the login pages: Clear-Site-Data
+ * could wipe the session cookie and the origin's storage, Service-Worker-Allowed could let a worker
+ * script claim the login pages' scope (belt and braces: the session guard refuses service-worker
+ * script fetches outright).
  */
-const droppedTowardsClient = new Set([...hopByHop, 'set-cookie', 'clear-site-data', 'service-worker-allowed']);
+for (const name of ['clear-site-data', 'service-worker-allowed']) droppedTowardsClient.add(name);
 
 const noTokens: ReadonlySet<string> = new Set();
 
