@@ -299,7 +299,7 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
       await evidence.json('5b-login-with-another-users-passkey', { account: username, passkey_of: other.user.username, ...attempt });
       expect(attempt.answeredWith, `the credential ${other.user.username}'s browser answered ${username}'s login challenge with`).toBe(other.credentialId);
       expect(attempt.finishStatus, `/auth/login/finish for ${username} with ${other.user.username}'s passkey (${attempt.finishBody})`).toBe(401);
-      expect(attempt.me, `/auth/me in ${other.user.username}'s browser after the attempt`).toMatchObject({ authenticated: false });
+      expect(attempt.me, `/auth/me in ${other.user.username}'s logged-out browser after the attempt: no session, for ${username} or anyone`).toMatchObject({ authenticated: false });
     } finally {
       await other.close();
     }
