@@ -24,6 +24,14 @@ const droppedTowardsSandbox = new Set([
 /** A sandbox may not set cookies on the hypervisor's origin: it could shadow the session cookie. */
 const droppedTowardsClient = new Set([...hopByHop, 'set-cookie']);
 
+/**
+ * Nor act on the rest of the origin's state, which it shares with the login pages: Clear-Site-Data
+ * could wipe the session cookie and the origin's storage, Service-Worker-Allowed could let a worker
+ * script claim the login pages' scope (belt and braces: the session guard refuses service-worker
+ * script fetches outright).
+ */
+for (const name of ['clear-site-data', 'service-worker-allowed']) droppedTowardsClient.add(name);
+
 const noTokens: ReadonlySet<string> = new Set();
 
 /** Header names listed in Connection (they are hop-by-hop too); the usual values name none. */
@@ -70,7 +78,7 @@ export function identityHeaders(identity: Identity, forwarding: Forwarding): Rec
   };
 }
 
-/** The sandbox's response headers for the client, minus hop-by-hop and cookies. */
+/** The sandbox's response headers for the client, minus hop-by-hop and those acting on the origin's state. */
 export function towardsClient(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const named = connectionTokens(headers.connection);
   const out: OutgoingHttpHeaders = {};

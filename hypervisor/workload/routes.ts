@@ -6,6 +6,7 @@ import type { Conductor } from './conductor.ts';
 import type { DesktopAsset } from './desktop.ts';
 import { parseExecuteRequest } from './execute-request.ts';
 import { receivedPath, sendReceived } from './received.ts';
+import { answerHeadersPath, sendAnswerHeaders } from './answer-headers.ts';
 import { healthAnswers } from './health.ts';
 import { runsListAnswers } from './diagnostic-faults.ts';
 import { runView, type Run } from './run.ts';
@@ -77,6 +78,8 @@ export function createRoutes(deps: RouteDeps): (req: IncomingMessage, res: Serve
     },
     // What reached this sandbox through the proxy (received.ts): gates read it on any target running this workload.
     { method: 'GET', path: receivedPath, handle: async ({ req, res }) => sendReceived(req, res) },
+    // Headers that act on the page's origin, sent on request (answer-headers.ts): gates check the proxy drops them.
+    { method: 'GET', path: answerHeadersPath, handle: async ({ res, url }) => sendAnswerHeaders(url, res) },
     { method: 'GET', path: '/conductor/runs/:runId', handle: async (context) => sendJson(context.res, 200, runView(run(context))) },
     {
       method: 'GET',

@@ -51,6 +51,31 @@ describe('sandbox HTTP API (child process)', () => {
     expect((await fetch(`${sandbox.url}/diagnostics/received`, { method: 'POST' })).status).toBe(405);
   });
 
+  test('GET /diagnostics/answer-headers answers with the origin-state headers asked for, and refuses any other name or a control character', async () => {
+    const asked = new URLSearchParams([
+      ['set-cookie', 'a=1; Path=/'],
+      ['Set-Cookie', 'b=2; Path=/'],
+      ['clear-site-data', '"cookies"'],
+      ['service-worker-allowed', '/'],
+    ]);
+    const answer = await fetch(`${sandbox.url}/diagnostics/answer-headers?${asked}`);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+    expect(answer.headers.get('clear-site-data')).toBe('"cookies"');
+    expect(answer.headers.get('service-worker-allowed')).toBe('/');
+    expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(await answer.json()).toEqual({ sent: { 'set-cookie': ['a=1; Path=/', 'b=2; Path=/'], 'clear-site-data': ['"cookies"'], 'service-worker-allowed': ['/'] } });
+
+    const other = await fetch(`${sandbox.url}/diagnostics/answer-headers?location=/elsewhere`);
+    expect(other.status).toBe(400);
+    expect(other.headers.get('location')).toBeNull();
+    expect(((await other.json()) as { error: string }).error).toMatch(/"location" is none of them/);
+    const control = await fetch(`${sandbox.url}/diagnostics/answer-headers?set-cookie=${encodeURIComponent('a=1\r\nlocation: /x')}`);
+    expect(control.status).toBe(400);
+    expect(((await control.json()) as { error: string }).error).toMatch(/control character/);
+  });
+
   test('POST /conductor/execute starts a run that completes with a Markdown document under the data dir', async () => {
     const response = await post(JSON.stringify({ objective: 'Describe the sandbox contract', desktop_id: 'desk-http' }));
     expect(response.status).toBe(202);

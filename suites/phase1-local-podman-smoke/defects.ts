@@ -266,4 +266,37 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.swap],
     edits: [{ file: 'hypervisor/routing/switch.ts', find: 'smoke: request.smoke ?? false });', replace: 'smoke: false });' }],
   },
+  {
+    id: 'sandbox-clears-site-data',
+    what: 'the proxy passes Clear-Site-Data from a sandbox\'s answer: a sandbox answering `Clear-Site-Data: "cookies"` wipes the session cookie of the origin it shares with the login pages',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/proxy/headers.ts', find: "for (const name of ['clear-site-data', 'service-worker-allowed']) droppedTowardsClient.add(name);", replace: "for (const name of ['service-worker-allowed']) droppedTowardsClient.add(name);" }],
+  },
+  {
+    id: 'relay-restores-sandbox-cookies',
+    what: 'the HTTP relay puts the sandbox\'s Set-Cookie back after filtering its headers ("apps need their own cookies"): a sandbox sets cookies on the hypervisor\'s origin and can overwrite choiros_session',
+    caughtBy: [line.authProxy],
+    edits: [
+      {
+        file: 'hypervisor/proxy/http-relay.ts',
+        find: '      res.writeHead(statusCode, towardsClient(headers));',
+        replace: "      res.writeHead(statusCode, { ...towardsClient(headers), ...(headers['set-cookie'] === undefined ? {} : { 'set-cookie': headers['set-cookie'] }) });",
+      },
+    ],
+  },
+  {
+    id: 'service-worker-header-stripped-not-refused',
+    what: 'the service-worker refusal becomes dropping the Service-Worker header towards the sandbox ("it need not know"): the sandbox serves the script and the browser installs it as a worker over the login pages',
+    caughtBy: [line.authProxy],
+    edits: [
+      { file: 'hypervisor/proxy/session-guard.ts', find: "      if (req.headers['service-worker'] !== undefined) return replyError(res, 403, serviceWorkerRefusal);\n", replace: '' },
+      { file: 'hypervisor/proxy/headers.ts', find: "  'expect',\n]);", replace: "  'expect',\n  'service-worker',\n]);" },
+    ],
+  },
+  {
+    id: 'login-checks-account-has-passkeys',
+    what: 'login checks that the named account has a passkey, not that the answering passkey is one of its own: another user\'s passkey signs in to the account',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/login.ts', find: 'if (!passkey || passkey.userId !== user.id) return fail(', replace: 'if (!passkey || context.passkeys.forUser(user.id).length === 0) return fail(' }],
+  },
 ];

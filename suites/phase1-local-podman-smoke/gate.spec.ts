@@ -5,6 +5,10 @@ import { attachPodmanPs } from '../../fixtures/podman-evidence.ts';
 import { loginWithPasskey, newUsername, registerWithPasskey } from '../../fixtures/user-session.ts';
 import { loadConfig } from '../../hypervisor/config.ts';
 import { receivedPath, type ReceivedReport } from '../../hypervisor/workload/received.ts';
+import { answerHeadersPath, type AnsweredHeaders } from '../../hypervisor/workload/answer-headers.ts';
+import { cookieJar, originStateHeadersIn, plantingAnswer } from '../../fixtures/origin-state-answer.ts';
+import { registeredServiceWorkerScopes, registerServiceWorkers, serviceWorkerScriptFetch } from '../../fixtures/service-worker-registration.ts';
+import { loginAsWithOwnPasskey, otherPasskeyHolder } from '../../fixtures/foreign-passkey.ts';
 import { podman as runPodman } from '../../hypervisor/podman/podman.ts';
 import { guessRecoveryCodes, recoveryGuessBound } from '../../fixtures/recovery-guessing.ts';
 import { upgradeStatus } from '../../fixtures/websocket-upgrade.ts';
@@ -188,7 +192,7 @@ async function loginNamedBy(response: APIResponse): Promise<string> {
   return `(HTTP ${response.status()}, no login page)`;
 }
 
-test('Auth + proxy path works through hypervisor.', async ({ target, page, passkey, desktop, evidence, podman, request }) => {
+test('Auth + proxy path works through hypervisor.', async ({ target, page, passkey, desktop, evidence, podman, request, browser }) => {
   const username = newUsername();
 
   await test.step('without a session the hypervisor sends browsers and API clients to /login', async () => {
@@ -246,6 +250,55 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     await evidence.json('4-received-by-the-sandbox', { sent: { session_cookie: true, ...forged }, received: seen });
   });
 
+  await test.step("nothing a sandbox answers acts on the hypervisor's origin: its Set-Cookie, Clear-Site-Data and Service-Worker-Allowed reach neither an HTTP client nor the browser, and the session cookie stays as it was", async () => {
+    const before = await cookieJar(page.context(), target.url);
+    const session = before.find((cookie) => cookie.httpOnly === true) as { name: string; value: string } | undefined;
+    expect(session, 'the session cookie before the sandboxes answer').toBeDefined();
+    const planting = plantingAnswer(session?.name ?? '');
+    const seen: Record<string, unknown> = {};
+    for (const [prefix, role] of [['', 'live'], ['/dev', 'dev']] as const) {
+      const url = `${target.url}${prefix}${answerHeadersPath}?${planting.query}`;
+      // An HTTP client with the same session sees the answer's headers as the proxy passed them on.
+      const raw = await request.get(url, { headers: { cookie: `${session?.name}=${session?.value}` } });
+      expect(raw.status(), `an HTTP client's GET ${prefix}${answerHeadersPath} through the proxy`).toBe(200);
+      expect(((await raw.json()) as AnsweredHeaders).sent, `what the ${role} sandbox says it put on its answer`).toEqual(planting.sent);
+      // The browser loads the same answer itself, as it would any page the sandbox serves.
+      const loaded = await page.goto(url);
+      const cookiesAfter = await cookieJar(page.context(), target.url);
+      seen[role] = { sandbox_sent: planting.sent, arrived: originStateHeadersIn(raw.headersArray()), browser_landed_on: page.url(), browser_status: loaded?.status(), cookies_after: cookiesAfter.map((c) => c.name) };
+      await evidence.json('4b-sandbox-answers-on-the-origin', { cookies_before: before.map((c) => c.name), ...seen });
+      expect(originStateHeadersIn(raw.headersArray()), `origin-state headers of the ${role} sandbox that came through the proxy`).toEqual([]);
+      expect(cookiesAfter, `the browser's cookies for the hypervisor after loading the ${role} sandbox's answer`).toEqual(before);
+    }
+    const me = (await (await page.request.get(`${target.url}/auth/me`)).json()) as { user_id?: string };
+    expect(me.user_id, 'the session after the sandboxes answered').toBe(user.userId);
+  });
+
+  await test.step("a sandbox's script is never installed as a service worker: the browser's fetch of it as one (Service-Worker: script) is refused with 403 for live and dev, so its registration fails on that refusal", async () => {
+    const session = (await page.context().cookies(target.url)).find((cookie) => cookie.httpOnly);
+    const cookie = `${session?.name}=${session?.value}`;
+    const scripts = ['/desktop.js', '/dev/desktop.js'];
+    const fetched: Record<string, { as_script: number; as_service_worker: number }> = {};
+    for (const script of scripts) {
+      // The same script, as a page's <script> fetches it: the sandbox serves it, so a refusal below is about the worker.
+      const asScript = await request.get(`${target.url}${script}`, { headers: { cookie } });
+      const asWorker = await request.get(`${target.url}${script}`, { headers: { cookie, ...serviceWorkerScriptFetch } });
+      fetched[script] = { as_script: asScript.status(), as_service_worker: asWorker.status() };
+      expect(asScript.status(), `GET ${script} as a page's script`).toBe(200);
+      expect(asWorker.status(), `GET ${script} as a service-worker script (Service-Worker: script)`).toBe(403);
+    }
+    // As a page of the origin would try it, each script claiming the whole origin (/login included).
+    await page.goto(`${target.url}${answerHeadersPath}`);
+    const outcomes = await registerServiceWorkers(page, scripts.map((script) => ({ script, scope: '/' })));
+    const scopes = await registeredServiceWorkerScopes(page);
+    await evidence.json('4c-service-worker-refused', { fetched, registrations: outcomes, registered_scopes: scopes });
+    for (const outcome of outcomes) {
+      expect(outcome.registered, `the browser registered ${outcome.script} as a service worker for ${outcome.scope}`).toBe(false);
+      expect(outcome.error, `why the browser did not register ${outcome.script}: the hypervisor refused its fetch`).toMatch(/bad HTTP response code \(403\)/);
+    }
+    expect(scopes, 'service workers registered for the hypervisor\'s origin').toEqual([]);
+  });
+
   await test.step("the sandbox's WebSocket opens for a page of this origin with the session, and not for a page of another site sending the same cookie", async () => {
     const session = (await page.context().cookies(target.url)).find((cookie) => cookie.httpOnly);
     const cookie = `${session?.name}=${session?.value}`;
@@ -270,6 +323,19 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     await desktop.open(`${target.url}/`);
     await expect(page.getByTestId('sandbox-role'), roleShown).toHaveText('live');
     await evidence.json('user', { username, user_id: user.userId, passkeys: (await passkey.credentials()).length });
+  });
+
+  await test.step("a passkey registered by another user does not sign in to this account: the login is refused with 401 and makes no session for it", async () => {
+    const other = await otherPasskeyHolder(browser, target.url);
+    try {
+      const attempt = await loginAsWithOwnPasskey(other, target.url, username);
+      await evidence.json('5b-login-with-another-users-passkey', { account: username, passkey_of: other.user.username, ...attempt });
+      expect(attempt.answeredWith, `the credential ${other.user.username}'s browser answered ${username}'s login challenge with`).toBe(other.credentialId);
+      expect(attempt.finishStatus, `/auth/login/finish for ${username} with ${other.user.username}'s passkey (${attempt.finishBody})`).toBe(401);
+      expect(attempt.me, `/auth/me in ${other.user.username}'s logged-out browser after the attempt: no session, for ${username} or anyone`).toMatchObject({ authenticated: false });
+    } finally {
+      await other.close();
+    }
   });
 
   await test.step(`guessing recovery codes is bounded, whatever case the username is typed in: wrong codes are refused with 429 and Retry-After within ${recoveryGuessBound} guesses, and then so is a correct unused code`, async () => {

@@ -65,7 +65,14 @@ export async function startUpstream(name = 'sandbox'): Promise<Upstream> {
           return;
         }
         case '/cookie':
-          res.writeHead(200, { 'set-cookie': 'choiros_session=planted; Path=/', 'x-sandbox': name, connection: 'x-hop', 'x-hop': '1' });
+          res.writeHead(200, {
+            'set-cookie': ['choiros_session=planted; Path=/', 'another=1; Path=/'],
+            'clear-site-data': '"cookies", "storage"',
+            'service-worker-allowed': '/',
+            'x-sandbox': name,
+            connection: 'x-hop',
+            'x-hop': '1',
+          });
           res.end('ok');
           return;
         default:
