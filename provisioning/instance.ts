@@ -53,6 +53,7 @@ async function launch(ctx: ProvisioningContext, p: Provisioned, rootDeviceName: 
       ClientToken: token,
       BlockDeviceMappings: [{ DeviceName: rootDeviceName, Ebs: { VolumeSize: aws.rootVolume.sizeGiB, VolumeType: 'gp3', Iops: aws.rootVolume.iops, DeleteOnTermination: true, Encrypted: true } }],
       TagSpecifications: [tagSpecification('instance', resourceTags(aws, 'host')), tagSpecification('volume', resourceTags(aws, 'root'))],
+      // IMDSv2 only: with tokens optional, IMDSv1 answers a plain GET, and any SSRF through the host reads the instance role's credentials. The hop limit is EC2's default (1, unless the AMI asks for 2); the launch line reads both back.
       MetadataOptions: { HttpTokens: 'required' },
     }),
   );

@@ -104,4 +104,29 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.converges],
     edits: [{ file: 'provisioning/instance.ts', find: '      if (typeChanged) {', replace: '      if (typeChanged && volumeChanged) {' }],
   },
+  // Round 6 misses (issue #11): each line now checks the property, caught here in another spelling than the round's.
+  {
+    id: 'instance-metadata-options-left-out',
+    what: "the launch request no longer sets MetadataOptions (trimmed to the documentation's example), so the instance gets the account's default, HttpTokens \"optional\": IMDSv1 answers and an SSRF through the host reads the instance role's credentials",
+    caughtBy: [line.launch],
+    edits: [{ file: 'provisioning/instance.ts', find: "      MetadataOptions: { HttpTokens: 'required' },\n", replace: '' }],
+  },
+  {
+    id: 'instance-metadata-hop-limit-raised',
+    what: 'the launch raises the metadata PUT response hop limit to 2 ("for containers", as the AWS advice for containers that need IMDS says), so a sandbox container behind a bridge on the host gets a session token and the instance role\'s credentials',
+    caughtBy: [line.launch],
+    edits: [{ file: 'provisioning/instance.ts', find: "      MetadataOptions: { HttpTokens: 'required' },", replace: "      MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 }," }],
+  },
+  {
+    id: 'switch-restarts-before-reload',
+    what: "the generation's switch script restarts the units before systemctl daemon-reload (the lines swapped): the restart starts the previous definitions, and the reload after it only changes what systemd shows, so the processes run the previous generation's units while the profile and systemctl name the new one",
+    caughtBy: [line.deployCli, line.converges],
+    edits: [{ file: 'deploy/generation.ts', find: 'systemctl daemon-reload\nsystemctl restart ${hypervisorUnit} ${caddyUnit}\n', replace: 'systemctl restart ${hypervisorUnit} ${caddyUnit}\nsystemctl daemon-reload\n' }],
+  },
+  {
+    id: 'admin-token-group-readable',
+    what: 'the deploy installs the admin token under umask 027 ("group-readable, like /etc/shadow"), so the file is 0640 and every member of its group reads the admin token',
+    caughtBy: [line.deployCli],
+    edits: [{ file: 'deploy/converge.ts', find: '&& umask 077 && cat >', replace: '&& umask 027 && cat >' }],
+  },
 ];

@@ -1,9 +1,11 @@
 import { ModifyInstanceAttributeCommand, ModifyVolumeCommand, StartInstancesCommand, StopInstancesCommand, waitUntilInstanceRunning, waitUntilInstanceStopped } from '@aws-sdk/client-ec2';
 import { buildTargetGeneration } from '../../deploy/cli.ts';
 import { CommandTranscript } from '../../deploy/command-transcript.ts';
+import { HostAccess } from '../../deploy/host-access.ts';
 import { readAwsSection } from '../../gate-runner/aws-section.ts';
 import { readDeploySection } from '../../gate-runner/deploy-section.ts';
 import { rootVolume, runningInstances } from '../../fixtures/account-readings.ts';
+import { runningUnits } from '../../fixtures/running-units.ts';
 import { DescriptionFields } from '../../gate-runner/description-fields.ts';
 import { provenOnStandIns, rebootLineTimeoutMs, test, expect } from '../../fixtures/phase4.ts';
 
@@ -24,6 +26,17 @@ test('EC2 host converges from declarative config.', async ({ phase4Host, evidenc
     expect(units.trim().split('\n')).toEqual(['active', 'active']);
     expect(unitFile.startsWith(`${declared}/`)).toBe(true);
     expect((await phase4Host.health()).healthy).toBe(true);
+  });
+
+  await test.step("systemd runs that generation's units: what it loaded and what their processes were started with, not only the links", async () => {
+    const host = await HostAccess.open(deploy);
+    try {
+      const units = await runningUnits(host, declared);
+      await evidence.json('running-units', { generation: declared, units });
+      expect(units.map((u) => [u.unit, u.differences])).toEqual(units.map((u) => [u.unit, []]));
+    } finally {
+      await host.close();
+    }
   });
 
   await test.step('drift on the host (the hypervisor stopped by hand) converges back with one deploy', async () => {

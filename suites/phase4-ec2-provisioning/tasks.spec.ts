@@ -5,9 +5,19 @@ import { aRecord, hostedZoneId, rootVolume, runningInstances } from '../../fixtu
 import { testHostedZone } from '../../fixtures/aws-target.ts';
 import { motoStandIn } from '../../fixtures/moto-server.ts';
 import { provenOnStandIns, test, expect } from '../../fixtures/phase4.ts';
+import { stateDir } from '../../deploy/generation.ts';
 import { getVia, peerChain } from '../../fixtures/tls-probe.ts';
 import { registerThroughHost } from '../../fixtures/host-passkey.ts';
 import { AdminClient } from '../../hypervisor/admin-client/admin-client.ts';
+import { buildTargetGeneration } from '../../deploy/cli.ts';
+import { CommandTranscript } from '../../deploy/command-transcript.ts';
+import { HostAccess } from '../../deploy/host-access.ts';
+import { readDeploySection } from '../../gate-runner/deploy-section.ts';
+import { DescriptionFields } from '../../gate-runner/description-fields.ts';
+import { resolveSecret } from '../../gate-runner/secret-ref.ts';
+import { metadataExposures } from '../../fixtures/instance-metadata.ts';
+import { runningUnits } from '../../fixtures/running-units.ts';
+import { secretExposures, secretPlacement } from '../../fixtures/secret-placement.ts';
 
 test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', async ({ phase4Host, evidence }) => {
   await evidence.provenOn({ place: `moto on ${phase4Host.moto.endpoint}`, standIn: motoStandIn });
@@ -23,6 +33,11 @@ test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', asy
     expect(only?.ImageId).toBe((target.description.aws as { ami: string }).ami);
     await evidence.json('instance', only);
     return only;
+  });
+
+  await test.step('its metadata service answers IMDSv2 only (session tokens required, one hop), as the EC2 API reports the running instance', async () => {
+    await evidence.json('instance-metadata-options', instance?.MetadataOptions ?? null);
+    expect(metadataExposures(instance?.MetadataOptions), `the metadata options of ${instance?.InstanceId ?? 'the instance'}`).toEqual([]);
   });
 
   await test.step('its root volume is gp3 with the described size and IOPS', async () => {
@@ -141,54 +156,85 @@ test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evi
 test('Deploy NixOS host config via CLI.', async ({ phase4Host, evidence }) => {
   await evidence.provenOn(provenOnStandIns);
   const { target } = phase4Host;
+  const deployment = readDeploySection(new DescriptionFields(target.file, target.description).section('deploy'));
+  if (!deployment) throw new Error(`${target.file} has no deploy section: the Phase 4 host is deployed from it`);
   await evidence.command('deploy-first', phase4Host.firstDeploy.commandLine, phase4Host.firstDeploy.output);
+  const host = await HostAccess.open(deployment);
+  try {
+    await test.step('the first deploy copied the closure over SSH, switched the profile, activated and saw health', async () => {
+      expect(phase4Host.firstDeploy.exitCode).toBe(0);
+      for (const step of ['copy the closure', 'switch the system profile', 'activate', 'wait for health']) expect(phase4Host.firstDeploy.output).toContain(`[${step}]`);
+      expect(phase4Host.firstDeploy.output).toMatch(/deployed \/nix\/store\/\S+ as generation \d+; healthy\./);
+    });
 
-  await test.step('the first deploy copied the closure over SSH, switched the profile, activated and saw health', async () => {
-    expect(phase4Host.firstDeploy.exitCode).toBe(0);
-    for (const step of ['copy the closure', 'switch the system profile', 'activate', 'wait for health']) expect(phase4Host.firstDeploy.output).toContain(`[${step}]`);
-    expect(phase4Host.firstDeploy.output).toMatch(/deployed \/nix\/store\/\S+ as generation \d+; healthy\./);
-  });
+    await test.step("every secret the deploy put on the host is the hypervisor user's alone (no group or other bits), and no other user reads it, by its path or by searching", async () => {
+      const placement = await secretPlacement(host, [resolveSecret(deployment.adminToken)]);
+      await evidence.json('secret-placement', placement);
+      expect(placement.canary, 'a world-readable canary planted for the search: found by root and by nobody, or the searches proved nothing').toEqual({ byRoot: true, byOther: true });
+      expect(placement.holders.map((h) => h.path), 'the admin token is where the hypervisor reads it').toContain(`${stateDir}/admin-token`);
+      expect(secretExposures(placement)).toEqual([]);
+    });
 
-  await test.step('a second deploy of the same generation changes nothing and says so', async () => {
-    const before = await phase4Host.health();
-    const again = await phase4Host.deploy('switch');
-    await evidence.command('deploy-again', again.commandLine, again.output);
-    expect(again.exitCode).toBe(0);
-    expect(again.output).toMatch(/no change: \/nix\/store\/\S+ is already the active generation \(\d+\) and healthy/);
-    expect(again.output).not.toContain('[activate]');
-    expect((await phase4Host.health()).bootId).toBe(before.bootId);
-  });
+    await test.step('a second deploy of the same generation changes nothing and says so', async () => {
+      const before = await phase4Host.health();
+      const again = await phase4Host.deploy('switch');
+      await evidence.command('deploy-again', again.commandLine, again.output);
+      expect(again.exitCode).toBe(0);
+      expect(again.output).toMatch(/no change: \/nix\/store\/\S+ is already the active generation \(\d+\) and healthy/);
+      expect(again.output).not.toContain('[activate]');
+      expect((await phase4Host.health()).bootId).toBe(before.bootId);
+    });
 
-  await test.step('a host presenting another host key is refused, never accepted', async () => {
-    const deploy = target.description.deploy as { ssh: { hostKey: string } };
-    const pinned = deploy.ssh.hostKey;
-    deploy.ssh.hostKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMr1IhvxJm4M4x5ZxGz8Rk7Zm0bS1mY7F2iOe0T6WQ1c';
-    await target.write();
-    try {
-      const refused = await phase4Host.deploy('status');
-      await evidence.command('deploy-changed-host-key', refused.commandLine, refused.output);
-      expect(refused.exitCode).toBe(1);
-      expect(refused.output).toMatch(/REFUSED: the host key of root@127\.0\.0\.1 port \d+ does not match the pinned key/);
-    } finally {
-      deploy.ssh.hostKey = pinned;
+    await test.step("a deploy of a generation whose units differ: systemd then runs that generation's units (its loaded definitions, the processes' environment), and a deploy of the declared generation brings the declared units back", async () => {
+      const declared = await buildTargetGeneration(deployment, new CommandTranscript());
+      // Another environment and label: both units' files differ from the declared ones (Description, Environment, Caddy's --config).
+      const changed = await buildTargetGeneration(deployment, new CommandTranscript(), { HYPERVISOR_KNOWN_GOOD_RETAIN: '7' }, 'unit-changed');
+      const toChanged = await phase4Host.deploy('switch', '--closure', changed);
+      await evidence.command('deploy-changed-units', toChanged.commandLine, toChanged.output);
+      const onChanged = await runningUnits(host, changed);
+      const back = await phase4Host.deploy('switch');
+      await evidence.command('deploy-declared-again', back.commandLine, back.output);
+      const onDeclared = await runningUnits(host, declared);
+      await evidence.json('running-units', { changed: { generation: changed, units: onChanged }, declared: { generation: declared, units: onDeclared } });
+      expect(toChanged.exitCode).toBe(0);
+      expect(onChanged.map((u) => [u.unit, u.differences]), `the units systemd runs after deploying ${changed}`).toEqual(onChanged.map((u) => [u.unit, []]));
+      expect(back.exitCode).toBe(0);
+      expect(onDeclared.map((u) => [u.unit, u.differences]), `the units systemd runs after deploying ${declared} again`).toEqual(onDeclared.map((u) => [u.unit, []]));
+    });
+
+    await test.step('a host presenting another host key is refused, never accepted', async () => {
+      const deploy = target.description.deploy as { ssh: { hostKey: string } };
+      const pinned = deploy.ssh.hostKey;
+      deploy.ssh.hostKey = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMr1IhvxJm4M4x5ZxGz8Rk7Zm0bS1mY7F2iOe0T6WQ1c';
       await target.write();
-    }
-  });
+      try {
+        const refused = await phase4Host.deploy('status');
+        await evidence.command('deploy-changed-host-key', refused.commandLine, refused.output);
+        expect(refused.exitCode).toBe(1);
+        expect(refused.output).toMatch(/REFUSED: the host key of root@127\.0\.0\.1 port \d+ does not match the pinned key/);
+      } finally {
+        deploy.ssh.hostKey = pinned;
+        await target.write();
+      }
+    });
 
-  await test.step('an unreachable SSH endpoint is named with what to check', async () => {
-    const deploy = target.description.deploy as { ssh: { port: number } };
-    const port = deploy.ssh.port;
-    // Port 1: nothing listens there on loopback.
-    deploy.ssh.port = 1;
-    await target.write();
-    try {
-      const unreachable = await phase4Host.deploy('status');
-      await evidence.command('deploy-unreachable', unreachable.commandLine, unreachable.output);
-      expect(unreachable.exitCode).toBe(1);
-      expect(unreachable.output).toMatch(/cannot reach SSH at root@127\.0\.0\.1 port \d+: check deploy\.ssh\.host and deploy\.ssh\.port/);
-    } finally {
-      deploy.ssh.port = port;
+    await test.step('an unreachable SSH endpoint is named with what to check', async () => {
+      const deploy = target.description.deploy as { ssh: { port: number } };
+      const port = deploy.ssh.port;
+      // Port 1: nothing listens there on loopback.
+      deploy.ssh.port = 1;
       await target.write();
-    }
-  });
+      try {
+        const unreachable = await phase4Host.deploy('status');
+        await evidence.command('deploy-unreachable', unreachable.commandLine, unreachable.output);
+        expect(unreachable.exitCode).toBe(1);
+        expect(unreachable.output).toMatch(/cannot reach SSH at root@127\.0\.0\.1 port \d+: check deploy\.ssh\.host and deploy\.ssh\.port/);
+      } finally {
+        deploy.ssh.port = port;
+        await target.write();
+      }
+    });
+  } finally {
+    await host.close();
+  }
 });
