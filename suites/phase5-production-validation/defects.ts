@@ -221,4 +221,18 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.auth],
     edits: [{ file: 'hypervisor/auth/recovery.ts', find: 'const account = `account:${username.toLowerCase()}`;', replace: 'const account = `account:${username.trim()}`;' }],
   },
+  // Misses of the sixth never-seen measurement (issue #11): the published restarts and sandbox counts
+  // were never compared with the hypervisor's own view. Each entry is another mistake against that property.
+  {
+    id: 'crash-restarts-not-counted',
+    what: "the crash supervisor records a crash restart on the sandbox (the admin API's restarts) but no longer adds it to choiros_sandbox_restarts_total, so the SandboxRestarts published stay 0 however often sandboxes crash and come back",
+    caughtBy: [line.hostHealth],
+    edits: [{ file: 'hypervisor/sandboxes/supervisor.ts', find: "    sandboxRestarts.inc({ runtime: entry.record.spec.runtime, role: entry.key.role, reason: 'crash' });\n", replace: '' }],
+  },
+  {
+    id: 'sandbox-counts-by-desired-state',
+    what: "the manager counts sandboxes by the state they are meant to be in (desired running or stopped) instead of the one they are in, so a sandbox whose start failed is published as running and SandboxesFailed stays 0",
+    caughtBy: [line.metrics],
+    edits: [{ file: 'hypervisor/sandboxes/manager.ts', find: '    for (const entry of this.entries.values()) counts[statusOf(entry.record.state)] += 1;', replace: "    for (const entry of this.entries.values()) counts[entry.record.desired === 'running' ? 'running' : 'stopped'] += 1;" }],
+  },
 ];

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { stateDir } from '../../deploy/generation.ts';
 import { errorEntries, type JournalEntry } from '../../deploy/host-readings.ts';
+import { gateStatesPrefix } from '../../fixtures/gate-sandbox-states.ts';
 import { bracket, headroomSlack, readHeadroomIndependently } from '../../fixtures/headroom-cross-check.ts';
 import { plantedLines, plantedMarker, plantJournalLines } from '../../fixtures/planted-journal.ts';
+import { publishedTotal } from '../../fixtures/runtime-metrics/published-total.ts';
+import { crashSandbox } from '../../fixtures/sandbox-crash.ts';
 import { test, expect } from '../../fixtures/production-test.ts';
 
 /**
@@ -11,12 +14,16 @@ import { test, expect } from '../../fixtures/production-test.ts';
  */
 const causedOnPurpose: readonly { pattern: RegExp; why: string }[] = [
   { pattern: new RegExp(plantedMarker), why: 'planted by Phase 5 lines (this one, the playbook) to prove the journal readings count error-level lines: syslog err and pino 50' },
+  { pattern: new RegExp(`"event":"sandbox\\.failed".*"user":"${gateStatesPrefix}`), why: 'the runtime metrics line makes a gate sandbox fail on purpose (a setting its workload refuses), so the published failed count has one to show' },
 ];
 
-test('Validate logs, restart behavior, and disk/memory headroom.', async ({ productionHost: host, thresholds, evidence }) => {
-  // Locally the first line to ask boots the stand-in (its fixture has its own 10 minutes); the line itself restarts once.
-  test.setTimeout(180_000);
-  await evidence.provenOn(host.provenOn);
+test('Validate logs, restart behavior, and disk/memory headroom.', async ({ productionHost: host, cloudwatch, moto, thresholds, evidence }) => {
+  // Locally the first line to ask boots the stand-in (its fixture has its own 10 minutes); the line
+  // itself restarts once and waits for a published interval (a deployed host publishes once a minute).
+  test.setTimeout(moto ? 180_000 : 360_000);
+  await evidence.provenOn(moto ? { ...host.provenOn, standIn: `${host.provenOn.standIn ?? 'the local stand-in'}; moto stood in for CloudWatch` } : host.provenOn);
+  expect(cloudwatch, 'the target description names no `cloudwatch` section: the restarts the host publishes are read there (add region and host, see targets/README.md)').toBeDefined();
+  if (!cloudwatch) return;
   const user = `gate-host-${randomBytes(4).toString('hex')}`;
   const state = async () => ({
     pointers: await host.admin.pointers(user),
@@ -43,6 +50,27 @@ test('Validate logs, restart behavior, and disk/memory headroom.', async ({ prod
       expect(restart.after.health.bootId).toBeDefined();
       expect(restart.after.health.bootId).not.toBe(restart.before.health.bootId);
       expect(after).toEqual(before);
+    });
+
+    await test.step("a sandbox that crashes is restarted by the hypervisor, and the SandboxRestarts it publishes rise by at least the restarts it reports", async () => {
+      const from = new Date();
+      const running = await host.admin.start(user, 'live');
+      const command = await crashSandbox(host.access, running);
+      // The hypervisor's own view: the same sandbox running again, in a new process, one restart more.
+      let restarted = running;
+      await expect
+        .poll(async () => {
+          restarted = (await host.admin.sandbox(user, 'live')) ?? restarted;
+          return { status: restarted.status, restarts: restarted.restarts, new_process: restarted.pid !== running.pid || restarted.container_id !== running.container_id };
+        }, { message: `${user}:live after \`${command}\` on the host`, timeout: 30_000 })
+        .toEqual({ status: 'running', restarts: running.restarts + 1, new_process: true });
+      const caused = restarted.restarts - running.restarts;
+      // Published per interval: the restart shows once the interval that counted it is published.
+      let published = 0;
+      await expect
+        .poll(async () => (published = await publishedTotal(cloudwatch, 'SandboxRestarts', from)), { message: `SandboxRestarts published since ${from.toISOString()}, against the ${caused} restart(s) the admin API reports for ${user}:live`, timeout: moto ? 30_000 : 180_000 })
+        .toBeGreaterThanOrEqual(caused);
+      await evidence.json('sandbox-crash-restart', { user, command, from: from.toISOString(), before: running, after: restarted, restarts_caused: caused, published_restarts: published });
     });
 
     await test.step(`disk and memory headroom are above the thresholds (${thresholds.diskFreePercent}% disk, ${thresholds.memoryFreePercent}% memory free)`, async () => {

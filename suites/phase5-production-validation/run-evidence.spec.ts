@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stateDir } from '../../deploy/generation.ts';
+import { GateSandboxStates } from '../../fixtures/gate-sandbox-states.ts';
 import { bracket, headroomSlack, readHeadroomIndependently } from '../../fixtures/headroom-cross-check.ts';
 import { readCloudWatchFigures } from '../../fixtures/runtime-metrics/cloudwatch-figures.ts';
 import { holdRequest } from '../../fixtures/held-request.ts';
@@ -7,12 +8,16 @@ import { describeChecks } from '../../fixtures/runtime-metrics/snapshot.ts';
 import { sessionCookieName } from '../../hypervisor/auth/cookies.ts';
 import { attachSnapshot, publishedSinceStart } from '../../fixtures/runtime-metrics/run-metrics.ts';
 import { readMetricsEndpoint } from '../../fixtures/runtime-metrics/metrics-endpoint.ts';
+import { SandboxCountsAtOnce, type CountsAtOnce } from '../../fixtures/runtime-metrics/counts-at-once.ts';
+import { publishedTotal } from '../../fixtures/runtime-metrics/published-total.ts';
+import { statuses, statusFigures } from '../../fixtures/runtime-metrics/status-counts.ts';
 import { localPublishIntervalSecs, test, expect } from '../../fixtures/production-test.ts';
 
 // Last in the run (files run in name order): the snapshot's window spans the lines before it.
 test('Runtime metrics snapshot attached.', async ({ hostTarget: host, productionHostOpening, moto, cloudwatch, thresholds, runMetrics, browser, page, passkey, hostRequests, gateUsers, evidence }) => {
-  // A deployed host publishes once a minute: the line waits for fresh points twice (the snapshot, the disk headroom).
-  test.setTimeout(360_000);
+  // A deployed host publishes once a minute: the line waits for fresh points four times (the snapshot,
+  // the restarts, the counts in whole minutes, the disk headroom).
+  test.setTimeout(moto ? 360_000 : 720_000);
   await evidence.provenOn(moto ? { place: host.provenOn.place, standIn: `${host.provenOn.standIn ?? 'the local stand-in'}; moto stood in for CloudWatch (the host's hypervisor publishes to it by the NixOS module's cloudwatch option)` } : host.provenOn);
   expect(cloudwatch, 'the target description names no `cloudwatch` section: add region and host (see targets/README.md)').toBeDefined();
   if (!cloudwatch) return;
@@ -50,6 +55,50 @@ test('Runtime metrics snapshot attached.', async ({ hostTarget: host, production
       expect(counters.published[name], `${name}: published to CloudWatch since ${counters.since}, against the hypervisor's own count`).toBeLessThanOrEqual(counters.counted[name]);
     }
   });
+
+  // Gate sandboxes of the line's own, removed at the end: one restarted, one stopped, one failed.
+  const states = new GateSandboxStates(host.admin);
+  try {
+    await test.step('an admin restart of a sandbox raises the SandboxRestarts published to CloudWatch by at least the restarts the admin API reports for it', async () => {
+      const running = await states.running();
+      const from = new Date();
+      const restarted = await host.admin.restart(running.user_id, 'live');
+      const caused = restarted.restarts - running.restarts;
+      expect(caused, `restarts the admin API reports for ${running.user_id}:live after one admin restart`).toBe(1);
+      // Published per interval: the restart shows once the interval that counted it is published.
+      let published = 0;
+      await expect
+        .poll(async () => (published = await publishedTotal(cloudwatch, 'SandboxRestarts', from)), { message: `SandboxRestarts published since ${from.toISOString()}, against the restart of ${running.user_id}:live`, timeout: moto ? 30_000 : 180_000 })
+        .toBeGreaterThanOrEqual(caused);
+      await evidence.json('published-restarts', { sandbox: `${running.user_id}:live`, from: from.toISOString(), restarts_caused: caused, published_restarts: published });
+    });
+
+    await test.step("the sandbox counts CloudWatch holds by status (running, stopped, failed) are the admin API's list's and /metrics' at the same time, with gate sandboxes making the three differ", async () => {
+      await states.stopped();
+      await states.failed();
+      const distinct = await states.makeCountsDistinct();
+      // Whole periods between two equal admin readings: one second on moto, a minute on AWS (it rounds to the minute).
+      const atOnce = await SandboxCountsAtOnce.begin(host.admin, moto ? 1 : 60);
+      let agreed: CountsAtOnce | undefined;
+      await expect
+        .poll(async () => {
+          agreed = await atOnce.look(cloudwatch, () => readMetricsEndpoint(host.url, host.dispatcher));
+          return agreed ? 'read at once' : atOnce.waitingFor;
+        }, { message: 'sandbox counts published while the admin API reported the same counts before and after', timeout: moto ? 30_000 : 240_000 })
+        .toBe('read at once');
+      if (!agreed) return;
+      await evidence.json('sandbox-counts-at-once', { gate_sandboxes: states.users, made_distinct: distinct, ...agreed });
+      expect(new Set(statuses.map((status) => agreed?.admin[status])).size, `the admin API's counts by status differ pairwise, so a figure from another status shows: ${JSON.stringify(agreed.admin)}`).toBe(statuses.length);
+      for (const status of statuses) {
+        expect(agreed.metrics[status], `/metrics choiros_sandboxes ${status} (by state, as the admin API reports statuses) against the admin API's list`).toBe(agreed.admin[status]);
+        for (const point of agreed.published[statusFigures[status]]) {
+          expect(point.value, `${statusFigures[status]} published at ${point.at} against the admin API's ${status} sandboxes then (${JSON.stringify(agreed.admin)})`).toBe(agreed.admin[status]);
+        }
+      }
+    });
+  } finally {
+    await states.remove();
+  }
 
   if (moto) {
     await test.step('a request held 1 s among quick ones ending with it makes the published p99 latency at least 500 ms (the stand-in: an interval of fewer than 100 requests, whose p99 is its slowest)', async () => {
