@@ -150,6 +150,8 @@ test('Cache hit/miss summary attached.', async ({ flakesProof, evidence }) => {
     expect(shownTotalMs, `the three durations together against the whole step's ${Math.round(build.stepMs)} ms`).toBeLessThanOrEqual(build.stepMs + tenth * flakeOutputs.length);
   });
 
+  // Local only, with the step above: it runs this checkout's workflow steps with this machine's nix; a deployed
+  // target's runs are read from GitHub, where a failed run's summary is what that run wrote.
   await test.step("a run whose build fails: the workflow's build step, its nix unable to fetch the flakes, then its job-summary step on what it left; a build that was not measured shows no duration, every duration shown is the one measured", async () => {
     // An empty directory as the checkout the local nix builds from: the step's first `nix build` fails for real.
     const unfetchable = mkdtempSync(path.join(tmpdir(), 'phase2-unfetchable-flakes-'));

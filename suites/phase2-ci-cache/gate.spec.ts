@@ -71,6 +71,8 @@ test('Repeat build shows improved duration with cache hits.', async ({ flakesPro
       expect(output.warm.cacheLog.narinfoHits, `${output.output}: narinfo answered 200 by the cache`).toBeGreaterThan(0);
     }
   });
+  // Local only, like the steps above: it reads the local cache's request log and this machine's store; a
+  // deployed target's proof is its GitHub runs, whose FlakeHub Cache log is not readable from here.
   await test.step("every path of each output's runtime closure is in the cache and came from it: the push sent it (its record is what the cache received), the cache answered its narinfo, a warm build copied it", async () => {
     const push = pushRecordAgainstCache(measurement);
     const closures = await closuresFromCache(measurement);
