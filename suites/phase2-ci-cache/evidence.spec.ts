@@ -1,5 +1,9 @@
 import { test, expect } from '../../fixtures/flakes-proof.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { runFlakesBuildStep, runFlakesSummaryStep, type LoggedBuild } from '../../fixtures/flakes-workflow-steps.ts';
+import { durationCellFor, durationCellRead } from '../../fixtures/summary-duration.ts';
 import { countTranscript } from '../../nix/binary-cache/transcript.ts';
 import { flakeOutputs } from '../../nix/build.ts';
 import { readMarkdownTable } from '../../nix/ci/markdown-table.ts';
@@ -80,6 +84,9 @@ test('Cache hit/miss summary attached.', async ({ flakesProof, evidence }) => {
       warm: measurement.outputs.map(logged('warm')),
       // Cold and warm logs alternating, so neighbouring rows differ: a figure or cache taken from the wrong row shows.
       mixed: measurement.outputs.map((o, i) => logged(i % 2 === 0 ? 'cold' : 'warm')(o)),
+      // What the build step leaves when its second nix build fails (bash -e): the first output measured, the second
+      // logged without a duration, the third never started. A build not measured shows no figure, not "0.0 s".
+      'failed-midway': measurement.outputs.slice(0, 2).map((o, i) => (i === 0 ? logged('warm')(o) : { output: o.output, log: o.cold.log })),
     };
     for (const [variant, builds] of Object.entries(variants)) {
       const step = await runFlakesSummaryStep(builds);
@@ -90,10 +97,14 @@ test('Cache hit/miss summary attached.', async ({ flakesProof, evidence }) => {
       expect(rows.map((row) => row.output), `the rows of the ${variant} job summary`).toEqual([...flakeOutputs]);
       for (const build of builds) {
         const row = rows.find((r) => r.output === build.output);
-        const shown = { duration: row?.[columns.duration], hits: row?.[columns.hits], misses: row?.[columns.misses], from: cachesShown(row?.[columns.from]) };
+        const shown = { duration: durationCellRead(row?.[columns.duration]), hits: row?.[columns.hits], misses: row?.[columns.misses], from: cachesShown(row?.[columns.from]) };
         const counted = countTranscript(build.log);
-        const derived = { duration: `${(Math.round(build.durationMs) / 1000).toFixed(1)} s`, hits: String(counted.hits.length), misses: String(counted.misses.length), from: hitSources(build.log) };
-        expect(shown, `${build.output} (${variant}): every column against the transcript it was made from`).toEqual(derived);
+        const derived = { duration: durationCellFor(build.durationMs), hits: String(counted.hits.length), misses: String(counted.misses.length), from: hitSources(build.log) };
+        expect(shown, `${build.output} (${variant}): every column against the transcript and duration it was made from`).toEqual(derived);
+      }
+      for (const output of flakeOutputs.filter((o) => !builds.some((b) => b.output === o))) {
+        const cell = rows.find((r) => r.output === output)?.[columns.duration];
+        expect(durationCellRead(cell), `${output} (${variant}): never built, its duration "${cell}"`).toBe(durationCellFor(undefined));
       }
     }
     // The transcripts themselves: the warm builds copied only from the cache this measurement ran, the cold ones from none.
@@ -137,6 +148,35 @@ test('Cache hit/miss summary attached.', async ({ flakesProof, evidence }) => {
       expect(shownMs, `${output}: the summary's ${text} against the whole step's ${Math.round(build.stepMs)} ms`).toBeLessThanOrEqual(build.stepMs + tenth);
     }
     expect(shownTotalMs, `the three durations together against the whole step's ${Math.round(build.stepMs)} ms`).toBeLessThanOrEqual(build.stepMs + tenth * flakeOutputs.length);
+  });
+
+  // Local only, with the step above: it runs this checkout's workflow steps with this machine's nix; a deployed
+  // target's runs are read from GitHub, where a failed run's summary is what that run wrote.
+  await test.step("a run whose build fails: the workflow's build step, its nix unable to fetch the flakes, then its job-summary step on what it left; a build that was not measured shows no duration, every duration shown is the one measured", async () => {
+    // An empty directory as the checkout the local nix builds from: the step's first `nix build` fails for real.
+    const unfetchable = mkdtempSync(path.join(tmpdir(), 'phase2-unfetchable-flakes-'));
+    try {
+      const build = await runFlakesBuildStep({ nixCheckout: unfetchable });
+      const step = await runFlakesSummaryStep(build.logs);
+      await evidence.command('job-summary-of-a-failed-build-step', step.script, `${step.summary}${step.stderr}\n# the build step: exit ${build.exitCode}\n${build.stderr.trim().split('\n').slice(-5).join('\n')}\n# build-logs/<output>.ms: ${JSON.stringify(Object.fromEntries(build.logs.map((l) => [l.output, l.durationMs ?? 'absent'])))}`);
+      expect(build.exitCode, 'the build step with a nix that cannot fetch the flakes').not.toBe(0);
+      // A build failed when nix started it (it has a log) and printed no store path for it (build-logs/<output>.json).
+      const failed = build.logs.map((l) => l.output).filter((output) => !/^\/nix\/store\//.test(build.built[output] ?? ''));
+      expect(failed.length, `builds the step started whose nix build failed: ${JSON.stringify(build.built)}`).toBeGreaterThan(0);
+      expect(step.exitCode, `the job-summary step after the failed build: ${step.stderr}`).toBe(0);
+      const rows = readMarkdownTable(step.summary);
+      const columns = summaryColumns(rows);
+      expect(rows.map((row) => row.output)).toEqual([...flakeOutputs]);
+      for (const output of flakeOutputs) {
+        const cell = rows.find((r) => r.output === output)?.[columns.duration];
+        const logged = build.logs.find((l) => l.output === output);
+        // Failed or never started: not a measured build, whatever the step left in build-logs/<output>.ms.
+        const measured = logged && !failed.includes(output) ? logged.durationMs : undefined;
+        expect(durationCellRead(cell), `${output} (${failed.includes(output) ? 'failed' : logged ? 'built' : 'never started'}): the summary's duration "${cell}", build-logs/${output}.ms ${logged?.durationMs ?? 'absent'}`).toBe(durationCellFor(measured));
+      }
+    } finally {
+      rmSync(unfetchable, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { closuresFromCache, pushRecordAgainstCache } from '../../fixtures/closure-from-cache.ts';
 import { test, expect } from '../../fixtures/flakes-proof.ts';
 import { runFlakesBuildStep } from '../../fixtures/flakes-workflow-steps.ts';
 import { fromRoot } from '../../hypervisor/paths.ts';
@@ -69,6 +70,21 @@ test('Repeat build shows improved duration with cache hits.', async ({ flakesPro
       expect(output.warm.transcript.misses, `${output.output}: derivations built in the repeat build`).toEqual([]);
       expect(output.warm.cacheLog.narinfoHits, `${output.output}: narinfo answered 200 by the cache`).toBeGreaterThan(0);
     }
+  });
+  // Local only, like the steps above: it reads the local cache's request log and this machine's store; a
+  // deployed target's proof is its GitHub runs, whose FlakeHub Cache log is not readable from here.
+  await test.step("every path of each output's runtime closure is in the cache and came from it: the push sent it (its record is what the cache received), the cache answered its narinfo, a warm build copied it", async () => {
+    const push = pushRecordAgainstCache(measurement);
+    const closures = await closuresFromCache(measurement);
+    await evidence.json('runtime-closures-from-the-cache', { push, closures });
+    expect(push.recorded, "the paths the push says it sent (pushedPaths) against the narinfos the cache received").toEqual(push.received);
+    for (const c of closures) {
+      expect(c.notPushed, `${c.output}: paths of its runtime closure the push did not send`).toEqual([]);
+      expect(c.notCopiedFromCache, `${c.output}: built paths of its runtime closure no warm build copied from ${measurement.cacheUrl} (sources the evaluation adds itself: ${c.sources.join(', ') || 'none'})`).toEqual([]);
+      expect(c.narinfoNotAnswered, `${c.output}: built paths of its runtime closure whose narinfo the cache did not answer after the push`).toEqual([]);
+    }
+    // The closures reach beyond the outputs themselves (node, node_modules, the app): a check of the outputs alone would pass without them.
+    expect(closures.some((c) => c.closure.length > 1), 'some output has a runtime closure beyond itself').toBe(true);
   });
   await test.step('the repeat build took less time than the cold one', async () => {
     expect(measurement.warmTotalMs).toBeLessThan(measurement.coldTotalMs);
