@@ -163,7 +163,7 @@ export const defects: readonly SeededDefect[] = [
   {
     id: 'unit-type-left-to-systemd',
     what: "the unit's Type line is removed (\"systemd's default will do\"), so the service is Type=simple: `systemctl start` succeeds as soon as systemd forked, even when the hypervisor cannot be executed",
-    caughtBy: [line.reliable, line.service],
+    caughtBy: [line.reliable],
     edits: [{ file: module, find: '        Type = "exec";\n', replace: '' }],
   },
   {
