@@ -11,8 +11,11 @@ export interface ModuleEvaluation {
   failed: string[];
   warnings: string[];
   options: Record<string, unknown>;
-  /** Every option services.choiros-hypervisor declares (nested ones by their path), with its description. */
-  optionDescriptions: { path: string[]; description: string }[];
+  /**
+   * Every option services.choiros-hypervisor declares (nested ones by their path), with its
+   * description and the defaultText its documentation shows (a Nix expression; null when none).
+   */
+  optionDescriptions: { path: string[]; description: string; defaultText?: string | null }[];
   service: {
     description: string;
     wantedBy: string[];

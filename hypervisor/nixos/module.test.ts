@@ -9,6 +9,13 @@ async function evalError(settings: ModuleSettings): Promise<ModuleEvalError> {
 }
 
 describe('services.choiros-hypervisor (lib.evalModules, for real)', () => {
+  it("reports each option's defaultText (the expression its documentation shows), null where it states none", async () => {
+    const { optionDescriptions } = await evaluateModule({});
+    const defaultText = (path: string): string | null | undefined => optionDescriptions.find((o) => o.path.join('.') === path)?.defaultText;
+    expect(defaultText('webauthn.rpOrigin')).toBe('"http://localhost:${toString config.services.choiros-hypervisor.port}"');
+    expect(defaultText('port')).toBeNull();
+  });
+
   it('renders the contract defaults as the service environment, state in its StateDirectory', async () => {
     const evaluation = await evaluateModule({});
     expect(evaluation.failed).toEqual([]);

@@ -154,5 +154,28 @@ export const defects: readonly SeededDefect[] = [
     what: 'the reserved-namespace assertion lower-cases the namespace before looking for AWS/ (meant as "case-insensitive"), so no namespace ever matches and AWS/EC2 is accepted, to be refused by every PutMetricData at run time',
     caughtBy: [line.flakeModule],
     edits: [{ file: module, find: 'assertion = !(lib.hasPrefix "AWS/" cw.namespace);', replace: 'assertion = !(lib.hasPrefix "AWS/" (lib.toLower cw.namespace));' }],
+  },  {
+    id: 'firewall-port-always-open',
+    what: 'the firewall line is simplified to a plain list ("the port is opened anyway behind a cloud firewall"), so every host opens the hypervisor port whatever openFirewall says, the default included',
+    caughtBy: [line.flakeModule],
+    edits: [{ file: module, find: 'networking.firewall.allowedTCPPorts = optional cfg.openFirewall cfg.port;', replace: 'networking.firewall.allowedTCPPorts = [ cfg.port ];' }],
+  },
+  {
+    id: 'unit-type-left-to-systemd',
+    what: "the unit's Type line is removed (\"systemd's default will do\"), so the service is Type=simple: `systemctl start` succeeds as soon as systemd forked, even when the hypervisor cannot be executed",
+    caughtBy: [line.reliable],
+    edits: [{ file: module, find: '        Type = "exec";\n', replace: '' }],
+  },
+  {
+    id: 'default-rp-origin-fixed-port',
+    what: 'the webauthn.rpOrigin default names the port literally (http://localhost:9090): on any other port the origin browsers send never matches it, so every passkey ceremony is refused, and defaultText (which follows the port) no longer says what the default is',
+    caughtBy: [line.flakeModule, line.secrets],
+    edits: [{ file: module, find: 'default = "http://localhost:${toString cfg.port}";', replace: 'default = "http://localhost:9090";' }],
+  },
+  {
+    id: 'runbook-nixos-rollback-profile-only',
+    what: "the NixOS fallback goes back by moving the system profile with nix-env: generation N becomes the profile's current one, but nothing is activated or restarted now, and the health check that follows still answers N+1's version",
+    caughtBy: [line.generationFallback],
+    edits: [{ file: 'hypervisor/nixos/README.md', find: 'nixos-rebuild switch --rollback                         # back to N', replace: 'nix-env --profile /nix/var/nix/profiles/system --rollback # back to N' }],
   },
 ];

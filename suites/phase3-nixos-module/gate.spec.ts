@@ -4,6 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { test, expect, onLocalHost, onLocalNix } from '../../fixtures/host-test.ts';
 import { hypervisorUnit } from '../../fixtures/hypervisor-host.ts';
+import { startWithUnexecutableProgram } from '../../fixtures/unexecutable-start.ts';
 import { evaluateModule } from '../../hypervisor/nixos/module-eval.ts';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -113,6 +114,15 @@ test('Hypervisor service starts reliably under systemd.', async ({ installedHost
     await expect(host.health()).rejects.toThrow();
     await host.machine.exec(['systemctl', 'start', hypervisorUnit]);
     expect((await host.waitHealthy()).status).toBe('healthy');
+  });
+
+  await test.step('a start that cannot execute the hypervisor makes `systemctl start` itself fail (a copy of the unit with a missing program): a broken start never looks started', async () => {
+    const unitFile = await readFile(path.join(installedHost.closure.outPath, 'etc/systemd/system', hypervisorUnit), 'utf8');
+    const probe = await startWithUnexecutableProgram(host, unitFile);
+    await evidence.command('4-start-with-missing-program', `systemctl start ${probe.unit} (ExecStart=${probe.missingProgram})`, `exit ${probe.exitCode}\n${probe.output}\n${JSON.stringify(probe.properties, null, 2)}\n\n${probe.unitText}`);
+    expect(probe.exitCode, `systemctl start of ${probe.unit} (Type=${probe.properties.Type}) with ExecStart=${probe.missingProgram}`).not.toBe(0);
+    expect(probe.properties.Result, 'why systemd says the start failed').not.toBe('success');
+    expect((await host.health()).status, 'the real service is untouched').toBe('healthy');
   });
 
   await test.step('a reboot brings it back on its own: new boot, healthy, data and route pointers intact', async () => {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { test, expect, onLocalHost } from '../../fixtures/host-test.ts';
 import { hypervisorPackageVersion } from '../../hypervisor/nixos/package.ts';
 import { runbookBlock, runbookFile } from '../../hypervisor/nixos/runbook.ts';
+import { nixosRollbackReading } from '../../fixtures/nixos-rollback-command.ts';
 
 test('Document previous generation fallback path.', async ({ installedHost, evidence }) => {
   await evidence.provenOn(onLocalHost);
@@ -11,8 +12,17 @@ test('Document previous generation fallback path.', async ({ installedHost, evid
 
   await test.step('the runbook documents the fallback on NixOS and on this host', async () => {
     await evidence.text('runbook.md', runbook, 'text/markdown');
-    expect(runbook).toContain('nixos-rebuild switch --rollback');
     expect(runbookBlock('rollback')).toContain('nix-env --profile "$PROFILE" --rollback');
+  });
+
+  await test.step("the NixOS fallback switches now: its rollback command activates generation N at once (nixos-rebuild switch --rollback, not boot/test/build or a profile moved by hand), before the health check that expects N's version", async () => {
+    const nixos = nixosRollbackReading(runbook);
+    await evidence.json('nixos-rollback-command', { note: 'A NixOS build cannot run here: the documented NixOS command is checked by its parsed action; the same procedure is run for real on this host below (the profile blocks).', ...nixos });
+    expect(nixos.rollbacks.length, `rollback commands in the NixOS block:\n${nixos.block}`).toBeGreaterThan(0);
+    expect(nixos.rollbacks.filter((r) => !r.activatesNow).map((r) => r.command), 'rollback commands that do not activate generation N now').toEqual([]);
+    const rollbackAt = nixos.commands.indexOf(nixos.rollbacks[0]?.command ?? '');
+    const healthAt = nixos.commands.findIndex((c) => c.includes('/health'));
+    expect(healthAt, 'the NixOS block checks /health after rolling back').toBeGreaterThan(rollbackAt);
   });
 
   const next = await test.step(`deploy generation N+1 (hypervisor ${nextVersion}) with the documented commands`, async () => {

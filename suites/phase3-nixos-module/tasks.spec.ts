@@ -1,7 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { test, expect, onLocalHost, onLocalNix } from '../../fixtures/host-test.ts';
+import { browserOrigin } from '../../fixtures/browser-origin.ts';
 import { distinctModuleSettings, moduleOwnVariables } from '../../fixtures/distinct-module-settings.ts';
+import { firewallVerdicts } from '../../fixtures/module-firewall.ts';
+import { defaultTextReadings } from '../../fixtures/option-default-text.ts';
 import { hostFileModes, openToOthers } from '../../fixtures/host-file-modes.ts';
 import { cloudwatchCredentialsPath } from '../../fixtures/host-cloudwatch-credentials.ts';
 import { adminTokenPath, hypervisorUnit } from '../../fixtures/hypervisor-host.ts';
@@ -41,6 +44,29 @@ test('Implement `nixosModules.default` in `hypervisor/flake.nix`.', async ({ evi
     const verdicts = await moduleVerdicts(moduleAssertionCases());
     await evidence.json('4-assertion-verdicts', verdicts);
     expect(misjudged(verdicts), 'settings the module judged otherwise than expected').toEqual([]);
+  });
+
+  await test.step("the firewall opens the hypervisor's port exactly when openFirewall is true: left at its default or false it opens nothing", async () => {
+    const verdicts = await firewallVerdicts(9191);
+    await evidence.json('5-firewall-verdicts', verdicts);
+    expect(verdicts.map((v) => ({ case: v.case, allowedTCPPorts: v.allowedTCPPorts })), 'networking.firewall.allowedTCPPorts').toEqual(verdicts.map((v) => ({ case: v.case, allowedTCPPorts: v.expected })));
+  });
+
+  await test.step('with the defaults, the WebAuthn origin the hypervisor gets is the one a browser reaching it sends (scheme://rpId:port), it follows the port, and each defaultText says the default the module computes', async () => {
+    const readings = [];
+    for (const port of [9090, 9191]) {
+      const evaluation = await evaluateModule(port === 9090 ? {} : { port });
+      const environment = evaluation.service.environment;
+      const expected = browserOrigin('http', environment.WEBAUTHN_RP_ID ?? '(no WEBAUTHN_RP_ID)', Number(environment.HYPERVISOR_PORT));
+      readings.push({ port, HYPERVISOR_PORT: environment.HYPERVISOR_PORT, WEBAUTHN_RP_ORIGIN: environment.WEBAUTHN_RP_ORIGIN, browserOrigin: expected, defaultTexts: await defaultTextReadings(evaluation) });
+    }
+    await evidence.json('6-default-rp-origin', readings);
+    for (const r of readings) {
+      expect(r.HYPERVISOR_PORT, 'the port the hypervisor listens on').toBe(String(r.port));
+      expect(r.WEBAUTHN_RP_ORIGIN, `the default origin with port = ${r.port}`).toBe(r.browserOrigin);
+      expect(r.defaultTexts.map((d) => d.option), 'options whose documentation states a computed default').toContain('webauthn.rpOrigin');
+      for (const d of r.defaultTexts) expect(d.actual, `services.choiros-hypervisor.${d.option}: its defaultText (${d.defaultText}) says ${JSON.stringify(d.says)} with port = ${r.port}`).toEqual(d.says);
+    }
   });
 });
 
@@ -212,6 +238,15 @@ test('Externalize env and secrets file references.', async ({ installedHost, evi
     // One comparison, so a failure lists what is wrong in the unit and in the running service alike.
     expect({ unitFile: inUnit, runningService: inService, credentialsDirectory: unreadable }, `secrets read other than through the credentials directory (service pid ${pid})`).toEqual({ unitFile: [], runningService: [], credentialsDirectory: [] });
     expect(Object.values(environ).join('\n')).not.toContain(cloudwatchSecretKey);
+  });
+
+  await test.step("the running service's WebAuthn origin (the module's default) is the origin a browser reaching it on this host sends: scheme://rpId:port", async () => {
+    const pid = (await host.unitProperties('MainPID')).MainPID ?? '';
+    const environ = parseEnviron((await host.machine.exec(['cat', `/proc/${pid}/environ`])).stdout);
+    const expected = browserOrigin('http', environ.WEBAUTHN_RP_ID ?? '(no WEBAUTHN_RP_ID)', host.port);
+    await evidence.json('1-webauthn-origin', { settings: host.settings, WEBAUTHN_RP_ID: environ.WEBAUTHN_RP_ID, WEBAUTHN_RP_ORIGIN: environ.WEBAUTHN_RP_ORIGIN, HYPERVISOR_PORT: environ.HYPERVISOR_PORT, browserOrigin: expected });
+    expect(host.settings, 'this host leaves webauthn at its defaults').not.toHaveProperty('webauthn');
+    expect(environ.WEBAUTHN_RP_ORIGIN, `WEBAUTHN_RP_ORIGIN of the service listening on port ${host.port}`).toBe(expected);
   });
 
   await test.step('an admin token file in the Nix store, readable by every user, is refused by the module, naming the option', async () => {
