@@ -4,15 +4,17 @@ import { fromRoot } from '../../hypervisor/paths.ts';
 
 export const flakesWorkflowFile = fromRoot('.github', 'workflows', 'flakes.yml');
 
-interface Step {
+export interface Step {
   name?: string;
   uses?: string;
   run?: string;
   if?: string | boolean;
+  with?: Record<string, string | number | boolean>;
 }
 
-interface Job {
+export interface Job {
   name?: string;
+  if?: string | boolean;
   'continue-on-error'?: boolean | string;
   permissions?: Record<string, string>;
   steps?: Step[];
@@ -33,9 +35,13 @@ export interface FlakesWorkflowFacts {
   summaryRun: string | undefined;
   /** That step's `if:` condition, as written (undefined: none, GitHub's default success()). */
   summaryIf: string | undefined;
+  /** The workflow's `on:` as parsed (a string, a list or a map of events), read by fixtures/workflow-triggers.ts. */
+  on: unknown;
+  /** Every job, by id, as parsed. */
+  jobs: Record<string, Job>;
 }
 
-type Truth = boolean | 'unknown';
+export type Truth = boolean | 'unknown';
 
 /** The status functions as they stand once an earlier step of the job failed (not cancelled). */
 const afterFailure: Record<string, boolean> = { 'success()': false, 'failure()': true, 'always()': true, 'cancelled()': false };
@@ -45,7 +51,7 @@ const afterFailure: Record<string, boolean> = { 'success()': false, 'failure()':
  * after a failed step, any other term (a comparison, a context value) unknown. Throws on a shape it
  * cannot read, so a condition is never judged by a misreading.
  */
-function evaluate(expression: string): Truth {
+function evaluate(expression: string, term: (text: string) => Truth): Truth {
   const tokens = expression.match(/&&|\|\||!(?!=)|\(|\)|(?:[^&|!()\s]|!=)+(?:\(\))?/g) ?? [];
   let at = 0;
   const not = (t: Truth): Truth => (t === 'unknown' ? t : !t);
@@ -60,10 +66,11 @@ function evaluate(expression: string): Truth {
       if (tokens[at++] !== ')') throw new Error(`the condition "${expression}" has an unclosed parenthesis`);
       return inner;
     }
-    if (token in afterFailure) return afterFailure[token] as boolean;
+    if (/^[\w.]+\(\)$/.test(token)) return term(token);
     // A comparison reads as one term of several tokens (a == 'b'): take them up to the next operator.
+    const start = at - 1;
     while (tokens[at] !== undefined && !['&&', '||', ')'].includes(tokens[at] as string)) at += 1;
-    return 'unknown';
+    return term(tokens.slice(start, at).join(' '));
   };
   const conjunction = (): Truth => {
     let value = primary();
@@ -94,14 +101,43 @@ function evaluate(expression: string): Truth {
  */
 export function runsAfterFailure(condition: string | undefined): boolean {
   if (condition === undefined) return false;
-  const expression = condition.trim().replace(/^\$\{\{([\s\S]*)\}\}$/, '$1').trim();
+  const expression = unwrap(condition);
   const namesStatus = /\b(success|failure|always|cancelled)\(\)/.test(expression);
-  return evaluate(namesStatus ? expression : `success() && (${expression})`) !== false;
+  const term = (text: string): Truth => (text in afterFailure ? (afterFailure[text] as boolean) : 'unknown');
+  return evaluate(namesStatus ? expression : `success() && (${expression})`, term) !== false;
+}
+
+/** The condition's expression without its `${{ }}` wrapper. */
+function unwrap(condition: string): string {
+  return condition.trim().replace(/^\$\{\{([\s\S]*)\}\}$/, '$1').trim();
+}
+
+/**
+ * A job's `if:` for a run started by `event`, its needs all succeeded: true when it certainly runs,
+ * false when it certainly does not, 'unknown' when it turns on something else (a context value).
+ * Reads the status functions and comparisons of github.event_name with a string.
+ */
+export function jobRunsFor(condition: string | boolean | undefined, event: string): Truth {
+  if (condition === undefined || condition === true) return true;
+  if (condition === false) return false;
+  const statusBeforeAnyFailure: Record<string, boolean> = { 'success()': true, 'always()': true, 'failure()': false, 'cancelled()': false };
+  const term = (text: string): Truth => {
+    if (text in statusBeforeAnyFailure) return statusBeforeAnyFailure[text] as boolean;
+    if (text === 'true' || text === 'false') return text === 'true';
+    const comparison = /^(?:github\.event_name (==|!=) '([^']*)'|'([^']*)' (==|!=) github\.event_name)$/.exec(text);
+    if (!comparison) return 'unknown';
+    const operator = comparison[1] ?? comparison[4];
+    const named = comparison[2] ?? comparison[3];
+    return (named === event) === (operator === '==');
+  };
+  const expression = unwrap(String(condition));
+  const namesStatus = /\b(success|failure|always|cancelled)\(\)/.test(expression);
+  return evaluate(namesStatus ? expression : `success() && (${expression})`, term);
 }
 
 export function readFlakesWorkflow(file = flakesWorkflowFile): FlakesWorkflowFacts {
   const text = readFileSync(file, 'utf8');
-  const doc = parse(text) as { permissions?: Record<string, string>; jobs?: Record<string, Job> };
+  const doc = parse(text) as { on?: unknown; permissions?: Record<string, string>; jobs?: Record<string, Job> };
   const jobs = Object.values(doc.jobs ?? {});
   const build = jobs.find((job) => (job.steps ?? []).some((s) => s.uses?.startsWith('DeterminateSystems/flakehub-cache-action'))) ?? jobs[0];
   const steps = build?.steps ?? [];
@@ -117,5 +153,7 @@ export function readFlakesWorkflow(file = flakesWorkflowFile): FlakesWorkflowFac
     buildRun: steps.find((s) => s.run?.includes('nix build'))?.run,
     summaryRun: summary?.run,
     summaryIf: summary?.if === undefined ? undefined : String(summary.if),
+    on: doc.on,
+    jobs: doc.jobs ?? {},
   };
 }

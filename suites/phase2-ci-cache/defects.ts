@@ -190,4 +190,28 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.hitMiss],
     edits: [{ file: '.github/workflows/flakes.yml', find: '        if: always()\n', replace: '        if: success()\n' }],
   },
+  {
+    id: 'pull-requests-only-when-nix-changes',
+    what: 'the pull_request trigger gets a paths filter (nix/**, "only build when the flakes change"): a pull request touching anything else gets no "build flakes" run, and once the check is required it waits forever',
+    caughtBy: [line.nonBlocking, line.runLinks],
+    edits: [{ file: '.github/workflows/flakes.yml', find: '    branches: [main]\n  pull_request:\n', replace: "    branches: [main]\n  pull_request:\n    paths: ['nix/**', 'hypervisor/**']\n" }],
+  },
+  {
+    id: 'build-job-skipped-for-pull-requests',
+    what: "the build job is given `if: github.event_name != 'pull_request'` (to save runner minutes): the workflow still triggers on pull requests, but the required check's job never runs for one",
+    caughtBy: [line.nonBlocking, line.runLinks],
+    edits: [{ file: '.github/workflows/flakes.yml', find: '    continue-on-error: true\n', replace: "    continue-on-error: true\n    if: github.event_name != 'pull_request'\n" }],
+  },
+  {
+    id: 'summary-on-runner-default-node',
+    what: "the setup-node step is dropped (\"the runner has Node\"): the job-summary step runs `node nix/ci/job-summary.ts` on ubuntu-24.04's preinstalled Node 20, which cannot run TypeScript",
+    caughtBy: [line.hitMiss, line.durations],
+    edits: [{ file: '.github/workflows/flakes.yml', find: '      - uses: actions/setup-node@v4\n        with:\n          node-version: 24\n', replace: '' }],
+  },
+  {
+    id: 'fallback-names-the-job-id',
+    what: "the fallback docs name the job's id (`build`) as the required check to remove; GitHub names the check by the job's name, \"build flakes\", so the admin finds no such check",
+    caughtBy: [line.fallback],
+    edits: [{ file: 'nix/README.md', find: 'an admin removes `build flakes` from the', replace: "an admin removes the `build` job's check from the" }],
+  },
 ];

@@ -8,6 +8,10 @@ import { countTranscript } from '../../nix/binary-cache/transcript.ts';
 import { flakeOutputs } from '../../nix/build.ts';
 import { readMarkdownTable } from '../../nix/ci/markdown-table.ts';
 import { readFlakesWorkflow, runsAfterFailure } from '../../nix/ci/flakes-workflow.ts';
+import { checkReporting } from '../../fixtures/workflow-triggers.ts';
+import { formatVersion, projectNodeFloor, reaches, stripsTypes, tsStepsNode } from '../../fixtures/workflow-node-version.ts';
+import { flakesCheckName } from '../../gate-runner/github/required-check.ts';
+import type { Evidence } from '../../fixtures/evidence.ts';
 
 /** The caches Nix copied each hit from (`copying path '…' from '<cache>'`), each once, sorted: read here, not by the summary's code. */
 function hitSources(log: string): string[] {
@@ -26,8 +30,33 @@ function summaryColumns(rows: readonly Record<string, string>[]): Record<'durati
   return { duration: column(/^duration\b/), hits: column(/^hits\b/), misses: column(/^misses\b/), from: column(/^from\b/) };
 }
 
+/**
+ * The summary step runs `node nix/ci/job-summary.ts`: every such step of the workflow must get a Node
+ * that strips types, at least the project's own floor (package.json engines.node). Read from this
+ * checkout's workflow, which is what a deployed target's runs execute too.
+ */
+async function workflowNodeRunsTheTsSteps(evidence: Evidence): Promise<void> {
+  const workflow = readFlakesWorkflow();
+  const project = projectNodeFloor();
+  const steps = tsStepsNode(workflow);
+  await evidence.json('workflow-node-for-ts-steps', { project: { ...project, floor: formatVersion(project.floor) }, thisNode: process.version, steps: steps.map((s) => ({ ...s, version: s.version && formatVersion(s.version) })) });
+  expect(stripsTypes(project.floor), `${project.source}: a Node that floor allows cannot run .ts files (type stripping is unflagged from 22.18)`).toBe(true);
+  const [major = 0, minor = 0, patch = 0] = process.versions.node.split('.').map(Number);
+  expect(reaches({ major, minor, patch }, project.floor), `the Node running the workflow's steps here (${process.version}) against ${project.source}`).toBe(true);
+  expect(steps.map((s) => s.run), `${workflow.file}: the steps that run node <file>.ts include the job-summary step`).toContain(workflow.summaryRun);
+  for (const step of steps) {
+    expect(step.version, `${workflow.file} job ${step.job}, "${step.step}": ${step.node}`).toBeDefined();
+    if (step.version) expect(reaches(step.version, project.floor), `${workflow.file} job ${step.job}, "${step.step}" runs on ${step.node}, against ${project.source}`).toBe(true);
+  }
+}
+
 test('Workflow run links attached.', async ({ flakesProof, evidence }) => {
   await evidence.provenOn(flakesProof.provenOn);
+  await test.step(`the workflow has run links for every pull request to main and every push to it: "${flakesCheckName}" runs for both, unfiltered`, async () => {
+    const reporting = checkReporting(readFlakesWorkflow(), flakesCheckName);
+    await evidence.json('check-reports-on', reporting);
+    expect(reporting, `where "${flakesCheckName}" reports`).toEqual([{ event: 'pull_request into main', gap: undefined }, { event: 'push to main', gap: undefined }]);
+  });
   if (flakesProof.kind === 'remote') {
     const links = flakesProof.runs.map((run) => ({ run: run.url, job: run.jobUrl, headSha: run.headSha, conclusion: run.conclusion }));
     await evidence.json('workflow-run-links', links);
@@ -58,6 +87,7 @@ test('Cache hit/miss summary attached.', async ({ flakesProof, evidence }) => {
     const workflow = readFlakesWorkflow();
     expect(runsAfterFailure(workflow.summaryIf), `${workflow.file}: the job-summary step's if: is ${workflow.summaryIf ?? "absent, so GitHub skips the step once a build fails (give it if: always())"}`).toBe(true);
   });
+  await test.step("the workflow's Node can run its job-summary step (node nix/ci/job-summary.ts): setup-node's version meets package.json engines, which strips types", () => workflowNodeRunsTheTsSteps(evidence));
   if (flakesProof.kind === 'remote') {
     const summary = flakesProof.runs.map((run) => ({ run: run.url, hits: run.counts.hits.length, misses: run.counts.misses.length, hitPaths: run.counts.hits, builtDerivations: run.counts.misses }));
     await evidence.json('cache-hit-miss-summary', summary);
@@ -182,6 +212,7 @@ test('Cache hit/miss summary attached.', async ({ flakesProof, evidence }) => {
 
 test('Build duration comparison attached.', async ({ flakesProof, evidence }) => {
   await evidence.provenOn(flakesProof.provenOn);
+  await test.step("the workflow's Node can run the step that writes the durations (node nix/ci/job-summary.ts): setup-node's version meets package.json engines", () => workflowNodeRunsTheTsSteps(evidence));
   if (flakesProof.kind === 'remote') {
     const [older, newer] = flakesProof.runs;
     const comparison = { baseline: { run: older.url, buildStepMs: older.buildStepMs }, repeat: { run: newer.url, buildStepMs: newer.buildStepMs }, ratio: older.buildStepMs && newer.buildStepMs ? newer.buildStepMs / older.buildStepMs : undefined };

@@ -11,6 +11,8 @@ import { generateSigningKey } from '../../nix/binary-cache/signing-key.ts';
 import { countTranscript } from '../../nix/binary-cache/transcript.ts';
 import { removeStore } from '../../nix/binary-cache/store-paths.ts';
 import { readFlakesWorkflow } from '../../nix/ci/flakes-workflow.ts';
+import { checksTheFallbackLifts } from '../../fixtures/fallback-check-name.ts';
+import { flakesCheckName } from '../../gate-runner/github/required-check.ts';
 
 const unreachableCache = 'http://127.0.0.1:9';
 
@@ -23,6 +25,11 @@ test('Document fallback path if cache integration fails.', async ({ flakesSource
     expect(readme).toContain('## If the cache integration fails (fallback)');
     for (const needed of ["--option substituters ''", 'continue-on-error: true', 'DeterminateSystems/flakehub-cache-action', 'npm run promote-check']) expect(section).toContain(needed);
     expect(readFlakesWorkflow().continueOnError, 'the workflow is still non-blocking, as the fallback says').toBe(true);
+  });
+  await test.step(`the check the fallback tells an admin to remove is the one promote-check makes required, named as GitHub shows it: the build job's name`, () => {
+    const workflow = readFlakesWorkflow();
+    expect(checksTheFallbackLifts(section), 'the required check named in the fallback step about required checks').toEqual([flakesCheckName]);
+    expect(workflow.buildJobName, `${workflow.file}: the build job's name, which GitHub gives its check`).toBe(flakesCheckName);
   });
 
   if (flakesSource.kind === 'remote') {

@@ -9,6 +9,7 @@ import { GitHubClient } from '../../gate-runner/github/client.ts';
 import { LocalGitHub } from '../../gate-runner/github/local-github.ts';
 import { flakesCheckName, promoteFlakesCheck } from '../../gate-runner/github/required-check.ts';
 import { readFlakesWorkflow } from '../../nix/ci/flakes-workflow.ts';
+import { checkReporting } from '../../fixtures/workflow-triggers.ts';
 import { lintWorkflows, formatFinding } from '../../scripts/actionlint.ts';
 
 const workflowProvenOn = { place: "this checkout's .github/workflows/flakes.yml, read and linted locally", standIn: 'the workflow file read here stood in for its runs on GitHub Actions' };
@@ -36,6 +37,11 @@ test('Keep workflow non-blocking initially; then promote to required checks.', a
   await test.step('the build job is non-blocking: continue-on-error', async () => {
     expect(workflow.buildJobName).toBe(flakesCheckName);
     expect(workflow.continueOnError).toBe(true);
+  });
+  await test.step(`once required, "${flakesCheckName}" reports on every pull request into main and every push to main: the workflow runs for both, and neither a filter nor the job's if: skips it`, async () => {
+    const reporting = checkReporting(workflow, flakesCheckName);
+    await evidence.json('check-reports-on', reporting);
+    expect(reporting, `where "${flakesCheckName}" reports`).toEqual([{ event: 'pull_request into main', gap: undefined }, { event: 'push to main', gap: undefined }]);
   });
   await test.step('npm run promote-check refuses while the Phase 2 gate has not passed, and changes nothing', async () => {
     const local = flakesSource.kind === 'local' ? await new LocalGitHub().start() : undefined;
