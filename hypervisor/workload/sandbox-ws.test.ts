@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { fetch } from 'undici';
 import { removeDataDir, startSandboxProcess, type SandboxProcess } from './testing/sandbox-process.ts';
 import { WsClient, type WsMessage } from './testing/ws-client.ts';
@@ -93,6 +93,8 @@ describe('sandbox WebSocket /ws (child process)', () => {
     ['an object without a type', '{"desktop_id":"d"}', /needs a string "type"/],
     ['an unknown type', '{"type":"launch"}', /unknown message type "launch"/],
     ['subscribe without desktop_id', '{"type":"subscribe"}', /subscribe needs desktop_id/],
+    ['close with a reserved code', '{"type":"close","code":1006}', /close needs code, 1000 or an integer from 3000 to 4999/],
+    ['close with a reason past 123 bytes', `{"type":"close","code":4000,"reason":"${'x'.repeat(124)}"}`, /at most 123 bytes/],
   ])('a frame with %s gets an error naming what was wrong, and the connection stays open', async (_name, frame, message) => {
     const client = await connect();
     await client.waitFor((m) => m.type === 'pong');
@@ -103,6 +105,25 @@ describe('sandbox WebSocket /ws (child process)', () => {
     client.send({ type: 'ping' });
     await client.waitFor((m) => m.type === 'pong', { from: before });
     expect(client.isOpen).toBe(true);
+  });
+
+  test('close: the sandbox closes the asking connection with the code and reason it named', async () => {
+    const client = await connect();
+    await client.waitFor((m) => m.type === 'pong');
+    client.send({ type: 'close', code: 4321, reason: 'asked by the client' });
+    await vi.waitFor(() => expect(client.closed).toEqual({ code: 4321, reason: 'asked by the client' }));
+  });
+
+  test("a client's close code and reason are told to the other subscribers of its desktop, and to no one else", async () => {
+    const closing = await subscribed('desk-close');
+    const watcher = await subscribed('desk-close');
+    const bystander = await subscribed('desk-elsewhere');
+    closing.close(4004, 'closed by the client');
+    expect(await watcher.waitFor((m) => m.type === 'client_closed')).toEqual({ type: 'client_closed', desktop_id: 'desk-close', code: 4004, reason: 'closed by the client' });
+    const before = bystander.messages.length;
+    bystander.send({ type: 'ping' });
+    await bystander.waitFor((m) => m.type === 'pong', { from: before });
+    expect(bystander.messages.filter((m) => m.type === 'client_closed')).toEqual([]);
   });
 
   test('a binary frame gets an error asking for JSON text', async () => {

@@ -12,7 +12,9 @@ const desktopStateRuns = 20;
 
 /**
  * The desktop's live channel: `pong` on connect, `desktop_state` on subscribe, and each conductor
- * event pushed to the clients subscribed to that run's desktop.
+ * event pushed to the clients subscribed to that run's desktop. Diagnostics for a proxy's close
+ * relay: `close` closes the asking connection with the code and reason it names, and the close a
+ * client sent is told to the other subscribers of its desktops (`client_closed`).
  */
 export class WsHub {
   readonly #server = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
@@ -55,7 +57,7 @@ export class WsHub {
   #connect(ws: WebSocket): void {
     this.#desktops.set(ws, new Set());
     ws.on('message', (data, isBinary) => this.#receive(ws, data, isBinary));
-    ws.on('close', () => this.#desktops.delete(ws));
+    ws.on('close', (code, reason) => this.#closed(ws, code, reason.toString()));
     ws.on('error', (error) => this.#log.warn({ event: 'ws.error', err: error }, 'websocket error'));
     this.#send(ws, { type: 'pong' });
   }
@@ -65,6 +67,7 @@ export class WsHub {
       if (isBinary) throw new MalformedMessageError('binary frames are not understood: send JSON text');
       const message = parseClientMessage(data.toString());
       if (message.type === 'ping') return this.#send(ws, { type: 'pong' });
+      if (message.type === 'close') return ws.close(message.code, message.reason);
       this.#desktops.get(ws)?.add(message.desktop_id);
       this.#send(ws, {
         type: 'desktop_state',
@@ -76,6 +79,17 @@ export class WsHub {
       if (error instanceof MalformedMessageError) return this.#send(ws, { type: 'error', message: error.message });
       this.#log.error({ event: 'ws.unexpected_error', err: error }, 'websocket message failed');
       this.#send(ws, { type: 'error', message: 'internal error handling the message; see the sandbox log' });
+    }
+  }
+
+  /** Tells the other subscribers of the closed client's desktops the code and reason it closed with. */
+  #closed(ws: WebSocket, code: number, reason: string): void {
+    const desktops = this.#desktops.get(ws) ?? new Set<string>();
+    this.#desktops.delete(ws);
+    for (const desktopId of desktops) {
+      for (const [other, subscribed] of this.#desktops) {
+        if (subscribed.has(desktopId)) this.#send(other, { type: 'client_closed', desktop_id: desktopId, code, reason });
+      }
     }
   }
 

@@ -299,4 +299,28 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.authProxy],
     edits: [{ file: 'hypervisor/auth/login.ts', find: 'if (!passkey || passkey.userId !== user.id) return fail(', replace: 'if (!passkey || context.passkeys.forUser(user.id).length === 0) return fail(' }],
   },
+  {
+    id: 'passkey-add-needs-stale-sign-in',
+    what: 'the freshness check for adding a passkey is rewritten as "sign-in time plus the window is still ahead", with the comparison the wrong way: a user who has just signed in is refused, an old session may add one',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/register.ts', find: "if (session.kind === 'user' && now - session.createdAt > freshSignInMs) {", replace: "if (session.kind === 'user' && session.createdAt + freshSignInMs > now) {" }],
+  },
+  {
+    id: 'admin-restart-starts-default-spec',
+    what: 'an admin restart starts the slot with the configured default spec ("a clean restart") instead of the one it ran: a slot running a deployed release comes back without it',
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/sandboxes/manager.ts', find: "      return this.startNow(key, undefined, 'restart');", replace: "      return this.startNow(key, this.defaultSpec, 'restart');" }],
+  },
+  {
+    id: 'cold-rollback-marks-serving-slot-ready',
+    what: "a cold rollback records 'ready' for the slot main serves before the switch, not the standby slot it started the release in: after the switch the slot serving main stays 'starting' and is never a warm standby",
+    caughtBy: [line.knownGood],
+    edits: [{ file: 'hypervisor/routing/rollback.ts', find: "        ctx.slotReleases.record(userId, pointers.dev, release.id, 'ready');\n", replace: "        ctx.slotReleases.record(userId, pointers.main, release.id, 'ready');\n" }],
+  },
+  {
+    id: 'sandbox-application-close-codes-become-1011',
+    what: "the relay reports a sandbox's application close codes (4000-4999) to the browser as 1011 (internal error), \"they mean nothing outside the sandbox\"",
+    caughtBy: [line.webSocket],
+    edits: [{ file: 'hypervisor/proxy/websocket-relay.ts', find: '      closeCounterpart(client, code, reason);', replace: '      closeCounterpart(client, code >= 4000 ? 1011 : code, reason);' }],
+  },
 ];

@@ -261,11 +261,12 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
     return { release, runId: outcome.runId };
   });
 
-  await test.step('a newer release B (another config) replaces it on the live route', async () => {
+  const newer = await test.step('a newer release B (another config) replaces it on the live route', async () => {
     const release = await target.admin.createRelease({ runtime: 'podman', image, config: { SANDBOX_VERSION: 'gate-newer', SANDBOX_CONDUCTOR_STEP_MS: '10' }, note: 'gate: B' });
     await target.admin.deploy(user, release.id);
     const promoted = await target.admin.promote(user, 'gate: promote B');
     expect(promoted).toMatchObject({ release: { id: release.id }, health: { version: 'gate-newer' } });
+    return release;
   });
 
   await test.step('one rollback restores K within the bound, and the route keeps serving', async () => {
@@ -317,5 +318,24 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
     expect(historyAfter.slice(0, historyAfter.length - historyBefore.length).filter((s) => s.outcome === 'switched'), 'switches recorded by the refused rollback').toEqual([]);
     expect(served.version, 'the release main serves').toBe('gate-known-good');
     expect(await listed(), 'the release after the refused rollback').toMatchObject({ known_good: false });
+  });
+
+  await test.step('a cold rollback (the standby slot runs another release) starts the known-good B there and serves it, reported ready; rolled back to K and to B again, each is a warm switch', async () => {
+    // The standby slot runs the never-promoted release deployed above, so B must be started there first.
+    const cold = await target.admin.rollback(user, 'gate: cold rollback to B', newer.id);
+    const afterCold = await target.admin.pointers(user);
+    const served = (await (await page.request.get(`${target.url}/desktop/health`)).json()) as { version?: string };
+    await evidence.json('cold-rollback', { answer: cold, pointers: afterCold, served_version: served.version });
+    expect(cold, 'the rollback to B, with another release in the standby slot').toMatchObject({ mode: 'cold', release: { id: newer.id, known_good: true } });
+    expect(served.version, 'the release main serves after the cold rollback').toBe('gate-newer');
+    expect(afterCold.slots[afterCold.main], 'the slot main serves after the cold rollback').toMatchObject({ release_id: newer.id, state: 'ready' });
+    // K waits warm in the standby slot; then B's slot, started cold, is the standby and must count as warm too.
+    const toKnownGood = await target.admin.rollback(user, 'gate: back to K', knownGood.release.id);
+    const toNewerAgain = await target.admin.rollback(user, 'gate: to B again, started cold before', newer.id);
+    const afterWarm = await target.admin.pointers(user);
+    await evidence.json('rollbacks-after-the-cold-one', { to_k: toKnownGood, to_b_again: toNewerAgain, pointers: afterWarm });
+    expect(toKnownGood, 'the rollback to K, which the standby slot runs').toMatchObject({ mode: 'warm', release: { id: knownGood.release.id } });
+    expect(toNewerAgain, 'the rollback to B, whose slot was started by the cold rollback').toMatchObject({ mode: 'warm', release: { id: newer.id } });
+    expect(afterWarm.slots[afterWarm.main], 'the slot main serves at the end').toMatchObject({ release_id: newer.id, state: 'ready' });
   });
 });

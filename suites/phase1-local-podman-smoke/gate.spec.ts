@@ -3,6 +3,9 @@ import { test, expect } from '../../fixtures/gate-test.ts';
 import { roleShown } from '../../fixtures/desktop-page.ts';
 import { attachPodmanPs } from '../../fixtures/podman-evidence.ts';
 import { loginWithPasskey, newUsername, registerWithPasskey } from '../../fixtures/user-session.ts';
+import { addPasskeyInBrowser } from '../../fixtures/added-passkey.ts';
+import { addVirtualAuthenticator } from '../../fixtures/passkey.ts';
+import { freshSignInMs } from '../../hypervisor/auth/register.ts';
 import { loadConfig } from '../../hypervisor/config.ts';
 import { receivedPath, type ReceivedReport } from '../../hypervisor/workload/received.ts';
 import { answerHeadersPath, type AnsweredHeaders } from '../../hypervisor/workload/answer-headers.ts';
@@ -12,6 +15,7 @@ import { loginAsWithOwnPasskey, otherPasskeyHolder } from '../../fixtures/foreig
 import { podman as runPodman } from '../../hypervisor/podman/podman.ts';
 import { guessRecoveryCodes, recoveryGuessBound } from '../../fixtures/recovery-guessing.ts';
 import { upgradeStatus } from '../../fixtures/websocket-upgrade.ts';
+import { relayCloses } from '../../fixtures/websocket-close-relay.ts';
 import { startLocalHypervisor } from '../../fixtures/local-hypervisor.ts';
 import { PodmanView } from '../../fixtures/podman-view.ts';
 import { AdminClient } from '../../hypervisor/admin-client/admin-client.ts';
@@ -33,8 +37,11 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
   const healthOf = async (port: number) => {
     const response = await request.get(`http://127.0.0.1:${port}/health`);
     expect(response.status()).toBe(200);
-    return (await response.json()) as { status: string; instance_role: string };
+    return (await response.json()) as { status: string; instance_role: string; version: string };
   };
+  // What the slot runs: a release's own config (as a deploy records it), so a restart that fell back to the default shows.
+  const release = { config: { SANDBOX_VERSION: `gate-lifecycle-${userId}` } };
+  const runsRelease = { status: 'healthy', instance_role: role, version: release.config.SANDBOX_VERSION };
 
   const name = podman.containerName(userId, role);
   await test.step("before: podman has no container by the user's sandbox name", async () => {
@@ -42,29 +49,39 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     expect(await containersNamed(name)).toEqual([]);
   });
 
-  const first = await test.step('start: the hypervisor reports it running and podman runs its container', async () => {
-    const answer = await evidence.timed('start', () => target.admin.start(userId, role));
+  const first = await test.step('start: the hypervisor reports it running and podman runs its container, on the release it was given', async () => {
+    const answer = await evidence.timed('start', () => target.admin.start(userId, role, release));
     expect(answer.status).toBe('running');
     const row = await podman.running(userId, role);
     expect(row?.State).toBe('running');
     expect(await containersNamed(name)).toEqual([row?.Id.slice(0, 12)]);
     expect(row?.Ports?.[0]).toMatchObject({ host_ip: '127.0.0.1', host_port: answer.port, container_port: 8080 });
     expect(await target.admin.sandbox(userId, role)).toMatchObject({ status: 'running', port: answer.port });
-    expect(await healthOf(answer.port)).toMatchObject({ status: 'healthy', instance_role: role });
+    expect(await healthOf(answer.port), 'the started sandbox').toMatchObject(runsRelease);
     const table = await attachPodmanPs(podman, evidence, '2-after-start');
     expect(table.split('\n').find((line) => line.startsWith(`${name} `))).toMatch(new RegExp(` Up .*127\\.0\\.0\\.1:${answer.port}->8080/tcp`));
     return { port: answer.port, containerId: row?.Id };
   });
 
-  await test.step('restart: a new container replaces the old one and serves again', async () => {
+  await test.step('restart: a new container replaces the old one and serves again, still on the release it ran', async () => {
     const answer = await evidence.timed('restart', () => target.admin.restart(userId, role));
     expect(answer.status).toBe('running');
     const row = await podman.running(userId, role);
     expect(row?.State).toBe('running');
     expect(row?.Id).not.toBe(first.containerId);
     expect(await target.admin.sandbox(userId, role)).toMatchObject({ status: 'running', port: answer.port });
-    expect(await healthOf(answer.port)).toMatchObject({ status: 'healthy', instance_role: role });
+    expect(await healthOf(answer.port), 'the restarted sandbox').toMatchObject(runsRelease);
     await attachPodmanPs(podman, evidence, '3-after-restart');
+  });
+
+  await test.step('stop, then start without naming a release: it comes back on the release it ran, not the default', async () => {
+    await target.admin.stop(userId, role);
+    expect(await target.admin.sandbox(userId, role)).toMatchObject({ status: 'stopped' });
+    const answer = await target.admin.start(userId, role);
+    expect(answer.status).toBe('running');
+    const health = await healthOf(answer.port);
+    await evidence.json('3b-stop-start-keeps-release', { started_with: release, health });
+    expect(health, 'the sandbox started again after a stop').toMatchObject(runsRelease);
   });
 
   await test.step('crash: a sandbox that dies with no request in flight is restarted by the hypervisor within its backoff bound', async () => {
@@ -85,7 +102,7 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     expect(afterKill[1], 'the first restart after a crash waits the base backoff').toMatchObject({ reason: 'crash', attempt: 1, delay_ms: sandboxLimits.restartBackoffMs });
     const answer = await target.admin.sandbox(userId, role);
     expect(answer).toMatchObject({ status: 'running' });
-    expect(await healthOf(answer?.port ?? 0)).toMatchObject({ status: 'healthy', instance_role: role });
+    expect(await healthOf(answer?.port ?? 0)).toMatchObject(runsRelease);
     const table = await attachPodmanPs(podman, evidence, '5-after-crash-restart');
     expect(table.split('\n').find((line) => line.startsWith(`${name} `))).toMatch(/ Up /);
   });
@@ -325,6 +342,24 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     await evidence.json('user', { username, user_id: user.userId, passkeys: (await passkey.credentials()).length });
   });
 
+  await test.step(`right after that sign-in the user adds a passkey from a second device, and it signs in (the hypervisor refuses this only to a sign-in older than ${freshSignInMs / 60_000} minutes)`, async () => {
+    // A new device: its own authenticator. The first one is detached, as a browser on another machine would lack it.
+    await passkey.remove();
+    const secondDevice = await addVirtualAuthenticator(page);
+    try {
+      const addition = await addPasskeyInBrowser(page, target.url, username);
+      await evidence.json('5a-passkey-added-after-sign-in', { username, ...addition, second_device_credentials: (await secondDevice.credentials()).length });
+      expect(addition, `adding a passkey to ${username} right after signing in`).toEqual({ added: true, message: 'Your new passkey is added to this account.' });
+      expect(await secondDevice.credentials(), 'passkeys the second device holds').toHaveLength(1);
+      await page.request.post(`${target.url}/auth/logout`, { maxRedirects: 0, headers: { origin: target.url } });
+      await loginWithPasskey(page, target.url, username);
+      const me = (await (await page.request.get(`${target.url}/auth/me`)).json()) as { user_id?: string };
+      expect(me.user_id, 'signed in with the passkey of the second device').toBe(user.userId);
+    } finally {
+      await secondDevice.remove();
+    }
+  });
+
   await test.step("a passkey registered by another user does not sign in to this account: the login is refused with 401 and makes no session for it", async () => {
     const other = await otherPasskeyHolder(browser, target.url);
     try {
@@ -387,5 +422,15 @@ test('WebSocket task flow works end-to-end.', async ({ target, page, desktop, si
     expect(frames.map((f) => f.message.type)).toEqual(outcome.events.map((line) => line.split(' ')[0]));
     expect(frames.at(-1)?.message).toMatchObject({ type: 'conductor.run.completed', status: 'completed' });
     expect(frames.every((f) => f.url.endsWith('/ws'))).toBe(true);
+  });
+
+  await test.step("close codes cross the proxy unchanged both ways: the page's close code and reason reach the sandbox, and the sandbox's reach the page", async () => {
+    // Application codes (4000-4999) and a reason each: a relay that closes "normally" or drops the reason shows.
+    const fromPage = { code: 4001, reason: 'closed by the page' };
+    const fromSandbox = { code: 4002, reason: 'closed by the sandbox' };
+    const relayed = await relayCloses(page, '/ws', fromPage, fromSandbox);
+    await evidence.json('websocket-close-codes', { sent: { by_page: fromPage, by_sandbox: fromSandbox }, ...relayed });
+    expect(relayed.pageToSandbox, "the page's close as the sandbox received it").toEqual(fromPage);
+    expect(relayed.sandboxToPage, "the sandbox's close as the page received it").toEqual(fromSandbox);
   });
 });

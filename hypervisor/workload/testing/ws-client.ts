@@ -75,7 +75,7 @@ export class WsClient {
     });
   }
 
-  close(): void {
-    this.#socket.close();
+  close(code?: number, reason?: string): void {
+    this.#socket.close(code, reason);
   }
 }
