@@ -6,6 +6,7 @@ import { readAwsSection } from '../../gate-runner/aws-section.ts';
 import { readDeploySection } from '../../gate-runner/deploy-section.ts';
 import { rootVolume, runningInstances } from '../../fixtures/account-readings.ts';
 import { runningUnits } from '../../fixtures/running-units.ts';
+import { hostAddressProblems, readHostAddress } from '../../fixtures/host-address.ts';
 import { DescriptionFields } from '../../gate-runner/description-fields.ts';
 import { provenOnStandIns, rebootLineTimeoutMs, test, expect } from '../../fixtures/phase4.ts';
 
@@ -37,6 +38,11 @@ test('EC2 host converges from declarative config.', async ({ phase4Host, evidenc
     } finally {
       await host.close();
     }
+  });
+
+  await test.step("the account the first apply left: the host name points at the instance's public address as DescribeInstances reports it, never a private one", async () => {
+    await evidence.json('first-apply-address', phase4Host.firstApplyAddress);
+    expect(hostAddressProblems(phase4Host.firstApplyAddress)).toEqual([]);
   });
 
   await test.step('drift on the host (the hypervisor stopped by hand) converges back with one deploy', async () => {
@@ -98,6 +104,10 @@ test('EC2 host converges from declarative config.', async ({ phase4Host, evidenc
     expect({ id: after?.InstanceId, type: after?.InstanceType }, 'the same instance, back at the declared type').toEqual({ id: before?.InstanceId, type: declared });
     expect(again.exitCode).toBe(0);
     expect(again.output, 'a plan after the apply has nothing left to change for the instance').not.toContain('instance type:');
+    const { dns } = target.description.aws as { dns: { hostName: string; hostedZone: string } };
+    const address = await readHostAddress(ec2, phase4Host.route53, { name: target.name, ...dns });
+    await evidence.json('address-after-type-drift', address);
+    expect(hostAddressProblems(address), 'after the stop and start, the host name follows the public address').toEqual([]);
   });
 });
 

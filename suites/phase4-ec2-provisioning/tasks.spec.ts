@@ -6,7 +6,9 @@ import { testHostedZone } from '../../fixtures/aws-target.ts';
 import { motoStandIn } from '../../fixtures/moto-server.ts';
 import { provenOnStandIns, test, expect } from '../../fixtures/phase4.ts';
 import { stateDir } from '../../deploy/generation.ts';
-import { getVia, peerChain } from '../../fixtures/tls-probe.ts';
+import { getVia, peerChain, sendVia } from '../../fixtures/tls-probe.ts';
+import { permanentKeepingMethod, redirectSemantics } from '../../fixtures/redirect-semantics.ts';
+import { hostAddressProblems, readHostAddress } from '../../fixtures/host-address.ts';
 import { registerThroughHost } from '../../fixtures/host-passkey.ts';
 import { AdminClient } from '../../hypervisor/admin-client/admin-client.ts';
 import { buildTargetGeneration } from '../../deploy/cli.ts';
@@ -70,12 +72,11 @@ test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evi
     expect(rules).toHaveLength(aws.sshCidrs.length + 4);
   });
 
-  await test.step('DNS: the host name points at the instance', async () => {
-    const record = await aRecord(route53, await hostedZoneId(route53, testHostedZone), aws.dns.hostName);
-    const [instance] = await runningInstances(ec2, target.name);
-    await evidence.json('dns-record', record);
-    expect(instance?.PublicIpAddress).toBeTruthy();
-    expect(record?.ResourceRecords?.map((r) => r.Value)).toEqual([instance?.PublicIpAddress]);
+  await test.step("DNS: the record the first apply created, and the record now, point at the instance's public address as EC2 reports it, never a private one", async () => {
+    const now = await readHostAddress(ec2, route53, { name: target.name, hostedZone: testHostedZone, hostName: aws.dns.hostName });
+    await evidence.json('dns-record', { afterFirstApply: phase4Host.firstApplyAddress, now });
+    expect(hostAddressProblems(phase4Host.firstApplyAddress), 'read from Route 53 and DescribeInstances right after the apply that launched the instance').toEqual([]);
+    expect(hostAddressProblems(now), 'read from Route 53 and DescribeInstances now').toEqual([]);
   });
 
   await test.step('DNS drift (the record pointed elsewhere by hand) is planned as an update and converges back with one apply', async () => {
@@ -120,11 +121,14 @@ test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evi
     expect(authorized).toBe(false);
   });
 
-  await test.step('HTTP redirects to HTTPS', async () => {
-    const answer = await getVia(tlsTarget, 'http', target.ports.http, '/some/path?x=1');
-    await evidence.text('http-redirect.txt', `GET http://${target.hostName}:${target.ports.http}/some/path?x=1 -> ${answer.status} Location: ${answer.location}`);
-    expect([301, 302, 307, 308]).toContain(answer.status);
-    expect(answer.location).toBe(`https://${target.hostName}:${target.ports.https}/some/path?x=1`);
+  await test.step('HTTP answers a GET and a POST with a permanent redirect that keeps the method and body (308) to the same URL over HTTPS', async () => {
+    const pathName = '/some/path?x=1';
+    const get = await getVia(tlsTarget, 'http', target.ports.http, pathName);
+    const post = await sendVia(tlsTarget, 'http', target.ports.http, pathName, { method: 'POST', body: '{"probe":"redirect"}', contentType: 'application/json' });
+    await evidence.text('http-redirect.txt', [`GET http://${target.hostName}:${target.ports.http}${pathName} -> ${get.status} Location: ${get.location}`, `POST http://${target.hostName}:${target.ports.http}${pathName} -> ${post.status} Location: ${post.location}`].join('\n'));
+    const wanted = { location: `https://${target.hostName}:${target.ports.https}${pathName}`, ...permanentKeepingMethod };
+    expect({ location: get.location, ...redirectSemantics(get.status) }, `GET over HTTP answered ${get.status}`).toEqual(wanted);
+    expect({ location: post.location, ...redirectSemantics(post.status) }, `POST over HTTP answered ${post.status}`).toEqual(wanted);
   });
 
   await test.step("a person registers a passkey in a real browser through Caddy at the host's HTTPS URL (the WebAuthn origin the hypervisor expects), and the user is removed after", async () => {
