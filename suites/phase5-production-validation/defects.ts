@@ -160,6 +160,17 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.generationRollback],
     edits: [{ file: 'deploy/converge.ts', find: 'return current ? Number(current.trim().split(/\\s+/)[0]) : undefined;', replace: 'return current ? Number(current.trim().split(/\\s+/)[1]) : undefined;' }],
   },
+  // A miss of the seventh never-seen round (issue #11): the rollback said it reached the generation it left.
+  // The same property broken elsewhere: the profile is read for the report before the switch, not after it.
+  {
+    id: 'rollback-reads-active-before-switching',
+    what: 'the host rollback reads the generation it will report as active before `nix-env --switch-generation` runs, so it reports (and returns) the generation it is leaving as the one it reached, while the host is on another',
+    caughtBy: [line.generationRollback],
+    edits: [
+      { file: 'deploy/converge.ts', find: '    const from = await this.activeGeneration();\n', replace: "    const from = await this.activeGeneration();\n    const active = (await this.activeGeneration()) ?? '';\n" },
+      { file: 'deploy/converge.ts', find: "    const active = (await this.activeGeneration()) ?? '';\n    const generation = await this.generationNumber();\n    if (!reading.healthy) throw new HostCommandError('rollback'", replace: "    const generation = await this.generationNumber();\n    if (!reading.healthy) throw new HostCommandError('rollback'" },
+    ],
+  },
   {
     id: 'recovery-session-lives-a-week',
     what: "a recovery session gets a user session's lifetime (7 days instead of 10 minutes), so a recovery cookie someone copies stays good for a week",

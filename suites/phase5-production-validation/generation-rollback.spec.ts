@@ -2,9 +2,11 @@ import path from 'node:path';
 import type { HostGeneration } from '../../deploy/host-access.ts';
 import { test, expect } from '../../fixtures/production-test.ts';
 import type { ProductionHost } from '../../fixtures/production-host.ts';
+import { rollbackReport } from '../../fixtures/rollback-report.ts';
 
 /** The label a generation was built with: its store path's name is choiros-host-generation-LABEL (deploy/generation.ts). */
-const labelOf = (generation: HostGeneration | undefined): string => path.basename(generation?.storePath ?? '').replace(/^[a-z0-9]{32}-choiros-host-generation-/, '');
+const labelOf = (generation: HostGeneration | undefined): string => labelOfPath(generation?.storePath ?? '');
+const labelOfPath = (storePath: string): string => path.basename(storePath).replace(/^[a-z0-9]{32}-choiros-host-generation-/, '');
 
 /** The deploy CLI prints each step as "[step] $ command  (exit N, MS ms)". */
 const stepMs = (output: string, step: string): number | undefined => {
@@ -18,6 +20,8 @@ interface HostGenerationReading {
   link: string;
   /** N from the link's name. */
   fromLink: number | undefined;
+  /** `readlink -e PROFILE`: the store path the profile resolves to. */
+  storePath: string;
   /** `nix-env -p PROFILE --list-generations` as the host printed it. */
   listing: string;
   /** The number on the listing's "(current)" line. */
@@ -28,16 +32,16 @@ async function hostGeneration(host: ProductionHost): Promise<HostGenerationReadi
   const { remoteStore, profile } = host.access.deploy;
   const run = await host.access.runScript(
     "the system profile's link and generations, as the host prints them",
-    'readlink "$PROFILE"\necho ---\nnix-env ${STORE:+--store "$STORE"} -p "$PROFILE" --list-generations\n',
+    'readlink "$PROFILE"\necho ---\nreadlink -e "$PROFILE"\necho ---\nnix-env ${STORE:+--store "$STORE"} -p "$PROFILE" --list-generations\n',
     { PROFILE: profile, ...(remoteStore ? { STORE: remoteStore } : {}) },
   );
   expect(run.exitCode, run.output).toBe(0);
-  const [linkPart = '', listing = ''] = run.stdout.split('\n---\n');
+  const [linkPart = '', resolved = '', listing = ''] = run.stdout.split('\n---\n');
   const link = linkPart.trim();
   const fromLink = /-(\d+)-link$/.exec(link)?.[1];
   const currentLine = listing.split('\n').find((line) => line.includes('(current)'));
   const listedCurrent = currentLine === undefined ? undefined : /^\s*(\d+)\s/.exec(currentLine)?.[1];
-  return { link, fromLink: fromLink === undefined ? undefined : Number(fromLink), listing, listedCurrent: listedCurrent === undefined ? undefined : Number(listedCurrent) };
+  return { link, fromLink: fromLink === undefined ? undefined : Number(fromLink), storePath: resolved.trim(), listing, listedCurrent: listedCurrent === undefined ? undefined : Number(listedCurrent) };
 }
 
 /** The generation number the deploy CLI says it left active ("… (generation N); healthy."). */
@@ -97,6 +101,14 @@ test('Confirm rollback from current prod generation to previous known-good.', as
       expect(hostAfter.fromLink, `the profile link ${hostAfter.link} after the rollback: current - 1`).toBe(newestOlder?.number);
       expect(hostAfter.listedCurrent, `nix-env's "(current)" line after the rollback:\n${hostAfter.listing}`).toBe(newestOlder?.number);
       expect(cliGeneration(run.output), 'the generation the deploy CLI says it rolled back to, against the host').toBe(hostAfter.fromLink);
+      // What the rollback reports it left and reached, against the host read before and after on its own.
+      const report = rollbackReport(run.output);
+      await evidence.json('8-rollback-report-against-host', { report, host_before: hostBefore.storePath, host_after: hostAfter.storePath, unit_after: served.unitDescription });
+      expect(report.from, 'the generation the rollback says it left: the profile before it').toBe(hostBefore.storePath);
+      expect(report.to, 'the generation the rollback says it reached: the profile read again afterwards').toBe(hostAfter.storePath);
+      expect(report.to, 'a rollback reaches another generation than the one it left').not.toBe(report.from);
+      expect(report.generation).toBe(hostAfter.fromLink);
+      expect(served.unitDescription, 'the running hypervisor is the generation the rollback says it reached').toBe(`ChoirOS hypervisor (generation ${labelOfPath(report.to)})`);
     });
 
     await test.step('rolled forward again (npm run deploy -- rollback --generation N): the host is left as it was found', async () => {
@@ -117,6 +129,12 @@ test('Confirm rollback from current prod generation to previous known-good.', as
       expect(hostAfter.fromLink, `the profile link ${hostAfter.link} after rolling forward`).toBe(current?.number);
       expect(hostAfter.listedCurrent, `nix-env's "(current)" line after rolling forward:\n${hostAfter.listing}`).toBe(current?.number);
       expect(cliGeneration(run.output), 'the generation the deploy CLI says it rolled forward to, against the host').toBe(hostAfter.fromLink);
+      const report = rollbackReport(run.output);
+      await evidence.json('9-roll-forward-report-against-host', { report, host_after: hostAfter.storePath, unit_after: served.unitDescription });
+      expect(report.from, 'the generation the roll forward says it left: the previous known-good').toBe(newestOlder?.storePath);
+      expect(report.to, 'the generation the roll forward says it reached: the profile read again afterwards').toBe(hostAfter.storePath);
+      expect(report.to).not.toBe(report.from);
+      expect(served.unitDescription, 'the running hypervisor is the generation the roll forward says it reached').toBe(`ChoirOS hypervisor (generation ${labelOfPath(report.to)})`);
     });
   } finally {
     // Never leave a production host on the older generation because an assertion failed midway.
