@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError } from '../http/errors.ts';
 import { sendJson } from '../http/json.ts';
 
@@ -13,6 +13,14 @@ import { sendJson } from '../http/json.ts';
  * or Location on the hypervisor's origin. The body stays JSON (nosniff), so a value is never a page.
  */
 export const answerHeadersPath = '/diagnostics/answer-headers';
+
+/**
+ * Asked for only with this request header: a link, a form or an <img> cannot send a custom header, and a
+ * cross-site fetch sending one needs a CORS preflight the sandbox never grants, so a signed-in victim
+ * opening a crafted link does not make their own sandbox emit these headers (the proxy's drop list would
+ * otherwise be the only defence). Not `x-choiros-*`: the proxy strips that prefix towards a sandbox.
+ */
+export const answerHeadersRequest = { name: 'x-sandbox-diagnostic', value: 'answer-headers' } as const;
 
 export const originStateHeaders = ['set-cookie', 'clear-site-data', 'service-worker-allowed'] as const;
 export type OriginStateHeader = (typeof originStateHeaders)[number];
@@ -39,7 +47,10 @@ export function askedHeaders(url: URL): AnsweredHeaders['sent'] {
   return sent;
 }
 
-export function sendAnswerHeaders(url: URL, res: ServerResponse): void {
+export function sendAnswerHeaders(req: IncomingMessage, url: URL, res: ServerResponse): void {
+  if (req.headers[answerHeadersRequest.name] !== answerHeadersRequest.value) {
+    throw new HttpError(400, `${answerHeadersPath} answers only a request sending the header ${answerHeadersRequest.name}: ${answerHeadersRequest.value} (a navigation cannot send it)`, { field: answerHeadersRequest.name });
+  }
   const sent = askedHeaders(url);
   for (const [name, values] of Object.entries(sent)) res.setHeader(name, values);
   const answer: AnsweredHeaders = { sent };

@@ -276,14 +276,17 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     for (const [prefix, role] of [['', 'live'], ['/dev', 'dev']] as const) {
       const url = `${target.url}${prefix}${answerHeadersPath}?${planting.query}`;
       // An HTTP client with the same session sees the answer's headers as the proxy passed them on.
-      const raw = await request.get(url, { headers: { cookie: `${session?.name}=${session?.value}` } });
+      const raw = await request.get(url, { headers: { cookie: `${session?.name}=${session?.value}`, ...planting.headers } });
       expect(raw.status(), `an HTTP client's GET ${prefix}${answerHeadersPath} through the proxy`).toBe(200);
       expect(((await raw.json()) as AnsweredHeaders).sent, `what the ${role} sandbox says it put on its answer`).toEqual(planting.sent);
       // The browser loads the same answer itself, as it would any page the sandbox serves.
-      const loaded = await page.goto(url);
+      // With the diagnostic header too (the sandbox answers no plain navigation), for this one load only.
+      await page.setExtraHTTPHeaders(planting.headers);
+      const loaded = await page.goto(url).finally(() => page.setExtraHTTPHeaders({}));
       const cookiesAfter = await cookieJar(page.context(), target.url);
       seen[role] = { sandbox_sent: planting.sent, arrived: originStateHeadersIn(raw.headersArray()), browser_landed_on: page.url(), browser_status: loaded?.status(), cookies_after: cookiesAfter.map((c) => c.name) };
       await evidence.json('4b-sandbox-answers-on-the-origin', { cookies_before: before.map((c) => c.name), ...seen });
+      expect(loaded?.status(), `the browser's load of the ${role} sandbox's answer, with the diagnostic header`).toBe(200);
       expect(originStateHeadersIn(raw.headersArray()), `origin-state headers of the ${role} sandbox that came through the proxy`).toEqual([]);
       expect(cookiesAfter, `the browser's cookies for the hypervisor after loading the ${role} sandbox's answer`).toEqual(before);
     }
