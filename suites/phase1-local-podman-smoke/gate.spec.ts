@@ -151,9 +151,13 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
       expect(afterKill.map((e) => e.event)).toEqual(['sandbox.crash', 'sandbox.restart', 'sandbox.ready']);
       expect(afterKill[1], 'the first restart after a crash waits the base backoff').toMatchObject({ reason: 'crash', attempt: 1, delay_ms: sandboxLimits.restartBackoffMs });
     } finally {
-      await own.close({ keepDir: true });
-      await evidence.file('restarted-hypervisor.log.jsonl', own.logFile, 'application/x-ndjson');
-      await rm(own.dir, { recursive: true, force: true });
+      // The hypervisor's dir goes however closing it or keeping its log ends.
+      try {
+        await own.close({ keepDir: true });
+        await evidence.file('restarted-hypervisor.log.jsonl', own.logFile, 'application/x-ndjson');
+      } finally {
+        await rm(own.dir, { recursive: true, force: true });
+      }
     }
   });
 
@@ -184,9 +188,13 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
       expect(await view.running(crashingUser, role), 'podman runs the failed sandbox').toBeUndefined();
       expect(await admin.sandbox(crashingUser, role), 'its restarts after podman was asked').toMatchObject({ status: 'failed', restarts: restartLimit });
     } finally {
-      await own.close({ keepDir: true });
-      await evidence.file('crash-loop-hypervisor.log.jsonl', own.logFile, 'application/x-ndjson');
-      await rm(own.dir, { recursive: true, force: true });
+      // The hypervisor's dir goes however closing it or keeping its log ends.
+      try {
+        await own.close({ keepDir: true });
+        await evidence.file('crash-loop-hypervisor.log.jsonl', own.logFile, 'application/x-ndjson');
+      } finally {
+        await rm(own.dir, { recursive: true, force: true });
+      }
     }
   });
 
