@@ -8,6 +8,7 @@ import { attemptSwap, attemptSwitch, expectRefusedAndUnchanged, settled, swapAtt
 import { openRouteSocket, type RouteSocket } from '../../fixtures/route-socket.ts';
 import { releaseBaseOf } from '../../fixtures/release-base.ts';
 import { holdRequest } from '../../fixtures/held-request.ts';
+import { sessionCookieHeader } from '../../fixtures/user-session.ts';
 import { processTree } from '../../fixtures/sandbox-processes.ts';
 import { loadConfig } from '../../hypervisor/config.ts';
 import { defaultRoutingOptions, switchCloseCode } from '../../hypervisor/routing/context.ts';
@@ -84,9 +85,7 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
   });
 
   const pageHeaders = async (): Promise<Record<string, string>> => {
-    const session = (await page.context().cookies(target.url)).find((cookie) => cookie.httpOnly);
-    expect(session, `the signed-in user's session cookie for ${target.url}`).toBeDefined();
-    return { cookie: `${session?.name}=${session?.value}`, origin: target.url };
+    return { cookie: await sessionCookieHeader(page, target.url), origin: target.url };
   };
 
   // Every WebSocket these steps open, closed however they end (also when opening the second one fails).
@@ -146,14 +145,13 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
   });
 
   await test.step('a request in flight on main when the swap is asked completes whole, and the swap answers only after it', async () => {
-    const session = (await page.context().cookies(target.url)).find((cookie) => cookie.httpOnly);
-    expect(session, `the signed-in user's session cookie for ${target.url}`).toBeDefined();
+    const cookie = await sessionCookieHeader(page, target.url);
     // The held request and the swap travel on two connections: when the request reaches the hypervisor
     // after the swap, it goes to the new main and the attempt proves nothing either way, so it is tried again.
     for (let attempt = 1; ; attempt += 1) {
       const order: string[] = [];
       // Half its body sent: in flight to live (main) until released, with nothing slow in the sandbox.
-      const held = holdRequest(`${target.url}/conductor/execute`, { cookie: `${session?.name}=${session?.value}`, origin: target.url }, JSON.stringify({ objective: 'Gate: a request in flight across the swap', desktop_id: 'gate-drain' }));
+      const held = holdRequest(`${target.url}/conductor/execute`, { cookie, origin: target.url }, JSON.stringify({ objective: 'Gate: a request in flight across the swap', desktop_id: 'gate-drain' }));
       try {
         await held.sent;
         await page.waitForTimeout(200);

@@ -2,7 +2,7 @@ import type { APIResponse } from '@playwright/test';
 import { test, expect } from '../../fixtures/gate-test.ts';
 import { roleShown } from '../../fixtures/desktop-page.ts';
 import { attachPodmanPs } from '../../fixtures/podman-evidence.ts';
-import { loginWithPasskey, newUsername, registerWithPasskey } from '../../fixtures/user-session.ts';
+import { loginWithPasskey, newUsername, registerWithPasskey, sessionCookie, sessionCookieHeader } from '../../fixtures/user-session.ts';
 import { addPasskeyInBrowser } from '../../fixtures/added-passkey.ts';
 import { addVirtualAuthenticator } from '../../fixtures/passkey.ts';
 import { freshSignInMs } from '../../hypervisor/auth/register.ts';
@@ -233,7 +233,7 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     expect(registered.recoveryCodes).toHaveLength(10);
     for (const code of registered.recoveryCodes) expect(code).toMatch(/^[a-z0-9]{5}(-[a-z0-9]{5}){3}$/);
     expect(await passkey.credentials()).toHaveLength(1);
-    const session = (await page.context().cookies(target.url)).find((cookie) => cookie.httpOnly);
+    const session = await sessionCookie(page, target.url);
     expect(session, 'an HttpOnly session cookie').toBeDefined();
     expect(['Lax', 'Strict']).toContain(session?.sameSite);
     await evidence.screenshot(page, '1-registered');
@@ -277,7 +277,7 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
 
   await test.step("nothing a sandbox answers acts on the hypervisor's origin: its Set-Cookie, Clear-Site-Data and Service-Worker-Allowed reach neither an HTTP client nor the browser, and the session cookie stays as it was", async () => {
     const before = await cookieJar(page.context(), target.url);
-    const session = before.find((cookie) => cookie.httpOnly === true) as { name: string; value: string } | undefined;
+    const session = before.find((cookie) => cookie.httpOnly);
     expect(session, 'the session cookie before the sandboxes answer').toBeDefined();
     const planting = plantingAnswer(session?.name ?? '');
     const seen: Record<string, unknown> = {};
@@ -303,8 +303,7 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
   });
 
   await test.step("a sandbox's script is never installed as a service worker: the browser's fetch of it as one (Service-Worker: script) is refused with 403 for live and dev, so its registration fails on that refusal", async () => {
-    const session = (await page.context().cookies(target.url)).find((cookie) => cookie.httpOnly);
-    const cookie = `${session?.name}=${session?.value}`;
+    const cookie = await sessionCookieHeader(page, target.url);
     const scripts = ['/desktop.js', '/dev/desktop.js'];
     const fetched: Record<string, { as_script: number; as_service_worker: number }> = {};
     for (const script of scripts) {
@@ -328,8 +327,7 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
   });
 
   await test.step("the sandbox's WebSocket opens for a page of this origin with the session, and not for a page of another site sending the same cookie", async () => {
-    const session = (await page.context().cookies(target.url)).find((cookie) => cookie.httpOnly);
-    const cookie = `${session?.name}=${session?.value}`;
+    const cookie = await sessionCookieHeader(page, target.url);
     const own = await upgradeStatus(`${target.url}/ws`, { cookie, origin: target.url });
     const foreign = await upgradeStatus(`${target.url}/ws`, { cookie, origin: 'https://elsewhere.example' });
     await evidence.json('5-websocket-origin', { own_origin: own, foreign_origin: foreign });
@@ -339,7 +337,7 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
 
   await test.step('after logging out the proxy is closed again; logging in with the passkey reopens it', async () => {
     // Same-origin, as the browser sends it: the hypervisor refuses cross-site POSTs.
-    const session = (await page.context().cookies(target.url)).find((cookie) => cookie.httpOnly);
+    const session = await sessionCookie(page, target.url);
     const logout = await page.request.post(`${target.url}/auth/logout`, { maxRedirects: 0, headers: { origin: target.url } });
     expect(logout.status()).toBe(303);
     await page.goto(`${target.url}/`);
