@@ -5,7 +5,7 @@ import { sendJson } from '../http/json.ts';
 /**
  * A diagnostic answer carrying the response headers the caller asks for, from a fixed list: the ones
  * that act on the origin a page is served from (its cookies, its stored data, how far a service worker
- * may reach). Behind the hypervisor a sandbox shares the origin of the login pages, so the proxy must
+ * may reach, HTTPS pinning, where its reports go, where its requests go). Behind the hypervisor a sandbox shares the origin of the login pages, so the proxy must
  * drop every one of them; a gate asks a sandbox to send them through the proxy, on any target running
  * this workload, and checks that the browser gets none, instead of trusting the proxy's list.
  *
@@ -22,7 +22,7 @@ export const answerHeadersPath = '/diagnostics/answer-headers';
  */
 export const answerHeadersRequest = { name: 'x-sandbox-diagnostic', value: 'answer-headers' } as const;
 
-export const originStateHeaders = ['set-cookie', 'clear-site-data', 'service-worker-allowed'] as const;
+export const originStateHeaders = ['set-cookie', 'clear-site-data', 'service-worker-allowed', 'strict-transport-security', 'nel', 'report-to', 'reporting-endpoints', 'alt-svc'] as const;
 export type OriginStateHeader = (typeof originStateHeaders)[number];
 
 export interface AnsweredHeaders {

@@ -57,6 +57,7 @@ describe('sandbox HTTP API (child process)', () => {
       ['Set-Cookie', 'b=2; Path=/'],
       ['clear-site-data', '"cookies"'],
       ['service-worker-allowed', '/'],
+      ['Alt-Svc', 'h2="sandbox.example:443"'],
     ]);
     const diagnostic = { 'x-sandbox-diagnostic': 'answer-headers' };
     const unmarked = await fetch(`${sandbox.url}/diagnostics/answer-headers?${asked}`);
@@ -74,9 +75,10 @@ describe('sandbox HTTP API (child process)', () => {
     expect(answer.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; Path=/']);
     expect(answer.headers.get('clear-site-data')).toBe('"cookies"');
     expect(answer.headers.get('service-worker-allowed')).toBe('/');
+    expect(answer.headers.get('alt-svc')).toBe('h2="sandbox.example:443"');
     expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
     expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(await answer.json()).toEqual({ sent: { 'set-cookie': ['a=1; Path=/', 'b=2; Path=/'], 'clear-site-data': ['"cookies"'], 'service-worker-allowed': ['/'] } });
+    expect(await answer.json()).toEqual({ sent: { 'set-cookie': ['a=1; Path=/', 'b=2; Path=/'], 'clear-site-data': ['"cookies"'], 'service-worker-allowed': ['/'], 'alt-svc': ['h2="sandbox.example:443"'] } });
 
     const other = await fetch(`${sandbox.url}/diagnostics/answer-headers?location=/elsewhere`, { headers: diagnostic });
     expect(other.status).toBe(400);

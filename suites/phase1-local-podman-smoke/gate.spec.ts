@@ -275,7 +275,7 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     await evidence.json('4-received-by-the-sandbox', { sent: { session_cookie: true, ...forged }, received: seen });
   });
 
-  await test.step("nothing a sandbox answers acts on the hypervisor's origin: its Set-Cookie, Clear-Site-Data and Service-Worker-Allowed reach neither an HTTP client nor the browser, and the session cookie stays as it was", async () => {
+  await test.step("nothing a sandbox answers acts on the hypervisor's origin: its Set-Cookie, Clear-Site-Data, Service-Worker-Allowed, Strict-Transport-Security, NEL, Report-To, Reporting-Endpoints and Alt-Svc reach neither an HTTP client nor the browser, and the session cookie stays as it was", async () => {
     const before = await cookieJar(page.context(), target.url);
     const session = before.find((cookie) => cookie.httpOnly);
     expect(session, 'the session cookie before the sandboxes answer').toBeDefined();
@@ -295,6 +295,7 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
       seen[role] = { sandbox_sent: planting.sent, arrived: originStateHeadersIn(raw.headersArray()), browser_landed_on: page.url(), browser_status: loaded?.status(), cookies_after: cookiesAfter.map((c) => c.name) };
       await evidence.json('4b-sandbox-answers-on-the-origin', { cookies_before: before.map((c) => c.name), ...seen });
       expect(loaded?.status(), `the browser's load of the ${role} sandbox's answer, with the diagnostic header`).toBe(200);
+      expect(originStateHeadersIn((await loaded?.headersArray()) ?? []), `origin-state headers of the ${role} sandbox the browser received`).toEqual([]);
       expect(originStateHeadersIn(raw.headersArray()), `origin-state headers of the ${role} sandbox that came through the proxy`).toEqual([]);
       expect(cookiesAfter, `the browser's cookies for the hypervisor after loading the ${role} sandbox's answer`).toEqual(before);
     }
