@@ -25,12 +25,26 @@ const droppedTowardsSandbox = new Set([
 const droppedTowardsClient = new Set([...hopByHop, 'set-cookie']);
 
 /**
- * Nor act on the rest of the origin's state, which it shares with the login pages: Clear-Site-Data
- * could wipe the session cookie and the origin's storage, Service-Worker-Allowed could let a worker
- * script claim the login pages' scope (belt and braces: the session guard refuses service-worker
- * script fetches outright).
+ * Nor act on the rest of the origin's state, which it shares with the login pages (and the other
+ * route's sandbox): each of these applies to the whole origin or host, not to the answer it came on.
  */
-for (const name of ['clear-site-data', 'service-worker-allowed']) droppedTowardsClient.add(name);
+const originWideHeaders = [
+  // Wipes the origin's cookies (the session's among them) and storage.
+  'clear-site-data',
+  // Lets a worker script claim the login pages' scope (belt and braces: the session guard refuses service-worker script fetches).
+  'service-worker-allowed',
+  // Pins HTTPS (includeSubDomains: for every subdomain too) for the host, as long as the sandbox says.
+  'strict-transport-security',
+  // Network Error Logging: the browser reports the origin's failed requests, login pages' included, where the sandbox says.
+  'nel',
+  // Names the origin's reporting endpoints (for NEL and others): the sandbox would receive reports about the login pages.
+  'report-to',
+  // The newer reporting-endpoint header: the same reports, sent where the sandbox says.
+  'reporting-endpoints',
+  // Sends the browser's later requests for the origin to another host or port the sandbox names.
+  'alt-svc',
+] as const;
+for (const name of originWideHeaders) droppedTowardsClient.add(name);
 
 const noTokens: ReadonlySet<string> = new Set();
 

@@ -114,12 +114,13 @@ describe('HTTP relay to the user\'s sandboxes', () => {
     expect(bob.requests.some((r) => r.url === '/stolen')).toBe(false);
   });
 
-  it('removes hop-by-hop headers and those acting on the origin (Set-Cookie, Clear-Site-Data, Service-Worker-Allowed) from the sandbox\'s answer', async () => {
+  it('removes hop-by-hop headers and those acting on the origin (Set-Cookie, Clear-Site-Data, Service-Worker-Allowed, HSTS, NEL, Report-To, Reporting-Endpoints, Alt-Svc) from the sandbox\'s answer', async () => {
     const res = await request(`${front.url}/cookie`);
     await res.body.dump();
     expect(res.headers['set-cookie']).toBeUndefined();
     expect(res.headers['clear-site-data']).toBeUndefined();
     expect(res.headers['service-worker-allowed']).toBeUndefined();
+    for (const name of ['strict-transport-security', 'nel', 'report-to', 'reporting-endpoints', 'alt-svc']) expect(res.headers[name], name).toBeUndefined();
     expect(res.headers['x-hop']).toBeUndefined();
     expect(res.headers['x-sandbox']).toBe('alice-live');
   });

@@ -79,7 +79,7 @@ export function createRoutes(deps: RouteDeps): (req: IncomingMessage, res: Serve
     // What reached this sandbox through the proxy (received.ts): gates read it on any target running this workload.
     { method: 'GET', path: receivedPath, handle: async ({ req, res }) => sendReceived(req, res) },
     // Headers that act on the page's origin, sent on request (answer-headers.ts): gates check the proxy drops them.
-    { method: 'GET', path: answerHeadersPath, handle: async ({ res, url }) => sendAnswerHeaders(url, res) },
+    { method: 'GET', path: answerHeadersPath, handle: async ({ req, res, url }) => sendAnswerHeaders(req, url, res) },
     { method: 'GET', path: '/conductor/runs/:runId', handle: async (context) => sendJson(context.res, 200, runView(run(context))) },
     {
       method: 'GET',

@@ -51,27 +51,40 @@ describe('sandbox HTTP API (child process)', () => {
     expect((await fetch(`${sandbox.url}/diagnostics/received`, { method: 'POST' })).status).toBe(405);
   });
 
-  test('GET /diagnostics/answer-headers answers with the origin-state headers asked for, and refuses any other name or a control character', async () => {
+  test('GET /diagnostics/answer-headers answers with the origin-state headers asked for, only to a request sending its diagnostic header, and refuses any other name or a control character', async () => {
     const asked = new URLSearchParams([
       ['set-cookie', 'a=1; Path=/'],
       ['Set-Cookie', 'b=2; Path=/'],
       ['clear-site-data', '"cookies"'],
       ['service-worker-allowed', '/'],
+      ['Alt-Svc', 'h2="sandbox.example:443"'],
     ]);
-    const answer = await fetch(`${sandbox.url}/diagnostics/answer-headers?${asked}`);
+    const diagnostic = { 'x-sandbox-diagnostic': 'answer-headers' };
+    const unmarked = await fetch(`${sandbox.url}/diagnostics/answer-headers?${asked}`);
+    expect(unmarked.status, 'a request without the diagnostic header, as a link or form would send it').toBe(400);
+    expect(unmarked.headers.getSetCookie()).toEqual([]);
+    expect(unmarked.headers.get('clear-site-data')).toBeNull();
+    expect(unmarked.headers.get('service-worker-allowed')).toBeNull();
+    expect(((await unmarked.json()) as { error: string }).error).toContain('x-sandbox-diagnostic: answer-headers');
+    const wrong = await fetch(`${sandbox.url}/diagnostics/answer-headers?${asked}`, { headers: { 'x-sandbox-diagnostic': 'received' } });
+    expect(wrong.status, 'a request with the diagnostic header naming another diagnostic').toBe(400);
+    expect(wrong.headers.getSetCookie()).toEqual([]);
+
+    const answer = await fetch(`${sandbox.url}/diagnostics/answer-headers?${asked}`, { headers: diagnostic });
     expect(answer.status).toBe(200);
     expect(answer.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; Path=/']);
     expect(answer.headers.get('clear-site-data')).toBe('"cookies"');
     expect(answer.headers.get('service-worker-allowed')).toBe('/');
+    expect(answer.headers.get('alt-svc')).toBe('h2="sandbox.example:443"');
     expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
     expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
-    expect(await answer.json()).toEqual({ sent: { 'set-cookie': ['a=1; Path=/', 'b=2; Path=/'], 'clear-site-data': ['"cookies"'], 'service-worker-allowed': ['/'] } });
+    expect(await answer.json()).toEqual({ sent: { 'set-cookie': ['a=1; Path=/', 'b=2; Path=/'], 'clear-site-data': ['"cookies"'], 'service-worker-allowed': ['/'], 'alt-svc': ['h2="sandbox.example:443"'] } });
 
-    const other = await fetch(`${sandbox.url}/diagnostics/answer-headers?location=/elsewhere`);
+    const other = await fetch(`${sandbox.url}/diagnostics/answer-headers?location=/elsewhere`, { headers: diagnostic });
     expect(other.status).toBe(400);
     expect(other.headers.get('location')).toBeNull();
     expect(((await other.json()) as { error: string }).error).toMatch(/"location" is none of them/);
-    const control = await fetch(`${sandbox.url}/diagnostics/answer-headers?set-cookie=${encodeURIComponent('a=1\r\nlocation: /x')}`);
+    const control = await fetch(`${sandbox.url}/diagnostics/answer-headers?set-cookie=${encodeURIComponent('a=1\r\nlocation: /x')}`, { headers: diagnostic });
     expect(control.status).toBe(400);
     expect(((await control.json()) as { error: string }).error).toMatch(/control character/);
   });

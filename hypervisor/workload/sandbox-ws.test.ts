@@ -111,7 +111,7 @@ describe('sandbox WebSocket /ws (child process)', () => {
     const client = await connect();
     await client.waitFor((m) => m.type === 'pong');
     client.send({ type: 'close', code: 4321, reason: 'asked by the client' });
-    await vi.waitFor(() => expect(client.closed).toEqual({ code: 4321, reason: 'asked by the client' }));
+    await vi.waitFor(() => expect(client.closed).toEqual({ code: 4321, reason: 'asked by the client' }), { timeout: 10_000 });
   });
 
   test("a client's close code and reason are told to the other subscribers of its desktop, and to no one else", async () => {

@@ -270,7 +270,13 @@ export const defects: readonly SeededDefect[] = [
     id: 'sandbox-clears-site-data',
     what: 'the proxy passes Clear-Site-Data from a sandbox\'s answer: a sandbox answering `Clear-Site-Data: "cookies"` wipes the session cookie of the origin it shares with the login pages',
     caughtBy: [line.authProxy],
-    edits: [{ file: 'hypervisor/proxy/headers.ts', find: "for (const name of ['clear-site-data', 'service-worker-allowed']) droppedTowardsClient.add(name);", replace: "for (const name of ['service-worker-allowed']) droppedTowardsClient.add(name);" }],
+    edits: [{ file: 'hypervisor/proxy/headers.ts', find: "  'clear-site-data',\n", replace: '' }],
+  },
+  {
+    id: 'sandbox-pins-hsts',
+    what: 'the proxy passes Strict-Transport-Security from a sandbox\'s answer: a sandbox pins HTTPS, with includeSubDomains, for the host it shares with the login pages',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/proxy/headers.ts', find: "  'strict-transport-security',\n", replace: '' }],
   },
   {
     id: 'relay-restores-sandbox-cookies',

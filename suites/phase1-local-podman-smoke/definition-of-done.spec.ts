@@ -5,9 +5,10 @@ import type { APIRequestContext } from '@playwright/test';
 import { startServingProbe, type ServingReport } from '../../fixtures/serving-probe.ts';
 import { AdminCallError } from '../../hypervisor/admin-client/admin-call-error.ts';
 import { attemptSwap, attemptSwitch, expectRefusedAndUnchanged, settled, swapAttemptEvidence } from '../../fixtures/refused-swap.ts';
-import { openRouteSocket } from '../../fixtures/route-socket.ts';
+import { openRouteSocket, type RouteSocket } from '../../fixtures/route-socket.ts';
 import { releaseBaseOf } from '../../fixtures/release-base.ts';
 import { holdRequest } from '../../fixtures/held-request.ts';
+import { sessionCookieHeader } from '../../fixtures/user-session.ts';
 import { processTree } from '../../fixtures/sandbox-processes.ts';
 import { loadConfig } from '../../hypervisor/config.ts';
 import { defaultRoutingOptions, switchCloseCode } from '../../hypervisor/routing/context.ts';
@@ -84,47 +85,48 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
   });
 
   const pageHeaders = async (): Promise<Record<string, string>> => {
-    const session = (await page.context().cookies(target.url)).find((cookie) => cookie.httpOnly);
-    expect(session, `the signed-in user's session cookie for ${target.url}`).toBeDefined();
-    return { cookie: `${session?.name}=${session?.value}`, origin: target.url };
+    return { cookie: await sessionCookieHeader(page, target.url), origin: target.url };
   };
 
-  const sockets = await test.step('a WebSocket is open on each route: /ws reaches the live sandbox, /dev/ws the dev one', async () => {
-    const headers = await pageHeaders();
-    const main = await openRouteSocket(`${target.url}/ws`, headers);
-    const dev = await openRouteSocket(`${target.url}/dev/ws`, headers);
-    expect(await main.whichSandbox(), 'the sandbox behind /ws').toEqual({ role: 'live' });
-    expect(await dev.whichSandbox(), 'the sandbox behind /dev/ws').toEqual({ role: 'dev' });
-    return { main, dev };
-  });
+  // Every WebSocket these steps open, closed however they end (also when opening the second one fails).
+  const openSockets: RouteSocket[] = [];
+  const opened = (socket: RouteSocket): RouteSocket => (openSockets.push(socket), socket);
+  try {
+    const sockets = await test.step('a WebSocket is open on each route: /ws reaches the live sandbox, /dev/ws the dev one', async () => {
+      const headers = await pageHeaders();
+      const main = opened(await openRouteSocket(`${target.url}/ws`, headers));
+      const dev = opened(await openRouteSocket(`${target.url}/dev/ws`, headers));
+      expect(await main.whichSandbox(), 'the sandbox behind /ws').toEqual({ role: 'live' });
+      expect(await dev.whichSandbox(), 'the sandbox behind /dev/ws').toEqual({ role: 'dev' });
+      return { main, dev };
+    });
 
-  await test.step('swap: / now serves the dev sandbox and /dev/ the live one, without a failed request', async () => {
-    const { result: swapped, report } = await servingThroughout(page.request, `${target.url}/`, () => target.admin.swap(user, 'gate: swap to dev'));
-    await evidence.json('1-swap', { swapped, serving: report });
-    expect(swapped).toMatchObject({ main: 'dev', dev: 'live' });
-    expect(report.total).toBeGreaterThan(5);
-    expect(report.failures).toEqual([]);
-    expect(await runStatus('', runId)).toBe(404);
-    expect(await runStatus('/dev', runId)).toBe(200);
-    expect(await (await page.request.get(`${target.url}/dev/health`)).json()).toMatchObject({ instance_role: 'live' });
-    expect(await target.admin.pointers(user)).toMatchObject({ main: 'dev', dev: 'live' });
-  });
+    await test.step('swap: / now serves the dev sandbox and /dev/ the live one, without a failed request', async () => {
+      const { result: swapped, report } = await servingThroughout(page.request, `${target.url}/`, () => target.admin.swap(user, 'gate: swap to dev'));
+      await evidence.json('1-swap', { swapped, serving: report });
+      expect(swapped).toMatchObject({ main: 'dev', dev: 'live' });
+      expect(report.total).toBeGreaterThan(5);
+      expect(report.failures).toEqual([]);
+      expect(await runStatus('', runId)).toBe(404);
+      expect(await runStatus('/dev', runId)).toBe(200);
+      expect(await (await page.request.get(`${target.url}/dev/health`)).json()).toMatchObject({ instance_role: 'live' });
+      expect(await target.admin.pointers(user)).toMatchObject({ main: 'dev', dev: 'live' });
+    });
 
-  await test.step(`the swap closed the WebSockets of both routes with ${switchCloseCode} (each route now reaches another sandbox); reconnected, /ws reaches dev and /dev/ws live`, async () => {
-    // Asked after the swap answered: the hypervisor closes before it answers, so a close arrives before any reply.
-    const before = { main: await sockets.main.whichSandbox(), dev: await sockets.dev.whichSandbox() };
-    const headers = await pageHeaders();
-    const again = { main: await openRouteSocket(`${target.url}/ws`, headers), dev: await openRouteSocket(`${target.url}/dev/ws`, headers) };
-    try {
+    await test.step(`the swap closed the WebSockets of both routes with ${switchCloseCode} (each route now reaches another sandbox); reconnected, /ws reaches dev and /dev/ws live`, async () => {
+      // Asked after the swap answered: the hypervisor closes before it answers, so a close arrives before any reply.
+      const before = { main: await sockets.main.whichSandbox(), dev: await sockets.dev.whichSandbox() };
+      const headers = await pageHeaders();
+      const again = { main: opened(await openRouteSocket(`${target.url}/ws`, headers)), dev: opened(await openRouteSocket(`${target.url}/dev/ws`, headers)) };
       const after = { main: await again.main.whichSandbox(), dev: await again.dev.whichSandbox() };
       await evidence.json('1b-websockets-across-the-swap', { opened_before_the_swap: before, reconnected: after });
       expect(before.main, 'the WebSocket opened on /ws before the swap (to live, which / no longer reaches)').toMatchObject({ closed: { code: switchCloseCode } });
       expect(before.dev, 'the WebSocket opened on /dev/ws before the swap (to dev, which /dev/ no longer reaches)').toMatchObject({ closed: { code: switchCloseCode } });
       expect(after, 'the sandboxes behind /ws and /dev/ws after reconnecting').toEqual({ main: { role: 'dev' }, dev: { role: 'live' } });
-    } finally {
-      for (const socket of [sockets.main, sockets.dev, again.main, again.dev]) socket.close();
-    }
-  });
+    });
+  } finally {
+    for (const socket of openSockets) socket.close();
+  }
 
   await test.step('swapping back (the rollback) restores the live route and its data', async () => {
     const { result: swapped, report } = await servingThroughout(page.request, `${target.url}/`, () => target.admin.swap(user, 'gate: roll back to live'));
@@ -143,14 +145,13 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
   });
 
   await test.step('a request in flight on main when the swap is asked completes whole, and the swap answers only after it', async () => {
-    const session = (await page.context().cookies(target.url)).find((cookie) => cookie.httpOnly);
-    expect(session, `the signed-in user's session cookie for ${target.url}`).toBeDefined();
+    const cookie = await sessionCookieHeader(page, target.url);
     // The held request and the swap travel on two connections: when the request reaches the hypervisor
     // after the swap, it goes to the new main and the attempt proves nothing either way, so it is tried again.
     for (let attempt = 1; ; attempt += 1) {
       const order: string[] = [];
       // Half its body sent: in flight to live (main) until released, with nothing slow in the sandbox.
-      const held = holdRequest(`${target.url}/conductor/execute`, { cookie: `${session?.name}=${session?.value}`, origin: target.url }, JSON.stringify({ objective: 'Gate: a request in flight across the swap', desktop_id: 'gate-drain' }));
+      const held = holdRequest(`${target.url}/conductor/execute`, { cookie, origin: target.url }, JSON.stringify({ objective: 'Gate: a request in flight across the swap', desktop_id: 'gate-drain' }));
       try {
         await held.sent;
         await page.waitForTimeout(200);

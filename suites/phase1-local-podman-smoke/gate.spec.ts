@@ -2,7 +2,7 @@ import type { APIResponse } from '@playwright/test';
 import { test, expect } from '../../fixtures/gate-test.ts';
 import { roleShown } from '../../fixtures/desktop-page.ts';
 import { attachPodmanPs } from '../../fixtures/podman-evidence.ts';
-import { loginWithPasskey, newUsername, registerWithPasskey } from '../../fixtures/user-session.ts';
+import { loginWithPasskey, newUsername, registerWithPasskey, sessionCookie, sessionCookieHeader } from '../../fixtures/user-session.ts';
 import { addPasskeyInBrowser } from '../../fixtures/added-passkey.ts';
 import { addVirtualAuthenticator } from '../../fixtures/passkey.ts';
 import { freshSignInMs } from '../../hypervisor/auth/register.ts';
@@ -151,9 +151,13 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
       expect(afterKill.map((e) => e.event)).toEqual(['sandbox.crash', 'sandbox.restart', 'sandbox.ready']);
       expect(afterKill[1], 'the first restart after a crash waits the base backoff').toMatchObject({ reason: 'crash', attempt: 1, delay_ms: sandboxLimits.restartBackoffMs });
     } finally {
-      await own.close({ keepDir: true });
-      await evidence.file('restarted-hypervisor.log.jsonl', own.logFile, 'application/x-ndjson');
-      await rm(own.dir, { recursive: true, force: true });
+      // The hypervisor's dir goes however closing it or keeping its log ends.
+      try {
+        await own.close({ keepDir: true });
+        await evidence.file('restarted-hypervisor.log.jsonl', own.logFile, 'application/x-ndjson');
+      } finally {
+        await rm(own.dir, { recursive: true, force: true });
+      }
     }
   });
 
@@ -184,9 +188,13 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
       expect(await view.running(crashingUser, role), 'podman runs the failed sandbox').toBeUndefined();
       expect(await admin.sandbox(crashingUser, role), 'its restarts after podman was asked').toMatchObject({ status: 'failed', restarts: restartLimit });
     } finally {
-      await own.close({ keepDir: true });
-      await evidence.file('crash-loop-hypervisor.log.jsonl', own.logFile, 'application/x-ndjson');
-      await rm(own.dir, { recursive: true, force: true });
+      // The hypervisor's dir goes however closing it or keeping its log ends.
+      try {
+        await own.close({ keepDir: true });
+        await evidence.file('crash-loop-hypervisor.log.jsonl', own.logFile, 'application/x-ndjson');
+      } finally {
+        await rm(own.dir, { recursive: true, force: true });
+      }
     }
   });
 
@@ -225,7 +233,7 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     expect(registered.recoveryCodes).toHaveLength(10);
     for (const code of registered.recoveryCodes) expect(code).toMatch(/^[a-z0-9]{5}(-[a-z0-9]{5}){3}$/);
     expect(await passkey.credentials()).toHaveLength(1);
-    const session = (await page.context().cookies(target.url)).find((cookie) => cookie.httpOnly);
+    const session = await sessionCookie(page, target.url);
     expect(session, 'an HttpOnly session cookie').toBeDefined();
     expect(['Lax', 'Strict']).toContain(session?.sameSite);
     await evidence.screenshot(page, '1-registered');
@@ -267,23 +275,27 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     await evidence.json('4-received-by-the-sandbox', { sent: { session_cookie: true, ...forged }, received: seen });
   });
 
-  await test.step("nothing a sandbox answers acts on the hypervisor's origin: its Set-Cookie, Clear-Site-Data and Service-Worker-Allowed reach neither an HTTP client nor the browser, and the session cookie stays as it was", async () => {
+  await test.step("nothing a sandbox answers acts on the hypervisor's origin: its Set-Cookie, Clear-Site-Data, Service-Worker-Allowed, Strict-Transport-Security, NEL, Report-To, Reporting-Endpoints and Alt-Svc reach neither an HTTP client nor the browser, and the session cookie stays as it was", async () => {
     const before = await cookieJar(page.context(), target.url);
-    const session = before.find((cookie) => cookie.httpOnly === true) as { name: string; value: string } | undefined;
+    const session = before.find((cookie) => cookie.httpOnly);
     expect(session, 'the session cookie before the sandboxes answer').toBeDefined();
     const planting = plantingAnswer(session?.name ?? '');
     const seen: Record<string, unknown> = {};
     for (const [prefix, role] of [['', 'live'], ['/dev', 'dev']] as const) {
       const url = `${target.url}${prefix}${answerHeadersPath}?${planting.query}`;
       // An HTTP client with the same session sees the answer's headers as the proxy passed them on.
-      const raw = await request.get(url, { headers: { cookie: `${session?.name}=${session?.value}` } });
+      const raw = await request.get(url, { headers: { cookie: `${session?.name}=${session?.value}`, ...planting.headers } });
       expect(raw.status(), `an HTTP client's GET ${prefix}${answerHeadersPath} through the proxy`).toBe(200);
       expect(((await raw.json()) as AnsweredHeaders).sent, `what the ${role} sandbox says it put on its answer`).toEqual(planting.sent);
       // The browser loads the same answer itself, as it would any page the sandbox serves.
-      const loaded = await page.goto(url);
+      // With the diagnostic header too (the sandbox answers no plain navigation), for this one load only.
+      await page.setExtraHTTPHeaders(planting.headers);
+      const loaded = await page.goto(url).finally(() => page.setExtraHTTPHeaders({}));
       const cookiesAfter = await cookieJar(page.context(), target.url);
       seen[role] = { sandbox_sent: planting.sent, arrived: originStateHeadersIn(raw.headersArray()), browser_landed_on: page.url(), browser_status: loaded?.status(), cookies_after: cookiesAfter.map((c) => c.name) };
       await evidence.json('4b-sandbox-answers-on-the-origin', { cookies_before: before.map((c) => c.name), ...seen });
+      expect(loaded?.status(), `the browser's load of the ${role} sandbox's answer, with the diagnostic header`).toBe(200);
+      expect(originStateHeadersIn((await loaded?.headersArray()) ?? []), `origin-state headers of the ${role} sandbox the browser received`).toEqual([]);
       expect(originStateHeadersIn(raw.headersArray()), `origin-state headers of the ${role} sandbox that came through the proxy`).toEqual([]);
       expect(cookiesAfter, `the browser's cookies for the hypervisor after loading the ${role} sandbox's answer`).toEqual(before);
     }
@@ -292,8 +304,7 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
   });
 
   await test.step("a sandbox's script is never installed as a service worker: the browser's fetch of it as one (Service-Worker: script) is refused with 403 for live and dev, so its registration fails on that refusal", async () => {
-    const session = (await page.context().cookies(target.url)).find((cookie) => cookie.httpOnly);
-    const cookie = `${session?.name}=${session?.value}`;
+    const cookie = await sessionCookieHeader(page, target.url);
     const scripts = ['/desktop.js', '/dev/desktop.js'];
     const fetched: Record<string, { as_script: number; as_service_worker: number }> = {};
     for (const script of scripts) {
@@ -317,8 +328,7 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
   });
 
   await test.step("the sandbox's WebSocket opens for a page of this origin with the session, and not for a page of another site sending the same cookie", async () => {
-    const session = (await page.context().cookies(target.url)).find((cookie) => cookie.httpOnly);
-    const cookie = `${session?.name}=${session?.value}`;
+    const cookie = await sessionCookieHeader(page, target.url);
     const own = await upgradeStatus(`${target.url}/ws`, { cookie, origin: target.url });
     const foreign = await upgradeStatus(`${target.url}/ws`, { cookie, origin: 'https://elsewhere.example' });
     await evidence.json('5-websocket-origin', { own_origin: own, foreign_origin: foreign });
@@ -328,7 +338,7 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
 
   await test.step('after logging out the proxy is closed again; logging in with the passkey reopens it', async () => {
     // Same-origin, as the browser sends it: the hypervisor refuses cross-site POSTs.
-    const session = (await page.context().cookies(target.url)).find((cookie) => cookie.httpOnly);
+    const session = await sessionCookie(page, target.url);
     const logout = await page.request.post(`${target.url}/auth/logout`, { maxRedirects: 0, headers: { origin: target.url } });
     expect(logout.status()).toBe(303);
     await page.goto(`${target.url}/`);
