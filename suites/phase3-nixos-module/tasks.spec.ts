@@ -64,8 +64,8 @@ test('Implement `nixosModules.default` in `hypervisor/flake.nix`.', async ({ evi
     for (const r of readings) {
       expect(r.HYPERVISOR_PORT, 'the port the hypervisor listens on').toBe(String(r.port));
       expect(r.WEBAUTHN_RP_ORIGIN, `the default origin with port = ${r.port}`).toBe(r.browserOrigin);
-      expect(r.defaultTexts.map((d) => d.option), 'options whose documentation states a computed default').toContain('webauthn.rpOrigin');
-      for (const d of r.defaultTexts) expect(d.actual, `services.choiros-hypervisor.${d.option}: its defaultText (${d.defaultText}) says ${JSON.stringify(d.says)} with port = ${r.port}`).toEqual(d.says);
+      expect(r.defaultTexts.evaluated.map((d) => d.option), 'options whose documentation states a computed default').toContain('webauthn.rpOrigin');
+      for (const d of r.defaultTexts.evaluated) expect(d.actual, `services.choiros-hypervisor.${d.option}: its defaultText (${d.defaultText}) says ${JSON.stringify(d.says)} with port = ${r.port}`).toEqual(d.says);
     }
   });
 });
