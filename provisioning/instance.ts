@@ -53,8 +53,11 @@ async function launch(ctx: ProvisioningContext, p: Provisioned, rootDeviceName: 
       ClientToken: token,
       BlockDeviceMappings: [{ DeviceName: rootDeviceName, Ebs: { VolumeSize: aws.rootVolume.sizeGiB, VolumeType: 'gp3', Iops: aws.rootVolume.iops, DeleteOnTermination: true, Encrypted: true } }],
       TagSpecifications: [tagSpecification('instance', resourceTags(aws, 'host')), tagSpecification('volume', resourceTags(aws, 'root'))],
-      // IMDSv2 only: with tokens optional, IMDSv1 answers a plain GET, and any SSRF through the host reads the instance role's credentials. The hop limit is EC2's default (1, unless the AMI asks for 2); the launch line reads both back.
-      MetadataOptions: { HttpTokens: 'required' },
+      // IMDSv2 only: with tokens optional, IMDSv1 answers a plain GET, and any SSRF through the host reads the instance role's credentials.
+      // The hop limit is set, not left to EC2: an AMI registered with ImdsSupport v2.0 makes it 2. A limit of 1 keeps a token from
+      // anything a hop behind the host (a bridged container), but not from the sandboxes: with slirp4netns a sandbox's connection
+      // leaves from the host itself, so it reaches IMDS like the host does; keeping them out takes a block on the host. The launch line reads both back.
+      MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
     }),
   );
   const id = run.Instances?.[0]?.InstanceId;

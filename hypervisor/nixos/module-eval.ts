@@ -13,9 +13,11 @@ export interface ModuleEvaluation {
   options: Record<string, unknown>;
   /**
    * Every option services.choiros-hypervisor declares (nested ones by their path), with its
-   * description and the defaultText its documentation shows (a Nix expression; null when none).
+   * description, the text of the defaultText its documentation shows (null when none) and that
+   * text's kind: its _type ("literalExpression": a Nix expression; "literalMD": Markdown), null for a
+   * plain string.
    */
-  optionDescriptions: { path: string[]; description: string; defaultText?: string | null }[];
+  optionDescriptions: { path: string[]; description: string; defaultText?: string | null; defaultTextType?: string | null }[];
   service: {
     description: string;
     wantedBy: string[];

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateModule, ModuleEvalError, type ModuleSettings } from './module-eval.ts';
+import path from 'node:path';
+import { execa } from 'execa';
+import { evaluateModule, ModuleEvalError, nixosDir, type ModuleEvaluation, type ModuleSettings } from './module-eval.ts';
+import { nixpkgsLibExpression, offlineNixConfig } from './nixpkgs-lib.ts';
 import { ExposureTooHighError, maximumExposure, requireHardened, unitExposure } from './exposure.ts';
 
 async function evalError(settings: ModuleSettings): Promise<ModuleEvalError> {
@@ -14,6 +17,18 @@ describe('services.choiros-hypervisor (lib.evalModules, for real)', () => {
     const defaultText = (path: string): string | null | undefined => optionDescriptions.find((o) => o.path.join('.') === path)?.defaultText;
     expect(defaultText('webauthn.rpOrigin')).toBe('"http://localhost:${toString config.services.choiros-hypervisor.port}"');
     expect(defaultText('port')).toBeNull();
+    const type = (path: string): string | null | undefined => optionDescriptions.find((o) => o.path.join('.') === path)?.defaultTextType;
+    expect(type('webauthn.rpOrigin'), 'the kind of text: only a literalExpression is Nix').toBe('literalExpression');
+    expect(type('port')).toBeNull();
+  });
+
+  it('reports a literalMD defaultText as Markdown (its _type), not as an expression', async () => {
+    // The module with one more option documented in Markdown, as a future option might be.
+    const module = `{ lib, ... }: { imports = [ ${path.join(nixosDir, 'module.nix')} ]; options.services.choiros-hypervisor.notes = lib.mkOption { type = lib.types.str; default = ""; defaultText = lib.literalMD "*empty*, see the manual"; description = "notes"; }; }`;
+    const expression = `import ${path.join(nixosDir, 'local', 'evaluate.nix')} { lib = ${nixpkgsLibExpression().expression}; module = ${module}; configuration = { services.choiros-hypervisor.enable = true; }; }`;
+    const result = await execa('nix-instantiate', ['--eval', '--strict', '--json', '--expr', `(${expression}).optionDescriptions`], { env: { NIX_CONFIG: offlineNixConfig } });
+    const optionDescriptions = JSON.parse(result.stdout) as ModuleEvaluation['optionDescriptions'];
+    expect(optionDescriptions.find((o) => o.path.join('.') === 'notes')).toMatchObject({ defaultText: '*empty*, see the manual', defaultTextType: 'literalMD' });
   });
 
   it('renders the contract defaults as the service environment, state in its StateDirectory', async () => {

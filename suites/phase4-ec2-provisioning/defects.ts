@@ -109,13 +109,13 @@ export const defects: readonly SeededDefect[] = [
     id: 'instance-metadata-options-left-out',
     what: "the launch request no longer sets MetadataOptions (trimmed to the documentation's example), so the instance gets the account's default, HttpTokens \"optional\": IMDSv1 answers and an SSRF through the host reads the instance role's credentials",
     caughtBy: [line.launch],
-    edits: [{ file: 'provisioning/instance.ts', find: "      MetadataOptions: { HttpTokens: 'required' },\n", replace: '' }],
+    edits: [{ file: 'provisioning/instance.ts', find: "      MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },\n", replace: '' }],
   },
   {
     id: 'instance-metadata-hop-limit-raised',
-    what: 'the launch raises the metadata PUT response hop limit to 2 ("for containers", as the AWS advice for containers that need IMDS says), so a sandbox container behind a bridge on the host gets a session token and the instance role\'s credentials',
+    what: 'the launch raises the metadata PUT response hop limit to 2 ("for containers", as the AWS advice for containers that need IMDS says), so a container behind a bridge on the host gets a session token and the instance role\'s credentials (the slirp4netns sandboxes connect from the host itself: the limit alone never kept them out)',
     caughtBy: [line.launch],
-    edits: [{ file: 'provisioning/instance.ts', find: "      MetadataOptions: { HttpTokens: 'required' },", replace: "      MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 }," }],
+    edits: [{ file: 'provisioning/instance.ts', find: "      MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },", replace: "      MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 }," }],
   },
   {
     id: 'switch-restarts-before-reload',

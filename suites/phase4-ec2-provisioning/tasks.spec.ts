@@ -195,9 +195,15 @@ test('Deploy NixOS host config via CLI.', async ({ phase4Host, evidence }) => {
       const changed = await buildTargetGeneration(deployment, new CommandTranscript(), { HYPERVISOR_KNOWN_GOOD_RETAIN: '7' }, 'unit-changed');
       const toChanged = await phase4Host.deploy('switch', '--closure', changed);
       await evidence.command('deploy-changed-units', toChanged.commandLine, toChanged.output);
-      const onChanged = await runningUnits(host, changed);
-      const back = await phase4Host.deploy('switch');
-      await evidence.command('deploy-declared-again', back.commandLine, back.output);
+      let onChanged: Awaited<ReturnType<typeof runningUnits>>;
+      let back: Awaited<ReturnType<typeof phase4Host.deploy>>;
+      try {
+        onChanged = await runningUnits(host, changed);
+      } finally {
+        // The host is shared by the later lines: it goes back to the declared generation even if reading the units threw.
+        back = await phase4Host.deploy('switch');
+        await evidence.command('deploy-declared-again', back.commandLine, back.output);
+      }
       const onDeclared = await runningUnits(host, declared);
       await evidence.json('running-units', { changed: { generation: changed, units: onChanged }, declared: { generation: declared, units: onDeclared } });
       expect(toChanged.exitCode).toBe(0);

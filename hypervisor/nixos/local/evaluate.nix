@@ -17,15 +17,18 @@ let
   render = import ./render-unit.nix { inherit lib; };
   failed = map (a: a.message) (builtins.filter (a: !a.assertion) config.assertions);
   service = config.systemd.services.choiros-hypervisor;
-  # What an option's documentation says its default is (the text of a literalExpression, or a plain
-  # string), null when it states none, so a check can hold it against the evaluated default.
+  # What an option's documentation says its default is (the text of a literalExpression or literalMD,
+  # or a plain string), null when it states none, so a check can hold it against the evaluated default;
+  # and the kind of that text (its _type: only a literalExpression's text is Nix, a literalMD's is
+  # Markdown; null for a plain string), so a check evaluates only what is an expression.
   defaultTextOf = option: if !(option ? defaultText) then null
     else if builtins.isAttrs option.defaultText then option.defaultText.text or null
     else option.defaultText;
+  defaultTextTypeOf = option: if option ? defaultText && builtins.isAttrs option.defaultText then option.defaultText._type or null else null;
   # Every declared option of the module with its description (which names the variable it sets),
   # so a check can derive the option -> variable table from the module itself.
   describe = prefix: declared: lib.concatLists (lib.mapAttrsToList (name: option:
-    if lib.isOption option then [ { path = prefix ++ [ name ]; description = option.description or ""; defaultText = defaultTextOf option; } ]
+    if lib.isOption option then [ { path = prefix ++ [ name ]; description = option.description or ""; defaultText = defaultTextOf option; defaultTextType = defaultTextTypeOf option; } ]
     else describe (prefix ++ [ name ]) option) declared);
 in
 {
