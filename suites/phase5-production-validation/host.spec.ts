@@ -6,6 +6,7 @@ import { bracket, headroomSlack, readHeadroomIndependently } from '../../fixture
 import { plantedLines, plantedMarker, plantJournalLines } from '../../fixtures/planted-journal.ts';
 import { publishedTotal } from '../../fixtures/runtime-metrics/published-total.ts';
 import { crashSandbox } from '../../fixtures/sandbox-crash.ts';
+import { crashRestartBoundMs } from '../../fixtures/crash-restart-bound.ts';
 import { test, expect } from '../../fixtures/production-test.ts';
 
 /**
@@ -62,7 +63,7 @@ test('Validate logs, restart behavior, and disk/memory headroom.', async ({ prod
         .poll(async () => {
           restarted = (await host.admin.sandbox(user, 'live')) ?? restarted;
           return { status: restarted.status, restarts: restarted.restarts, new_process: restarted.pid !== running.pid || restarted.container_id !== running.container_id };
-        }, { message: `${user}:live after \`${command}\` on the host`, timeout: 30_000 })
+        }, { message: `${user}:live after \`${command}\` on the host, within ${crashRestartBoundMs} ms (first backoff + readiness + podman)`, timeout: crashRestartBoundMs })
         .toEqual({ status: 'running', restarts: running.restarts + 1, new_process: true });
       const caused = restarted.restarts - running.restarts;
       // Published per interval: the restart shows once the interval that counted it is published.
