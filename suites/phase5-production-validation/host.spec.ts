@@ -23,8 +23,6 @@ test('Validate logs, restart behavior, and disk/memory headroom.', async ({ prod
   // itself restarts once and waits for a published interval (a deployed host publishes once a minute).
   test.setTimeout(moto ? 180_000 : 360_000);
   await evidence.provenOn(moto ? { ...host.provenOn, standIn: `${host.provenOn.standIn ?? 'the local stand-in'}; moto stood in for CloudWatch` } : host.provenOn);
-  expect(cloudwatch, 'the target description names no `cloudwatch` section: the restarts the host publishes are read there (add region and host, see targets/README.md)').toBeDefined();
-  if (!cloudwatch) return;
   const user = `gate-host-${randomBytes(4).toString('hex')}`;
   const state = async () => ({
     pointers: await host.admin.pointers(user),
@@ -54,6 +52,9 @@ test('Validate logs, restart behavior, and disk/memory headroom.', async ({ prod
     });
 
     await test.step("a sandbox that crashes is restarted by the hypervisor, and the SandboxRestarts it publishes rise by at least the restarts it reports", async () => {
+      // Only this step reads CloudWatch: a soft failure, so without the section the headroom and journal steps still run and leave their evidence.
+      expect.soft(cloudwatch, 'the target description names no `cloudwatch` section: the restarts the host publishes are read there (add region and host, see targets/README.md)').toBeDefined();
+      if (!cloudwatch) return;
       const from = new Date();
       const running = await host.admin.start(user, 'live');
       const command = await crashSandbox(host.access, running);
