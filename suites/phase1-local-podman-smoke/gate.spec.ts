@@ -6,7 +6,7 @@ import { loginWithPasskey, newUsername, registerWithPasskey, sessionCookie, sess
 import { addPasskeyInBrowser } from '../../fixtures/added-passkey.ts';
 import { addVirtualAuthenticator } from '../../fixtures/passkey.ts';
 import { freshSignInMs } from '../../hypervisor/auth/register.ts';
-import { loadConfig } from '../../hypervisor/config.ts';
+import { crashRestartBoundMs, sandboxLimits } from '../../fixtures/crash-restart-bound.ts';
 import { receivedPath, type ReceivedReport } from '../../hypervisor/workload/received.ts';
 import { answerHeadersPath, type AnsweredHeaders } from '../../hypervisor/workload/answer-headers.ts';
 import { cookieJar, originStateHeadersIn, plantingAnswer } from '../../fixtures/origin-state-answer.ts';
@@ -20,12 +20,6 @@ import { startLocalHypervisor } from '../../fixtures/local-hypervisor.ts';
 import { PodmanView } from '../../fixtures/podman-view.ts';
 import { AdminClient } from '../../hypervisor/admin-client/admin-client.ts';
 import { rm } from 'node:fs/promises';
-
-// A crashed sandbox is back within the hypervisor's own bound: its first backoff (the configured base,
-// SANDBOX_RESTART_BACKOFF_MS), its readiness deadline (the gate's hypervisor sets neither), plus 10 s
-// for podman's own work. Read from the configuration, not from the restart policy under test.
-const sandboxLimits = loadConfig({ HYPERVISOR_ADMIN_TOKEN: 'only-for-the-default-limits' }).sandboxes;
-const crashRestartBoundMs = sandboxLimits.restartBackoffMs + sandboxLimits.readyTimeoutMs + 10_000;
 
 /** Ids of every container podman has under exactly this name, running or not, of any hypervisor. */
 async function containersNamed(name: string): Promise<string[]> {

@@ -246,4 +246,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.metrics],
     edits: [{ file: 'hypervisor/sandboxes/manager.ts', find: '    for (const entry of this.entries.values()) counts[statusOf(entry.record.state)] += 1;', replace: "    for (const entry of this.entries.values()) counts[entry.record.desired === 'running' ? 'running' : 'stopped'] += 1;" }],
   },
+  {
+    id: 'admin-restarts-counted-as-reconcile',
+    what: "the manager counts an admin restart under reason=\"reconcile\" in choiros_sandbox_restarts_total: the total (and so SandboxRestarts published) still rises, but the figure by reason no longer tells an operator's restart from a start-up reconcile",
+    caughtBy: [line.metrics],
+    edits: [{ file: 'hypervisor/sandboxes/manager.ts', find: "      sandboxRestarts.inc({ runtime: entry.record.spec.runtime, role: key.role, reason: 'admin' });", replace: "      sandboxRestarts.inc({ runtime: entry.record.spec.runtime, role: key.role, reason: 'reconcile' });" }],
+  },
 ];

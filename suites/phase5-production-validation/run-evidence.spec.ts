@@ -10,6 +10,7 @@ import { attachSnapshot, publishedSinceStart } from '../../fixtures/runtime-metr
 import { readMetricsEndpoint } from '../../fixtures/runtime-metrics/metrics-endpoint.ts';
 import { SandboxCountsAtOnce, type CountsAtOnce } from '../../fixtures/runtime-metrics/counts-at-once.ts';
 import { publishedTotal } from '../../fixtures/runtime-metrics/published-total.ts';
+import { countingFrom, untilPassed } from '../../fixtures/runtime-metrics/counting-window.ts';
 import { statuses, statusFigures } from '../../fixtures/runtime-metrics/status-counts.ts';
 import { localPublishIntervalSecs, test, expect } from '../../fixtures/production-test.ts';
 
@@ -17,7 +18,7 @@ import { localPublishIntervalSecs, test, expect } from '../../fixtures/productio
 test('Runtime metrics snapshot attached.', async ({ hostTarget: host, productionHostOpening, moto, cloudwatch, thresholds, runMetrics, browser, page, passkey, hostRequests, gateUsers, evidence }) => {
   // A deployed host publishes once a minute: the line waits for fresh points four times (the snapshot,
   // the restarts, the counts in whole minutes, the disk headroom).
-  test.setTimeout(moto ? 360_000 : 720_000);
+  test.setTimeout(moto ? 420_000 : 900_000);
   await evidence.provenOn(moto ? { place: host.provenOn.place, standIn: `${host.provenOn.standIn ?? 'the local stand-in'}; moto stood in for CloudWatch (the host's hypervisor publishes to it by the NixOS module's cloudwatch option)` } : host.provenOn);
   expect(cloudwatch, 'the target description names no `cloudwatch` section: add region and host (see targets/README.md)').toBeDefined();
   if (!cloudwatch) return;
@@ -59,18 +60,36 @@ test('Runtime metrics snapshot attached.', async ({ hostTarget: host, production
   // Gate sandboxes of the line's own, removed at the end: one restarted, one stopped, one failed.
   const states = new GateSandboxStates(host.admin);
   try {
-    await test.step('an admin restart of a sandbox raises the SandboxRestarts published to CloudWatch by at least the restarts the admin API reports for it', async () => {
+    await test.step("an admin restart of a sandbox is counted in /metrics as an admin restart, and raises the SandboxRestarts published from after the hypervisor's start-up reconcile by at least it", async () => {
       const running = await states.running();
-      const from = new Date();
+      const beforeRestart = await readMetricsEndpoint(host.url, host.dispatcher);
+      // CloudWatch's window starts after the interval that published the hypervisor's start-up reconcile
+      // restarts (one per sandbox on the host), so those cannot stand in for the admin restart.
+      const periodSecs = moto ? localPublishIntervalSecs : 60;
+      let from: Date | undefined;
+      await expect
+        .poll(async () => (from = await countingFrom(cloudwatch, new Date(beforeRestart.startedAt), periodSecs)) !== undefined, { message: `a SandboxRestarts point published after the hypervisor started at ${beforeRestart.startedAt}`, timeout: moto ? 30_000 : 180_000 })
+        .toBe(true);
+      if (!from) return;
+      const since = from;
+      await untilPassed(since);
       const restarted = await host.admin.restart(running.user_id, 'live');
       const caused = restarted.restarts - running.restarts;
       expect(caused, `restarts the admin API reports for ${running.user_id}:live after one admin restart`).toBe(1);
+      const afterRestart = await readMetricsEndpoint(host.url, host.dispatcher);
+      const adminDelta = (afterRestart.restartsByReason.admin ?? 0) - (beforeRestart.restartsByReason.admin ?? 0);
+      // The counter has no per-sandbox label: on a deployed host operators may restart other sandboxes too (at least ours);
+      // the local stand-in runs only this run's sandboxes (exactly ours).
+      const adminCount = moto ? 'exactly, on the local stand-in that runs only this run' : 'at least, on a deployed host other sandboxes share';
+      expect(afterRestart.startedAt, 'the hypervisor was not restarted between the two /metrics readings').toBe(beforeRestart.startedAt);
+      if (moto) expect(adminDelta, `choiros_sandbox_restarts_total{reason="admin"} moved by ${adminCount} the admin restart of ${running.user_id}:live`).toBe(caused);
+      else expect(adminDelta, `choiros_sandbox_restarts_total{reason="admin"} moved by ${adminCount} the admin restart of ${running.user_id}:live`).toBeGreaterThanOrEqual(caused);
       // Published per interval: the restart shows once the interval that counted it is published.
       let published = 0;
       await expect
-        .poll(async () => (published = await publishedTotal(cloudwatch, 'SandboxRestarts', from)), { message: `SandboxRestarts published since ${from.toISOString()}, against the restart of ${running.user_id}:live`, timeout: moto ? 30_000 : 180_000 })
+        .poll(async () => (published = await publishedTotal(cloudwatch, 'SandboxRestarts', since)), { message: `SandboxRestarts published since ${since.toISOString()} (a period boundary after the start-up reconcile was published), against the restart of ${running.user_id}:live`, timeout: moto ? 30_000 : 180_000 })
         .toBeGreaterThanOrEqual(caused);
-      await evidence.json('published-restarts', { sandbox: `${running.user_id}:live`, from: from.toISOString(), restarts_caused: caused, published_restarts: published });
+      await evidence.json('published-restarts', { sandbox: `${running.user_id}:live`, from: since.toISOString(), period_secs: periodSecs, restarts_caused: caused, metrics_admin_delta: adminDelta, compared: adminCount, metrics_before: beforeRestart.restartsByReason, metrics_after: afterRestart.restartsByReason, published_restarts: published });
     });
 
     await test.step("the sandbox counts CloudWatch holds by status (running, stopped, failed) are the admin API's list's and /metrics' at the same time, with gate sandboxes making the three differ", async () => {
