@@ -3,7 +3,7 @@ import { addVirtualAuthenticator } from '../../fixtures/passkey.ts';
 import { test, expect } from '../../fixtures/production-test.ts';
 import { rehearseRollback, trafficAround, underTraffic } from '../../fixtures/rollback-rehearsal.ts';
 import { guessRecoveryCodes, recoveryGuessBound, refuseSpentClientBudget } from '../../fixtures/recovery-guessing.ts';
-import { loginWithPasskey } from '../../fixtures/user-session.ts';
+import { loginWithPasskey, sessionCookie } from '../../fixtures/user-session.ts';
 import { sessionCookieName } from '../../hypervisor/auth/cookies.ts';
 
 /** The longest a recovery session may live (choiros-contract.md: it only lets its holder register a new passkey, for a short while). */
@@ -21,7 +21,7 @@ test('Auth/register/login/recovery flow passes.', async ({ hostTarget: target, h
   });
 
   await test.step('log out: the proxy is closed to the browser, and the old session cookie, replayed, opens nothing', async () => {
-    const session = (await page.context().cookies(target.url)).find((cookie) => cookie.httpOnly);
+    const session = await sessionCookie(page, target.url);
     expect(session, 'the session cookie the browser holds before logging out').toBeDefined();
     const logout = await request.post(`${target.url}/auth/logout`, { maxRedirects: 0 });
     expect(logout.status()).toBe(303);
