@@ -48,4 +48,20 @@ describe('GitHub Actions workflows', () => {
       expect(nightly).toMatch(expected);
     }
   });
+
+  it('the nightly runs each phase\'s seeded defects in a job of its own and keeps their logs', async () => {
+    const nightly = await readFile(path.join(workflowsDir, 'nightly.yml'), 'utf8');
+    const job = nightly.slice(nightly.indexOf('\n  integrity:\n'));
+    for (const expected of [
+      /^ {2}integrity-phases:\n/m,
+      /needs: integrity-phases/,
+      /^ {8}phase: \$\{\{ fromJSON\(needs\.integrity-phases\.outputs\.phases\) \}\}/m,
+      /fail-fast: false/,
+      /run: npm run integrity -- "\$PHASE"\n {8}env:\n {10}CI: 'true'\n {10}PHASE: \$\{\{ matrix\.phase \}\}/,
+      /if: always\(\)\n {8}uses: actions\/upload-artifact@v4\n {8}with:\n {10}name: integrity-\$\{\{ matrix\.phase \}\}/,
+    ]) {
+      expect(nightly).toMatch(expected);
+    }
+    expect(job, 'one phase per job: a single job running every catalogue outgrows its 120 minutes').not.toMatch(/\$PHASES/);
+  });
 });
