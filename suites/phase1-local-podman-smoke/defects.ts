@@ -329,4 +329,71 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.webSocket],
     edits: [{ file: 'hypervisor/proxy/websocket-relay.ts', find: '      closeCounterpart(client, code, reason);', replace: '      closeCounterpart(client, code >= 4000 ? 1011 : code, reason);' }],
   },
+  // a1b: promise audit
+  {
+    id: 'sandboxes-on-the-default-network',
+    what: 'podman run loses --network=slirp4netns ("the default network is simpler"): sandboxes share podman\'s bridge, so one user\'s sandbox can reach another\'s address',
+    caughtBy: [line.runtimeCommands],
+    edits: [{ file: 'hypervisor/sandboxes/podman-runtime.ts', find: "    '--network=slirp4netns', '--http-proxy=false', '--init',", replace: "    '--http-proxy=false', '--init'," }],
+  },
+  {
+    id: 'missing-image-reported-as-podman-error',
+    what: "the image check passes podman's own error on instead of SandboxImageMissingError: a start on a missing image fails without saying to build it (npm run image) or set SANDBOX_CONTAINER_IMAGE",
+    caughtBy: [line.runtimeCommands],
+    edits: [{ file: 'hypervisor/sandboxes/podman-runtime.ts', find: '          throw error instanceof PodmanError ? new SandboxImageMissingError(image, error.stderr) : error;', replace: '          throw error;' }],
+  },
+  {
+    id: 'admin-restart-not-counted',
+    what: "an admin restart no longer adds to the sandbox's restarts (the count is meant for crashes), so the admin API under-reports how often a sandbox was restarted",
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/sandboxes/manager.ts', find: '      this.persist(entry, { restarts: entry.record.restarts + 1 });\n      await this.stopNow(entry, \'restart\', \'running\');', replace: "      await this.stopNow(entry, 'restart', 'running');" }],
+  },
+  {
+    id: 'failed-sandbox-forgets-why',
+    what: 'a sandbox failed past its restart limit is recorded with the last error it had before (copy-paste from the start path), not why it failed: the admin API does not say it hit the restart limit',
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/sandboxes/manager.ts', find: "    this.persist(entry, { state: 'failed', lastError: message, pid: null, pidStart: null });", replace: "    this.persist(entry, { state: 'failed', lastError: entry.record.lastError, pid: null, pidStart: null });" }],
+  },
+  {
+    id: 'crash-and-failed-log-levels-swapped',
+    what: 'the transition log levels are swapped: a crash is logged as an error and a sandbox that gave up only as a warning, so alerts on errors fire for every crash and the one that needs a person looks routine',
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/sandboxes/transitions.ts', find: "  event === 'sandbox.failed' ? 'error' : event === 'sandbox.crash'", replace: "  event === 'sandbox.crash' ? 'error' : event === 'sandbox.failed'" }],
+  },
+  {
+    id: 'idle-timeout-read-as-minutes',
+    what: 'the idle reaper multiplies SANDBOX_IDLE_TIMEOUT_SECS by 60 000 (as if minutes), so idle sandboxes run sixty times longer than configured',
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/sandboxes/idle-reaper.ts', find: '  const limitMs = deps.idleTimeoutSecs * 1000;', replace: '  const limitMs = deps.idleTimeoutSecs * 60_000;' }],
+  },
+  {
+    id: 'admin-token-compared-with-itself',
+    what: "copy-paste in the admin token check: the caller's token digest is compared with itself, so any bearer token opens the admin API",
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/http/admin-auth.ts', find: '  if (!timingSafeEqual(digest(match[1]), digest(token)))', replace: '  if (!timingSafeEqual(digest(match[1]), digest(match[1])))' }],
+  },
+  {
+    id: 'switch-reason-recorded-as-action',
+    what: "copy-paste in the switch attempt: the history records the action (swap, promote, rollback) where the caller's reason belongs, so nobody can tell from the history why main was switched",
+    caughtBy: [line.swap],
+    edits: [{ file: 'hypervisor/routing/switch.ts', find: '    reason: request.reason,\n    fromRole: before.main,', replace: '    reason: request.action,\n    fromRole: before.main,' }],
+  },
+  {
+    id: 'switch-drained-recorded-inverted',
+    what: 'the switch history stores drained inverted (0 for drained), so every clean switch reads as one whose requests in flight were cut off',
+    caughtBy: [line.swap],
+    edits: [{ file: 'hypervisor/routing/switch-history.ts', find: ".run(drained ? 1 : 0, durationMs, id);", replace: ".run(drained ? 0 : 1, durationMs, id);" }],
+  },
+  {
+    id: 'switch-from-release-of-the-target',
+    what: "copy-paste in the switch attempt: the release main left is looked up on the target slot, so a rollback is recorded and answered as coming from the release it went to",
+    caughtBy: [line.knownGood],
+    edits: [{ file: 'hypervisor/routing/switch.ts', find: '    fromRelease: ctx.slotReleases.get(userId, before.main)?.releaseId ?? null,', replace: '    fromRelease: ctx.slotReleases.get(userId, target)?.releaseId ?? null,' }],
+  },
+  {
+    id: 'refused-deploy-left-running',
+    what: 'a refused deploy no longer stops the slot it started the release in ("main is untouched anyway"): a release that failed its check keeps running in the standby slot',
+    caughtBy: [line.knownGood],
+    edits: [{ file: 'hypervisor/routing/deploy.ts', find: "      await ctx.slots.stop(key).catch((stopError: unknown) => ctx.logger.warn({ event: 'routing.deploy_stop_failed', user: userId, role, error: errorMessage(stopError) }, 'could not stop a refused release'));\n", replace: '' }],
+  },
 ];
