@@ -373,6 +373,12 @@ export const defects: readonly SeededDefect[] = [
     edits: [{ file: 'hypervisor/http/admin-auth.ts', find: '  if (!timingSafeEqual(digest(match[1]), digest(token)))', replace: '  if (!timingSafeEqual(digest(match[1]), digest(match[1])))' }],
   },
   {
+    id: 'admin-role-not-checked-at-the-door',
+    what: 'the admin routes take the role from the path unchecked ("the manager checks it anyway"): the manager\'s InvalidRoleError is no HTTP error, so a start for an unknown role answers 500 instead of the contract\'s 400',
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/http/admin-sandboxes.ts', find: "    const role = parseRole(params.role ?? '');", replace: "    const role = (params.role ?? '') as SandboxKey['role'];" }],
+  },
+  {
     id: 'switch-reason-recorded-as-action',
     what: "copy-paste in the switch attempt: the history records the action (swap, promote, rollback) where the caller's reason belongs, so nobody can tell from the history why main was switched",
     caughtBy: [line.swap],

@@ -222,6 +222,12 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     if (target.local) expect(await podman.running(outsider, role), 'podman runs a container for it').toBeUndefined();
   });
 
+  await test.step("a start for a role other than live or dev is refused with the contract's 400 \"role must be 'live' or 'dev'\"", async () => {
+    const refused = await target.admin.answer('POST', `/admin/sandboxes/${userId}/prod/start`);
+    await evidence.json('5f-start-of-an-unknown-role', refused);
+    expect(refused, 'POST /admin/sandboxes/{user}/prod/start').toEqual({ status: 400, body: expect.objectContaining({ error: "role must be 'live' or 'dev'" }) });
+  });
+
   await test.step('stop: the hypervisor reports it stopped and podman no longer runs it', async () => {
     await evidence.timed('stop', () => target.admin.stop(userId, role));
     expect(await podman.running(userId, role)).toBeUndefined();
