@@ -402,4 +402,22 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.knownGood],
     edits: [{ file: 'hypervisor/routing/deploy.ts', find: "      await ctx.slots.stop(key).catch((stopError: unknown) => ctx.logger.warn({ event: 'routing.deploy_stop_failed', user: userId, role, error: errorMessage(stopError) }, 'could not stop a refused release'));\n", replace: '' }],
   },
+  {
+    id: 'container-stop-timeout-left-default',
+    what: "podman run loses --stop-timeout (\"podman stop --time says it anyway\"): the container keeps podman's default of 10 s, so anything that stops it without the hypervisor's --time (a host shutdown, podman stop by hand) waits longer than SANDBOX_STOP_TIMEOUT_SECS",
+    caughtBy: [line.runtimeCommands],
+    edits: [{ file: 'hypervisor/sandboxes/podman-runtime.ts', find: "    '--stop-timeout', String(input.stopTimeoutSecs),\n", replace: '' }],
+  },
+  {
+    id: 'release-config-checked-only-at-launch',
+    what: 'the manager checks only the runtime of a start\'s spec, not its config ("sandboxEnv checks it at launch"): a config outside the allowlist is recorded and fails as a 503 start failure instead of a 400 naming the variable',
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/sandboxes/manager.ts', find: '    assertSandboxConfig(spec.config);\n  }', replace: '  }' }],
+  },
+  {
+    id: 'process-stop-only-for-containers',
+    what: "the process runtime's stop returns early unless the instance has a container id (copied from the podman runtime): a stopped process sandbox keeps running while the hypervisor reports it stopped",
+    caughtBy: [line.processFallback],
+    edits: [{ file: 'hypervisor/sandboxes/process-runtime.ts', find: '    if (pid === null || !isSameProcessAlive(pid, pidStart)) return;', replace: '    if (pid === null || instance.containerId === null || !isSameProcessAlive(pid, pidStart)) return;' }],
+  },
 ];

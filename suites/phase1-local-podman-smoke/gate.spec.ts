@@ -228,6 +228,14 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     expect(refused, 'POST /admin/sandboxes/{user}/prod/start').toEqual({ status: 400, body: expect.objectContaining({ error: "role must be 'live' or 'dev'" }) });
   });
 
+  await test.step("a start whose config sets a variable outside the release allowlist is refused with 400 naming it, and runs nothing", async () => {
+    const tempted = `${userId}-config`;
+    const refused = await target.admin.answer('POST', `/admin/sandboxes/${tempted}/${role}/start`, { config: { SANDBOX_VERSION: 'gate', OPENAI_API_KEY: 'sk-gate-not-allowed' } });
+    await evidence.json('5g-start-with-a-config-outside-the-allowlist', refused);
+    expect(refused, 'the start answer').toEqual({ status: 400, body: expect.objectContaining({ variable: 'OPENAI_API_KEY', error: expect.stringContaining('"OPENAI_API_KEY" is not allowed') }) });
+    expect(await target.admin.sandbox(tempted, role), 'the sandbox the refused start named').toBeUndefined();
+  });
+
   await test.step('stop: the hypervisor reports it stopped and podman no longer runs it', async () => {
     await evidence.timed('stop', () => target.admin.stop(userId, role));
     expect(await podman.running(userId, role)).toBeUndefined();

@@ -13,6 +13,7 @@ import type { ContainerInspect } from '../../fixtures/podman-view.ts';
 import { secretsByName } from '../../fixtures/local-hypervisor.ts';
 import { environOfTree, leakedSecrets } from '../../fixtures/sandbox-processes.ts';
 import { settled } from '../../fixtures/refused-swap.ts';
+import { configuredSandboxes } from '../../fixtures/configured-sandboxes.ts';
 import { AdminCallError } from '../../hypervisor/admin-client/admin-call-error.ts';
 
 // What podman itself adds to every container's environment.
@@ -102,6 +103,7 @@ test('Wire hypervisor local container runtime command path.', async ({ target, p
     expect(container.HostConfig.CapDrop?.length ?? 0).toBeGreaterThan(10);
     expect(container.HostConfig.NetworkMode, 'its network: a user-mode one of its own (slirp4netns), no bridge shared with other sandboxes or open to the host').toBe('slirp4netns');
     expect(container.HostConfig.Init, "podman's init as PID 1, so a SIGTERM ends the sandbox promptly").toBe(true);
+    expect(container.Config.StopTimeout, "the container's stop timeout: the hypervisor's SANDBOX_STOP_TIMEOUT_SECS").toBe(configuredSandboxes(local.pid).stopTimeoutSecs);
     return container;
   });
 
@@ -117,6 +119,8 @@ test('Wire hypervisor local container runtime command path.', async ({ target, p
     const issued = (await local.podmanRecorder.commands()).slice(before);
     await evidence.text('3-podman-commands-on-stop.txt', issued.map((args) => `podman ${args.join(' ')}`).join('\n'));
     expect(issued.some((args) => args[0] === 'stop' && args.includes(inspected.Id))).toBe(true);
+    const stop = issued.find((args) => args[0] === 'stop') ?? [];
+    expect(stop[stop.indexOf('--time') + 1], "podman stop's grace period: the hypervisor's SANDBOX_STOP_TIMEOUT_SECS").toBe(String(configuredSandboxes(local.pid).stopTimeoutSecs));
     expect(await podman.running(userId, 'live')).toBeUndefined();
   });
 
