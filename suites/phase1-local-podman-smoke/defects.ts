@@ -420,4 +420,16 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.processFallback],
     edits: [{ file: 'hypervisor/sandboxes/process-runtime.ts', find: '    if (pid === null || !isSameProcessAlive(pid, pidStart)) return;', replace: '    if (pid === null || instance.containerId === null || !isSameProcessAlive(pid, pidStart)) return;' }],
   },
+  {
+    id: 'promote-ignores-what-the-slot-runs',
+    what: 'promote no longer checks that the standby slot still runs the deployed release ("it was ready when deployed"): after an admin start on another config, that sandbox is switched to main and the release is marked known-good without ever serving',
+    caughtBy: [line.swap],
+    edits: [{ file: 'hypervisor/routing/deploy.ts', find: '    if (spec && !runsRelease(spec, release)) {', replace: '    if (spec && !runsRelease(spec, release) && staged.state !== \'ready\') {' }],
+  },
+  {
+    id: 'release-pins-the-reference',
+    what: 'a podman release records the reference it was made from instead of the image id podman resolved it to, so re-tagging the reference (a new npm run image) silently changes what a known-good release runs',
+    caughtBy: [line.knownGood],
+    edits: [{ file: 'hypervisor/routing/routing.ts', find: "release = this.releases.create({ runtime: 'podman', image: facts.id,", replace: "release = this.releases.create({ runtime: 'podman', image: input.image,", }],
+  },
 ];

@@ -9,6 +9,7 @@ import { openRouteSocket, type RouteSocket } from '../../fixtures/route-socket.t
 import { releaseBaseOf } from '../../fixtures/release-base.ts';
 import { holdRequest } from '../../fixtures/held-request.ts';
 import { refusedDeploy } from '../../fixtures/refused-deploy.ts';
+import { imagePin } from '../../fixtures/image-pin.ts';
 import { sessionCookieHeader } from '../../fixtures/user-session.ts';
 import { processTree } from '../../fixtures/sandbox-processes.ts';
 import { loadConfig } from '../../hypervisor/config.ts';
@@ -252,6 +253,21 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
       await target.admin.start(user, 'dev', { config: {} });
     }
   });
+
+  await test.step('a promote after the dev slot was started on something other than the release deployed there is refused with 409 and changes nothing: only what was deployed and checked is promoted and becomes known-good', async () => {
+    // The dev slot's recorded release is the one deployed above; the step before started dev again with another config.
+    const deployed = (await target.admin.pointers(user)).slots.dev;
+    expect(deployed, 'the release recorded for the dev slot').toMatchObject({ state: 'ready' });
+    const attempt = await attemptSwitch(target.admin, user, () => settled(target.admin.promote(user, 'gate: promote what dev no longer runs')));
+    const release = (await target.admin.releases()).releases.find((r) => r.id === deployed?.release_id);
+    await evidence.json('7-refused-promote-of-what-dev-no-longer-runs', { release, ...swapAttemptEvidence(attempt) });
+    expect(attempt.answer, 'the promote answer').toBeInstanceOf(AdminCallError);
+    expect((attempt.answer as AdminCallError).status, (attempt.answer as Error).message).toBe(409);
+    expect((attempt.answer as AdminCallError).message, 'the refusal says what to do').toContain('Deploy the release again');
+    expect(attempt.pointers.after, 'pointers and slots after the refused promote').toEqual(attempt.pointers.before);
+    expect(attempt.history.after, 'the switch history after the refused promote').toEqual(attempt.history.before);
+    expect(release, 'the release deployed to dev').toMatchObject({ known_good: false });
+  });
 });
 
 test('Prior known-good config/image can be restored in bounded time.', async ({ target, page, desktop, signedInUser, evidence }) => {
@@ -260,6 +276,9 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
 
   const knownGood = await test.step('release K (image + config) serves the user and becomes known-good', async () => {
     const release = await target.admin.createRelease({ runtime: 'podman', image, config: { SANDBOX_VERSION: 'gate-known-good' }, note: 'gate: K' });
+    const pin = await imagePin(image);
+    expect(pin.revision, `the source revision label of ${image}`).toMatch(/\S/);
+    expect(release, 'K pins the image by the id podman resolves its reference to, with its source revision').toMatchObject({ image: pin.id, image_ref: image, revision: pin.revision });
     await target.admin.deploy(user, release.id);
     const promoted = await target.admin.promote(user, 'gate: promote K');
     expect(promoted).toMatchObject({ known_good: true, health: { version: 'gate-known-good' } });
