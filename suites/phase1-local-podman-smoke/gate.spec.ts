@@ -29,6 +29,9 @@ async function containersNamed(name: string): Promise<string[]> {
 }
 
 test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ target, podman, evidence, userId, request, hypervisorLog }) => {
+  // Three hypervisors of its own besides the target (restart, crash loop, idle stop): on a machine
+  // shared with other runs that is more than the default 120 s. A bound against hanging, not a speed check.
+  test.setTimeout(240_000);
   const role = 'live';
   const healthOf = async (port: number) => {
     const response = await request.get(`http://127.0.0.1:${port}/health`);
