@@ -8,6 +8,8 @@ import { attemptSwap, attemptSwitch, expectRefusedAndUnchanged, settled, swapAtt
 import { openRouteSocket, type RouteSocket } from '../../fixtures/route-socket.ts';
 import { releaseBaseOf } from '../../fixtures/release-base.ts';
 import { holdRequest } from '../../fixtures/held-request.ts';
+import { refusedDeploy } from '../../fixtures/refused-deploy.ts';
+import { imagePin } from '../../fixtures/image-pin.ts';
 import { sessionCookieHeader } from '../../fixtures/user-session.ts';
 import { processTree } from '../../fixtures/sandbox-processes.ts';
 import { loadConfig } from '../../hypervisor/config.ts';
@@ -140,7 +142,13 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
   await test.step('both switches are recorded, durably', async () => {
     const { switches } = await target.admin.switches(user);
     await evidence.json('3-switch-history', switches);
-    expect(switches.filter((s) => s.action === 'swap' && s.outcome === 'switched')).toHaveLength(2);
+    const swaps = switches.filter((s) => s.action === 'swap' && s.outcome === 'switched');
+    expect(swaps).toHaveLength(2);
+    // Newest first: who asked, why, from which slot to which, and that the old target drained.
+    expect(swaps, 'the two swaps as the history records them').toEqual([
+      expect.objectContaining({ user_id: user, actor: 'admin:gate', reason: 'gate: roll back to live', from: { role: 'dev', release_id: null }, to: { role: 'live', release_id: null }, error: null, drained: true, duration_ms: expect.any(Number) }),
+      expect.objectContaining({ user_id: user, actor: 'admin:gate', reason: 'gate: swap to dev', from: { role: 'live', release_id: null }, to: { role: 'dev', release_id: null }, error: null, drained: true, duration_ms: expect.any(Number) }),
+    ]);
     expect(await target.admin.pointers(user)).toMatchObject({ main: 'live', dev: 'dev' });
   });
 
@@ -245,6 +253,21 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
       await target.admin.start(user, 'dev', { config: {} });
     }
   });
+
+  await test.step('a promote after the dev slot was started on something other than the release deployed there is refused with 409 and changes nothing: only what was deployed and checked is promoted and becomes known-good', async () => {
+    // The dev slot's recorded release is the one deployed above; the step before started dev again with another config.
+    const deployed = (await target.admin.pointers(user)).slots.dev;
+    expect(deployed, 'the release recorded for the dev slot').toMatchObject({ state: 'ready' });
+    const attempt = await attemptSwitch(target.admin, user, () => settled(target.admin.promote(user, 'gate: promote what dev no longer runs')));
+    const release = (await target.admin.releases()).releases.find((r) => r.id === deployed?.release_id);
+    await evidence.json('7-refused-promote-of-what-dev-no-longer-runs', { release, ...swapAttemptEvidence(attempt) });
+    expect(attempt.answer, 'the promote answer').toBeInstanceOf(AdminCallError);
+    expect((attempt.answer as AdminCallError).status, (attempt.answer as Error).message).toBe(409);
+    expect((attempt.answer as AdminCallError).message, 'the refusal says what to do').toContain('Deploy the release again');
+    expect(attempt.pointers.after, 'pointers and slots after the refused promote').toEqual(attempt.pointers.before);
+    expect(attempt.history.after, 'the switch history after the refused promote').toEqual(attempt.history.before);
+    expect(release, 'the release deployed to dev').toMatchObject({ known_good: false });
+  });
 });
 
 test('Prior known-good config/image can be restored in bounded time.', async ({ target, page, desktop, signedInUser, evidence }) => {
@@ -253,6 +276,9 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
 
   const knownGood = await test.step('release K (image + config) serves the user and becomes known-good', async () => {
     const release = await target.admin.createRelease({ runtime: 'podman', image, config: { SANDBOX_VERSION: 'gate-known-good' }, note: 'gate: K' });
+    const pin = await imagePin(image);
+    expect(pin.revision, `the source revision label of ${image}`).toMatch(/\S/);
+    expect(release, 'K pins the image by the id podman resolves its reference to, with its source revision').toMatchObject({ image: pin.id, image_ref: image, revision: pin.revision });
     await target.admin.deploy(user, release.id);
     const promoted = await target.admin.promote(user, 'gate: promote K');
     expect(promoted).toMatchObject({ known_good: true, health: { version: 'gate-known-good' } });
@@ -282,6 +308,8 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
     await evidence.json('rollback', { answer: rolledBack, elapsed_ms: Math.round(elapsedMs), bound_ms: rollbackBoundMs, serving: report });
     expect(rolledBack).toMatchObject({ release: { id: knownGood.release.id, known_good: true }, health: { version: 'gate-known-good' } });
     expect(rolledBack.duration_ms).toEqual(expect.any(Number));
+    expect(rolledBack, 'the rollback names the release it left').toMatchObject({ mode: 'warm', from_release: newer.id });
+    expect(rolledBack.switch, 'the rollback as the switch history records it').toMatchObject({ action: 'rollback', actor: 'admin:gate', reason: 'gate: restore the known-good release', outcome: 'switched', from: { release_id: newer.id }, to: { release_id: knownGood.release.id } });
     expect(elapsedMs).toBeLessThan(rollbackBoundMs);
     expect(report.total).toBeGreaterThan(5);
     expect(report.failures).toEqual([]);
@@ -338,5 +366,23 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
     expect(toKnownGood, 'the rollback to K, which the standby slot runs').toMatchObject({ mode: 'warm', release: { id: knownGood.release.id } });
     expect(toNewerAgain, 'the rollback to B, whose slot was started by the cold rollback').toMatchObject({ mode: 'warm', release: { id: newer.id } });
     expect(afterWarm.slots[afterWarm.main], 'the slot main serves at the end').toMatchObject({ release_id: newer.id, state: 'ready' });
+  });
+
+  await test.step('a release whose API fails the deploy check is refused with 422: its slot is stopped and recorded refused, the release is marked refused, and main keeps serving B', async () => {
+    // The workload's diagnostic release setting (hypervisor/workload/README.md): /health says healthy, GET /conductor/runs (the deploy's smoke request) answers 500.
+    const failing = await target.admin.createRelease({ runtime: 'podman', image, config: { SANDBOX_VERSION: 'gate-fails-its-deploy', SANDBOX_RUNS_OK_ANSWERS: '0' }, note: 'gate: fails its deploy check' });
+    const deployed = await refusedDeploy(target.admin, user, failing.id);
+    const served = (await (await page.request.get(`${target.url}/desktop/health`)).json()) as { version?: string };
+    await evidence.json('refused-deploy', { created: failing, ...deployed, served_version: served.version });
+    expect(deployed.answer, 'the deploy answer').toBeInstanceOf(AdminCallError);
+    expect((deployed.answer as AdminCallError).status, (deployed.answer as Error).message).toBe(422);
+    expect((deployed.answer as AdminCallError).message, 'the refusal names the release').toContain(`release ${failing.id}`);
+    const { before, after } = deployed.pointers;
+    expect([after.main, after.dev], 'the routes after the refused deploy').toEqual([before.main, before.dev]);
+    expect(after.slots[after.main], 'the slot main serves').toEqual(before.slots[before.main]);
+    expect(after.slots[after.dev], 'the standby slot the release was tried in').toMatchObject({ release_id: failing.id, state: 'refused', error: expect.stringContaining('/conductor/runs') });
+    expect(deployed.standby, 'the standby sandbox after the refusal').toMatchObject({ status: 'stopped' });
+    expect(deployed.release, 'the release after the refusal').toMatchObject({ status: 'refused', known_good: false });
+    expect(served.version, 'the release main serves').toBe('gate-newer');
   });
 });

@@ -20,6 +20,8 @@ import { startLocalHypervisor } from '../../fixtures/local-hypervisor.ts';
 import { PodmanView } from '../../fixtures/podman-view.ts';
 import { AdminClient } from '../../hypervisor/admin-client/admin-client.ts';
 import { rm } from 'node:fs/promises';
+import { idleSandbox, idleStopBoundMs, idleTimeoutSecs } from '../../fixtures/idle-stop.ts';
+import { pinoLevel } from '../../fixtures/pino-level.ts';
 
 /** Ids of every container podman has under exactly this name, running or not, of any hypervisor. */
 async function containersNamed(name: string): Promise<string[]> {
@@ -27,6 +29,9 @@ async function containersNamed(name: string): Promise<string[]> {
 }
 
 test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ target, podman, evidence, userId, request, hypervisorLog }) => {
+  // Three hypervisors of its own besides the target (restart, crash loop, idle stop): on a machine
+  // shared with other runs that is more than the default 120 s. A bound against hanging, not a speed check.
+  test.setTimeout(240_000);
   const role = 'live';
   const healthOf = async (port: number) => {
     const response = await request.get(`http://127.0.0.1:${port}/health`);
@@ -63,6 +68,7 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     const row = await podman.running(userId, role);
     expect(row?.State).toBe('running');
     expect(row?.Id).not.toBe(first.containerId);
+    expect(answer.restarts, 'the admin restart, counted').toBe(1);
     expect(await target.admin.sandbox(userId, role)).toMatchObject({ status: 'running', port: answer.port });
     expect(await healthOf(answer.port), 'the restarted sandbox').toMatchObject(runsRelease);
     await attachPodmanPs(podman, evidence, '3-after-restart');
@@ -94,8 +100,9 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     await evidence.json('5-crash-restart', { killed: killed?.Id, events: afterKill });
     expect(afterKill.map((e) => e.event)).toEqual(['sandbox.crash', 'sandbox.restart', 'sandbox.ready']);
     expect(afterKill[1], 'the first restart after a crash waits the base backoff').toMatchObject({ reason: 'crash', attempt: 1, delay_ms: sandboxLimits.restartBackoffMs });
+    expect(afterKill[0], 'the crash is logged as a warning, naming the container that ended').toMatchObject({ level: pinoLevel.warn, container_id: killed?.Id });
     const answer = await target.admin.sandbox(userId, role);
-    expect(answer).toMatchObject({ status: 'running' });
+    expect(answer, 'the crash restart, counted after the admin restart').toMatchObject({ status: 'running', restarts: 2 });
     expect(await healthOf(answer?.port ?? 0)).toMatchObject(runsRelease);
     const table = await attachPodmanPs(podman, evidence, '5-after-crash-restart');
     expect(table.split('\n').find((line) => line.startsWith(`${name} `))).toMatch(/ Up /);
@@ -179,6 +186,8 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
       const oneCrashRestarted = ['sandbox.crash', 'sandbox.restart', 'sandbox.ready'];
       expect(events.map((e) => e.event), `start, ${restartLimit} crash restarts, then the crash past the limit fails it`).toEqual(['sandbox.ready', ...Array.from({ length: restartLimit }, () => oneCrashRestarted).flat(), 'sandbox.crash', 'sandbox.failed']);
       expect(sandbox, 'the crash-looping sandbox').toMatchObject({ status: 'failed', restarts: restartLimit });
+      expect(sandbox?.last_error, 'why the failed sandbox is not restarted, as the admin API reports it').toContain(`restart limit ${restartLimit}`);
+      expect(events.at(-1), 'sandbox.failed is logged as an error, saying why').toMatchObject({ level: pinoLevel.error, error: expect.stringContaining(`restart limit ${restartLimit}`) });
       expect(await view.running(crashingUser, role), 'podman runs the failed sandbox').toBeUndefined();
       expect(await admin.sandbox(crashingUser, role), 'its restarts after podman was asked').toMatchObject({ status: 'failed', restarts: restartLimit });
     } finally {
@@ -190,6 +199,44 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
         await rm(own.dir, { recursive: true, force: true });
       }
     }
+  });
+
+  await test.step(`idle: a sandbox nothing asks for anything is stopped by the hypervisor after its idle timeout (SANDBOX_IDLE_TIMEOUT_SECS=${idleTimeoutSecs}), logged with reason idle`, async () => {
+    const idleUser = `${userId}-idle`;
+    const idle = await idleSandbox(target.requireLocal('configuring the idle timeout').image, idleUser, role, (file) => evidence.file('idle-stop-hypervisor.log.jsonl', file, 'application/x-ndjson'));
+    await evidence.json('5d-idle-stop', { idle_timeout_secs: idleTimeoutSecs, bound_ms: idleStopBoundMs, ...idle });
+    expect(idle.started.status, 'the start').toBe('running');
+    expect(idle.after, `the idle sandbox within ${idleStopBoundMs} ms`).toMatchObject({ status: 'stopped' });
+    expect(idle.podmanRuns, 'podman runs the idle-stopped sandbox').toBe(false);
+    expect(idle.events.map((e) => e.event), 'its transitions').toEqual(['sandbox.start_requested', 'sandbox.ready', 'sandbox.stop']);
+    expect(idle.events.at(-1), 'the stop').toMatchObject({ reason: 'idle', level: pinoLevel.info });
+  });
+
+  await test.step('the admin API acts only for the admin token: without one it answers 401 with a Bearer challenge, with a wrong one 403, and starts nothing', async () => {
+    const outsider = `${userId}-no-token`;
+    const startUrl = `${target.url}/admin/sandboxes/${outsider}/${role}/start`;
+    const anonymous = await request.post(startUrl);
+    const wrongToken = await request.post(startUrl, { headers: { authorization: `Bearer not-${target.admin.token}` } });
+    await evidence.json('5e-admin-without-the-token', { anonymous: { status: anonymous.status(), headers: anonymous.headers() }, wrong_token: wrongToken.status() });
+    expect(anonymous.status(), 'a start without a token').toBe(401);
+    expect(anonymous.headers()['www-authenticate'], 'the challenge of the 401').toMatch(/^Bearer /);
+    expect(wrongToken.status(), 'a start with a wrong token').toBe(403);
+    expect(await target.admin.sandbox(outsider, role), 'the sandbox the refused starts named').toBeUndefined();
+    if (target.local) expect(await podman.running(outsider, role), 'podman runs a container for it').toBeUndefined();
+  });
+
+  await test.step("a start for a role other than live or dev is refused with the contract's 400 \"role must be 'live' or 'dev'\"", async () => {
+    const refused = await target.admin.answer('POST', `/admin/sandboxes/${userId}/prod/start`);
+    await evidence.json('5f-start-of-an-unknown-role', refused);
+    expect(refused, 'POST /admin/sandboxes/{user}/prod/start').toEqual({ status: 400, body: expect.objectContaining({ error: "role must be 'live' or 'dev'" }) });
+  });
+
+  await test.step("a start whose config sets a variable outside the release allowlist is refused with 400 naming it, and runs nothing", async () => {
+    const tempted = `${userId}-config`;
+    const refused = await target.admin.answer('POST', `/admin/sandboxes/${tempted}/${role}/start`, { config: { SANDBOX_VERSION: 'gate', OPENAI_API_KEY: 'sk-gate-not-allowed' } });
+    await evidence.json('5g-start-with-a-config-outside-the-allowlist', refused);
+    expect(refused, 'the start answer').toEqual({ status: 400, body: expect.objectContaining({ variable: 'OPENAI_API_KEY', error: expect.stringContaining('"OPENAI_API_KEY" is not allowed') }) });
+    expect(await target.admin.sandbox(tempted, role), 'the sandbox the refused start named').toBeUndefined();
   });
 
   await test.step('stop: the hypervisor reports it stopped and podman no longer runs it', async () => {

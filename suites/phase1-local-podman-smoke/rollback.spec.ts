@@ -4,6 +4,7 @@ import { registerWithPasskey } from '../../fixtures/user-session.ts';
 import { secretsByName } from '../../fixtures/local-hypervisor.ts';
 import { environOfTree, leakedSecrets, processUid } from '../../fixtures/sandbox-processes.ts';
 import { contractEnvNames } from '../../hypervisor/sandboxes/env.ts';
+import { isSameProcessAlive } from '../../hypervisor/sandboxes/proc.ts';
 
 // A process sandbox gets the contract's variables and nothing else: no PATH, no HOME, nothing inherited.
 const allowedProcessEnv = new Set<string>(contractEnvNames);
@@ -54,6 +55,18 @@ test('Document and verify fallback to direct-process sandbox mode.', async ({ ta
     // A root hypervisor runs process sandboxes as an unprivileged user (README), so they cannot read its database or token.
     if (process.getuid?.() === 0) expect(processUid(processPid), `the uid of sandbox process ${processPid}`).toBeGreaterThan(0);
     steps.push({ step: 'Check the environment', how: `\`tr '\\0' '\\n' < /proc/${processPid}/environ\``, observed: `only ${[...new Set(environs.flatMap((p) => Object.keys(p.env)))].sort().join(', ')}` });
+  });
+
+  await test.step('in process mode a stop through the admin API ends the sandbox process, logged with its pid', async () => {
+    const user = (await fallbackAdmin.sandboxes()).find((s) => s.pid === processPid);
+    expect(user, `the sandbox of pid ${processPid} in the admin API`).toBeDefined();
+    const stopped = await fallbackAdmin.stop(user?.user_id ?? '', 'live');
+    const stop = (await fallback.logEvents()).filter((e) => e.event === 'sandbox.stop' && e.user === user?.user_id).at(-1);
+    await evidence.json('process-sandbox-stop', { stopped, logged: stop, pid_alive_after: isSameProcessAlive(processPid, null) });
+    expect(stopped, 'the stop answer').toMatchObject({ status: 'stopped', pid: null });
+    expect(isSameProcessAlive(processPid, null), `sandbox process ${processPid} after the stop`).toBe(false);
+    expect(stop, 'the stop in the log').toMatchObject({ runtime: 'process', role: 'live', pid: processPid, reason: 'admin' });
+    steps.push({ step: 'Stop a sandbox', how: `\`POST /admin/sandboxes/${user?.user_id}/live/stop\``, observed: `pid ${processPid} ended, sandbox.stop logged` });
   });
 
   await test.step('in process mode no container is created', async () => {

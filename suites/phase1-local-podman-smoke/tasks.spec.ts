@@ -12,6 +12,9 @@ import { freeLoopbackPort } from '../../fixtures/fresh-image-store.ts';
 import type { ContainerInspect } from '../../fixtures/podman-view.ts';
 import { secretsByName } from '../../fixtures/local-hypervisor.ts';
 import { environOfTree, leakedSecrets } from '../../fixtures/sandbox-processes.ts';
+import { settled } from '../../fixtures/refused-swap.ts';
+import { configuredSandboxes } from '../../fixtures/configured-sandboxes.ts';
+import { AdminCallError } from '../../hypervisor/admin-client/admin-call-error.ts';
 
 // What podman itself adds to every container's environment.
 const podmanAddedEnv = ['container', 'HOSTNAME', 'HOME', 'TERM'];
@@ -98,6 +101,9 @@ test('Wire hypervisor local container runtime command path.', async ({ target, p
     expect(container.Config.Labels).toMatchObject({ 'choiros.managed': 'true', 'choiros.user': userId, 'choiros.role': 'live', 'choiros.instance': local.instanceId });
     expect(container.HostConfig.SecurityOpt ?? []).toContain('no-new-privileges');
     expect(container.HostConfig.CapDrop?.length ?? 0).toBeGreaterThan(10);
+    expect(container.HostConfig.NetworkMode, 'its network: a user-mode one of its own (slirp4netns), no bridge shared with other sandboxes or open to the host').toBe('slirp4netns');
+    expect(container.HostConfig.Init, "podman's init as PID 1, so a SIGTERM ends the sandbox promptly").toBe(true);
+    expect(container.Config.StopTimeout, "the container's stop timeout: the hypervisor's SANDBOX_STOP_TIMEOUT_SECS").toBe(configuredSandboxes(local.pid).stopTimeoutSecs);
     return container;
   });
 
@@ -113,7 +119,22 @@ test('Wire hypervisor local container runtime command path.', async ({ target, p
     const issued = (await local.podmanRecorder.commands()).slice(before);
     await evidence.text('3-podman-commands-on-stop.txt', issued.map((args) => `podman ${args.join(' ')}`).join('\n'));
     expect(issued.some((args) => args[0] === 'stop' && args.includes(inspected.Id))).toBe(true);
+    const stop = issued.find((args) => args[0] === 'stop') ?? [];
+    expect(stop[stop.indexOf('--time') + 1], "podman stop's grace period: the hypervisor's SANDBOX_STOP_TIMEOUT_SECS").toBe(String(configuredSandboxes(local.pid).stopTimeoutSecs));
     expect(await podman.running(userId, 'live')).toBeUndefined();
+  });
+
+  await test.step("a start on an image podman's store lacks is refused with 503, naming the image and how to build it, and runs nothing", async () => {
+    const missing = 'localhost/choir-sandbox-missing:0.0.0';
+    const user = `${userId}-noimage`;
+    const refused = await settled(target.admin.start(user, 'live', { image: missing }));
+    await evidence.json('4-start-on-a-missing-image', { image: missing, answer: refused instanceof Error ? refused.message : refused, sandbox: await target.admin.sandbox(user, 'live') });
+    expect(refused, 'the start answer').toBeInstanceOf(AdminCallError);
+    expect((refused as AdminCallError).status, (refused as Error).message).toBe(503);
+    expect((refused as AdminCallError).message, 'the refusal names the image').toContain(missing);
+    expect((refused as AdminCallError).message, 'the refusal says how to get the image').toContain('npm run image');
+    expect(await target.admin.sandbox(user, 'live'), 'the sandbox after the refused start').toMatchObject({ status: 'failed', last_error: expect.stringContaining(missing) });
+    expect(await podman.running(user, 'live'), 'podman runs a container for it').toBeUndefined();
   });
 });
 
