@@ -214,4 +214,29 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.fallback],
     edits: [{ file: 'nix/README.md', find: 'an admin removes `build flakes` from the', replace: "an admin removes the `build` job's check from the" }],
   },
+  // The promise audit of issue #11: properties no line asked about before.
+  {
+    id: 'build-job-permissions-replace-workflows',
+    what: "the build job is given its own least-privilege `permissions: contents: read`; a job's permissions replace the workflow's, so the job's token has no id-token and FlakeHub Cache cannot authenticate",
+    caughtBy: [line.oidc],
+    edits: [{ file: '.github/workflows/flakes.yml', find: '    continue-on-error: true\n', replace: '    continue-on-error: true\n    permissions:\n      contents: read\n' }],
+  },
+  {
+    id: 'cache-step-before-nix-installer',
+    what: 'the FlakeHub Cache step is moved above the Nix installer (steps reordered), so it runs before there is a Nix to configure and the builds never use the cache',
+    caughtBy: [line.oidc],
+    edits: [
+      {
+        file: '.github/workflows/flakes.yml',
+        find: '      - uses: DeterminateSystems/nix-installer-action@main\n      - uses: DeterminateSystems/flakehub-cache-action@main\n',
+        replace: '      - uses: DeterminateSystems/flakehub-cache-action@main\n      - uses: DeterminateSystems/nix-installer-action@main\n',
+      },
+    ],
+  },
+  {
+    id: 'build-job-without-checkout',
+    what: 'the actions/checkout step is dropped from the build job ("nix builds from the flake reference"), so `nix build ./hypervisor` runs in an empty workspace and every build fails on GitHub',
+    caughtBy: [line.builds],
+    edits: [{ file: '.github/workflows/flakes.yml', find: '      - uses: actions/checkout@v4\n', replace: '' }],
+  },
 ];

@@ -5,9 +5,15 @@ import { runFlakesBuildStep } from '../../fixtures/flakes-workflow-steps.ts';
 import { fromRoot } from '../../hypervisor/paths.ts';
 import { flakeOutputs } from '../../nix/build.ts';
 import { runBuiltProgram } from '../../nix/run-built.ts';
+import { readFlakesWorkflow } from '../../nix/ci/flakes-workflow.ts';
+import { misordered } from '../../fixtures/workflow-step-order.ts';
 
 test('CI builds `sandbox`, `desktop`, and `hypervisor` flakes successfully.', async ({ flakesProof, evidence }) => {
   await evidence.provenOn(flakesProof.provenOn);
+  await test.step("the workflow's build job checks out the repository and installs Nix before its build step, and runs the build before the summary", () => {
+    const workflow = readFlakesWorkflow();
+    expect(misordered(workflow, [['checkout', 'build'], ['nix installer', 'build'], ['build', 'summary']]), `${workflow.file}: the build job's steps out of order or missing`).toEqual([]);
+  });
   if (flakesProof.kind === 'remote') {
     const [, latest] = flakesProof.runs;
     await evidence.json('latest-run', latest);

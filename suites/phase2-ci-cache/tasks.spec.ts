@@ -11,6 +11,7 @@ import { flakesCheckName, promoteFlakesCheck } from '../../gate-runner/github/re
 import { readFlakesWorkflow } from '../../nix/ci/flakes-workflow.ts';
 import { checkReporting } from '../../fixtures/workflow-triggers.ts';
 import { lintWorkflows, formatFinding } from '../../scripts/actionlint.ts';
+import { misordered } from '../../fixtures/workflow-step-order.ts';
 
 const workflowProvenOn = { place: "this checkout's .github/workflows/flakes.yml, read and linted locally", standIn: 'the workflow file read here stood in for its runs on GitHub Actions' };
 
@@ -20,7 +21,11 @@ test('Enable FlakeHub cache in workflow with OIDC permissions.', async ({ flakes
   await evidence.provenOn(flakesSource.kind === 'remote' ? flakesSource.provenOn : workflowProvenOn);
   expect(workflow.usesNixInstaller, 'DeterminateSystems/nix-installer-action').toBe(true);
   expect(workflow.usesFlakeHubCache, 'DeterminateSystems/flakehub-cache-action').toBe(true);
-  expect(workflow.permissions).toEqual({ 'id-token': 'write', contents: 'read' });
+  // The build job's own permissions replace the workflow's when it has any (readFlakesWorkflow reads them so).
+  expect(workflow.permissions, `${workflow.file}: the build job's token permissions`).toEqual({ 'id-token': 'write', contents: 'read' });
+  await test.step('Nix is installed before the FlakeHub Cache step configures it, and both come before the builds', () => {
+    expect(misordered(workflow, [['nix installer', 'FlakeHub Cache'], ['FlakeHub Cache', 'build']]), `${workflow.file}: the build job's steps out of order or missing`).toEqual([]);
+  });
   const findings = await lintWorkflows([workflow.file]);
   expect(findings.map(formatFinding), 'actionlint').toEqual([]);
   if (flakesSource.kind === 'remote') {
