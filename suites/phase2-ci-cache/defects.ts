@@ -239,4 +239,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.builds],
     edits: [{ file: '.github/workflows/flakes.yml', find: '      - uses: actions/checkout@v4\n', replace: '' }],
   },
+  {
+    id: 'promote-put-only-status-checks',
+    what: 'promote-check protects an unprotected branch with a PUT of required_status_checks alone (the null enforce_admins, reviews and restrictions "tidied" away); GitHub refuses that body with 422, so the check can never be made required on a branch that had no protection',
+    caughtBy: [line.nonBlocking],
+    edits: [{ file: 'gate-runner/github/required-check.ts', find: "{ required_status_checks: { strict: true, contexts }, enforce_admins: null, required_pull_request_reviews: null, restrictions: null }", replace: '{ required_status_checks: { strict: true, contexts } }' }],
+  },
 ];

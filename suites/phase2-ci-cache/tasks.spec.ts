@@ -85,6 +85,25 @@ test('Keep workflow non-blocking initially; then promote to required checks.', a
       expect(afterFirst, 'branch protection after promoting').toEqual({ required_status_checks: required });
       expect(afterSecond, 'branch protection after promoting again').toEqual({ required_status_checks: required });
       expect(second.contexts, 'the required checks promote-check reports').toEqual(required.contexts);
+      expect(first.phase2RunId, 'the Phase 2 run promote-check names as allowing it').toBe('stand-in-run');
+    } finally {
+      await github.stop();
+      rmSync(gatesDir, { recursive: true, force: true });
+    }
+  });
+  await test.step(`on the target's branch with no protection yet (here "release", not main), promote-check protects that branch with "${flakesCheckName}" required and every other protection left off, in the body GitHub accepts`, async () => {
+    const target = gateTargetFromEnv();
+    const gatesDir = await passedPhase2Ledger(target);
+    const github = await new LocalGitHub().start();
+    try {
+      github.repositories.add('choiros/gates');
+      const client = new GitHubClient({ apiUrl: github.apiUrl, owner: 'choiros', repo: 'gates', token: github.token, workflow: 'flakes.yml', branch: 'release' });
+      const promotion = await promoteFlakesCheck(client, target, gatesDir);
+      const changes = github.received.filter((r) => r.method !== 'GET').map((r) => ({ method: r.method, path: r.path, body: r.body }));
+      await evidence.json('promote-check-on-an-unprotected-branch', { promotion, protections: Object.fromEntries(github.protections), changes });
+      expect(promotion.branch, 'the branch promote-check reports').toBe('release');
+      expect([...github.protections.keys()], 'the branches protected afterwards').toEqual(['choiros/gates#release']);
+      expect(github.protections.get('choiros/gates#release'), 'the new protection of release').toEqual({ required_status_checks: { strict: true, contexts: [flakesCheckName] }, enforce_admins: null, required_pull_request_reviews: null, restrictions: null });
     } finally {
       await github.stop();
       rmSync(gatesDir, { recursive: true, force: true });
