@@ -245,4 +245,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.nonBlocking],
     edits: [{ file: 'gate-runner/github/required-check.ts', find: "{ required_status_checks: { strict: true, contexts }, enforce_admins: null, required_pull_request_reviews: null, restrictions: null }", replace: '{ required_status_checks: { strict: true, contexts } }' }],
   },
+  {
+    id: 'given-cache-checked-only-after-the-builds',
+    what: 'measureCache no longer checks a cache given from outside (warmCacheUrl) before building: with that cache down it spends the whole cold build and push first, instead of naming the unreachable cache at once',
+    caughtBy: [line.fallback],
+    edits: [{ file: 'nix/binary-cache/measure.ts', find: '    if (options.warmCacheUrl) await checkCacheReachable(options.warmCacheUrl);\n', replace: '' }],
+  },
 ];
