@@ -251,4 +251,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.fallback],
     edits: [{ file: 'nix/binary-cache/measure.ts', find: '    if (options.warmCacheUrl) await checkCacheReachable(options.warmCacheUrl);\n', replace: '' }],
   },
+  {
+    id: 'package-ships-the-tests',
+    what: "the package's source filter loses its `.test.ts` clause, so every vitest file of hypervisor/ is shipped in the app package the hosts run",
+    caughtBy: [line.builds],
+    edits: [{ file: 'nix/packages.nix', find: ' && !(hasSuffix ".test.ts" rel)', replace: '' }],
+  },
 ];

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { closuresFromCache, pushRecordAgainstCache } from '../../fixtures/closure-from-cache.ts';
 import { test, expect } from '../../fixtures/flakes-proof.ts';
 import { runFlakesBuildStep } from '../../fixtures/flakes-workflow-steps.ts';
-import { fromRoot } from '../../hypervisor/paths.ts';
+import path from 'node:path';
+import { fromRoot, repoRoot } from '../../hypervisor/paths.ts';
+import { appOf, checkoutProgramFiles, notPackaged, packagedFiles } from '../../fixtures/package-sources.ts';
 import { flakeOutputs } from '../../nix/build.ts';
 import { runBuiltProgram } from '../../nix/run-built.ts';
 import { readFlakesWorkflow } from '../../nix/ci/flakes-workflow.ts';
@@ -51,6 +53,15 @@ test('CI builds `sandbox`, `desktop`, and `hypervisor` flakes successfully.', as
     const ran = await runBuiltProgram(sandbox?.warm.storePath ?? '', 'choiros-sandbox');
     await evidence.json('sandbox-health', ran);
     expect(ran.health).toMatchObject({ status: 'healthy', service: 'choiros-sandbox' });
+  });
+  await test.step('both programs run one app package holding the sources of the checkout\'s hypervisor/ and package.json, and no test, test helper, image builder, flake or document', async () => {
+    const app = appOf(path.join(hypervisor?.warm.storePath ?? '', 'bin', 'choiros-hypervisor'));
+    expect(appOf(path.join(sandbox?.warm.storePath ?? '', 'bin', 'choiros-sandbox')), 'the app the sandbox runs').toBe(app);
+    const shipped = packagedFiles(app);
+    const expected = checkoutProgramFiles(repoRoot).filter((file) => notPackaged(file) === undefined);
+    await evidence.json('app-package-files', { app, shipped });
+    expect(shipped.flatMap((file) => (notPackaged(file) ? [`${file}: ${notPackaged(file)}`] : [])), `files of ${app}/lib/choiros that are not part of the program`).toEqual([]);
+    expect(shipped, `${app}/lib/choiros against the checkout's program files`).toEqual(expected);
   });
   await test.step('the desktop package holds the page the sandbox serves', async () => {
     const page = readFileSync(`${desktop?.warm.storePath ?? ''}/share/choiros-desktop/index.html`, 'utf8');
