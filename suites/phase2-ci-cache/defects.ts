@@ -257,4 +257,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.builds],
     edits: [{ file: 'nix/packages.nix', find: ' && !(hasSuffix ".test.ts" rel)', replace: '' }],
   },
+  {
+    id: 'remote-hits-from-any-cache',
+    what: "reading a GitHub run, the hits are counted from every cache the log names (the FlakeHub URL filter dropped), so paths copied from cache.nixos.org count as FlakeHub Cache hits and a run FlakeHub never served reads as a cached one",
+    caughtBy: [line.runLinks],
+    edits: [{ file: 'gate-runner/github/flakes-runs.ts', find: 'counts: countTranscript(log, flakeHubCacheUrl),', replace: 'counts: countTranscript(log),' }],
+  },
 ];
