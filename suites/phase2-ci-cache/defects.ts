@@ -263,4 +263,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.runLinks],
     edits: [{ file: 'gate-runner/github/flakes-runs.ts', find: 'counts: countTranscript(log, flakeHubCacheUrl),', replace: 'counts: countTranscript(log),' }],
   },
+  {
+    id: 'toplevel-sandbox-is-the-desktop',
+    what: "copy-paste in the top-level flake.nix: packages.<system>.sandbox is the desktop flake's package, so `nix build .#sandbox` yields static assets and no bin/choiros-sandbox",
+    caughtBy: [line.builds],
+    edits: [{ file: 'flake.nix', find: '        sandbox = sandbox.packages.${system}.default;\n', replace: '        sandbox = desktop.packages.${system}.default;\n' }],
+  },
 ];

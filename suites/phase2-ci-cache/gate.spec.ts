@@ -5,6 +5,7 @@ import { runFlakesBuildStep } from '../../fixtures/flakes-workflow-steps.ts';
 import path from 'node:path';
 import { fromRoot, repoRoot } from '../../hypervisor/paths.ts';
 import { appOf, checkoutProgramFiles, notPackaged, packagedFiles } from '../../fixtures/package-sources.ts';
+import { toplevelPackagePaths } from '../../fixtures/toplevel-packages.ts';
 import { flakeOutputs } from '../../nix/build.ts';
 import { runBuiltProgram } from '../../nix/run-built.ts';
 import { readFlakesWorkflow } from '../../nix/ci/flakes-workflow.ts';
@@ -43,6 +44,12 @@ test('CI builds `sandbox`, `desktop`, and `hypervisor` flakes successfully.', as
     for (const output of measurement.outputs) expect(step.built[output.output], `${output.output}: the store path the workflow's build step built`).toBe(output.warm.storePath);
   });
 
+  await test.step("the top-level flake.nix gives the same three packages: its packages.<system>.{desktop,sandbox,hypervisor} are the store paths the three flakes built, and its default is the hypervisor", async () => {
+    const toplevel = await toplevelPackagePaths(measurement.packageSet);
+    await evidence.command('toplevel-flake-packages', toplevel.command.join(' '), JSON.stringify(toplevel.paths, null, 2));
+    const built = Object.fromEntries(measurement.outputs.map((o) => [o.output, o.warm.storePath]));
+    expect(toplevel.paths, "the top-level flake's packages against the three flakes' builds").toEqual({ ...built, default: built.hypervisor });
+  });
   const [desktop, sandbox, hypervisor] = measurement.outputs;
   await test.step("the hypervisor's bin/choiros-hypervisor starts and answers /health", async () => {
     const ran = await runBuiltProgram(hypervisor?.warm.storePath ?? '', 'choiros-hypervisor');
