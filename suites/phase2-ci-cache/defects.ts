@@ -269,4 +269,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.builds],
     edits: [{ file: 'flake.nix', find: '        sandbox = sandbox.packages.${system}.default;\n', replace: '        sandbox = desktop.packages.${system}.default;\n' }],
   },
+  {
+    id: 'promotion-reads-the-oldest-phase2-run',
+    what: 'the ledger sorts the Phase 2 runs newest first, so "the latest run" promote-check asks about is the oldest: a target whose checks regressed since its first pass still gets "build flakes" made required',
+    caughtBy: [line.nonBlocking],
+    edits: [{ file: 'gate-runner/ledger.ts', find: '.sort((a, b) => a.endedAt.localeCompare(b.endedAt));\n  const latest = runs.at(-1);', replace: '.sort((a, b) => b.endedAt.localeCompare(a.endedAt));\n  const latest = runs.at(-1);' }],
+  },
 ];

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test, expect } from '../../fixtures/flakes-proof.ts';
-import { passedPhase2Ledger } from '../../fixtures/passed-phase2-ledger.ts';
+import { passedPhase2Ledger, recordFailedPhase2Run } from '../../fixtures/passed-phase2-ledger.ts';
 import { GateRefusedError } from '../../gate-runner/gate-refused.ts';
 import { gateTargetFromEnv } from '../../gate-runner/gate-target.ts';
 import { GitHubClient } from '../../gate-runner/github/client.ts';
@@ -65,6 +65,27 @@ test('Keep workflow non-blocking initially; then promote to required checks.', a
       if (local) expect(local.received.filter((r) => r.method !== 'GET'), 'requests that would change branch protection').toEqual([]);
     } finally {
       await local?.stop();
+    }
+  });
+  await test.step('npm run promote-check refuses when the latest Phase 2 run for the target failed, though an earlier one passed, and changes nothing', async () => {
+    const target = gateTargetFromEnv();
+    const gatesDir = await passedPhase2Ledger(target);
+    await recordFailedPhase2Run(gatesDir, target);
+    const github = await new LocalGitHub().start();
+    try {
+      github.repositories.add('choiros/gates');
+      const client = new GitHubClient({ apiUrl: github.apiUrl, owner: 'choiros', repo: 'gates', token: github.token, workflow: 'flakes.yml', branch: 'main' });
+      const refusal = await promoteFlakesCheck(client, target, gatesDir).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      await evidence.text('promote-check-refusal-after-a-failed-run.txt', String(refusal));
+      expect(refusal, 'promote-check after a failed Phase 2 run').toBeInstanceOf(GateRefusedError);
+      expect((refusal as Error).message).toContain('stand-in-failed-run');
+      expect(github.received.filter((r) => r.method !== 'GET'), 'requests that would change branch protection').toEqual([]);
+    } finally {
+      await github.stop();
+      rmSync(gatesDir, { recursive: true, force: true });
     }
   });
   await test.step("after a passing Phase 2 gate, npm run promote-check adds the check to the branch's required checks, keeping those already required, and a second promotion adds nothing", async () => {
