@@ -15,7 +15,7 @@ let
     in n >= m && builtins.substring (n - m) m s == suffix;
   # The hypervisor and sandbox sources: package.json and hypervisor/, without tests, test helpers,
   # the image builder, the flakes, and the desktop's static assets (their own package below).
-  excluded = [ "hypervisor/e2e" "hypervisor/workload/image" "hypervisor/workload/public" "hypervisor/auth/testing" "hypervisor/workload/testing" "hypervisor/flake.nix" "hypervisor/flake.lock" ];
+  excluded = [ "hypervisor/e2e" "hypervisor/workload/image" "hypervisor/workload/public" "hypervisor/auth/testing" "hypervisor/proxy/testing" "hypervisor/routing/testing" "hypervisor/workload/testing" "hypervisor/flake.nix" "hypervisor/flake.lock" ];
   keep = path: type:
     let rel = relative path; in
     rel == "package.json" || rel == "hypervisor" ||

@@ -38,6 +38,21 @@ export interface LocalRun {
 }
 
 /**
+ * What GitHub's "update branch protection" (PUT …/protection) refuses with 422: each of its four
+ * top-level keys must be given (null to leave that protection off), and required status checks,
+ * when given, need `strict` and a `contexts` list.
+ */
+export function protectionBodyProblems(body: Record<string, unknown>): string[] {
+  const problems = ['required_status_checks', 'enforce_admins', 'required_pull_request_reviews', 'restrictions'].filter((key) => !(key in body)).map((key) => `"${key}" wasn't supplied.`);
+  const checks = body.required_status_checks as { strict?: unknown; contexts?: unknown } | null | undefined;
+  if (checks) {
+    if (typeof checks.strict !== 'boolean') problems.push('"strict" wasn\'t supplied.');
+    if (!Array.isArray(checks.contexts)) problems.push('"contexts" wasn\'t supplied.');
+  }
+  return problems;
+}
+
+/**
  * A local HTTP server on 127.0.0.1 speaking the same REST shapes as api.github.com for what this
  * project uses: repositories, workflow runs (paginated with Link headers), jobs, job logs (302 to a
  * signed download URL that can expire), issues (listed by label and state, paginated; created,
@@ -217,6 +232,8 @@ export class LocalGitHub {
     if (protection) {
       const key = `${repository}#${decodeURIComponent(String(protection[1]))}`;
       if (method === 'PUT') {
+        const invalid = protectionBodyProblems(JSON.parse(body || '{}') as Record<string, unknown>);
+        if (invalid.length > 0) return this.send(res, 422, { message: `Invalid request.\n\n${invalid.join('\n')}`, documentation_url: 'https://docs.github.com/rest/branches/branch-protection#update-branch-protection' });
         this.protections.set(key, JSON.parse(body));
         return this.send(res, 200, { url: `${this.base}${url.pathname}`, ...(JSON.parse(body) as object) });
       }

@@ -6,7 +6,7 @@ import { recordRun } from '../ledger.ts';
 import { sampleRun, tempDir } from '../sample-run.ts';
 import { writeVerdict } from '../verdict.ts';
 import { GitHubClient } from './client.ts';
-import { LocalGitHub } from './local-github.ts';
+import { LocalGitHub, protectionBodyProblems } from './local-github.ts';
 import { flakesCheckName, promoteFlakesCheck } from './required-check.ts';
 
 const phase2 = phaseById('phase2');
@@ -51,5 +51,19 @@ describe('promoting the flakes workflow to a required check, against a local HTT
     expect(second.contexts).toEqual(['ci / test', flakesCheckName]);
     expect(github.received.at(-1)).toMatchObject({ method: 'PATCH', path: '/repos/choiros/gates/branches/main/protection/required_status_checks' });
     expect(JSON.parse(github.received.at(-1)?.body ?? '{}')).toEqual({ strict: false, contexts: ['ci / test', flakesCheckName] });
+  });
+});
+
+describe("the local stand-in's branch protection, as GitHub checks a PUT", () => {
+  it('refuses a body missing any of the four keys, or checks without strict and contexts, naming what is missing', () => {
+    expect(protectionBodyProblems({ required_status_checks: { strict: true, contexts: [] }, enforce_admins: null, required_pull_request_reviews: null, restrictions: null })).toEqual([]);
+    expect(protectionBodyProblems({ required_status_checks: { strict: true, contexts: ['x'] } })).toEqual(['"enforce_admins" wasn\'t supplied.', '"required_pull_request_reviews" wasn\'t supplied.', '"restrictions" wasn\'t supplied.']);
+    expect(protectionBodyProblems({ required_status_checks: { contexts: ['x'] }, enforce_admins: null, required_pull_request_reviews: null, restrictions: null })).toEqual(['"strict" wasn\'t supplied.']);
+  });
+
+  it('answers such a PUT 422 and keeps no protection', async () => {
+    const { github, client } = await setUp();
+    await expect(client.request('PUT', client.repoPath('/branches/main/protection'), { required_status_checks: { strict: true, contexts: ['x'] } })).rejects.toThrow(/-> 422: .*enforce_admins/);
+    expect(github.protections.size).toBe(0);
   });
 });

@@ -37,3 +37,22 @@ describe("the flakes workflow's summary step condition", () => {
     expect(runsAfterFailure(readFlakesWorkflow().summaryIf)).toBe(true);
   });
 });
+
+describe("the flakes workflow's token permissions", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'flakes-permissions-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const workflow = (jobPermissions: string) =>
+    `permissions:\n  id-token: write\n  contents: read\njobs:\n  build:\n${jobPermissions}    steps:\n      - uses: DeterminateSystems/flakehub-cache-action@main\n`;
+
+  it("are the workflow's when the build job has none", () => {
+    const file = path.join(dir, 'workflow-level.yml');
+    writeFileSync(file, workflow(''));
+    expect(readFlakesWorkflow(file).permissions).toEqual({ 'id-token': 'write', contents: 'read' });
+  });
+
+  it("are the job's alone when it has its own: GitHub does not merge them with the workflow's", () => {
+    const file = path.join(dir, 'job-level.yml');
+    writeFileSync(file, workflow('    permissions:\n      contents: read\n'));
+    expect(readFlakesWorkflow(file).permissions).toEqual({ contents: 'read' });
+  });
+});

@@ -24,6 +24,7 @@ export interface Job {
 export interface FlakesWorkflowFacts {
   file: string;
   text: string;
+  /** The build job's token permissions: the job's own `permissions:` when it has one (GitHub then ignores the workflow's), else the workflow's. */
   permissions: Record<string, string>;
   usesNixInstaller: boolean;
   usesFlakeHubCache: boolean;
@@ -37,6 +38,8 @@ export interface FlakesWorkflowFacts {
   summaryIf: string | undefined;
   /** The workflow's `on:` as parsed (a string, a list or a map of events), read by fixtures/workflow-triggers.ts. */
   on: unknown;
+  /** The build job's steps, in the order they run. */
+  buildSteps: Step[];
   /** Every job, by id, as parsed. */
   jobs: Record<string, Job>;
 }
@@ -145,7 +148,8 @@ export function readFlakesWorkflow(file = flakesWorkflowFile): FlakesWorkflowFac
   return {
     file,
     text,
-    permissions: { ...(doc.permissions ?? {}), ...(build?.permissions ?? {}) },
+    // A job's permissions replace the workflow's whole map, they do not add to it (GitHub's rule).
+    permissions: build?.permissions ?? doc.permissions ?? {},
     usesNixInstaller: steps.some((s) => s.uses?.startsWith('DeterminateSystems/nix-installer-action@') ?? false),
     usesFlakeHubCache: steps.some((s) => s.uses?.startsWith('DeterminateSystems/flakehub-cache-action@') ?? false),
     buildJobName: build?.name,
@@ -154,6 +158,7 @@ export function readFlakesWorkflow(file = flakesWorkflowFile): FlakesWorkflowFac
     summaryRun: summary?.run,
     summaryIf: summary?.if === undefined ? undefined : String(summary.if),
     on: doc.on,
+    buildSteps: steps,
     jobs: doc.jobs ?? {},
   };
 }

@@ -214,4 +214,65 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.fallback],
     edits: [{ file: 'nix/README.md', find: 'an admin removes `build flakes` from the', replace: "an admin removes the `build` job's check from the" }],
   },
+  // The promise audit of issue #11: properties no line asked about before.
+  {
+    id: 'build-job-permissions-replace-workflows',
+    what: "the build job is given its own least-privilege `permissions: contents: read`; a job's permissions replace the workflow's, so the job's token has no id-token and FlakeHub Cache cannot authenticate",
+    caughtBy: [line.oidc],
+    edits: [{ file: '.github/workflows/flakes.yml', find: '    continue-on-error: true\n', replace: '    continue-on-error: true\n    permissions:\n      contents: read\n' }],
+  },
+  {
+    id: 'cache-step-before-nix-installer',
+    what: 'the FlakeHub Cache step is moved above the Nix installer (steps reordered), so it runs before there is a Nix to configure and the builds never use the cache',
+    caughtBy: [line.oidc],
+    edits: [
+      {
+        file: '.github/workflows/flakes.yml',
+        find: '      - uses: DeterminateSystems/nix-installer-action@main\n      - uses: DeterminateSystems/flakehub-cache-action@main\n',
+        replace: '      - uses: DeterminateSystems/flakehub-cache-action@main\n      - uses: DeterminateSystems/nix-installer-action@main\n',
+      },
+    ],
+  },
+  {
+    id: 'build-job-without-checkout',
+    what: 'the actions/checkout step is dropped from the build job ("nix builds from the flake reference"), so `nix build ./hypervisor` runs in an empty workspace and every build fails on GitHub',
+    caughtBy: [line.builds],
+    edits: [{ file: '.github/workflows/flakes.yml', find: '      - uses: actions/checkout@v4\n', replace: '' }],
+  },
+  {
+    id: 'promote-put-only-status-checks',
+    what: 'promote-check protects an unprotected branch with a PUT of required_status_checks alone (the null enforce_admins, reviews and restrictions "tidied" away); GitHub refuses that body with 422, so the check can never be made required on a branch that had no protection',
+    caughtBy: [line.nonBlocking],
+    edits: [{ file: 'gate-runner/github/required-check.ts', find: "{ required_status_checks: { strict: true, contexts }, enforce_admins: null, required_pull_request_reviews: null, restrictions: null }", replace: '{ required_status_checks: { strict: true, contexts } }' }],
+  },
+  {
+    id: 'given-cache-checked-only-after-the-builds',
+    what: 'measureCache no longer checks a cache given from outside (warmCacheUrl) before building: with that cache down it spends the whole cold build and push first, instead of naming the unreachable cache at once',
+    caughtBy: [line.fallback],
+    edits: [{ file: 'nix/binary-cache/measure.ts', find: '    if (options.warmCacheUrl) await checkCacheReachable(options.warmCacheUrl);\n', replace: '' }],
+  },
+  {
+    id: 'package-ships-the-tests',
+    what: "the package's source filter loses its `.test.ts` clause, so every vitest file of hypervisor/ is shipped in the app package the hosts run",
+    caughtBy: [line.builds],
+    edits: [{ file: 'nix/packages.nix', find: ' && !(hasSuffix ".test.ts" rel)', replace: '' }],
+  },
+  {
+    id: 'remote-hits-from-any-cache',
+    what: "reading a GitHub run, the hits are counted from every cache the log names (the FlakeHub URL filter dropped), so paths copied from cache.nixos.org count as FlakeHub Cache hits and a run FlakeHub never served reads as a cached one",
+    caughtBy: [line.runLinks],
+    edits: [{ file: 'gate-runner/github/flakes-runs.ts', find: 'counts: countTranscript(log, flakeHubCacheUrl),', replace: 'counts: countTranscript(log),' }],
+  },
+  {
+    id: 'toplevel-sandbox-is-the-desktop',
+    what: "copy-paste in the top-level flake.nix: packages.<system>.sandbox is the desktop flake's package, so `nix build .#sandbox` yields static assets and no bin/choiros-sandbox",
+    caughtBy: [line.builds],
+    edits: [{ file: 'flake.nix', find: '        sandbox = sandbox.packages.${system}.default;\n', replace: '        sandbox = desktop.packages.${system}.default;\n' }],
+  },
+  {
+    id: 'promotion-reads-the-oldest-phase2-run',
+    what: 'the ledger sorts the Phase 2 runs newest first, so "the latest run" promote-check asks about is the oldest: a target whose checks regressed since its first pass still gets "build flakes" made required',
+    caughtBy: [line.nonBlocking],
+    edits: [{ file: 'gate-runner/ledger.ts', find: '.sort((a, b) => a.endedAt.localeCompare(b.endedAt));\n  const latest = runs.at(-1);', replace: '.sort((a, b) => b.endedAt.localeCompare(a.endedAt));\n  const latest = runs.at(-1);' }],
+  },
 ];

@@ -12,6 +12,10 @@ import { checkReporting } from '../../fixtures/workflow-triggers.ts';
 import { formatVersion, projectNodeFloor, reaches, stripsTypes, tsStepsNode } from '../../fixtures/workflow-node-version.ts';
 import { flakesCheckName } from '../../gate-runner/github/required-check.ts';
 import type { Evidence } from '../../fixtures/evidence.ts';
+import { seedFlakesRuns } from '../../fixtures/flakes-runs-stand-in.ts';
+import { GitHubClient } from '../../gate-runner/github/client.ts';
+import { lastTwoFlakesRuns, type FlakesRun } from '../../gate-runner/github/flakes-runs.ts';
+import { LocalGitHub } from '../../gate-runner/github/local-github.ts';
 
 /** The caches Nix copied each hit from (`copying path '…' from '<cache>'`), each once, sorted: read here, not by the summary's code. */
 function hitSources(log: string): string[] {
@@ -56,6 +60,21 @@ test('Workflow run links attached.', async ({ flakesProof, evidence }) => {
     const reporting = checkReporting(readFlakesWorkflow(), flakesCheckName);
     await evidence.json('check-reports-on', reporting);
     expect(reporting, `where "${flakesCheckName}" reports`).toEqual([{ event: 'pull_request into main', gap: undefined }, { event: 'push to main', gap: undefined }]);
+  });
+  await test.step("from GitHub, Phase 2 reads the two newest completed runs of flakes.yml on the branch, older first: their links, the \"build flakes\" job's link, its build step's time, and hits counted from FlakeHub Cache only", async () => {
+    const github = await new LocalGitHub().start();
+    try {
+      const seeded = seedFlakesRuns(github);
+      const client = new GitHubClient({ apiUrl: github.apiUrl, owner: 'choiros', repo: 'gates', token: github.token, workflow: 'flakes.yml', branch: 'main' });
+      const [older, newer] = await lastTwoFlakesRuns(client);
+      const read = (run: FlakesRun) => ({ id: run.id, url: run.url, jobUrl: run.jobUrl, buildStepMs: run.buildStepMs, hits: run.counts.hits, misses: run.counts.misses });
+      await evidence.json('flakes-runs-read-from-a-local-github', { provenOn: 'a local HTTP server speaking GitHub\'s REST shapes, holding a cold run, a repeat run, a newer run in progress and a newer run on another branch', read: { older: read(older), newer: read(newer) }, seeded });
+      expect(read(older), 'the older run as read').toEqual(seeded.older);
+      expect(read(newer), 'the newer run as read').toEqual(seeded.newer);
+      expect([older.flakeHubEnabled, newer.flakeHubEnabled], '"FlakeHub cache is enabled." in each job log').toEqual([false, true]);
+    } finally {
+      await github.stop();
+    }
   });
   if (flakesProof.kind === 'remote') {
     const links = flakesProof.runs.map((run) => ({ run: run.url, job: run.jobUrl, headSha: run.headSha, conclusion: run.conclusion }));

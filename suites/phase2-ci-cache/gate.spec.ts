@@ -2,12 +2,21 @@ import { readFileSync } from 'node:fs';
 import { closuresFromCache, pushRecordAgainstCache } from '../../fixtures/closure-from-cache.ts';
 import { test, expect } from '../../fixtures/flakes-proof.ts';
 import { runFlakesBuildStep } from '../../fixtures/flakes-workflow-steps.ts';
-import { fromRoot } from '../../hypervisor/paths.ts';
+import path from 'node:path';
+import { fromRoot, repoRoot } from '../../hypervisor/paths.ts';
+import { appOf, checkoutProgramFiles, notPackaged, packagedFiles } from '../../fixtures/package-sources.ts';
+import { toplevelPackagePaths } from '../../fixtures/toplevel-packages.ts';
 import { flakeOutputs } from '../../nix/build.ts';
 import { runBuiltProgram } from '../../nix/run-built.ts';
+import { readFlakesWorkflow } from '../../nix/ci/flakes-workflow.ts';
+import { misordered } from '../../fixtures/workflow-step-order.ts';
 
 test('CI builds `sandbox`, `desktop`, and `hypervisor` flakes successfully.', async ({ flakesProof, evidence }) => {
   await evidence.provenOn(flakesProof.provenOn);
+  await test.step("the workflow's build job checks out the repository and installs Nix before its build step, and runs the build before the summary", () => {
+    const workflow = readFlakesWorkflow();
+    expect(misordered(workflow, [['checkout', 'build'], ['nix installer', 'build'], ['build', 'summary']]), `${workflow.file}: the build job's steps out of order or missing`).toEqual([]);
+  });
   if (flakesProof.kind === 'remote') {
     const [, latest] = flakesProof.runs;
     await evidence.json('latest-run', latest);
@@ -35,6 +44,12 @@ test('CI builds `sandbox`, `desktop`, and `hypervisor` flakes successfully.', as
     for (const output of measurement.outputs) expect(step.built[output.output], `${output.output}: the store path the workflow's build step built`).toBe(output.warm.storePath);
   });
 
+  await test.step("the top-level flake.nix gives the same three packages: its packages.<system>.{desktop,sandbox,hypervisor} are the store paths the three flakes built, and its default is the hypervisor", async () => {
+    const toplevel = await toplevelPackagePaths(measurement.packageSet);
+    await evidence.command('toplevel-flake-packages', toplevel.command.join(' '), JSON.stringify(toplevel.paths, null, 2));
+    const built = Object.fromEntries(measurement.outputs.map((o) => [o.output, o.warm.storePath]));
+    expect(toplevel.paths, "the top-level flake's packages against the three flakes' builds").toEqual({ ...built, default: built.hypervisor });
+  });
   const [desktop, sandbox, hypervisor] = measurement.outputs;
   await test.step("the hypervisor's bin/choiros-hypervisor starts and answers /health", async () => {
     const ran = await runBuiltProgram(hypervisor?.warm.storePath ?? '', 'choiros-hypervisor');
@@ -45,6 +60,15 @@ test('CI builds `sandbox`, `desktop`, and `hypervisor` flakes successfully.', as
     const ran = await runBuiltProgram(sandbox?.warm.storePath ?? '', 'choiros-sandbox');
     await evidence.json('sandbox-health', ran);
     expect(ran.health).toMatchObject({ status: 'healthy', service: 'choiros-sandbox' });
+  });
+  await test.step('both programs run one app package holding the sources of the checkout\'s hypervisor/ and package.json, and no test, test helper, image builder, flake or document', async () => {
+    const app = appOf(path.join(hypervisor?.warm.storePath ?? '', 'bin', 'choiros-hypervisor'));
+    expect(appOf(path.join(sandbox?.warm.storePath ?? '', 'bin', 'choiros-sandbox')), 'the app the sandbox runs').toBe(app);
+    const shipped = packagedFiles(app);
+    const expected = checkoutProgramFiles(repoRoot).filter((file) => notPackaged(file) === undefined);
+    await evidence.json('app-package-files', { app, shipped });
+    expect(shipped.flatMap((file) => (notPackaged(file) ? [`${file}: ${notPackaged(file)}`] : [])), `files of ${app}/lib/choiros that are not part of the program`).toEqual([]);
+    expect(shipped, `${app}/lib/choiros against the checkout's program files`).toEqual(expected);
   });
   await test.step('the desktop package holds the page the sandbox serves', async () => {
     const page = readFileSync(`${desktop?.warm.storePath ?? ''}/share/choiros-desktop/index.html`, 'utf8');

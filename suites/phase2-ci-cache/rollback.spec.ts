@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test, expect } from '../../fixtures/flakes-proof.ts';
 import { fromRoot } from '../../hypervisor/paths.ts';
 import { buildFlakeOutput, onDisk } from '../../nix/build.ts';
-import { CacheSignatureRefusedError } from '../../nix/binary-cache/errors.ts';
+import { CacheSignatureRefusedError, CacheUnreachableError } from '../../nix/binary-cache/errors.ts';
 import { makeExperimentDir } from '../../nix/binary-cache/experiment-dir.ts';
 import { measureCache } from '../../nix/binary-cache/measure.ts';
 import { generateSigningKey } from '../../nix/binary-cache/signing-key.ts';
@@ -47,6 +47,27 @@ test('Document fallback path if cache integration fails.', async ({ flakesSource
       expect(readFileSync(onDisk(build, 'share', 'choiros-desktop', 'index.html'), 'utf8')).toContain('<html');
     } finally {
       removeStore(path.dirname(store));
+    }
+  });
+  await test.step('a cache that does not answer is named, with its URL and the error, before anything is built: the measurement stops rather than time builds from source', async () => {
+    const { dir: workDir } = makeExperimentDir('choiros-fallback-unreachable-');
+    const experiment = path.join(workDir, 'experiment');
+    try {
+      let pushed = false;
+      const stopped = await measureCache({ workDir: experiment, outputs: ['desktop'], warmCacheUrl: unreachableCache, afterPush: () => void (pushed = true) }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      await evidence.text('unreachable-cache-named.txt', String(stopped));
+      expect(stopped, `the measurement with ${unreachableCache} as its cache`).toBeInstanceOf(CacheUnreachableError);
+      expect((stopped as Error).message, 'names the cache and why it cannot be reached').toMatch(new RegExp(`${unreachableCache.replace(/[.:/]/g, '\\$&')} cannot be reached \\(ECONNREFUSED\\)`));
+      // measureCache removes its stores whatever happens: what shows a build is the push that follows it.
+      expect(pushed, 'the experiment built and pushed before it checked the cache').toBe(false);
+      expect(existsSync(path.join(experiment, 'cold-store')), 'a cold store left behind').toBe(false);
+    } finally {
+      removeStore(path.join(experiment, 'cold-store'));
+      removeStore(path.join(experiment, 'warm-store'));
+      rmSync(workDir, { recursive: true, force: true });
     }
   });
   await test.step('a substitute signed with a key this machine does not trust is refused by name, and the measurement stops rather than report a success', async () => {

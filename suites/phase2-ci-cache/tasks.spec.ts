@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test, expect } from '../../fixtures/flakes-proof.ts';
-import { passedPhase2Ledger } from '../../fixtures/passed-phase2-ledger.ts';
+import { passedPhase2Ledger, recordFailedPhase2Run } from '../../fixtures/passed-phase2-ledger.ts';
 import { GateRefusedError } from '../../gate-runner/gate-refused.ts';
 import { gateTargetFromEnv } from '../../gate-runner/gate-target.ts';
 import { GitHubClient } from '../../gate-runner/github/client.ts';
@@ -11,6 +11,7 @@ import { flakesCheckName, promoteFlakesCheck } from '../../gate-runner/github/re
 import { readFlakesWorkflow } from '../../nix/ci/flakes-workflow.ts';
 import { checkReporting } from '../../fixtures/workflow-triggers.ts';
 import { lintWorkflows, formatFinding } from '../../scripts/actionlint.ts';
+import { misordered } from '../../fixtures/workflow-step-order.ts';
 
 const workflowProvenOn = { place: "this checkout's .github/workflows/flakes.yml, read and linted locally", standIn: 'the workflow file read here stood in for its runs on GitHub Actions' };
 
@@ -20,7 +21,11 @@ test('Enable FlakeHub cache in workflow with OIDC permissions.', async ({ flakes
   await evidence.provenOn(flakesSource.kind === 'remote' ? flakesSource.provenOn : workflowProvenOn);
   expect(workflow.usesNixInstaller, 'DeterminateSystems/nix-installer-action').toBe(true);
   expect(workflow.usesFlakeHubCache, 'DeterminateSystems/flakehub-cache-action').toBe(true);
-  expect(workflow.permissions).toEqual({ 'id-token': 'write', contents: 'read' });
+  // The build job's own permissions replace the workflow's when it has any (readFlakesWorkflow reads them so).
+  expect(workflow.permissions, `${workflow.file}: the build job's token permissions`).toEqual({ 'id-token': 'write', contents: 'read' });
+  await test.step('Nix is installed before the FlakeHub Cache step configures it, and both come before the builds', () => {
+    expect(misordered(workflow, [['nix installer', 'FlakeHub Cache'], ['FlakeHub Cache', 'build']]), `${workflow.file}: the build job's steps out of order or missing`).toEqual([]);
+  });
   const findings = await lintWorkflows([workflow.file]);
   expect(findings.map(formatFinding), 'actionlint').toEqual([]);
   if (flakesSource.kind === 'remote') {
@@ -62,6 +67,27 @@ test('Keep workflow non-blocking initially; then promote to required checks.', a
       await local?.stop();
     }
   });
+  await test.step('npm run promote-check refuses when the latest Phase 2 run for the target failed, though an earlier one passed, and changes nothing', async () => {
+    const target = gateTargetFromEnv();
+    const gatesDir = await passedPhase2Ledger(target);
+    await recordFailedPhase2Run(gatesDir, target);
+    const github = await new LocalGitHub().start();
+    try {
+      github.repositories.add('choiros/gates');
+      const client = new GitHubClient({ apiUrl: github.apiUrl, owner: 'choiros', repo: 'gates', token: github.token, workflow: 'flakes.yml', branch: 'main' });
+      const refusal = await promoteFlakesCheck(client, target, gatesDir).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      await evidence.text('promote-check-refusal-after-a-failed-run.txt', String(refusal));
+      expect(refusal, 'promote-check after a failed Phase 2 run').toBeInstanceOf(GateRefusedError);
+      expect((refusal as Error).message).toContain('stand-in-failed-run');
+      expect(github.received.filter((r) => r.method !== 'GET'), 'requests that would change branch protection').toEqual([]);
+    } finally {
+      await github.stop();
+      rmSync(gatesDir, { recursive: true, force: true });
+    }
+  });
   await test.step("after a passing Phase 2 gate, npm run promote-check adds the check to the branch's required checks, keeping those already required, and a second promotion adds nothing", async () => {
     const target = gateTargetFromEnv();
     const gatesDir = await passedPhase2Ledger(target);
@@ -80,6 +106,25 @@ test('Keep workflow non-blocking initially; then promote to required checks.', a
       expect(afterFirst, 'branch protection after promoting').toEqual({ required_status_checks: required });
       expect(afterSecond, 'branch protection after promoting again').toEqual({ required_status_checks: required });
       expect(second.contexts, 'the required checks promote-check reports').toEqual(required.contexts);
+      expect(first.phase2RunId, 'the Phase 2 run promote-check names as allowing it').toBe('stand-in-run');
+    } finally {
+      await github.stop();
+      rmSync(gatesDir, { recursive: true, force: true });
+    }
+  });
+  await test.step(`on the target's branch with no protection yet (here "release", not main), promote-check protects that branch with "${flakesCheckName}" required and every other protection left off, in the body GitHub accepts`, async () => {
+    const target = gateTargetFromEnv();
+    const gatesDir = await passedPhase2Ledger(target);
+    const github = await new LocalGitHub().start();
+    try {
+      github.repositories.add('choiros/gates');
+      const client = new GitHubClient({ apiUrl: github.apiUrl, owner: 'choiros', repo: 'gates', token: github.token, workflow: 'flakes.yml', branch: 'release' });
+      const promotion = await promoteFlakesCheck(client, target, gatesDir);
+      const changes = github.received.filter((r) => r.method !== 'GET').map((r) => ({ method: r.method, path: r.path, body: r.body }));
+      await evidence.json('promote-check-on-an-unprotected-branch', { promotion, protections: Object.fromEntries(github.protections), changes });
+      expect(promotion.branch, 'the branch promote-check reports').toBe('release');
+      expect([...github.protections.keys()], 'the branches protected afterwards').toEqual(['choiros/gates#release']);
+      expect(github.protections.get('choiros/gates#release'), 'the new protection of release').toEqual({ required_status_checks: { strict: true, contexts: [flakesCheckName] }, enforce_admins: null, required_pull_request_reviews: null, restrictions: null });
     } finally {
       await github.stop();
       rmSync(gatesDir, { recursive: true, force: true });
