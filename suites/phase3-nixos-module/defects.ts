@@ -178,4 +178,28 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.generationFallback],
     edits: [{ file: 'hypervisor/nixos/README.md', find: 'nixos-rebuild switch --rollback                         # back to N', replace: 'nix-env --profile /nix/var/nix/profiles/system --rollback # back to N' }],
   },
+  {
+    id: 'default-host-all-interfaces',
+    what: 'the host option defaults to 0.0.0.0 ("so it works on EC2 out of the box"), so a host that sets nothing serves the hypervisor on every interface instead of loopback behind its TLS proxy',
+    caughtBy: [line.service],
+    edits: [{ file: module, find: '      default = "127.0.0.1";\n      example = "0.0.0.0";', replace: '      default = "0.0.0.0";\n      example = "0.0.0.0";' }],
+  },
+  {
+    id: 'default-ready-timeout-tenfold-short',
+    what: 'readyTimeout defaults to 3 seconds (a 0 lost from 30), so on a host that keeps the default every sandbox slower than 3 s to answer its health check is given up',
+    caughtBy: [line.service],
+    edits: [{ file: module, find: '      default = 30;\n      description = "Seconds a starting sandbox', replace: '      default = 3;\n      description = "Seconds a starting sandbox' }],
+  },
+  {
+    id: 'protect-system-full',
+    what: 'ProtectSystem is "full" instead of "strict" (the usual example), so the unit may write anywhere but /usr, /boot and /etc; the exposure (1.5) stays far under the 3.0 bound',
+    caughtBy: [line.service],
+    edits: [{ file: module, find: 'ProtectSystem = "strict";', replace: 'ProtectSystem = "full";' }],
+  },
+  {
+    id: 'network-online-not-wanted',
+    what: 'the unit keeps After=network-online.target but loses Wants= ("after is enough"), so nothing pulls network-online.target into the boot and the hypervisor may start before the network is up',
+    caughtBy: [line.service],
+    edits: [{ file: module, find: '      wants = [ "network-online.target" ];\n', replace: '' }],
+  },
 ];

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { test, expect, onLocalHost, onLocalNix } from '../../fixtures/host-test.ts';
 import { browserOrigin } from '../../fixtures/browser-origin.ts';
+import { moduleDefaultDifferences, stateVariables } from '../../fixtures/module-default-config.ts';
 import { distinctModuleSettings, moduleOwnVariables } from '../../fixtures/distinct-module-settings.ts';
 import { firewallVerdicts } from '../../fixtures/module-firewall.ts';
 import { defaultTextReadings } from '../../fixtures/option-default-text.ts';
@@ -12,7 +13,7 @@ import { connectUnderUnitLimits, packageNode } from '../../fixtures/service-sand
 import { misjudged, moduleAssertionCases, moduleVerdicts, rpOriginCases, statePathCases } from '../../fixtures/module-verdicts.ts';
 import { credentialReferenceProblems, loadedCredentials, parseEnviron, unitEnvironment } from '../../fixtures/unit-credentials.ts';
 import { addressFamilyAllowed, unitSetting, unitUmask } from '../../fixtures/unit-settings.ts';
-import { maximumExposure, requireHardened, unitExposure } from '../../hypervisor/nixos/exposure.ts';
+import { acceptedOpenItems, maximumExposure, requireHardened, unexpectedOpenItems, unitExposure } from '../../hypervisor/nixos/exposure.ts';
 import { evaluateFlakeModule, flakeNixosConfigurations } from '../../hypervisor/nixos/flake-module.ts';
 import { evaluateModule } from '../../hypervisor/nixos/module-eval.ts';
 import { optionVariables, settingOf, variableValue } from '../../hypervisor/nixos/option-variables.ts';
@@ -80,6 +81,8 @@ test('Define hypervisor systemd service.', async ({ installedHost, evidence }) =
     await evidence.json('1-unit-properties', unit);
     expect(unit).toMatchObject({ User: 'choiros-hypervisor', Group: 'choiros-hypervisor', StateDirectory: 'choiros-hypervisor', Restart: 'on-failure', WorkingDirectory: '/var/lib/choiros-hypervisor' });
     expect(unit.After).toContain('network-online.target');
+    // After= only orders: without Wants= nothing pulls network-online.target in, and the unit starts before the network is up.
+    expect(unit.Wants, 'Wants= (pulls network-online.target into the boot)').toContain('network-online.target');
     const owner = (await host.machine.exec(['stat', '-c', '%U:%G %a', '/var/lib/choiros-hypervisor'])).stdout.trim();
     expect(owner).toBe('choiros-hypervisor:choiros-hypervisor 700');
     const mainPid = (await host.unitProperties('MainPID')).MainPID ?? '';
@@ -87,11 +90,13 @@ test('Define hypervisor systemd service.', async ({ installedHost, evidence }) =
     expect(uid).toBe('choiros-hypervisor');
   });
 
-  await test.step(`hardened: systemd-analyze security scores the unit at most ${maximumExposure}`, async () => {
+  await test.step(`hardened: systemd-analyze security scores the unit at most ${maximumExposure}, and rates open only what the module leaves open on purpose`, async () => {
     const report = await unitExposure(unitText);
     await evidence.command('2-systemd-analyze-security', 'systemd-analyze security --offline=true choiros-hypervisor.service', report.table);
     requireHardened(report);
     expect(report.rating).toBe('OK');
+    // The bound alone lets one lost setting through (most weigh 0.1 to 0.5): each open item must be one the module leaves open on purpose.
+    expect(unexpectedOpenItems(report), `items systemd-analyze rates open beyond the accepted ones (${Object.keys(acceptedOpenItems).join(', ')}): a hardening setting of module.nix lost or weakened`).toEqual([]);
   });
 
   await test.step('systemd on the host accepts the unit as written (systemd-analyze verify)', async () => {
@@ -119,6 +124,14 @@ test('Define hypervisor systemd service.', async ({ installedHost, evidence }) =
     for (const [variable, value] of Object.entries(moduleOwnVariables)) expect(environment[variable], variable).toBe(value);
     const checked = new Set([...rows.map((r) => r.variable), ...Object.keys(moduleOwnVariables)]);
     expect(Object.keys(environment).filter((variable) => !checked.has(variable)), 'variables the unit sets that no option description names (name it in its option, or add it to moduleOwnVariables)').toEqual([]);
+  });
+
+  await test.step("left at their defaults, the options give the hypervisor its own documented defaults (the contract's table): it reads the same configuration as from no variable at all, the state paths aside, which stay under the StateDirectory", async () => {
+    const defaults = await evaluateModule({});
+    const differences = moduleDefaultDifferences(defaults.service.environment);
+    await evidence.json('4-module-defaults', { environment: defaults.service.environment, statePathsAside: stateVariables, differences });
+    expect(defaults.failed).toEqual([]);
+    expect(differences, 'settings where the module left at its defaults gives the hypervisor other values than its own defaults').toEqual([]);
   });
 
   await test.step('state paths outside the StateDirectory, where the hardened unit cannot write, are refused: databasePath and dataRoot each on its own', async () => {
@@ -152,7 +165,8 @@ test('Define container runtime/service integration for sandbox lifecycle.', asyn
     expect(evaluation.service.requires).toContain('podman.socket');
     expect(evaluation.service.environment).toMatchObject({ SANDBOX_RUNTIME: 'podman', CONTAINER_HOST: 'unix:///run/podman/podman.sock' });
     // The container privileges stay in podman's own service: the hypervisor's unit is as locked down as in process mode.
-    requireHardened(await unitExposure(evaluation.unitText));
+    const podmanExposure = requireHardened(await unitExposure(evaluation.unitText));
+    expect(unexpectedOpenItems(podmanExposure), 'items systemd-analyze rates open in the podman-mode unit beyond the accepted ones').toEqual([]);
     expect((await evaluateModule({ runtime: 'podman' })).failed.join('\n')).toContain('sandboxImage must be set when runtime = "podman"');
   });
 
