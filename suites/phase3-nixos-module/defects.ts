@@ -202,4 +202,16 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.service],
     edits: [{ file: module, find: '      wants = [ "network-online.target" ];\n', replace: '' }],
   },
+  {
+    id: 'cloudwatch-warning-inverted',
+    what: 'the "set but not enabled" warning is given when publishing is on ("warn about what is published"), so an operator who set a region but forgot cloudwatch.enable is told nothing, and every publishing host gets a false warning',
+    caughtBy: [line.flakeModule],
+    edits: [{ file: module, find: 'warnings = optional (!cw.enable && (', replace: 'warnings = optional (cw.enable && (' }],
+  },
+  {
+    id: 'cloudwatch-credential-loaded-while-off',
+    what: 'the CloudWatch LoadCredential loses its cw.enable condition, so with publishing off a leftover credentialsFile is still loaded (and a missing one fails the start as a bare "Protocol error") although nothing publishes',
+    caughtBy: [line.flakeModule],
+    edits: [{ file: module, find: '++ optional (cw.enable && cw.credentialsFile != null) "${cwCredential}', replace: '++ optional (cw.credentialsFile != null) "${cwCredential}' }],
+  },
 ];

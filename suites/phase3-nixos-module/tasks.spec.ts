@@ -4,6 +4,7 @@ import { test, expect, onLocalHost, onLocalNix } from '../../fixtures/host-test.
 import { browserOrigin } from '../../fixtures/browser-origin.ts';
 import { moduleDefaultDifferences, stateVariables } from '../../fixtures/module-default-config.ts';
 import { distinctModuleSettings, moduleOwnVariables } from '../../fixtures/distinct-module-settings.ts';
+import { cloudwatchOffReadings } from '../../fixtures/cloudwatch-off-readings.ts';
 import { firewallVerdicts } from '../../fixtures/module-firewall.ts';
 import { defaultTextReadings } from '../../fixtures/option-default-text.ts';
 import { hostFileModes, openToOthers } from '../../fixtures/host-file-modes.ts';
@@ -47,9 +48,20 @@ test('Implement `nixosModules.default` in `hypervisor/flake.nix`.', async ({ evi
     expect(misjudged(verdicts), 'settings the module judged otherwise than expected').toEqual([]);
   });
 
+  await test.step('with cloudwatch off (its default) the unit has no HYPERVISOR_CLOUDWATCH or AWS_ variable and loads or asserts no CloudWatch credential, whatever else is set; a region, endpoint or credentials file set while off draws a warning naming cloudwatch.enable, publishing or an untouched cloudwatch none', async () => {
+    const readings = await cloudwatchOffReadings();
+    await evidence.json('5-cloudwatch-off', readings);
+    const seen = readings.map((r) => ({ case: r.case, variables: r.publishing ? 'publishing' : r.variables, credentialLines: r.publishing ? 'publishing' : r.credentialLines, warnsNamingEnable: r.warnings.some((w) => w.includes('cloudwatch.enable')), otherWarnings: r.warnings.filter((w) => !w.includes('cloudwatch.enable')) }));
+    expect(seen, 'what the unit and the warnings hold of CloudWatch, per setting').toEqual(readings.map((r) => ({ case: r.case, variables: r.publishing ? 'publishing' : {}, credentialLines: r.publishing ? 'publishing' : [], warnsNamingEnable: r.warns, otherWarnings: [] })));
+    // The reading itself sees CloudWatch when it is on, so an empty reading above means "absent", not "not looked for".
+    const on = readings.find((r) => r.publishing);
+    expect(Object.keys(on?.variables ?? {}), 'variables with publishing on').toEqual(expect.arrayContaining(['HYPERVISOR_CLOUDWATCH', 'AWS_SHARED_CREDENTIALS_FILE']));
+    expect(on?.credentialLines.length, 'the CloudWatch credential loaded and asserted with publishing on').toBe(2);
+  });
+
   await test.step("the firewall opens the hypervisor's port exactly when openFirewall is true: left at its default or false it opens nothing", async () => {
     const verdicts = await firewallVerdicts(9191);
-    await evidence.json('5-firewall-verdicts', verdicts);
+    await evidence.json('6-firewall-verdicts', verdicts);
     expect(verdicts.map((v) => ({ case: v.case, allowedTCPPorts: v.allowedTCPPorts })), 'networking.firewall.allowedTCPPorts').toEqual(verdicts.map((v) => ({ case: v.case, allowedTCPPorts: v.expected })));
   });
 
@@ -61,7 +73,7 @@ test('Implement `nixosModules.default` in `hypervisor/flake.nix`.', async ({ evi
       const expected = browserOrigin('http', environment.WEBAUTHN_RP_ID ?? '(no WEBAUTHN_RP_ID)', Number(environment.HYPERVISOR_PORT));
       readings.push({ port, HYPERVISOR_PORT: environment.HYPERVISOR_PORT, WEBAUTHN_RP_ORIGIN: environment.WEBAUTHN_RP_ORIGIN, browserOrigin: expected, defaultTexts: await defaultTextReadings(evaluation) });
     }
-    await evidence.json('6-default-rp-origin', readings);
+    await evidence.json('7-default-rp-origin', readings);
     for (const r of readings) {
       expect(r.HYPERVISOR_PORT, 'the port the hypervisor listens on').toBe(String(r.port));
       expect(r.WEBAUTHN_RP_ORIGIN, `the default origin with port = ${r.port}`).toBe(r.browserOrigin);
