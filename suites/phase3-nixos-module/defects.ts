@@ -214,4 +214,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.flakeModule],
     edits: [{ file: module, find: '++ optional (cw.enable && cw.credentialsFile != null) "${cwCredential}', replace: '++ optional (cw.credentialsFile != null) "${cwCredential}' }],
   },
+  {
+    id: 'podman-group-for-every-runtime',
+    what: 'the hypervisor\'s user is put in the podman group whatever the runtime ("it does no harm"), so with runtime = "process" it still holds access to podman\'s API socket, root on the host in all but name, wherever podman is enabled',
+    caughtBy: [line.runtime],
+    edits: [{ file: module, find: 'extraGroups = optional isPodman "podman";', replace: 'extraGroups = [ "podman" ];' }],
+  },
 ];

@@ -5,6 +5,7 @@ import { browserOrigin } from '../../fixtures/browser-origin.ts';
 import { moduleDefaultDifferences, stateVariables } from '../../fixtures/module-default-config.ts';
 import { distinctModuleSettings, moduleOwnVariables } from '../../fixtures/distinct-module-settings.ts';
 import { cloudwatchOffReadings } from '../../fixtures/cloudwatch-off-readings.ts';
+import { podmanTraces } from '../../fixtures/podman-traces.ts';
 import { firewallVerdicts } from '../../fixtures/module-firewall.ts';
 import { defaultTextReadings } from '../../fixtures/option-default-text.ts';
 import { hostFileModes, openToOthers } from '../../fixtures/host-file-modes.ts';
@@ -180,6 +181,17 @@ test('Define container runtime/service integration for sandbox lifecycle.', asyn
     const podmanExposure = requireHardened(await unitExposure(evaluation.unitText));
     expect(unexpectedOpenItems(podmanExposure), 'items systemd-analyze rates open in the podman-mode unit beyond the accepted ones').toEqual([]);
     expect((await evaluateModule({ runtime: 'podman' })).failed.join('\n')).toContain('sandboxImage must be set when runtime = "podman"');
+  });
+
+  await test.step('with runtime = "process" (the default) the module adds nothing of podman: not enabled, no socket settings, the hypervisor\'s user outside the podman group, no podman ordering or variables; with "podman" each is there', async () => {
+    const processMode = await evaluateModule({});
+    const podmanMode = await evaluateModule({ runtime: 'podman', sandboxImage: 'localhost/choir-sandbox:0.1.0' });
+    const traces = { process: podmanTraces(processMode), podman: podmanTraces(podmanMode) };
+    await evidence.json('1-process-runtime-no-podman', { runtime: processMode.options.runtime, traces });
+    expect(processMode.options.runtime, 'the default runtime').toBe('process');
+    expect(traces.process, 'what the process-runtime module holds of podman').toEqual([]);
+    // The same reading finds each kind of trace where podman is asked for, so the empty list above is an absence.
+    expect(traces.podman.length, `podman traces with runtime = "podman": ${traces.podman.join('; ')}`).toBeGreaterThanOrEqual(6);
   });
 
   await test.step('with runtime = "podman" the hardened unit may still open unix sockets, as its podman client must to reach CONTAINER_HOST', async () => {
