@@ -220,4 +220,16 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.runtime],
     edits: [{ file: module, find: 'extraGroups = optional isPodman "podman";', replace: 'extraGroups = [ "podman" ];' }],
   },
+  {
+    id: 'target-host-ssh-passwords',
+    what: 'the target host allows SSH passwords again (PasswordAuthentication = true, left from a first login on the console), so the public EC2 host can be brute-forced over SSH',
+    caughtBy: [line.flakeModule],
+    edits: [{ file: 'hypervisor/nixos/hosts/choiros-host.nix', find: 'PasswordAuthentication = false;', replace: 'PasswordAuthentication = true;' }],
+  },
+  {
+    id: 'target-host-origin-names-ip',
+    what: 'the target host\'s rpOrigin names the loopback address it was tried on (http://127.0.0.1:9090), so the module refuses it for rpId choiros-host and the host configuration does not build',
+    caughtBy: [line.flakeModule],
+    edits: [{ file: 'hypervisor/nixos/hosts/choiros-host.nix', find: 'rpOrigin = "http://choiros-host:9090";', replace: 'rpOrigin = "http://127.0.0.1:9090";' }],
+  },
 ];

@@ -6,6 +6,7 @@ import { moduleDefaultDifferences, stateVariables } from '../../fixtures/module-
 import { distinctModuleSettings, moduleOwnVariables } from '../../fixtures/distinct-module-settings.ts';
 import { cloudwatchOffReadings } from '../../fixtures/cloudwatch-off-readings.ts';
 import { podmanTraces } from '../../fixtures/podman-traces.ts';
+import { targetHostConfig, targetHostFile } from '../../fixtures/target-host-config.ts';
 import { firewallVerdicts } from '../../fixtures/module-firewall.ts';
 import { defaultTextReadings } from '../../fixtures/option-default-text.ts';
 import { hostFileModes, openToOthers } from '../../fixtures/host-file-modes.ts';
@@ -35,6 +36,30 @@ test('Implement `nixosModules.default` in `hypervisor/flake.nix`.', async ({ evi
     const hosts = await flakeNixosConfigurations();
     await evidence.json('2-nixos-configurations', hosts);
     expect(hosts).toContain('choiros-host');
+  });
+
+  await test.step("the target host's configuration (hosts/choiros-host.nix) passes the module's assertions without warnings, serves passkeys at the origin a browser reaching it sends (http://<hostName>:<port>, no proxy in front yet) on a public address with its port opened, and takes SSH keys only", async () => {
+    const hostConfig = await targetHostConfig();
+    const settings = hostConfig.services['choiros-hypervisor'];
+    const evaluation = await evaluateModule(settings);
+    const environment = evaluation.service.environment;
+    const port = Number(environment.HYPERVISOR_PORT);
+    const reading = {
+      failed: evaluation.failed,
+      warnings: evaluation.warnings,
+      rpOrigin: environment.WEBAUTHN_RP_ORIGIN,
+      browserOrigin: browserOrigin('http', hostConfig.networking.hostName, port),
+      boundToLoopback: ['127.0.0.1', '::1', 'localhost'].includes(environment.HYPERVISOR_HOST ?? ''),
+      portOpened: evaluation.firewall.includes(port),
+      ssh: hostConfig.services.openssh,
+    };
+    await evidence.json('2-target-host-config', { file: targetHostFile, note: 'NixOS itself needs nixpkgs, which cannot be had here: the host file is read with nix and its services.choiros-hypervisor evaluated with the module.', hostConfig, reading });
+    expect({ failed: reading.failed, warnings: reading.warnings }, 'assertions and warnings of the target host').toEqual({ failed: [], warnings: [] });
+    expect(reading.rpOrigin, `WEBAUTHN_RP_ORIGIN of ${hostConfig.networking.hostName}, reached at its port ${port}`).toBe(reading.browserOrigin);
+    expect({ boundToLoopback: reading.boundToLoopback, portOpened: reading.portOpened }, 'a host with no proxy in front serves on a public address with its port opened').toEqual({ boundToLoopback: false, portOpened: true });
+    expect(hostConfig.services.openssh.enable, 'sshd').toBe(true);
+    expect(hostConfig.services.openssh.settings, 'SSH by key only').toMatchObject({ PasswordAuthentication: false, KbdInteractiveAuthentication: false });
+    expect(['prohibit-password', 'no'], 'PermitRootLogin: root by key at most').toContain(hostConfig.services.openssh.settings.PermitRootLogin);
   });
 
   await test.step('the module refuses an rpOrigin whose host is not rpId or a subdomain of it (a look-alike ending in the same letters too), and accepts rpId and its subdomains', async () => {
