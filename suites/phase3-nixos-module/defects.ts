@@ -232,4 +232,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.flakeModule],
     edits: [{ file: 'hypervisor/nixos/hosts/choiros-host.nix', find: 'rpOrigin = "http://choiros-host:9090";', replace: 'rpOrigin = "http://127.0.0.1:9090";' }],
   },
+  {
+    id: 'stop-timeout-range-past-hypervisor',
+    what: 'stopTimeout is widened to types.ints.between 1 3600 ("some sandboxes take long to stop"), while the hypervisor accepts at most 300: a host setting 600 builds, and the service refuses SANDBOX_STOP_TIMEOUT_SECS at every start',
+    caughtBy: [line.flakeModule],
+    edits: [{ file: module, find: 'type = types.ints.between 1 300;', replace: 'type = types.ints.between 1 3600;' }],
+  },
 ];

@@ -7,6 +7,7 @@ import { distinctModuleSettings, moduleOwnVariables } from '../../fixtures/disti
 import { cloudwatchOffReadings } from '../../fixtures/cloudwatch-off-readings.ts';
 import { podmanTraces } from '../../fixtures/podman-traces.ts';
 import { targetHostConfig, targetHostFile } from '../../fixtures/target-host-config.ts';
+import { optionRangeProbes } from '../../fixtures/option-ranges.ts';
 import { firewallVerdicts } from '../../fixtures/module-firewall.ts';
 import { defaultTextReadings } from '../../fixtures/option-default-text.ts';
 import { hostFileModes, openToOthers } from '../../fixtures/host-file-modes.ts';
@@ -74,9 +75,18 @@ test('Implement `nixosModules.default` in `hypervisor/flake.nix`.', async ({ evi
     expect(misjudged(verdicts), 'settings the module judged otherwise than expected').toEqual([]);
   });
 
+  await test.step("every whole-number option's type lets through exactly what the hypervisor accepts in its variable: no value the module takes stops the service at start, and every value the hypervisor documents (idleTimeout = 0: never stop) can be set", async () => {
+    const probes = await optionRangeProbes(await evaluateModule({}));
+    await evidence.json('5-option-ranges', probes);
+    expect(new Set(probes.map((p) => p.option)).size, 'whole-number options probed').toBeGreaterThanOrEqual(7);
+    expect(probes.filter((p) => p.module !== p.hypervisor).map((p) => `${p.option} = ${p.value}: the module ${p.module ? 'accepts' : 'refuses'} it, the hypervisor ${p.hypervisor ? 'accepts' : `refuses it (${p.refusal ?? ''})`}`), 'values the module and the hypervisor judge differently').toEqual([]);
+    const idleZero = probes.find((p) => p.option === 'idleTimeout' && p.value === 0);
+    expect(idleZero?.module, 'idleTimeout = 0 (its description: 0 never stops them)').toBe(true);
+  });
+
   await test.step('with cloudwatch off (its default) the unit has no HYPERVISOR_CLOUDWATCH or AWS_ variable and loads or asserts no CloudWatch credential, whatever else is set; a region, endpoint or credentials file set while off draws a warning naming cloudwatch.enable, publishing or an untouched cloudwatch none', async () => {
     const readings = await cloudwatchOffReadings();
-    await evidence.json('5-cloudwatch-off', readings);
+    await evidence.json('6-cloudwatch-off', readings);
     const seen = readings.map((r) => ({ case: r.case, variables: r.publishing ? 'publishing' : r.variables, credentialLines: r.publishing ? 'publishing' : r.credentialLines, warnsNamingEnable: r.warnings.some((w) => w.includes('cloudwatch.enable')), otherWarnings: r.warnings.filter((w) => !w.includes('cloudwatch.enable')) }));
     expect(seen, 'what the unit and the warnings hold of CloudWatch, per setting').toEqual(readings.map((r) => ({ case: r.case, variables: r.publishing ? 'publishing' : {}, credentialLines: r.publishing ? 'publishing' : [], warnsNamingEnable: r.warns, otherWarnings: [] })));
     // The reading itself sees CloudWatch when it is on, so an empty reading above means "absent", not "not looked for".
@@ -87,7 +97,7 @@ test('Implement `nixosModules.default` in `hypervisor/flake.nix`.', async ({ evi
 
   await test.step("the firewall opens the hypervisor's port exactly when openFirewall is true: left at its default or false it opens nothing", async () => {
     const verdicts = await firewallVerdicts(9191);
-    await evidence.json('6-firewall-verdicts', verdicts);
+    await evidence.json('7-firewall-verdicts', verdicts);
     expect(verdicts.map((v) => ({ case: v.case, allowedTCPPorts: v.allowedTCPPorts })), 'networking.firewall.allowedTCPPorts').toEqual(verdicts.map((v) => ({ case: v.case, allowedTCPPorts: v.expected })));
   });
 
@@ -99,7 +109,7 @@ test('Implement `nixosModules.default` in `hypervisor/flake.nix`.', async ({ evi
       const expected = browserOrigin('http', environment.WEBAUTHN_RP_ID ?? '(no WEBAUTHN_RP_ID)', Number(environment.HYPERVISOR_PORT));
       readings.push({ port, HYPERVISOR_PORT: environment.HYPERVISOR_PORT, WEBAUTHN_RP_ORIGIN: environment.WEBAUTHN_RP_ORIGIN, browserOrigin: expected, defaultTexts: await defaultTextReadings(evaluation) });
     }
-    await evidence.json('7-default-rp-origin', readings);
+    await evidence.json('8-default-rp-origin', readings);
     for (const r of readings) {
       expect(r.HYPERVISOR_PORT, 'the port the hypervisor listens on').toBe(String(r.port));
       expect(r.WEBAUTHN_RP_ORIGIN, `the default origin with port = ${r.port}`).toBe(r.browserOrigin);
