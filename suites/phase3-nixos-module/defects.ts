@@ -238,4 +238,16 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.flakeModule],
     edits: [{ file: module, find: 'type = types.ints.between 1 300;', replace: 'type = types.ints.between 1 3600;' }],
   },
+  {
+    id: 'admin-credential-without-file',
+    what: 'the admin-token LoadCredential loses its null check ("the host always sets adminTokenFile"), so a host that leaves adminTokenFile null gets LoadCredential=admin-token: with no source, and systemd refuses to start the hypervisor instead of letting it generate its token',
+    caughtBy: [line.secrets],
+    edits: [{ file: module, find: 'LoadCredential = optional (cfg.adminTokenFile != null) "admin-token:${toString cfg.adminTokenFile}"', replace: 'LoadCredential = [ "admin-token:${toString cfg.adminTokenFile}" ]' }],
+  },
+  {
+    id: 'firewall-loopback-by-address-only',
+    what: 'the openFirewall/loopback assertion knows only the loopback addresses, not the name localhost, so host = "localhost" with openFirewall = true builds and opens a port nothing outside can reach',
+    caughtBy: [line.flakeModule],
+    edits: [{ file: module, find: 'isLoopback = builtins.elem cfg.host [ "127.0.0.1" "::1" "localhost" ];', replace: 'isLoopback = builtins.elem cfg.host [ "127.0.0.1" "::1" ];' }],
+  },
 ];

@@ -8,6 +8,7 @@ import { cloudwatchOffReadings } from '../../fixtures/cloudwatch-off-readings.ts
 import { podmanTraces } from '../../fixtures/podman-traces.ts';
 import { targetHostConfig, targetHostFile } from '../../fixtures/target-host-config.ts';
 import { optionRangeProbes } from '../../fixtures/option-ranges.ts';
+import { adminTokenUnitReadings, expectedAdminTokenLines } from '../../fixtures/admin-token-unset.ts';
 import { firewallVerdicts } from '../../fixtures/module-firewall.ts';
 import { defaultTextReadings } from '../../fixtures/option-default-text.ts';
 import { hostFileModes, openToOthers } from '../../fixtures/host-file-modes.ts';
@@ -320,6 +321,12 @@ test('Externalize env and secrets file references.', async ({ installedHost, evi
     await evidence.json('1-webauthn-origin', { settings: host.settings, WEBAUTHN_RP_ID: environ.WEBAUTHN_RP_ID, WEBAUTHN_RP_ORIGIN: environ.WEBAUTHN_RP_ORIGIN, HYPERVISOR_PORT: environ.HYPERVISOR_PORT, browserOrigin: expected });
     expect(host.settings, 'this host leaves webauthn at its defaults').not.toHaveProperty('webauthn');
     expect(environ.WEBAUTHN_RP_ORIGIN, `WEBAUTHN_RP_ORIGIN of the service listening on port ${host.port}`).toBe(expected);
+  });
+
+  await test.step('with adminTokenFile left null (the default: the hypervisor generates its token in its state directory) the unit loads and asserts no credential and sets no token variable; with a file, exactly the admin-token credential and its assertion', async () => {
+    const readings = await adminTokenUnitReadings(adminTokenPath);
+    await evidence.json('1-admin-token-unset', readings);
+    expect(readings.map((r) => ({ adminTokenFile: r.adminTokenFile, loadCredential: r.loadCredential, assertPathExists: r.assertPathExists, tokenVariables: r.tokenVariables })), 'credential lines of the unit per adminTokenFile').toEqual(readings.map((r) => ({ adminTokenFile: r.adminTokenFile, ...expectedAdminTokenLines(r) })));
   });
 
   await test.step('an admin token file in the Nix store, readable by every user, is refused by the module, naming the option', async () => {
