@@ -250,4 +250,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.flakeModule],
     edits: [{ file: module, find: 'isLoopback = builtins.elem cfg.host [ "127.0.0.1" "::1" "localhost" ];', replace: 'isLoopback = builtins.elem cfg.host [ "127.0.0.1" "::1" ];' }],
   },
+  {
+    id: 'rp-id-ip-check-digits-only',
+    what: 'the rpId-is-an-IP assertion matches digits only (no dots), so rpId = "10.0.0.1" with a matching origin builds, and the hypervisor refuses WEBAUTHN_RP_ID at every start',
+    caughtBy: [line.flakeModule],
+    edits: [{ file: module, find: 'assertion = builtins.match "[0-9.]+" cfg.webauthn.rpId == null;', replace: 'assertion = builtins.match "[0-9]+" cfg.webauthn.rpId == null;' }],
+  },
 ];
