@@ -256,4 +256,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.flakeModule],
     edits: [{ file: module, find: 'assertion = builtins.match "[0-9.]+" cfg.webauthn.rpId == null;', replace: 'assertion = builtins.match "[0-9]+" cfg.webauthn.rpId == null;' }],
   },
+  {
+    id: 'service-user-normal',
+    what: 'the hypervisor\'s user is declared isNormalUser instead of isSystemUser (copied from an operator account), so on NixOS it gets a login-range uid, a home under /home rules and a place in the login screen, and the dedicated system user the unit promises is gone',
+    caughtBy: [line.service],
+    edits: [{ file: module, find: '      isSystemUser = true;\n', replace: '      isSystemUser = false;\n' }],
+  },
 ];

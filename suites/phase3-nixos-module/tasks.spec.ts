@@ -137,6 +137,10 @@ test('Define hypervisor systemd service.', async ({ installedHost, evidence }) =
     const mainPid = (await host.unitProperties('MainPID')).MainPID ?? '';
     const uid = (await host.machine.exec(['stat', '-c', '%U', `/proc/${mainPid}`])).stdout.trim();
     expect(uid).toBe('choiros-hypervisor');
+    // A system user (NixOS refuses a user that is neither system nor normal; the Debian stand-in's sysusers makes every user a system one, so the module's own setting is read).
+    const user = (await evaluateModule(host.settings)).users['choiros-hypervisor'];
+    await evidence.json('1-service-user', user ?? {});
+    expect(user, "the module's users.users.choiros-hypervisor").toMatchObject({ isSystemUser: true, group: 'choiros-hypervisor', home: '/var/lib/choiros-hypervisor' });
   });
 
   await test.step(`hardened: systemd-analyze security scores the unit at most ${maximumExposure}, and rates open only what the module leaves open on purpose`, async () => {
