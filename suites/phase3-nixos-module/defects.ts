@@ -258,7 +258,7 @@ export const defects: readonly SeededDefect[] = [
   },
   {
     id: 'service-user-normal',
-    what: 'the hypervisor\'s user is declared isNormalUser instead of isSystemUser (copied from an operator account), so on NixOS it gets a login-range uid, a home under /home rules and a place in the login screen, and the dedicated system user the unit promises is gone',
+    what: 'the hypervisor\'s user loses isSystemUser (set to false while copying an operator account), so NixOS refuses the system (a user must be a system or a normal one) and the Debian stand-in, whose sysusers makes every user a system one, would never show it',
     caughtBy: [line.service],
     edits: [{ file: module, find: '      isSystemUser = true;\n', replace: '      isSystemUser = false;\n' }],
   },
