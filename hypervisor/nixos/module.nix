@@ -194,6 +194,11 @@ in
         message = "services.choiros-hypervisor.sandboxImage must be set when runtime = \"podman\" (for example \"localhost/choir-sandbox:0.1.0\"), or use runtime = \"process\".";
       }
       {
+        # The type lets digits and dots through; WebAuthn (and the hypervisor) refuse an IP address as rpId.
+        assertion = builtins.match "[0-9.]+" cfg.webauthn.rpId == null;
+        message = "services.choiros-hypervisor.webauthn.rpId (${cfg.webauthn.rpId}) is an IP address, which WebAuthn does not accept as a relying party id: use the host's domain name (for example \"choir.example.com\").";
+      }
+      {
         assertion = hostMatchesRpId;
         message = "services.choiros-hypervisor.webauthn.rpOrigin (${cfg.webauthn.rpOrigin}) must name the host ${cfg.webauthn.rpId} (webauthn.rpId) or a subdomain of it, or passkeys cannot be used.";
       }

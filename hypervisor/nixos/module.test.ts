@@ -3,7 +3,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { evaluateModule, ModuleEvalError, nixosDir, type ModuleEvaluation, type ModuleSettings } from './module-eval.ts';
 import { nixpkgsLibExpression, offlineNixConfig } from './nixpkgs-lib.ts';
-import { ExposureTooHighError, maximumExposure, requireHardened, unitExposure } from './exposure.ts';
+import { acceptedOpenItems, ExposureTooHighError, maximumExposure, openItems, requireHardened, unexpectedOpenItems, unitExposure } from './exposure.ts';
 
 async function evalError(settings: ModuleSettings): Promise<ModuleEvalError> {
   const error = await evaluateModule(settings).catch((e: unknown) => e);
@@ -112,5 +112,18 @@ describe("the hypervisor unit's exposure (systemd-analyze security --offline=tru
     const report = await unitExposure(unhardened);
     expect(report.exposure).toBeGreaterThan(maximumExposure);
     expect(() => requireHardened(report)).toThrow(ExposureTooHighError);
+  });
+
+  it('rates open only the accepted items as the module renders it, each of them open', async () => {
+    const report = await unitExposure((await evaluateModule({ adminTokenFile: '/run/secrets/admin-token' })).unitText);
+    expect(unexpectedOpenItems(report)).toEqual([]);
+    // Every accepted item is one systemd-analyze really names for this unit: the list holds no stale names.
+    expect(openItems(report).sort()).toEqual(Object.keys(acceptedOpenItems).sort());
+  });
+
+  it('names the one setting lost, though the exposure stays under the bound', async () => {
+    const { unitText } = await evaluateModule({});
+    const report = requireHardened(await unitExposure(unitText.replace('PrivateTmp=yes\n', '')));
+    expect(unexpectedOpenItems(report)).toEqual(['PrivateTmp=']);
   });
 });

@@ -2,7 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { test, expect, onLocalHost, onLocalNix } from '../../fixtures/host-test.ts';
 import { browserOrigin } from '../../fixtures/browser-origin.ts';
+import { moduleDefaultDifferences, stateVariables } from '../../fixtures/module-default-config.ts';
 import { distinctModuleSettings, moduleOwnVariables } from '../../fixtures/distinct-module-settings.ts';
+import { cloudwatchOffReadings } from '../../fixtures/cloudwatch-off-readings.ts';
+import { podmanTraces } from '../../fixtures/podman-traces.ts';
+import { targetHostConfig, targetHostFile } from '../../fixtures/target-host-config.ts';
+import { optionRangeProbes } from '../../fixtures/option-ranges.ts';
+import { adminTokenUnitReadings, expectedAdminTokenLines } from '../../fixtures/admin-token-unset.ts';
 import { firewallVerdicts } from '../../fixtures/module-firewall.ts';
 import { defaultTextReadings } from '../../fixtures/option-default-text.ts';
 import { hostFileModes, openToOthers } from '../../fixtures/host-file-modes.ts';
@@ -12,7 +18,7 @@ import { connectUnderUnitLimits, packageNode } from '../../fixtures/service-sand
 import { misjudged, moduleAssertionCases, moduleVerdicts, rpOriginCases, statePathCases } from '../../fixtures/module-verdicts.ts';
 import { credentialReferenceProblems, loadedCredentials, parseEnviron, unitEnvironment } from '../../fixtures/unit-credentials.ts';
 import { addressFamilyAllowed, unitSetting, unitUmask } from '../../fixtures/unit-settings.ts';
-import { maximumExposure, requireHardened, unitExposure } from '../../hypervisor/nixos/exposure.ts';
+import { acceptedOpenItems, maximumExposure, requireHardened, unexpectedOpenItems, unitExposure } from '../../hypervisor/nixos/exposure.ts';
 import { evaluateFlakeModule, flakeNixosConfigurations } from '../../hypervisor/nixos/flake-module.ts';
 import { evaluateModule } from '../../hypervisor/nixos/module-eval.ts';
 import { optionVariables, settingOf, variableValue } from '../../hypervisor/nixos/option-variables.ts';
@@ -34,6 +40,30 @@ test('Implement `nixosModules.default` in `hypervisor/flake.nix`.', async ({ evi
     expect(hosts).toContain('choiros-host');
   });
 
+  await test.step("the target host's configuration (hosts/choiros-host.nix) passes the module's assertions without warnings, serves passkeys at the origin a browser reaching it sends (http://<hostName>:<port>, no proxy in front yet) on a public address with its port opened, and takes SSH keys only", async () => {
+    const hostConfig = await targetHostConfig();
+    const settings = hostConfig.services['choiros-hypervisor'];
+    const evaluation = await evaluateModule(settings);
+    const environment = evaluation.service.environment;
+    const port = Number(environment.HYPERVISOR_PORT);
+    const reading = {
+      failed: evaluation.failed,
+      warnings: evaluation.warnings,
+      rpOrigin: environment.WEBAUTHN_RP_ORIGIN,
+      browserOrigin: browserOrigin('http', hostConfig.networking.hostName, port),
+      boundToLoopback: ['127.0.0.1', '::1', 'localhost'].includes(environment.HYPERVISOR_HOST ?? ''),
+      portOpened: evaluation.firewall.includes(port),
+      ssh: hostConfig.services.openssh,
+    };
+    await evidence.json('2-target-host-config', { file: targetHostFile, note: 'NixOS itself needs nixpkgs, which cannot be had here: the host file is read with nix and its services.choiros-hypervisor evaluated with the module.', hostConfig, reading });
+    expect({ failed: reading.failed, warnings: reading.warnings }, 'assertions and warnings of the target host').toEqual({ failed: [], warnings: [] });
+    expect(reading.rpOrigin, `WEBAUTHN_RP_ORIGIN of ${hostConfig.networking.hostName}, reached at its port ${port}`).toBe(reading.browserOrigin);
+    expect({ boundToLoopback: reading.boundToLoopback, portOpened: reading.portOpened }, 'a host with no proxy in front serves on a public address with its port opened').toEqual({ boundToLoopback: false, portOpened: true });
+    expect(hostConfig.services.openssh.enable, 'sshd').toBe(true);
+    expect(hostConfig.services.openssh.settings, 'SSH by key only').toMatchObject({ PasswordAuthentication: false, KbdInteractiveAuthentication: false });
+    expect(['prohibit-password', 'no'], 'PermitRootLogin: root by key at most').toContain(hostConfig.services.openssh.settings.PermitRootLogin);
+  });
+
   await test.step('the module refuses an rpOrigin whose host is not rpId or a subdomain of it (a look-alike ending in the same letters too), and accepts rpId and its subdomains', async () => {
     const verdicts = await moduleVerdicts(rpOriginCases('choir.example.com'));
     await evidence.json('3-rp-origin-verdicts', verdicts);
@@ -46,9 +76,29 @@ test('Implement `nixosModules.default` in `hypervisor/flake.nix`.', async ({ evi
     expect(misjudged(verdicts), 'settings the module judged otherwise than expected').toEqual([]);
   });
 
+  await test.step("every whole-number option's type lets through exactly what the hypervisor accepts in its variable: no value the module takes stops the service at start, and every value the hypervisor documents (idleTimeout = 0: never stop) can be set", async () => {
+    const probes = await optionRangeProbes(await evaluateModule({}));
+    await evidence.json('5-option-ranges', probes);
+    expect(new Set(probes.map((p) => p.option)).size, 'whole-number options probed').toBeGreaterThanOrEqual(7);
+    expect(probes.filter((p) => p.module !== p.hypervisor).map((p) => `${p.option} = ${p.value}: the module ${p.module ? 'accepts' : 'refuses'} it, the hypervisor ${p.hypervisor ? 'accepts' : `refuses it (${p.refusal ?? ''})`}`), 'values the module and the hypervisor judge differently').toEqual([]);
+    const idleZero = probes.find((p) => p.option === 'idleTimeout' && p.value === 0);
+    expect(idleZero?.module, 'idleTimeout = 0 (its description: 0 never stops them)').toBe(true);
+  });
+
+  await test.step('with cloudwatch off (its default) the unit has no HYPERVISOR_CLOUDWATCH or AWS_ variable and loads or asserts no CloudWatch credential, whatever else is set; a region, endpoint or credentials file set while off draws a warning naming cloudwatch.enable, publishing or an untouched cloudwatch none', async () => {
+    const readings = await cloudwatchOffReadings();
+    await evidence.json('6-cloudwatch-off', readings);
+    const seen = readings.map((r) => ({ case: r.case, variables: r.publishing ? 'publishing' : r.variables, credentialLines: r.publishing ? 'publishing' : r.credentialLines, warnsNamingEnable: r.warnings.some((w) => w.includes('cloudwatch.enable')), otherWarnings: r.warnings.filter((w) => !w.includes('cloudwatch.enable')) }));
+    expect(seen, 'what the unit and the warnings hold of CloudWatch, per setting').toEqual(readings.map((r) => ({ case: r.case, variables: r.publishing ? 'publishing' : {}, credentialLines: r.publishing ? 'publishing' : [], warnsNamingEnable: r.warns, otherWarnings: [] })));
+    // The reading itself sees CloudWatch when it is on, so an empty reading above means "absent", not "not looked for".
+    const on = readings.find((r) => r.publishing);
+    expect(Object.keys(on?.variables ?? {}), 'variables with publishing on').toEqual(expect.arrayContaining(['HYPERVISOR_CLOUDWATCH', 'AWS_SHARED_CREDENTIALS_FILE']));
+    expect(on?.credentialLines.length, 'the CloudWatch credential loaded and asserted with publishing on').toBe(2);
+  });
+
   await test.step("the firewall opens the hypervisor's port exactly when openFirewall is true: left at its default or false it opens nothing", async () => {
     const verdicts = await firewallVerdicts(9191);
-    await evidence.json('5-firewall-verdicts', verdicts);
+    await evidence.json('7-firewall-verdicts', verdicts);
     expect(verdicts.map((v) => ({ case: v.case, allowedTCPPorts: v.allowedTCPPorts })), 'networking.firewall.allowedTCPPorts').toEqual(verdicts.map((v) => ({ case: v.case, allowedTCPPorts: v.expected })));
   });
 
@@ -60,7 +110,7 @@ test('Implement `nixosModules.default` in `hypervisor/flake.nix`.', async ({ evi
       const expected = browserOrigin('http', environment.WEBAUTHN_RP_ID ?? '(no WEBAUTHN_RP_ID)', Number(environment.HYPERVISOR_PORT));
       readings.push({ port, HYPERVISOR_PORT: environment.HYPERVISOR_PORT, WEBAUTHN_RP_ORIGIN: environment.WEBAUTHN_RP_ORIGIN, browserOrigin: expected, defaultTexts: await defaultTextReadings(evaluation) });
     }
-    await evidence.json('6-default-rp-origin', readings);
+    await evidence.json('8-default-rp-origin', readings);
     for (const r of readings) {
       expect(r.HYPERVISOR_PORT, 'the port the hypervisor listens on').toBe(String(r.port));
       expect(r.WEBAUTHN_RP_ORIGIN, `the default origin with port = ${r.port}`).toBe(r.browserOrigin);
@@ -80,18 +130,26 @@ test('Define hypervisor systemd service.', async ({ installedHost, evidence }) =
     await evidence.json('1-unit-properties', unit);
     expect(unit).toMatchObject({ User: 'choiros-hypervisor', Group: 'choiros-hypervisor', StateDirectory: 'choiros-hypervisor', Restart: 'on-failure', WorkingDirectory: '/var/lib/choiros-hypervisor' });
     expect(unit.After).toContain('network-online.target');
+    // After= only orders: without Wants= nothing pulls network-online.target in, and the unit starts before the network is up.
+    expect(unit.Wants, 'Wants= (pulls network-online.target into the boot)').toContain('network-online.target');
     const owner = (await host.machine.exec(['stat', '-c', '%U:%G %a', '/var/lib/choiros-hypervisor'])).stdout.trim();
     expect(owner).toBe('choiros-hypervisor:choiros-hypervisor 700');
     const mainPid = (await host.unitProperties('MainPID')).MainPID ?? '';
     const uid = (await host.machine.exec(['stat', '-c', '%U', `/proc/${mainPid}`])).stdout.trim();
     expect(uid).toBe('choiros-hypervisor');
+    // A system user (NixOS refuses a user that is neither system nor normal; the Debian stand-in's sysusers makes every user a system one, so the module's own setting is read).
+    const user = (await evaluateModule(host.settings)).users['choiros-hypervisor'];
+    await evidence.json('1-service-user', user ?? {});
+    expect(user, "the module's users.users.choiros-hypervisor").toMatchObject({ isSystemUser: true, group: 'choiros-hypervisor', home: '/var/lib/choiros-hypervisor' });
   });
 
-  await test.step(`hardened: systemd-analyze security scores the unit at most ${maximumExposure}`, async () => {
+  await test.step(`hardened: systemd-analyze security scores the unit at most ${maximumExposure}, and rates open only what the module leaves open on purpose`, async () => {
     const report = await unitExposure(unitText);
     await evidence.command('2-systemd-analyze-security', 'systemd-analyze security --offline=true choiros-hypervisor.service', report.table);
     requireHardened(report);
     expect(report.rating).toBe('OK');
+    // The bound alone lets one lost setting through (most weigh 0.1 to 0.5): each open item must be one the module leaves open on purpose.
+    expect(unexpectedOpenItems(report), `items systemd-analyze rates open beyond the accepted ones (${Object.keys(acceptedOpenItems).join(', ')}): a hardening setting of module.nix lost or weakened`).toEqual([]);
   });
 
   await test.step('systemd on the host accepts the unit as written (systemd-analyze verify)', async () => {
@@ -119,6 +177,14 @@ test('Define hypervisor systemd service.', async ({ installedHost, evidence }) =
     for (const [variable, value] of Object.entries(moduleOwnVariables)) expect(environment[variable], variable).toBe(value);
     const checked = new Set([...rows.map((r) => r.variable), ...Object.keys(moduleOwnVariables)]);
     expect(Object.keys(environment).filter((variable) => !checked.has(variable)), 'variables the unit sets that no option description names (name it in its option, or add it to moduleOwnVariables)').toEqual([]);
+  });
+
+  await test.step("left at their defaults, the options give the hypervisor its own documented defaults (the contract's table): it reads the same configuration as from no variable at all, the state paths aside, which stay under the StateDirectory", async () => {
+    const defaults = await evaluateModule({});
+    const differences = moduleDefaultDifferences(defaults.service.environment);
+    await evidence.json('4-module-defaults', { environment: defaults.service.environment, statePathsAside: stateVariables, differences });
+    expect(defaults.failed).toEqual([]);
+    expect(differences, 'settings where the module left at its defaults gives the hypervisor other values than its own defaults').toEqual([]);
   });
 
   await test.step('state paths outside the StateDirectory, where the hardened unit cannot write, are refused: databasePath and dataRoot each on its own', async () => {
@@ -152,8 +218,20 @@ test('Define container runtime/service integration for sandbox lifecycle.', asyn
     expect(evaluation.service.requires).toContain('podman.socket');
     expect(evaluation.service.environment).toMatchObject({ SANDBOX_RUNTIME: 'podman', CONTAINER_HOST: 'unix:///run/podman/podman.sock' });
     // The container privileges stay in podman's own service: the hypervisor's unit is as locked down as in process mode.
-    requireHardened(await unitExposure(evaluation.unitText));
+    const podmanExposure = requireHardened(await unitExposure(evaluation.unitText));
+    expect(unexpectedOpenItems(podmanExposure), 'items systemd-analyze rates open in the podman-mode unit beyond the accepted ones').toEqual([]);
     expect((await evaluateModule({ runtime: 'podman' })).failed.join('\n')).toContain('sandboxImage must be set when runtime = "podman"');
+  });
+
+  await test.step('with runtime = "process" (the default) the module adds nothing of podman: not enabled, no socket settings, the hypervisor\'s user outside the podman group, no podman ordering or variables; with "podman" each is there', async () => {
+    const processMode = await evaluateModule({});
+    const podmanMode = await evaluateModule({ runtime: 'podman', sandboxImage: 'localhost/choir-sandbox:0.1.0' });
+    const traces = { process: podmanTraces(processMode), podman: podmanTraces(podmanMode) };
+    await evidence.json('1-process-runtime-no-podman', { runtime: processMode.options.runtime, traces });
+    expect(processMode.options.runtime, 'the default runtime').toBe('process');
+    expect(traces.process, 'what the process-runtime module holds of podman').toEqual([]);
+    // The same reading finds each kind of trace where podman is asked for, so the empty list above is an absence.
+    expect(traces.podman.length, `podman traces with runtime = "podman": ${traces.podman.join('; ')}`).toBeGreaterThanOrEqual(6);
   });
 
   await test.step('with runtime = "podman" the hardened unit may still open unix sockets, as its podman client must to reach CONTAINER_HOST', async () => {
@@ -247,6 +325,12 @@ test('Externalize env and secrets file references.', async ({ installedHost, evi
     await evidence.json('1-webauthn-origin', { settings: host.settings, WEBAUTHN_RP_ID: environ.WEBAUTHN_RP_ID, WEBAUTHN_RP_ORIGIN: environ.WEBAUTHN_RP_ORIGIN, HYPERVISOR_PORT: environ.HYPERVISOR_PORT, browserOrigin: expected });
     expect(host.settings, 'this host leaves webauthn at its defaults').not.toHaveProperty('webauthn');
     expect(environ.WEBAUTHN_RP_ORIGIN, `WEBAUTHN_RP_ORIGIN of the service listening on port ${host.port}`).toBe(expected);
+  });
+
+  await test.step('with adminTokenFile left null (the default: the hypervisor generates its token in its state directory) the unit loads and asserts no credential and sets no token variable; with a file, exactly the admin-token credential and its assertion', async () => {
+    const readings = await adminTokenUnitReadings(adminTokenPath);
+    await evidence.json('1-admin-token-unset', readings);
+    expect(readings.map((r) => ({ adminTokenFile: r.adminTokenFile, loadCredential: r.loadCredential, assertPathExists: r.assertPathExists, tokenVariables: r.tokenVariables })), 'credential lines of the unit per adminTokenFile').toEqual(readings.map((r) => ({ adminTokenFile: r.adminTokenFile, ...expectedAdminTokenLines(r) })));
   });
 
   await test.step('an admin token file in the Nix store, readable by every user, is refused by the module, naming the option', async () => {
