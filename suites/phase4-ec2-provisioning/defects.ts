@@ -142,4 +142,77 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.converges],
     edits: [{ file: 'provisioning/instance.ts', find: '        p.publicIp = (await describe(ctx, id))?.PublicIpAddress;', replace: '        p.publicIp = (await describe(ctx, id))?.NetworkInterfaces?.[0]?.PrivateIpAddress;' }],
   },
+  // Promise audit (issue #11, suites/phase4-ec2-provisioning/promises.md): properties no line asked about before.
+  {
+    id: 'root-volume-unencrypted',
+    what: 'the launch request drops Encrypted from the root volume ("the account default covers it"), so the host\'s disk (the database, the admin token, user data) is stored unencrypted',
+    caughtBy: [line.launch],
+    edits: [{ file: 'provisioning/instance.ts', find: 'DeleteOnTermination: true, Encrypted: true }', replace: 'DeleteOnTermination: true }' }],
+  },
+  {
+    id: 'root-volume-outlives-the-instance',
+    what: 'the root volume is launched with DeleteOnTermination false ("keep the data"), so every destroy or AMI replacement leaves a 50 GiB volume behind that nothing lists or removes',
+    caughtBy: [line.launch],
+    edits: [{ file: 'provisioning/instance.ts', find: 'DeleteOnTermination: true, Encrypted: true }', replace: 'DeleteOnTermination: false, Encrypted: true }' }],
+  },
+  {
+    id: 'instance-launched-without-key-pair',
+    what: 'the launch request loses KeyName (trimmed with the other optional fields), so the instance boots with no deploy key and the first deploy cannot log in',
+    caughtBy: [line.launch],
+    edits: [{ file: 'provisioning/instance.ts', find: '      KeyName: p.keyName,\n', replace: '' }],
+  },
+  {
+    id: 'root-volume-untagged',
+    what: 'the launch tags the instance but no longer the root volume (one TagSpecification left), so the volume carries neither choiros:target nor the description\'s tags (cost allocation, the console, cleanup by tag)',
+    caughtBy: [line.launch],
+    edits: [{ file: 'provisioning/instance.ts', find: "TagSpecifications: [tagSpecification('instance', resourceTags(aws, 'host')), tagSpecification('volume', resourceTags(aws, 'root'))],", replace: "TagSpecifications: [tagSpecification('instance', resourceTags(aws, 'host'))]," }],
+  },
+  {
+    id: 'inventory-removes-the-volume-by-the-instance-id',
+    what: "copy-paste slip in the provisioning transcript: the root volume's by-hand removal names the instance's id (--volume-id i-…), so the command an operator copies after a failed run fails",
+    caughtBy: [line.launch],
+    edits: [{ file: 'provisioning/provision.ts', find: '--volume-id ${volume.VolumeId}', replace: '--volume-id ${instance.InstanceId}' }],
+  },
+  {
+    id: 'instance-outside-its-security-group',
+    what: 'the launch request loses SecurityGroupIds, so the instance runs in the VPC\'s default group: the provisioned group (SSH from the deployers, 80 and 443) applies to nothing and the host is unreachable on 80/443',
+    caughtBy: [line.network],
+    edits: [{ file: 'provisioning/instance.ts', find: '      SecurityGroupIds: [p.securityGroupId],\n', replace: '' }],
+  },
+  {
+    id: 'caddy-admin-api-on',
+    what: "the Caddyfile's global block loses `admin off`, so Caddy's admin API listens on localhost:2019 and any local process (a sandbox included) can reconfigure the host's routing and TLS",
+    caughtBy: [line.network],
+    edits: [{ file: 'deploy/generation.ts', find: "    'admin off',\n", replace: '' }],
+  },
+  {
+    id: 'security-group-update-never-revokes',
+    what: 'the security group update only adds missing rules and no longer revokes the ones the description does not ask for ("revoking is risky"), so a hand-opened hypervisor port stays open to the world while the plan lists it for revocation',
+    caughtBy: [line.converges],
+    edits: [{ file: 'provisioning/security-group.ts', find: '      if (remove.length) await ctx.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: id, IpPermissions: remove.map(permission) }));\n', replace: '' }],
+  },
+  {
+    id: 'tag-drift-only-missing-keys',
+    what: 'tag drift counts only tags that are missing, not tags whose value was changed by hand, so a retagged resource is planned as "no change" and never converges',
+    caughtBy: [line.converges],
+    edits: [{ file: 'provisioning/tags.ts', find: '.filter(([key, value]) => tagValue(tags, key) !== value)', replace: '.filter(([key]) => tagValue(tags, key) === undefined)' }],
+  },
+  {
+    id: 'plan-applies',
+    what: 'copy-paste in the provisioning CLI: `plan` runs apply, so "what would change" changes the account without the confirmation apply asks for',
+    caughtBy: [line.converges],
+    edits: [{ file: 'provisioning/cli.ts', find: "    if (command === 'plan') await plan(ctx, transcript);", replace: "    if (command === 'plan') await apply(ctx, transcript, description.name);" }],
+  },
+  {
+    id: 'hypervisor-not-restarted-after-a-crash',
+    what: "the host generation's hypervisor unit is written with Restart=no (copied from a oneshot unit), so a hypervisor that crashes stays down until someone deploys or reboots",
+    caughtBy: [line.converges],
+    edits: [{ file: 'deploy/generation.ts', find: "    'Restart=on-failure',\n    'RestartSec=1',\n    `WorkingDirectory=${stateDir}`,", replace: "    'Restart=no',\n    'RestartSec=1',\n    `WorkingDirectory=${stateDir}`," }],
+  },
+  {
+    id: 'caddy-not-restarted-after-a-crash',
+    what: "the host generation's Caddy unit loses its Restart= line, so a Caddy that crashes stays down: the hypervisor runs, healthy on loopback, and nobody outside reaches it",
+    caughtBy: [line.converges],
+    edits: [{ file: 'deploy/generation.ts', find: "'Restart=on-failure',\n    'RestartSec=1',\n    '[Install]',", replace: "'RestartSec=1',\n    '[Install]'," }],
+  },
 ];

@@ -1,4 +1,5 @@
-import { DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
+import { readFile } from 'node:fs/promises';
+import { DescribeKeyPairsCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { publicRulesFor, ingressOf } from '../../provisioning/security-group.ts';
 import { aRecord, hostedZoneId, rootVolume, runningInstances } from '../../fixtures/account-readings.ts';
@@ -14,12 +15,15 @@ import { AdminClient } from '../../hypervisor/admin-client/admin-client.ts';
 import { buildTargetGeneration } from '../../deploy/cli.ts';
 import { CommandTranscript } from '../../deploy/command-transcript.ts';
 import { HostAccess } from '../../deploy/host-access.ts';
+import { readAwsSection } from '../../gate-runner/aws-section.ts';
 import { readDeploySection } from '../../gate-runner/deploy-section.ts';
 import { DescriptionFields } from '../../gate-runner/description-fields.ts';
 import { resolveSecret } from '../../gate-runner/secret-ref.ts';
 import { metadataExposures } from '../../fixtures/instance-metadata.ts';
 import { runningUnits } from '../../fixtures/running-units.ts';
 import { secretExposures, secretPlacement } from '../../fixtures/secret-placement.ts';
+import { accountResources, tagProblems } from '../../fixtures/account-resources.ts';
+import { inventoryProblems, printedTranscriptFile } from '../../fixtures/provisioning-inventory.ts';
 
 test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', async ({ phase4Host, evidence }) => {
   await evidence.provenOn({ place: `moto on ${phase4Host.moto.endpoint}`, standIn: motoStandIn });
@@ -42,10 +46,48 @@ test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', asy
     expect(metadataExposures(instance?.MetadataOptions), `the metadata options of ${instance?.InstanceId ?? 'the instance'}`).toEqual([]);
   });
 
-  await test.step('its root volume is gp3 with the described size and IOPS', async () => {
+  await test.step('its root volume is gp3 with the described size and IOPS, encrypted, and deleted with the instance', async () => {
     const volume = await rootVolume(ec2, instance);
+    const mapping = instance?.BlockDeviceMappings?.find((m) => m.DeviceName === instance.RootDeviceName);
+    await evidence.json('root-volume', { volume, mapping });
     expect(volume).toMatchObject({ VolumeType: 'gp3', Size: 50, Iops: 3000 });
-    await evidence.json('root-volume', volume);
+    expect(volume?.Encrypted, `${volume?.VolumeId ?? 'the root volume'} is encrypted at rest`).toBe(true);
+    // The transcript says "(deleted with the instance)", and destroy removes no volume of its own: one left behind keeps costing.
+    expect(mapping?.Ebs?.DeleteOnTermination, `${volume?.VolumeId ?? 'the root volume'} goes when the instance is terminated`).toBe(true);
+  });
+
+  await test.step("it boots with the described key pair, whose public key is the description's public key file (the deploy key's public half)", async () => {
+    const aws = readAwsSection(new DescriptionFields(target.file, target.description).section('aws'));
+    if (!aws) throw new Error(`${target.file} has no aws section`);
+    const [key] = (await ec2.send(new DescribeKeyPairsCommand({ KeyNames: [instance?.KeyName ?? '(none)'], IncludePublicKey: true }))).KeyPairs ?? [];
+    const file = (await readFile(aws.keyPair.publicKeyFile, 'utf8')).trim();
+    await evidence.json('key-pair', { instanceKeyName: instance?.KeyName, keyPair: key, publicKeyFile: aws.keyPair.publicKeyFile });
+    expect(instance?.KeyName).toBe(aws.keyPair.name);
+    const material = (text: string | undefined) => (text ?? '').trim().split(/\s+/).slice(0, 2).join(' ');
+    expect(material(key?.PublicKey), `the public key EC2 holds as ${aws.keyPair.name}`).toBe(material(file));
+  });
+
+  await test.step("the instance, its root volume, the security group and the key pair each carry choiros:target=<name>, a Name, and the description's tags", async () => {
+    const resources = await accountResources(ec2, target.name);
+    await evidence.json('resource-tags', resources);
+    expect(tagProblems(resources, target.name, (target.description.aws as { tags: Record<string, string> }).tags)).toEqual([]);
+  });
+
+  await test.step("the apply's transcript lists every resource the account holds, each with the command that removes it, and the command that removes them all", async () => {
+    const file = printedTranscriptFile(phase4Host.provisioning.output);
+    expect(file, 'the apply printed where its transcript is').toBeDefined();
+    const text = await readFile(file ?? '', 'utf8');
+    await evidence.text('provisioning-transcript.txt', text);
+    const { dns, region } = target.description.aws as { dns: { hostName: string }; region: string };
+    const ids = Object.fromEntries((await accountResources(ec2, target.name)).map((r) => [r.kind, r.id ?? '(none)']));
+    const held = [
+      { kind: 'instance', id: ids.instance ?? '', removedBy: 'aws ec2 terminate-instances' },
+      { kind: 'volume', id: ids.volume ?? '', removedBy: 'aws ec2 delete-volume' },
+      { kind: 'security group', id: ids['security group'] ?? '', removedBy: 'aws ec2 delete-security-group' },
+      { kind: 'key pair', id: ids['key pair'] ?? '', removedBy: 'aws ec2 delete-key-pair' },
+      { kind: 'dns record', id: `${dns.hostName} A`, removedBy: 'aws route53 change-resource-record-sets' },
+    ];
+    expect(inventoryProblems(text, held, region, target.name)).toEqual([]);
   });
 
   await test.step('a second apply finds the tagged resources and changes nothing', async () => {
@@ -70,6 +112,14 @@ test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evi
     for (const port of [80, 443]) expect(rules).toEqual(expect.arrayContaining([`tcp:${port}:0.0.0.0/0`, `tcp:${port}:::/0`]));
     expect(publicRulesFor(group ?? {}, hypervisorPort)).toEqual([]);
     expect(rules).toHaveLength(aws.sshCidrs.length + 4);
+  });
+
+  await test.step('the instance is in that security group and no other (the account\'s default group lets anything in from its members)', async () => {
+    const [group] = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:choiros:target', Values: [target.name] }] }))).SecurityGroups ?? [];
+    const [instance] = await runningInstances(ec2, target.name);
+    await evidence.json('instance-security-groups', { instance: instance?.InstanceId, groups: instance?.SecurityGroups, targetGroup: group?.GroupId });
+    expect(group?.GroupId, 'the security group tagged for the target').toBeDefined();
+    expect(instance?.SecurityGroups?.map((g) => g.GroupId)).toEqual([group?.GroupId]);
   });
 
   await test.step("DNS: the record the first apply created, and the record now, point at the instance's public address as EC2 reports it, never a private one", async () => {
@@ -154,6 +204,16 @@ test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evi
     const sockets = listening.split('\n').map((l) => l.trim().split(/\s+/)[3] ?? '').filter((local) => local.endsWith(`:${target.ports.hypervisor}`));
     expect(sockets.length).toBeGreaterThan(0);
     expect(sockets.every((local) => local === `127.0.0.1:${target.ports.hypervisor}`), sockets.join(', ')).toBe(true);
+  });
+
+  await test.step("Caddy listens on the host's HTTP and HTTPS ports and nowhere else: its admin API (which reconfigures it, on localhost:2019 unless turned off) is off", async () => {
+    // By the unit's main process, not by name: the store path's binary shows as its hash, and the host shares this machine's loopback.
+    const pid = (await target.machine.exec(['systemctl', 'show', '-p', 'MainPID', '--value', 'choiros-caddy.service'])).stdout.trim();
+    const listening = (await target.machine.exec(['ss', '-ltnpH'])).stdout;
+    await evidence.command('ss-listening-processes', `ss -ltnpH (inside the host; Caddy's main pid ${pid})`, listening);
+    expect(pid, "Caddy's main process").toMatch(/^[1-9]\d*$/);
+    const caddyPorts = [...new Set(listening.split('\n').filter((l) => l.includes(`pid=${pid},`)).map((l) => Number(/:(\d+)$/.exec(l.trim().split(/\s+/)[3] ?? '')?.[1])))].sort((a, b) => a - b);
+    expect(caddyPorts, "the ports Caddy's sockets listen on").toEqual([target.ports.http, target.ports.https].sort((a, b) => a - b));
   });
 });
 
