@@ -186,6 +186,12 @@ export const defects: readonly SeededDefect[] = [
     edits: [{ file: 'deploy/generation.ts', find: "    'admin off',\n", replace: '' }],
   },
   {
+    id: 'caddy-site-on-every-address',
+    what: "the Caddyfile's site block loses its `bind` (only the HTTP redirect block keeps it), so Caddy serves HTTPS on every address of the host instead of the described one",
+    caughtBy: [line.network],
+    edits: [{ file: 'deploy/generation.ts', find: "    ...(routing.bind ? [`\\tbind ${routing.bind}`] : []),\n    `\\treverse_proxy", replace: '    `\\treverse_proxy' }],
+  },
+  {
     id: 'security-group-update-never-revokes',
     what: 'the security group update only adds missing rules and no longer revokes the ones the description does not ask for ("revoking is risky"), so a hand-opened hypervisor port stays open to the world while the plan lists it for revocation',
     caughtBy: [line.converges],

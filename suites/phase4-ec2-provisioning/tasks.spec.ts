@@ -206,14 +206,16 @@ test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evi
     expect(sockets.every((local) => local === `127.0.0.1:${target.ports.hypervisor}`), sockets.join(', ')).toBe(true);
   });
 
-  await test.step("Caddy listens on the host's HTTP and HTTPS ports and nowhere else: its admin API (which reconfigures it, on localhost:2019 unless turned off) is off", async () => {
+  await test.step("Caddy listens on the host's HTTP and HTTPS ports, at the described bind address, and nowhere else: its admin API (which reconfigures it, on localhost:2019 unless turned off) is off", async () => {
     // By the unit's main process, not by name: the store path's binary shows as its hash, and the host shares this machine's loopback.
     const pid = (await target.machine.exec(['systemctl', 'show', '-p', 'MainPID', '--value', 'choiros-caddy.service'])).stdout.trim();
     const listening = (await target.machine.exec(['ss', '-ltnpH'])).stdout;
     await evidence.command('ss-listening-processes', `ss -ltnpH (inside the host; Caddy's main pid ${pid})`, listening);
     expect(pid, "Caddy's main process").toMatch(/^[1-9]\d*$/);
-    const caddyPorts = [...new Set(listening.split('\n').filter((l) => l.includes(`pid=${pid},`)).map((l) => Number(/:(\d+)$/.exec(l.trim().split(/\s+/)[3] ?? '')?.[1])))].sort((a, b) => a - b);
-    expect(caddyPorts, "the ports Caddy's sockets listen on").toEqual([target.ports.http, target.ports.https].sort((a, b) => a - b));
+    const caddySockets = [...new Set(listening.split('\n').filter((l) => l.includes(`pid=${pid},`)).map((l) => l.trim().split(/\s+/)[3] ?? ''))].sort();
+    // deploy.routing.bind: the address the description confines Caddy to (127.0.0.1 for the stand-in sharing this machine's loopback).
+    const { bind } = (target.description.deploy as { routing: { bind: string } }).routing;
+    expect(caddySockets, "the addresses and ports Caddy's sockets listen on").toEqual([`${bind}:${target.ports.http}`, `${bind}:${target.ports.https}`].sort());
   });
 });
 
