@@ -221,4 +221,16 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.converges],
     edits: [{ file: 'deploy/generation.ts', find: "'Restart=on-failure',\n    'RestartSec=1',\n    '[Install]',", replace: "'RestartSec=1',\n    '[Install]'," }],
   },
+  {
+    id: 'destroy-keeps-the-key-pair',
+    what: 'destroy no longer deletes the key pair ("it may be shared"), so `npm run provision -- destroy` leaves a resource tagged for the target behind while saying it removed everything',
+    caughtBy: [line.launch],
+    edits: [{ file: 'provisioning/provision.ts', find: "    await transcript.step('delete key pair', removal(() => destroyKeyPair(ctx)));\n", replace: '' }],
+  },
+  {
+    id: 'destroy-keeps-the-dns-record',
+    what: "destroy skips the DNS record (\"DNS is managed elsewhere\"), so the host name keeps pointing at a released public address that someone else's instance may get next",
+    caughtBy: [line.launch],
+    edits: [{ file: 'provisioning/provision.ts', find: "    await transcript.step('delete dns record', removal(() => destroyDns(ctx)));\n", replace: '' }],
+  },
 ];

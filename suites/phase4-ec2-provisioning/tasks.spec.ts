@@ -4,7 +4,9 @@ import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { publicRulesFor, ingressOf } from '../../provisioning/security-group.ts';
 import { aRecord, hostedZoneId, rootVolume, runningInstances } from '../../fixtures/account-readings.ts';
 import { testHostedZone } from '../../fixtures/aws-target.ts';
-import { motoStandIn } from '../../fixtures/moto-server.ts';
+import { motoCredentialsEnv, motoStandIn } from '../../fixtures/moto-server.ts';
+import { runCli } from '../../fixtures/cli-run.ts';
+import { writeNeighbourTarget } from '../../fixtures/neighbour-target.ts';
 import { provenOnStandIns, test, expect } from '../../fixtures/phase4.ts';
 import { stateDir } from '../../deploy/generation.ts';
 import { getVia, peerChain, sendVia } from '../../fixtures/tls-probe.ts';
@@ -27,7 +29,7 @@ import { inventoryProblems, printedTranscriptFile } from '../../fixtures/provisi
 
 test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', async ({ phase4Host, evidence }) => {
   await evidence.provenOn({ place: `moto on ${phase4Host.moto.endpoint}`, standIn: motoStandIn });
-  const { ec2, target } = phase4Host;
+  const { ec2, route53, target } = phase4Host;
   await evidence.command('provision-apply', phase4Host.provisioning.commandLine, phase4Host.provisioning.output);
 
   const instance = await test.step('the tagged instance is a t3a.large in us-east-1 from the described AMI', async () => {
@@ -95,6 +97,30 @@ test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', asy
     await evidence.command('provision-apply-again', again.commandLine, again.output);
     expect(again.exitCode).toBe(0);
     expect(again.output).toContain('nothing to change: every resource matches the description');
+  });
+
+  await test.step("a neighbour target in the same account, provisioned and then destroyed: nothing tagged for it is left, its DNS record is gone, and this target's resources and record are untouched", async () => {
+    const neighbour = await writeNeighbourTarget(target.description.aws as Record<string, unknown>, target.dir, `${target.name}-neighbour`);
+    try {
+      const ours = async () => ({ resources: (await accountResources(ec2, target.name)).map((r) => [r.kind, r.id]), record: (await readHostAddress(ec2, route53, { name: target.name, hostedZone: testHostedZone, hostName: (target.description.aws as { dns: { hostName: string } }).dns.hostName })).recordValues });
+      const before = await ours();
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', GATE_TARGET: neighbour.name, GATE_TARGETS_DIR: neighbour.dir, PROVISIONING_TRANSCRIPT_DIR: phase4Host.transcriptDir, ...motoCredentialsEnv };
+      const applied = await runCli('provisioning/main.ts', ['apply', '--yes'], env);
+      const theirs = async () => ({ resources: (await accountResources(ec2, neighbour.name)).map((r) => [r.kind, r.id ?? null]), record: (await aRecord(route53, await hostedZoneId(route53, testHostedZone), neighbour.hostName))?.ResourceRecords?.map((r) => r.Value) ?? [] });
+      const provisioned = await theirs();
+      const destroyed = await runCli('provisioning/main.ts', ['destroy'], env);
+      const left = await theirs();
+      const after = await ours();
+      await evidence.json('neighbour-destroy', { neighbour: neighbour.name, provisioned, left, ours: { before, after } });
+      await evidence.command('neighbour-apply-and-destroy', `${applied.commandLine}; ${destroyed.commandLine}`, `${applied.output}\n${destroyed.output}`);
+      expect(applied.exitCode, applied.output).toBe(0);
+      expect(provisioned.resources.every(([, id]) => id !== null) && provisioned.record.length === 1, 'the neighbour was provisioned in full').toBe(true);
+      expect(destroyed.exitCode, destroyed.output).toBe(0);
+      expect(left, `what is left tagged choiros:target=${neighbour.name}, and its A record`).toEqual({ resources: provisioned.resources.map(([kind]) => [kind, null]), record: [] });
+      expect(after, "this target's resources and record").toEqual(before);
+    } finally {
+      await neighbour.close();
+    }
   });
 });
 
