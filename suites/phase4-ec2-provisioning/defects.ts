@@ -233,4 +233,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.launch],
     edits: [{ file: 'provisioning/provision.ts', find: "    await transcript.step('delete dns record', removal(() => destroyDns(ctx)));\n", replace: '' }],
   },
+  {
+    id: 'ssh-from-the-first-cidr-only',
+    what: 'the wanted ingress opens SSH from the first of aws.sshCidrs only (written when the description held one block), so a deployer at any other listed address, an IPv6 one included, cannot reach the host',
+    caughtBy: [line.network],
+    edits: [{ file: 'provisioning/security-group.ts', find: '  return [...aws.sshCidrs.map((cidr) => `tcp:22:${cidr}`),', replace: '  return [...aws.sshCidrs.slice(0, 1).map((cidr) => `tcp:22:${cidr}`),' }],
+  },
 ];

@@ -134,7 +134,7 @@ test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evi
     const [group] = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:choiros:target', Values: [target.name] }] }))).SecurityGroups ?? [];
     const rules = ingressOf(group ?? {});
     await evidence.json('security-group', { GroupId: group?.GroupId, ingress: rules });
-    expect(rules.filter((r) => r.startsWith('tcp:22:'))).toEqual(aws.sshCidrs.map((c) => `tcp:22:${c}`));
+    expect(rules.filter((r) => r.startsWith('tcp:22:')).sort(), 'SSH from every configured block, and only from them').toEqual(aws.sshCidrs.map((c) => `tcp:22:${c}`).sort());
     for (const port of [80, 443]) expect(rules).toEqual(expect.arrayContaining([`tcp:${port}:0.0.0.0/0`, `tcp:${port}:::/0`]));
     expect(publicRulesFor(group ?? {}, hypervisorPort)).toEqual([]);
     expect(rules).toHaveLength(aws.sshCidrs.length + 4);
