@@ -61,11 +61,11 @@ test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', asy
   await test.step("it boots with the described key pair, whose public key is the description's public key file (the deploy key's public half)", async () => {
     const aws = readAwsSection(new DescriptionFields(target.file, target.description).section('aws'));
     if (!aws) throw new Error(`${target.file} has no aws section`);
-    // The instance's key name first: asking EC2 for a key pair the instance does not name would only say "not found".
-    expect(instance?.KeyName, `the key pair ${instance?.InstanceId ?? 'the instance'} was launched with`).toBe(aws.keyPair.name);
+    // The described key pair, not the instance's: a launch without a key then fails on the name below, not with "not found".
     const [key] = (await ec2.send(new DescribeKeyPairsCommand({ KeyNames: [aws.keyPair.name], IncludePublicKey: true }))).KeyPairs ?? [];
     const file = (await readFile(aws.keyPair.publicKeyFile, 'utf8')).trim();
     await evidence.json('key-pair', { instanceKeyName: instance?.KeyName, keyPair: key, publicKeyFile: aws.keyPair.publicKeyFile });
+    expect(instance?.KeyName, `the key pair ${instance?.InstanceId ?? 'the instance'} was launched with`).toBe(aws.keyPair.name);
     const material = (text: string | undefined) => (text ?? '').trim().split(/\s+/).slice(0, 2).join(' ');
     expect(material(key?.PublicKey), `the public key EC2 holds as ${aws.keyPair.name}`).toBe(material(file));
   });
