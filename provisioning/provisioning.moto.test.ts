@@ -61,7 +61,7 @@ describe('provisioning against moto (stand-in for AWS EC2 and Route 53)', () => 
     expect(volume).toMatchObject({ VolumeType: 'gp3', Size: 50, Iops: 3000 });
     const sg = await group();
     expect(instance?.SecurityGroups?.map((g) => g.GroupId)).toEqual([sg?.GroupId]);
-    expect(ingressOf(sg ?? {}).sort()).toEqual(['tcp:22:203.0.113.7/32', 'tcp:443:0.0.0.0/0', 'tcp:443:::/0', 'tcp:80:0.0.0.0/0', 'tcp:80:::/0']);
+    expect(ingressOf(sg ?? {}).sort()).toEqual(['tcp:22:2001:db8:4::/48', 'tcp:22:203.0.113.7/32', 'tcp:443:0.0.0.0/0', 'tcp:443:::/0', 'tcp:80:0.0.0.0/0', 'tcp:80:::/0']);
     expect((await ec2.send(new DescribeKeyPairsCommand({ KeyNames: [`${target.name}-deploy`] }))).KeyPairs).toHaveLength(1);
     expect((await aRecord())?.ResourceRecords?.[0]?.Value).toBe(instance?.PublicIpAddress);
     expect(transcript.existing.map((r) => r.kind).sort()).toEqual(['dns record', 'instance', 'key pair', 'security group', 'volume']);

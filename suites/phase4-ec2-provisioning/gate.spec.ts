@@ -1,11 +1,14 @@
-import { ModifyInstanceAttributeCommand, ModifyVolumeCommand, StartInstancesCommand, StopInstancesCommand, waitUntilInstanceRunning, waitUntilInstanceStopped } from '@aws-sdk/client-ec2';
+import { AuthorizeSecurityGroupIngressCommand, CreateTagsCommand, DescribeSecurityGroupsCommand, ModifyInstanceAttributeCommand, ModifyVolumeCommand, StartInstancesCommand, StopInstancesCommand, waitUntilInstanceRunning, waitUntilInstanceStopped } from '@aws-sdk/client-ec2';
 import { buildTargetGeneration } from '../../deploy/cli.ts';
+import { ingressOf } from '../../provisioning/security-group.ts';
 import { CommandTranscript } from '../../deploy/command-transcript.ts';
 import { HostAccess } from '../../deploy/host-access.ts';
 import { readAwsSection } from '../../gate-runner/aws-section.ts';
 import { readDeploySection } from '../../gate-runner/deploy-section.ts';
 import { rootVolume, runningInstances } from '../../fixtures/account-readings.ts';
 import { runningUnits } from '../../fixtures/running-units.ts';
+import { crashUnit, unitCrashBoundMs } from '../../fixtures/unit-crash.ts';
+import { waitForHealth } from '../../deploy/health.ts';
 import { hostAddressProblems, readHostAddress } from '../../fixtures/host-address.ts';
 import { DescriptionFields } from '../../gate-runner/description-fields.ts';
 import { provenOnStandIns, rebootLineTimeoutMs, test, expect } from '../../fixtures/phase4.ts';
@@ -55,6 +58,17 @@ test('EC2 host converges from declarative config.', async ({ phase4Host, evidenc
     expect((await phase4Host.health()).healthy).toBe(true);
   });
 
+  await test.step("a crash of the hypervisor or of Caddy (the main process killed, no stop asked) is undone by systemd on its own, without a deploy, and the host answers healthy again", async () => {
+    const hypervisorBoot = (await phase4Host.health()).bootId;
+    const crashes = [];
+    for (const unit of ['choiros-hypervisor.service', 'choiros-caddy.service']) crashes.push(await crashUnit(target.machine, unit));
+    const { reading } = await waitForHealth(target.healthUrl, unitCrashBoundMs, hypervisorBoot);
+    await evidence.json('unit-crashes', { crashes, health: reading });
+    expect(crashes.map((c) => [c.unit, c.recovered]), JSON.stringify(crashes)).toEqual(crashes.map((c) => [c.unit, true]));
+    expect(reading.healthy).toBe(true);
+    expect(reading.bootId, 'a new hypervisor process answers').not.toBe(hypervisorBoot);
+  });
+
   await test.step('drift in the account (the root volume\'s IOPS changed by hand) is planned and converges back with one apply', async () => {
     const { ec2 } = phase4Host;
     const rootVolumeNow = async () => rootVolume(ec2, (await runningInstances(ec2, target.name))[0]);
@@ -72,6 +86,35 @@ test('EC2 host converges from declarative config.', async ({ phase4Host, evidenc
     expect(plan.output).toContain(`${declared.iops + 1000} IOPS -> gp3 ${declared.sizeGiB} GiB ${declared.iops} IOPS`);
     expect(apply.exitCode).toBe(0);
     expect(after).toMatchObject({ VolumeId: before?.VolumeId, VolumeType: 'gp3', Size: declared.sizeGiB, Iops: declared.iops });
+  });
+
+  await test.step("drift in the account (the hypervisor's port opened to the world and a tag changed, by hand) is planned, left alone by the plan, and converges back with one apply", async () => {
+    const { ec2 } = phase4Host;
+    const aws = target.description.aws as { tags: Record<string, string> };
+    const group = async () => (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:choiros:target', Values: [target.name] }] }))).SecurityGroups?.[0];
+    const instanceTags = async () => (await runningInstances(ec2, target.name))[0]?.Tags ?? [];
+    const [tagKey = 'project', tagValue = ''] = Object.entries(aws.tags)[0] ?? [];
+    const before = await group();
+    const wanted = ingressOf(before ?? {}).sort();
+    const open = { IpProtocol: 'tcp', FromPort: deploy.routing.hypervisorPort, ToPort: deploy.routing.hypervisorPort, IpRanges: [{ CidrIp: '0.0.0.0/0' }] };
+    await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: before?.GroupId, IpPermissions: [open] }));
+    await ec2.send(new CreateTagsCommand({ Resources: [(await runningInstances(ec2, target.name))[0]?.InstanceId ?? ''], Tags: [{ Key: tagKey, Value: `${tagValue}-drifted` }] }));
+    const publicRule = `tcp:${deploy.routing.hypervisorPort}:0.0.0.0/0`;
+    expect(ingressOf((await group()) ?? {}), 'the drift took').toContain(publicRule);
+    const plan = await phase4Host.provision('plan');
+    const afterPlan = { rules: ingressOf((await group()) ?? {}), tags: await instanceTags() };
+    const apply = await phase4Host.provision('apply');
+    const after = { rules: ingressOf((await group()) ?? {}).sort(), tags: await instanceTags() };
+    await evidence.json('security-group-and-tag-drift', { wanted, drifted: publicRule, tag: { key: tagKey, value: tagValue }, afterPlan, after });
+    await evidence.command('provision-after-group-and-tag-drift', `${plan.commandLine}; ${apply.commandLine}`, `${plan.output}\n${apply.output}`);
+    expect(plan.exitCode).toBe(0);
+    expect(plan.output).toContain(`revoke ${publicRule} (opens the hypervisor's port`);
+    expect(plan.output).toContain(`tag ${tagKey}: ${tagValue}-drifted -> ${tagValue}`);
+    expect(afterPlan.rules, 'a plan changes nothing').toContain(publicRule);
+    expect(afterPlan.tags.find((t) => t.Key === tagKey)?.Value, 'a plan changes nothing').toBe(`${tagValue}-drifted`);
+    expect(apply.exitCode).toBe(0);
+    expect(after.rules, 'the group holds exactly the rules it held before the drift').toEqual(wanted);
+    expect(after.tags.find((t) => t.Key === tagKey)?.Value).toBe(tagValue);
   });
 
   await test.step("drift in the account (the instance's type changed by hand: stop, modify, start) is planned and converges back with one apply, the same instance", async () => {

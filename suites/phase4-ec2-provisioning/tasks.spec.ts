@@ -1,9 +1,12 @@
-import { DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
+import { readFile } from 'node:fs/promises';
+import { DescribeKeyPairsCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { publicRulesFor, ingressOf } from '../../provisioning/security-group.ts';
 import { aRecord, hostedZoneId, rootVolume, runningInstances } from '../../fixtures/account-readings.ts';
 import { testHostedZone } from '../../fixtures/aws-target.ts';
-import { motoStandIn } from '../../fixtures/moto-server.ts';
+import { motoCredentialsEnv, motoStandIn } from '../../fixtures/moto-server.ts';
+import { runCli } from '../../fixtures/cli-run.ts';
+import { writeNeighbourTarget } from '../../fixtures/neighbour-target.ts';
 import { provenOnStandIns, test, expect } from '../../fixtures/phase4.ts';
 import { stateDir } from '../../deploy/generation.ts';
 import { getVia, peerChain, sendVia } from '../../fixtures/tls-probe.ts';
@@ -14,16 +17,19 @@ import { AdminClient } from '../../hypervisor/admin-client/admin-client.ts';
 import { buildTargetGeneration } from '../../deploy/cli.ts';
 import { CommandTranscript } from '../../deploy/command-transcript.ts';
 import { HostAccess } from '../../deploy/host-access.ts';
+import { readAwsSection } from '../../gate-runner/aws-section.ts';
 import { readDeploySection } from '../../gate-runner/deploy-section.ts';
 import { DescriptionFields } from '../../gate-runner/description-fields.ts';
 import { resolveSecret } from '../../gate-runner/secret-ref.ts';
 import { metadataExposures } from '../../fixtures/instance-metadata.ts';
 import { runningUnits } from '../../fixtures/running-units.ts';
 import { secretExposures, secretPlacement } from '../../fixtures/secret-placement.ts';
+import { accountResources, tagProblems } from '../../fixtures/account-resources.ts';
+import { inventoryProblems, printedTranscriptFile } from '../../fixtures/provisioning-inventory.ts';
 
 test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', async ({ phase4Host, evidence }) => {
   await evidence.provenOn({ place: `moto on ${phase4Host.moto.endpoint}`, standIn: motoStandIn });
-  const { ec2, target } = phase4Host;
+  const { ec2, route53, target } = phase4Host;
   await evidence.command('provision-apply', phase4Host.provisioning.commandLine, phase4Host.provisioning.output);
 
   const instance = await test.step('the tagged instance is a t3a.large in us-east-1 from the described AMI', async () => {
@@ -42,10 +48,49 @@ test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', asy
     expect(metadataExposures(instance?.MetadataOptions), `the metadata options of ${instance?.InstanceId ?? 'the instance'}`).toEqual([]);
   });
 
-  await test.step('its root volume is gp3 with the described size and IOPS', async () => {
+  await test.step('its root volume is gp3 with the described size and IOPS, encrypted, and deleted with the instance', async () => {
     const volume = await rootVolume(ec2, instance);
+    const mapping = instance?.BlockDeviceMappings?.find((m) => m.DeviceName === instance.RootDeviceName);
+    await evidence.json('root-volume', { volume, mapping });
     expect(volume).toMatchObject({ VolumeType: 'gp3', Size: 50, Iops: 3000 });
-    await evidence.json('root-volume', volume);
+    expect(volume?.Encrypted, `${volume?.VolumeId ?? 'the root volume'} is encrypted at rest`).toBe(true);
+    // The transcript says "(deleted with the instance)", and destroy removes no volume of its own: one left behind keeps costing.
+    expect(mapping?.Ebs?.DeleteOnTermination, `${volume?.VolumeId ?? 'the root volume'} goes when the instance is terminated`).toBe(true);
+  });
+
+  await test.step("it boots with the described key pair, whose public key is the description's public key file (the deploy key's public half)", async () => {
+    const aws = readAwsSection(new DescriptionFields(target.file, target.description).section('aws'));
+    if (!aws) throw new Error(`${target.file} has no aws section`);
+    // The described key pair, not the instance's: a launch without a key then fails on the name below, not with "not found".
+    const [key] = (await ec2.send(new DescribeKeyPairsCommand({ KeyNames: [aws.keyPair.name], IncludePublicKey: true }))).KeyPairs ?? [];
+    const file = (await readFile(aws.keyPair.publicKeyFile, 'utf8')).trim();
+    await evidence.json('key-pair', { instanceKeyName: instance?.KeyName, keyPair: key, publicKeyFile: aws.keyPair.publicKeyFile });
+    expect(instance?.KeyName, `the key pair ${instance?.InstanceId ?? 'the instance'} was launched with`).toBe(aws.keyPair.name);
+    const material = (text: string | undefined) => (text ?? '').trim().split(/\s+/).slice(0, 2).join(' ');
+    expect(material(key?.PublicKey), `the public key EC2 holds as ${aws.keyPair.name}`).toBe(material(file));
+  });
+
+  await test.step("the instance, its root volume, the security group and the key pair each carry choiros:target=<name>, a Name, and the description's tags", async () => {
+    const resources = await accountResources(ec2, target.name);
+    await evidence.json('resource-tags', resources);
+    expect(tagProblems(resources, target.name, (target.description.aws as { tags: Record<string, string> }).tags)).toEqual([]);
+  });
+
+  await test.step("the apply's transcript lists every resource the account holds, each with the command that removes it, and the command that removes them all", async () => {
+    const file = printedTranscriptFile(phase4Host.provisioning.output);
+    expect(file, 'the apply printed where its transcript is').toBeDefined();
+    const text = await readFile(file ?? '', 'utf8');
+    await evidence.text('provisioning-transcript.txt', text);
+    const { dns, region } = target.description.aws as { dns: { hostName: string }; region: string };
+    const ids = Object.fromEntries((await accountResources(ec2, target.name)).map((r) => [r.kind, r.id ?? '(none)']));
+    const held = [
+      { kind: 'instance', id: ids.instance ?? '', removedBy: 'aws ec2 terminate-instances' },
+      { kind: 'volume', id: ids.volume ?? '', removedBy: 'aws ec2 delete-volume' },
+      { kind: 'security group', id: ids['security group'] ?? '', removedBy: 'aws ec2 delete-security-group' },
+      { kind: 'key pair', id: ids['key pair'] ?? '', removedBy: 'aws ec2 delete-key-pair' },
+      { kind: 'dns record', id: `${dns.hostName} A`, removedBy: 'aws route53 change-resource-record-sets' },
+    ];
+    expect(inventoryProblems(text, held, region, target.name)).toEqual([]);
   });
 
   await test.step('a second apply finds the tagged resources and changes nothing', async () => {
@@ -53,6 +98,30 @@ test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', asy
     await evidence.command('provision-apply-again', again.commandLine, again.output);
     expect(again.exitCode).toBe(0);
     expect(again.output).toContain('nothing to change: every resource matches the description');
+  });
+
+  await test.step("a neighbour target in the same account, provisioned and then destroyed: nothing tagged for it is left, its DNS record is gone, and this target's resources and record are untouched", async () => {
+    const neighbour = await writeNeighbourTarget(target.description.aws as Record<string, unknown>, target.dir, `${target.name}-neighbour`);
+    try {
+      const ours = async () => ({ resources: (await accountResources(ec2, target.name)).map((r) => [r.kind, r.id]), record: (await readHostAddress(ec2, route53, { name: target.name, hostedZone: testHostedZone, hostName: (target.description.aws as { dns: { hostName: string } }).dns.hostName })).recordValues });
+      const before = await ours();
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', GATE_TARGET: neighbour.name, GATE_TARGETS_DIR: neighbour.dir, PROVISIONING_TRANSCRIPT_DIR: phase4Host.transcriptDir, ...motoCredentialsEnv };
+      const applied = await runCli('provisioning/main.ts', ['apply', '--yes'], env);
+      const theirs = async () => ({ resources: (await accountResources(ec2, neighbour.name)).map((r) => [r.kind, r.id ?? null]), record: (await aRecord(route53, await hostedZoneId(route53, testHostedZone), neighbour.hostName))?.ResourceRecords?.map((r) => r.Value) ?? [] });
+      const provisioned = await theirs();
+      const destroyed = await runCli('provisioning/main.ts', ['destroy'], env);
+      const left = await theirs();
+      const after = await ours();
+      await evidence.json('neighbour-destroy', { neighbour: neighbour.name, provisioned, left, ours: { before, after } });
+      await evidence.command('neighbour-apply-and-destroy', `${applied.commandLine}; ${destroyed.commandLine}`, `${applied.output}\n${destroyed.output}`);
+      expect(applied.exitCode, applied.output).toBe(0);
+      expect(provisioned.resources.every(([, id]) => id !== null) && provisioned.record.length === 1, 'the neighbour was provisioned in full').toBe(true);
+      expect(destroyed.exitCode, destroyed.output).toBe(0);
+      expect(left, `what is left tagged choiros:target=${neighbour.name}, and its A record`).toEqual({ resources: provisioned.resources.map(([kind]) => [kind, null]), record: [] });
+      expect(after, "this target's resources and record").toEqual(before);
+    } finally {
+      await neighbour.close();
+    }
   });
 });
 
@@ -66,10 +135,18 @@ test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evi
     const [group] = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:choiros:target', Values: [target.name] }] }))).SecurityGroups ?? [];
     const rules = ingressOf(group ?? {});
     await evidence.json('security-group', { GroupId: group?.GroupId, ingress: rules });
-    expect(rules.filter((r) => r.startsWith('tcp:22:'))).toEqual(aws.sshCidrs.map((c) => `tcp:22:${c}`));
+    expect(rules.filter((r) => r.startsWith('tcp:22:')).sort(), 'SSH from every configured block, and only from them').toEqual(aws.sshCidrs.map((c) => `tcp:22:${c}`).sort());
     for (const port of [80, 443]) expect(rules).toEqual(expect.arrayContaining([`tcp:${port}:0.0.0.0/0`, `tcp:${port}:::/0`]));
     expect(publicRulesFor(group ?? {}, hypervisorPort)).toEqual([]);
     expect(rules).toHaveLength(aws.sshCidrs.length + 4);
+  });
+
+  await test.step('the instance is in that security group and no other (the account\'s default group lets anything in from its members)', async () => {
+    const [group] = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:choiros:target', Values: [target.name] }] }))).SecurityGroups ?? [];
+    const [instance] = await runningInstances(ec2, target.name);
+    await evidence.json('instance-security-groups', { instance: instance?.InstanceId, groups: instance?.SecurityGroups, targetGroup: group?.GroupId });
+    expect(group?.GroupId, 'the security group tagged for the target').toBeDefined();
+    expect(instance?.SecurityGroups?.map((g) => g.GroupId)).toEqual([group?.GroupId]);
   });
 
   await test.step("DNS: the record the first apply created, and the record now, point at the instance's public address as EC2 reports it, never a private one", async () => {
@@ -154,6 +231,18 @@ test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evi
     const sockets = listening.split('\n').map((l) => l.trim().split(/\s+/)[3] ?? '').filter((local) => local.endsWith(`:${target.ports.hypervisor}`));
     expect(sockets.length).toBeGreaterThan(0);
     expect(sockets.every((local) => local === `127.0.0.1:${target.ports.hypervisor}`), sockets.join(', ')).toBe(true);
+  });
+
+  await test.step("Caddy listens on the host's HTTP and HTTPS ports, at the described bind address, and nowhere else: its admin API (which reconfigures it, on localhost:2019 unless turned off) is off", async () => {
+    // By the unit's main process, not by name: the store path's binary shows as its hash, and the host shares this machine's loopback.
+    const pid = (await target.machine.exec(['systemctl', 'show', '-p', 'MainPID', '--value', 'choiros-caddy.service'])).stdout.trim();
+    const listening = (await target.machine.exec(['ss', '-ltnpH'])).stdout;
+    await evidence.command('ss-listening-processes', `ss -ltnpH (inside the host; Caddy's main pid ${pid})`, listening);
+    expect(pid, "Caddy's main process").toMatch(/^[1-9]\d*$/);
+    const caddySockets = [...new Set(listening.split('\n').filter((l) => l.includes(`pid=${pid},`)).map((l) => l.trim().split(/\s+/)[3] ?? ''))].sort();
+    // deploy.routing.bind: the address the description confines Caddy to (127.0.0.1 for the stand-in sharing this machine's loopback).
+    const { bind } = (target.description.deploy as { routing: { bind: string } }).routing;
+    expect(caddySockets, "the addresses and ports Caddy's sockets listen on").toEqual([`${bind}:${target.ports.http}`, `${bind}:${target.ports.https}`].sort());
   });
 });
 
