@@ -16,6 +16,7 @@ import { podman as runPodman } from '../../hypervisor/podman/podman.ts';
 import { guessRecoveryCodes, recoveryGuessBound } from '../../fixtures/recovery-guessing.ts';
 import { upgradeStatus } from '../../fixtures/websocket-upgrade.ts';
 import { relayCloses } from '../../fixtures/websocket-close-relay.ts';
+import { receivedOverWebSocket } from '../../fixtures/websocket-received.ts';
 import { startLocalHypervisor } from '../../fixtures/local-hypervisor.ts';
 import { PodmanView } from '../../fixtures/podman-view.ts';
 import { AdminClient } from '../../hypervisor/admin-client/admin-client.ts';
@@ -407,6 +408,20 @@ test('WebSocket task flow works end-to-end.', async ({ target, page, desktop, si
     await evidence.json('websocket-greeting', { frames_in_order: types });
     expect(types[0], `the first frame the page received on ${wsUrl}`).toBe('pong');
     expect(beforeState, 'what arrived before desktop_state: the greeting, exactly once').toEqual(['pong']);
+  });
+
+  await test.step("the WebSocket leg to the sandbox carries the session's identity and route, and no credential, even when the client forges them", async () => {
+    // A client outside the browser may send anything with its upgrade; the browser's own socket carries the cookie alike.
+    const cookie = await sessionCookieHeader(page, target.url);
+    const forged = { authorization: 'Bearer forged-by-the-client', 'proxy-authorization': 'Basic Zm9yZ2VkOmNsaWVudA==', 'x-choiros-user-id': 'someone-else', 'x-choiros-sandbox-role': 'dev' };
+    const seen: Record<string, unknown> = {};
+    for (const [prefix, role] of [['', 'live'], ['/dev', 'dev']] as const) {
+      const received = await receivedOverWebSocket(`${target.url.replace(/^http/, 'ws')}${prefix}/ws`, { cookie, origin: target.url, ...forged });
+      seen[role] = received;
+      expect(received.credentials, `credentials the ${role} sandbox received with the WebSocket upgrade at ${prefix}/ws`).toEqual({ cookie: 'absent', authorization: 'absent', 'proxy-authorization': 'absent' });
+      expect(received.identity, `identity the ${role} sandbox received with the WebSocket upgrade at ${prefix}/ws`).toEqual({ 'x-choiros-user-id': signedInUser.userId, 'x-choiros-sandbox-role': role });
+    }
+    await evidence.json('websocket-received-by-the-sandbox', { sent: { session_cookie: true, ...forged }, received: seen });
   });
 
   const outcome = await test.step('a task started on the page completes, its progress shown as it arrives', async () => {
