@@ -329,4 +329,65 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.webSocket],
     edits: [{ file: 'hypervisor/proxy/websocket-relay.ts', find: '      closeCounterpart(client, code, reason);', replace: '      closeCounterpart(client, code >= 4000 ? 1011 : code, reason);' }],
   },
+  // a1a: promise audit
+  {
+    id: 'websocket-leg-without-identity',
+    what: 'the WebSocket leg to the sandbox is opened without the identity headers (as upstream did: "ws builds the handshake itself"), so a sandbox cannot tell whose connection it is or which route it came by',
+    caughtBy: [line.webSocket],
+    edits: [{ file: 'hypervisor/proxy/websocket-relay.ts', find: '      headers: identityHeaders(identity, upgrade.forwarding),\n', replace: '' }],
+  },
+  {
+    id: 'proxied-posts-skip-origin-check',
+    what: 'the session guard checks the Origin of WebSocket upgrades only ("SameSite=Lax already stops cross-site POSTs"), so another site\'s page can make the user\'s sandbox act with their cookie (CSRF on the sandbox API)',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/proxy/session-guard.ts', find: '      if (!origin.allowed) return replyError(res, 403, origin.reason);\n      await proxy.handleRequest', replace: '      void origin;\n      await proxy.handleRequest' }],
+  },
+  {
+    id: 'auth-posts-need-no-origin',
+    what: 'the auth routes check the Origin with the proxied requests\' setting (requireOrigin false, copied from the line below), so a POST without an Origin is taken: login and registration CSRF from any non-browser-checked client',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/auth.ts', find: '{ requireOrigin: true }', replace: '{ requireOrigin: false }' }],
+  },
+  {
+    id: 'register-existing-username-any-session',
+    what: 'register/start lets any signed-in user add a passkey to an existing username (the owner check shortened to "has a session"): one account can take over another',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/register.ts', find: 'if (!session || session.userId !== existing.id) throw', replace: 'if (!session) throw' }],
+  },
+  {
+    id: 'recovery-session-opens-the-proxy',
+    what: 'sessionUser accepts any session, not only a user session: a recovery code alone reaches the account\'s sandboxes, not only the passkey registration',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/auth.ts', find: "      return session?.kind === 'user' ? { userId", replace: '      return session ? { userId' }],
+  },
+  {
+    id: 'session-cookie-max-age-in-ms',
+    what: 'the session cookie\'s Max-Age is given the lifetime in milliseconds (the "/ 1000" dropped): browsers keep the cookie for the longest they allow instead of the session\'s lifetime',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/context.ts', find: 'maxAgeSeconds: Math.floor(sessionLifetimeMs[kind] / 1000)', replace: 'maxAgeSeconds: sessionLifetimeMs[kind]' }],
+  },
+  {
+    id: 'dev-redirect-drops-query',
+    what: '/dev is redirected to /dev/ without its query string (the location built from the path alone)',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/proxy/route.ts', find: "return { kind: 'redirect', location: `/dev/${search}` };", replace: "return { kind: 'redirect', location: '/dev/' };" }],
+  },
+  {
+    id: 'login-redirect-forgets-next',
+    what: 'a browser without a session is sent to /login without ?next= (the deep link is dropped), so after signing in the user lands on / instead of the page they opened',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/auth.ts', find: "        res.writeHead(303, { location: `/login${next}`, 'cache-control': 'no-store', 'content-length': 0 });", replace: "        void next;\n        res.writeHead(303, { location: '/login', 'cache-control': 'no-store', 'content-length': 0 });" }],
+  },
+  {
+    id: 'login-page-open-redirect',
+    what: "the login page follows ?next= wherever it points (the same-origin check dropped), so a link to /login?next=https://evil.example sends the freshly signed-in user to another site",
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/public/auth.js', find: "  return target.origin === location.origin ? target.href : '/';", replace: '  return target.href;' }],
+  },
+  {
+    id: 'logout-leaves-cookie-in-browser',
+    what: 'logout ends the server session but no longer sends the clearing Set-Cookie, so the dead session cookie stays in the browser',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/context.ts', find: "  if (id) context.sessions.delete(id);\n  res.setHeader('set-cookie', clearedSessionCookie(securedByTls(context.settings)));", replace: '  if (id) context.sessions.delete(id);' }],
+  },
 ];
