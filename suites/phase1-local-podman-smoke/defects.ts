@@ -390,4 +390,22 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.authProxy],
     edits: [{ file: 'hypervisor/auth/context.ts', find: "  if (id) context.sessions.delete(id);\n  res.setHeader('set-cookie', clearedSessionCookie(securedByTls(context.settings)));", replace: '  if (id) context.sessions.delete(id);' }],
   },
+  {
+    id: 'websocket-pings-not-relayed',
+    what: "the relay forwards the sandbox's pings to the client but no longer the client's pings to the sandbox (the handler dropped as \"ws answers pings itself\", which the relay turns off): a client's keep-alive ping is never answered",
+    caughtBy: [line.webSocket],
+    edits: [{ file: 'hypervisor/proxy/websocket-relay.ts', find: "    client.on('ping', (data) => sandbox.readyState === WebSocket.OPEN && sandbox.ping(data));\n", replace: '' }],
+  },
+  {
+    id: 'websocket-frames-relayed-as-text',
+    what: 'the relay sends every message on as text ("the desktop speaks JSON"): a binary frame reaches the other side as text, its bytes read as UTF-8',
+    caughtBy: [line.webSocket],
+    edits: [{ file: 'hypervisor/proxy/websocket-relay.ts', find: '        to.send(data, { binary: isBinary }, drained);', replace: '        to.send(data, { binary: false }, drained);' }],
+  },
+  {
+    id: 'recovery-code-not-marked-used',
+    what: 'a matching recovery code is taken as redeemed without the guarded update that marks it used (moved "into the session step" and lost): each code opens a recovery session again and again',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/recovery-codes.ts', find: '      const redeemed = Number(markUsed.run(Date.now(), matchId).changes) === 1;', replace: '      const redeemed = matchId !== null;' }],
+  },
 ];

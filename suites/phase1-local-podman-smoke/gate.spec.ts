@@ -17,6 +17,7 @@ import { guessRecoveryCodes, recoveryGuessBound } from '../../fixtures/recovery-
 import { upgradeStatus } from '../../fixtures/websocket-upgrade.ts';
 import { relayCloses } from '../../fixtures/websocket-close-relay.ts';
 import { receivedOverWebSocket } from '../../fixtures/websocket-received.ts';
+import { frameKindsRelayed } from '../../fixtures/websocket-frame-kinds.ts';
 import { secondAccount } from '../../fixtures/second-account.ts';
 import { cookieLessClient } from '../../fixtures/cookie-less-client.ts';
 import { logInHere } from '../../fixtures/login-here.ts';
@@ -440,7 +441,7 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     }
   });
 
-  await test.step('a recovery code opens a ten-minute recovery session whose one power is adding a passkey: the proxy sends it to /login, /auth/me says it is no sign-in, register/start for the account is allowed', async () => {
+  await test.step('a recovery code opens a ten-minute recovery session whose one power is adding a passkey: the proxy sends it to /login, /auth/me says it is no sign-in, register/start for the account is allowed; the code works once', async () => {
     const recovering = await cookieLessClient(target.url);
     try {
       const redeemed = await recovering.post(`${target.url}/auth/recovery`, { data: { username, code: user.recoveryCodes[1] } });
@@ -454,6 +455,10 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
       expect(await loginNamedBy(runs), `the sandbox API with the recovery session got HTTP ${runs.status()}`).toMatch(/^\/login/);
       expect(me, '/auth/me with the recovery session').toMatchObject({ authenticated: false, user_id: null, recovery: { username } });
       expect(addPasskey.status(), `register/start for ${username} with its recovery session`).toBe(200);
+      // Each code works once: the same code again opens nothing (one failure of the account's recovery budget).
+      const again = await recovering.post(`${target.url}/auth/recovery`, { data: { username, code: user.recoveryCodes[1] } });
+      expect(again.status(), `the same recovery code of ${username} a second time`).toBe(401);
+      expect(((await redeemed.json()) as { remaining_codes?: number }).remaining_codes, 'unused codes left after redeeming one of ten').toBe(9);
     } finally {
       await recovering.dispose();
     }
@@ -503,6 +508,14 @@ test('WebSocket task flow works end-to-end.', async ({ target, page, desktop, si
       expect(received.identity, `identity the ${role} sandbox received with the WebSocket upgrade at ${prefix}/ws`).toEqual({ 'x-choiros-user-id': signedInUser.userId, 'x-choiros-sandbox-role': role });
     }
     await evidence.json('websocket-received-by-the-sandbox', { sent: { session_cookie: true, ...forged }, received: seen });
+  });
+
+  await test.step('binary frames cross the proxy as binary and pings as pings: the sandbox answers a binary frame with its "binary frames are not understood", and a ping with a pong carrying its payload', async () => {
+    const cookie = await sessionCookieHeader(page, target.url);
+    const relayed = await frameKindsRelayed(`${target.url.replace(/^http/, 'ws')}/ws`, { cookie, origin: target.url }, 'gate-ping');
+    await evidence.json('websocket-frame-kinds', relayed);
+    expect(relayed.answerToBinary, "the sandbox's answer to a binary frame sent through the proxy").toMatch(/binary frames are not understood/);
+    expect(relayed.pongPayload, 'the payload of the pong answering a ping sent through the proxy').toBe('gate-ping');
   });
 
   const outcome = await test.step('a task started on the page completes, its progress shown as it arrives', async () => {
