@@ -408,4 +408,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.authProxy],
     edits: [{ file: 'hypervisor/auth/recovery-codes.ts', find: '      const redeemed = Number(markUsed.run(Date.now(), matchId).changes) === 1;', replace: '      const redeemed = matchId !== null;' }],
   },
+  {
+    id: 'document-left-partial',
+    what: 'a run writes its document to <name>.partial and no longer renames it into place (the rename dropped as "the write is enough"): the run completes and the database serves the document, but the user\'s data directory holds only the .partial file',
+    caughtBy: [line.userTask],
+    edits: [{ file: 'hypervisor/workload/conductor.ts', find: '      renameSync(`${absolute}.partial`, absolute);\n', replace: '' }],
+  },
 ];
