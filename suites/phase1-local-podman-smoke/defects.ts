@@ -414,4 +414,28 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.userTask],
     edits: [{ file: 'hypervisor/workload/conductor.ts', find: '      renameSync(`${absolute}.partial`, absolute);\n', replace: '' }],
   },
+  {
+    id: 'websocket-places-kept-per-user',
+    what: "a closed WebSocket gives back its place in the hypervisor-wide count but no longer in its user's (the per-user bookkeeping dropped as \"pruned elsewhere\"): after 64 connections in all, however many were closed, every new WebSocket of that user is closed with 1008 and the desktop loses its live channel",
+    caughtBy: [line.webSocket],
+    edits: [{ file: 'hypervisor/proxy/websocket-caps.ts', find: '      const left = (this.#byUser.get(userId) ?? 1) - 1;\n      if (left > 0) this.#byUser.set(userId, left);\n      else this.#byUser.delete(userId);\n', replace: '' }],
+  },
+  {
+    id: 'session-cookie-found-only-first',
+    what: 'the cookie reader compares each name untrimmed (the trim dropped "for speed"): the session is found only when its cookie comes first, so a user whose page set any other cookie for the origin is signed out',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/cookies.ts', find: 'header.slice(start, eq).trim() === name', replace: 'header.slice(start, eq) === name' }],
+  },
+  {
+    id: 'login-start-for-unknown-user',
+    what: 'login/start refuses only a name that is both unknown and without passkeys ("&&" for "||"): for a name nobody registered it fails with a 500 instead of the 404 that tells the person to register',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/login.ts', find: 'if (!user || passkeys.length === 0) throw', replace: 'if (!user && passkeys.length === 0) throw' }],
+  },
+  {
+    id: 'passkey-addition-replaces-recovery-codes',
+    what: 'every registration counts as the first passkey, so adding a passkey issues a fresh set of recovery codes and drops the unused ones: the codes the user saved stop working without a word',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/register.ts', find: '  const isFirstPasskey = !intent.existing;', replace: '  const isFirstPasskey = true;' }],
+  },
 ];

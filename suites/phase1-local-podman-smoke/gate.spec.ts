@@ -18,6 +18,8 @@ import { upgradeStatus } from '../../fixtures/websocket-upgrade.ts';
 import { relayCloses } from '../../fixtures/websocket-close-relay.ts';
 import { receivedOverWebSocket } from '../../fixtures/websocket-received.ts';
 import { frameKindsRelayed } from '../../fixtures/websocket-frame-kinds.ts';
+import { churnWebSockets } from '../../fixtures/websocket-churn.ts';
+import { defaultProxyLimits } from '../../hypervisor/proxy/limits.ts';
 import { secondAccount } from '../../fixtures/second-account.ts';
 import { cookieLessClient } from '../../fixtures/cookie-less-client.ts';
 import { logInHere } from '../../fixtures/login-here.ts';
@@ -288,6 +290,21 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     await evidence.json('4-received-by-the-sandbox', { sent: { session_cookie: true, ...forged }, received: seen });
   });
 
+  await test.step("the session is found among the origin's other cookies, in either order: /auth/me and the proxy know the user", async () => {
+    const session = await sessionCookieHeader(page, target.url);
+    // Cookies a page's script may set for the origin (the desktop and sandbox pages share it), before and after the session's.
+    const orders = { first: `${session}; desktop_layout=wide`, last: `desktop_layout=wide; theme=dark; ${session}` };
+    const seen: Record<string, unknown> = {};
+    for (const [where, cookie] of Object.entries(orders)) {
+      const me = (await (await request.get(`${target.url}/auth/me`, { headers: { cookie } })).json()) as { user_id?: string | null };
+      const runs = await request.get(`${target.url}/conductor/runs`, { headers: { cookie }, maxRedirects: 0 });
+      seen[where] = { me_user_id: me.user_id, sandbox_api: runs.status() };
+      expect(me.user_id, `/auth/me with the session cookie ${where} among others`).toBe(user.userId);
+      expect(runs.status(), `the sandbox API with the session cookie ${where} among others`).toBe(200);
+    }
+    await evidence.json('4-session-among-cookies', seen);
+  });
+
   await test.step("nothing a sandbox answers acts on the hypervisor's origin: its Set-Cookie, Clear-Site-Data, Service-Worker-Allowed, Strict-Transport-Security, NEL, Report-To, Reporting-Endpoints and Alt-Svc reach neither an HTTP client nor the browser, and the session cookie stays as it was", async () => {
     const before = await cookieJar(page.context(), target.url);
     const session = before.find((cookie) => cookie.httpOnly);
@@ -363,13 +380,15 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     expect(runs.runs.map((r) => r.objective), 'the runs of that desktop: only the one this origin started').toEqual(['posted by this origin']);
   });
 
-  await test.step('the auth API takes POSTs only from this origin: /auth/login/start without an Origin, or with another site\'s, is refused with 403', async () => {
+  await test.step('the auth API takes POSTs only from this origin: /auth/login/start without an Origin, or with another site\'s, is refused with 403; for a name nobody registered it answers 404', async () => {
     const answers: Record<string, number> = {};
     for (const [what, headers] of [['no Origin', {}], ['another site', { origin: 'https://elsewhere.example' }], ['this origin', { origin: target.url }]] as const) {
       answers[what] = (await request.post(`${target.url}/auth/login/start`, { data: { username }, headers })).status();
     }
+    const unknown = newUsername('nobody');
+    answers[`this origin, unknown ${unknown}`] = (await request.post(`${target.url}/auth/login/start`, { data: { username: unknown }, headers: { origin: target.url } })).status();
     await evidence.json('5b-auth-post-origin', answers);
-    expect(answers, 'POST /auth/login/start with no Origin, another site\'s, and this one').toEqual({ 'no Origin': 403, 'another site': 403, 'this origin': 200 });
+    expect(answers, 'POST /auth/login/start with no Origin, another site\'s, this one, and this one for a name nobody registered').toEqual({ 'no Origin': 403, 'another site': 403, 'this origin': 200, [`this origin, unknown ${unknown}`]: 404 });
   });
 
   await test.step('after logging out the proxy is closed again; logging in with the passkey reopens it', async () => {
@@ -516,6 +535,15 @@ test('WebSocket task flow works end-to-end.', async ({ target, page, desktop, si
     await evidence.json('websocket-frame-kinds', relayed);
     expect(relayed.answerToBinary, "the sandbox's answer to a binary frame sent through the proxy").toMatch(/binary frames are not understood/);
     expect(relayed.pongPayload, 'the payload of the pong answering a ping sent through the proxy').toBe('gate-ping');
+  });
+
+  await test.step(`a closed WebSocket gives its place back: more than the per-user cap (${defaultProxyLimits.maxWebSocketsPerUser}) opened and closed one after another are each greeted by the sandbox`, async () => {
+    const cookie = await sessionCookieHeader(page, target.url);
+    // One more than the cap: were closed sockets to keep their places, the last would be closed with 1008.
+    const count = defaultProxyLimits.maxWebSocketsPerUser + 1;
+    const churn = await churnWebSockets(`${target.url.replace(/^http/, 'ws')}/ws`, { cookie, origin: target.url }, count);
+    await evidence.json('websocket-places-given-back', { opened_and_closed_in_turn: count, ...churn });
+    expect(churn, `${count} WebSockets of one user, opened and closed one after another`).toEqual({ opened: count });
   });
 
   const outcome = await test.step('a task started on the page completes, its progress shown as it arrives', async () => {
