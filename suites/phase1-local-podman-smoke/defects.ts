@@ -438,4 +438,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.authProxy],
     edits: [{ file: 'hypervisor/auth/register.ts', find: '  const isFirstPasskey = !intent.existing;', replace: '  const isFirstPasskey = true;' }],
   },
+  {
+    id: 'auth-pages-without-security-headers',
+    what: 'the auth pages are served without the security headers (spread only into the assets\' answer, "the pages are ours"): any site may frame /login and clickjack the passkey prompt, and the page runs with no CSP',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/pages.ts', find: "'cache-control': 'no-store', ...securityHeaders });", replace: "'cache-control': 'no-store' });" }],
+  },
 ];

@@ -232,6 +232,13 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     const deepLink = await request.get(`${target.url}/dev/?from=link`, { maxRedirects: 0, headers: { accept: 'text/html' } });
     expect(deepLink.status(), 'a browser without a session asking for /dev/?from=link').toBe(303);
     expect(deepLink.headers().location, 'where that browser is sent').toBe(`/login?next=${encodeURIComponent('/dev/?from=link')}`);
+    // The auth pages are served to anyone, and no other site may frame them (a framed passkey prompt can be clickjacked).
+    for (const authPage of ['/login', '/register', '/recovery']) {
+      const answer = await request.get(`${target.url}${authPage}`);
+      expect(answer.status(), `GET ${authPage} without a session`).toBe(200);
+      expect(answer.headers()['content-type'], `the content type of ${authPage}`).toMatch(/^text\/html/);
+      expect(answer.headers()['content-security-policy'] ?? '(no Content-Security-Policy)', `who may frame ${authPage} (its Content-Security-Policy)`).toMatch(/frame-ancestors 'none'/);
+    }
   });
 
   const user = await test.step('registering with a passkey issues ten recovery codes and a session', async () => {
