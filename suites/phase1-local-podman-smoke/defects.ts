@@ -428,9 +428,9 @@ export const defects: readonly SeededDefect[] = [
   },
   {
     id: 'login-start-for-unknown-user',
-    what: 'login/start refuses only a name that is both unknown and without passkeys ("&&" for "||"): for a name nobody registered it fails with a 500 instead of the 404 that tells the person to register',
+    what: 'login/start\'s refusal is written "user && no passkeys" (the "!" lost while reordering the condition): for a name nobody registered it goes on and fails with a 500 instead of the 404 that tells the person to register',
     caughtBy: [line.authProxy],
-    edits: [{ file: 'hypervisor/auth/login.ts', find: 'if (!user || passkeys.length === 0) throw', replace: 'if (!user && passkeys.length === 0) throw' }],
+    edits: [{ file: 'hypervisor/auth/login.ts', find: 'if (!user || passkeys.length === 0) throw', replace: 'if (user && passkeys.length === 0) throw' }],
   },
   {
     id: 'passkey-addition-replaces-recovery-codes',
