@@ -126,6 +126,20 @@ describe('sandbox WebSocket /ws (child process)', () => {
     expect(bystander.messages.filter((m) => m.type === 'client_closed')).toEqual([]);
   });
 
+  test('received: answers what the upgrade request carried, credentials as present/absent only, the identity headers as sent', async () => {
+    const client = await WsClient.connect(sandbox.url, { cookie: 'choiros_session=secret', 'x-choiros-user-id': 'u-ws', 'x-choiros-sandbox-role': 'dev' });
+    clients.push(client);
+    client.send({ type: 'received' });
+    expect(await client.waitFor((m) => m.type === 'received')).toEqual({
+      type: 'received',
+      credentials: { cookie: 'present', authorization: 'absent', 'proxy-authorization': 'absent' },
+      identity: { 'x-choiros-user-id': 'u-ws', 'x-choiros-sandbox-role': 'dev' },
+    });
+    const bare = await connect();
+    bare.send({ type: 'received' });
+    expect(await bare.waitFor((m) => m.type === 'received')).toMatchObject({ credentials: { cookie: 'absent' }, identity: { 'x-choiros-user-id': null, 'x-choiros-sandbox-role': null } });
+  });
+
   test('a binary frame gets an error asking for JSON text', async () => {
     const client = await connect();
     client.sendBinary(Buffer.from([1, 2, 3]));

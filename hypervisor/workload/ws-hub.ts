@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Logger } from '../log.ts';
 import type { ConductorEvent } from './conductor.ts';
+import { receivedReport, type ReceivedReport } from './received.ts';
 import { runView } from './run.ts';
 import type { RunStore } from './run-store.ts';
 import type { SandboxSettings } from './settings.ts';
@@ -14,11 +15,15 @@ const desktopStateRuns = 20;
  * The desktop's live channel: `pong` on connect, `desktop_state` on subscribe, and each conductor
  * event pushed to the clients subscribed to that run's desktop. Diagnostics for a proxy's close
  * relay: `close` closes the asking connection with the code and reason it names, and the close a
- * client sent is told to the other subscribers of its desktops (`client_closed`).
+ * client sent is told to the other subscribers of its desktops (`client_closed`). And for the
+ * proxy's WebSocket leg: `received` answers what this connection's upgrade request carried (no
+ * credential's value, the identity headers), as GET /diagnostics/received does for HTTP.
  */
 export class WsHub {
   readonly #server = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   readonly #desktops = new Map<WebSocket, Set<string>>();
+  /** What each connection's upgrade request carried (received.ts), for the `received` diagnostic. */
+  readonly #received = new WeakMap<WebSocket, ReceivedReport>();
   readonly #settings: SandboxSettings;
   readonly #store: RunStore;
   readonly #log: Logger;
@@ -35,7 +40,7 @@ export class WsHub {
       socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       return;
     }
-    this.#server.handleUpgrade(req, socket, head, (ws) => this.#connect(ws));
+    this.#server.handleUpgrade(req, socket, head, (ws) => this.#connect(ws, receivedReport(req)));
   }
 
   publish(event: ConductorEvent): void {
@@ -54,8 +59,9 @@ export class WsHub {
     this.#server.close();
   }
 
-  #connect(ws: WebSocket): void {
+  #connect(ws: WebSocket, received: ReceivedReport): void {
     this.#desktops.set(ws, new Set());
+    this.#received.set(ws, received);
     ws.on('message', (data, isBinary) => this.#receive(ws, data, isBinary));
     ws.on('close', (code, reason) => this.#closed(ws, code, reason.toString()));
     ws.on('error', (error) => this.#log.warn({ event: 'ws.error', err: error }, 'websocket error'));
@@ -67,6 +73,7 @@ export class WsHub {
       if (isBinary) throw new MalformedMessageError('binary frames are not understood: send JSON text');
       const message = parseClientMessage(data.toString());
       if (message.type === 'ping') return this.#send(ws, { type: 'pong' });
+      if (message.type === 'received') return this.#send(ws, { type: 'received', ...this.#received.get(ws) });
       if (message.type === 'close') return ws.close(message.code, message.reason);
       this.#desktops.get(ws)?.add(message.desktop_id);
       this.#send(ws, {

@@ -1,5 +1,5 @@
 /** What a desktop client may send over /ws, checked; anything else is answered with an `error` frame. */
-export type ClientMessage = { type: 'ping' } | { type: 'subscribe'; desktop_id: string } | CloseRequest;
+export type ClientMessage = { type: 'ping' } | { type: 'received' } | { type: 'subscribe'; desktop_id: string } | CloseRequest;
 
 /**
  * Diagnostic: the client asks the sandbox to close this connection with `code` and `reason`, so a
@@ -44,8 +44,8 @@ export function parseClientMessage(data: string): ClientMessage {
     throw new MalformedMessageError('message must be a JSON object with a "type" field');
   }
   const { type, desktop_id: desktopId, code, reason } = message as Record<string, unknown>;
-  if (typeof type !== 'string') throw new MalformedMessageError('message needs a string "type" field (subscribe, ping or close)');
-  if (type === 'ping') return { type };
+  if (typeof type !== 'string') throw new MalformedMessageError('message needs a string "type" field (subscribe, ping, received or close)');
+  if (type === 'ping' || type === 'received') return { type };
   if (type === 'close') return closeRequest(code, reason);
   if (type === 'subscribe') {
     if (typeof desktopId !== 'string' || !desktopId.trim()) {
@@ -53,5 +53,5 @@ export function parseClientMessage(data: string): ClientMessage {
     }
     return { type, desktop_id: desktopId };
   }
-  throw new MalformedMessageError(`unknown message type "${type}": send subscribe, ping or close`);
+  throw new MalformedMessageError(`unknown message type "${type}": send subscribe, ping, received or close`);
 }

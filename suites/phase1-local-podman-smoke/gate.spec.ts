@@ -2,7 +2,7 @@ import type { APIResponse } from '@playwright/test';
 import { test, expect } from '../../fixtures/gate-test.ts';
 import { roleShown } from '../../fixtures/desktop-page.ts';
 import { attachPodmanPs } from '../../fixtures/podman-evidence.ts';
-import { loginWithPasskey, newUsername, registerWithPasskey, sessionCookie, sessionCookieHeader } from '../../fixtures/user-session.ts';
+import { newUsername, registerWithPasskey, sessionCookie, sessionCookieHeader } from '../../fixtures/user-session.ts';
 import { addPasskeyInBrowser } from '../../fixtures/added-passkey.ts';
 import { addVirtualAuthenticator } from '../../fixtures/passkey.ts';
 import { freshSignInMs } from '../../hypervisor/auth/register.ts';
@@ -16,6 +16,14 @@ import { podman as runPodman } from '../../hypervisor/podman/podman.ts';
 import { guessRecoveryCodes, recoveryGuessBound } from '../../fixtures/recovery-guessing.ts';
 import { upgradeStatus } from '../../fixtures/websocket-upgrade.ts';
 import { relayCloses } from '../../fixtures/websocket-close-relay.ts';
+import { receivedOverWebSocket } from '../../fixtures/websocket-received.ts';
+import { frameKindsRelayed } from '../../fixtures/websocket-frame-kinds.ts';
+import { churnWebSockets } from '../../fixtures/websocket-churn.ts';
+import { defaultProxyLimits } from '../../hypervisor/proxy/limits.ts';
+import { secondAccount } from '../../fixtures/second-account.ts';
+import { cookieLessClient } from '../../fixtures/cookie-less-client.ts';
+import { logInHere } from '../../fixtures/login-here.ts';
+import { sessionLifetimeMs } from '../../hypervisor/auth/sessions.ts';
 import { startLocalHypervisor } from '../../fixtures/local-hypervisor.ts';
 import { PodmanView } from '../../fixtures/podman-view.ts';
 import { AdminClient } from '../../hypervisor/admin-client/admin-client.ts';
@@ -267,6 +275,17 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     await expect(page.getByRole('button', { name: 'Log in with a passkey' })).toBeVisible();
     const anonymous = await request.get(`${target.url}/conductor/runs`, { maxRedirects: 0 });
     expect(await loginNamedBy(anonymous), `an API client without a session got HTTP ${anonymous.status()}`).toMatch(/^\/login/);
+    // A browser that followed a link deeper in is sent to /login naming where it was going, so signing in takes it back there.
+    const deepLink = await request.get(`${target.url}/dev/?from=link`, { maxRedirects: 0, headers: { accept: 'text/html' } });
+    expect(deepLink.status(), 'a browser without a session asking for /dev/?from=link').toBe(303);
+    expect(deepLink.headers().location, 'where that browser is sent').toBe(`/login?next=${encodeURIComponent('/dev/?from=link')}`);
+    // The auth pages are served to anyone, and no other site may frame them (a framed passkey prompt can be clickjacked).
+    for (const authPage of ['/login', '/register', '/recovery']) {
+      const answer = await request.get(`${target.url}${authPage}`);
+      expect(answer.status(), `GET ${authPage} without a session`).toBe(200);
+      expect(answer.headers()['content-type'], `the content type of ${authPage}`).toMatch(/^text\/html/);
+      expect(answer.headers()['content-security-policy'] ?? '(no Content-Security-Policy)', `who may frame ${authPage} (its Content-Security-Policy)`).toMatch(/frame-ancestors 'none'/);
+    }
   });
 
   const user = await test.step('registering with a passkey issues ten recovery codes and a session', async () => {
@@ -277,6 +296,11 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     const session = await sessionCookie(page, target.url);
     expect(session, 'an HttpOnly session cookie').toBeDefined();
     expect(['Lax', 'Strict']).toContain(session?.sameSite);
+    expect(session?.path, 'the session cookie is sent for every path of the origin, /dev/ included').toBe('/');
+    // Kept by the browser as long as the server keeps the session (a user session's lifetime), give or take an hour: not for minutes, not for years.
+    const lifetimeSecs = (session?.expires ?? 0) - Date.now() / 1000;
+    await evidence.json('1-session-cookie', { name: session?.name, path: session?.path, same_site: session?.sameSite, http_only: session?.httpOnly, lifetime_secs: Math.round(lifetimeSecs) });
+    expect(Math.abs(lifetimeSecs - sessionLifetimeMs.user / 1000), `the session cookie's remaining lifetime, ${Math.round(lifetimeSecs)} s, against a user session's ${sessionLifetimeMs.user / 1000} s`).toBeLessThan(3600);
     await evidence.screenshot(page, '1-registered');
     return registered;
   });
@@ -298,6 +322,10 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     await desktop.open(`${target.url}/dev/`);
     await expect(page.getByTestId('sandbox-role'), roleShown).toHaveText('dev');
     expect(await target.admin.sandbox(user.userId, 'dev')).toMatchObject({ status: 'running' });
+    // /dev without its slash: redirected (308, so a POST stays a POST) to /dev/, the query kept, so the page's relative URLs resolve under the prefix.
+    const bare = await page.request.get(`${target.url}/dev?from=gate`, { maxRedirects: 0 });
+    expect(bare.status(), 'GET /dev?from=gate').toBe(308);
+    expect(bare.headers().location, 'where /dev?from=gate is sent').toBe('/dev/?from=gate');
     await evidence.screenshot(page, '3-dev-desktop');
   });
 
@@ -314,6 +342,21 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
       expect(received.identity, `identity the ${role} sandbox received`).toEqual({ 'x-choiros-user-id': user.userId, 'x-choiros-sandbox-role': role });
     }
     await evidence.json('4-received-by-the-sandbox', { sent: { session_cookie: true, ...forged }, received: seen });
+  });
+
+  await test.step("the session is found among the origin's other cookies, in either order: /auth/me and the proxy know the user", async () => {
+    const session = await sessionCookieHeader(page, target.url);
+    // Cookies a page's script may set for the origin (the desktop and sandbox pages share it), before and after the session's.
+    const orders = { first: `${session}; desktop_layout=wide`, last: `desktop_layout=wide; theme=dark; ${session}` };
+    const seen: Record<string, unknown> = {};
+    for (const [where, cookie] of Object.entries(orders)) {
+      const me = (await (await request.get(`${target.url}/auth/me`, { headers: { cookie } })).json()) as { user_id?: string | null };
+      const runs = await request.get(`${target.url}/conductor/runs`, { headers: { cookie }, maxRedirects: 0 });
+      seen[where] = { me_user_id: me.user_id, sandbox_api: runs.status() };
+      expect(me.user_id, `/auth/me with the session cookie ${where} among others`).toBe(user.userId);
+      expect(runs.status(), `the sandbox API with the session cookie ${where} among others`).toBe(200);
+    }
+    await evidence.json('4-session-among-cookies', seen);
   });
 
   await test.step("nothing a sandbox answers acts on the hypervisor's origin: its Set-Cookie, Clear-Site-Data, Service-Worker-Allowed, Strict-Transport-Security, NEL, Report-To, Reporting-Endpoints and Alt-Svc reach neither an HTTP client nor the browser, and the session cookie stays as it was", async () => {
@@ -377,6 +420,31 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     expect(foreign, 'the upgrade from another site with the same cookie (cross-site WebSocket hijacking)').toBe(403);
   });
 
+  await test.step("a cross-site request with the user's cookie changes nothing in the sandbox: a POST from another site (its Origin, or Sec-Fetch-Site: cross-site) is refused with 403 and starts no run; from this origin it starts one", async () => {
+    const cookie = await sessionCookieHeader(page, target.url);
+    const task = (objective: string) => ({ data: { objective, desktop_id: 'gate-cross-site' } });
+    const foreignOrigin = await request.post(`${target.url}/conductor/execute`, { ...task('posted by another site'), headers: { cookie, origin: 'https://elsewhere.example' } });
+    const crossSite = await request.post(`${target.url}/conductor/execute`, { ...task('fetched cross-site'), headers: { cookie, 'sec-fetch-site': 'cross-site' } });
+    const ownOrigin = await request.post(`${target.url}/conductor/execute`, { ...task('posted by this origin'), headers: { cookie, origin: target.url } });
+    const runs = (await (await request.get(`${target.url}/conductor/runs?desktop_id=gate-cross-site`, { headers: { cookie } })).json()) as { runs: Array<{ objective: string }> };
+    await evidence.json('5a-cross-site-post', { foreign_origin: foreignOrigin.status(), cross_site_fetch: crossSite.status(), own_origin: ownOrigin.status(), runs: runs.runs.map((r) => r.objective) });
+    expect(foreignOrigin.status(), "POST /conductor/execute with the user's cookie from https://elsewhere.example").toBe(403);
+    expect(crossSite.status(), "POST /conductor/execute with the user's cookie, Sec-Fetch-Site: cross-site and no Origin").toBe(403);
+    expect(ownOrigin.status(), 'the same POST from this origin').toBe(202);
+    expect(runs.runs.map((r) => r.objective), 'the runs of that desktop: only the one this origin started').toEqual(['posted by this origin']);
+  });
+
+  await test.step('the auth API takes POSTs only from this origin: /auth/login/start without an Origin, or with another site\'s, is refused with 403; for a name nobody registered it answers 404', async () => {
+    const answers: Record<string, number> = {};
+    for (const [what, headers] of [['no Origin', {}], ['another site', { origin: 'https://elsewhere.example' }], ['this origin', { origin: target.url }]] as const) {
+      answers[what] = (await request.post(`${target.url}/auth/login/start`, { data: { username }, headers })).status();
+    }
+    const unknown = newUsername('nobody');
+    answers[`this origin, unknown ${unknown}`] = (await request.post(`${target.url}/auth/login/start`, { data: { username: unknown }, headers: { origin: target.url } })).status();
+    await evidence.json('5b-auth-post-origin', answers);
+    expect(answers, 'POST /auth/login/start with no Origin, another site\'s, this one, and this one for a name nobody registered').toEqual({ 'no Origin': 403, 'another site': 403, 'this origin': 200, [`this origin, unknown ${unknown}`]: 404 });
+  });
+
   await test.step('after logging out the proxy is closed again; logging in with the passkey reopens it', async () => {
     // Same-origin, as the browser sends it: the hypervisor refuses cross-site POSTs.
     const session = await sessionCookie(page, target.url);
@@ -387,7 +455,12 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     // The session ends on the server too: a copy of the old cookie, replayed, opens nothing.
     const replayed = await request.get(`${target.url}/conductor/runs`, { maxRedirects: 0, headers: { cookie: `${session?.name}=${session?.value}` } });
     expect(await loginNamedBy(replayed), `the logged-out session cookie, replayed, got HTTP ${replayed.status()}`).toMatch(/^\/login/);
-    await loginWithPasskey(page, target.url, username);
+    expect(await sessionCookie(page, target.url), 'the session cookie in the browser after logging out').toBeUndefined();
+    // Signing in from a link deeper in takes the user back there.
+    await page.goto(`${target.url}/dev/`);
+    await expect(page, 'a logged-out browser opening /dev/').toHaveURL(`${target.url}/login?next=${encodeURIComponent('/dev/')}`);
+    await logInHere(page, username, `${target.url}/dev/`);
+    await expect(page.getByTestId('sandbox-role'), roleShown).toHaveText('dev');
     await desktop.open(`${target.url}/`);
     await expect(page.getByTestId('sandbox-role'), roleShown).toHaveText('live');
     await evidence.json('user', { username, user_id: user.userId, passkeys: (await passkey.credentials()).length });
@@ -403,7 +476,9 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
       expect(addition, `adding a passkey to ${username} right after signing in`).toEqual({ added: true, message: 'Your new passkey is added to this account.' });
       expect(await secondDevice.credentials(), 'passkeys the second device holds').toHaveLength(1);
       await page.request.post(`${target.url}/auth/logout`, { maxRedirects: 0, headers: { origin: target.url } });
-      await loginWithPasskey(page, target.url, username);
+      // From a link whose ?next= names another site: signing in stays on this origin (no open redirect).
+      await page.goto(`${target.url}/login?next=${encodeURIComponent('https://elsewhere.example/')}`);
+      await logInHere(page, username, `${target.url}/`);
       const me = (await (await page.request.get(`${target.url}/auth/me`)).json()) as { user_id?: string };
       expect(me.user_id, 'signed in with the passkey of the second device').toBe(user.userId);
     } finally {
@@ -421,6 +496,44 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
       expect(attempt.me, `/auth/me in ${other.user.username}'s logged-out browser after the attempt: no session, for ${username} or anyone`).toMatchObject({ authenticated: false });
     } finally {
       await other.close();
+    }
+  });
+
+  await test.step("an existing username is registered again by nobody but its owner: /auth/register/start for it is refused with 409 without a session and with another user's fresh session", async () => {
+    const anonymous = await cookieLessClient(target.url);
+    const other = await secondAccount(browser, target.url);
+    try {
+      const withoutSession = await anonymous.post(`${target.url}/auth/register/start`, { data: { username } });
+      const withOthersSession = await other.request.post(`${target.url}/auth/register/start`, { data: { username }, headers: { origin: target.url } });
+      await evidence.json('5c-username-takeover', { account: username, without_session: withoutSession.status(), with_session_of: other.user.username, with_others_session: withOthersSession.status() });
+      expect(withoutSession.status(), `register/start for the existing ${username} without a session`).toBe(409);
+      expect(withOthersSession.status(), `register/start for ${username} with ${other.user.username}'s fresh session`).toBe(409);
+    } finally {
+      await other.close();
+      await anonymous.dispose();
+    }
+  });
+
+  await test.step('a recovery code opens a ten-minute recovery session whose one power is adding a passkey: the proxy sends it to /login, /auth/me says it is no sign-in, register/start for the account is allowed; the code works once', async () => {
+    const recovering = await cookieLessClient(target.url);
+    try {
+      const redeemed = await recovering.post(`${target.url}/auth/recovery`, { data: { username, code: user.recoveryCodes[1] } });
+      expect(redeemed.status(), `POST /auth/recovery with ${username}'s second unused code (${await redeemed.text()})`).toBe(200);
+      const cookie = redeemed.headersArray().find((h) => h.name.toLowerCase() === 'set-cookie')?.value ?? '';
+      const runs = await recovering.get(`${target.url}/conductor/runs`, { maxRedirects: 0 });
+      const me = (await (await recovering.get(`${target.url}/auth/me`)).json()) as Record<string, unknown>;
+      const addPasskey = await recovering.post(`${target.url}/auth/register/start`, { data: { username } });
+      await evidence.json('5d-recovery-session', { set_cookie_attributes: cookie.split(';').slice(1).map((a) => a.trim()), sandbox_api: runs.status(), me, register_start: addPasskey.status() });
+      expect(cookie.match(/;\s*Max-Age=(\d+)/i)?.[1], "the recovery session cookie's Max-Age (seconds): a recovery session's lifetime").toBe(String(sessionLifetimeMs.recovery / 1000));
+      expect(await loginNamedBy(runs), `the sandbox API with the recovery session got HTTP ${runs.status()}`).toMatch(/^\/login/);
+      expect(me, '/auth/me with the recovery session').toMatchObject({ authenticated: false, user_id: null, recovery: { username } });
+      expect(addPasskey.status(), `register/start for ${username} with its recovery session`).toBe(200);
+      // Each code works once: the same code again opens nothing (one failure of the account's recovery budget).
+      const again = await recovering.post(`${target.url}/auth/recovery`, { data: { username, code: user.recoveryCodes[1] } });
+      expect(again.status(), `the same recovery code of ${username} a second time`).toBe(401);
+      expect(((await redeemed.json()) as { remaining_codes?: number }).remaining_codes, 'unused codes left after redeeming one of ten').toBe(9);
+    } finally {
+      await recovering.dispose();
     }
   });
 
@@ -454,6 +567,37 @@ test('WebSocket task flow works end-to-end.', async ({ target, page, desktop, si
     await evidence.json('websocket-greeting', { frames_in_order: types });
     expect(types[0], `the first frame the page received on ${wsUrl}`).toBe('pong');
     expect(beforeState, 'what arrived before desktop_state: the greeting, exactly once').toEqual(['pong']);
+  });
+
+  await test.step("the WebSocket leg to the sandbox carries the session's identity and route, and no credential, even when the client forges them", async () => {
+    // A client outside the browser may send anything with its upgrade; the browser's own socket carries the cookie alike.
+    const cookie = await sessionCookieHeader(page, target.url);
+    const forged = { authorization: 'Bearer forged-by-the-client', 'proxy-authorization': 'Basic Zm9yZ2VkOmNsaWVudA==', 'x-choiros-user-id': 'someone-else', 'x-choiros-sandbox-role': 'dev' };
+    const seen: Record<string, unknown> = {};
+    for (const [prefix, role] of [['', 'live'], ['/dev', 'dev']] as const) {
+      const received = await receivedOverWebSocket(`${target.url.replace(/^http/, 'ws')}${prefix}/ws`, { cookie, origin: target.url, ...forged });
+      seen[role] = received;
+      expect(received.credentials, `credentials the ${role} sandbox received with the WebSocket upgrade at ${prefix}/ws`).toEqual({ cookie: 'absent', authorization: 'absent', 'proxy-authorization': 'absent' });
+      expect(received.identity, `identity the ${role} sandbox received with the WebSocket upgrade at ${prefix}/ws`).toEqual({ 'x-choiros-user-id': signedInUser.userId, 'x-choiros-sandbox-role': role });
+    }
+    await evidence.json('websocket-received-by-the-sandbox', { sent: { session_cookie: true, ...forged }, received: seen });
+  });
+
+  await test.step('binary frames cross the proxy as binary and pings as pings: the sandbox answers a binary frame with its "binary frames are not understood", and a ping with a pong carrying its payload', async () => {
+    const cookie = await sessionCookieHeader(page, target.url);
+    const relayed = await frameKindsRelayed(`${target.url.replace(/^http/, 'ws')}/ws`, { cookie, origin: target.url }, 'gate-ping');
+    await evidence.json('websocket-frame-kinds', relayed);
+    expect(relayed.answerToBinary, "the sandbox's answer to a binary frame sent through the proxy").toMatch(/binary frames are not understood/);
+    expect(relayed.pongPayload, 'the payload of the pong answering a ping sent through the proxy').toBe('gate-ping');
+  });
+
+  await test.step(`a closed WebSocket gives its place back: more than the per-user cap (${defaultProxyLimits.maxWebSocketsPerUser}) opened and closed one after another are each greeted by the sandbox`, async () => {
+    const cookie = await sessionCookieHeader(page, target.url);
+    // One more than the cap: were closed sockets to keep their places, the last would be closed with 1008.
+    const count = defaultProxyLimits.maxWebSocketsPerUser + 1;
+    const churn = await churnWebSockets(`${target.url.replace(/^http/, 'ws')}/ws`, { cookie, origin: target.url }, count);
+    await evidence.json('websocket-places-given-back', { opened_and_closed_in_turn: count, ...churn });
+    expect(churn, `${count} WebSockets of one user, opened and closed one after another`).toEqual({ opened: count });
   });
 
   const outcome = await test.step('a task started on the page completes, its progress shown as it arrives', async () => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { sandboxImage } from '../../hypervisor/workload/image/image.ts';
@@ -234,13 +235,19 @@ test('Capture one successful end-to-end user task.', async ({ target, page, desk
     expect(document.path).toBe(run.document_path);
     expect(document.sha256).toBe(createHash('sha256').update(document.content).digest('hex'));
     expect(outcome.result).toContain(document.path);
+    expect(document.content, 'the document is the report on this objective').toContain(objective);
     await evidence.text('document.md', document.content, 'text/markdown');
   });
 
   if (target.local) {
     const local = target.local;
-    await test.step("the run lives in the user's live data directory on the host", async () => {
-      expect(existsSync(path.join(local.dataRoot, signedInUser.userId, 'live', 'sandbox.db'))).toBe(true);
+    await test.step("the run and its document live in the user's live data directory on the host, the document as served", async () => {
+      const liveDir = path.join(local.dataRoot, signedInUser.userId, 'live');
+      expect(existsSync(path.join(liveDir, 'sandbox.db'))).toBe(true);
+      const served = (await (await page.request.get(`${target.url}/conductor/runs/${outcome.runId}/document`)).json()) as { path: string; content: string };
+      const onHost = path.join(liveDir, served.path);
+      expect(existsSync(onHost), `${served.path} under the user's live data directory on the host (${onHost})`).toBe(true);
+      expect(await readFile(onHost, 'utf8'), `${onHost} against the document served through the proxy`).toBe(served.content);
     });
   }
 });

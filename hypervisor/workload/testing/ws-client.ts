@@ -25,8 +25,9 @@ export class WsClient {
     });
   }
 
-  static async connect(httpUrl: string): Promise<WsClient> {
-    const socket = new WebSocket(new URL('/ws', httpUrl.replace(/^http/, 'ws')));
+  /** `headers`: sent with the upgrade request (as a proxy's leg would send them). */
+  static async connect(httpUrl: string, headers: Record<string, string> = {}): Promise<WsClient> {
+    const socket = new WebSocket(new URL('/ws', httpUrl.replace(/^http/, 'ws')), { headers });
     const client = new WsClient(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
