@@ -252,4 +252,23 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.metrics],
     edits: [{ file: 'hypervisor/sandboxes/manager.ts', find: "      sandboxRestarts.inc({ runtime: entry.record.spec.runtime, role: key.role, reason: 'admin' });", replace: "      sandboxRestarts.inc({ runtime: entry.record.spec.runtime, role: key.role, reason: 'reconcile' });" }],
   },
+  // Promise audit (issue #11): promises of the recovery flow, the playbook and the published figures no line asked about.
+  {
+    id: 'recovery-codes-left-counted-before-spending',
+    what: "redeem counts the user's unused codes before it marks the redeemed one used, so the recovery answer (and its audit line) says ten codes are left after one was spent",
+    caughtBy: [line.auth],
+    edits: [{ file: 'hypervisor/auth/recovery-codes.ts', find: '      const redeemed = Number(markUsed.run(Date.now(), matchId).changes) === 1;\n      return { redeemed, remaining: remaining(userId) };', replace: '      const left = remaining(userId);\n      const redeemed = Number(markUsed.run(Date.now(), matchId).changes) === 1;\n      return { redeemed, remaining: left };' }],
+  },
+  {
+    id: 'recovery-code-case-sensitive',
+    what: 'normalizing a typed recovery code no longer lower-cases it ("codes are lower-case anyway"), so a code typed or pasted in capitals is refused as wrong',
+    caughtBy: [line.auth],
+    edits: [{ file: 'hypervisor/auth/recovery-codes.ts', find: "  const compact = input.toLowerCase().replace(/[\\s-]/g, '');", replace: "  const compact = input.replace(/[\\s-]/g, '');" }],
+  },
+  {
+    id: 'recovery-names-the-unknown-user',
+    what: 'a recovery for a username nobody has is answered 404 "no such user" (a helpful message), so anyone can find out which usernames exist',
+    caughtBy: [line.auth],
+    edits: [{ file: 'hypervisor/auth/recovery.ts', find: '  if (!user || !redeemed) {', replace: "  if (!user) throw new HttpError(404, 'no such user');\n  if (!redeemed) {" }],
+  },
 ];
