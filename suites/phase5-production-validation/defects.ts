@@ -271,4 +271,16 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.auth],
     edits: [{ file: 'hypervisor/auth/recovery.ts', find: '  if (!user || !redeemed) {', replace: "  if (!user) throw new HttpError(404, 'no such user');\n  if (!redeemed) {" }],
   },
+  {
+    id: 'playbook-restart-sandbox-only-starts',
+    what: 'the playbook\'s restart-sandbox command posts to /live/start ("start is idempotent, so it is safe"): it exits 0 with the running sandbox as it was, and the operator believes the live sandbox restarted',
+    caughtBy: [line.playbook],
+    edits: [{ file: 'docs/operations-playbook.md', find: '"$CHOIROS_URL/admin/sandboxes/$CHOIROS_USER/live/restart"', replace: '"$CHOIROS_URL/admin/sandboxes/$CHOIROS_USER/live/start"' }],
+  },
+  {
+    id: 'playbook-metrics-misnames-requests',
+    what: "the playbook's metrics command greps for choiros_proxy_request_total (singular), a family that does not exist: the command still exits 0 on the sandbox lines, and the operator never sees the proxied requests",
+    caughtBy: [line.playbook],
+    edits: [{ file: 'docs/operations-playbook.md', find: "grep -E '^choiros_(sandboxes|proxy_requests_total|sandbox_restarts_total)'", replace: "grep -E '^choiros_(sandboxes|proxy_request_total|sandbox_restarts_total)'" }],
+  },
 ];
