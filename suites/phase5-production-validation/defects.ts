@@ -283,4 +283,16 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.playbook],
     edits: [{ file: 'docs/operations-playbook.md', find: "grep -E '^choiros_(sandboxes|proxy_requests_total|sandbox_restarts_total)'", replace: "grep -E '^choiros_(sandboxes|proxy_request_total|sandbox_restarts_total)'" }],
   },
+  {
+    id: 'memory-headroom-from-memfree',
+    what: "the hypervisor's memory headroom reads MemFree (which leaves out the reclaimable page cache) instead of MemAvailable, so CloudWatch shows a host short of memory that is not",
+    caughtBy: [line.metrics],
+    edits: [{ file: 'hypervisor/cloudwatch/headroom.ts', find: "  const available = field('MemAvailable');", replace: "  const available = field('MemFree');" }],
+  },
+  {
+    id: 'p99-window-never-emptied',
+    what: "the latency window hands out its p99 but keeps its samples (the reset dropped in a tidy-up), so one slow request keeps the published p99 high in every later interval",
+    caughtBy: [line.metrics],
+    edits: [{ file: 'hypervisor/cloudwatch/latency.ts', find: '    const samples = this.#samples.sort((a, b) => a - b);\n    this.#samples = [];\n    this.#seen = 0;\n', replace: '    const samples = [...this.#samples].sort((a, b) => a - b);\n' }],
+  },
 ];
