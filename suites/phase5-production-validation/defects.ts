@@ -295,4 +295,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.metrics],
     edits: [{ file: 'hypervisor/cloudwatch/latency.ts', find: '    const samples = this.#samples.sort((a, b) => a - b);\n    this.#samples = [];\n    this.#seen = 0;\n', replace: '    const samples = [...this.#samples].sort((a, b) => a - b);\n' }],
   },
+  {
+    id: 'recovery-session-registers-for-anyone',
+    what: 'registering a passkey for an existing username asks only for some session, not one of that account ("a signed-in caller is trusted"), so one account\'s recovery session (or any session) adds a passkey to another account and takes it over',
+    caughtBy: [line.auth],
+    edits: [{ file: 'hypervisor/auth/register.ts', find: '    if (!session || session.userId !== existing.id) throw new HttpError(409,', replace: '    if (!session) throw new HttpError(409,' }],
+  },
 ];

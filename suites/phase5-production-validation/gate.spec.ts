@@ -118,6 +118,19 @@ test('Auth/register/login/recovery flow passes.', async ({ hostTarget: target, h
     expect(guessing.retryAfter, 'the 429 says when to try again (Retry-After, whole seconds)').toMatch(/^[1-9]\d*$/);
     expect(guessing.correctCodeStatus, "a correct unused code once the account is refused: the budget is the account's").toBe(429);
   });
+
+  await test.step("a recovery session adds a passkey to its own account only: another account's recovery session is refused registering one for this user", async () => {
+    // A second gate user, recovered with one of its own codes: its recovery session may register a passkey for itself, not for the first user.
+    const other = await gateUsers.register(page);
+    await request.post(`${target.url}/auth/logout`, { maxRedirects: 0 });
+    const recovery = await request.post(`${target.url}/auth/recovery`, { data: { username: other.username, code: other.recoveryCodes[0] } });
+    await refuseSpentClientBudget(recovery, `the recovery of a second gate user ${other.username}, with a valid unused code`);
+    expect(recovery.status(), `POST /auth/recovery for ${other.username}: ${recovery.text()}`).toBe(200);
+    const foreign = await request.post(`${target.url}/auth/register/start`, { data: { username: user.username } });
+    await evidence.json('6-recovery-session-scope', { recovered: other.username, asked_to_register_for: user.username, status: foreign.status(), body: foreign.text().slice(0, 300) });
+    expect(foreign.status(), `POST /auth/register/start for ${user.username} with ${other.username}'s recovery session: ${foreign.text().slice(0, 200)}`).toBe(409);
+    await request.post(`${target.url}/auth/logout`, { maxRedirects: 0 });
+  });
 });
 
 test('live/dev sandbox lifecycle works and route swap succeeds.', async ({ hostTarget: target, hostRequests: request, page, passkey, desktop, gateUsers, evidence }) => {
