@@ -301,4 +301,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.auth],
     edits: [{ file: 'hypervisor/auth/register.ts', find: '    if (!session || session.userId !== existing.id) throw new HttpError(409,', replace: '    if (!session) throw new HttpError(409,' }],
   },
+  {
+    id: 'start-duration-recorded-in-ms',
+    what: 'the ready start is recorded in choiros_sandbox_start_duration_seconds as the milliseconds it took (the /1000 lost when duration_ms was rounded for the log), so every start reads a thousand times slower and fills the top bucket',
+    caughtBy: [line.metrics],
+    edits: [{ file: 'hypervisor/sandboxes/manager.ts', find: "outcome: 'ready' }, durationMs / 1000);", replace: "outcome: 'ready' }, durationMs);" }],
+  },
 ];

@@ -73,10 +73,21 @@ test('Runtime metrics snapshot attached.', async ({ hostTarget: host, production
       if (!from) return;
       const since = from;
       await untilPassed(since);
+      const restartAsked = performance.now();
       const restarted = await host.admin.restart(running.user_id, 'live');
+      const restartSecs = (performance.now() - restartAsked) / 1000;
       const caused = restarted.restarts - running.restarts;
       expect(caused, `restarts the admin API reports for ${running.user_id}:live after one admin restart`).toBe(1);
       const afterRestart = await readMetricsEndpoint(host.url, host.dispatcher);
+      if (moto) {
+        // Only this run's sandboxes on the stand-in: the restart is one stop and one start that ended ready, each timed
+        // in seconds within the restart call (time measured in ms and recorded as seconds is a thousand times longer).
+        const timed = { stop: { count: afterRestart.stops.count - beforeRestart.stops.count, secs: afterRestart.stops.sumSecs - beforeRestart.stops.sumSecs }, readyStart: { count: afterRestart.readyStarts.count - beforeRestart.readyStarts.count, secs: afterRestart.readyStarts.sumSecs - beforeRestart.readyStarts.sumSecs } };
+        await evidence.json('restart-durations', { sandbox: `${running.user_id}:live`, restart_call_secs: restartSecs, ...timed });
+        expect({ stops: timed.stop.count, ready_starts: timed.readyStart.count }, 'choiros_sandbox_stop_duration_seconds_count and choiros_sandbox_start_duration_seconds_count{outcome="ready"} moved by the one admin restart').toEqual({ stops: 1, ready_starts: 1 });
+        expect(timed.stop.secs + timed.readyStart.secs, `seconds the restart's stop and start were timed at, within the ${restartSecs.toFixed(3)} s the admin call took`).toBeLessThanOrEqual(restartSecs);
+        expect(timed.readyStart.secs, 'the ready start took some time').toBeGreaterThan(0);
+      }
       const adminDelta = (afterRestart.restartsByReason.admin ?? 0) - (beforeRestart.restartsByReason.admin ?? 0);
       // The counter has no per-sandbox label: on a deployed host operators may restart other sandboxes too (at least ours);
       // the local stand-in runs only this run's sandboxes (exactly ours).
