@@ -63,7 +63,8 @@ test('Record first operational playbook.', async ({ hostTarget: target, producti
           return;
         }
         // What the commands that change or show state act on, read just before them.
-        const liveBefore = command.name === 'restart-sandbox' ? await target.admin.sandbox(user.userId, 'live') : undefined;
+        // The live sandbox is started first (a no-op when it runs; the hypervisor restart above or its idle stop may have left it stopped), so there is a running instance to restart.
+        const liveBefore = command.name === 'restart-sandbox' ? await target.admin.start(user.userId, 'live') : undefined;
         const metricsBefore = command.name === 'metrics' ? await readMetricsEndpoint(target.url, target.dispatcher) : undefined;
         const result = await execa('bash', ['--norc', '--noprofile', '-euo', 'pipefail', '-c', command.script], {
           stdin: 'ignore',
