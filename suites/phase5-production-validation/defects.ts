@@ -252,4 +252,59 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.metrics],
     edits: [{ file: 'hypervisor/sandboxes/manager.ts', find: "      sandboxRestarts.inc({ runtime: entry.record.spec.runtime, role: key.role, reason: 'admin' });", replace: "      sandboxRestarts.inc({ runtime: entry.record.spec.runtime, role: key.role, reason: 'reconcile' });" }],
   },
+  // Promise audit (issue #11): promises of the recovery flow, the playbook and the published figures no line asked about.
+  {
+    id: 'recovery-codes-left-counted-before-spending',
+    what: "redeem counts the user's unused codes before it marks the redeemed one used, so the recovery answer (and its audit line) says ten codes are left after one was spent",
+    caughtBy: [line.auth],
+    edits: [{ file: 'hypervisor/auth/recovery-codes.ts', find: '      const redeemed = Number(markUsed.run(Date.now(), matchId).changes) === 1;\n      return { redeemed, remaining: remaining(userId) };', replace: '      const left = remaining(userId);\n      const redeemed = Number(markUsed.run(Date.now(), matchId).changes) === 1;\n      return { redeemed, remaining: left };' }],
+  },
+  {
+    id: 'recovery-code-case-sensitive',
+    what: 'normalizing a typed recovery code no longer lower-cases it ("codes are lower-case anyway"), so a code typed or pasted in capitals is refused as wrong',
+    caughtBy: [line.auth],
+    edits: [{ file: 'hypervisor/auth/recovery-codes.ts', find: "  const compact = input.toLowerCase().replace(/[\\s-]/g, '');", replace: "  const compact = input.replace(/[\\s-]/g, '');" }],
+  },
+  {
+    id: 'recovery-names-the-unknown-user',
+    what: 'a recovery for a username nobody has is answered 404 "no such user" (a helpful message), so anyone can find out which usernames exist',
+    caughtBy: [line.auth],
+    edits: [{ file: 'hypervisor/auth/recovery.ts', find: '  if (!user || !redeemed) {', replace: "  if (!user) throw new HttpError(404, 'no such user');\n  if (!redeemed) {" }],
+  },
+  {
+    id: 'playbook-restart-sandbox-only-starts',
+    what: 'the playbook\'s restart-sandbox command posts to /live/start ("start is idempotent, so it is safe"): it exits 0 with the running sandbox as it was, and the operator believes the live sandbox restarted',
+    caughtBy: [line.playbook],
+    edits: [{ file: 'docs/operations-playbook.md', find: '"$CHOIROS_URL/admin/sandboxes/$CHOIROS_USER/live/restart"', replace: '"$CHOIROS_URL/admin/sandboxes/$CHOIROS_USER/live/start"' }],
+  },
+  {
+    id: 'playbook-metrics-misnames-requests',
+    what: "the playbook's metrics command greps for choiros_proxy_request_total (singular), a family that does not exist: the command still exits 0 on the sandbox lines, and the operator never sees the proxied requests",
+    caughtBy: [line.playbook],
+    edits: [{ file: 'docs/operations-playbook.md', find: "grep -E '^choiros_(sandboxes|proxy_requests_total|sandbox_restarts_total)'", replace: "grep -E '^choiros_(sandboxes|proxy_request_total|sandbox_restarts_total)'" }],
+  },
+  {
+    id: 'memory-headroom-from-memfree',
+    what: "the hypervisor's memory headroom reads MemFree (which leaves out the reclaimable page cache) instead of MemAvailable, so CloudWatch shows a host short of memory that is not",
+    caughtBy: [line.metrics],
+    edits: [{ file: 'hypervisor/cloudwatch/headroom.ts', find: "  const available = field('MemAvailable');", replace: "  const available = field('MemFree');" }],
+  },
+  {
+    id: 'p99-window-never-emptied',
+    what: "the latency window hands out its p99 but keeps its samples (the reset dropped in a tidy-up), so one slow request keeps the published p99 high in every later interval",
+    caughtBy: [line.metrics],
+    edits: [{ file: 'hypervisor/cloudwatch/latency.ts', find: '    const samples = this.#samples.sort((a, b) => a - b);\n    this.#samples = [];\n    this.#seen = 0;\n', replace: '    const samples = [...this.#samples].sort((a, b) => a - b);\n' }],
+  },
+  {
+    id: 'recovery-session-registers-for-anyone',
+    what: 'registering a passkey for an existing username asks only for some session, not one of that account ("a signed-in caller is trusted"), so one account\'s recovery session (or any session) adds a passkey to another account and takes it over',
+    caughtBy: [line.auth],
+    edits: [{ file: 'hypervisor/auth/register.ts', find: '    if (!session || session.userId !== existing.id) throw new HttpError(409,', replace: '    if (!session) throw new HttpError(409,' }],
+  },
+  {
+    id: 'start-duration-recorded-in-ms',
+    what: 'the ready start is recorded in choiros_sandbox_start_duration_seconds as the milliseconds it took (the /1000 lost when duration_ms was rounded for the log), so every start reads a thousand times slower and fills the top bucket',
+    caughtBy: [line.metrics],
+    edits: [{ file: 'hypervisor/sandboxes/manager.ts', find: "outcome: 'ready' }, durationMs / 1000);", replace: "outcome: 'ready' }, durationMs);" }],
+  },
 ];

@@ -49,8 +49,11 @@ test('Auth/register/login/recovery flow passes.', async ({ hostTarget: target, h
     const recovered = page.waitForResponse((response) => new URL(response.url()).pathname === '/auth/recovery' && response.request().method() === 'POST');
     await page.getByRole('button', { name: 'Recover' }).click();
     // Failed recoveries also count against the client address: repeated gate runs can spend its budget before this one starts.
-    await refuseSpentClientBudget(await recovered, `the gate's own first recovery of ${user.username}, with a valid unused code`);
+    const recoveredAnswer = await recovered;
+    await refuseSpentClientBudget(recoveredAnswer, `the gate's own first recovery of ${user.username}, with a valid unused code`);
     await expect(page.getByText('Recovery code accepted.'), 'the recovery code is accepted').toBeVisible();
+    // The answer counts the codes still unused, the one just spent no longer among them (hypervisor/auth/recovery.ts).
+    expect(await recoveredAnswer.json(), 'POST /auth/recovery with the first of ten codes: the codes left').toMatchObject({ recovered: true, username: user.username, remaining_codes: user.recoveryCodes.length - 1 });
     // The recovery session's one power is registering a new passkey (choiros-contract.md, hypervisor/auth/recovery.ts):
     // until then it is no login, and the proxy lets none of its requests through to the sandbox.
     const me = await (await request.get(`${target.url}/auth/me`)).json();
@@ -88,12 +91,45 @@ test('Auth/register/login/recovery flow passes.', async ({ hostTarget: target, h
     expect(await (await request.get(`${target.url}/auth/me`)).json()).toMatchObject({ authenticated: true, user_id: user.userId });
   });
 
+  await test.step('a recovery code typed as people paste it (capitals, spaces for its dashes) is accepted, and counts as spent', async () => {
+    // hypervisor/auth/recovery-codes.ts accepts any case, surrounding spaces, with or without the dashes.
+    const typed = ` ${(user.recoveryCodes[2] as string).toUpperCase().replaceAll('-', ' ')} `;
+    const answer = await request.post(`${target.url}/auth/recovery`, { data: { username: user.username, code: typed } });
+    await refuseSpentClientBudget(answer, `a recovery of ${user.username} with a valid unused code typed "${typed}"`);
+    expect(answer.status(), `POST /auth/recovery with the third code typed "${typed}": ${answer.text()}`).toBe(200);
+    expect(answer.json(), 'the codes left after the first and the third were spent').toMatchObject({ recovered: true, remaining_codes: user.recoveryCodes.length - 2 });
+    await request.post(`${target.url}/auth/logout`, { maxRedirects: 0 });
+  });
+
+  await test.step('a wrong code is refused alike whether or not the username exists: the answer does not tell which was wrong', async () => {
+    const wrongCode = 'aaaaa-bbbbb-ccccc-ddddd';
+    const known = await request.post(`${target.url}/auth/recovery`, { data: { username: user.username, code: wrongCode } });
+    await refuseSpentClientBudget(known, `a wrong recovery code for ${user.username}`);
+    const unknown = await request.post(`${target.url}/auth/recovery`, { data: { username: `gate-nobody-${user.username.slice(-8)}`, code: wrongCode } });
+    await evidence.json('4-recovery-wrong-user-or-code', { existing_user: { status: known.status(), body: known.json() }, unknown_user: { status: unknown.status(), body: unknown.json() } });
+    expect(known.status(), `a wrong code for the existing user ${user.username}: ${known.text()}`).toBe(401);
+    expect({ status: unknown.status(), body: unknown.json() }, 'a wrong code for a username nobody has, against the same for an existing user').toEqual({ status: known.status(), body: known.json() });
+  });
+
   await test.step(`guessing recovery codes is bounded, whatever case the username is typed in: wrong codes are refused with 429 and Retry-After within ${recoveryGuessBound} guesses, and then so is a correct unused code`, async () => {
     const guessing = await guessRecoveryCodes(request, target.url, user.username, user.recoveryCodes[1] as string);
-    await evidence.json('4-recovery-guessing', guessing);
+    await evidence.json('5-recovery-guessing', guessing);
     expect(guessing.statuses.at(-1), `the answers to ${guessing.statuses.length} wrong recovery codes, the username in another case each time (${guessing.spellings.join(', ')}): ${guessing.statuses.join(', ')}`).toBe(429);
     expect(guessing.retryAfter, 'the 429 says when to try again (Retry-After, whole seconds)').toMatch(/^[1-9]\d*$/);
     expect(guessing.correctCodeStatus, "a correct unused code once the account is refused: the budget is the account's").toBe(429);
+  });
+
+  await test.step("a recovery session adds a passkey to its own account only: another account's recovery session is refused registering one for this user", async () => {
+    // A second gate user, recovered with one of its own codes: its recovery session may register a passkey for itself, not for the first user.
+    const other = await gateUsers.register(page);
+    await request.post(`${target.url}/auth/logout`, { maxRedirects: 0 });
+    const recovery = await request.post(`${target.url}/auth/recovery`, { data: { username: other.username, code: other.recoveryCodes[0] } });
+    await refuseSpentClientBudget(recovery, `the recovery of a second gate user ${other.username}, with a valid unused code`);
+    expect(recovery.status(), `POST /auth/recovery for ${other.username}: ${recovery.text()}`).toBe(200);
+    const foreign = await request.post(`${target.url}/auth/register/start`, { data: { username: user.username } });
+    await evidence.json('6-recovery-session-scope', { recovered: other.username, asked_to_register_for: user.username, status: foreign.status(), body: foreign.text().slice(0, 300) });
+    expect(foreign.status(), `POST /auth/register/start for ${user.username} with ${other.username}'s recovery session: ${foreign.text().slice(0, 200)}`).toBe(409);
+    await request.post(`${target.url}/auth/logout`, { maxRedirects: 0 });
   });
 });
 

@@ -5,9 +5,11 @@ import { playbookFile, readPlaybook } from '../../fixtures/playbook.ts';
 import { test, expect } from '../../fixtures/production-test.ts';
 import { releaseBaseOf } from '../../fixtures/release-base.ts';
 import { waitForHealth } from '../../deploy/health.ts';
-import type { AdminRelease } from '../../hypervisor/admin-client/admin-answers.ts';
+import type { AdminRelease, AdminSandbox } from '../../hypervisor/admin-client/admin-answers.ts';
+import { readMetricsEndpoint } from '../../fixtures/runtime-metrics/metrics-endpoint.ts';
+import { parsePrometheusText } from '../../fixtures/runtime-metrics/prometheus-text.ts';
 
-test('Record first operational playbook.', async ({ hostTarget: target, productionHost: host, page, passkey, gateUsers, evidence }) => {
+test('Record first operational playbook.', async ({ hostTarget: target, productionHost: host, hostRequests, page, passkey, gateUsers, evidence }) => {
   void passkey;
   // The `any` commands run here against the host's URL (through Caddy's TLS locally); the `host` ones (logs, restart) run on the host over SSH.
   const place = `${target.provenOn.place}; the host commands on ${host.provenOn.place}`;
@@ -60,6 +62,12 @@ test('Record first operational playbook.', async ({ hostTarget: target, producti
           }
           return;
         }
+        // What the commands that change or show state act on, read just before them.
+        // The live sandbox is started first (a no-op when it runs; the hypervisor restart above or its idle stop may have left it stopped), so there is a running instance to restart.
+        const liveBefore = command.name === 'restart-sandbox' ? await target.admin.start(user.userId, 'live') : undefined;
+        // One proxied request of the gate user's first, so the requests family has a sample to show even when this line runs alone.
+        if (command.name === 'metrics') expect((await hostRequests.get(`${target.url}/conductor/runs`)).status(), "GET /conductor/runs with the gate user's session, through the proxy").toBe(200);
+        const metricsBefore = command.name === 'metrics' ? await readMetricsEndpoint(target.url, target.dispatcher) : undefined;
         const result = await execa('bash', ['--norc', '--noprofile', '-euo', 'pipefail', '-c', command.script], {
           stdin: 'ignore',
           env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CHOIROS_URL: target.url, CHOIROS_ADMIN_TOKEN: token, CHOIROS_USER: user.userId, ...route?.env },
@@ -78,6 +86,20 @@ test('Record first operational playbook.', async ({ hostTarget: target, producti
           expect(pointers.slots[pointers.main], `${playbookFile}:${command.line} rollback: the main route serves the previous known-good release ${releases.knownGood.id} (it served ${releases.current.id})`).toMatchObject({ release_id: releases.knownGood.id });
           // Newest first (GET …/switches).
           expect(switches[0], `${playbookFile}:${command.line} rollback: the last switch recorded is a rollback`).toMatchObject({ action: 'rollback' });
+        }
+        if (metricsBefore) {
+          // The block promises the sandboxes, the proxied requests and the restarts: each family /metrics had before it ran is in its output.
+          const shown = new Set(parsePrometheusText(result.stdout).map((sample) => sample.name));
+          const families = ['choiros_sandboxes', 'choiros_proxy_requests_total', ...(metricsBefore.restarts > 0 ? ['choiros_sandbox_restarts_total'] : [])];
+          for (const family of families) expect(shown.has(family), `${playbookFile}:${command.line} metrics: its output shows ${family}, which GET /metrics had before it ran`).toBe(true);
+        }
+        if (command.name === 'restart-sandbox') {
+          // A restart, not a start the running sandbox answers as it is: the same sandbox running again in a new instance, one restart more.
+          const liveAfter = await target.admin.sandbox(user.userId, 'live');
+          await evidence.json('playbook-restart-sandbox', { before: liveBefore, after: liveAfter });
+          expect(liveBefore, `${user.userId}:live before restart-sandbox`).toMatchObject({ status: 'running' });
+          const instance = (sandbox: AdminSandbox | undefined) => `${sandbox?.container_id ?? ''}/${sandbox?.pid ?? ''}`;
+          expect({ status: liveAfter?.status, restarts: liveAfter?.restarts, new_instance: instance(liveAfter) !== instance(liveBefore) }, `${playbookFile}:${command.line} restart-sandbox: ${user.userId}:live afterwards`).toEqual({ status: 'running', restarts: (liveBefore?.restarts ?? 0) + 1, new_instance: true });
         }
         if (command.name === 'gate-users') {
           // The listing exists to find an interrupted run's users: it must find this run's own.

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stateDir } from '../../deploy/generation.ts';
 import { GateSandboxStates } from '../../fixtures/gate-sandbox-states.ts';
-import { bracket, headroomSlack, readHeadroomIndependently } from '../../fixtures/headroom-cross-check.ts';
+import { bracket, headroomSlack, memoryHeadroomSlack, readHeadroomIndependently } from '../../fixtures/headroom-cross-check.ts';
 import { readCloudWatchFigures } from '../../fixtures/runtime-metrics/cloudwatch-figures.ts';
 import { holdRequest } from '../../fixtures/held-request.ts';
 import { describeChecks } from '../../fixtures/runtime-metrics/snapshot.ts';
@@ -73,10 +73,21 @@ test('Runtime metrics snapshot attached.', async ({ hostTarget: host, production
       if (!from) return;
       const since = from;
       await untilPassed(since);
+      const restartAsked = performance.now();
       const restarted = await host.admin.restart(running.user_id, 'live');
+      const restartSecs = (performance.now() - restartAsked) / 1000;
       const caused = restarted.restarts - running.restarts;
       expect(caused, `restarts the admin API reports for ${running.user_id}:live after one admin restart`).toBe(1);
       const afterRestart = await readMetricsEndpoint(host.url, host.dispatcher);
+      if (moto) {
+        // Only this run's sandboxes on the stand-in: the restart is one stop and one start that ended ready, each timed
+        // in seconds within the restart call (time measured in ms and recorded as seconds is a thousand times longer).
+        const timed = { stop: { count: afterRestart.stops.count - beforeRestart.stops.count, secs: afterRestart.stops.sumSecs - beforeRestart.stops.sumSecs }, readyStart: { count: afterRestart.readyStarts.count - beforeRestart.readyStarts.count, secs: afterRestart.readyStarts.sumSecs - beforeRestart.readyStarts.sumSecs } };
+        await evidence.json('restart-durations', { sandbox: `${running.user_id}:live`, restart_call_secs: restartSecs, ...timed });
+        expect({ stops: timed.stop.count, ready_starts: timed.readyStart.count }, 'choiros_sandbox_stop_duration_seconds_count and choiros_sandbox_start_duration_seconds_count{outcome="ready"} moved by the one admin restart').toEqual({ stops: 1, ready_starts: 1 });
+        expect(timed.stop.secs + timed.readyStart.secs, `seconds the restart's stop and start were timed at, within the ${restartSecs.toFixed(3)} s the admin call took`).toBeLessThanOrEqual(restartSecs);
+        expect(timed.readyStart.secs, 'the ready start took some time').toBeGreaterThan(0);
+      }
       const adminDelta = (afterRestart.restartsByReason.admin ?? 0) - (beforeRestart.restartsByReason.admin ?? 0);
       // The counter has no per-sandbox label: on a deployed host operators may restart other sandboxes too (at least ours);
       // the local stand-in runs only this run's sandboxes (exactly ours).
@@ -149,25 +160,46 @@ test('Runtime metrics snapshot attached.', async ({ hostTarget: host, production
       expect(published.length, `RequestLatencyP99 points published since ${askedAt.toISOString()}`).toBeGreaterThan(0);
       expect(Math.max(...published.map((p) => p.value)), `the p99 published since ${askedAt.toISOString()} against a request the hypervisor waited 1 s for (bound 500 ms: connection and TLS time before it counts)`).toBeGreaterThanOrEqual(500);
     });
+
+    await test.step("each interval's p99 is that interval's own: with the held request's interval published, quick requests alone publish a p99 under 500 ms", async () => {
+      // The held request's interval was published during the wait above; from here on only quick requests are timed.
+      const quickFrom = new Date();
+      for (let i = 0; i < 3; i++) expect((await hostRequests.get(`${host.url}/conductor/runs`)).status(), 'GET /conductor/runs with the gate user\'s session').toBe(200);
+      await page.waitForTimeout(3 * localPublishIntervalSecs * 1000);
+      const published = (await readCloudWatchFigures(cloudwatch, { from: quickFrom, to: new Date() })).RequestLatencyP99.points;
+      await evidence.json('p99-per-interval', { quick_from: quickFrom.toISOString(), quick_requests: 3, published_p99: published });
+      expect(published.length, `RequestLatencyP99 points published since ${quickFrom.toISOString()}, after three quick proxied requests`).toBeGreaterThan(0);
+      for (const point of published) expect(point.value, `RequestLatencyP99 published at ${point.at}, an interval of quick requests after the held one's was published (a window kept across intervals still holds the 1 s)`).toBeLessThan(500);
+    });
   }
 
-  await test.step("the disk headroom the hypervisor published is the share unprivileged writers may still use (statfs's available blocks), read on the host around it", async () => {
-    // The host's disk read by statfs over SSH before and after what the hypervisor publishes meanwhile
+  await test.step("the disk and memory headroom the hypervisor published are the share unprivileged writers may still use (statfs's available blocks) and MemAvailable over MemTotal, read on the host around them", async () => {
+    // The host's disk by statfs and memory by awk over SSH before and after what the hypervisor publishes meanwhile
     // (after the CloudWatch reads above, so a target without CloudWatch fails on that first).
     const from = new Date();
     const { access } = await productionHostOpening;
-    const diskBefore = await readHeadroomIndependently(access, stateDir);
-    let published: { at: string; value: number }[] = [];
+    const before = await readHeadroomIndependently(access, stateDir);
+    let figures: Awaited<ReturnType<typeof readCloudWatchFigures>> | undefined;
     // A deployed host publishes once a minute.
     await expect
-      .poll(async () => (published = (await readCloudWatchFigures(cloudwatch, { from, to: new Date() })).DiskHeadroom.points).length, { message: `DiskHeadroom points published since ${from.toISOString()}`, timeout: moto ? 30_000 : 180_000 })
+      .poll(async () => {
+        figures = await readCloudWatchFigures(cloudwatch, { from, to: new Date() });
+        return Math.min(figures.DiskHeadroom.points.length, figures.MemoryHeadroom.points.length);
+      }, { message: `DiskHeadroom and MemoryHeadroom points published since ${from.toISOString()}`, timeout: moto ? 30_000 : 180_000 })
       .toBeGreaterThan(0);
-    const diskAfter = await readHeadroomIndependently(access, stateDir);
-    const expected = bracket(diskBefore.disk.freePercent, diskAfter.disk.freePercent, headroomSlack);
-    await evidence.json('disk-headroom-cross-check', { command: diskBefore.disk.command, before: diskBefore.disk, after: diskAfter.disk, expected, published });
-    for (const point of published) {
-      expect(point.value, `DiskHeadroom published at ${point.at} against statfs's available blocks under ${stateDir} (${diskBefore.disk.command}) before and after`).toBeGreaterThanOrEqual(expected.low);
-      expect(point.value, `DiskHeadroom published at ${point.at} against statfs's available blocks under ${stateDir} (${diskBefore.disk.command}) before and after`).toBeLessThanOrEqual(expected.high);
+    const after = await readHeadroomIndependently(access, stateDir);
+    const disk = figures?.DiskHeadroom.points ?? [];
+    const memory = figures?.MemoryHeadroom.points ?? [];
+    const expected = { disk: bracket(before.disk.freePercent, after.disk.freePercent, headroomSlack), memory: bracket(before.memory.freePercent, after.memory.freePercent, memoryHeadroomSlack) };
+    await evidence.json('disk-headroom-cross-check', { command: before.disk.command, before: before.disk, after: after.disk, expected: expected.disk, published: disk });
+    await evidence.json('memory-headroom-cross-check', { command: before.memory.command, before: before.memory, after: after.memory, slack_points: memoryHeadroomSlack, expected: expected.memory, published: memory });
+    for (const point of disk) {
+      expect(point.value, `DiskHeadroom published at ${point.at} against statfs's available blocks under ${stateDir} (${before.disk.command}) before and after`).toBeGreaterThanOrEqual(expected.disk.low);
+      expect(point.value, `DiskHeadroom published at ${point.at} against statfs's available blocks under ${stateDir} (${before.disk.command}) before and after`).toBeLessThanOrEqual(expected.disk.high);
+    }
+    for (const point of memory) {
+      expect(point.value, `MemoryHeadroom published at ${point.at} against MemAvailable/MemTotal (${before.memory.command}) before and after`).toBeGreaterThanOrEqual(expected.memory.low);
+      expect(point.value, `MemoryHeadroom published at ${point.at} against MemAvailable/MemTotal (${before.memory.command}) before and after`).toBeLessThanOrEqual(expected.memory.high);
     }
   });
 });
