@@ -63,6 +63,17 @@ export function catalogueProblems(catalogue: PhaseCatalogue, root = repoRoot, op
   return problems;
 }
 
+/**
+ * Which lines a defect's run covers: the lines it names ('meant', how a phase's own catalogue proves
+ * each line can fail), or every line of its phase ('phase', the suites together: how defects the
+ * suites have never seen are measured, since their writer can only guess the line).
+ */
+export type LineScope = 'meant' | 'phase';
+
+export function linesToRun(defect: SeededDefect, phase: Phase, scope: LineScope): readonly string[] {
+  return scope === 'meant' ? defect.caughtBy : phase.checklist.map((line) => line.text);
+}
+
 /** A catalogue kept elsewhere (defects the suites have never seen), run for one phase instead of its own. */
 export async function loadCatalogueFile(phase: Phase, file: string): Promise<PhaseCatalogue> {
   if (!existsSync(file)) throw new CatalogueError(`${file} does not exist: give a .ts file exporting \`defects: readonly SeededDefect[]\``);

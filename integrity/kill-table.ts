@@ -1,4 +1,6 @@
-/** One seeded defect's result: caught when a line meant for it failed; anything else is not a catch. */
+import type { LineScope } from './catalogue.ts';
+
+/** One seeded defect's result: caught when a line it ran failed (the lines meant for it, or with --any-line any line of its phase); anything else is not a catch. */
 export type DefectResult = 'caught' | 'MISSED' | 'NOT RUN';
 
 export interface DefectRow {
@@ -18,7 +20,7 @@ export function killRate(rows: readonly DefectRow[]): { caught: number; total: n
   return { caught, total: rows.length, percent: rows.length ? Math.round((caught / rows.length) * 1000) / 10 : 0 };
 }
 
-export function renderKillTable(rows: readonly DefectRow[]): string {
+export function renderKillTable(rows: readonly DefectRow[], scope: LineScope = 'meant'): string {
   const defectWidth = Math.max(14, ...rows.map((r) => r.defect.length));
   const header = `${'seeded defect'.padEnd(defectWidth)}  ${'result'.padEnd(7)}  ${'s'.padStart(6)}  caught by (or meant to be) / first failure`;
   const body = rows.flatMap((r) => {
@@ -29,5 +31,6 @@ export function renderKillTable(rows: readonly DefectRow[]): string {
     ];
   });
   const rate = killRate(rows);
-  return [header, '-'.repeat(header.length), ...body, '', `kill rate: ${rate.caught}/${rate.total} seeded defects caught by the lines meant for them (${rate.percent}%)`].join('\n');
+  const by = scope === 'meant' ? 'by the lines meant for them' : 'by any line of their phase (--any-line)';
+  return [header, '-'.repeat(header.length), ...body, '', `kill rate: ${rate.caught}/${rate.total} seeded defects caught ${by} (${rate.percent}%)`].join('\n');
 }

@@ -6,7 +6,7 @@ import { repoRoot } from '../hypervisor/paths.ts';
 import { nixpkgsLibExpression } from '../hypervisor/nixos/nixpkgs-lib.ts';
 import { sandboxImageName } from '../hypervisor/workload/image/image.ts';
 import { phaseById, UnknownPhaseError } from '../suites/phases.ts';
-import { CatalogueError, catalogueProblems, loadCatalogueFile, loadCatalogues, type PhaseCatalogue } from './catalogue.ts';
+import { CatalogueError, catalogueProblems, linesToRun, loadCatalogueFile, loadCatalogues, type LineScope, type PhaseCatalogue } from './catalogue.ts';
 import { runGateLines } from './gate-lines.ts';
 import { InterruptedError, interruptedExitCode, Interruption } from './interruption.ts';
 import { killRate, renderKillTable, type DefectRow } from './kill-table.ts';
@@ -20,19 +20,34 @@ import { ScratchCopy } from './scratch-copy.ts';
  * Exit code: 0 every defect caught, 1 a defect missed or not run, 2 the catalogue or the baseline is
  * broken. It removes its scratch copy, its sandbox image and any container of that image, pass or fail.
  *
+ * With --any-line every line of the phase runs for each defect, and a failure of any line is a catch:
+ * the issue's measure for defects the suites have never seen ("the suites together"), whose writer
+ * can only guess which line is meant. The table still shows the lines the defect named.
+ *
  * Not part of `npm test` or CI: see README.md ("Seeded defects") and .github/workflows/nightly.yml.
  */
 const usage =
   'usage: npm run integrity [-- PHASE ...] [--defect ID ...]   (default: every phase with suites/<phase>/defects.ts)\n' +
-  '       npm run integrity -- PHASE --catalogue FILE.ts       (defects the suites have never seen, instead of the phase\'s own)';
+  '       npm run integrity -- PHASE --catalogue FILE.ts       (defects the suites have never seen, instead of the phase\'s own)\n' +
+  '       add --any-line to run every line of the phase for each defect (a failure of any line is a catch)';
 
-function parseArgs(args: readonly string[]): { phases: string[]; defects: string[]; catalogue: string | undefined } {
+interface IntegrityArgs {
+  phases: string[];
+  defects: string[];
+  catalogue: string | undefined;
+  scope: LineScope;
+}
+
+function parseArgs(args: readonly string[]): IntegrityArgs {
   const phases: string[] = [];
   const defects: string[] = [];
   let catalogue: string | undefined;
+  let scope: LineScope = 'meant';
   for (let i = 0; i < args.length; i += 1) {
     const arg = args[i] ?? '';
-    if (arg === '--defect' || arg === '--catalogue') {
+    if (arg === '--any-line') {
+      scope = 'phase';
+    } else if (arg === '--defect' || arg === '--catalogue') {
       const value = args[i + 1];
       if (!value) throw new CatalogueError(`${arg} needs a value. ${usage}`);
       if (arg === '--defect') defects.push(value);
@@ -45,7 +60,7 @@ function parseArgs(args: readonly string[]): { phases: string[]; defects: string
     }
   }
   if (catalogue !== undefined && phases.length !== 1) throw new CatalogueError(`--catalogue runs for exactly one phase; name it. ${usage}`);
-  return { phases, defects, catalogue };
+  return { phases, defects, catalogue, scope };
 }
 
 /** Containers and the image of this run only: found by the run's own image tag. */
@@ -55,10 +70,10 @@ async function removeRunImage(image: string): Promise<void> {
   await podman(['rmi', '--force', image]).catch(() => undefined);
 }
 
-async function runCatalogue(copy: ScratchCopy, logDir: string, catalogue: PhaseCatalogue, only: readonly string[], env: Record<string, string>, interruption: Interruption): Promise<DefectRow[] | 'baseline failed'> {
+async function runCatalogue(copy: ScratchCopy, logDir: string, catalogue: PhaseCatalogue, only: readonly string[], scope: LineScope, env: Record<string, string>, interruption: Interruption): Promise<DefectRow[] | 'baseline failed'> {
   const { phase } = catalogue;
   const defects = catalogue.defects.filter((d) => !only.length || only.includes(d.id));
-  const lines = [...new Set(defects.flatMap((d) => d.caughtBy))];
+  const lines = [...new Set(defects.flatMap((d) => linesToRun(d, phase, scope)))];
   console.log(`integrity: ${phase.id}: baseline, ${lines.length} line(s) on the unmodified copy`);
   const baseline = await runGateLines({ repo: copy.repo, logDir, project: phase.id, titles: lines, label: `${phase.id}-baseline`, env, interruption });
   const broken = [...baseline.outcomes].filter(([, outcome]) => outcome.status !== 'passed');
@@ -72,8 +87,9 @@ async function runCatalogue(copy: ScratchCopy, logDir: string, catalogue: PhaseC
   for (const defect of defects) {
     const revert = await copy.apply(defect.edits);
     try {
-      const run = await runGateLines({ repo: copy.repo, logDir, project: phase.id, titles: defect.caughtBy, label: `${phase.id}-${defect.id}`, env, interruption });
-      const outcomes = defect.caughtBy.map((line) => ({ line, ...(run.outcomes.get(line) ?? { status: 'not run' as const, error: undefined }) }));
+      const titles = linesToRun(defect, phase, scope);
+      const run = await runGateLines({ repo: copy.repo, logDir, project: phase.id, titles, label: `${phase.id}-${defect.id}`, env, interruption });
+      const outcomes = titles.map((line) => ({ line, ...(run.outcomes.get(line) ?? { status: 'not run' as const, error: undefined }) }));
       const failed = outcomes.filter((o) => o.status === 'failed');
       const result = failed.length ? 'caught' : outcomes.some((o) => o.status === 'not run') ? 'NOT RUN' : 'MISSED';
       rows.push({ defect: `${phase.id}/${defect.id}`, caughtBy: defect.caughtBy, result, failedLines: failed.map((o) => o.line), firstError: failed[0]?.error, seconds: run.durationMs / 1000 });
@@ -125,15 +141,15 @@ async function main(): Promise<number> {
     console.log(`integrity: scratch copy ${copy.repo}, sandbox image ${image}, Playwright output in ${path.relative(repoRoot, logDir)}`);
     const rows: DefectRow[] = [];
     for (const catalogue of catalogues) {
-      const result = await runCatalogue(copy, logDir, catalogue, args.defects, env, interruption);
+      const result = await runCatalogue(copy, logDir, catalogue, args.defects, args.scope, env, interruption);
       if (result === 'baseline failed') return 2;
       rows.push(...result);
     }
     // A signal after the last Playwright run still means the table is not the run that was asked for.
     interruption.check();
     console.log('');
-    console.log(renderKillTable(rows));
-    console.log(`(npm run integrity -- ${[...args.phases, ...args.defects.flatMap((d) => ['--defect', d]), ...(args.catalogue ? ['--catalogue', args.catalogue] : [])].join(' ') || '(all phases)'}: ${((performance.now() - started) / 60_000).toFixed(1)} min)`);
+    console.log(renderKillTable(rows, args.scope));
+    console.log(`(npm run integrity -- ${[...args.phases, ...args.defects.flatMap((d) => ['--defect', d]), ...(args.catalogue ? ['--catalogue', args.catalogue] : []), ...(args.scope === 'phase' ? ['--any-line'] : [])].join(' ') || '(all phases)'}: ${((performance.now() - started) / 60_000).toFixed(1)} min)`);
     return killRate(rows).caught === rows.length ? 0 : 1;
   } finally {
     // Reached only once no Playwright child runs: runGateLines returns after its child has exited.
