@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { phaseById } from '../suites/phases.ts';
-import { catalogueProblems, loadCatalogues } from './catalogue.ts';
+import { catalogueProblems, linesToRun, loadCatalogues } from './catalogue.ts';
 import { exactTitles } from './gate-lines.ts';
+import { renderKillTable } from './kill-table.ts';
 
 // Cheap enough for every CI run: the seeded defects still fit the code (the run itself is nightly).
 describe('the seeded-defect catalogues', () => {
@@ -41,5 +42,15 @@ describe('the seeded-defect catalogues', () => {
     expect(grep.test('phase1 evidence.spec.ts `podman ps` lifecycle output attached.')).toBe(true);
     expect(grep.test('phase1 definition-of-done.spec.ts Hypervisor can route/swap between live/dev for rollback.')).toBe(true);
     expect(grep.test('phase1 evidence.spec.ts `podman ps` lifecycle output attachedX')).toBe(false);
+  });
+
+  it('runs the lines a defect names, or with --any-line every line of its phase, and says which measure the rate counts', () => {
+    const phase3 = phaseById('phase3');
+    const defect = { id: 'x', what: 'x', caughtBy: [phase3.checklist[0]?.text ?? ''], edits: [] };
+    expect(linesToRun(defect, phase3, 'meant')).toEqual(defect.caughtBy);
+    expect(linesToRun(defect, phase3, 'phase')).toEqual(phase3.checklist.map((line) => line.text));
+    const row = { defect: 'phase3/x', caughtBy: defect.caughtBy, result: 'caught' as const, failedLines: [phase3.checklist[1]?.text ?? ''], firstError: undefined, seconds: 1 };
+    expect(renderKillTable([row])).toContain('1/1 seeded defects caught by the lines meant for them');
+    expect(renderKillTable([row], 'phase')).toContain('1/1 seeded defects caught by any line of their phase (--any-line)');
   });
 });
