@@ -47,6 +47,14 @@ export const acceptedOpenItems: Readonly<Record<string, string>> = {
   'IPAddressDeny=': 'it answers every client address: who may reach the port is the firewall\'s choice (openFirewall)',
 };
 
+/** Every item systemd-analyze rates in the report, open (✗) or closed (✓), by its NAME column. */
+export function ratedItems(report: ExposureReport): string[] {
+  return report.table.split('\n').flatMap((line) => {
+    const match = /^\s*[✓✗]\s+(\S+)/.exec(line);
+    return match?.[1] ? [match[1]] : [];
+  });
+}
+
 /** The items systemd-analyze rates open (✗) in the report, by their NAME column. */
 export function openItems(report: ExposureReport): string[] {
   return report.table.split('\n').flatMap((line) => {

@@ -55,6 +55,18 @@ export function nixErrorMessage(stderr: string): string {
 }
 
 /**
+ * Evaluates a Nix `expression` (a function of the string `args`, passed with --argstr) to JSON with
+ * the real nix-instantiate, offline (offlineNixConfig: nothing is fetched). When nix refuses, throws
+ * what `failure` makes of nix's own error message, so each caller names what did not evaluate.
+ */
+export async function evalNixJson(expression: string, args: Readonly<Record<string, string>>, failure: (nixError: string) => Error): Promise<unknown> {
+  const argstrs = Object.entries(args).flatMap(([name, value]) => ['--argstr', name, value]);
+  const result = await execa('nix-instantiate', ['--eval', '--strict', '--json', '--expr', expression, ...argstrs], { reject: false, env: { NIX_CONFIG: offlineNixConfig } });
+  if (result.exitCode !== 0) throw failure(nixErrorMessage(result.stderr));
+  return JSON.parse(result.stdout) as unknown;
+}
+
+/**
  * Evaluates services.choiros-hypervisor with `settings` (enable = true implied) for real, with
  * nixpkgs' lib; `packagePath` is the hypervisor package's store path (a stand-in path otherwise).
  */
@@ -64,10 +76,5 @@ export async function evaluateModule(settings: ModuleSettings, packagePath?: str
     package = builtins.storePath ${JSON.stringify(packagePath)};` : ''}
     configuration = { services.choiros-hypervisor = builtins.fromJSON settingsJSON // { enable = true; }; };
   }`;
-  const result = await execa('nix-instantiate', ['--eval', '--strict', '--json', '--expr', expression, '--argstr', 'settingsJSON', JSON.stringify(settings)], {
-    reject: false,
-    env: { NIX_CONFIG: offlineNixConfig },
-  });
-  if (result.exitCode !== 0) throw new ModuleEvalError(explainLibFailure(nixErrorMessage(result.stderr), lib));
-  return JSON.parse(result.stdout) as ModuleEvaluation;
+  return (await evalNixJson(expression, { settingsJSON: JSON.stringify(settings) }, (error) => new ModuleEvalError(explainLibFailure(error, lib)))) as ModuleEvaluation;
 }

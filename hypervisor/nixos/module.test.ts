@@ -3,7 +3,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { evaluateModule, ModuleEvalError, nixosDir, type ModuleEvaluation, type ModuleSettings } from './module-eval.ts';
 import { nixpkgsLibExpression, offlineNixConfig } from './nixpkgs-lib.ts';
-import { acceptedOpenItems, ExposureTooHighError, maximumExposure, openItems, requireHardened, unexpectedOpenItems, unitExposure } from './exposure.ts';
+import { acceptedOpenItems, ExposureTooHighError, maximumExposure, ratedItems, requireHardened, unexpectedOpenItems, unitExposure } from './exposure.ts';
 
 async function evalError(settings: ModuleSettings): Promise<ModuleEvalError> {
   const error = await evaluateModule(settings).catch((e: unknown) => e);
@@ -114,11 +114,14 @@ describe("the hypervisor unit's exposure (systemd-analyze security --offline=tru
     expect(() => requireHardened(report)).toThrow(ExposureTooHighError);
   });
 
-  it('rates open only the accepted items as the module renders it, each of them open', async () => {
+  it('rates open only the accepted items as the module renders it, each of them an item systemd-analyze rates', async () => {
     const report = await unitExposure((await evaluateModule({ adminTokenFile: '/run/secrets/admin-token' })).unitText);
     expect(unexpectedOpenItems(report)).toEqual([]);
-    // Every accepted item is one systemd-analyze really names for this unit: the list holds no stale names.
-    expect(openItems(report).sort()).toEqual(Object.keys(acceptedOpenItems).sort());
+    // Every accepted item is one systemd-analyze really rates for this unit: the list holds no stale names.
+    // Whether each is still open (✗) is left to the systemd version: on 252 (Debian 12, where this was
+    // written) all of them are, and a later one may close one (DeviceAllow= char-rtc:r) without any fault here.
+    const rated = ratedItems(report);
+    expect(Object.keys(acceptedOpenItems).filter((item) => !rated.includes(item)), 'accepted items systemd-analyze does not rate').toEqual([]);
   });
 
   it('names the one setting lost, though the exposure stays under the bound', async () => {

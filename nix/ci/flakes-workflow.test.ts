@@ -1,11 +1,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFlakesWorkflow, runsAfterFailure } from './flakes-workflow.ts';
 
 describe("the flakes workflow's summary step condition", () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'flakes-workflow-'));
+  // Made when the tests run, not when vitest collects them (a filtered run would leave it behind).
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'flakes-workflow-'));
+  });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('runs after a failed build with always(), !cancelled(), failure() or success() || failure(), bare, in ${{ }} or with other terms', () => {
@@ -39,7 +43,11 @@ describe("the flakes workflow's summary step condition", () => {
 });
 
 describe("the flakes workflow's token permissions", () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'flakes-permissions-'));
+  // Made when the tests run, not when vitest collects them (a filtered run would leave it behind).
+  let dir = '';
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'flakes-permissions-'));
+  });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const workflow = (jobPermissions: string) =>
     `permissions:\n  id-token: write\n  contents: read\njobs:\n  build:\n${jobPermissions}    steps:\n      - uses: DeterminateSystems/flakehub-cache-action@main\n`;

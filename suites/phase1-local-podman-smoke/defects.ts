@@ -424,7 +424,8 @@ export const defects: readonly SeededDefect[] = [
     id: 'promote-ignores-what-the-slot-runs',
     what: 'promote no longer checks that the standby slot still runs the deployed release ("it was ready when deployed"): after an admin start on another config, that sandbox is switched to main and the release is marked known-good without ever serving',
     caughtBy: [line.swap],
-    edits: [{ file: 'hypervisor/routing/deploy.ts', find: '    if (spec && !runsRelease(spec, release)) {', replace: '    if (spec && !runsRelease(spec, release) && staged.state !== \'ready\') {' }],
+    // The whole check goes: the throw and its block, so promote switches whatever the slot runs.
+    edits: [{ file: 'hypervisor/routing/deploy.ts', find: '    if (spec && !runsRelease(spec, release)) {\n      throw new RoutingError(\'no_release\', `nothing to promote for user "${userId}": the ${pointers.dev} slot was started on something other than release ${release.id} since it was deployed. Deploy the release again (POST /admin/sandboxes/${userId}/deploy)`);\n    }\n', replace: '' }],
   },
   {
     id: 'release-pins-the-reference',

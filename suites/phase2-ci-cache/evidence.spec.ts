@@ -54,14 +54,19 @@ async function workflowNodeRunsTheTsSteps(evidence: Evidence): Promise<void> {
   }
 }
 
+/** What stands in for GitHub when the run-links step reads flakes.yml runs. */
+const runReadingStandIn = "reading runs: a local HTTP server speaking GitHub's REST shapes stood in for GitHub's Actions API";
+
 test('Workflow run links attached.', async ({ flakesProof, evidence }) => {
-  await evidence.provenOn(flakesProof.provenOn);
+  // The step that reads runs always reads the local GitHub stand-in, even when the proof is remote:
+  // the stand-in is declared so that step never reads as if it came from real GitHub.
+  await evidence.provenOn({ place: flakesProof.provenOn.place, standIn: [flakesProof.provenOn.standIn, runReadingStandIn].filter(Boolean).join('; ') });
   await test.step(`the workflow has run links for every pull request to main and every push to it: "${flakesCheckName}" runs for both, unfiltered`, async () => {
     const reporting = checkReporting(readFlakesWorkflow(), flakesCheckName);
     await evidence.json('check-reports-on', reporting);
     expect(reporting, `where "${flakesCheckName}" reports`).toEqual([{ event: 'pull_request into main', gap: undefined }, { event: 'push to main', gap: undefined }]);
   });
-  await test.step("from GitHub, Phase 2 reads the two newest completed runs of flakes.yml on the branch, older first: their links, the \"build flakes\" job's link, its build step's time, and hits counted from FlakeHub Cache only", async () => {
+  await test.step("from GitHub's REST shapes (served by a local stand-in), Phase 2 reads the two newest completed runs of flakes.yml on the branch, older first: their links, the \"build flakes\" job's link, its build step's time, and hits counted from FlakeHub Cache only", async () => {
     const github = await new LocalGitHub().start();
     try {
       const seeded = seedFlakesRuns(github);

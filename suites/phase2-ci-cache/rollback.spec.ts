@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test, expect } from '../../fixtures/flakes-proof.ts';
@@ -61,9 +61,9 @@ test('Document fallback path if cache integration fails.', async ({ flakesSource
       await evidence.text('unreachable-cache-named.txt', String(stopped));
       expect(stopped, `the measurement with ${unreachableCache} as its cache`).toBeInstanceOf(CacheUnreachableError);
       expect((stopped as Error).message, 'names the cache and why it cannot be reached').toMatch(new RegExp(`${unreachableCache.replace(/[.:/]/g, '\\$&')} cannot be reached \\(ECONNREFUSED\\)`));
-      // measureCache removes its stores whatever happens: what shows a build is the push that follows it.
+      // The absence of a store proves nothing here (measureCache removes both stores whatever happens):
+      // what shows a build ran is the push that follows it, so the unfired afterPush is the proof.
       expect(pushed, 'the experiment built and pushed before it checked the cache').toBe(false);
-      expect(existsSync(path.join(experiment, 'cold-store')), 'a cold store left behind').toBe(false);
     } finally {
       removeStore(path.join(experiment, 'cold-store'));
       removeStore(path.join(experiment, 'warm-store'));

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test, expect } from '../../fixtures/flakes-proof.ts';
-import { passedPhase2Ledger, recordFailedPhase2Run } from '../../fixtures/passed-phase2-ledger.ts';
+import { passedPhase2Ledger, recordPhase2Run } from '../../fixtures/passed-phase2-ledger.ts';
 import { GateRefusedError } from '../../gate-runner/gate-refused.ts';
 import { gateTargetFromEnv } from '../../gate-runner/gate-target.ts';
 import { GitHubClient } from '../../gate-runner/github/client.ts';
@@ -70,7 +70,8 @@ test('Keep workflow non-blocking initially; then promote to required checks.', a
   await test.step('npm run promote-check refuses when the latest Phase 2 run for the target failed, though an earlier one passed, and changes nothing', async () => {
     const target = gateTargetFromEnv();
     const gatesDir = await passedPhase2Ledger(target);
-    await recordFailedPhase2Run(gatesDir, target);
+    // A later run whose first line failed: the checks regressed since the passing run.
+    await recordPhase2Run(gatesDir, target, { runId: 'stand-in-failed-run', day: '2026-01-02', firstLineFailed: true });
     const github = await new LocalGitHub().start();
     try {
       github.repositories.add('choiros/gates');

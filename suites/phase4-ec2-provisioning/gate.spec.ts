@@ -1,13 +1,13 @@
-import { AuthorizeSecurityGroupIngressCommand, CreateTagsCommand, DescribeSecurityGroupsCommand, ModifyInstanceAttributeCommand, ModifyVolumeCommand, StartInstancesCommand, StopInstancesCommand, waitUntilInstanceRunning, waitUntilInstanceStopped } from '@aws-sdk/client-ec2';
+import { AuthorizeSecurityGroupIngressCommand, CreateTagsCommand, ModifyInstanceAttributeCommand, ModifyVolumeCommand, StartInstancesCommand, StopInstancesCommand, waitUntilInstanceRunning, waitUntilInstanceStopped } from '@aws-sdk/client-ec2';
 import { buildTargetGeneration } from '../../deploy/cli.ts';
 import { ingressOf } from '../../provisioning/security-group.ts';
 import { CommandTranscript } from '../../deploy/command-transcript.ts';
 import { HostAccess } from '../../deploy/host-access.ts';
-import { readAwsSection } from '../../gate-runner/aws-section.ts';
 import { readDeploySection } from '../../gate-runner/deploy-section.ts';
-import { rootVolume, runningInstances } from '../../fixtures/account-readings.ts';
+import { rootVolume, runningInstances, targetSecurityGroup } from '../../fixtures/account-readings.ts';
+import { describedAws } from '../../fixtures/described-aws.ts';
 import { runningUnits } from '../../fixtures/running-units.ts';
-import { crashUnit, unitCrashBoundMs } from '../../fixtures/unit-crash.ts';
+import { crashUnit, type UnitCrash } from '../../fixtures/unit-crash.ts';
 import { waitForHealth } from '../../deploy/health.ts';
 import { hostAddressProblems, readHostAddress } from '../../fixtures/host-address.ts';
 import { DescriptionFields } from '../../gate-runner/description-fields.ts';
@@ -60,9 +60,10 @@ test('EC2 host converges from declarative config.', async ({ phase4Host, evidenc
 
   await test.step("a crash of the hypervisor or of Caddy (the main process killed, no stop asked) is undone by systemd on its own, without a deploy, and the host answers healthy again", async () => {
     const hypervisorBoot = (await phase4Host.health()).bootId;
-    const crashes = [];
+    const crashes: UnitCrash[] = [];
     for (const unit of ['choiros-hypervisor.service', 'choiros-caddy.service']) crashes.push(await crashUnit(target.machine, unit));
-    const { reading } = await waitForHealth(target.healthUrl, unitCrashBoundMs, hypervisorBoot);
+    // The target's own health bound, as every deploy waits: systemd's restart bound is crashUnit's.
+    const { reading } = await waitForHealth(target.healthUrl, deploy.healthTimeoutSecs * 1000, hypervisorBoot);
     await evidence.json('unit-crashes', { crashes, health: reading });
     expect(crashes.map((c) => [c.unit, c.recovered]), JSON.stringify(crashes)).toEqual(crashes.map((c) => [c.unit, true]));
     expect(reading.healthy).toBe(true);
@@ -72,7 +73,7 @@ test('EC2 host converges from declarative config.', async ({ phase4Host, evidenc
   await test.step('drift in the account (the root volume\'s IOPS changed by hand) is planned and converges back with one apply', async () => {
     const { ec2 } = phase4Host;
     const rootVolumeNow = async () => rootVolume(ec2, (await runningInstances(ec2, target.name))[0]);
-    const declared = (target.description.aws as { rootVolume: { sizeGiB: number; iops: number } }).rootVolume;
+    const declared = describedAws(target).rootVolume;
     const before = await rootVolumeNow();
     expect(before).toMatchObject({ VolumeType: 'gp3', Size: declared.sizeGiB, Iops: declared.iops });
     await ec2.send(new ModifyVolumeCommand({ VolumeId: before?.VolumeId, Iops: declared.iops + 1000 }));
@@ -90,8 +91,8 @@ test('EC2 host converges from declarative config.', async ({ phase4Host, evidenc
 
   await test.step("drift in the account (the hypervisor's port opened to the world and a tag changed, by hand) is planned, left alone by the plan, and converges back with one apply", async () => {
     const { ec2 } = phase4Host;
-    const aws = target.description.aws as { tags: Record<string, string> };
-    const group = async () => (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:choiros:target', Values: [target.name] }] }))).SecurityGroups?.[0];
+    const aws = describedAws(target);
+    const group = () => targetSecurityGroup(ec2, target.name);
     const instanceTags = async () => (await runningInstances(ec2, target.name))[0]?.Tags ?? [];
     const [tagKey = 'project', tagValue = ''] = Object.entries(aws.tags)[0] ?? [];
     const before = await group();
@@ -119,9 +120,7 @@ test('EC2 host converges from declarative config.', async ({ phase4Host, evidenc
 
   await test.step("drift in the account (the instance's type changed by hand: stop, modify, start) is planned and converges back with one apply, the same instance", async () => {
     const { ec2 } = phase4Host;
-    const aws = readAwsSection(new DescriptionFields(target.file, target.description).section('aws'));
-    if (!aws) throw new Error(`${target.file} has no aws section: the Phase 4 target is provisioned from it`);
-    const declared = aws.instanceType;
+    const declared = describedAws(target).instanceType;
     // Another size of the declared family (t3a.large -> t3a.xlarge), so the drift is one an operator could make.
     const [family] = declared.split('.');
     const drifted = `${family}.${declared.endsWith('.xlarge') ? '2xlarge' : 'xlarge'}`;
@@ -147,7 +146,7 @@ test('EC2 host converges from declarative config.', async ({ phase4Host, evidenc
     expect({ id: after?.InstanceId, type: after?.InstanceType }, 'the same instance, back at the declared type').toEqual({ id: before?.InstanceId, type: declared });
     expect(again.exitCode).toBe(0);
     expect(again.output, 'a plan after the apply has nothing left to change for the instance').not.toContain('instance type:');
-    const { dns } = target.description.aws as { dns: { hostName: string; hostedZone: string } };
+    const { dns } = describedAws(target);
     const address = await readHostAddress(ec2, phase4Host.route53, { name: target.name, ...dns });
     await evidence.json('address-after-type-drift', address);
     expect(hostAddressProblems(address), 'after the stop and start, the host name follows the public address').toEqual([]);

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { DescribeKeyPairsCommand, DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
+import { DescribeKeyPairsCommand } from '@aws-sdk/client-ec2';
 import { ChangeResourceRecordSetsCommand } from '@aws-sdk/client-route-53';
 import { publicRulesFor, ingressOf } from '../../provisioning/security-group.ts';
-import { aRecord, hostedZoneId, rootVolume, runningInstances } from '../../fixtures/account-readings.ts';
+import { aRecord, hostedZoneId, rootVolume, runningInstances, targetSecurityGroup } from '../../fixtures/account-readings.ts';
+import { describedAws } from '../../fixtures/described-aws.ts';
 import { testHostedZone } from '../../fixtures/aws-target.ts';
 import { motoCredentialsEnv, motoStandIn } from '../../fixtures/moto-server.ts';
 import { runCli } from '../../fixtures/cli-run.ts';
@@ -17,7 +18,6 @@ import { AdminClient } from '../../hypervisor/admin-client/admin-client.ts';
 import { buildTargetGeneration } from '../../deploy/cli.ts';
 import { CommandTranscript } from '../../deploy/command-transcript.ts';
 import { HostAccess } from '../../deploy/host-access.ts';
-import { readAwsSection } from '../../gate-runner/aws-section.ts';
 import { readDeploySection } from '../../gate-runner/deploy-section.ts';
 import { DescriptionFields } from '../../gate-runner/description-fields.ts';
 import { resolveSecret } from '../../gate-runner/secret-ref.ts';
@@ -38,7 +38,7 @@ test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', asy
     const [only] = instances;
     expect(only?.InstanceType).toBe('t3a.large');
     expect(only?.Placement?.AvailabilityZone).toMatch(/^us-east-1[a-z]$/);
-    expect(only?.ImageId).toBe((target.description.aws as { ami: string }).ami);
+    expect(only?.ImageId).toBe(describedAws(target).ami);
     await evidence.json('instance', only);
     return only;
   });
@@ -59,8 +59,7 @@ test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', asy
   });
 
   await test.step("it boots with the described key pair, whose public key is the description's public key file (the deploy key's public half)", async () => {
-    const aws = readAwsSection(new DescriptionFields(target.file, target.description).section('aws'));
-    if (!aws) throw new Error(`${target.file} has no aws section`);
+    const aws = describedAws(target);
     // The described key pair, not the instance's: a launch without a key then fails on the name below, not with "not found".
     const [key] = (await ec2.send(new DescribeKeyPairsCommand({ KeyNames: [aws.keyPair.name], IncludePublicKey: true }))).KeyPairs ?? [];
     const file = (await readFile(aws.keyPair.publicKeyFile, 'utf8')).trim();
@@ -73,7 +72,7 @@ test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', asy
   await test.step("the instance, its root volume, the security group and the key pair each carry choiros:target=<name>, a Name, and the description's tags", async () => {
     const resources = await accountResources(ec2, target.name);
     await evidence.json('resource-tags', resources);
-    expect(tagProblems(resources, target.name, (target.description.aws as { tags: Record<string, string> }).tags)).toEqual([]);
+    expect(tagProblems(resources, target.name, describedAws(target).tags)).toEqual([]);
   });
 
   await test.step("the apply's transcript lists every resource the account holds, each with the command that removes it, and the command that removes them all", async () => {
@@ -81,7 +80,7 @@ test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', asy
     expect(file, 'the apply printed where its transcript is').toBeDefined();
     const text = await readFile(file ?? '', 'utf8');
     await evidence.text('provisioning-transcript.txt', text);
-    const { dns, region } = target.description.aws as { dns: { hostName: string }; region: string };
+    const { dns, region } = describedAws(target);
     const ids = Object.fromEntries((await accountResources(ec2, target.name)).map((r) => [r.kind, r.id ?? '(none)']));
     const held = [
       { kind: 'instance', id: ids.instance ?? '', removedBy: 'aws ec2 terminate-instances' },
@@ -103,7 +102,7 @@ test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', asy
   await test.step("a neighbour target in the same account, provisioned and then destroyed: nothing tagged for it is left, its DNS record is gone, and this target's resources and record are untouched", async () => {
     const neighbour = await writeNeighbourTarget(target.description.aws as Record<string, unknown>, target.dir, `${target.name}-neighbour`);
     try {
-      const ours = async () => ({ resources: (await accountResources(ec2, target.name)).map((r) => [r.kind, r.id]), record: (await readHostAddress(ec2, route53, { name: target.name, hostedZone: testHostedZone, hostName: (target.description.aws as { dns: { hostName: string } }).dns.hostName })).recordValues });
+      const ours = async () => ({ resources: (await accountResources(ec2, target.name)).map((r) => [r.kind, r.id]), record: (await readHostAddress(ec2, route53, { name: target.name, hostedZone: testHostedZone, hostName: describedAws(target).dns.hostName })).recordValues });
       const before = await ours();
       const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', GATE_TARGET: neighbour.name, GATE_TARGETS_DIR: neighbour.dir, PROVISIONING_TRANSCRIPT_DIR: phase4Host.transcriptDir, ...motoCredentialsEnv };
       const applied = await runCli('provisioning/main.ts', ['apply', '--yes'], env);
@@ -128,11 +127,11 @@ test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', asy
 test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evidence, playwright, launchOptions }) => {
   await evidence.provenOn(provenOnStandIns);
   const { ec2, route53, target } = phase4Host;
-  const aws = target.description.aws as { sshCidrs: string[]; dns: { hostName: string } };
+  const aws = describedAws(target);
   const { hypervisorPort } = (target.description.deploy as { routing: { hypervisorPort: number } }).routing;
 
   await test.step('security group: SSH only from the configured CIDRs, 80 and 443 open, the hypervisor port never public', async () => {
-    const [group] = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:choiros:target', Values: [target.name] }] }))).SecurityGroups ?? [];
+    const group = await targetSecurityGroup(ec2, target.name);
     const rules = ingressOf(group ?? {});
     await evidence.json('security-group', { GroupId: group?.GroupId, ingress: rules });
     expect(rules.filter((r) => r.startsWith('tcp:22:')).sort(), 'SSH from every configured block, and only from them').toEqual(aws.sshCidrs.map((c) => `tcp:22:${c}`).sort());
@@ -142,7 +141,7 @@ test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evi
   });
 
   await test.step('the instance is in that security group and no other (the account\'s default group lets anything in from its members)', async () => {
-    const [group] = (await ec2.send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'tag:choiros:target', Values: [target.name] }] }))).SecurityGroups ?? [];
+    const group = await targetSecurityGroup(ec2, target.name);
     const [instance] = await runningInstances(ec2, target.name);
     await evidence.json('instance-security-groups', { instance: instance?.InstanceId, groups: instance?.SecurityGroups, targetGroup: group?.GroupId });
     expect(group?.GroupId, 'the security group tagged for the target').toBeDefined();
