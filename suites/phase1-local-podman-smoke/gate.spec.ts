@@ -579,6 +579,10 @@ test('WebSocket task flow works end-to-end.', async ({ target, page, desktop, si
     const cookie = await sessionCookieHeader(page, target.url);
     const forged = { authorization: 'Bearer forged-by-the-client', 'proxy-authorization': 'Basic Zm9yZ2VkOmNsaWVudA==', 'x-choiros-user-id': 'someone-else', 'x-choiros-sandbox-role': 'dev' };
     const seen: Record<string, unknown> = {};
+    // The dev sandbox is not running yet: one request starts it and waits until it is ready (the
+    // hypervisor allows 30 s), so the upgrade below is not bounded by its cold start.
+    const devUp = await page.request.get(`${target.url}/dev/health`, { timeout: 60_000 });
+    expect(devUp.status(), 'GET /dev/health, starting the dev sandbox').toBe(200);
     for (const [prefix, role] of [['', 'live'], ['/dev', 'dev']] as const) {
       const received = await receivedOverWebSocket(`${target.url.replace(/^http/, 'ws')}${prefix}/ws`, { cookie, origin: target.url, ...forged });
       seen[role] = received;
