@@ -603,9 +603,12 @@ test('WebSocket task flow works end-to-end.', async ({ target, page, desktop, si
   await test.step(`a closed WebSocket gives its place back: more than the per-user cap (${defaultProxyLimits.maxWebSocketsPerUser}) opened and closed one after another are each greeted by the sandbox`, async () => {
     const cookie = await sessionCookieHeader(page, target.url);
     // One more than the cap: were closed sockets to keep their places, the last would be closed with 1008.
-    const count = defaultProxyLimits.maxWebSocketsPerUser + 1;
+    // The cap assumed is the default (HYPERVISOR_WEBSOCKETS_PER_USER unset; the admin API does not say
+    // the target's): on a target configured higher the check proves nothing, and the evidence says so.
+    const assumedCap = defaultProxyLimits.maxWebSocketsPerUser;
+    const count = assumedCap + 1;
     const churn = await churnWebSockets(`${target.url.replace(/^http/, 'ws')}/ws`, { cookie, origin: target.url }, count);
-    await evidence.json('websocket-places-given-back', { opened_and_closed_in_turn: count, ...churn });
+    await evidence.json('websocket-places-given-back', { assumed_per_user_cap: assumedCap, cap_assumed_because: 'the default HYPERVISOR_WEBSOCKETS_PER_USER; meaningful only where the target runs with it', opened_and_closed_in_turn: count, ...churn });
     expect(churn, `${count} WebSockets of one user, opened and closed one after another`).toEqual({ opened: count });
   });
 
