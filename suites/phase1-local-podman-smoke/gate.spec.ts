@@ -28,7 +28,7 @@ import { PodmanView } from '../../fixtures/podman-view.ts';
 import { AdminClient } from '../../hypervisor/admin-client/admin-client.ts';
 import { rm } from 'node:fs/promises';
 import { idleSandbox, idleStopBoundMs, idleTimeoutSecs } from '../../fixtures/idle-stop.ts';
-import { pinoLevel } from '../../fixtures/pino-level.ts';
+import { pino } from 'pino';
 
 /** Ids of every container podman has under exactly this name, running or not, of any hypervisor. */
 async function containersNamed(name: string): Promise<string[]> {
@@ -108,7 +108,7 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     await evidence.json('5-crash-restart', { killed: killed?.Id, events: afterKill });
     expect(afterKill.map((e) => e.event)).toEqual(['sandbox.crash', 'sandbox.restart', 'sandbox.ready']);
     expect(afterKill[1], 'the first restart after a crash waits the base backoff').toMatchObject({ reason: 'crash', attempt: 1, delay_ms: sandboxLimits.restartBackoffMs });
-    expect(afterKill[0], 'the crash is logged as a warning, naming the container that ended').toMatchObject({ level: pinoLevel.warn, container_id: killed?.Id });
+    expect(afterKill[0], 'the crash is logged as a warning, naming the container that ended').toMatchObject({ level: pino.levels.values.warn, container_id: killed?.Id });
     const answer = await target.admin.sandbox(userId, role);
     expect(answer, 'the crash restart, counted after the admin restart').toMatchObject({ status: 'running', restarts: 2 });
     expect(await healthOf(answer?.port ?? 0)).toMatchObject(runsRelease);
@@ -195,7 +195,7 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
       expect(events.map((e) => e.event), `start, ${restartLimit} crash restarts, then the crash past the limit fails it`).toEqual(['sandbox.ready', ...Array.from({ length: restartLimit }, () => oneCrashRestarted).flat(), 'sandbox.crash', 'sandbox.failed']);
       expect(sandbox, 'the crash-looping sandbox').toMatchObject({ status: 'failed', restarts: restartLimit });
       expect(sandbox?.last_error, 'why the failed sandbox is not restarted, as the admin API reports it').toContain(`restart limit ${restartLimit}`);
-      expect(events.at(-1), 'sandbox.failed is logged as an error, saying why').toMatchObject({ level: pinoLevel.error, error: expect.stringContaining(`restart limit ${restartLimit}`) });
+      expect(events.at(-1), 'sandbox.failed is logged as an error, saying why').toMatchObject({ level: pino.levels.values.error, error: expect.stringContaining(`restart limit ${restartLimit}`) });
       expect(await view.running(crashingUser, role), 'podman runs the failed sandbox').toBeUndefined();
       expect(await admin.sandbox(crashingUser, role), 'its restarts after podman was asked').toMatchObject({ status: 'failed', restarts: restartLimit });
     } finally {
@@ -217,7 +217,7 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     expect(idle.after, `the idle sandbox within ${idleStopBoundMs} ms`).toMatchObject({ status: 'stopped' });
     expect(idle.podmanRuns, 'podman runs the idle-stopped sandbox').toBe(false);
     expect(idle.events.map((e) => e.event), 'its transitions').toEqual(['sandbox.start_requested', 'sandbox.ready', 'sandbox.stop']);
-    expect(idle.events.at(-1), 'the stop').toMatchObject({ reason: 'idle', level: pinoLevel.info });
+    expect(idle.events.at(-1), 'the stop').toMatchObject({ reason: 'idle', level: pino.levels.values.info });
   });
 
   await test.step('the admin API acts only for the admin token: without one it answers 401 with a Bearer challenge, with a wrong one 403, and starts nothing', async () => {
