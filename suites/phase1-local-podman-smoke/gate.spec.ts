@@ -20,7 +20,6 @@ import { receivedOverWebSocket } from '../../fixtures/websocket-received.ts';
 import { frameKindsRelayed } from '../../fixtures/websocket-frame-kinds.ts';
 import { churnWebSockets } from '../../fixtures/websocket-churn.ts';
 import { defaultProxyLimits } from '../../hypervisor/proxy/limits.ts';
-import { secondAccount } from '../../fixtures/second-account.ts';
 import { cookieLessClient } from '../../fixtures/cookie-less-client.ts';
 import { logInHere } from '../../fixtures/login-here.ts';
 import { startLocalHypervisor } from '../../fixtures/local-hypervisor.ts';
@@ -491,33 +490,34 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     }
   });
 
-  await test.step("a passkey registered by another user does not sign in to this account: the login is refused with 401 and makes no session for it", async () => {
-    const other = await otherPasskeyHolder(browser, target.url);
-    try {
+  // Another person, registered once for the next two steps: first with their fresh session, then logged out holding their passkey.
+  const other = await otherPasskeyHolder(browser, target.url, { signedIn: true });
+  try {
+    await test.step("an existing username is registered again by nobody but its owner: /auth/register/start for it is refused with 409 without a session and with another user's fresh session", async () => {
+      const anonymous = await cookieLessClient(target.url);
+      try {
+        const withoutSession = await anonymous.post(`${target.url}/auth/register/start`, { data: { username } });
+        const withOthersSession = await other.page.request.post(`${target.url}/auth/register/start`, { data: { username }, headers: { origin: target.url } });
+        await evidence.json('5c-username-takeover', { account: username, without_session: withoutSession.status(), with_session_of: other.user.username, with_others_session: withOthersSession.status() });
+        expect(withoutSession.status(), `register/start for the existing ${username} without a session`).toBe(409);
+        expect(withOthersSession.status(), `register/start for ${username} with ${other.user.username}'s fresh session`).toBe(409);
+      } finally {
+        await anonymous.dispose();
+      }
+    });
+
+    await test.step("a passkey registered by another user does not sign in to this account: the login is refused with 401 and makes no session for it", async () => {
+      // Logged out, so whatever session their browser has afterwards came from the login under test.
+      await other.logOut();
       const attempt = await loginAsWithOwnPasskey(other, target.url, username);
       await evidence.json('5b-login-with-another-users-passkey', { account: username, passkey_of: other.user.username, ...attempt });
       expect(attempt.answeredWith, `the credential ${other.user.username}'s browser answered ${username}'s login challenge with`).toBe(other.credentialId);
       expect(attempt.finishStatus, `/auth/login/finish for ${username} with ${other.user.username}'s passkey (${attempt.finishBody})`).toBe(401);
       expect(attempt.me, `/auth/me in ${other.user.username}'s logged-out browser after the attempt: no session, for ${username} or anyone`).toMatchObject({ authenticated: false });
-    } finally {
-      await other.close();
-    }
-  });
-
-  await test.step("an existing username is registered again by nobody but its owner: /auth/register/start for it is refused with 409 without a session and with another user's fresh session", async () => {
-    const anonymous = await cookieLessClient(target.url);
-    const other = await secondAccount(browser, target.url);
-    try {
-      const withoutSession = await anonymous.post(`${target.url}/auth/register/start`, { data: { username } });
-      const withOthersSession = await other.request.post(`${target.url}/auth/register/start`, { data: { username }, headers: { origin: target.url } });
-      await evidence.json('5c-username-takeover', { account: username, without_session: withoutSession.status(), with_session_of: other.user.username, with_others_session: withOthersSession.status() });
-      expect(withoutSession.status(), `register/start for the existing ${username} without a session`).toBe(409);
-      expect(withOthersSession.status(), `register/start for ${username} with ${other.user.username}'s fresh session`).toBe(409);
-    } finally {
-      await other.close();
-      await anonymous.dispose();
-    }
-  });
+    });
+  } finally {
+    await other.close();
+  }
 
   await test.step('a recovery code opens a ten-minute recovery session whose one power is adding a passkey: the proxy sends it to /login, /auth/me says it is no sign-in, register/start for the account is allowed; the code works once', async () => {
     const recovering = await cookieLessClient(target.url);
