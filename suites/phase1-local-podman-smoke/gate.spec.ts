@@ -20,16 +20,14 @@ import { receivedOverWebSocket } from '../../fixtures/websocket-received.ts';
 import { frameKindsRelayed } from '../../fixtures/websocket-frame-kinds.ts';
 import { churnWebSockets } from '../../fixtures/websocket-churn.ts';
 import { defaultProxyLimits } from '../../hypervisor/proxy/limits.ts';
-import { secondAccount } from '../../fixtures/second-account.ts';
 import { cookieLessClient } from '../../fixtures/cookie-less-client.ts';
 import { logInHere } from '../../fixtures/login-here.ts';
-import { sessionLifetimeMs } from '../../hypervisor/auth/sessions.ts';
 import { startLocalHypervisor } from '../../fixtures/local-hypervisor.ts';
 import { PodmanView } from '../../fixtures/podman-view.ts';
 import { AdminClient } from '../../hypervisor/admin-client/admin-client.ts';
 import { rm } from 'node:fs/promises';
 import { idleSandbox, idleStopBoundMs, idleTimeoutSecs } from '../../fixtures/idle-stop.ts';
-import { pinoLevel } from '../../fixtures/pino-level.ts';
+import { pino } from 'pino';
 
 /** Ids of every container podman has under exactly this name, running or not, of any hypervisor. */
 async function containersNamed(name: string): Promise<string[]> {
@@ -37,8 +35,9 @@ async function containersNamed(name: string): Promise<string[]> {
 }
 
 test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ target, podman, evidence, userId, request, hypervisorLog }) => {
-  // Three hypervisors of its own besides the target (restart, crash loop, idle stop): on a machine
-  // shared with other runs that is more than the default 120 s. A bound against hanging, not a speed check.
+  // Three hypervisors of its own besides the target (restart, crash loop, idle stop). Measured: 64 s
+  // on the baseline (idle 8.7 s, hypervisor restart 22.4 s, crash loop 16.6 s), 66-114 s under the
+  // seeded defects, on a machine shared with other runs. A bound against hanging, not a speed check.
   test.setTimeout(240_000);
   const role = 'live';
   const healthOf = async (port: number) => {
@@ -108,7 +107,7 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     await evidence.json('5-crash-restart', { killed: killed?.Id, events: afterKill });
     expect(afterKill.map((e) => e.event)).toEqual(['sandbox.crash', 'sandbox.restart', 'sandbox.ready']);
     expect(afterKill[1], 'the first restart after a crash waits the base backoff').toMatchObject({ reason: 'crash', attempt: 1, delay_ms: sandboxLimits.restartBackoffMs });
-    expect(afterKill[0], 'the crash is logged as a warning, naming the container that ended').toMatchObject({ level: pinoLevel.warn, container_id: killed?.Id });
+    expect(afterKill[0], 'the crash is logged as a warning, naming the container that ended').toMatchObject({ level: pino.levels.values.warn, container_id: killed?.Id });
     const answer = await target.admin.sandbox(userId, role);
     expect(answer, 'the crash restart, counted after the admin restart').toMatchObject({ status: 'running', restarts: 2 });
     expect(await healthOf(answer?.port ?? 0)).toMatchObject(runsRelease);
@@ -195,7 +194,7 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
       expect(events.map((e) => e.event), `start, ${restartLimit} crash restarts, then the crash past the limit fails it`).toEqual(['sandbox.ready', ...Array.from({ length: restartLimit }, () => oneCrashRestarted).flat(), 'sandbox.crash', 'sandbox.failed']);
       expect(sandbox, 'the crash-looping sandbox').toMatchObject({ status: 'failed', restarts: restartLimit });
       expect(sandbox?.last_error, 'why the failed sandbox is not restarted, as the admin API reports it').toContain(`restart limit ${restartLimit}`);
-      expect(events.at(-1), 'sandbox.failed is logged as an error, saying why').toMatchObject({ level: pinoLevel.error, error: expect.stringContaining(`restart limit ${restartLimit}`) });
+      expect(events.at(-1), 'sandbox.failed is logged as an error, saying why').toMatchObject({ level: pino.levels.values.error, error: expect.stringContaining(`restart limit ${restartLimit}`) });
       expect(await view.running(crashingUser, role), 'podman runs the failed sandbox').toBeUndefined();
       expect(await admin.sandbox(crashingUser, role), 'its restarts after podman was asked').toMatchObject({ status: 'failed', restarts: restartLimit });
     } finally {
@@ -217,14 +216,16 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     expect(idle.after, `the idle sandbox within ${idleStopBoundMs} ms`).toMatchObject({ status: 'stopped' });
     expect(idle.podmanRuns, 'podman runs the idle-stopped sandbox').toBe(false);
     expect(idle.events.map((e) => e.event), 'its transitions').toEqual(['sandbox.start_requested', 'sandbox.ready', 'sandbox.stop']);
-    expect(idle.events.at(-1), 'the stop').toMatchObject({ reason: 'idle', level: pinoLevel.info });
+    expect(idle.events.at(-1), 'the stop').toMatchObject({ reason: 'idle', level: pino.levels.values.info });
   });
 
   await test.step('the admin API acts only for the admin token: without one it answers 401 with a Bearer challenge, with a wrong one 403, and starts nothing', async () => {
     const outsider = `${userId}-no-token`;
     const startUrl = `${target.url}/admin/sandboxes/${outsider}/${role}/start`;
     const anonymous = await request.post(startUrl);
-    const wrongToken = await request.post(startUrl, { headers: { authorization: `Bearer not-${target.admin.token}` } });
+    // As long as the real token (so a length check alone does not refuse it) and sharing no character with it: the request is recorded in the trace.
+    const filler = ['.', '~', '-', 'x'].find((c) => !target.admin.token.includes(c)) ?? '.';
+    const wrongToken = await request.post(startUrl, { headers: { authorization: `Bearer ${filler.repeat(target.admin.token.length)}` } });
     await evidence.json('5e-admin-without-the-token', { anonymous: { status: anonymous.status(), headers: anonymous.headers() }, wrong_token: wrongToken.status() });
     expect(anonymous.status(), 'a start without a token').toBe(401);
     expect(anonymous.headers()['www-authenticate'], 'the challenge of the 401').toMatch(/^Bearer /);
@@ -288,6 +289,9 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     }
   });
 
+  // The contract's session lifetimes, written out here: compared with the product's own constant the checks could not fail when it changed.
+  const contractSessionSecs = { user: 7 * 24 * 3600, recovery: 10 * 60 };
+
   const user = await test.step('registering with a passkey issues ten recovery codes and a session', async () => {
     const registered = await registerWithPasskey(page, target.url, username);
     expect(registered.recoveryCodes).toHaveLength(10);
@@ -300,7 +304,7 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     // Kept by the browser as long as the server keeps the session (a user session's lifetime), give or take an hour: not for minutes, not for years.
     const lifetimeSecs = (session?.expires ?? 0) - Date.now() / 1000;
     await evidence.json('1-session-cookie', { name: session?.name, path: session?.path, same_site: session?.sameSite, http_only: session?.httpOnly, lifetime_secs: Math.round(lifetimeSecs) });
-    expect(Math.abs(lifetimeSecs - sessionLifetimeMs.user / 1000), `the session cookie's remaining lifetime, ${Math.round(lifetimeSecs)} s, against a user session's ${sessionLifetimeMs.user / 1000} s`).toBeLessThan(3600);
+    expect(Math.abs(lifetimeSecs - contractSessionSecs.user), `the session cookie's remaining lifetime, ${Math.round(lifetimeSecs)} s, against a user session's 7 days (${contractSessionSecs.user} s)`).toBeLessThan(3600);
     await evidence.screenshot(page, '1-registered');
     return registered;
   });
@@ -486,33 +490,34 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     }
   });
 
-  await test.step("a passkey registered by another user does not sign in to this account: the login is refused with 401 and makes no session for it", async () => {
-    const other = await otherPasskeyHolder(browser, target.url);
-    try {
+  // Another person, registered once for the next two steps: first with their fresh session, then logged out holding their passkey.
+  const other = await otherPasskeyHolder(browser, target.url, { signedIn: true });
+  try {
+    await test.step("an existing username is registered again by nobody but its owner: /auth/register/start for it is refused with 409 without a session and with another user's fresh session", async () => {
+      const anonymous = await cookieLessClient(target.url);
+      try {
+        const withoutSession = await anonymous.post(`${target.url}/auth/register/start`, { data: { username } });
+        const withOthersSession = await other.page.request.post(`${target.url}/auth/register/start`, { data: { username }, headers: { origin: target.url } });
+        await evidence.json('5c-username-takeover', { account: username, without_session: withoutSession.status(), with_session_of: other.user.username, with_others_session: withOthersSession.status() });
+        expect(withoutSession.status(), `register/start for the existing ${username} without a session`).toBe(409);
+        expect(withOthersSession.status(), `register/start for ${username} with ${other.user.username}'s fresh session`).toBe(409);
+      } finally {
+        await anonymous.dispose();
+      }
+    });
+
+    await test.step("a passkey registered by another user does not sign in to this account: the login is refused with 401 and makes no session for it", async () => {
+      // Logged out, so whatever session their browser has afterwards came from the login under test.
+      await other.logOut();
       const attempt = await loginAsWithOwnPasskey(other, target.url, username);
       await evidence.json('5b-login-with-another-users-passkey', { account: username, passkey_of: other.user.username, ...attempt });
       expect(attempt.answeredWith, `the credential ${other.user.username}'s browser answered ${username}'s login challenge with`).toBe(other.credentialId);
       expect(attempt.finishStatus, `/auth/login/finish for ${username} with ${other.user.username}'s passkey (${attempt.finishBody})`).toBe(401);
       expect(attempt.me, `/auth/me in ${other.user.username}'s logged-out browser after the attempt: no session, for ${username} or anyone`).toMatchObject({ authenticated: false });
-    } finally {
-      await other.close();
-    }
-  });
-
-  await test.step("an existing username is registered again by nobody but its owner: /auth/register/start for it is refused with 409 without a session and with another user's fresh session", async () => {
-    const anonymous = await cookieLessClient(target.url);
-    const other = await secondAccount(browser, target.url);
-    try {
-      const withoutSession = await anonymous.post(`${target.url}/auth/register/start`, { data: { username } });
-      const withOthersSession = await other.request.post(`${target.url}/auth/register/start`, { data: { username }, headers: { origin: target.url } });
-      await evidence.json('5c-username-takeover', { account: username, without_session: withoutSession.status(), with_session_of: other.user.username, with_others_session: withOthersSession.status() });
-      expect(withoutSession.status(), `register/start for the existing ${username} without a session`).toBe(409);
-      expect(withOthersSession.status(), `register/start for ${username} with ${other.user.username}'s fresh session`).toBe(409);
-    } finally {
-      await other.close();
-      await anonymous.dispose();
-    }
-  });
+    });
+  } finally {
+    await other.close();
+  }
 
   await test.step('a recovery code opens a ten-minute recovery session whose one power is adding a passkey: the proxy sends it to /login, /auth/me says it is no sign-in, register/start for the account is allowed; the code works once', async () => {
     const recovering = await cookieLessClient(target.url);
@@ -524,7 +529,7 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
       const me = (await (await recovering.get(`${target.url}/auth/me`)).json()) as Record<string, unknown>;
       const addPasskey = await recovering.post(`${target.url}/auth/register/start`, { data: { username } });
       await evidence.json('5d-recovery-session', { set_cookie_attributes: cookie.split(';').slice(1).map((a) => a.trim()), sandbox_api: runs.status(), me, register_start: addPasskey.status() });
-      expect(cookie.match(/;\s*Max-Age=(\d+)/i)?.[1], "the recovery session cookie's Max-Age (seconds): a recovery session's lifetime").toBe(String(sessionLifetimeMs.recovery / 1000));
+      expect(cookie.match(/;\s*Max-Age=(\d+)/i)?.[1], "the recovery session cookie's Max-Age (seconds): a recovery session's lifetime, 10 minutes").toBe(String(contractSessionSecs.recovery));
       expect(await loginNamedBy(runs), `the sandbox API with the recovery session got HTTP ${runs.status()}`).toMatch(/^\/login/);
       expect(me, '/auth/me with the recovery session').toMatchObject({ authenticated: false, user_id: null, recovery: { username } });
       expect(addPasskey.status(), `register/start for ${username} with its recovery session`).toBe(200);
@@ -574,6 +579,10 @@ test('WebSocket task flow works end-to-end.', async ({ target, page, desktop, si
     const cookie = await sessionCookieHeader(page, target.url);
     const forged = { authorization: 'Bearer forged-by-the-client', 'proxy-authorization': 'Basic Zm9yZ2VkOmNsaWVudA==', 'x-choiros-user-id': 'someone-else', 'x-choiros-sandbox-role': 'dev' };
     const seen: Record<string, unknown> = {};
+    // The dev sandbox is not running yet: one request starts it and waits until it is ready (the
+    // hypervisor allows 30 s), so the upgrade below is not bounded by its cold start.
+    const devUp = await page.request.get(`${target.url}/dev/health`, { timeout: 60_000 });
+    expect(devUp.status(), 'GET /dev/health, starting the dev sandbox').toBe(200);
     for (const [prefix, role] of [['', 'live'], ['/dev', 'dev']] as const) {
       const received = await receivedOverWebSocket(`${target.url.replace(/^http/, 'ws')}${prefix}/ws`, { cookie, origin: target.url, ...forged });
       seen[role] = received;
@@ -594,9 +603,12 @@ test('WebSocket task flow works end-to-end.', async ({ target, page, desktop, si
   await test.step(`a closed WebSocket gives its place back: more than the per-user cap (${defaultProxyLimits.maxWebSocketsPerUser}) opened and closed one after another are each greeted by the sandbox`, async () => {
     const cookie = await sessionCookieHeader(page, target.url);
     // One more than the cap: were closed sockets to keep their places, the last would be closed with 1008.
-    const count = defaultProxyLimits.maxWebSocketsPerUser + 1;
+    // The cap assumed is the default (HYPERVISOR_WEBSOCKETS_PER_USER unset; the admin API does not say
+    // the target's): on a target configured higher the check proves nothing, and the evidence says so.
+    const assumedCap = defaultProxyLimits.maxWebSocketsPerUser;
+    const count = assumedCap + 1;
     const churn = await churnWebSockets(`${target.url.replace(/^http/, 'ws')}/ws`, { cookie, origin: target.url }, count);
-    await evidence.json('websocket-places-given-back', { opened_and_closed_in_turn: count, ...churn });
+    await evidence.json('websocket-places-given-back', { assumed_per_user_cap: assumedCap, cap_assumed_because: 'the default HYPERVISOR_WEBSOCKETS_PER_USER; meaningful only where the target runs with it', opened_and_closed_in_turn: count, ...churn });
     expect(churn, `${count} WebSockets of one user, opened and closed one after another`).toEqual({ opened: count });
   });
 
