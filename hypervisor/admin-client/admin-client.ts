@@ -130,7 +130,8 @@ export class AdminClient {
     return this.call('GET', `/admin/sandboxes/${path(userId)}/switches${limit === undefined ? '' : `?limit=${encodeURIComponent(String(limit))}`}`);
   }
 
-  releases(): Promise<{ releases: AdminRelease[] }> {
+  /** Every release, and the ids of the known-good ones whose images are kept (HYPERVISOR_KNOWN_GOOD_RETAIN). */
+  releases(): Promise<{ releases: AdminRelease[]; retained: number[] }> {
     return this.call('GET', '/admin/releases');
   }
 

@@ -548,4 +548,23 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.authProxy],
     edits: [{ file: 'hypervisor/auth/pages.ts', find: "'cache-control': 'no-store', ...securityHeaders });", replace: "'cache-control': 'no-store' });" }],
   },
+  // f8p1b: round-8 misses
+  {
+    id: 'switch-row-reads-to-release-from-from',
+    what: 'the switch history\'s row reader fills toRelease from the from_release column (a copy-paste slip in the mapping): every recorded swap/promote/rollback, read back from GET .../switches or in the switch answer, names the release it left (or 0) as the one it went to',
+    caughtBy: [line.swap, line.knownGood],
+    edits: [{ file: 'hypervisor/routing/switch-history.ts', find: 'toRelease: row.to_release === null ? null : Number(row.to_release),', replace: 'toRelease: row.to_release === null ? null : Number(row.from_release),' }],
+  },
+  {
+    id: 'switch-log-names-the-release-it-left',
+    what: 'the routing.switch log entry writes to_release from the release main ran before (attempt.fromRelease): the history is right, but the log an operator reads says every switch went to the release it left',
+    caughtBy: [line.swap],
+    edits: [{ file: 'hypervisor/routing/switch.ts', find: '      to_release: attempt.toRelease,', replace: '      to_release: attempt.fromRelease,' }],
+  },
+  {
+    id: 'retained-list-skips-the-newest-known-good',
+    what: 'the routing\'s retained() drops the first known-good release ("main runs it anyway", slice(1)): GET /admin/releases marks retained all but the newest of the last N known-good releases, so an operator sees the release they would roll forward to as prunable',
+    caughtBy: [line.knownGood],
+    edits: [{ file: 'hypervisor/routing/routing.ts', find: 'return retainedReleases(this.releases, this.#ctx.options.knownGoodRetain);', replace: 'return retainedReleases(this.releases, this.#ctx.options.knownGoodRetain).slice(1);' }],
+  },
 ];

@@ -15,12 +15,16 @@ import { processTree } from '../../fixtures/sandbox-processes.ts';
 import { loadConfig } from '../../hypervisor/config.ts';
 import { defaultRoutingOptions, switchCloseCode } from '../../hypervisor/routing/context.ts';
 import { rollbackBoundMs as boundOf } from '../../hypervisor/routing/time-bounds.ts';
+import { expectSwitchLogsMatchRows, expectSwitchNamesSlotReleases } from '../../fixtures/switch-releases.ts';
+import { expectNewestKnownGoodRetained } from '../../fixtures/retained-releases.ts';
 
 // The global definition of done, proved on the local target (Phase 5 proves it again in production).
 
 // A rollback is bounded by the hypervisor's own limits (its defaults: the gate's hypervisor sets none
 // of them higher): stop and start the standby, gate it, drain the old target, plus 10 s for podman's
 // own work. Past that it must have failed, not hung.
+// The number of known-good releases the hypervisor keeps (HYPERVISOR_KNOWN_GOOD_RETAIN): its default, the gate's hypervisor sets none.
+const knownGoodRetain = loadConfig({ HYPERVISOR_ADMIN_TOKEN: 'only-for-the-default-limits' }).routing.knownGoodRetain;
 const rollbackBoundMs = boundOf({ ...loadConfig({ HYPERVISOR_ADMIN_TOKEN: 'only-for-the-default-limits' }).sandboxes, ...defaultRoutingOptions }, 10_000);
 
 /** Probes `url` from well before a switch until well after it, so the report covers the whole switch. */
@@ -73,7 +77,7 @@ test('One user can run `live` and `dev` sandboxes concurrently behind hypervisor
   });
 });
 
-test('Hypervisor can route/swap between live/dev for rollback.', async ({ target, page, desktop, signedInUser, evidence, podman }) => {
+test('Hypervisor can route/swap between live/dev for rollback.', async ({ target, page, desktop, signedInUser, evidence, podman, hypervisorLog }) => {
   const user = signedInUser.userId;
   const runStatus = async (prefix: string, runId: string) => (await page.request.get(`${target.url}${prefix}/conductor/runs/${runId}`)).status();
 
@@ -104,9 +108,11 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
     });
 
     await test.step('swap: / now serves the dev sandbox and /dev/ the live one, without a failed request', async () => {
+      const before = await target.admin.pointers(user);
       const { result: swapped, report } = await servingThroughout(page.request, `${target.url}/`, () => target.admin.swap(user, 'gate: swap to dev'));
       await evidence.json('1-swap', { swapped, serving: report });
       expect(swapped).toMatchObject({ main: 'dev', dev: 'live' });
+      expectSwitchNamesSlotReleases(swapped.switch, { before, after: await target.admin.pointers(user) }, 'the swap');
       expect(report.total).toBeGreaterThan(5);
       expect(report.failures).toEqual([]);
       expect(await runStatus('', runId)).toBe(404);
@@ -131,9 +137,11 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
   }
 
   await test.step('swapping back (the rollback) restores the live route and its data', async () => {
+    const before = await target.admin.pointers(user);
     const { result: swapped, report } = await servingThroughout(page.request, `${target.url}/`, () => target.admin.swap(user, 'gate: roll back to live'));
     await evidence.json('2-swap-back', { swapped, serving: report });
     expect(swapped).toMatchObject({ main: 'live', dev: 'dev' });
+    expectSwitchNamesSlotReleases(swapped.switch, { before, after: await target.admin.pointers(user) }, 'the swap back');
     expect(report.total).toBeGreaterThan(5);
     expect(report.failures).toEqual([]);
     expect(await runStatus('', runId)).toBe(200);
@@ -268,6 +276,21 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
     expect(attempt.history.after, 'the switch history after the refused promote').toEqual(attempt.history.before);
     expect(release, 'the release deployed to dev').toMatchObject({ known_good: false });
   });
+
+  await test.step('a promote of a release deployed to dev records, in its answer, the history and the routing.switch log, the releases the slots ran before and after', async () => {
+    const release = await target.admin.createRelease({ ...(await releaseBaseOf(target.admin, user)), config: { SANDBOX_VERSION: 'gate-promoted-in-the-swap-line' }, note: 'gate: promoted by the swap line' });
+    await target.admin.deploy(user, release.id);
+    const before = await target.admin.pointers(user);
+    const promoted = await target.admin.promote(user, 'gate: promote a deployed release');
+    const after = await target.admin.pointers(user);
+    const { switches } = await target.admin.switches(user);
+    await evidence.json('8-promote-names-the-slot-releases', { release, promoted, pointers: { before, after }, newest_switch: switches[0] });
+    expect(after.slots[after.main], 'the slot main serves after the promote').toMatchObject({ release_id: release.id });
+    expectSwitchNamesSlotReleases(promoted.switch, { before, after }, 'the promote answer');
+    expectSwitchNamesSlotReleases(switches[0], { before, after }, 'the promote in the history');
+    // The log is read on the local target only (a deployed target's log is not in this process's reach).
+    if (target.local) expectSwitchLogsMatchRows(switches, (await hypervisorLog.lines()).flatMap((l) => (l.entry ? [l.entry] : [])), user);
+  });
 });
 
 test('Prior known-good config/image can be restored in bounded time.', async ({ target, page, desktop, signedInUser, evidence }) => {
@@ -298,6 +321,7 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
 
   await test.step('one rollback restores K within the bound, and the route keeps serving', async () => {
     let elapsedMs = 0;
+    const before = await target.admin.pointers(user);
     const { result: rolledBack, report } = await servingThroughout(page.request, `${target.url}/`, async () => {
       const started = performance.now();
       const answer = await target.admin.rollback(user, 'gate: restore the known-good release');
@@ -310,6 +334,7 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
     expect(rolledBack.duration_ms).toEqual(expect.any(Number));
     expect(rolledBack, 'the rollback names the release it left').toMatchObject({ mode: 'warm', from_release: newer.id });
     expect(rolledBack.switch, 'the rollback as the switch history records it').toMatchObject({ action: 'rollback', actor: 'admin:gate', reason: 'gate: restore the known-good release', outcome: 'switched', from: { release_id: newer.id }, to: { release_id: knownGood.release.id } });
+    expectSwitchNamesSlotReleases(rolledBack.switch, { before, after: await target.admin.pointers(user) }, 'the rollback');
     expect(elapsedMs).toBeLessThan(rollbackBoundMs);
     expect(report.total).toBeGreaterThan(5);
     expect(report.failures).toEqual([]);
@@ -351,8 +376,10 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
 
   await test.step('a cold rollback (the standby slot runs another release) starts the known-good B there and serves it, reported ready; rolled back to K and to B again, each is a warm switch', async () => {
     // The standby slot runs the never-promoted release deployed above, so B must be started there first.
+    const beforeCold = await target.admin.pointers(user);
     const cold = await target.admin.rollback(user, 'gate: cold rollback to B', newer.id);
     const afterCold = await target.admin.pointers(user);
+    expectSwitchNamesSlotReleases(cold.switch, { before: beforeCold, after: afterCold }, 'the cold rollback');
     const served = (await (await page.request.get(`${target.url}/desktop/health`)).json()) as { version?: string };
     await evidence.json('cold-rollback', { answer: cold, pointers: afterCold, served_version: served.version });
     expect(cold, 'the rollback to B, with another release in the standby slot').toMatchObject({ mode: 'cold', release: { id: newer.id, known_good: true } });
@@ -384,5 +411,18 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
     expect(deployed.standby, 'the standby sandbox after the refusal').toMatchObject({ status: 'stopped' });
     expect(deployed.release, 'the release after the refusal').toMatchObject({ status: 'refused', known_good: false });
     expect(served.version, 'the release main serves').toBe('gate-newer');
+  });
+
+  await test.step(`GET /admin/releases marks exactly the newest ${knownGoodRetain} known-good releases (HYPERVISOR_KNOWN_GOOD_RETAIN) retained, so their images outlive a prune`, async () => {
+    // K and B are known-good; marking a few more (cheap: no sandbox starts) makes the list longer than the retain, so one too few or too many shows.
+    const { releases } = await target.admin.releases();
+    const missing = knownGoodRetain + 1 - releases.filter((r) => r.known_good && r.status !== 'pruned').length;
+    for (let i = 0; i < missing; i += 1) {
+      const extra = await target.admin.createRelease({ runtime: 'podman', image, config: { SANDBOX_VERSION: `gate-retention-${i}` }, note: 'gate: retention count' });
+      await target.admin.markKnownGood(extra.id);
+    }
+    const listed = await target.admin.releases();
+    await evidence.json('retained-releases', { retain: knownGoodRetain, releases: listed });
+    expectNewestKnownGoodRetained(listed, knownGoodRetain);
   });
 });
