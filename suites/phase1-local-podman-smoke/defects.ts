@@ -567,4 +567,17 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.knownGood],
     edits: [{ file: 'hypervisor/routing/routing.ts', find: 'return retainedReleases(this.releases, this.#ctx.options.knownGoodRetain);', replace: 'return retainedReleases(this.releases, this.#ctx.options.knownGoodRetain).slice(1);' }],
   },
+  // f8p1a: round-8 misses
+  {
+    id: 'sign-in-ends-only-recovery-sessions',
+    what: 'a sign-in ends the session the request came with only when that was a recovery session (a user session "is already safe"): after a second login, or a recovery from a signed-in browser, the earlier choiros_session cookie keeps opening the proxy next to the new one (session fixation)',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/context.ts', find: '  const previous = readCookie(req, sessionCookieName);\n', replace: "  const previous = currentSession(context, req)?.kind === 'recovery' ? readCookie(req, sessionCookieName) : undefined;\n" }],
+  },
+  {
+    id: 'upgrade-refusal-drops-headers',
+    what: "the raw-socket refusal of a WebSocket upgrade writes only its fixed head (the caller's headers \"not needed for a refusal\"): a WebSocket to a sandbox that cannot be started gets 503 without Retry-After, against the contract's \"503 with Retry-After\"",
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/http/refuse-upgrade.ts', find: "    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),\n", replace: '' }],
+  },
 ];

@@ -28,6 +28,8 @@ import { AdminClient } from '../../hypervisor/admin-client/admin-client.ts';
 import { rm } from 'node:fs/promises';
 import { idleSandbox, idleStopBoundMs, idleTimeoutSecs } from '../../fixtures/idle-stop.ts';
 import { pino } from 'pino';
+import { cookieSetBy, whatCookieOpens } from '../../fixtures/session-rotation.ts';
+import { makeUnstartable, missingImage, retryAfterOf, upgradeRefusal } from '../../fixtures/unstartable-sandbox.ts';
 
 /** Ids of every container podman has under exactly this name, running or not, of any hypervisor. */
 async function containersNamed(name: string): Promise<string[]> {
@@ -470,6 +472,16 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     await evidence.json('user', { username, user_id: user.userId, passkeys: (await passkey.credentials()).length });
   });
 
+  await test.step('signing in again from a signed-in browser ends the session it came with: the old cookie opens nothing, the new one opens the proxy', async () => {
+    const before = await sessionCookieHeader(page, target.url);
+    await page.goto(`${target.url}/login`);
+    await logInHere(page, username, `${target.url}/`);
+    const after = await sessionCookieHeader(page, target.url);
+    const opens = { before_sign_in: await whatCookieOpens(target.url, before), after_sign_in: await whatCookieOpens(target.url, after) };
+    await evidence.json('5-sign-in-ends-the-old-session', opens);
+    expect(opens, 'what the session cookie held before a second login opens, and the new one').toEqual({ before_sign_in: { user_id: null, recovering: null, sandbox_api: 401 }, after_sign_in: { user_id: user.userId, recovering: null, sandbox_api: 200 } });
+  });
+
   await test.step(`right after that sign-in the user adds a passkey from a second device, and it signs in (the hypervisor refuses this only to a sign-in older than ${freshSignInMs / 60_000} minutes)`, async () => {
     // A new device: its own authenticator. The first one is detached, as a browser on another machine would lack it.
     await passkey.remove();
@@ -537,6 +549,31 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
       const again = await recovering.post(`${target.url}/auth/recovery`, { data: { username, code: user.recoveryCodes[1] } });
       expect(again.status(), `the same recovery code of ${username} a second time`).toBe(401);
       expect(((await redeemed.json()) as { remaining_codes?: number }).remaining_codes, 'unused codes left after redeeming one of ten').toBe(9);
+    } finally {
+      await recovering.dispose();
+    }
+  });
+
+  await test.step(`a sandbox that cannot be started on demand (its recorded image, ${missingImage}, is in no store) is answered 503 with Retry-After in whole seconds, for HTTP and the WebSocket upgrade`, async () => {
+    const cookie = await sessionCookieHeader(page, target.url);
+    const refusedStart = await makeUnstartable(target.admin, user.userId, 'dev');
+    const http = await request.get(`${target.url}/dev/conductor/runs`, { headers: { cookie }, maxRedirects: 0 });
+    const upgrade = await upgradeRefusal(`${target.url}/dev/ws`, { cookie, origin: target.url });
+    const answers = { http: { status: http.status(), retry_after: retryAfterOf(http) }, websocket: upgrade };
+    await evidence.json('5f-unstartable-sandbox', { admin_start: refusedStart, ...answers });
+    expect(answers, 'what the proxy answers for a dev sandbox it cannot start').toEqual({ http: { status: 503, retry_after: expect.stringMatching(/^[1-9]\d*$/) }, websocket: { status: 503, retry_after: expect.stringMatching(/^[1-9]\d*$/) } });
+  });
+
+  await test.step("redeeming a recovery code from a signed-in client ends the session it came with: the old cookie opens nothing, the new one is the recovery session", async () => {
+    const before = await sessionCookieHeader(page, target.url);
+    const recovering = await cookieLessClient(target.url);
+    try {
+      const redeemed = await recovering.post(`${target.url}/auth/recovery`, { data: { username, code: user.recoveryCodes[2] }, headers: { cookie: before } });
+      expect(redeemed.status(), `POST /auth/recovery with ${username}'s third code, holding the user's session (${await redeemed.text()})`).toBe(200);
+      const after = cookieSetBy(redeemed.headersArray(), before.split('=')[0] ?? '');
+      const opens = { before_recovery: await whatCookieOpens(target.url, before), after_recovery: await whatCookieOpens(target.url, after) };
+      await evidence.json('5e-recovery-ends-the-old-session', opens);
+      expect(opens, 'what the session cookie held before the recovery opens, and the recovery session cookie').toEqual({ before_recovery: { user_id: null, recovering: null, sandbox_api: 401 }, after_recovery: { user_id: null, recovering: username, sandbox_api: 401 } });
     } finally {
       await recovering.dispose();
     }
