@@ -239,4 +239,16 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.network],
     edits: [{ file: 'provisioning/security-group.ts', find: '  return [...aws.sshCidrs.map((cidr) => `tcp:22:${cidr}`),', replace: '  return [...aws.sshCidrs.slice(0, 1).map((cidr) => `tcp:22:${cidr}`),' }],
   },
+  {
+    id: 'key-pair-digest-of-the-key-type-only',
+    what: "the key pair's recorded fingerprint hashes only the key's type (slice(0, 1) where the type and body were meant), so every ed25519 key looks the same: after aws.keyPair.publicKeyFile names another key the plan says no change and the old key stays imported",
+    caughtBy: [line.converges],
+    edits: [{ file: 'provisioning/key-pair.ts', find: "createHash('sha256').update(publicKey.split(' ').slice(0, 2).join(' '))", replace: "createHash('sha256').update(publicKey.split(' ').slice(0, 1).join(' '))" }],
+  },
+  {
+    id: 'failed-deploy-names-another-transcript',
+    what: "a failed deploy's error names its transcript by a freshly made time stamp (the file name computed a second time), not the file it saved: the path the operator is told to read does not exist",
+    caughtBy: [line.transcript, line.deployCli],
+    edits: [{ file: 'deploy/cli.ts', find: '    throw new DeployFailedError(error as Error, transcript, transcriptFile);', replace: "    throw new DeployFailedError(error as Error, transcript, path.join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${command}.txt`));" }],
+  },
 ];

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { failedDeployTranscript } from '../../fixtures/failed-deploy-transcript.ts';
 import { provenOnStandIns, rebootLineTimeoutMs, test, expect } from '../../fixtures/phase4.ts';
 
 test('Deployment command transcript attached.', async ({ phase4Host, evidence }) => {
@@ -23,6 +24,22 @@ test('Deployment command transcript attached.', async ({ phase4Host, evidence })
   await test.step('the first deploy, with the closure copy, profile switch, activation and health, is kept too', async () => {
     await evidence.command('first-deploy', phase4Host.firstDeploy.commandLine, phase4Host.firstDeploy.output);
     for (const step of ['copy the closure', 'install the admin token', 'switch the system profile', 'activate', 'wait for health']) expect(phase4Host.firstDeploy.output).toContain(`[${step}]`);
+  });
+
+  await test.step('a failed deploy keeps its transcript too: a rollback to a generation the host does not have fails, and the file its error names holds every command it ran and the FAILED note', async () => {
+    const before = await phase4Host.health();
+    // No host keeps a millionth generation: nix-env refuses it and the profile stays where it is.
+    const failed = await phase4Host.deploy('rollback', '--generation', '999999');
+    const kept = await failedDeployTranscript(failed.output);
+    await evidence.command('failed-deploy', failed.commandLine, failed.output);
+    if (kept.readable && kept.file) await evidence.file('failed-deployment-command-transcript.txt', kept.file, 'text/plain');
+    expect(failed.exitCode).toBe(1);
+    expect(kept.file, 'the error names the deployment command transcript').toBeDefined();
+    expect(kept.readable, kept.text).toBe(true);
+    expect(kept.printed.length, 'the failed rollback ran commands on the host').toBeGreaterThan(0);
+    expect(kept.missing, `commands the deploy ran that ${kept.file ?? 'the transcript'} does not hold`).toEqual([]);
+    expect(kept.failedNotes, 'the FAILED note').toHaveLength(1);
+    expect((await phase4Host.health()).bootId, 'the host was left alone').toBe(before.bootId);
   });
 
   await test.step('secrets are redacted: the admin token appears nowhere', async () => {

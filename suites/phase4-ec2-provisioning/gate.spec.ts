@@ -6,6 +6,8 @@ import { HostAccess } from '../../deploy/host-access.ts';
 import { readDeploySection } from '../../gate-runner/deploy-section.ts';
 import { rootVolume, runningInstances, targetSecurityGroup } from '../../fixtures/account-readings.ts';
 import { describedAws } from '../../fixtures/described-aws.ts';
+import { anotherDeployKey, importedPublicKey } from '../../fixtures/imported-key-pair.ts';
+import type { CliRun } from '../../fixtures/cli-run.ts';
 import { runningUnits } from '../../fixtures/running-units.ts';
 import { crashUnit, type UnitCrash } from '../../fixtures/unit-crash.ts';
 import { waitForHealth } from '../../deploy/health.ts';
@@ -116,6 +118,46 @@ test('EC2 host converges from declarative config.', async ({ phase4Host, evidenc
     expect(apply.exitCode).toBe(0);
     expect(after.rules, 'the group holds exactly the rules it held before the drift').toEqual(wanted);
     expect(after.tags.find((t) => t.Key === tagKey)?.Value).toBe(tagValue);
+  });
+
+  await test.step("a changed description (aws.keyPair.publicKeyFile names another key) is planned as the key pair's replacement, one apply imports the new key, and a plan after it has nothing left for the key pair; the original key comes back after", async () => {
+    const { ec2 } = phase4Host;
+    // The raw section, not describedAws: this step edits the description as written and writes it back.
+    const aws = target.description.aws as { keyPair: { name: string; publicKeyFile: string } };
+    const { name } = aws.keyPair;
+    const original = aws.keyPair.publicKeyFile;
+    const before = await importedPublicKey(ec2, name);
+    const rotated = await anotherDeployKey(target.dir, 'rotated-deploy-key');
+    expect(rotated.material, 'the new key is another key').not.toBe(before);
+    aws.keyPair.publicKeyFile = rotated.publicKeyFile;
+    await target.write();
+    let plan: CliRun;
+    let apply: CliRun;
+    let imported: string;
+    let again: CliRun;
+    try {
+      plan = await phase4Host.provision('plan');
+      apply = await phase4Host.provision('apply');
+      imported = await importedPublicKey(ec2, name);
+      again = await phase4Host.provision('plan');
+    } finally {
+      // Later lines (the launch line reads the key pair) expect the description's own deploy key.
+      aws.keyPair.publicKeyFile = original;
+      await target.write();
+    }
+    const restore = await phase4Host.provision('apply');
+    const restored = await importedPublicKey(ec2, name);
+    await evidence.json('key-pair-change', { keyPair: name, original: { publicKeyFile: original, material: before }, changed: rotated, importedAfterApply: imported, restored });
+    await evidence.command('provision-after-key-change', [plan, apply, again, restore].map((r) => r.commandLine).join('; '), [plan, apply, again, restore].map((r) => r.output).join('\n'));
+    expect(plan.exitCode).toBe(0);
+    expect(plan.output, 'the plan names the key pair as replaced').toContain(`key pair ${name}: replace`);
+    expect(apply.exitCode).toBe(0);
+    expect(imported, `the public key EC2 holds as ${name} after the apply`).toBe(rotated.material);
+    expect(again.exitCode).toBe(0);
+    const keyPairChanges = again.output.split('\n').filter((line) => line.includes(`key pair ${name}: `) && !line.includes(`key pair ${name}: no change`));
+    expect(keyPairChanges, 'a plan after the apply has nothing left to change for the key pair').toEqual([]);
+    expect(restore.exitCode).toBe(0);
+    expect(restored, 'the original key is back').toBe(before);
   });
 
   await test.step("drift in the account (the instance's type changed by hand: stop, modify, start) is planned and converges back with one apply, the same instance", async () => {

@@ -9,6 +9,7 @@ import { motoCredentialsEnv, motoStandIn } from '../../fixtures/moto-server.ts';
 import { runCli } from '../../fixtures/cli-run.ts';
 import { writeNeighbourTarget } from '../../fixtures/neighbour-target.ts';
 import { provenOnStandIns, test, expect } from '../../fixtures/phase4.ts';
+import { failedDeployTranscript } from '../../fixtures/failed-deploy-transcript.ts';
 import { stateDir } from '../../deploy/generation.ts';
 import { getVia, peerChain, sendVia } from '../../fixtures/tls-probe.ts';
 import { permanentKeepingMethod, redirectSemantics } from '../../fixtures/redirect-semantics.ts';
@@ -310,6 +311,14 @@ test('Deploy NixOS host config via CLI.', async ({ phase4Host, evidence }) => {
         await evidence.command('deploy-changed-host-key', refused.commandLine, refused.output);
         expect(refused.exitCode).toBe(1);
         expect(refused.output).toMatch(/REFUSED: the host key of root@127\.0\.0\.1 port \d+ does not match the pinned key/);
+        // A failed deploy is the one whose commands need reading: the transcript its error names is written.
+        const kept = await failedDeployTranscript(refused.output);
+        await evidence.json('refused-deploy-transcript', kept);
+        expect(kept.file, 'the error names the deployment command transcript').toBeDefined();
+        expect(kept.readable, kept.text).toBe(true);
+        expect(kept.printed.length, 'the refused deploy ran the SSH command that was refused').toBeGreaterThan(0);
+        expect(kept.missing, `commands the deploy ran that ${kept.file ?? 'the transcript'} does not hold`).toEqual([]);
+        expect(kept.failedNotes.join('\n')).toMatch(/FAILED: .*REFUSED: the host key/);
       } finally {
         deploy.ssh.hostKey = pinned;
         await target.write();
