@@ -16,6 +16,7 @@ export interface BuiltProgramHealth {
 /**
  * Starts `<storePath>/bin/<program>` on a free loopback port with a throw-away data directory,
  * waits until GET /health answers healthy, then stops it (SIGTERM) and removes the directory.
+ * `output` holds the first lines it logged up to its exit.
  */
 export async function runBuiltProgram(storePath: string, program: 'choiros-hypervisor' | 'choiros-sandbox', deadlineMs = 30_000): Promise<BuiltProgramHealth> {
   const binary = path.join(storePath, 'bin', program);
@@ -41,10 +42,12 @@ export async function runBuiltProgram(storePath: string, program: 'choiros-hyper
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`exit ${code ?? signal}: ${output.slice(-500)}`)));
+  // 'close' comes after both pipes have ended, so every line the program wrote is in `output`.
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  let health: SandboxHealth;
   try {
     // Both answer the sandbox contract's {status: "healthy"}; the hypervisor has no instance role.
-    const health = await waitUntilHealthy({ port, role: 'live', deadlineMs, exited });
-    return { binary, health, output: output.slice(0, 2_000) };
+    health = await waitUntilHealthy({ port, role: 'live', deadlineMs, exited });
   } finally {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
@@ -53,4 +56,8 @@ export async function runBuiltProgram(storePath: string, program: 'choiros-hyper
     }
     rmSync(data, { recursive: true, force: true });
   }
+  // The health answer and the log lines travel on different descriptors: the answer can arrive
+  // before a line written just ahead of it, so the output is read once the program has ended.
+  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+  return { binary, health, output: output.slice(0, 2_000) };
 }
