@@ -10,6 +10,7 @@ import { releaseBaseOf } from '../../fixtures/release-base.ts';
 import { holdRequest } from '../../fixtures/held-request.ts';
 import { refusedDeploy } from '../../fixtures/refused-deploy.ts';
 import { imagePin } from '../../fixtures/image-pin.ts';
+import { runOperatorCli } from '../../fixtures/operator-cli.ts';
 import { sessionCookieHeader } from '../../fixtures/user-session.ts';
 import { processTree } from '../../fixtures/sandbox-processes.ts';
 import { loadConfig } from '../../hypervisor/config.ts';
@@ -346,6 +347,29 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
     expect(await run.json()).toMatchObject({ status: 'completed' });
     const pointers = await target.admin.pointers(user);
     expect(pointers.slots[pointers.main]).toMatchObject({ release_id: knownGood.release.id, state: 'ready' });
+  });
+
+  await test.step("the operator's CLI rolls back to the release it names: `rollback --user X --release B --json` (B is newer than K, so the default rollback from K never picks it) answers B, exit 0, and the pointers show B on main; an unknown release is refused with exit 1, the hypervisor's reason on stderr, and nothing changes", async () => {
+    const before = await target.admin.pointers(user);
+    expect(before.slots[before.main], 'main serves K before the CLI rollback').toMatchObject({ release_id: knownGood.release.id });
+    const chosen = await runOperatorCli(target.admin, ['rollback', '--user', user, '--release', String(newer.id), '--reason', 'gate: the operator rolls back to B']);
+    const after = await target.admin.pointers(user);
+    await evidence.json('operator-cli-rollback', { run: chosen, pointers: { before, after } });
+    expect(chosen.exitCode, `${chosen.commandLine}: ${chosen.stderr}`).toBe(0);
+    expect(chosen.json, 'the CLI answer names the release it was told').toMatchObject({ user_id: user, release: { id: newer.id } });
+    expect(after.slots[after.main], 'the slot main serves after the CLI rollback (GET /admin/sandboxes/USER/pointers)').toMatchObject({ release_id: newer.id });
+
+    const unknown = Math.max(...(await target.admin.releases()).releases.map((r) => r.id)) + 1000;
+    const historyBefore = (await target.admin.switches(user)).switches;
+    const refused = await runOperatorCli(target.admin, ['rollback', '--user', user, '--release', String(unknown)]);
+    await evidence.json('operator-cli-refused-rollback', { run: refused, pointers: await target.admin.pointers(user) });
+    expect(refused.exitCode, refused.commandLine).toBe(1);
+    expect(refused.stderr, "the hypervisor's reason").toContain(`release ${unknown} does not exist`);
+    expect(await target.admin.pointers(user), 'pointers and slots after the refused CLI rollback').toEqual(after);
+    expect((await target.admin.switches(user)).switches, 'the switch history after the refused CLI rollback').toEqual(historyBefore);
+
+    // Back to K for the steps that follow (the admin API, by id: another line's known-good release may sit between K and B).
+    expect(await target.admin.rollback(user, 'gate: back to K after the CLI rollback', knownGood.release.id)).toMatchObject({ release: { id: knownGood.release.id } });
   });
 
   await test.step('an explicit rollback to a release that was never known-good is refused and changes nothing', async () => {
