@@ -161,6 +161,29 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
     expect(await target.admin.pointers(user)).toMatchObject({ main: 'live', dev: 'dev' });
   });
 
+  await test.step("the operator's CLI swaps as the admin API does: `swap --user X --json` flips main, and `pointers --user X --history 1 --json` shows the admin API's pointers and the swap as the newest history row (action, outcome, from, to); a missing --user exits 2 naming it; swapped back by the CLI", async () => {
+    const before = await target.admin.pointers(user);
+    const swapped = await runOperatorCli(target.admin, ['swap', '--user', user, '--reason', 'gate: the operator swaps']);
+    const after = await target.admin.pointers(user);
+    const newest = (await target.admin.switches(user, 1)).switches;
+    const shown = await runOperatorCli(target.admin, ['pointers', '--user', user, '--history', '1']);
+    const usage = await runOperatorCli(target.admin, ['swap', '--reason', 'gate: no user named']);
+    await evidence.json('1c-operator-cli-swap', { swap: swapped, pointers: shown, usage_error: usage, admin_api: { before, after, newest_switch: newest } });
+    expect(swapped.exitCode, `${swapped.commandLine}: ${swapped.stderr}`).toBe(0);
+    expect(swapped.json, 'the CLI swap answer').toMatchObject({ user_id: user, main: before.dev, dev: before.main });
+    expect(after, 'the pointers after the CLI swap (GET /admin/sandboxes/USER/pointers)').toMatchObject({ main: before.dev, dev: before.main });
+    expect(newest, 'the newest switch (GET .../switches?limit=1)').toEqual([
+      expect.objectContaining({ action: 'swap', outcome: 'switched', actor: expect.stringMatching(/^admin:cli:/), reason: 'gate: the operator swaps', from: expect.objectContaining({ role: before.main }), to: expect.objectContaining({ role: before.dev }) }),
+    ]);
+    expect(shown.exitCode, `${shown.commandLine}: ${shown.stderr}`).toBe(0);
+    expect(shown.json, 'pointers --history 1 as the CLI prints it, against the admin API').toEqual({ ...after, switches: newest });
+    expect(usage.exitCode, usage.commandLine).toBe(2);
+    expect(usage.stderr, 'the usage error names the missing flag').toContain('--user');
+    const back = await runOperatorCli(target.admin, ['swap', '--user', user, '--reason', 'gate: the operator swaps back']);
+    expect(back.exitCode, `${back.commandLine}: ${back.stderr}`).toBe(0);
+    expect(await target.admin.pointers(user), 'the pointers after the CLI swapped back').toMatchObject({ main: before.main, dev: before.dev });
+  });
+
   await test.step('a request in flight on main when the swap is asked completes whole, and the swap answers only after it', async () => {
     const cookie = await sessionCookieHeader(page, target.url);
     // The held request and the swap travel on two connections: when the request reaches the hypervisor
