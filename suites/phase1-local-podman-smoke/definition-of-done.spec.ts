@@ -460,6 +460,19 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
     expect(served.version, 'the release main serves').toBe('gate-newer');
   });
 
+  await test.step("the operator's CLI marks a release known-good (`releases known-good --release ID --json`) and lists the releases as GET /admin/releases answers (`releases list --json`)", async () => {
+    const release = await target.admin.createRelease({ runtime: 'podman', image, config: { SANDBOX_VERSION: 'gate-marked-by-the-cli' }, note: 'gate: marked known-good by the CLI' });
+    const marked = await runOperatorCli(target.admin, ['releases', 'known-good', '--release', String(release.id)]);
+    const listed = await runOperatorCli(target.admin, ['releases', 'list']);
+    const answered = await target.admin.releases();
+    await evidence.json('operator-cli-releases', { created: release, marked, listed, admin_api: answered });
+    expect(marked.exitCode, `${marked.commandLine}: ${marked.stderr}`).toBe(0);
+    expect(marked.json, 'the CLI answer').toMatchObject({ id: release.id, known_good: true });
+    expect(answered.releases.find((r) => r.id === release.id), 'the release in GET /admin/releases').toMatchObject({ known_good: true });
+    expect(listed.exitCode, `${listed.commandLine}: ${listed.stderr}`).toBe(0);
+    expect(listed.json, 'releases list --json against GET /admin/releases').toEqual(answered);
+  });
+
   await test.step(`GET /admin/releases marks exactly the newest ${knownGoodRetain} known-good releases (HYPERVISOR_KNOWN_GOOD_RETAIN) retained, so their images outlive a prune`, async () => {
     // K and B are known-good; marking a few more (cheap: no sandbox starts) makes the list longer than the retain, so one too few or too many shows.
     const { releases } = await target.admin.releases();
