@@ -605,4 +605,22 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.knownGood],
     edits: [{ file: 'hypervisor/routing/cli-support.ts', find: '      console.error(`hypervisor: ${error.message}`);\n      return 1;', replace: '      console.error(`hypervisor: ${error.message}`);\n      return 0;' }],
   },
+  {
+    id: 'cli-releases-list-hides-refused',
+    what: "the CLI's `releases list` leaves out refused releases (\"nothing to act on\"): with --json it no longer answers what GET /admin/releases does, and an operator looking for why a deploy failed does not see the release",
+    caughtBy: [line.knownGood],
+    edits: [
+      {
+        file: 'hypervisor/cli/releases.ts',
+        find: "'no releases yet', json: answer };",
+        replace: "'no releases yet', json: { ...answer, releases: answer.releases.filter((r) => r.status !== 'refused') } };",
+      },
+    ],
+  },
+  {
+    id: 'cli-deploy-ignores-json',
+    what: "the CLI's deploy command passes json: false to the admin-call wrapper (copied from a command without --json): `deploy --json` prints the one-line summary, so a script reading the answer's JSON gets none",
+    caughtBy: [line.swap],
+    edits: [{ file: 'hypervisor/cli/deploy.ts', find: '    }, flags.json ?? false);', replace: '    }, false);' }],
+  },
 ];

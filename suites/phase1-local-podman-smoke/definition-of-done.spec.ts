@@ -301,10 +301,14 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
     expect(release, 'the release deployed to dev').toMatchObject({ known_good: false });
   });
 
-  await test.step('a promote of a release deployed to dev records, in its answer, the history and the routing.switch log, the releases the slots ran before and after', async () => {
+  await test.step("a promote of a release deployed to dev (by the operator's CLI: `deploy --user X --release ID --json` answers that release healthy in the standby slot, as the pointers then show) records, in its answer, the history and the routing.switch log, the releases the slots ran before and after", async () => {
     const release = await target.admin.createRelease({ ...(await releaseBaseOf(target.admin, user)), config: { SANDBOX_VERSION: 'gate-promoted-in-the-swap-line' }, note: 'gate: promoted by the swap line' });
-    await target.admin.deploy(user, release.id);
+    const deployed = await runOperatorCli(target.admin, ['deploy', '--user', user, '--release', String(release.id)]);
     const before = await target.admin.pointers(user);
+    await evidence.json('8a-operator-cli-deploy', { run: deployed, pointers: before });
+    expect(deployed.exitCode, `${deployed.commandLine}: ${deployed.stderr}`).toBe(0);
+    expect(deployed.json, 'the CLI deploy answer').toMatchObject({ user_id: user, role: before.dev, release: { id: release.id }, health: { version: 'gate-promoted-in-the-swap-line' } });
+    expect(before.slots[before.dev], 'the standby slot after the CLI deploy (GET .../pointers)').toMatchObject({ release_id: release.id, state: 'ready' });
     const promoted = await target.admin.promote(user, 'gate: promote a deployed release');
     const after = await target.admin.pointers(user);
     const { switches } = await target.admin.switches(user);
