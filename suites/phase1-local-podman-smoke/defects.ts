@@ -580,4 +580,47 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.authProxy],
     edits: [{ file: 'hypervisor/http/refuse-upgrade.ts', find: "    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),\n", replace: '' }],
   },
+  // f9cli: the operator CLI (npm run hypervisor -- rollback|swap|pointers) is a checked promise
+  {
+    id: 'cli-rollback-drops-release',
+    what: "the admin client sends release_id on a rollback only when it is a number (\"an id from the releases list\"): the CLI's --release, a string from argv, is dropped, so `rollback --user X --release N` rolls back to the previous known-good release (or is refused for want of one) and prints that as if N had been chosen",
+    caughtBy: [line.knownGood],
+    edits: [
+      {
+        file: 'hypervisor/admin-client/admin-client.ts',
+        find: "/rollback`, this.switchBody(reason, 'rollback', releaseId === undefined ? {} : { release_id: releaseId }));",
+        replace: "/rollback`, this.switchBody(reason, 'rollback', typeof releaseId === 'number' ? { release_id: releaseId } : {}));",
+      },
+    ],
+  },
+  {
+    id: 'cli-pointers-ignores-history',
+    what: "the CLI's pointers command asks for its fixed 10 latest switches whatever --history says: `pointers --user X --history 1` shows a history the operator did not ask for, which no longer matches GET .../switches?limit=1",
+    caughtBy: [line.swap],
+    edits: [{ file: 'hypervisor/cli/pointers.ts', find: "admin.switches(user, flags.history ?? '10')", replace: "admin.switches(user, '10')" }],
+  },
+  {
+    id: 'cli-refusal-exits-0',
+    what: "the CLI's admin-call wrapper prints the hypervisor's refusal and exits 0 (\"it was handled\"): a script running `rollback --release N` for a release the hypervisor refused carries on as if the rollback happened",
+    caughtBy: [line.knownGood],
+    edits: [{ file: 'hypervisor/routing/cli-support.ts', find: '      console.error(`hypervisor: ${error.message}`);\n      return 1;', replace: '      console.error(`hypervisor: ${error.message}`);\n      return 0;' }],
+  },
+  {
+    id: 'cli-releases-list-hides-refused',
+    what: "the CLI's `releases list` leaves out refused releases (\"nothing to act on\"): with --json it no longer answers what GET /admin/releases does, and an operator looking for why a deploy failed does not see the release",
+    caughtBy: [line.knownGood],
+    edits: [
+      {
+        file: 'hypervisor/cli/releases.ts',
+        find: "'no releases yet', json: answer };",
+        replace: "'no releases yet', json: { ...answer, releases: answer.releases.filter((r) => r.status !== 'refused') } };",
+      },
+    ],
+  },
+  {
+    id: 'cli-deploy-ignores-json',
+    what: "the CLI's deploy command passes json: false to the admin-call wrapper (copied from a command without --json): `deploy --json` prints the one-line summary, so a script reading the answer's JSON gets none",
+    caughtBy: [line.swap],
+    edits: [{ file: 'hypervisor/cli/deploy.ts', find: '    }, flags.json ?? false);', replace: '    }, false);' }],
+  },
 ];

@@ -10,6 +10,7 @@ import { releaseBaseOf } from '../../fixtures/release-base.ts';
 import { holdRequest } from '../../fixtures/held-request.ts';
 import { refusedDeploy } from '../../fixtures/refused-deploy.ts';
 import { imagePin } from '../../fixtures/image-pin.ts';
+import { runOperatorCli } from '../../fixtures/operator-cli.ts';
 import { sessionCookieHeader } from '../../fixtures/user-session.ts';
 import { processTree } from '../../fixtures/sandbox-processes.ts';
 import { loadConfig } from '../../hypervisor/config.ts';
@@ -160,6 +161,29 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
     expect(await target.admin.pointers(user)).toMatchObject({ main: 'live', dev: 'dev' });
   });
 
+  await test.step("the operator's CLI swaps as the admin API does: `swap --user X --json` flips main, and `pointers --user X --history 1 --json` shows the admin API's pointers and the swap as the newest history row (action, outcome, from, to); a missing --user exits 2 naming it; swapped back by the CLI", async () => {
+    const before = await target.admin.pointers(user);
+    const swapped = await runOperatorCli(target.admin, ['swap', '--user', user, '--reason', 'gate: the operator swaps']);
+    const after = await target.admin.pointers(user);
+    const newest = (await target.admin.switches(user, 1)).switches;
+    const shown = await runOperatorCli(target.admin, ['pointers', '--user', user, '--history', '1']);
+    const usage = await runOperatorCli(target.admin, ['swap', '--reason', 'gate: no user named']);
+    await evidence.json('1c-operator-cli-swap', { swap: swapped, pointers: shown, usage_error: usage, admin_api: { before, after, newest_switch: newest } });
+    expect(swapped.exitCode, `${swapped.commandLine}: ${swapped.stderr}`).toBe(0);
+    expect(swapped.json, 'the CLI swap answer').toMatchObject({ user_id: user, main: before.dev, dev: before.main });
+    expect(after, 'the pointers after the CLI swap (GET /admin/sandboxes/USER/pointers)').toMatchObject({ main: before.dev, dev: before.main });
+    expect(newest, 'the newest switch (GET .../switches?limit=1)').toEqual([
+      expect.objectContaining({ action: 'swap', outcome: 'switched', actor: expect.stringMatching(/^admin:cli:/), reason: 'gate: the operator swaps', from: expect.objectContaining({ role: before.main }), to: expect.objectContaining({ role: before.dev }) }),
+    ]);
+    expect(shown.exitCode, `${shown.commandLine}: ${shown.stderr}`).toBe(0);
+    expect(shown.json, 'pointers --history 1 as the CLI prints it, against the admin API').toEqual({ ...after, switches: newest });
+    expect(usage.exitCode, usage.commandLine).toBe(2);
+    expect(usage.stderr, 'the usage error names the missing flag').toContain('--user');
+    const back = await runOperatorCli(target.admin, ['swap', '--user', user, '--reason', 'gate: the operator swaps back']);
+    expect(back.exitCode, `${back.commandLine}: ${back.stderr}`).toBe(0);
+    expect(await target.admin.pointers(user), 'the pointers after the CLI swapped back').toMatchObject({ main: before.main, dev: before.dev });
+  });
+
   await test.step('a request in flight on main when the swap is asked completes whole, and the swap answers only after it', async () => {
     const cookie = await sessionCookieHeader(page, target.url);
     // The held request and the swap travel on two connections: when the request reaches the hypervisor
@@ -277,10 +301,14 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
     expect(release, 'the release deployed to dev').toMatchObject({ known_good: false });
   });
 
-  await test.step('a promote of a release deployed to dev records, in its answer, the history and the routing.switch log, the releases the slots ran before and after', async () => {
+  await test.step("a promote of a release deployed to dev (by the operator's CLI: `deploy --user X --release ID --json` answers that release healthy in the standby slot, as the pointers then show) records, in its answer, the history and the routing.switch log, the releases the slots ran before and after", async () => {
     const release = await target.admin.createRelease({ ...(await releaseBaseOf(target.admin, user)), config: { SANDBOX_VERSION: 'gate-promoted-in-the-swap-line' }, note: 'gate: promoted by the swap line' });
-    await target.admin.deploy(user, release.id);
+    const deployed = await runOperatorCli(target.admin, ['deploy', '--user', user, '--release', String(release.id)]);
     const before = await target.admin.pointers(user);
+    await evidence.json('8a-operator-cli-deploy', { run: deployed, pointers: before });
+    expect(deployed.exitCode, `${deployed.commandLine}: ${deployed.stderr}`).toBe(0);
+    expect(deployed.json, 'the CLI deploy answer').toMatchObject({ user_id: user, role: before.dev, release: { id: release.id }, health: { version: 'gate-promoted-in-the-swap-line' } });
+    expect(before.slots[before.dev], 'the standby slot after the CLI deploy (GET .../pointers)').toMatchObject({ release_id: release.id, state: 'ready' });
     const promoted = await target.admin.promote(user, 'gate: promote a deployed release');
     const after = await target.admin.pointers(user);
     const { switches } = await target.admin.switches(user);
@@ -348,6 +376,29 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
     expect(pointers.slots[pointers.main]).toMatchObject({ release_id: knownGood.release.id, state: 'ready' });
   });
 
+  await test.step("the operator's CLI rolls back to the release it names: `rollback --user X --release B --json` (B is newer than K, so the default rollback from K never picks it) answers B, exit 0, and the pointers show B on main; an unknown release is refused with exit 1, the hypervisor's reason on stderr, and nothing changes", async () => {
+    const before = await target.admin.pointers(user);
+    expect(before.slots[before.main], 'main serves K before the CLI rollback').toMatchObject({ release_id: knownGood.release.id });
+    const chosen = await runOperatorCli(target.admin, ['rollback', '--user', user, '--release', String(newer.id), '--reason', 'gate: the operator rolls back to B']);
+    const after = await target.admin.pointers(user);
+    await evidence.json('operator-cli-rollback', { run: chosen, pointers: { before, after } });
+    expect(chosen.exitCode, `${chosen.commandLine}: ${chosen.stderr}`).toBe(0);
+    expect(chosen.json, 'the CLI answer names the release it was told').toMatchObject({ user_id: user, release: { id: newer.id } });
+    expect(after.slots[after.main], 'the slot main serves after the CLI rollback (GET /admin/sandboxes/USER/pointers)').toMatchObject({ release_id: newer.id });
+
+    const unknown = Math.max(...(await target.admin.releases()).releases.map((r) => r.id)) + 1000;
+    const historyBefore = (await target.admin.switches(user)).switches;
+    const refused = await runOperatorCli(target.admin, ['rollback', '--user', user, '--release', String(unknown)]);
+    await evidence.json('operator-cli-refused-rollback', { run: refused, pointers: await target.admin.pointers(user) });
+    expect(refused.exitCode, refused.commandLine).toBe(1);
+    expect(refused.stderr, "the hypervisor's reason").toContain(`release ${unknown} does not exist`);
+    expect(await target.admin.pointers(user), 'pointers and slots after the refused CLI rollback').toEqual(after);
+    expect((await target.admin.switches(user)).switches, 'the switch history after the refused CLI rollback').toEqual(historyBefore);
+
+    // Back to K for the steps that follow (the admin API, by id: another line's known-good release may sit between K and B).
+    expect(await target.admin.rollback(user, 'gate: back to K after the CLI rollback', knownGood.release.id)).toMatchObject({ release: { id: knownGood.release.id } });
+  });
+
   await test.step('an explicit rollback to a release that was never known-good is refused and changes nothing', async () => {
     // Deployed to the standby slot (it serves there healthily) but never promoted: not proven on main, so no rollback target.
     const unproven = await target.admin.createRelease({ runtime: 'podman', image, config: { SANDBOX_VERSION: 'gate-never-known-good' }, note: 'gate: never promoted' });
@@ -411,6 +462,19 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
     expect(deployed.standby, 'the standby sandbox after the refusal').toMatchObject({ status: 'stopped' });
     expect(deployed.release, 'the release after the refusal').toMatchObject({ status: 'refused', known_good: false });
     expect(served.version, 'the release main serves').toBe('gate-newer');
+  });
+
+  await test.step("the operator's CLI marks a release known-good (`releases known-good --release ID --json`) and lists the releases as GET /admin/releases answers (`releases list --json`)", async () => {
+    const release = await target.admin.createRelease({ runtime: 'podman', image, config: { SANDBOX_VERSION: 'gate-marked-by-the-cli' }, note: 'gate: marked known-good by the CLI' });
+    const marked = await runOperatorCli(target.admin, ['releases', 'known-good', '--release', String(release.id)]);
+    const listed = await runOperatorCli(target.admin, ['releases', 'list']);
+    const answered = await target.admin.releases();
+    await evidence.json('operator-cli-releases', { created: release, marked, listed, admin_api: answered });
+    expect(marked.exitCode, `${marked.commandLine}: ${marked.stderr}`).toBe(0);
+    expect(marked.json, 'the CLI answer').toMatchObject({ id: release.id, known_good: true });
+    expect(answered.releases.find((r) => r.id === release.id), 'the release in GET /admin/releases').toMatchObject({ known_good: true });
+    expect(listed.exitCode, `${listed.commandLine}: ${listed.stderr}`).toBe(0);
+    expect(listed.json, 'releases list --json against GET /admin/releases').toEqual(answered);
   });
 
   await test.step(`GET /admin/releases marks exactly the newest ${knownGoodRetain} known-good releases (HYPERVISOR_KNOWN_GOOD_RETAIN) retained, so their images outlive a prune`, async () => {
