@@ -28,7 +28,7 @@ import { AdminClient } from '../../hypervisor/admin-client/admin-client.ts';
 import { rm } from 'node:fs/promises';
 import { idleSandbox, idleStopBoundMs, idleTimeoutSecs } from '../../fixtures/idle-stop.ts';
 import { pino } from 'pino';
-import { whenLogged } from '../../fixtures/hypervisor-log.ts';
+import { whenLogged, type LogEvent } from '../../fixtures/hypervisor-log.ts';
 import { cookieSetBy, whatCookieOpens } from '../../fixtures/session-rotation.ts';
 import { makeUnstartable, missingImage, retryAfterOf, upgradeRefusal } from '../../fixtures/unstartable-sandbox.ts';
 
@@ -107,7 +107,11 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     const lifecycle = new Set(['sandbox.crash', 'sandbox.restart', 'sandbox.ready']);
     const crashEvents = async () => (await hypervisorLog.lines()).flatMap((l) => (l.entry?.user === userId && l.entry.role === role && lifecycle.has(String(l.entry.event)) ? [l.entry] : []));
     // The ready line can reach the log file just after the admin API reports the sandbox running.
-    const events = await whenLogged(crashEvents, (read) => read.slice(read.findIndex((e) => e.event === 'sandbox.crash')).some((e) => e.event === 'sandbox.ready'));
+    const readyAfterCrash = (read: LogEvent[]) => {
+      const crash = read.findIndex((e) => e.event === 'sandbox.crash');
+      return crash >= 0 && read.slice(crash).some((e) => e.event === 'sandbox.ready');
+    };
+    const events = await whenLogged(crashEvents, readyAfterCrash);
     const afterKill = events.slice(events.findIndex((e) => e.event === 'sandbox.crash'));
     await evidence.json('5-crash-restart', { killed: killed?.Id, events: afterKill });
     expect(afterKill.map((e) => e.event)).toEqual(['sandbox.crash', 'sandbox.restart', 'sandbox.ready']);
