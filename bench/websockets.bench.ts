@@ -83,7 +83,11 @@ try {
   held.push(...(await openMany(`${hypervisor.url.replace(/^http/, 'ws')}/ws`, session, perUserCap - connections)));
   const over = new WebSocket(`${hypervisor.url.replace(/^http/, 'ws')}/ws`, { headers: session });
   const [code, reason] = (await once(over, 'close')) as [number, Buffer];
-  const capped = hypervisor.logs.some((line) => line.event === 'proxy.websocket_limit');
+  // The log line comes through the hypervisor's stdout pipe, which can trail the close it sent: wait for it (bounded).
+  const capped = await hypervisor.waitForLog((line) => line.event === 'proxy.websocket_limit', 5_000).then(
+    () => true,
+    () => false,
+  );
   console.log(`WebSocket ${perUserCap + 1} of one user (cap ${perUserCap}): closed with ${code} "${reason.toString()}"; logged proxy.websocket_limit: ${capped}  ${code === 1008 && capped ? 'PASS' : 'MISS'}`);
   console.log(JSON.stringify({ event: 'bench.websockets', connections, hypervisor_kib_per_websocket: hypervisorPerSocket, sandbox_kib_per_websocket: sandboxPerSocket, cap_close_code: code }));
 } finally {

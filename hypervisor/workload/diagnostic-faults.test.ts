@@ -63,7 +63,8 @@ describe('diagnostic faults a release config can ask the workload for', () => {
 
   test('a real sandbox with SANDBOX_CRASH_AFTER_HEALTHY_MS answers /health healthy, then exits with the crash code', async () => {
     const sandbox = await sandboxWith({ SANDBOX_CRASH_AFTER_HEALTHY_MS: '0' });
-    const exited = sandbox.child.exitCode === null ? once(sandbox.child, 'exit') : Promise.resolve([sandbox.child.exitCode]);
+    // 'close': the crash's log line is in the output once its pipes have ended, which can be after 'exit'.
+    const exited = sandbox.child.exitCode === null ? once(sandbox.child, 'close') : Promise.resolve([sandbox.child.exitCode]);
     expect(sandbox.child.exitCode, 'running before any health answer').toBeNull();
     expect(await (await fetch(`${sandbox.url}/health`)).json()).toMatchObject({ status: 'healthy' });
     const [code] = (await exited) as [number | null];

@@ -16,7 +16,8 @@ import { processTree } from '../../fixtures/sandbox-processes.ts';
 import { loadConfig } from '../../hypervisor/config.ts';
 import { defaultRoutingOptions, switchCloseCode } from '../../hypervisor/routing/context.ts';
 import { rollbackBoundMs as boundOf } from '../../hypervisor/routing/time-bounds.ts';
-import { expectSwitchLogsMatchRows, expectSwitchNamesSlotReleases } from '../../fixtures/switch-releases.ts';
+import { expectSwitchLogsMatchRows, expectSwitchNamesSlotReleases, switchLogsCover } from '../../fixtures/switch-releases.ts';
+import { whenLogged } from '../../fixtures/hypervisor-log.ts';
 import { expectNewestKnownGoodRetained } from '../../fixtures/retained-releases.ts';
 
 // The global definition of done, proved on the local target (Phase 5 proves it again in production).
@@ -317,7 +318,7 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
     expectSwitchNamesSlotReleases(promoted.switch, { before, after }, 'the promote answer');
     expectSwitchNamesSlotReleases(switches[0], { before, after }, 'the promote in the history');
     // The log is read on the local target only (a deployed target's log is not in this process's reach).
-    if (target.local) expectSwitchLogsMatchRows(switches, (await hypervisorLog.lines()).flatMap((l) => (l.entry ? [l.entry] : [])), user);
+    if (target.local) expectSwitchLogsMatchRows(switches, await whenLogged(async () => (await hypervisorLog.lines()).flatMap((l) => (l.entry ? [l.entry] : [])), (read) => switchLogsCover(switches, read, user)), user);
   });
 });
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test, expect } from '../../fixtures/gate-test.ts';
 import { attachPodmanPs } from '../../fixtures/podman-evidence.ts';
+import { whenLogged } from '../../fixtures/hypervisor-log.ts';
 
 const rowOf = (table: string, name: string): string | undefined => table.split('\n').find((line) => line.startsWith(`${name} `));
 
@@ -59,8 +60,7 @@ test('Hypervisor logs for spawn/stop transitions attached.', async ({ target, ev
   const transitions = await test.step('the log has start_requested, ready and stop, in order, for that sandbox', async () => {
     const sandboxLines = async () => (await hypervisorLog.lines()).filter((l) => l.entry?.user === userId && String(l.entry.event).startsWith('sandbox.'));
     // The hypervisor's logger writes asynchronously: the stop's line can reach the file just after the admin call has answered.
-    await expect.poll(async () => (await sandboxLines()).map((l) => l.entry?.event), { timeout: 10_000 }).toEqual(['sandbox.start_requested', 'sandbox.ready', 'sandbox.stop']);
-    const lines = await sandboxLines();
+    const lines = await whenLogged(sandboxLines, (read) => read.some((l) => l.entry?.event === 'sandbox.stop'));
     expect(lines.map((l) => l.entry?.event)).toEqual(['sandbox.start_requested', 'sandbox.ready', 'sandbox.stop']);
     const [requested, ready, stop] = lines.map((l) => l.entry ?? {});
     expect(requested).toMatchObject({ role: 'dev', runtime: 'podman', reason: 'admin' });

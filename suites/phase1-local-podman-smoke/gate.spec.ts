@@ -28,6 +28,7 @@ import { AdminClient } from '../../hypervisor/admin-client/admin-client.ts';
 import { rm } from 'node:fs/promises';
 import { idleSandbox, idleStopBoundMs, idleTimeoutSecs } from '../../fixtures/idle-stop.ts';
 import { pino } from 'pino';
+import { whenLogged, type LogEvent } from '../../fixtures/hypervisor-log.ts';
 import { cookieSetBy, whatCookieOpens } from '../../fixtures/session-rotation.ts';
 import { makeUnstartable, missingImage, retryAfterOf, upgradeRefusal } from '../../fixtures/unstartable-sandbox.ts';
 
@@ -104,7 +105,13 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     };
     await expect.poll(replaced, { timeout: crashRestartBoundMs, message: `running again, as a new container, within ${crashRestartBoundMs} ms (first backoff + readiness + podman)` }).toBe(true);
     const lifecycle = new Set(['sandbox.crash', 'sandbox.restart', 'sandbox.ready']);
-    const events = (await hypervisorLog.lines()).flatMap((l) => (l.entry?.user === userId && l.entry.role === role && lifecycle.has(String(l.entry.event)) ? [l.entry] : []));
+    const crashEvents = async () => (await hypervisorLog.lines()).flatMap((l) => (l.entry?.user === userId && l.entry.role === role && lifecycle.has(String(l.entry.event)) ? [l.entry] : []));
+    // The ready line can reach the log file just after the admin API reports the sandbox running.
+    const readyAfterCrash = (read: LogEvent[]) => {
+      const crash = read.findIndex((e) => e.event === 'sandbox.crash');
+      return crash >= 0 && read.slice(crash).some((e) => e.event === 'sandbox.ready');
+    };
+    const events = await whenLogged(crashEvents, readyAfterCrash);
     const afterKill = events.slice(events.findIndex((e) => e.event === 'sandbox.crash'));
     await evidence.json('5-crash-restart', { killed: killed?.Id, events: afterKill });
     expect(afterKill.map((e) => e.event)).toEqual(['sandbox.crash', 'sandbox.restart', 'sandbox.ready']);
@@ -136,8 +143,10 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
       const loggedBeforeRestart = (await own.logEvents()).length;
       await own.restart();
       expect(own.bootId, 'a new hypervisor process').not.toBe(firstBoot);
-      // Reconcile runs before the restarted hypervisor serves: what it decided for the stopped sandbox is logged by now.
-      const stoppedResumed = (await own.logEvents()).slice(loggedBeforeRestart).filter((e) => e.user === stoppedUser && (e.event === 'sandbox.restart' || e.event === 'sandbox.start' || e.event === 'sandbox.ready'));
+      // Reconcile runs before the restarted hypervisor serves: what it decided for the stopped sandbox is
+      // logged before its listening line, and in the file once that line is (the file is written in order).
+      const restartedLog = await whenLogged(own.logEvents, (read) => read.some((e) => e.event === 'hypervisor.listening' && e.boot_id === own.bootId));
+      const stoppedResumed = restartedLog.slice(loggedBeforeRestart).filter((e) => e.user === stoppedUser && (e.event === 'sandbox.restart' || e.event === 'sandbox.start' || e.event === 'sandbox.ready'));
       await evidence.json('5b-admin-stopped-across-restart', { sandbox: await admin.sandbox(stoppedUser, role), restarted_events: stoppedResumed });
       expect(stoppedResumed, 'the restarted hypervisor started a sandbox stopped through the admin API').toEqual([]);
       expect(await admin.sandbox(stoppedUser, role), 'the admin-stopped sandbox after the hypervisor restart').toMatchObject({ status: 'stopped', desired: 'stopped' });
@@ -156,7 +165,9 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
       };
       await expect.poll(replaced, { timeout: crashRestartBoundMs, message: `the adopted sandbox running again, as a new container, within ${crashRestartBoundMs} ms (first backoff + readiness + podman)` }).toBe(true);
       const lifecycle = new Set(['sandbox.crash', 'sandbox.restart', 'sandbox.ready']);
-      const afterKill = (await own.logEvents()).slice(logged).filter((e) => e.user === adoptedUser && e.role === role && lifecycle.has(String(e.event)));
+      const adoptedEvents = async () => (await own.logEvents()).slice(logged).filter((e) => e.user === adoptedUser && e.role === role && lifecycle.has(String(e.event)));
+      // The ready line can reach the log file just after the admin API reports the sandbox running.
+      const afterKill = await whenLogged(adoptedEvents, (read) => read.some((e) => e.event === 'sandbox.ready'));
       await evidence.json('5b-adopted-crash-restart', { killed: before?.Id, adopted_by_boot: own.bootId, events: afterKill });
       expect(afterKill.map((e) => e.event)).toEqual(['sandbox.crash', 'sandbox.restart', 'sandbox.ready']);
       expect(afterKill[1], 'the first restart after a crash waits the base backoff').toMatchObject({ reason: 'crash', attempt: 1, delay_ms: sandboxLimits.restartBackoffMs });
@@ -189,7 +200,9 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
       };
       await expect.poll(endedOrOverrun, { timeout: (restartLimit + 1) * crashRestartBoundMs, message: `failed, or restarted more than ${restartLimit} times` }).toBe(true);
       const lifecycle = new Set(['sandbox.ready', 'sandbox.crash', 'sandbox.restart', 'sandbox.failed']);
-      const events = (await own.logEvents()).filter((e) => e.user === crashingUser && e.role === role && lifecycle.has(String(e.event)));
+      const loopEvents = async () => (await own.logEvents()).filter((e) => e.user === crashingUser && e.role === role && lifecycle.has(String(e.event)));
+      // The failed line can reach the log file just after the admin API reports the sandbox failed.
+      const events = await whenLogged(loopEvents, (read) => read.some((e) => e.event === 'sandbox.failed'));
       const sandbox = await admin.sandbox(crashingUser, role);
       await evidence.json('5c-crash-loop', { restart_limit: restartLimit, sandbox, events });
       const oneCrashRestarted = ['sandbox.crash', 'sandbox.restart', 'sandbox.ready'];

@@ -2,6 +2,7 @@ import { test, expect } from '../../fixtures/gate-test.ts';
 import { startServingProbe } from '../../fixtures/serving-probe.ts';
 import { registerWithPasskey } from '../../fixtures/user-session.ts';
 import { secretsByName } from '../../fixtures/local-hypervisor.ts';
+import { whenLogged, type LogEvent } from '../../fixtures/hypervisor-log.ts';
 import { environOfTree, leakedSecrets, processUid } from '../../fixtures/sandbox-processes.ts';
 import { contractEnvNames } from '../../hypervisor/sandboxes/env.ts';
 import { isSameProcessAlive } from '../../hypervisor/sandboxes/proc.ts';
@@ -41,7 +42,9 @@ test('Document and verify fallback to direct-process sandbox mode.', async ({ ta
     expect(outcome.status).toBe('completed');
     await evidence.screenshot(page, 'process-mode-task');
     expect(await fallbackAdmin.sandbox(user.userId, 'live')).toMatchObject({ status: 'running' });
-    const ready = (await fallback.logEvents()).find((e) => e.event === 'sandbox.ready' && e.user === user.userId);
+    const isReady = (e: LogEvent) => e.event === 'sandbox.ready' && e.user === user.userId;
+    // The ready line can reach the log file after the answers that show the sandbox running.
+    const ready = (await whenLogged(fallback.logEvents, (read) => read.some(isReady))).find(isReady);
     expect(ready).toMatchObject({ runtime: 'process', role: 'live', pid: expect.any(Number) });
     steps.push({ step: 'Start the hypervisor in process mode', how: '`SANDBOX_RUNTIME=process node hypervisor/main.ts`', observed: `registered ${user.username}, task ${outcome.status}, sandbox pid ${String(ready?.pid)}` });
     return Number(ready?.pid);
@@ -61,7 +64,9 @@ test('Document and verify fallback to direct-process sandbox mode.', async ({ ta
     const user = (await fallbackAdmin.sandboxes()).find((s) => s.pid === processPid);
     expect(user, `the sandbox of pid ${processPid} in the admin API`).toBeDefined();
     const stopped = await fallbackAdmin.stop(user?.user_id ?? '', 'live');
-    const stop = (await fallback.logEvents()).filter((e) => e.event === 'sandbox.stop' && e.user === user?.user_id).at(-1);
+    const isStop = (e: LogEvent) => e.event === 'sandbox.stop' && e.user === user?.user_id;
+    // The stop's line can reach the log file just after the admin stop has answered.
+    const stop = (await whenLogged(fallback.logEvents, (read) => read.some(isStop))).filter(isStop).at(-1);
     await evidence.json('process-sandbox-stop', { stopped, logged: stop, pid_alive_after: isSameProcessAlive(processPid, null) });
     expect(stopped, 'the stop answer').toMatchObject({ status: 'stopped', pid: null });
     expect(isSameProcessAlive(processPid, null), `sandbox process ${processPid} after the stop`).toBe(false);
@@ -110,7 +115,9 @@ test('Document and verify fallback to direct-process sandbox mode.', async ({ ta
     expect(await podman.running(user.userId, 'live')).toBeUndefined();
     expect(await target.admin.sandbox(user.userId, 'live')).toMatchObject({ status: 'running' });
     const local = target.requireLocal("reading the process sandbox's environment");
-    const ready = (await local.logEvents()).filter((e) => e.event === 'sandbox.ready' && e.user === user.userId && e.role === 'live' && e.runtime === 'process').at(-1);
+    const isProcessReady = (e: LogEvent) => e.event === 'sandbox.ready' && e.user === user.userId && e.role === 'live' && e.runtime === 'process';
+    // The ready line can reach the log file after the answers that show the slot running.
+    const ready = (await whenLogged(local.logEvents, (read) => read.some(isProcessReady))).filter(isProcessReady).at(-1);
     const environs = environOfTree(Number(ready?.pid));
     for (const p of environs) expect(Object.keys(p.env).filter((name) => !allowedProcessEnv.has(name)), `variables outside the allowlist in pid ${p.pid}`).toEqual([]);
     expect(leakedSecrets(environs, secretsByName(local.secrets)), "the hypervisor's secrets in the sandbox's environment").toEqual([]);

@@ -12,6 +12,7 @@ import { test, expect } from '../../fixtures/gate-test.ts';
 import { freeLoopbackPort } from '../../fixtures/fresh-image-store.ts';
 import type { ContainerInspect } from '../../fixtures/podman-view.ts';
 import { secretsByName } from '../../fixtures/local-hypervisor.ts';
+import { whenLogged } from '../../fixtures/hypervisor-log.ts';
 import { environOfTree, leakedSecrets } from '../../fixtures/sandbox-processes.ts';
 import { settled } from '../../fixtures/refused-swap.ts';
 import { configuredSandboxes } from '../../fixtures/configured-sandboxes.ts';
@@ -109,7 +110,9 @@ test('Wire hypervisor local container runtime command path.', async ({ target, p
   });
 
   await test.step('the transition log names the podman runtime, the image and the container', async () => {
-    const events = (await hypervisorLog.lines()).flatMap((l) => (l.entry && l.entry.user === userId ? [l.entry] : []));
+    const userEvents = async () => (await hypervisorLog.lines()).flatMap((l) => (l.entry && l.entry.user === userId ? [l.entry] : []));
+    // The ready line can reach the log file just after the admin start has answered.
+    const events = await whenLogged(userEvents, (read) => read.some((e) => e.event === 'sandbox.ready'));
     expect(events.find((e) => e.event === 'sandbox.start_requested')).toMatchObject({ runtime: 'podman', image: local.image, role: 'live' });
     expect(events.find((e) => e.event === 'sandbox.ready')).toMatchObject({ runtime: 'podman', container_id: inspected.Id, port: started.port });
   });

@@ -152,9 +152,9 @@ export const defects: readonly SeededDefect[] = [
   {
     // A miss of the fourth never-seen measurement (issue #11): the summary was checked against the logs, never the logs against Nix.
     id: 'build-log-tees-stdout',
-    what: 'the build step tees stdout instead of stderr into build-logs/<output>.log (the "2" of `2> >(tee …)` lost), so every log is empty and the job summary shows 0 hits and 0 misses',
+    what: 'the build step tees stdout instead of stderr into build-logs/<output>.log (the `2>&1` before `| tee …` lost), so every log is empty and the job summary shows 0 hits and 0 misses',
     caughtBy: [line.hitMiss],
-    edits: [{ file: '.github/workflows/flakes.yml', find: '2> >(tee "build-logs/$output.log" >&2)', replace: '> >(tee "build-logs/$output.log" >&2)' }],
+    edits: [{ file: '.github/workflows/flakes.yml', find: '; } 2>&1 | tee "build-logs/$output.log"', replace: '; } | tee "build-logs/$output.log"' }],
   },
   // Misses of the sixth never-seen measurement (issue #11): the same properties, broken in other places.
   {

@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { test, expect, onLocalHost, onLocalNix } from '../../fixtures/host-test.ts';
 import { hypervisorUnit } from '../../fixtures/hypervisor-host.ts';
+import { whenLogged } from '../../fixtures/hypervisor-log.ts';
 import { buildToplevel } from '../../nix/toplevel.ts';
 
 test('`nix build` toplevel result attached.', async ({ installedHost, evidence }) => {
@@ -36,7 +37,8 @@ test('Service status/log output attached.', async ({ installedHost, evidence }) 
   const { host } = installedHost;
   const status = await host.status();
   await evidence.command('systemctl-status', `systemctl status ${hypervisorUnit}`, status);
-  const journal = await host.machine.journal({ unit: hypervisorUnit, lines: 300 });
+  // The health answer can come before journald has stored the line written just ahead of it (stdout to journald is another channel).
+  const journal = await whenLogged(() => host.machine.journal({ unit: hypervisorUnit, lines: 300 }), (read) => /"event":"hypervisor.listening"/.test(read));
   await evidence.command('journalctl', `journalctl -u ${hypervisorUnit}`, journal);
   const show = await host.unitProperties('ActiveState', 'SubState', 'MainPID', 'NRestarts', 'InvocationID', 'ExecMainStartTimestamp', 'FragmentPath');
   await evidence.json('systemctl-show', show);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { test, expect, onLocalHost, onLocalNix } from '../../fixtures/host-test.ts';
 import { hypervisorUnit } from '../../fixtures/hypervisor-host.ts';
+import { whenLogged } from '../../fixtures/hypervisor-log.ts';
 import { startWithUnexecutableProgram } from '../../fixtures/unexecutable-start.ts';
 import { evaluateModule } from '../../hypervisor/nixos/module-eval.ts';
 
@@ -90,7 +91,8 @@ test('Hypervisor service starts reliably under systemd.', async ({ installedHost
       return unit.ActiveState === 'active' && unit.MainPID !== pid && unit.MainPID !== '0' && Number(unit.NRestarts) === Number(started.NRestarts) + 1;
     });
     expect((await host.waitHealthy()).status).toBe('healthy');
-    const journal = await host.machine.journal({ unit: hypervisorUnit, lines: 40 });
+    // systemd's messages reach the journal through journald, behind the unit state systemctl reports: read until both are there.
+    const journal = await whenLogged(() => host.machine.journal({ unit: hypervisorUnit, lines: 40 }), (read) => /Main process exited, code=killed, status=9\/KILL/.test(read) && /Scheduled restart job, restart counter is at 1/.test(read));
     await evidence.command('3-journal-after-kill-9', `journalctl -u ${hypervisorUnit}`, journal);
     expect(journal).toMatch(/Main process exited, code=killed, status=9\/KILL/);
     expect(journal).toMatch(/Scheduled restart job, restart counter is at 1/);

@@ -14,6 +14,7 @@ import { defaultTextReadings } from '../../fixtures/option-default-text.ts';
 import { hostFileModes, openToOthers } from '../../fixtures/host-file-modes.ts';
 import { cloudwatchCredentialsPath } from '../../fixtures/host-cloudwatch-credentials.ts';
 import { adminTokenPath, hypervisorUnit } from '../../fixtures/hypervisor-host.ts';
+import { whenLogged } from '../../fixtures/hypervisor-log.ts';
 import { connectUnderUnitLimits, packageNode } from '../../fixtures/service-sandbox-probe.ts';
 import { misjudged, moduleAssertionCases, moduleVerdicts, rpOriginCases, statePathCases } from '../../fixtures/module-verdicts.ts';
 import { credentialReferenceProblems, loadedCredentials, parseEnviron, unitEnvironment } from '../../fixtures/unit-credentials.ts';
@@ -342,8 +343,10 @@ test('Externalize env and secrets file references.', async ({ installedHost, evi
   });
 
   await test.step('the hypervisor read it from $CREDENTIALS_DIRECTORY, and it opens the admin API', async () => {
-    const journal = await host.machine.journal({ unit: hypervisorUnit, lines: 500 });
-    expect(journal).toMatch(/"source":"credential","file":"\/run\/credentials\/choiros-hypervisor.service\/admin-token"/);
+    // Its stdout reaches the journal through journald, behind the answers the unit gives: read until the line is there.
+    const credentialLine = /"source":"credential","file":"\/run\/credentials\/choiros-hypervisor.service\/admin-token"/;
+    const journal = await whenLogged(() => host.machine.journal({ unit: hypervisorUnit, lines: 500 }), (read) => credentialLine.test(read));
+    expect(journal).toMatch(credentialLine);
     expect(journal).not.toContain(host.adminToken);
     expect(Array.isArray(await admin.sandboxes())).toBe(true);
     const pid = (await host.unitProperties('MainPID')).MainPID ?? '';
@@ -363,7 +366,8 @@ test('Externalize env and secrets file references.', async ({ installedHost, evi
         // Restart=on-failure (RestartSec=1s) would retry while the file is aside; two such steps in a
         // row can reach the start limit (5 in 10 s) and the restore restart below would be refused.
         await host.machine.exec(['systemctl', 'stop', hypervisorUnit]);
-        const journal = await host.machine.journal({ unit: hypervisorUnit, lines: 50, since });
+        // systemd's messages reach the journal through journald, after systemctl has returned: read until one names the file.
+        const journal = await whenLogged(() => host.machine.journal({ unit: hypervisorUnit, lines: 50, since }), (read) => `${status}\n${read}`.includes(credential.source));
         await evidence.command(`2-missing-credential-${credential.name}`, `mv ${credential.source} aside; systemctl restart ${hypervisorUnit}; systemctl status; systemctl stop; journalctl -u --since`, `exit ${restart.exitCode}\n${restart.stderr}\n${status}\n${journal}`);
         expect(restart.exitCode, `systemctl restart with ${credential.source} missing`).not.toBe(0);
         expect(`${status}\n${journal}`, `the status or journal since the restart names ${credential.source}`).toContain(credential.source);

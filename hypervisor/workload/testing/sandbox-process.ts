@@ -16,7 +16,7 @@ export interface SandboxProcess {
   child: ChildProcess;
   /** Everything it printed so far (JSON log lines on stdout, refusals on stderr). */
   output(): string;
-  /** Sends `signal` and resolves when the process is gone, with how long that took. */
+  /** Sends `signal` and resolves when the process is gone and all it printed is in `output()`, with how long that took. */
   stop(signal?: NodeJS.Signals): Promise<SandboxExit & { ms: number }>;
 }
 
@@ -50,7 +50,8 @@ function spawnSandbox(dataDir: string, env: Record<string, string>): { child: Ch
   let text = '';
   child.stdout?.on('data', (chunk: Buffer) => (text += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (text += chunk.toString()));
-  const exited = new Promise<SandboxExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  // 'close', not 'exit': 'exit' can come while its last lines are still in the pipes, and callers read the output once it has ended.
+  const exited = new Promise<SandboxExit>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })));
   return { child, output: () => text, exited };
 }
 
