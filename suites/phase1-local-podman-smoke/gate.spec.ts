@@ -26,9 +26,13 @@ import { startLocalHypervisor } from '../../fixtures/local-hypervisor.ts';
 import { PodmanView } from '../../fixtures/podman-view.ts';
 import { AdminClient } from '../../hypervisor/admin-client/admin-client.ts';
 import { rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { idleSandbox, idleStopBoundMs, idleTimeoutSecs } from '../../fixtures/idle-stop.ts';
 import { pino } from 'pino';
 import { cookieSetBy, whatCookieOpens } from '../../fixtures/session-rotation.ts';
+import { adminRequestRefusals } from '../../fixtures/admin-request-refusals.ts';
+import { defaultBodyLimitBytes } from '../../hypervisor/http/json.ts';
 import { makeUnstartable, missingImage, retryAfterOf, upgradeRefusal } from '../../fixtures/unstartable-sandbox.ts';
 
 /** Ids of every container podman has under exactly this name, running or not, of any hypervisor. */
@@ -242,6 +246,19 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     expect(refused, 'POST /admin/sandboxes/{user}/prod/start').toEqual({ status: 400, body: expect.objectContaining({ error: "role must be 'live' or 'dev'" }) });
   });
 
+  await test.step('the admin API refuses requests a client got wrong, saying what is wrong: 405 with Allow for a method the path does not take, 415 for a body that is not JSON, 400 for invalid JSON, a body that is not an object, a field the route does not take or a history limit out of range, 413 past the body limit; its answers are not cached', async () => {
+    const refused = await adminRequestRefusals(target.admin, `${userId}-refused`);
+    await evidence.json('5fa-admin-requests-refused', refused);
+    expect(refused.wrongMethod, 'PUT /admin/releases').toMatchObject({ status: 405, allow: 'GET, POST' });
+    expect(refused.notJson, 'a swap with a form body').toMatchObject({ status: 415, error: expect.stringContaining('must be JSON') });
+    expect(refused.invalidJson, 'a swap with truncated JSON').toMatchObject({ status: 400, error: expect.stringContaining('not valid JSON') });
+    expect(refused.notAnObject, 'a swap with a JSON array').toMatchObject({ status: 400, error: expect.stringContaining('must be a JSON object, got an array') });
+    expect(refused.unknownField, 'a swap with a misspelt field').toMatchObject({ status: 400, error: expect.stringContaining('unknown field(s) reasn') });
+    expect(refused.limitOutOfRange, 'GET /admin/switches?limit=0').toMatchObject({ status: 400, error: expect.stringContaining('limit must be') });
+    expect(refused.tooLarge, `a swap with a body over ${defaultBodyLimitBytes} bytes`).toMatchObject({ status: 413, error: expect.stringContaining('too large') });
+    expect(refused.listing, 'GET /admin/releases').toMatchObject({ status: 200, cacheControl: 'no-store' });
+  });
+
   await test.step("a start whose config sets a variable outside the release allowlist is refused with 400 naming it, and runs nothing", async () => {
     const tempted = `${userId}-config`;
     const refused = await target.admin.answer('POST', `/admin/sandboxes/${tempted}/${role}/start`, { config: { SANDBOX_VERSION: 'gate', OPENAI_API_KEY: 'sk-gate-not-allowed' } });
@@ -256,6 +273,18 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     expect(await target.admin.sandbox(userId, role)).toMatchObject({ status: 'stopped' });
     const row = (await attachPodmanPs(podman, evidence, '6-after-stop')).split('\n').find((line) => line.startsWith(`${name} `));
     expect(row === undefined || / Exited /.test(row), `the attached podman ps row after stop: ${row}`).toBe(true);
+  });
+
+  await test.step("deleting the user removes what it had: the answer names the sandbox and the data removed, the admin API knows no sandbox of theirs, the data directory is gone; a second delete answers 404, and a user id outside the rule 400", async () => {
+    const deleted = await target.admin.answer('DELETE', `/admin/users/${userId}`);
+    const again = await target.admin.answer('DELETE', `/admin/users/${userId}`);
+    const malformed = await target.admin.answer('DELETE', '/admin/users/Not.A.User');
+    await evidence.json('7-user-deleted', { deleted, again, malformed });
+    expect(deleted, `DELETE /admin/users/${userId}`).toEqual({ status: 200, body: expect.objectContaining({ user_id: userId, username: null, sandboxes_removed: [role], data_removed: true }) });
+    expect(await target.admin.sandbox(userId, role), 'the deleted user\'s sandbox in GET /admin/sandboxes').toBeUndefined();
+    if (target.local) expect(existsSync(path.join(target.local.dataRoot, userId)), "the deleted user's data directory on the host").toBe(false);
+    expect(again, 'the second delete').toEqual({ status: 404, body: expect.objectContaining({ error: expect.stringContaining(`there is no user ${userId}`) }) });
+    expect(malformed, 'DELETE /admin/users/Not.A.User').toEqual({ status: 400, body: expect.objectContaining({ user_id: 'Not.A.User' }) });
   });
 });
 
