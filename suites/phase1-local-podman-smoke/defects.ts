@@ -580,4 +580,59 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.authProxy],
     edits: [{ file: 'hypervisor/http/refuse-upgrade.ts', find: "    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),\n", replace: '' }],
   },
+  // f9gaps: second-pass promise audit (admin API request handling, user deletion)
+  {
+    id: 'admin-405-without-allow',
+    what: "the router's 405 for a method a path does not take leaves out the Allow header (\"the message names the methods\"): a client cannot learn the methods the path takes, as HTTP requires of a 405",
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/http/router.ts', find: ", {}, { allow: allowed.join(', ') });", replace: ');' }],
+  },
+  {
+    id: 'json-body-type-check-inverted',
+    what: 'readJson refuses with 415 only a body that declares no content-type (the test inverted): a form or text body is parsed as JSON and answered 400 "not valid JSON" instead of 415 "must be JSON"',
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/http/json.ts', find: '  if (type && !/^application\\/([\\w.+-]+\\+)?json\\b/i.test(type)) {', replace: '  if (!type && !/^application\\/([\\w.+-]+\\+)?json\\b/i.test(type)) {' }],
+  },
+  {
+    id: 'json-array-taken-as-object',
+    what: 'readJsonObject takes a JSON array as an object (typeof [] is "object"): an array body reaches the route, whose answer names index "0" as an unknown field instead of saying the body must be a JSON object',
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/http/json.ts', find: "  if (typeof value !== 'object' || value === null || Array.isArray(value)) {", replace: "  if (typeof value !== 'object' || value === null) {" }],
+  },
+  {
+    id: 'routing-routes-ignore-unknown-fields',
+    what: 'the routing admin routes ignore fields they do not take (lenient parsing): a misspelt "reasn" on a swap is dropped silently and the swap runs with the default reason, instead of a 400 naming the field',
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/routing/admin-routes.ts', find: '  const unknown = Object.keys(body).filter((field) => !fields.includes(field));', replace: '  const unknown: string[] = [];' }],
+  },
+  {
+    id: 'switch-history-limit-zero-accepted',
+    what: 'the switch history\'s ?limit= check forgets the lower bound: limit=0 answers 200 with an empty history instead of 400 "limit must be a whole number from 1 to 1000"',
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/routing/admin-routes.ts', find: 'if (!/^\\d+$/.test(raw) || limit < 1 || limit > 1000)', replace: 'if (!/^\\d+$/.test(raw) || limit > 1000)' }],
+  },
+  {
+    id: 'json-answers-cacheable',
+    what: 'sendJson leaves out cache-control: no-store: admin and auth JSON answers (sandbox lists, tokens of state) may be kept by a cache between the client and the hypervisor',
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/http/json.ts', find: "'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });", replace: "'content-length': Buffer.byteLength(text), ...headers });" }],
+  },
+  {
+    id: 'user-deletion-keeps-data',
+    what: "deleting a user leaves their data directory on the host (the rm dropped, the answer still says data_removed): a deleted user's runs and documents stay on disk",
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/http/user-deletion.ts', find: '  await rm(userDir, { recursive: true, force: true });\n', replace: '' }],
+  },
+  {
+    id: 'user-deletion-leaves-sandbox-running',
+    what: "removing a sandbox (a user's deletion) forgets its record without stopping it: the deleted user's container keeps running, unknown to the admin API",
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/sandboxes/manager.ts', find: "      if (!entry) return false;\n      await this.stopNow(entry, reason, 'stopped');\n      this.entries.delete(sandboxId(key));", replace: "      if (!entry) return false;\n      this.entries.delete(sandboxId(key));" }],
+  },
+  {
+    id: 'user-deletion-needs-an-account',
+    what: 'a user deletion answers 404 "there is no user" whenever there is no account (sandboxes started through the admin API have none), after removing their sandboxes and data anyway: the admin is told nothing was there',
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/http/user-deletion.ts', find: '  if (!account && !sessionsEnded && !sandboxesRemoved.length && !switchesRemoved && !dataRemoved) return undefined;', replace: '  if (!account) return undefined;' }],
+  },
 ];

@@ -275,13 +275,15 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     expect(row === undefined || / Exited /.test(row), `the attached podman ps row after stop: ${row}`).toBe(true);
   });
 
-  await test.step("deleting the user removes what it had: the answer names the sandbox and the data removed, the admin API knows no sandbox of theirs, the data directory is gone; a second delete answers 404, and a user id outside the rule 400", async () => {
+  await test.step("deleting the user removes what it had, a running sandbox included: the answer names the sandbox and the data removed, the admin API knows no sandbox of theirs, podman runs none, the data directory is gone; a second delete answers 404, and a user id outside the rule 400", async () => {
+    await target.admin.start(userId, role);
     const deleted = await target.admin.answer('DELETE', `/admin/users/${userId}`);
     const again = await target.admin.answer('DELETE', `/admin/users/${userId}`);
     const malformed = await target.admin.answer('DELETE', '/admin/users/Not.A.User');
     await evidence.json('7-user-deleted', { deleted, again, malformed });
     expect(deleted, `DELETE /admin/users/${userId}`).toEqual({ status: 200, body: expect.objectContaining({ user_id: userId, username: null, sandboxes_removed: [role], data_removed: true }) });
     expect(await target.admin.sandbox(userId, role), 'the deleted user\'s sandbox in GET /admin/sandboxes').toBeUndefined();
+    if (target.local) expect(await podman.running(userId, role), "podman's container for the deleted user's sandbox").toBeUndefined();
     if (target.local) expect(existsSync(path.join(target.local.dataRoot, userId)), "the deleted user's data directory on the host").toBe(false);
     expect(again, 'the second delete').toEqual({ status: 404, body: expect.objectContaining({ error: expect.stringContaining(`there is no user ${userId}`) }) });
     expect(malformed, 'DELETE /admin/users/Not.A.User').toEqual({ status: 400, body: expect.objectContaining({ user_id: 'Not.A.User' }) });
