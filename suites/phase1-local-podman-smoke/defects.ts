@@ -635,4 +635,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.lifecycle],
     edits: [{ file: 'hypervisor/http/user-deletion.ts', find: '  if (!account && !sessionsEnded && !sandboxesRemoved.length && !switchesRemoved && !dataRemoved) return undefined;', replace: '  if (!account) return undefined;' }],
   },
+  {
+    id: 'usernames-unique-only-in-one-case',
+    what: 'the auth_users table drops COLLATE NOCASE from username: "ALICE" is a new account next to "alice" (a look-alike of an existing user, and the recovery and login look-ups stop finding the account typed in another case)',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/schema.ts', find: '     username TEXT NOT NULL UNIQUE COLLATE NOCASE,', replace: '     username TEXT NOT NULL UNIQUE,' }],
+  },
 ];

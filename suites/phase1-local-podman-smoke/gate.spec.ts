@@ -31,7 +31,7 @@ import path from 'node:path';
 import { idleSandbox, idleStopBoundMs, idleTimeoutSecs } from '../../fixtures/idle-stop.ts';
 import { pino } from 'pino';
 import { cookieSetBy, whatCookieOpens } from '../../fixtures/session-rotation.ts';
-import { adminRequestRefusals } from '../../fixtures/admin-request-refusals.ts';
+import { adminRequestRefusals, answerToOversizedHeaders } from '../../fixtures/admin-request-refusals.ts';
 import { defaultBodyLimitBytes } from '../../hypervisor/http/json.ts';
 import { makeUnstartable, missingImage, retryAfterOf, upgradeRefusal } from '../../fixtures/unstartable-sandbox.ts';
 
@@ -246,7 +246,7 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     expect(refused, 'POST /admin/sandboxes/{user}/prod/start').toEqual({ status: 400, body: expect.objectContaining({ error: "role must be 'live' or 'dev'" }) });
   });
 
-  await test.step('the admin API refuses requests a client got wrong, saying what is wrong: 405 with Allow for a method the path does not take, 415 for a body that is not JSON, 400 for invalid JSON, a body that is not an object, a field the route does not take or a history limit out of range, 413 past the body limit; its answers are not cached', async () => {
+  await test.step('the admin API refuses requests a client got wrong, saying what is wrong: 405 with Allow for a method the path does not take, 415 for a body that is not JSON, 400 for invalid JSON, a body that is not an object, a field the route does not take or a history limit out of range, 413 past the body limit, 431 past the header limit; its answers are not cached', async () => {
     const refused = await adminRequestRefusals(target.admin, `${userId}-refused`);
     await evidence.json('5fa-admin-requests-refused', refused);
     expect(refused.wrongMethod, 'PUT /admin/releases').toMatchObject({ status: 405, allow: 'GET, POST' });
@@ -256,6 +256,12 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     expect(refused.unknownField, 'a swap with a misspelt field').toMatchObject({ status: 400, error: expect.stringContaining('unknown field(s) reasn') });
     expect(refused.limitOutOfRange, 'GET /admin/switches?limit=0').toMatchObject({ status: 400, error: expect.stringContaining('limit must be') });
     expect(refused.tooLarge, `a swap with a body over ${defaultBodyLimitBytes} bytes`).toMatchObject({ status: 413, error: expect.stringContaining('too large') });
+    // Local only: on a deployed target the TLS terminator in front meets oversized headers first.
+    if (target.local) {
+      const oversized = await answerToOversizedHeaders(target.url);
+      await evidence.json('5fb-oversized-headers', oversized);
+      expect(oversized, 'GET /health with 20 KiB of headers').toEqual({ statusLine: 'HTTP/1.1 431 Request Header Fields Too Large', body: expect.stringContaining('headers are too large') });
+    }
     expect(refused.listing, 'GET /admin/releases').toMatchObject({ status: 200, cacheControl: 'no-store' });
   });
 
@@ -536,13 +542,15 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
   // Another person, registered once for the next two steps: first with their fresh session, then logged out holding their passkey.
   const other = await otherPasskeyHolder(browser, target.url, { signedIn: true });
   try {
-    await test.step("an existing username is registered again by nobody but its owner: /auth/register/start for it is refused with 409 without a session and with another user's fresh session", async () => {
+    await test.step("an existing username is registered again by nobody but its owner, in any case: /auth/register/start for it is refused with 409 without a session (also typed in capitals) and with another user's fresh session", async () => {
       const anonymous = await cookieLessClient(target.url);
       try {
         const withoutSession = await anonymous.post(`${target.url}/auth/register/start`, { data: { username } });
+        const inCapitals = await anonymous.post(`${target.url}/auth/register/start`, { data: { username: username.toUpperCase() } });
         const withOthersSession = await other.page.request.post(`${target.url}/auth/register/start`, { data: { username }, headers: { origin: target.url } });
-        await evidence.json('5c-username-takeover', { account: username, without_session: withoutSession.status(), with_session_of: other.user.username, with_others_session: withOthersSession.status() });
+        await evidence.json('5c-username-takeover', { account: username, without_session: withoutSession.status(), in_capitals: inCapitals.status(), with_session_of: other.user.username, with_others_session: withOthersSession.status() });
         expect(withoutSession.status(), `register/start for the existing ${username} without a session`).toBe(409);
+        expect(inCapitals.status(), `register/start for ${username.toUpperCase()} (the existing ${username} in capitals) without a session`).toBe(409);
         expect(withOthersSession.status(), `register/start for ${username} with ${other.user.username}'s fresh session`).toBe(409);
       } finally {
         await anonymous.dispose();
