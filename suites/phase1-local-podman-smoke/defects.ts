@@ -641,4 +641,16 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.authProxy],
     edits: [{ file: 'hypervisor/auth/schema.ts', find: '     username TEXT NOT NULL UNIQUE COLLATE NOCASE,', replace: '     username TEXT NOT NULL UNIQUE,' }],
   },
+  {
+    id: 'user-deletion-skips-user-id-rule',
+    what: 'DELETE /admin/users/:userId takes the path segment as it comes (the user id rule is "checked further down"): a malformed id is answered 500 by the data-dir guard instead of the 400 naming the rule',
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/http/admin-users.ts', find: "    return parseUserId(params.userId ?? '');", replace: "    return params.userId ?? '';" }],
+  },
+  {
+    id: 'oversized-headers-answered-400',
+    what: 'the connection guard answers oversized request headers with the generic 400 (the HPE_HEADER_OVERFLOW case dropped): a client is not told its headers (a cookie jar grown too big) are what is wrong',
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/http/connection-guard.ts', find: "    } else if (error.code === 'HPE_HEADER_OVERFLOW') {\n      answerAndClose(socket, plainAnswer('431 Request Header Fields Too Large', 'the request headers are too large'));\n", replace: '' }],
+  },
 ];
