@@ -348,6 +348,16 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     return registered;
   });
 
+  await test.step("the admin API lists the account by its username's prefix (user id, username, an ISO creation time), and not by a part of the name that does not start it", async () => {
+    const byName = await target.admin.users(username);
+    const byTail = await target.admin.users(username.slice(1));
+    await evidence.json('1b-admin-user-listing', { prefix: username, listed: byName, prefix_without_first_letter: username.slice(1), listed_then: byTail });
+    expect(byName, `GET /admin/users?prefix=${username}`).toEqual([{ user_id: user.userId, username, created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/) }]);
+    // This year, give or take one (a run across New Year): not 1970, not the year 57000 (a time read in the wrong unit).
+    expect(Math.abs(new Date(byName[0]?.created_at ?? '').getUTCFullYear() - new Date().getUTCFullYear()), `the year of created_at ${byName[0]?.created_at}, against this year`).toBeLessThanOrEqual(1);
+    expect(byTail.map((listed) => listed.username), `GET /admin/users?prefix=${username.slice(1)}`).not.toContain(username);
+  });
+
   await test.step("Continue opens the desktop, served by the user's live sandbox through the proxy", async () => {
     await page.getByRole('link', { name: 'Continue' }).click();
     await expect(page).toHaveURL(`${target.url}/`);
