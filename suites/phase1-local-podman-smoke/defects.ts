@@ -653,4 +653,16 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.lifecycle],
     edits: [{ file: 'hypervisor/http/connection-guard.ts', find: "    } else if (error.code === 'HPE_HEADER_OVERFLOW') {\n      answerAndClose(socket, plainAnswer('431 Request Header Fields Too Large', 'the request headers are too large'));\n", replace: '' }],
   },
+  {
+    id: 'admin-users-created-at-read-as-seconds',
+    what: "GET /admin/users reads the account's created_at (epoch milliseconds) as seconds: every account is listed as created tens of thousands of years ahead",
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/http/admin-users.ts', find: 'created_at: new Date(Number(row.created_at)).toISOString()', replace: 'created_at: new Date(Number(row.created_at) * 1000).toISOString()' }],
+  },
+  {
+    id: 'admin-users-prefix-matched-anywhere',
+    what: "GET /admin/users?prefix=P lists accounts whose username contains P anywhere (instr instead of a prefix): the gate runner's sweep of its own gate- users would take other people's accounts named like x-gate-y",
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/http/admin-users.ts', find: "WHERE substr(username, 1, length(?)) = ? ORDER BY", replace: "WHERE instr(username, ?) > 0 OR ? = '' ORDER BY" }],
+  },
 ];
