@@ -663,6 +663,6 @@ export const defects: readonly SeededDefect[] = [
     id: 'admin-users-prefix-matched-anywhere',
     what: "GET /admin/users?prefix=P lists accounts whose username contains P anywhere (instr instead of a prefix): the gate runner's sweep of its own gate- users would take other people's accounts named like x-gate-y",
     caughtBy: [line.authProxy],
-    edits: [{ file: 'hypervisor/http/admin-users.ts', find: "WHERE substr(username, 1, length(?)) = ? ORDER BY", replace: "WHERE instr(username, ?) > 0 OR ? = '' ORDER BY" }],
+    edits: [{ file: 'hypervisor/http/admin-users.ts', find: "WHERE substr(username, 1, length(?)) = ? ORDER BY", replace: 'WHERE instr(username, ?) > 0 OR length(?) = 0 ORDER BY' }],
   },
 ];

@@ -638,6 +638,19 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     expect(guessing.retryAfter, 'the 429 says when to try again (Retry-After, whole seconds)').toMatch(/^[1-9]\d*$/);
     expect(guessing.correctCodeStatus, "a correct unused code once the account is refused: the budget is the account's").toBe(429);
   });
+
+  await test.step("deleting the account through the admin API removes its passkeys, recovery codes, both sandboxes and its data, and no account is listed by its name afterwards", async () => {
+    const deleted = await target.admin.answer('DELETE', `/admin/users/${user.userId}`);
+    const listed = await target.admin.users(username);
+    await evidence.json('7-account-deleted', { deleted, listed });
+    expect(deleted, `DELETE /admin/users/${user.userId}`).toEqual({
+      status: 200,
+      body: expect.objectContaining({ user_id: user.userId, username, sandboxes_removed: ['live', 'dev'], recovery_codes_removed: 10, data_removed: true }),
+    });
+    expect((deleted.body as { passkeys_removed: number }).passkeys_removed, 'passkeys removed (the first and the one added from a second device)').toBeGreaterThanOrEqual(2);
+    expect(listed, `GET /admin/users?prefix=${username}`).toEqual([]);
+    if (target.local) expect(await podman.running(user.userId, 'live'), "podman's container for the deleted account's live sandbox").toBeUndefined();
+  });
 });
 
 test('WebSocket task flow works end-to-end.', async ({ target, page, desktop, signedInUser, evidence }) => {
