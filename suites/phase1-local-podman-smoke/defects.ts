@@ -665,4 +665,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.authProxy],
     edits: [{ file: 'hypervisor/http/admin-users.ts', find: "WHERE substr(username, 1, length(?)) = ? ORDER BY", replace: 'WHERE instr(username, ?) > 0 OR length(?) = 0 ORDER BY' }],
   },
+  {
+    id: 'user-deletion-keeps-cached-sessions',
+    what: "deleting a user leaves ending their sessions to the database's ON DELETE CASCADE: the session cache still knows the deleted user's cookies (which keep opening the proxy), and the answer says no session was ended",
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/http/user-deletion.ts', find: '  const sessionsEnded = deps.endSessionsOf(userId);', replace: '  const sessionsEnded = 0;' }],
+  },
 ];

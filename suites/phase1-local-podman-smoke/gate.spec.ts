@@ -639,7 +639,7 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     expect(guessing.correctCodeStatus, "a correct unused code once the account is refused: the budget is the account's").toBe(429);
   });
 
-  await test.step("deleting the account through the admin API removes its passkeys, recovery codes, both sandboxes and its data, and no account is listed by its name afterwards", async () => {
+  await test.step("deleting the account through the admin API ends its sessions and removes its passkeys, recovery codes, both sandboxes and its data, and no account is listed by its name afterwards", async () => {
     const deleted = await target.admin.answer('DELETE', `/admin/users/${user.userId}`);
     const listed = await target.admin.users(username);
     await evidence.json('7-account-deleted', { deleted, listed });
@@ -648,6 +648,8 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
       body: expect.objectContaining({ user_id: user.userId, username, sandboxes_removed: ['live', 'dev'], recovery_codes_removed: 10, data_removed: true }),
     });
     expect((deleted.body as { passkeys_removed: number }).passkeys_removed, 'passkeys removed (the first and the one added from a second device)').toBeGreaterThanOrEqual(2);
+    // The line leaves sessions of this account open (the second device's, the recovery one): their end is counted.
+    expect((deleted.body as { sessions_ended: number }).sessions_ended, 'sessions ended').toBeGreaterThanOrEqual(1);
     expect(listed, `GET /admin/users?prefix=${username}`).toEqual([]);
     if (target.local) expect(await podman.running(user.userId, 'live'), "podman's container for the deleted account's live sandbox").toBeUndefined();
   });
