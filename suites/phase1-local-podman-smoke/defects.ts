@@ -671,4 +671,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.authProxy],
     edits: [{ file: 'hypervisor/http/user-deletion.ts', find: '  const sessionsEnded = deps.endSessionsOf(userId);', replace: '  const sessionsEnded = 0;' }],
   },
+  {
+    id: 'credential-type-not-checked',
+    what: 'the WebAuthn credential parser no longer checks type "public-key" (it sets it anyway when rebuilding the credential): a malformed answer is refused further on with a message about its response fields, not the field that is wrong',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/credentials.ts', find: "  if (body.type !== 'public-key') throw new HttpError(400, 'type must be \"public-key\" (send the credential as @simplewebauthn/browser returns it)');\n", replace: '' }],
+  },
 ];

@@ -653,6 +653,15 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     expect(listed, `GET /admin/users?prefix=${username}`).toEqual([]);
     if (target.local) expect(await podman.running(user.userId, 'live'), "podman's container for the deleted account's live sandbox").toBeUndefined();
   });
+  await test.step('a malformed passkey answer to /auth/login/finish is refused with 400 naming what is wrong: a missing id, a type other than "public-key"', async () => {
+    const finish = (data: unknown) => request.post(`${target.url}/auth/login/finish`, { data, headers: { origin: target.url } });
+    const withoutId = await finish({ type: 'public-key', response: {} });
+    const notAPasskey = await finish({ id: 'AAAA', rawId: 'AAAA', type: 'password', response: {} });
+    const answers = { without_id: { status: withoutId.status(), body: (await withoutId.json()) as unknown }, not_a_passkey: { status: notAPasskey.status(), body: (await notAPasskey.json()) as unknown } };
+    await evidence.json('8-malformed-passkey-answers', answers);
+    expect(answers.without_id, 'login/finish without an id').toEqual({ status: 400, body: expect.objectContaining({ error: expect.stringContaining('id is required and must be a base64url string') }) });
+    expect(answers.not_a_passkey, 'login/finish of type "password"').toEqual({ status: 400, body: expect.objectContaining({ error: expect.stringContaining('type must be "public-key"') }) });
+  });
 });
 
 test('WebSocket task flow works end-to-end.', async ({ target, page, desktop, signedInUser, evidence }) => {
