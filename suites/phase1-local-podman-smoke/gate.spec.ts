@@ -26,10 +26,14 @@ import { startLocalHypervisor } from '../../fixtures/local-hypervisor.ts';
 import { PodmanView } from '../../fixtures/podman-view.ts';
 import { AdminClient } from '../../hypervisor/admin-client/admin-client.ts';
 import { rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { idleSandbox, idleStopBoundMs, idleTimeoutSecs } from '../../fixtures/idle-stop.ts';
 import { pino } from 'pino';
 import { whenLogged, type LogEvent } from '../../fixtures/hypervisor-log.ts';
 import { cookieSetBy, whatCookieOpens } from '../../fixtures/session-rotation.ts';
+import { adminRequestRefusals, answerToOversizedHeaders } from '../../fixtures/admin-request-refusals.ts';
+import { defaultBodyLimitBytes } from '../../hypervisor/http/json.ts';
 import { makeUnstartable, missingImage, retryAfterOf, upgradeRefusal } from '../../fixtures/unstartable-sandbox.ts';
 
 /** Ids of every container podman has under exactly this name, running or not, of any hypervisor. */
@@ -255,6 +259,25 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     expect(refused, 'POST /admin/sandboxes/{user}/prod/start').toEqual({ status: 400, body: expect.objectContaining({ error: "role must be 'live' or 'dev'" }) });
   });
 
+  await test.step('the admin API refuses requests a client got wrong, saying what is wrong: 405 with Allow for a method the path does not take, 415 for a body that is not JSON, 400 for invalid JSON, a body that is not an object, a field the route does not take or a history limit out of range, 413 past the body limit, 431 past the header limit; its answers are not cached', async () => {
+    const refused = await adminRequestRefusals(target.admin, `${userId}-refused`);
+    await evidence.json('5fa-admin-requests-refused', refused);
+    expect(refused.wrongMethod, 'PUT /admin/releases').toMatchObject({ status: 405, allow: 'GET, POST' });
+    expect(refused.notJson, 'a swap with a form body').toMatchObject({ status: 415, error: expect.stringContaining('must be JSON') });
+    expect(refused.invalidJson, 'a swap with truncated JSON').toMatchObject({ status: 400, error: expect.stringContaining('not valid JSON') });
+    expect(refused.notAnObject, 'a swap with a JSON array').toMatchObject({ status: 400, error: expect.stringContaining('must be a JSON object, got an array') });
+    expect(refused.unknownField, 'a swap with a misspelt field').toMatchObject({ status: 400, error: expect.stringContaining('unknown field(s) reasn') });
+    expect(refused.limitOutOfRange, 'GET /admin/switches?limit=0').toMatchObject({ status: 400, error: expect.stringContaining('limit must be') });
+    expect(refused.tooLarge, `a swap with a body over ${defaultBodyLimitBytes} bytes`).toMatchObject({ status: 413, error: expect.stringContaining('too large') });
+    // Local only: on a deployed target the TLS terminator in front meets oversized headers first.
+    if (target.local) {
+      const oversized = await answerToOversizedHeaders(target.url);
+      await evidence.json('5fb-oversized-headers', oversized);
+      expect(oversized, 'GET /health with 20 KiB of headers').toEqual({ statusLine: 'HTTP/1.1 431 Request Header Fields Too Large', body: expect.stringContaining('headers are too large') });
+    }
+    expect(refused.listing, 'GET /admin/releases').toMatchObject({ status: 200, cacheControl: 'no-store' });
+  });
+
   await test.step("a start whose config sets a variable outside the release allowlist is refused with 400 naming it, and runs nothing", async () => {
     const tempted = `${userId}-config`;
     const refused = await target.admin.answer('POST', `/admin/sandboxes/${tempted}/${role}/start`, { config: { SANDBOX_VERSION: 'gate', OPENAI_API_KEY: 'sk-gate-not-allowed' } });
@@ -269,6 +292,20 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     expect(await target.admin.sandbox(userId, role)).toMatchObject({ status: 'stopped' });
     const row = (await attachPodmanPs(podman, evidence, '6-after-stop')).split('\n').find((line) => line.startsWith(`${name} `));
     expect(row === undefined || / Exited /.test(row), `the attached podman ps row after stop: ${row}`).toBe(true);
+  });
+
+  await test.step("deleting the user removes what it had, a running sandbox included: the answer names the sandbox and the data removed, the admin API knows no sandbox of theirs, podman runs none, the data directory is gone; a second delete answers 404, and a user id outside the rule 400", async () => {
+    await target.admin.start(userId, role);
+    const deleted = await target.admin.answer('DELETE', `/admin/users/${userId}`);
+    const again = await target.admin.answer('DELETE', `/admin/users/${userId}`);
+    const malformed = await target.admin.answer('DELETE', '/admin/users/Not.A.User');
+    await evidence.json('7-user-deleted', { deleted, again, malformed });
+    expect(deleted, `DELETE /admin/users/${userId}`).toEqual({ status: 200, body: expect.objectContaining({ user_id: userId, username: null, sandboxes_removed: [role], data_removed: true }) });
+    expect(await target.admin.sandbox(userId, role), 'the deleted user\'s sandbox in GET /admin/sandboxes').toBeUndefined();
+    if (target.local) expect(await podman.running(userId, role), "podman's container for the deleted user's sandbox").toBeUndefined();
+    if (target.local) expect(existsSync(path.join(target.local.dataRoot, userId)), "the deleted user's data directory on the host").toBe(false);
+    expect(again, 'the second delete').toEqual({ status: 404, body: expect.objectContaining({ error: expect.stringContaining(`there is no user ${userId}`) }) });
+    expect(malformed, 'DELETE /admin/users/Not.A.User').toEqual({ status: 400, body: expect.objectContaining({ user_id: 'Not.A.User' }) });
   });
 });
 
@@ -322,6 +359,16 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     expect(Math.abs(lifetimeSecs - contractSessionSecs.user), `the session cookie's remaining lifetime, ${Math.round(lifetimeSecs)} s, against a user session's 7 days (${contractSessionSecs.user} s)`).toBeLessThan(3600);
     await evidence.screenshot(page, '1-registered');
     return registered;
+  });
+
+  await test.step("the admin API lists the account by its username's prefix (user id, username, an ISO creation time), and not by a part of the name that does not start it", async () => {
+    const byName = await target.admin.users(username);
+    const byTail = await target.admin.users(username.slice(1));
+    await evidence.json('1b-admin-user-listing', { prefix: username, listed: byName, prefix_without_first_letter: username.slice(1), listed_then: byTail });
+    expect(byName, `GET /admin/users?prefix=${username}`).toEqual([{ user_id: user.userId, username, created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/) }]);
+    // This year, give or take one (a run across New Year): not 1970, not the year 57000 (a time read in the wrong unit).
+    expect(Math.abs(new Date(byName[0]?.created_at ?? '').getUTCFullYear() - new Date().getUTCFullYear()), `the year of created_at ${byName[0]?.created_at}, against this year`).toBeLessThanOrEqual(1);
+    expect(byTail.map((listed) => listed.username), `GET /admin/users?prefix=${username.slice(1)}`).not.toContain(username);
   });
 
   await test.step("Continue opens the desktop, served by the user's live sandbox through the proxy", async () => {
@@ -518,13 +565,15 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
   // Another person, registered once for the next two steps: first with their fresh session, then logged out holding their passkey.
   const other = await otherPasskeyHolder(browser, target.url, { signedIn: true });
   try {
-    await test.step("an existing username is registered again by nobody but its owner: /auth/register/start for it is refused with 409 without a session and with another user's fresh session", async () => {
+    await test.step("an existing username is registered again by nobody but its owner, in any case: /auth/register/start for it is refused with 409 without a session (also typed in capitals) and with another user's fresh session", async () => {
       const anonymous = await cookieLessClient(target.url);
       try {
         const withoutSession = await anonymous.post(`${target.url}/auth/register/start`, { data: { username } });
+        const inCapitals = await anonymous.post(`${target.url}/auth/register/start`, { data: { username: username.toUpperCase() } });
         const withOthersSession = await other.page.request.post(`${target.url}/auth/register/start`, { data: { username }, headers: { origin: target.url } });
-        await evidence.json('5c-username-takeover', { account: username, without_session: withoutSession.status(), with_session_of: other.user.username, with_others_session: withOthersSession.status() });
+        await evidence.json('5c-username-takeover', { account: username, without_session: withoutSession.status(), in_capitals: inCapitals.status(), with_session_of: other.user.username, with_others_session: withOthersSession.status() });
         expect(withoutSession.status(), `register/start for the existing ${username} without a session`).toBe(409);
+        expect(inCapitals.status(), `register/start for ${username.toUpperCase()} (the existing ${username} in capitals) without a session`).toBe(409);
         expect(withOthersSession.status(), `register/start for ${username} with ${other.user.username}'s fresh session`).toBe(409);
       } finally {
         await anonymous.dispose();
@@ -601,6 +650,30 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     expect(guessing.statuses.slice(0, -1).every((status) => status === 401), 'each wrong code before the refusal is answered 401').toBe(true);
     expect(guessing.retryAfter, 'the 429 says when to try again (Retry-After, whole seconds)').toMatch(/^[1-9]\d*$/);
     expect(guessing.correctCodeStatus, "a correct unused code once the account is refused: the budget is the account's").toBe(429);
+  });
+
+  await test.step("deleting the account through the admin API ends its sessions and removes its passkeys, recovery codes, both sandboxes and its data, and no account is listed by its name afterwards", async () => {
+    const deleted = await target.admin.answer('DELETE', `/admin/users/${user.userId}`);
+    const listed = await target.admin.users(username);
+    await evidence.json('7-account-deleted', { deleted, listed });
+    expect(deleted, `DELETE /admin/users/${user.userId}`).toEqual({
+      status: 200,
+      body: expect.objectContaining({ user_id: user.userId, username, sandboxes_removed: ['live', 'dev'], recovery_codes_removed: 10, data_removed: true }),
+    });
+    expect((deleted.body as { passkeys_removed: number }).passkeys_removed, 'passkeys removed (the first and the one added from a second device)').toBeGreaterThanOrEqual(2);
+    // The line leaves sessions of this account open (the second device's, the recovery one): their end is counted.
+    expect((deleted.body as { sessions_ended: number }).sessions_ended, 'sessions ended').toBeGreaterThanOrEqual(1);
+    expect(listed, `GET /admin/users?prefix=${username}`).toEqual([]);
+    if (target.local) expect(await podman.running(user.userId, 'live'), "podman's container for the deleted account's live sandbox").toBeUndefined();
+  });
+  await test.step('a malformed passkey answer to /auth/login/finish is refused with 400 naming what is wrong: a missing id, a type other than "public-key"', async () => {
+    const finish = (data: unknown) => request.post(`${target.url}/auth/login/finish`, { data, headers: { origin: target.url } });
+    const withoutId = await finish({ type: 'public-key', response: {} });
+    const notAPasskey = await finish({ id: 'AAAA', rawId: 'AAAA', type: 'password', response: {} });
+    const answers = { without_id: { status: withoutId.status(), body: (await withoutId.json()) as unknown }, not_a_passkey: { status: notAPasskey.status(), body: (await notAPasskey.json()) as unknown } };
+    await evidence.json('8-malformed-passkey-answers', answers);
+    expect(answers.without_id, 'login/finish without an id').toEqual({ status: 400, body: expect.objectContaining({ error: expect.stringContaining('id is required and must be a base64url string') }) });
+    expect(answers.not_a_passkey, 'login/finish of type "password"').toEqual({ status: 400, body: expect.objectContaining({ error: expect.stringContaining('type must be "public-key"') }) });
   });
 });
 
