@@ -1,8 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test, expect } from '../../fixtures/gate-test.ts';
 import { DesktopPage, roleShown } from '../../fixtures/desktop-page.ts';
-import type { APIRequestContext } from '@playwright/test';
-import { startServingProbe, type ServingReport } from '../../fixtures/serving-probe.ts';
+import { underTraffic } from '../../fixtures/rollback-rehearsal.ts';
 import { AdminCallError } from '../../hypervisor/admin-client/admin-call-error.ts';
 import { attemptSwap, attemptSwitch, expectRefusedAndUnchanged, settled, swapAttemptEvidence } from '../../fixtures/refused-swap.ts';
 import { openRouteSocket, type RouteSocket } from '../../fixtures/route-socket.ts';
@@ -29,15 +27,6 @@ import { expectNewestKnownGoodRetained } from '../../fixtures/retained-releases.
 const knownGoodRetain = loadConfig({ HYPERVISOR_ADMIN_TOKEN: 'only-for-the-default-limits' }).routing.knownGoodRetain;
 const rollbackBoundMs = boundOf({ ...loadConfig({ HYPERVISOR_ADMIN_TOKEN: 'only-for-the-default-limits' }).sandboxes, ...defaultRoutingOptions }, 10_000);
 
-/** Probes `url` from well before a switch until well after it, so the report covers the whole switch. */
-async function servingThroughout<T>(request: APIRequestContext, url: string, action: () => Promise<T>): Promise<{ result: T; report: ServingReport }> {
-  const probe = startServingProbe(request, url);
-  const margin = () => sleep(500);
-  await margin();
-  const result = await action();
-  await margin();
-  return { result, report: await probe.stop() };
-}
 
 test('One user can run `live` and `dev` sandboxes concurrently behind hypervisor.', async ({ target, page, desktop, signedInUser, evidence, podman }) => {
   const devPage = await page.context().newPage();
@@ -111,7 +100,7 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
 
     await test.step('swap: / now serves the dev sandbox and /dev/ the live one, without a failed request', async () => {
       const before = await target.admin.pointers(user);
-      const { result: swapped, report } = await servingThroughout(page.request, `${target.url}/`, () => target.admin.swap(user, 'gate: swap to dev'));
+      const { result: swapped, traffic: report } = await underTraffic(page.request, `${target.url}/`, () => target.admin.swap(user, 'gate: swap to dev'));
       await evidence.json('1-swap', { swapped, serving: report });
       expect(swapped).toMatchObject({ main: 'dev', dev: 'live' });
       expectSwitchNamesSlotReleases(swapped.switch, { before, after: await target.admin.pointers(user) }, 'the swap');
@@ -140,7 +129,7 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
 
   await test.step('swapping back (the rollback) restores the live route and its data', async () => {
     const before = await target.admin.pointers(user);
-    const { result: swapped, report } = await servingThroughout(page.request, `${target.url}/`, () => target.admin.swap(user, 'gate: roll back to live'));
+    const { result: swapped, traffic: report } = await underTraffic(page.request, `${target.url}/`, () => target.admin.swap(user, 'gate: roll back to live'));
     await evidence.json('2-swap-back', { swapped, serving: report });
     expect(swapped).toMatchObject({ main: 'live', dev: 'dev' });
     expectSwitchNamesSlotReleases(swapped.switch, { before, after: await target.admin.pointers(user) }, 'the swap back');
@@ -351,7 +340,7 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
   await test.step('one rollback restores K within the bound, and the route keeps serving', async () => {
     let elapsedMs = 0;
     const before = await target.admin.pointers(user);
-    const { result: rolledBack, report } = await servingThroughout(page.request, `${target.url}/`, async () => {
+    const { result: rolledBack, traffic: report } = await underTraffic(page.request, `${target.url}/`, async () => {
       const started = performance.now();
       const answer = await target.admin.rollback(user, 'gate: restore the known-good release');
       elapsedMs = performance.now() - started;

@@ -1,7 +1,7 @@
 import { test, expect } from '../../fixtures/production-test.ts';
 import { DesktopPage, roleShown } from '../../fixtures/desktop-page.ts';
 import { releaseBaseOf } from '../../fixtures/release-base.ts';
-import { startServingProbe, type ProbeClient, type ServingReport } from '../../fixtures/serving-probe.ts';
+import { underTraffic } from '../../fixtures/rollback-rehearsal.ts';
 import { loadConfig } from '../../hypervisor/config.ts';
 import { defaultRoutingOptions } from '../../hypervisor/routing/context.ts';
 import { rollbackBoundMs as boundOf } from '../../hypervisor/routing/time-bounds.ts';
@@ -14,15 +14,6 @@ import { rollbackBoundMs as boundOf } from '../../hypervisor/routing/time-bounds
 // own work. Past that it must have failed, not hung.
 const rollbackBoundMs = boundOf({ ...loadConfig({ HYPERVISOR_ADMIN_TOKEN: 'only-for-the-default-limits' }).sandboxes, ...defaultRoutingOptions }, 10_000);
 
-/** Probes `url` from well before a switch until well after it, so the report covers the whole switch. */
-async function servingThroughout<T>(request: ProbeClient, url: string, action: () => Promise<T>): Promise<{ result: T; report: ServingReport }> {
-  const probe = startServingProbe(request, url);
-  const margin = () => new Promise((resolve) => setTimeout(resolve, 500));
-  await margin();
-  const result = await action();
-  await margin();
-  return { result, report: await probe.stop() };
-}
 
 test('One user can run `live` and `dev` sandboxes concurrently behind hypervisor.', async ({ hostTarget: target, hostRequests: request, page, passkey, desktop, gateUsers, evidence }) => {
   void passkey;
@@ -79,7 +70,7 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ hostTa
   });
 
   await test.step('swap: / now serves the dev sandbox and /dev/ the live one, without a failed request', async () => {
-    const { result: swapped, report } = await servingThroughout(request, `${target.url}/`, () => target.admin.swap(user, 'gate: swap to dev'));
+    const { result: swapped, traffic: report } = await underTraffic(request, `${target.url}/`, () => target.admin.swap(user, 'gate: swap to dev'));
     await evidence.json('1-swap', { swapped, serving: report });
     expect(swapped).toMatchObject({ main: 'dev', dev: 'live' });
     expect(report.total).toBeGreaterThan(5);
@@ -91,7 +82,7 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ hostTa
   });
 
   await test.step('swapping back (the rollback) restores the live route and its data', async () => {
-    const { result: swapped, report } = await servingThroughout(request, `${target.url}/`, () => target.admin.swap(user, 'gate: roll back to live'));
+    const { result: swapped, traffic: report } = await underTraffic(request, `${target.url}/`, () => target.admin.swap(user, 'gate: roll back to live'));
     await evidence.json('2-swap-back', { swapped, serving: report });
     expect(swapped).toMatchObject({ main: 'live', dev: 'dev' });
     expect(report.total).toBeGreaterThan(5);
@@ -134,7 +125,7 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
 
   await test.step('one rollback restores K within the bound, and the route keeps serving', async () => {
     let elapsedMs = 0;
-    const { result: rolledBack, report } = await servingThroughout(request, `${target.url}/`, async () => {
+    const { result: rolledBack, traffic: report } = await underTraffic(request, `${target.url}/`, async () => {
       const started = performance.now();
       const answer = await target.admin.rollback(user, 'gate: restore the known-good release');
       elapsedMs = performance.now() - started;
