@@ -720,4 +720,11 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.authProxy],
     edits: [{ file: 'hypervisor/auth/credentials.ts', find: "  if (body.type !== 'public-key') throw new HttpError(400, 'type must be \"public-key\" (send the credential as @simplewebauthn/browser returns it)');\n", replace: '' }],
   },
+  // f9m2: round-9 misses
+  {
+    id: 'slow-client-dropped-unanswered',
+    what: "the connection guard drops a client too slow to send its request without a word (its timeout handled with the sockets it cannot write to): the client sees its connection closed with no 408 naming the time allowed, and no http.request_timeout line is logged",
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/http/connection-guard.ts', find: '    if (!socket.writable || answering?.headersSent) {', replace: "    if (!socket.writable || answering?.headersSent || error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {" }],
+  },
 ];

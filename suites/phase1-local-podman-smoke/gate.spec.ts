@@ -34,6 +34,7 @@ import { whenLogged, type LogEvent } from '../../fixtures/hypervisor-log.ts';
 import { cookieSetBy, whatCookieOpens } from '../../fixtures/session-rotation.ts';
 import { adminRequestRefusals, answerToOversizedHeaders } from '../../fixtures/admin-request-refusals.ts';
 import { defaultBodyLimitBytes } from '../../hypervisor/http/json.ts';
+import { slowClient, slowClientHeadersTimeoutSecs } from '../../fixtures/slow-client.ts';
 import { makeUnstartable, missingImage, retryAfterOf, upgradeRefusal } from '../../fixtures/unstartable-sandbox.ts';
 
 /** Ids of every container podman has under exactly this name, running or not, of any hypervisor. */
@@ -674,6 +675,16 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     await evidence.json('8-malformed-passkey-answers', answers);
     expect(answers.without_id, 'login/finish without an id').toEqual({ status: 400, body: expect.objectContaining({ error: expect.stringContaining('id is required and must be a base64url string') }) });
     expect(answers.not_a_passkey, 'login/finish of type "password"').toEqual({ status: 400, body: expect.objectContaining({ error: expect.stringContaining('type must be "public-key"') }) });
+  });
+  await test.step(`a client that sends only part of its request headers is answered 408 Request Timeout once HYPERVISOR_HEADERS_TIMEOUT_SECS (${slowClientHeadersTimeoutSecs} s) has passed, naming the time allowed, and the connection is closed; the hypervisor logs http.request_timeout and answers the next request`, async () => {
+    // Local only: a hypervisor of its own with the shortest headers timeout (the target's is 30 s), and on a deployed target the TLS terminator in front meets slow clients first.
+    const slow = await slowClient(target.requireLocal('configuring the headers timeout').image, (file) => evidence.file('slow-client-hypervisor.log.jsonl', file, 'application/x-ndjson'));
+    await evidence.json('9-slow-client', { headers_timeout_secs: slowClientHeadersTimeoutSecs, local_only: 'a hypervisor of its own, booted next to the local target', ...slow });
+    expect(slow.answer.statusLine, 'the answer to a request whose headers never end').toBe('HTTP/1.1 408 Request Timeout');
+    expect(slow.answer.headers['content-type'], 'its content type').toMatch(/^application\/json/);
+    expect(slow.error, 'its JSON error').toContain(`headers ${slowClientHeadersTimeoutSecs} s`);
+    expect(slow.logged, 'http.request_timeout lines logged').toHaveLength(1);
+    expect(slow.healthAfter, 'GET /health on a new connection afterwards').toBe('HTTP/1.1 200 OK');
   });
 });
 
