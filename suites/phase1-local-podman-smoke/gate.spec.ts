@@ -320,7 +320,7 @@ async function loginNamedBy(response: APIResponse): Promise<string> {
   return `(HTTP ${response.status()}, no login page)`;
 }
 
-test('Auth + proxy path works through hypervisor.', async ({ target, page, passkey, desktop, evidence, podman, request, browser }) => {
+test('Auth + proxy path works through hypervisor.', async ({ target, page, passkey, desktop, evidence, podman, request, browser, hypervisorLog }) => {
   const username = newUsername();
 
   await test.step('without a session the hypervisor sends browsers and API clients to /login', async () => {
@@ -640,11 +640,13 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     const errorsAfter = await proxiedServerErrors(request, target.url, 'dev');
     const recorded = await target.admin.sandbox(user.userId, 'dev');
     const healthAfter = await hypervisorHealth(request, target.url);
+    // What the hypervisor logged about the dev sandbox meanwhile (local target): says why, if it is not recorded running.
+    const devEvents = (await hypervisorLog.lines()).map((l) => l.entry).filter((e) => e?.user === user.userId && e.role === 'dev' && String(e.event).startsWith('sandbox.')).slice(-12);
     await evidence.json('5g-refused-connection', {
       why_a_process_sandbox: "a container's published port is held by podman's forwarder, which accepts and then drops: only a direct-process sandbox refuses the connection (the target must offer the process runtime, as the rollback line's fallback does)",
-      config: refusingConfig, started, answer, dev_5xx: { before: errorsBefore, after: errorsAfter }, recorded, hypervisor_health: { before: healthBefore, after: healthAfter },
+      config: refusingConfig, started, answer, dev_5xx: { before: errorsBefore, after: errorsAfter }, recorded, hypervisor_health: { before: healthBefore, after: healthAfter }, dev_sandbox_events: devEvents,
     });
-    expect(recorded, 'what the hypervisor records for the dev sandbox that stopped listening').toMatchObject({ status: 'running', runtime: 'process' });
+    expect(recorded, `what the hypervisor records for the dev sandbox that stopped listening; its log meanwhile:\n${devEvents.map((e) => JSON.stringify(e)).join('\n')}`).toMatchObject({ status: 'running', runtime: 'process' });
     expect(answer, 'what the proxy answers for a dev sandbox that refuses the connection').toEqual({ status: 502, content_type: expect.stringMatching(/^application\/json/), retry_after: '(no Retry-After)', body: { error: expect.stringMatching(/refused/i) } });
     expect(errorsAfter - errorsBefore, 'choiros_proxy_requests_total{role="dev",status_class="5xx"} moved by the refused request (at least: other lines may share the target)').toBeGreaterThanOrEqual(1);
     expect(healthAfter, "the hypervisor's /health after: the same process, healthy").toEqual({ status: 200, boot_id: healthBefore.boot_id });
