@@ -7,7 +7,7 @@ import { sandboxId, type SandboxKey } from '../domain/sandbox.ts';
 export const contractEnvNames = ['PORT', 'DATABASE_URL', 'CHOIROS_DATA_DIR', 'CHOIR_SANDBOX_USER_ID', 'CHOIR_SANDBOX_ROLE', 'CHOIR_SANDBOX_ID'] as const;
 
 /** Settings a release may carry in its config (hypervisor/workload/settings.ts reads them). */
-export const releaseConfigNames = ['SANDBOX_CONDUCTOR_STEP_MS', 'SANDBOX_VERSION', 'SANDBOX_HEALTHY_ANSWERS', 'SANDBOX_RUNS_OK_ANSWERS', 'SANDBOX_CRASH_AFTER_HEALTHY_MS'] as const;
+export const releaseConfigNames = ['SANDBOX_CONDUCTOR_STEP_MS', 'SANDBOX_VERSION', 'SANDBOX_HEALTHY_ANSWERS', 'SANDBOX_RUNS_OK_ANSWERS', 'SANDBOX_CRASH_AFTER_HEALTHY_MS', 'SANDBOX_STOP_LISTENING_AFTER_HEALTHY_MS'] as const;
 
 export type SandboxEnv = Readonly<Record<string, string>>;
 

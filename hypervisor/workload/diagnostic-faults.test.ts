@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { afterEach, describe, expect, test } from 'vitest';
 import { fetch } from 'undici';
 import { createLogger } from '../log.ts';
-import { crashAfterFirstHealthy, diagnosticCrashExitCode, runsListAnswers } from './diagnostic-faults.ts';
+import { crashAfterFirstHealthy, diagnosticCrashExitCode, runsListAnswers, stopListeningAfterFirstHealthy } from './diagnostic-faults.ts';
 import { parseSettings } from './settings.ts';
 import { removeDataDir, startSandboxProcess, type SandboxProcess } from './testing/sandbox-process.ts';
 
@@ -45,9 +45,22 @@ describe('diagnostic faults a release config can ask the workload for', () => {
     expect(exits).toEqual([diagnosticCrashExitCode]);
   });
 
+  test('SANDBOX_STOP_LISTENING_AFTER_HEALTHY_MS: the listener closed once, after the first health answer only; unset: never', async () => {
+    const stops: string[] = [];
+    const log = createLogger('test', { write: () => undefined });
+    stopListeningAfterFirstHealthy(parseSettings({}), log, () => stops.push('never'))();
+    const refuse = stopListeningAfterFirstHealthy(parseSettings({ SANDBOX_STOP_LISTENING_AFTER_HEALTHY_MS: '0' }), log, () => stops.push('stopped'));
+    expect(stops).toEqual([]);
+    refuse();
+    refuse();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(stops).toEqual(['stopped']);
+  });
+
   test('bad values are refused naming the variable', () => {
     expect(() => parseSettings({ SANDBOX_RUNS_OK_ANSWERS: 'some' })).toThrow(/SANDBOX_RUNS_OK_ANSWERS="some" is invalid: use a whole number/);
     expect(() => parseSettings({ SANDBOX_CRASH_AFTER_HEALTHY_MS: '60001' })).toThrow(/SANDBOX_CRASH_AFTER_HEALTHY_MS="60001" is invalid: use a whole number from 0 to 60000/);
+    expect(() => parseSettings({ SANDBOX_STOP_LISTENING_AFTER_HEALTHY_MS: '-1' })).toThrow(/SANDBOX_STOP_LISTENING_AFTER_HEALTHY_MS="-1" is invalid: use a whole number from 0 to 60000/);
   });
 
   test('a real sandbox with SANDBOX_RUNS_OK_ANSWERS=1 lists its runs once, then answers 500 with a JSON error, while /health stays healthy', async () => {
@@ -70,5 +83,26 @@ describe('diagnostic faults a release config can ask the workload for', () => {
     const [code] = (await exited) as [number | null];
     expect(code).toBe(diagnosticCrashExitCode);
     expect(sandbox.output()).toContain('"event":"sandbox.diagnostic_crash"');
+  });
+
+  test('a real sandbox with SANDBOX_STOP_LISTENING_AFTER_HEALTHY_MS answers /health healthy, then refuses every connection while its process runs on, and still stops on SIGTERM', async () => {
+    const sandbox = await sandboxWith({ SANDBOX_STOP_LISTENING_AFTER_HEALTHY_MS: '0' });
+    expect(await (await fetch(`${sandbox.url}/health`)).json()).toMatchObject({ status: 'healthy' });
+    const refusal = async (): Promise<string> => {
+      try {
+        await fetch(`${sandbox.url}/health`);
+        return 'answered';
+      } catch (error) {
+        return ((error as Error).cause as { code?: string } | undefined)?.code ?? String(error);
+      }
+    };
+    await expect.poll(refusal, { timeout: 5_000 }).toBe('ECONNREFUSED');
+    // Refused, not gone: the process the hypervisor watches has not exited.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(sandbox.child.exitCode, 'the process after its listener closed').toBeNull();
+    expect(await refusal()).toBe('ECONNREFUSED');
+    expect(sandbox.output()).toContain('"event":"sandbox.diagnostic_stop_listening"');
+    const stopped = await sandbox.stop('SIGTERM');
+    expect(stopped.code, 'the exit on SIGTERM (a clean stop)').toBe(0);
   });
 });

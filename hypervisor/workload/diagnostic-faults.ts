@@ -44,3 +44,28 @@ export function crashAfterFirstHealthy(
     }, delayMs);
   };
 }
+
+/**
+ * SANDBOX_STOP_LISTENING_AFTER_HEALTHY_MS=N: called after every /health answer; N ms after the first
+ * one (the hypervisor's readiness check) the sandbox closes its listening socket and every open
+ * connection, logs `sandbox.diagnostic_stop_listening`, and keeps its process alive: a sandbox the
+ * hypervisor records running (its process never exits) on whose port nothing accepts, so a proxied
+ * request meets a refused connection (as a direct process; a container's published port is held by
+ * podman's forwarder, which accepts and then drops). Unset: never.
+ */
+export function stopListeningAfterFirstHealthy(
+  settings: Pick<SandboxSettings, 'stopListeningAfterHealthyMs'>,
+  log: Logger,
+  stopListening: () => void,
+): () => void {
+  let scheduled = false;
+  return () => {
+    const delayMs = settings.stopListeningAfterHealthyMs;
+    if (delayMs === undefined || scheduled) return;
+    scheduled = true;
+    setTimeout(() => {
+      log.warn({ event: 'sandbox.diagnostic_stop_listening', after_ms: delayMs }, 'no longer accepting connections on purpose, the process kept alive (SANDBOX_STOP_LISTENING_AFTER_HEALTHY_MS)');
+      stopListening();
+    }, delayMs);
+  };
+}

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.ts';
 import { Conductor, runErrorCodes } from './conductor.ts';
 import { loadDesktopAssets } from './desktop.ts';
-import { crashAfterFirstHealthy } from './diagnostic-faults.ts';
+import { crashAfterFirstHealthy, stopListeningAfterFirstHealthy } from './diagnostic-faults.ts';
 import { createRoutes, handleErrors } from './routes.ts';
 import { RunStore } from './run-store.ts';
 import type { SandboxSettings } from './settings.ts';
@@ -39,7 +39,21 @@ export async function startSandbox(settings: SandboxSettings, log: Logger): Prom
   const hub = new WsHub({ settings, store, log });
   conductor.onEvent((event) => hub.publish(event));
 
-  const routes = createRoutes({ settings, store, conductor, desktop: loadDesktopAssets(), afterHealthAnswer: crashAfterFirstHealthy(settings, log) });
+  // Set by the stop-listening diagnostic: with no listener nothing else may hold the process open, and it must stay up.
+  let keptAlive: NodeJS.Timeout | undefined;
+  const stopListening = (): void => {
+    keptAlive = setInterval(() => undefined, 2 ** 30);
+    hub.close();
+    server.close();
+    server.closeAllConnections();
+  };
+  const crash = crashAfterFirstHealthy(settings, log);
+  const refuse = stopListeningAfterFirstHealthy(settings, log, stopListening);
+  const afterHealthAnswer = (): void => {
+    crash();
+    refuse();
+  };
+  const routes = createRoutes({ settings, store, conductor, desktop: loadDesktopAssets(), afterHealthAnswer });
   const server = createServer(
     handleErrors(routes, (error, req) => log.error({ event: 'http.unexpected_error', err: error, method: req.method, url: req.url }, 'request failed')),
   );
@@ -51,6 +65,7 @@ export async function startSandbox(settings: SandboxSettings, log: Logger): Prom
   let closing: Promise<void> | undefined;
   const close = (reason: string): Promise<void> => {
     closing ??= new Promise<void>((resolve) => {
+      clearInterval(keptAlive);
       conductor.interruptAll(reason);
       hub.close();
       server.close(() => resolve());

@@ -20,6 +20,8 @@ export interface SandboxSettings {
   runsOkAnswers: number | undefined;
   /** SANDBOX_CRASH_AFTER_HEALTHY_MS: the process exits (a crash) this long after its first /health answer; undefined: never. */
   crashAfterHealthyMs: number | undefined;
+  /** SANDBOX_STOP_LISTENING_AFTER_HEALTHY_MS: the sandbox stops accepting connections, its process alive, this long after its first /health answer; undefined: never. */
+  stopListeningAfterHealthyMs: number | undefined;
 }
 
 function databaseSetting(env: NodeJS.ProcessEnv, dataDir: string): string {
@@ -57,5 +59,6 @@ export function parseSettings(env: NodeJS.ProcessEnv): SandboxSettings {
     healthyAnswers: env.SANDBOX_HEALTHY_ANSWERS ? readInteger(env, 'SANDBOX_HEALTHY_ANSWERS', 0, 0, 1_000_000) : undefined,
     runsOkAnswers: env.SANDBOX_RUNS_OK_ANSWERS ? readInteger(env, 'SANDBOX_RUNS_OK_ANSWERS', 0, 0, 1_000_000) : undefined,
     crashAfterHealthyMs: env.SANDBOX_CRASH_AFTER_HEALTHY_MS ? readInteger(env, 'SANDBOX_CRASH_AFTER_HEALTHY_MS', 0, 0, 60_000) : undefined,
+    stopListeningAfterHealthyMs: env.SANDBOX_STOP_LISTENING_AFTER_HEALTHY_MS ? readInteger(env, 'SANDBOX_STOP_LISTENING_AFTER_HEALTHY_MS', 0, 0, 60_000) : undefined,
   };
 }

@@ -36,6 +36,7 @@ import { adminRequestRefusals, answerToOversizedHeaders } from '../../fixtures/a
 import { defaultBodyLimitBytes } from '../../hypervisor/http/json.ts';
 import { slowClient, slowClientHeadersTimeoutSecs } from '../../fixtures/slow-client.ts';
 import { makeUnstartable, missingImage, retryAfterOf, upgradeRefusal } from '../../fixtures/unstartable-sandbox.ts';
+import { hypervisorHealth, makeRefusing, proxiedServerErrors, refusingConfig } from '../../fixtures/refusing-sandbox.ts';
 
 /** Ids of every container podman has under exactly this name, running or not, of any hypervisor. */
 async function containersNamed(name: string): Promise<string[]> {
@@ -320,7 +321,7 @@ async function loginNamedBy(response: APIResponse): Promise<string> {
   return `(HTTP ${response.status()}, no login page)`;
 }
 
-test('Auth + proxy path works through hypervisor.', async ({ target, page, passkey, desktop, evidence, podman, request, browser }) => {
+test('Auth + proxy path works through hypervisor.', async ({ target, page, passkey, desktop, evidence, podman, request, browser, hypervisorLog }) => {
   const username = newUsername();
 
   await test.step('without a session the hypervisor sends browsers and API clients to /login', async () => {
@@ -625,6 +626,31 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     const answers = { http: { status: http.status(), retry_after: retryAfterOf(http) }, websocket: upgrade };
     await evidence.json('5f-unstartable-sandbox', { admin_start: refusedStart, ...answers });
     expect(answers, 'what the proxy answers for a dev sandbox it cannot start').toEqual({ http: { status: 503, retry_after: expect.stringMatching(/^[1-9]\d*$/) }, websocket: { status: 503, retry_after: expect.stringMatching(/^[1-9]\d*$/) } });
+  });
+
+  await test.step("a sandbox recorded running that refuses the connection (its listener closed, its process alive) is answered the contract's 502 with the hypervisor's JSON error and no Retry-After, counted as 5xx, and the hypervisor stays up", async () => {
+    const cookie = await sessionCookieHeader(page, target.url);
+    const healthBefore = await hypervisorHealth(request, target.url);
+    const started = await makeRefusing(target.admin, user.userId, 'dev');
+    const proxied = () => request.get(`${target.url}/dev/conductor/runs`, { headers: { cookie }, maxRedirects: 0 });
+    // It served its readiness check; wait until it no longer answers, then ask once more on a fresh connection.
+    await expect.poll(async () => (await proxied()).status(), { message: `/dev/ once the dev sandbox stopped listening (${JSON.stringify(refusingConfig)})`, timeout: 15_000 }).not.toBe(200);
+    const errorsBefore = await proxiedServerErrors(request, target.url, 'dev');
+    const refused = await proxied();
+    const answer = { status: refused.status(), content_type: refused.headers()['content-type'] ?? '(none)', retry_after: retryAfterOf(refused), body: (await refused.json().catch(() => refused.text())) as unknown };
+    const errorsAfter = await proxiedServerErrors(request, target.url, 'dev');
+    const recorded = await target.admin.sandbox(user.userId, 'dev');
+    const healthAfter = await hypervisorHealth(request, target.url);
+    // What the hypervisor logged about the dev sandbox meanwhile (local target): says why, if it is not recorded running.
+    const devEvents = (await hypervisorLog.lines()).map((l) => l.entry).filter((e) => e?.user === user.userId && e.role === 'dev' && String(e.event).startsWith('sandbox.')).slice(-12);
+    await evidence.json('5g-refused-connection', {
+      why_a_process_sandbox: "a container's published port is held by podman's forwarder, which accepts and then drops: only a direct-process sandbox refuses the connection (the target must offer the process runtime, as the rollback line's fallback does)",
+      config: refusingConfig, started, answer, dev_5xx: { before: errorsBefore, after: errorsAfter }, recorded, hypervisor_health: { before: healthBefore, after: healthAfter }, dev_sandbox_events: devEvents,
+    });
+    expect(recorded, `what the hypervisor records for the dev sandbox that stopped listening; its log meanwhile:\n${devEvents.map((e) => JSON.stringify(e)).join('\n')}`).toMatchObject({ status: 'running', runtime: 'process' });
+    expect(answer, 'what the proxy answers for a dev sandbox that refuses the connection').toEqual({ status: 502, content_type: expect.stringMatching(/^application\/json/), retry_after: '(no Retry-After)', body: { error: expect.stringMatching(/refused/i) } });
+    expect(errorsAfter - errorsBefore, 'choiros_proxy_requests_total{role="dev",status_class="5xx"} moved by the refused request (at least: other lines may share the target)').toBeGreaterThanOrEqual(1);
+    expect(healthAfter, "the hypervisor's /health after: the same process, healthy").toEqual({ status: 200, boot_id: healthBefore.boot_id });
   });
 
   await test.step("redeeming a recovery code from a signed-in client ends the session it came with: the old cookie opens nothing, the new one is the recovery session", async () => {

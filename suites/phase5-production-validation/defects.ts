@@ -307,4 +307,14 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.metrics],
     edits: [{ file: 'hypervisor/sandboxes/manager.ts', find: "outcome: 'ready' }, durationMs / 1000);", replace: "outcome: 'ready' }, durationMs);" }],
   },
+  // f9m1: round-9 misses
+  {
+    id: 'journal-time-from-the-monotonic-clock',
+    what: "parseJournal dates each entry by journald's __MONOTONIC_TIMESTAMP (microseconds since the host booted) instead of __REALTIME_TIMESTAMP: every entry the host readings report is dated in the host's first days of 1970, so the logs evidence cannot be matched to the run that wrote it",
+    caughtBy: [line.hostHealth],
+    edits: [
+      { file: 'deploy/host-readings.ts', find: 'const entry = JSON.parse(line) as { __REALTIME_TIMESTAMP?: string;', replace: 'const entry = JSON.parse(line) as { __MONOTONIC_TIMESTAMP?: string; __REALTIME_TIMESTAMP?: string;' },
+      { file: 'deploy/host-readings.ts', find: 'const micros = Number(entry.__REALTIME_TIMESTAMP ?? 0);', replace: 'const micros = Number(entry.__MONOTONIC_TIMESTAMP ?? 0);' },
+    ],
+  },
 ];

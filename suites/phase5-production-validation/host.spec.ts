@@ -4,6 +4,7 @@ import { errorEntries, type JournalEntry } from '../../deploy/host-readings.ts';
 import { gateStatesPrefix } from '../../fixtures/gate-sandbox-states.ts';
 import { bracket, headroomSlack, readHeadroomIndependently } from '../../fixtures/headroom-cross-check.ts';
 import { plantedLines, plantedMarker, plantJournalLines } from '../../fixtures/planted-journal.ts';
+import { entriesDatedOutside, inDatedOrder, windowText } from '../../fixtures/journal-entry-times.ts';
 import { publishedTotal } from '../../fixtures/runtime-metrics/published-total.ts';
 import { crashSandbox } from '../../fixtures/sandbox-crash.ts';
 import { crashRestartBoundMs } from '../../fixtures/crash-restart-bound.ts';
@@ -115,7 +116,8 @@ test('Validate logs, restart behavior, and disk/memory headroom.', async ({ prod
     });
 
     const planted = plantedLines();
-    await test.step('error-level lines planted in the journal (syslog err, pino 50) are counted, and warnings are not', async () => {
+    await test.step("error-level lines planted in the journal (syslog err, pino 50) are counted, and warnings are not; each is dated when it was planted, in planting order", async () => {
+      const plantedFrom = await host.access.clock();
       await plantJournalLines(host.access, planted);
       // journald writes a datagram after logger returns: read until all are there (or the poll says which are missing).
       let read: JournalEntry[] = [];
@@ -124,7 +126,11 @@ test('Validate logs, restart behavior, and disk/memory headroom.', async ({ prod
         return read.map((e) => e.message).sort();
       };
       await expect.poll(readBack, { message: 'the journal reading returns every planted line', timeout: 15_000 }).toEqual(planted.map((p) => p.message).sort());
-      await evidence.json('planted-journal-lines', { planted, read });
+      const plantedUntil = await host.access.clock();
+      await evidence.json('planted-journal-lines', { planted, read, planted_window: windowText(plantedFrom, plantedUntil) });
+      // Times read in the wrong unit or from the wrong field date them in 1970 or millennia ahead.
+      expect(entriesDatedOutside(read, plantedFrom, plantedUntil), `planted entries dated outside ${windowText(plantedFrom, plantedUntil)}, the host's clock around the planting`).toEqual([]);
+      expect(inDatedOrder(planted, read), 'the planted lines ordered by the time their entries carry').toEqual(planted.map((p) => p.message));
       // Without the rule that names them, exactly the error-level ones would fail the line.
       const counted = errorEntries(read, []).unexpected.map((e) => e.message).sort();
       expect(counted, 'planted lines counted as error-level').toEqual(planted.filter((p) => p.errorLevel).map((p) => p.message).sort());
@@ -135,6 +141,7 @@ test('Validate logs, restart behavior, and disk/memory headroom.', async ({ prod
       const { command, entries } = await host.access.journal(host.runStartedAt, until);
       const { unexpected, onPurpose } = errorEntries(entries, causedOnPurpose.map((c) => c.pattern));
       await evidence.logExcerpt('hypervisor-journal.jsonl', entries.map((e) => JSON.stringify(e)));
+      const datedOutside = entriesDatedOutside(entries, host.runStartedAt, until);
       await evidence.json('journal-check', {
         command,
         window: { since: new Date(host.runStartedAt * 1000).toISOString(), until: new Date(until * 1000).toISOString() },
@@ -142,7 +149,9 @@ test('Validate logs, restart behavior, and disk/memory headroom.', async ({ prod
         error_level: { unexpected: unexpected.length, caused_on_purpose: onPurpose.length },
         caused_on_purpose_rules: causedOnPurpose.map((c) => ({ pattern: c.pattern.source, why: c.why })),
         unexpected,
+        dated_outside_the_window: datedOutside,
       });
+      expect(datedOutside, `entries of the journal read for ${windowText(host.runStartedAt, until)} dated outside it`).toEqual([]);
       // The planted error-level lines are in this window and are named as caused on purpose, not missed.
       for (const line of planted.filter((p) => p.errorLevel)) expect(onPurpose.map((e) => e.message), `the planted ${line.kind} line, caused on purpose`).toContain(line.message);
       // The restart above is in the window: a journal that reads nothing would pass any check.
