@@ -720,4 +720,11 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.authProxy],
     edits: [{ file: 'hypervisor/auth/credentials.ts', find: "  if (body.type !== 'public-key') throw new HttpError(400, 'type must be \"public-key\" (send the credential as @simplewebauthn/browser returns it)');\n", replace: '' }],
   },
+  // f9m3: round-9 misses
+  {
+    id: 'rollback-all-drops-failed-users',
+    what: "rolling back every user leaves out the users whose rollback was refused (the catch records nothing): the answer lists only those that rolled back, so it is 200 and neither the operator nor the CLI learns that a user stayed on the bad release",
+    caughtBy: [line.processFallback],
+    edits: [{ file: 'hypervisor/routing/routing.ts', find: '          results.push({ userId, error });', replace: '          void error;' }],
+  },
 ];
