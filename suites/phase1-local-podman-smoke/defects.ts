@@ -727,4 +727,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.processFallback],
     edits: [{ file: 'hypervisor/routing/routing.ts', find: '          results.push({ userId, error });', replace: '          void error;' }],
   },
+  {
+    id: 'recovery-client-limit-keyed-by-client-and-account',
+    what: "the per-client recovery limiter is keyed by the client address AND the username typed: each (client, account) pair gets 20 failures, so one client guessing codes across many accounts is never refused by the per-client limit (only each account's own 5 apply)",
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/recovery.ts', find: '[context.limits.recoveryByClient, client],', replace: '[context.limits.recoveryByClient, `${client} ${account}`],' }],
+  },
 ];
