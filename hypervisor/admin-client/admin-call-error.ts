@@ -4,15 +4,18 @@
  */
 export class AdminCallError extends Error {
   readonly status: number | undefined;
-  constructor(message: string, status?: number) {
+  /** The refusal's parsed JSON body, for callers that report more than its `error` (rollback --all's per-user results). */
+  readonly body: unknown;
+  constructor(message: string, status?: number, body?: unknown) {
     super(message);
     this.name = 'AdminCallError';
     this.status = status;
+    this.body = body;
   }
 
   /** A non-2xx answer: `METHOD ROUTE answered STATUS: reason`, the reason the JSON `error` field when there is one. */
   static answered(method: string, route: string, status: number, body: unknown, text: string): AdminCallError {
     const reason = typeof body === 'object' && body !== null && 'error' in body ? String(body.error) : text.slice(0, 500);
-    return new AdminCallError(`${method} ${route} answered ${status}: ${reason}`, status);
+    return new AdminCallError(`${method} ${route} answered ${status}: ${reason}`, status, body);
   }
 }

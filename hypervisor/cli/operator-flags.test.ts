@@ -14,7 +14,7 @@ interface Received {
 const token = 'operator-flags-test-token';
 const received: Received[] = [];
 /** What the loopback admin API answers next: a status and a JSON body per route, or 200 and an answer shaped like the hypervisor's. */
-let refusal: { status: number; error: string } | undefined;
+let refusal: { status: number; error: string; body?: unknown } | undefined;
 let server: Server;
 let endpoint: OperatorEndpoint;
 
@@ -41,7 +41,7 @@ beforeAll(async () => {
       const request = { method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization, body };
       received.push(request);
       res.writeHead(refusal?.status ?? 200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(refusal ? { error: refusal.error } : answerFor(request)));
+      res.end(JSON.stringify(refusal ? (refusal.body ?? { error: refusal.error }) : answerFor(request)));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -102,6 +102,15 @@ describe("the operator CLI's flags reach the admin request", () => {
     expect(received[0]).toMatchObject({ method: 'POST', url: '/admin/rollback' });
     expect(Number(received[0]?.body?.release_id)).toBe(4);
     expect(received[0]?.body).toMatchObject({ reason: 'everyone back' });
+  });
+
+  it('rollback --all answered 422 (some user could not be rolled back): exit 1, every user named on stderr, the failed one as FAILED with its error', async () => {
+    const rolled = { ok: true, user_id: 'alice', main: 'dev', release: { id: 3 }, mode: 'warm', serving_after_ms: 4, drained: true };
+    refusal = { status: 422, error: '', body: { results: [rolled, { ok: false, user_id: 'bob', error: 'no known-good release before release 3', code: 'no_release' }] } };
+    const result = await run('rollback', '--all');
+    expect(result.exitCode, result.stderr).toBe(1);
+    expect(result.stderr).toContain('rolled back alice: main -> dev slot, release 3');
+    expect(result.stderr).toContain('FAILED bob: no known-good release before release 3');
   });
 
   it('swap --user --reason: POST /admin/sandboxes/USER/swap with the reason', async () => {

@@ -1,5 +1,6 @@
 import { commandFlags, runAdminCommand } from '../routing/cli-support.ts';
-import type { RollbackAnswer } from '../admin-client/admin-answers.ts';
+import type { RollbackAllAnswer, RollbackAnswer } from '../admin-client/admin-answers.ts';
+import { AdminCallError } from '../admin-client/admin-call-error.ts';
 import type { Command } from './command.ts';
 
 
@@ -7,6 +8,12 @@ const usage = 'npm run hypervisor -- rollback (--user USER_ID | --all) [--releas
 
 const line = (answer: RollbackAnswer): string =>
   `${answer.user_id}: main -> ${answer.main} slot, release ${answer.release.id} (${answer.mode}), serving after ${answer.serving_after_ms} ms${answer.drained ? '' : ' (old target did not drain in time)'}`;
+
+const linesOf = (results: RollbackAllAnswer['results']): string[] =>
+  results.map((result) => (result.ok ? `rolled back ${line(result)}` : `FAILED ${result.user_id}: ${result.error}`));
+
+const resultsOf = (body: unknown): RollbackAllAnswer['results'] | undefined =>
+  typeof body === 'object' && body !== null && 'results' in body && Array.isArray(body.results) ? (body.results as RollbackAllAnswer['results']) : undefined;
 
 /**
  * Rolls a user's main route (or every user's) back to the previous known-good release through the
@@ -23,8 +30,14 @@ export const rollback: Command = {
         const answer = await admin.rollback(flags.user, reason, flags.release);
         return { summary: `rolled back ${line(answer)}`, json: answer };
       }
-      const answer = await admin.rollbackAll(reason, flags.release);
-      const lines = answer.results.map((result) => (result.ok ? `rolled back ${line(result)}` : `FAILED ${result.user_id}: ${result.error}`));
+      const answer = await admin.rollbackAll(reason, flags.release).catch((error: unknown) => {
+        // 422: some user could not be rolled back. The operator still needs every user's line (who
+        // rolled back, who FAILED and why), on stderr with exit 1 like any refusal.
+        const results = error instanceof AdminCallError && error.status === 422 ? resultsOf(error.body) : undefined;
+        if (results && error instanceof AdminCallError) throw new AdminCallError(`POST /admin/rollback answered 422: not every user rolled back\n${linesOf(results).join('\n')}`, 422, error.body);
+        throw error;
+      });
+      const lines = linesOf(answer.results);
       return { summary: lines.length ? lines.join('\n') : 'no users to roll back', json: answer };
     }, flags.json ?? false);
   },

@@ -734,4 +734,17 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.authProxy],
     edits: [{ file: 'hypervisor/proxy/http-relay.ts', find: '    replyError(res, status, message);', replace: "    if (status === 502) replyError(res, 503, message, { 'retry-after': '1' });\n    else replyError(res, status, message);" }],
   },
+  // f9m3: round-9 misses
+  {
+    id: 'rollback-all-drops-failed-users',
+    what: "rolling back every user leaves out the users whose rollback was refused (the catch records nothing): the answer lists only those that rolled back, so it is 200 and neither the operator nor the CLI learns that a user stayed on the bad release",
+    caughtBy: [line.processFallback],
+    edits: [{ file: 'hypervisor/routing/routing.ts', find: '          results.push({ userId, error });', replace: '          void error;' }],
+  },
+  {
+    id: 'recovery-client-limit-keyed-by-client-and-account',
+    what: "the per-client recovery limiter is keyed by the client address AND the username typed: each (client, account) pair gets 20 failures, so one client guessing codes across many accounts is never refused by the per-client limit (only each account's own 5 apply)",
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/recovery.ts', find: '[context.limits.recoveryByClient, client],', replace: '[context.limits.recoveryByClient, `${client} ${account}`],' }],
+  },
 ];

@@ -14,6 +14,7 @@ import { registeredServiceWorkerScopes, registerServiceWorkers, serviceWorkerScr
 import { loginAsWithOwnPasskey, otherPasskeyHolder } from '../../fixtures/foreign-passkey.ts';
 import { podman as runPodman } from '../../hypervisor/podman/podman.ts';
 import { guessRecoveryCodes, recoveryGuessBound } from '../../fixtures/recovery-guessing.ts';
+import { guessAcrossAccounts, recoveryClientBudget } from '../../fixtures/recovery-client-budget.ts';
 import { upgradeStatus } from '../../fixtures/websocket-upgrade.ts';
 import { relayCloses } from '../../fixtures/websocket-close-relay.ts';
 import { receivedOverWebSocket } from '../../fixtures/websocket-received.ts';
@@ -677,6 +678,23 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     expect(guessing.statuses.slice(0, -1).every((status) => status === 401), 'each wrong code before the refusal is answered 401').toBe(true);
     expect(guessing.retryAfter, 'the 429 says when to try again (Retry-After, whole seconds)').toMatch(/^[1-9]\d*$/);
     expect(guessing.correctCodeStatus, "a correct unused code once the account is refused: the budget is the account's").toBe(429);
+  });
+
+  await test.step(`guessing recovery codes across many accounts is bounded per client: one client's ${recoveryClientBudget + 1}st wrong code within the window, no account guessed more than once, is refused with 429 and Retry-After`, async () => {
+    // A hypervisor of its own (process runtime: no sandbox is started): the check spends its client
+    // address's whole recovery budget for 15 minutes, which on the shared target would refuse every
+    // later recovery of the run from 127.0.0.1, and on a deployed host (Phase 5) the next runs' too.
+    const own = await startLocalHypervisor({ runtime: 'process', image: target.requireLocal('a hypervisor of its own for the per-client recovery limit').image });
+    try {
+      const fromItsOrigin = { post: (url: string, options: { data: unknown }) => request.post(url, { ...options, headers: { origin: own.url } }) };
+      const guessing = await guessAcrossAccounts(fromItsOrigin, own.url);
+      await evidence.json('6b-recovery-guessing-across-accounts', guessing);
+      expect(guessing.statuses.at(-1), `the answers to ${guessing.statuses.length} wrong recovery codes from one client, each for another username: ${guessing.statuses.join(', ')}`).toBe(429);
+      expect(guessing.statuses.slice(0, -1).every((status) => status === 401), 'each wrong code before the refusal is answered 401').toBe(true);
+      expect(guessing.retryAfter, 'the 429 says when to try again (Retry-After, whole seconds)').toMatch(/^[1-9]\d*$/);
+    } finally {
+      await own.close();
+    }
   });
 
   await test.step("deleting the account through the admin API ends its sessions and removes its passkeys, recovery codes, both sandboxes and its data, and no account is listed by its name afterwards", async () => {

@@ -6,6 +6,8 @@ import { whenLogged, type LogEvent } from '../../fixtures/hypervisor-log.ts';
 import { environOfTree, leakedSecrets, processUid } from '../../fixtures/sandbox-processes.ts';
 import { contractEnvNames } from '../../hypervisor/sandboxes/env.ts';
 import { isSameProcessAlive } from '../../hypervisor/sandboxes/proc.ts';
+import { rollbackEveryUser } from '../../fixtures/rollback-all.ts';
+import { runOperatorCli } from '../../fixtures/operator-cli.ts';
 
 // A process sandbox gets the contract's variables and nothing else: no PATH, no HOME, nothing inherited.
 const allowedProcessEnv = new Set<string>(contractEnvNames);
@@ -34,9 +36,11 @@ test('Document and verify fallback to direct-process sandbox mode.', async ({ ta
   void passkey;
   const steps: RunbookStep[] = [];
   const { hypervisor: fallback, admin: fallbackAdmin } = processHypervisor;
+  let fallbackUser = '';
 
   const processPid = await test.step('a hypervisor started with SANDBOX_RUNTIME=process serves the same user flow', async () => {
     const user = await registerWithPasskey(page, fallback.url);
+    fallbackUser = user.userId;
     await desktop.open(`${fallback.url}/`);
     const outcome = await desktop.runTask('Gate fallback: the same flow without podman');
     expect(outcome.status).toBe('completed');
@@ -132,6 +136,38 @@ test('Document and verify fallback to direct-process sandbox mode.', async ({ ta
     const outcome = await desktop.runTask('Gate fallback: a new task on the process release');
     expect(outcome.status).toBe('completed');
     steps.push({ step: 'Check the data', how: `\`GET /conductor/runs/${user.runId}\` as the user`, observed: `run ${run.status}, document sha256 unchanged; a new task ${outcome.status}` });
+  });
+
+  // On this line's own process-mode hypervisor: rolling back every user on the shared target would move other lines' users.
+  await test.step("a rollback of every user where one cannot be rolled back answers 422 with a result per user (the other rolled back, the failed one named with its error); the operator's `rollback --all` exits 1 printing FAILED for it", async () => {
+    const withKnownGood = fallbackUser;
+    const withoutOlder = (await registerWithPasskey(page, fallback.url)).userId;
+    const k1 = await fallbackAdmin.createRelease({ runtime: 'process', config: { SANDBOX_VERSION: 'gate-all-k1' }, note: 'gate: rollback all, K1' });
+    for (const user of [withKnownGood, withoutOlder]) {
+      await fallbackAdmin.deploy(user, k1.id);
+      expect(await fallbackAdmin.promote(user, 'gate: K1'), `${user} promoted to K1`).toMatchObject({ known_good: true });
+    }
+    const k2 = await fallbackAdmin.createRelease({ runtime: 'process', config: { SANDBOX_VERSION: 'gate-all-k2' }, note: 'gate: rollback all, K2' });
+    await fallbackAdmin.deploy(withKnownGood, k2.id);
+    expect(await fallbackAdmin.promote(withKnownGood, 'gate: K2'), `${withKnownGood} promoted to K2`).toMatchObject({ known_good: true });
+    // Now one user runs K2 (K1 is known-good before it), the other runs K1, the oldest known-good: nothing to return to.
+    const answer = await rollbackEveryUser(fallbackAdmin, 'gate: roll back every user');
+    await evidence.json('rollback-every-user', answer);
+    expect(answer.status, 'POST /admin/rollback when one user could not be rolled back').toBe(422);
+    expect(answer.results.map((r) => r.user_id).sort(), 'a result per user').toEqual([withKnownGood, withoutOlder].sort());
+    expect(answer.results.find((r) => r.user_id === withKnownGood), 'the user with a known-good release to return to').toMatchObject({ ok: true, release: { id: k1.id } });
+    expect(answer.results.find((r) => r.user_id === withoutOlder), 'the user with none').toMatchObject({ ok: false, error: expect.stringMatching(/\S/) });
+    const pointers = await fallbackAdmin.pointers(withKnownGood);
+    expect(pointers.slots[pointers.main], `the slot main serves for ${withKnownGood} after the rollback`).toMatchObject({ release_id: k1.id });
+
+    // Back to K2 by id, so the CLI's rollback of every user again has one that succeeds and one that fails.
+    await fallbackAdmin.rollback(withKnownGood, 'gate: back to K2 for the CLI', k2.id);
+    const cli = await runOperatorCli(fallbackAdmin, ['rollback', '--all', '--reason', 'gate: the operator rolls back every user']);
+    await evidence.json('operator-cli-rollback-all', cli);
+    expect(cli.exitCode, `${cli.commandLine}: ${cli.stdout}${cli.stderr}`).toBe(1);
+    expect(cli.stderr, 'the failed user on stderr').toContain(`FAILED ${withoutOlder}:`);
+    expect(cli.stderr, 'the user that rolled back on stderr').toContain(`rolled back ${withKnownGood}:`);
+    steps.push({ step: 'Roll back every user', how: '`npm run hypervisor -- rollback --all` (POST /admin/rollback)', observed: `422 and exit ${cli.exitCode}: ${withKnownGood} rolled back to release ${k1.id}, ${withoutOlder} FAILED` });
   });
 
   await evidence.text('fallback-to-process-mode.md', runbook(steps), 'text/markdown');
