@@ -262,4 +262,11 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.service],
     edits: [{ file: module, find: '      isSystemUser = true;\n', replace: '      isSystemUser = false;\n' }],
   },
+  // round-9 miss: the NixOS fallback deploying a configuration the flake does not have
+  {
+    id: 'flake-host-configuration-renamed',
+    what: 'hypervisor/flake.nix names its NixOS configuration after the project (nixosConfigurations.choiros) while the runbook still deploys .#choiros-host: the documented deploy of generation N+1 fails with "flake does not provide attribute", so the NixOS fallback cannot be followed as written',
+    caughtBy: [line.generationFallback],
+    edits: [{ file: 'hypervisor/flake.nix', find: '      nixosConfigurations.choiros-host = nixpkgs.lib.nixosSystem {', replace: '      nixosConfigurations.choiros = nixpkgs.lib.nixosSystem {' }],
+  },
 ];

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { test, expect, onLocalHost } from '../../fixtures/host-test.ts';
 import { hypervisorPackageVersion } from '../../hypervisor/nixos/package.ts';
 import { runbookBlock, runbookFile } from '../../hypervisor/nixos/runbook.ts';
-import { nixosRollbackReading } from '../../fixtures/nixos-rollback-command.ts';
+import { nixosConfigurationNames, nixosRollbackReading } from '../../fixtures/nixos-rollback-command.ts';
 
 test('Document previous generation fallback path.', async ({ installedHost, evidence }) => {
   await evidence.provenOn(onLocalHost);
@@ -23,6 +23,14 @@ test('Document previous generation fallback path.', async ({ installedHost, evid
     const rollbackAt = nixos.commands.indexOf(nixos.rollbacks[0]?.command ?? '');
     const healthAt = nixos.commands.findIndex((c) => c.includes('/health'));
     expect(healthAt, 'the NixOS block checks /health after rolling back').toBeGreaterThan(rollbackAt);
+  });
+
+  await test.step("the NixOS fallback deploys a configuration hypervisor/flake.nix has (its --flake .#NAME is one of the flake's nixosConfigurations)", async () => {
+    const { flakeTargets } = nixosRollbackReading(runbook);
+    const configurations = await nixosConfigurationNames();
+    await evidence.json('nixos-flake-targets', { flakeTargets, configurations });
+    expect(flakeTargets.length, 'commands in the NixOS block that deploy with --flake').toBeGreaterThan(0);
+    expect(flakeTargets.filter((t) => !configurations.includes(t.configuration)).map((t) => t.command), `commands deploying a configuration the flake does not have (it has: ${configurations.join(', ')})`).toEqual([]);
   });
 
   const next = await test.step(`deploy generation N+1 (hypervisor ${nextVersion}) with the documented commands`, async () => {
