@@ -33,15 +33,19 @@ export function crashAfterFirstHealthy(
   log: Logger,
   exit: (code: number) => void = (code) => process.exit(code),
 ): () => void {
+  return onceAfterFirstHealthy(settings.crashAfterHealthyMs, (delayMs) => {
+    log.warn({ event: 'sandbox.diagnostic_crash', exit_code: diagnosticCrashExitCode, after_ms: delayMs }, 'exiting on purpose (SANDBOX_CRASH_AFTER_HEALTHY_MS)');
+    exit(diagnosticCrashExitCode);
+  });
+}
+
+/** Called after every /health answer: runs `act` once, `delayMs` after the first; undefined: never. */
+function onceAfterFirstHealthy(delayMs: number | undefined, act: (delayMs: number) => void): () => void {
   let scheduled = false;
   return () => {
-    const delayMs = settings.crashAfterHealthyMs;
     if (delayMs === undefined || scheduled) return;
     scheduled = true;
-    setTimeout(() => {
-      log.warn({ event: 'sandbox.diagnostic_crash', exit_code: diagnosticCrashExitCode, after_ms: delayMs }, 'exiting on purpose (SANDBOX_CRASH_AFTER_HEALTHY_MS)');
-      exit(diagnosticCrashExitCode);
-    }, delayMs);
+    setTimeout(() => act(delayMs), delayMs);
   };
 }
 
@@ -58,14 +62,8 @@ export function stopListeningAfterFirstHealthy(
   log: Logger,
   stopListening: () => void,
 ): () => void {
-  let scheduled = false;
-  return () => {
-    const delayMs = settings.stopListeningAfterHealthyMs;
-    if (delayMs === undefined || scheduled) return;
-    scheduled = true;
-    setTimeout(() => {
-      log.warn({ event: 'sandbox.diagnostic_stop_listening', after_ms: delayMs }, 'no longer accepting connections on purpose, the process kept alive (SANDBOX_STOP_LISTENING_AFTER_HEALTHY_MS)');
-      stopListening();
-    }, delayMs);
-  };
+  return onceAfterFirstHealthy(settings.stopListeningAfterHealthyMs, (delayMs) => {
+    log.warn({ event: 'sandbox.diagnostic_stop_listening', after_ms: delayMs }, 'no longer accepting connections on purpose, the process kept alive (SANDBOX_STOP_LISTENING_AFTER_HEALTHY_MS)');
+    stopListening();
+  });
 }
