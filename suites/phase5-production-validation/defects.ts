@@ -317,4 +317,17 @@ export const defects: readonly SeededDefect[] = [
       { file: 'deploy/host-readings.ts', find: 'const micros = Number(entry.__REALTIME_TIMESTAMP ?? 0);', replace: 'const micros = Number(entry.__MONOTONIC_TIMESTAMP ?? 0);' },
     ],
   },
+  // f9m4: round-9 misses
+  {
+    id: 'client-errors-counted-as-server-errors',
+    what: 'the proxy buckets every answer of 400 or more as 5xx ("an error is an error"), so a user\'s 404s and 401s show in choiros_proxy_requests_total and in ProxiedErrors as server errors',
+    caughtBy: [line.metrics],
+    edits: [{ file: 'hypervisor/proxy/metrics.ts', find: 'const statusClass = Math.min(5, Math.floor(status / 100));', replace: 'const statusClass = status >= 400 ? 5 : Math.floor(status / 100);' }],
+  },
+  {
+    id: 'proxied-errors-any-non-2xx',
+    what: 'ProxiedErrors counts every status class but 2xx (redirects and client errors included) instead of the 5xx and cut-off exchanges, so CloudWatch reports a user\'s 404s as errors the service made',
+    caughtBy: [line.metrics],
+    edits: [{ file: 'hypervisor/cloudwatch/figures.ts', find: "(labels) => labels.status_class === '5xx' || labels.status_class === '0xx'", replace: "(labels) => labels.status_class !== '2xx'" }],
+  },
 ];

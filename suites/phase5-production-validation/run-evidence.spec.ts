@@ -12,6 +12,7 @@ import { SandboxCountsAtOnce, type CountsAtOnce } from '../../fixtures/runtime-m
 import { publishedTotal } from '../../fixtures/runtime-metrics/published-total.ts';
 import { countingFrom, untilPassed } from '../../fixtures/runtime-metrics/counting-window.ts';
 import { statuses, statusFigures } from '../../fixtures/runtime-metrics/status-counts.ts';
+import { classDelta } from '../../fixtures/runtime-metrics/status-class-delta.ts';
 import { localPublishIntervalSecs, test, expect } from '../../fixtures/production-test.ts';
 
 // Last in the run (files run in name order): the snapshot's window spans the lines before it.
@@ -55,6 +56,46 @@ test('Runtime metrics snapshot attached.', async ({ hostTarget: host, production
     for (const name of ['restarts', 'proxiedRequests', 'proxiedErrors'] as const) {
       expect(counters.published[name], `${name}: published to CloudWatch since ${counters.since}, against the hypervisor's own count`).toBeLessThanOrEqual(counters.counted[name]);
     }
+  });
+
+  await test.step("a step's own proxied requests are counted in their status class: answers the sandbox gave (200s and 404s) raise the published ProxiedRequests by at least their number, and neither /metrics' errors nor the published ProxiedErrors (5xx and cut-off exchanges only) with them", async () => {
+    const periodSecs = moto ? localPublishIntervalSecs : 60;
+    const before = await readMetricsEndpoint(host.url, host.dispatcher);
+    // The window starts at a period boundary after an interval published after `before`: every interval
+    // it holds was counted after `before`, so /metrics' own errors since then bound what it publishes.
+    let from: Date | undefined;
+    await expect
+      .poll(async () => (from = await countingFrom(cloudwatch, new Date(before.at), periodSecs)) !== undefined, { message: `a point published after the /metrics reading at ${before.at}`, timeout: moto ? 30_000 : 180_000 })
+      .toBe(true);
+    if (!from) return;
+    const since = from;
+    await untilPassed(since);
+    // The gate user registered above: 200s for its runs, 404s for a run it does not have (the sandbox's answers).
+    const traffic = { ok: 5, notFound: 3 };
+    for (let i = 0; i < traffic.ok; i++) expect((await hostRequests.get(`${host.url}/conductor/runs`)).status(), "GET /conductor/runs with the gate user's session").toBe(200);
+    for (let i = 0; i < traffic.notFound; i++) expect((await hostRequests.get(`${host.url}/conductor/runs/gate-no-such-run`)).status(), "GET /conductor/runs/gate-no-such-run with the gate user's session").toBe(404);
+    const after = await readMetricsEndpoint(host.url, host.dispatcher);
+    const counted = classDelta(before, after);
+    let publishedRequests = 0;
+    await expect
+      .poll(async () => (publishedRequests = await publishedTotal(cloudwatch, 'ProxiedRequests', since)), { message: `ProxiedRequests published since ${since.toISOString()}, against the step's ${traffic.ok + traffic.notFound} proxied requests`, timeout: moto ? 30_000 : 180_000 })
+      .toBeGreaterThanOrEqual(traffic.ok + traffic.notFound);
+    const publishedErrors = await publishedTotal(cloudwatch, 'ProxiedErrors', since);
+    const last = await readMetricsEndpoint(host.url, host.dispatcher);
+    const countedErrors = last.proxiedErrors - before.proxiedErrors;
+    await evidence.json('status-classes', { from: since.toISOString(), period_secs: periodSecs, traffic, metrics_by_class_before: before.proxiedByClass, metrics_by_class_after: after.proxiedByClass, counted, published_requests: publishedRequests, published_errors: publishedErrors, metrics_errors_since_before: countedErrors });
+    expect(after.startedAt, 'the hypervisor was not restarted during the step').toBe(before.startedAt);
+    if (moto) {
+      // The stand-in serves only this run: the classes move by exactly the step's answers.
+      expect(counted, 'choiros_proxy_requests_total by status class moved by the 200s and 404s the step got, and by no 5xx or cut-off').toEqual({ '2xx': traffic.ok, '4xx': traffic.notFound, errors: 0 });
+    } else {
+      // A deployed host serves other people meanwhile: at least ours in each class.
+      expect(counted['2xx'], 'choiros_proxy_requests_total{status_class="2xx"} moved by at least the step\'s 200s').toBeGreaterThanOrEqual(traffic.ok);
+      expect(counted['4xx'], 'choiros_proxy_requests_total{status_class="4xx"} moved by at least the step\'s 404s').toBeGreaterThanOrEqual(traffic.notFound);
+    }
+    // Locally nothing erred since `before` (0 above), so nothing may be published as an error; on a deployed
+    // host the errors others saw meanwhile are the bound.
+    expect(publishedErrors, `ProxiedErrors published since ${since.toISOString()} against the 5xx and cut-off exchanges /metrics counted since ${before.at} (the step's 200s and 404s are not errors)`).toBeLessThanOrEqual(countedErrors);
   });
 
   // Gate sandboxes of the line's own, removed at the end: one restarted, one stopped, one failed.
