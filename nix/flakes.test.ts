@@ -17,12 +17,14 @@ describe('the three flakes, built with the real nix CLI', { timeout: 180_000 }, 
     const ran = await runBuiltProgram(built.storePath, 'choiros-hypervisor');
     expect(ran.health.status).toBe('healthy');
     expect(ran.output).toContain('"event":"hypervisor.listening"');
+    expect(ran.stopped, 'SIGTERM to bin/choiros-hypervisor: a clean exit, its port free').toEqual({ code: 0, signal: null, portFreed: true });
   });
 
   it("the sandbox flake's bin/choiros-sandbox passes its health check", async () => {
     const built = await buildFlakeOutput('sandbox');
     const ran = await runBuiltProgram(built.storePath, 'choiros-sandbox');
     expect(ran.health).toMatchObject({ status: 'healthy', instance_role: 'live' });
+    expect(ran.stopped, 'SIGTERM to bin/choiros-sandbox: a clean exit, its port free').toEqual({ code: 0, signal: null, portFreed: true });
   });
 
   it("the desktop flake's result holds the page the sandbox serves", async () => {

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,10 @@ export interface BuiltProgramHealth {
   binary: string;
   health: SandboxHealth;
   output: string;
+  /** How it ended on SIGTERM: its exit, and whether its port was free afterwards (a program that
+   * forwards the signal to its server exits 0 and frees the port; a wrapper that does not, leaves
+   * the server running orphaned). */
+  stopped: { code: number | null; signal: string | null; portFreed: boolean };
 }
 
 /**
@@ -37,11 +42,17 @@ export async function runBuiltProgram(storePath: string, program: 'choiros-hyper
           WEBAUTHN_RP_ORIGIN: `http://localhost:${port}`,
         }
       : { PORT: String(port), CHOIROS_DATA_DIR: data };
-  const child = spawn(binary, [], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(binary, [], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`exit ${code ?? signal}: ${output.slice(-500)}`)));
+  let ended: { code: number | null; signal: string | null } = { code: null, signal: null };
+  const exited = new Promise<string>((resolve) =>
+    child.once('exit', (code, signal) => {
+      ended = { code, signal };
+      resolve(`exit ${code ?? signal}: ${output.slice(-500)}`);
+    }),
+  );
   // 'close' comes after both pipes have ended, so every line the program wrote is in `output`.
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   let health: SandboxHealth;
@@ -59,5 +70,26 @@ export async function runBuiltProgram(storePath: string, program: 'choiros-hyper
   // The health answer and the log lines travel on different descriptors: the answer can arrive
   // before a line written just ahead of it, so the output is read once the program has ended.
   await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-  return { binary, health, output: output.slice(0, 2_000) };
+  const portFreed = !(await portAccepts(port));
+  // A program that left its server running has it in its own process group (detached): end it all.
+  if (!portFreed && child.pid) {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // the group is already gone
+    }
+  }
+  return { binary, health, output: output.slice(0, 2_000), stopped: { ...ended, portFreed } };
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+function portAccepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }

@@ -275,4 +275,11 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.nonBlocking],
     edits: [{ file: 'gate-runner/ledger.ts', find: '.sort((a, b) => a.endedAt.localeCompare(b.endedAt));\n  const latest = runs.at(-1);', replace: '.sort((a, b) => b.endedAt.localeCompare(a.endedAt));\n  const latest = runs.at(-1);' }],
   },
+  // round-9 miss: a wrapper that does not pass the stop signal on
+  {
+    id: 'sandbox-wrapper-runs-node-as-child',
+    what: "bin/choiros-sandbox runs node as the wrapper shell's child (its exec dropped): a SIGTERM, what podman and systemd send first, ends only the shell, and the sandbox keeps running orphaned on its port without its graceful stop",
+    caughtBy: [line.builds],
+    edits: [{ file: 'nix/packages.nix', find: '    exec ${node} ${app}/lib/choiros/hypervisor/workload/main.ts', replace: '    ${node} ${app}/lib/choiros/hypervisor/workload/main.ts' }],
+  },
 ];

@@ -51,15 +51,17 @@ test('CI builds `sandbox`, `desktop`, and `hypervisor` flakes successfully.', as
     expect(toplevel.paths, "the top-level flake's packages against the three flakes' builds").toEqual({ ...built, default: built.hypervisor });
   });
   const [desktop, sandbox, hypervisor] = measurement.outputs;
-  await test.step("the hypervisor's bin/choiros-hypervisor starts and answers /health", async () => {
+  await test.step("the hypervisor's bin/choiros-hypervisor starts, answers /health, and stops on SIGTERM (the signal reaches the server: a clean exit, its port free)", async () => {
     const ran = await runBuiltProgram(hypervisor?.warm.storePath ?? '', 'choiros-hypervisor');
     await evidence.json('hypervisor-health', ran);
     expect(ran.health.status).toBe('healthy');
+    expect(ran.stopped).toEqual({ code: 0, signal: null, portFreed: true });
   });
-  await test.step("the sandbox's bin/choiros-sandbox passes its health check", async () => {
+  await test.step("the sandbox's bin/choiros-sandbox passes its health check and stops on SIGTERM (a clean exit, its port free)", async () => {
     const ran = await runBuiltProgram(sandbox?.warm.storePath ?? '', 'choiros-sandbox');
     await evidence.json('sandbox-health', ran);
     expect(ran.health).toMatchObject({ status: 'healthy', service: 'choiros-sandbox' });
+    expect(ran.stopped).toEqual({ code: 0, signal: null, portFreed: true });
   });
   await test.step('both programs run one app package holding the sources of the checkout\'s hypervisor/ and package.json, and no test, test helper, image builder, flake or document', async () => {
     const app = appOf(path.join(hypervisor?.warm.storePath ?? '', 'bin', 'choiros-hypervisor'));
