@@ -8,6 +8,8 @@ export interface Step {
   name?: string;
   uses?: string;
   run?: string;
+  /** The step's `shell:` (undefined: the job's or workflow's `defaults.run.shell`, else GitHub's `bash -e`). */
+  shell?: string;
   if?: string | boolean;
   with?: Record<string, string | number | boolean>;
 }
@@ -17,6 +19,7 @@ export interface Job {
   if?: string | boolean;
   'continue-on-error'?: boolean | string;
   permissions?: Record<string, string>;
+  defaults?: { run?: { shell?: string } };
   steps?: Step[];
 }
 
@@ -32,6 +35,8 @@ export interface FlakesWorkflowFacts {
   continueOnError: boolean;
   /** The build step's command (builds all three flake directories). */
   buildRun: string | undefined;
+  /** The shell the build step runs in as declared (step, job or workflow defaults); undefined: GitHub's `bash -e`, without pipefail. */
+  buildShell: string | undefined;
   /** The step that writes the job summary with this project's code. */
   summaryRun: string | undefined;
   /** That step's `if:` condition, as written (undefined: none, GitHub's default success()). */
@@ -140,7 +145,7 @@ export function jobRunsFor(condition: string | boolean | undefined, event: strin
 
 export function readFlakesWorkflow(file = flakesWorkflowFile): FlakesWorkflowFacts {
   const text = readFileSync(file, 'utf8');
-  const doc = parse(text) as { on?: unknown; permissions?: Record<string, string>; jobs?: Record<string, Job> };
+  const doc = parse(text) as { on?: unknown; permissions?: Record<string, string>; defaults?: { run?: { shell?: string } }; jobs?: Record<string, Job> };
   const jobs = Object.values(doc.jobs ?? {});
   const build = jobs.find((job) => (job.steps ?? []).some((s) => s.uses?.startsWith('DeterminateSystems/flakehub-cache-action'))) ?? jobs[0];
   const steps = build?.steps ?? [];
@@ -155,6 +160,7 @@ export function readFlakesWorkflow(file = flakesWorkflowFile): FlakesWorkflowFac
     buildJobName: build?.name,
     continueOnError: build?.['continue-on-error'] === true || build?.['continue-on-error'] === 'true',
     buildRun: steps.find((s) => s.run?.includes('nix build'))?.run,
+    buildShell: steps.find((s) => s.run?.includes('nix build'))?.shell ?? build?.defaults?.run?.shell ?? doc.defaults?.run?.shell,
     summaryRun: summary?.run,
     summaryIf: summary?.if === undefined ? undefined : String(summary.if),
     on: doc.on,

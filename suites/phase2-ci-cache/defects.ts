@@ -282,4 +282,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.builds],
     edits: [{ file: 'nix/packages.nix', find: '    exec ${node} ${app}/lib/choiros/hypervisor/workload/main.ts', replace: '    ${node} ${app}/lib/choiros/hypervisor/workload/main.ts' }],
   },
+  {
+    id: 'build-step-without-pipefail',
+    what: "the build step's `shell: bash` is dropped (it looked redundant on a Linux runner): GitHub then runs it with `bash -e`, without pipefail, so a nix build that fails inside `| tee` passes the step, which goes on to time and summarise builds that never happened",
+    caughtBy: [line.hitMiss],
+    edits: [{ file: '.github/workflows/flakes.yml', find: '        shell: bash\n', replace: '' }],
+  },
 ];
