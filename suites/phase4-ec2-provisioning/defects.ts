@@ -258,4 +258,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.network],
     edits: [{ file: 'provisioning/dns.ts', find: "Type: 'A', TTL: ttl,", replace: "Type: 'A', TTL: ttl * 5," }],
   },
+  {
+    id: 'root-volume-default-iops-minimum',
+    what: "a description without an aws.rootVolume section gets iops 16000 (the gp3 maximum, copied from the range check) instead of the documented 3000, so a target that does not say otherwise pays for provisioned IOPS it never asked for",
+    caughtBy: [line.launch],
+    edits: [{ file: 'gate-runner/aws-section.ts', find: 'if (!fields) return { sizeGiB: 50, iops: 3000 };', replace: 'if (!fields) return { sizeGiB: 50, iops: 16000 };' }],
+  },
 ];

@@ -59,6 +59,13 @@ test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', asy
     expect(mapping?.Ebs?.DeleteOnTermination, `${volume?.VolumeId ?? 'the root volume'} goes when the instance is terminated`).toBe(true);
   });
 
+  await test.step('a description that leaves out instanceType and rootVolume launches with the documented defaults (targets/README.md: t3a.large; gp3 50 GiB, 3000 IOPS)', async () => {
+    const { rootVolume: _volume, instanceType: _type, ...rest } = target.description.aws as Record<string, unknown>;
+    const defaulted = describedAws({ file: `${target.file} (without aws.rootVolume and aws.instanceType)`, description: { ...target.description, aws: rest } });
+    await evidence.json('described-defaults', { instanceType: defaulted.instanceType, rootVolume: defaulted.rootVolume });
+    expect({ instanceType: defaulted.instanceType, rootVolume: defaulted.rootVolume }).toEqual({ instanceType: 't3a.large', rootVolume: { sizeGiB: 50, iops: 3000 } });
+  });
+
   await test.step("it boots with the described key pair, whose public key is the description's public key file (the deploy key's public half)", async () => {
     const aws = describedAws(target);
     // The described key pair, not the instance's: a launch without a key then fails on the name below, not with "not found".
