@@ -56,28 +56,28 @@ export async function runBuiltProgram(storePath: string, program: 'choiros-hyper
   // 'close' comes after both pipes have ended, so every line the program wrote is in `output`.
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   let health: SandboxHealth;
+  let portFreed: boolean;
   try {
     // Both answer the sandbox contract's {status: "healthy"}; the hypervisor has no instance role.
     health = await waitUntilHealthy({ port, role: 'live', deadlineMs, exited });
   } finally {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
-    rmSync(data, { recursive: true, force: true });
-  }
-  // The health answer and the log lines travel on different descriptors: the answer can arrive
-  // before a line written just ahead of it, so the output is read once the program has ended.
-  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5_000))]);
-  const portFreed = !(await portAccepts(port));
-  // A program that left its server running has it in its own process group (detached): end it all.
-  if (!portFreed && child.pid) {
+    // The health answer and the log lines travel on different descriptors: the answer can arrive
+    // before a line written just ahead of it, so the output is read once the program has ended.
+    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 5_000).unref())]);
+    portFreed = !(await portAccepts(port));
+    // Whatever the program left running (a wrapper that did not pass SIGTERM on) is in its own
+    // process group (detached): end the group on every path, a failed start included.
     try {
-      process.kill(-child.pid, 'SIGKILL');
+      if (child.pid) process.kill(-child.pid, 'SIGKILL');
     } catch {
       // the group is already gone
     }
+    rmSync(data, { recursive: true, force: true });
   }
   return { binary, health, output: output.slice(0, 2_000), stopped: { ...ended, portFreed } };
 }

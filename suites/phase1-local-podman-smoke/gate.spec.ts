@@ -279,6 +279,7 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
       expect(oversized, 'GET /health with 20 KiB of headers').toEqual({ statusLine: 'HTTP/1.1 431 Request Header Fields Too Large', body: expect.stringContaining('headers are too large') });
     }
     expect(refused.listing, 'GET /admin/releases').toMatchObject({ status: 200, cacheControl: 'no-store' });
+    for (const [name, answer] of Object.entries(refused)) expect(answer.cacheControl, `${name}: its answer is not cached`).toBe('no-store');
   });
 
   await test.step("a start whose config sets a variable outside the release allowlist is refused with 400 naming it, and runs nothing", async () => {
@@ -642,8 +643,8 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     const errorsAfter = await proxiedServerErrors(request, target.url, 'dev');
     const recorded = await target.admin.sandbox(user.userId, 'dev');
     const healthAfter = await hypervisorHealth(request, target.url);
-    // What the hypervisor logged about the dev sandbox meanwhile (local target): says why, if it is not recorded running.
-    const devEvents = (await hypervisorLog.lines()).map((l) => l.entry).filter((e) => e?.user === user.userId && e.role === 'dev' && String(e.event).startsWith('sandbox.')).slice(-12);
+    // What the hypervisor logged about the dev sandbox meanwhile (its log is readable on the local target only): says why, if it is not recorded running.
+    const devEvents = (target.local ? await hypervisorLog.lines() : []).map((l) => l.entry).filter((e) => e?.user === user.userId && e.role === 'dev' && String(e.event).startsWith('sandbox.')).slice(-12);
     await evidence.json('5g-refused-connection', {
       why_a_process_sandbox: "a container's published port is held by podman's forwarder, which accepts and then drops: only a direct-process sandbox refuses the connection (the target must offer the process runtime, as the rollback line's fallback does)",
       config: refusingConfig, started, answer, dev_5xx: { before: errorsBefore, after: errorsAfter }, recorded, hypervisor_health: { before: healthBefore, after: healthAfter }, dev_sandbox_events: devEvents,

@@ -13,7 +13,7 @@ import { failedDeployTranscript } from '../../fixtures/failed-deploy-transcript.
 import { stateDir } from '../../deploy/generation.ts';
 import { getVia, peerChain, sendVia } from '../../fixtures/tls-probe.ts';
 import { permanentKeepingMethod, redirectSemantics } from '../../fixtures/redirect-semantics.ts';
-import { hostAddressProblems, readHostAddress } from '../../fixtures/host-address.ts';
+import { hostAddressProblems, hostRecordTtlSecs, readHostAddress } from '../../fixtures/host-address.ts';
 import { registerThroughHost } from '../../fixtures/host-passkey.ts';
 import { AdminClient } from '../../hypervisor/admin-client/admin-client.ts';
 import { buildTargetGeneration } from '../../deploy/cli.ts';
@@ -163,12 +163,12 @@ test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evi
     expect(hostAddressProblems(now), 'read from Route 53 and DescribeInstances now').toEqual([]);
   });
 
-  await test.step('DNS drift (the record pointed elsewhere by hand) is planned as an update and converges back with one apply', async () => {
+  await test.step('DNS drift (the record pointed elsewhere by hand, with a 5-minute TTL) is planned as an update and converges back with one apply, the TTL too', async () => {
     const zoneId = await hostedZoneId(route53, testHostedZone);
     const pointsAt = async () => (await aRecord(route53, zoneId, aws.dns.hostName))?.ResourceRecords?.map((r) => r.Value);
     const elsewhere = '192.0.2.1'; // TEST-NET-1: nobody's host
     const before = await pointsAt();
-    await route53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: aws.dns.hostName, Type: 'A', TTL: 60, ResourceRecords: [{ Value: elsewhere }] } }] } }));
+    await route53.send(new ChangeResourceRecordSetsCommand({ HostedZoneId: zoneId, ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: aws.dns.hostName, Type: 'A', TTL: 300, ResourceRecords: [{ Value: elsewhere }] } }] } }));
     expect(await pointsAt(), 'the drift took').toEqual([elsewhere]);
     const plan = await phase4Host.provision('plan');
     const apply = await phase4Host.provision('apply');
@@ -178,6 +178,7 @@ test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evi
     expect(plan.output).toContain(`${elsewhere} -> ${before?.[0] ?? '?'}`);
     expect(apply.exitCode).toBe(0);
     expect(after).toEqual(before);
+    expect((await aRecord(route53, zoneId, aws.dns.hostName))?.TTL, 'the TTL after the apply').toBe(hostRecordTtlSecs);
   });
 
   const ca = await test.step("TLS: Caddy's internal CA (ACME in production) is the root the host serves under", async () => {
