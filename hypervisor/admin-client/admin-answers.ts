@@ -45,3 +45,8 @@ export interface NewRelease {
   config?: Record<string, string>;
   note?: string;
 }
+
+/** The per-user results a POST /admin/rollback answer carries, a 422 refusal's body included; undefined when the body has none. */
+export function rollbackAllResultsOf(body: unknown): RollbackAllAnswer['results'] | undefined {
+  return typeof body === 'object' && body !== null && 'results' in body && Array.isArray(body.results) ? (body.results as RollbackAllAnswer['results']) : undefined;
+}

@@ -1,5 +1,5 @@
 import { commandFlags, runAdminCommand } from '../routing/cli-support.ts';
-import type { RollbackAllAnswer, RollbackAnswer } from '../admin-client/admin-answers.ts';
+import { rollbackAllResultsOf, type RollbackAllAnswer, type RollbackAnswer } from '../admin-client/admin-answers.ts';
 import { AdminCallError } from '../admin-client/admin-call-error.ts';
 import type { Command } from './command.ts';
 
@@ -11,9 +11,6 @@ const line = (answer: RollbackAnswer): string =>
 
 const linesOf = (results: RollbackAllAnswer['results']): string[] =>
   results.map((result) => (result.ok ? `rolled back ${line(result)}` : `FAILED ${result.user_id}: ${result.error}`));
-
-const resultsOf = (body: unknown): RollbackAllAnswer['results'] | undefined =>
-  typeof body === 'object' && body !== null && 'results' in body && Array.isArray(body.results) ? (body.results as RollbackAllAnswer['results']) : undefined;
 
 /**
  * Rolls a user's main route (or every user's) back to the previous known-good release through the
@@ -33,7 +30,7 @@ export const rollback: Command = {
       const answer = await admin.rollbackAll(reason, flags.release).catch((error: unknown) => {
         // 422: some user could not be rolled back. The operator still needs every user's line (who
         // rolled back, who FAILED and why), on stderr with exit 1 like any refusal.
-        const results = error instanceof AdminCallError && error.status === 422 ? resultsOf(error.body) : undefined;
+        const results = error instanceof AdminCallError && error.status === 422 ? rollbackAllResultsOf(error.body) : undefined;
         if (results && error instanceof AdminCallError) throw new AdminCallError(`POST /admin/rollback answered 422: not every user rolled back\n${linesOf(results).join('\n')}`, 422, error.body);
         throw error;
       });
