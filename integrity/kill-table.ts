@@ -1,13 +1,18 @@
 import type { LineScope } from './catalogue.ts';
 
-/** One seeded defect's result: caught when a line it ran failed (the lines meant for it, or with --any-line any line of its phase); anything else is not a catch. */
-export type DefectResult = 'caught' | 'MISSED' | 'NOT RUN';
+/**
+ * One seeded defect's result: caught when a line it ran failed (the lines meant for it, or with
+ * --any-line any line of its phase, failing again when run a second time); FLAKY when the lines that
+ * failed passed on the second run, so the failure cannot be told from a flaky line; anything but
+ * caught is not a catch.
+ */
+export type DefectResult = 'caught' | 'MISSED' | 'FLAKY' | 'NOT RUN';
 
 export interface DefectRow {
   defect: string;
   caughtBy: readonly string[];
   result: DefectResult;
-  /** Which of the lines failed, and the first line of the first failure. */
+  /** Which of the lines failed (with --any-line: failed twice), and the first line of the first failure. */
   failedLines: readonly string[];
   firstError: string | undefined;
   seconds: number;
@@ -24,7 +29,7 @@ export function renderKillTable(rows: readonly DefectRow[], scope: LineScope = '
   const defectWidth = Math.max(14, ...rows.map((r) => r.defect.length));
   const header = `${'seeded defect'.padEnd(defectWidth)}  ${'result'.padEnd(7)}  ${'s'.padStart(6)}  caught by (or meant to be) / first failure`;
   const body = rows.flatMap((r) => {
-    const lines = r.result === 'caught' ? r.failedLines : r.caughtBy;
+    const lines = r.result === 'caught' || r.result === 'FLAKY' ? r.failedLines : r.caughtBy;
     return [
       `${r.defect.padEnd(defectWidth)}  ${r.result.padEnd(7)}  ${r.seconds.toFixed(1).padStart(6)}  ${clip(lines.join(' | '), 110)}`,
       ...(r.firstError ? [`${''.padEnd(defectWidth + 19)}  ${clip(r.firstError, 110)}`] : []),

@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { killRate, renderKillTable, type DefectRow } from './kill-table.ts';
+
+const row = (defect: string, result: DefectRow['result'], failedLines: string[] = []): DefectRow => ({ defect, caughtBy: ['Meant line.'], result, failedLines, firstError: failedLines.length ? 'expect(received).toBe(expected)' : undefined, seconds: 12.5 });
+
+describe('the kill table', () => {
+  it('counts only caught defects: a failure that did not repeat (FLAKY) is no catch', () => {
+    const rows = [row('p/a', 'caught', ['Some line.']), row('p/b', 'FLAKY', ['Other line.']), row('p/c', 'MISSED'), row('p/d', 'NOT RUN')];
+    expect(killRate(rows)).toEqual({ caught: 1, total: 4, percent: 25 });
+  });
+
+  it('names the lines that failed for a caught or FLAKY defect, and the meant lines otherwise', () => {
+    const table = renderKillTable([row('p/b', 'FLAKY', ['Other line.']), row('p/c', 'MISSED')], 'phase');
+    expect(table).toMatch(/p\/b\s+FLAKY\s+12\.5\s+Other line\./);
+    expect(table).toMatch(/p\/c\s+MISSED\s+12\.5\s+Meant line\./);
+    expect(table).toContain('kill rate: 0/2 seeded defects caught by any line of their phase (--any-line) (0%)');
+  });
+});
