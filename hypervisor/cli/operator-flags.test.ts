@@ -111,6 +111,7 @@ describe("the operator CLI's flags reach the admin request", () => {
     expect(result.exitCode, result.stderr).toBe(1);
     expect(result.stderr).toContain('rolled back alice: main -> dev slot, release 3');
     expect(result.stderr).toContain('FAILED bob: no known-good release before release 3');
+    expect(result.json, 'with --json the 422 answer itself is on stdout, every user in it').toEqual(refusal.body);
   });
 
   it('swap --user --reason: POST /admin/sandboxes/USER/swap with the reason', async () => {

@@ -29,11 +29,13 @@ export const rollback: Command = {
       }
       const answer = await admin.rollbackAll(reason, flags.release).catch((error: unknown) => {
         // 422: some user could not be rolled back. The operator still needs every user's line (who
-        // rolled back, who FAILED and why), on stderr with exit 1 like any refusal.
+        // rolled back, who FAILED and why): on stderr with exit 1 like any refusal, and with --json
+        // the answer itself on stdout.
         const results = error instanceof AdminCallError && error.status === 422 ? rollbackAllResultsOf(error.body) : undefined;
-        if (results && error instanceof AdminCallError) throw new AdminCallError(`POST /admin/rollback answered 422: not every user rolled back\n${linesOf(results).join('\n')}`, 422, error.body);
+        if (results) return { partial: true as const, results, body: (error as AdminCallError).body };
         throw error;
       });
+      if ('partial' in answer) return { summary: `POST /admin/rollback answered 422: not every user rolled back\n${linesOf(answer.results).join('\n')}`, json: answer.body, failed: true };
       const lines = linesOf(answer.results);
       return { summary: lines.length ? lines.join('\n') : 'no users to roll back', json: answer };
     }, flags.json ?? false);

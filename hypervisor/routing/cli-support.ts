@@ -28,10 +28,18 @@ export const cliActor = (): string => `cli:${userInfo().username}`;
 /**
  * Runs one admin call for a CLI command: prints a summary (or the JSON with --json) and maps the
  * outcome to an exit code: 0 done, 1 refused or failed (the hypervisor's reason is printed), 2 usage.
+ * `failed` marks an answer that is a failure but still worth printing whole.
  */
-export async function runAdminCommand(work: (admin: AdminClient) => Promise<{ summary: string; json: unknown }>, json: boolean): Promise<number> {
+export async function runAdminCommand(work: (admin: AdminClient) => Promise<{ summary: string; json: unknown; failed?: boolean }>, json: boolean): Promise<number> {
   try {
     const result = await work(new AdminClient(adminEndpointFromEnv(), { actor: cliActor() }));
+    // A partial failure that still answered (rollback --all's 422): its summary is the reason on
+    // stderr, and with --json the answer still goes to stdout, so a script reads who FAILED.
+    if (result.failed) {
+      if (json) console.log(JSON.stringify(result.json, null, 2));
+      console.error(`hypervisor: ${result.summary}`);
+      return 1;
+    }
     console.log(json ? JSON.stringify(result.json, null, 2) : result.summary);
     return 0;
   } catch (error) {

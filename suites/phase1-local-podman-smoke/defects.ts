@@ -747,4 +747,11 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.authProxy],
     edits: [{ file: 'hypervisor/auth/recovery.ts', find: '[context.limits.recoveryByClient, client],', replace: '[context.limits.recoveryByClient, `${client} ${account}`],' }],
   },
+  // session 6: rollback --all --json
+  {
+    id: 'rollback-all-json-prints-nothing',
+    what: "with --json, `rollback --all` answered 422 prints only the reason on stderr: stdout stays empty, so a script reading the JSON cannot tell which users rolled back and which FAILED",
+    caughtBy: [line.processFallback],
+    edits: [{ file: 'hypervisor/routing/cli-support.ts', find: '      if (json) console.log(JSON.stringify(result.json, null, 2));\n', replace: '' }],
+  },
 ];

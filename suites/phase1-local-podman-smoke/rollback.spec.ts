@@ -167,6 +167,9 @@ test('Document and verify fallback to direct-process sandbox mode.', async ({ ta
     expect(cli.exitCode, `${cli.commandLine}: ${cli.stdout}${cli.stderr}`).toBe(1);
     expect(cli.stderr, 'the failed user on stderr').toContain(`FAILED ${withoutOlder}:`);
     expect(cli.stderr, 'the user that rolled back on stderr').toContain(`rolled back ${withKnownGood}:`);
+    expect(cli.json, 'with --json the 422 answer on stdout, every user in it').toMatchObject({
+      results: expect.arrayContaining([expect.objectContaining({ user_id: withoutOlder, ok: false }), expect.objectContaining({ user_id: withKnownGood, ok: true })]) as unknown,
+    });
     steps.push({ step: 'Roll back every user', how: '`npm run hypervisor -- rollback --all` (POST /admin/rollback)', observed: `422 and exit ${cli.exitCode}: ${withKnownGood} rolled back to release ${k1.id}, ${withoutOlder} FAILED` });
   });
 
