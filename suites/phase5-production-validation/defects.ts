@@ -330,4 +330,29 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.metrics],
     edits: [{ file: 'hypervisor/cloudwatch/figures.ts', find: "(labels) => labels.status_class === '5xx' || labels.status_class === '0xx'", replace: "(labels) => labels.status_class !== '2xx'" }],
   },
+  // a10p5: Phase 5 mutation walk (issue #11)
+  {
+    id: 'playbook-logs-misses-fatal',
+    what: "the playbook's logs command greps for '\"level\":50' alone (\"errors\"), so the fatal lines the block promises (\"errors and worse\") never show: an operator reading the logs after a crash sees \"no error-level lines\"",
+    caughtBy: [line.playbook],
+    edits: [{ file: 'docs/operations-playbook.md', find: `grep -E '"level":(50|60)'`, replace: `grep -E '"level":50'` }],
+  },
+  {
+    id: 'journal-pino-error-only',
+    what: 'the journal check counts pino level 50 exactly (=== instead of >=), so a fatal line (60), the worst there is, is not an error-level entry and the host line passes over it',
+    caughtBy: [line.hostHealth],
+    edits: [{ file: 'deploy/host-readings.ts', find: '(entry.level !== undefined && entry.level >= pinoError)', replace: '(entry.level !== undefined && entry.level === pinoError)' }],
+  },
+  {
+    id: 'playbook-pointers-shows-pointers-twice',
+    what: "the playbook's pointers block asks for the pointers twice (its second line copied from the first, /switches lost): it exits 0, and the operator never sees the last switches it promises",
+    caughtBy: [line.playbook],
+    edits: [{ file: 'docs/operations-playbook.md', find: '"$CHOIROS_URL/admin/sandboxes/$CHOIROS_USER/switches"', replace: '"$CHOIROS_URL/admin/sandboxes/$CHOIROS_USER/pointers"' }],
+  },
+  {
+    id: 'user-deletion-keeps-the-account',
+    what: 'DELETE /admin/users/:userId ends the sessions and removes the sandboxes and data but no longer deletes the account row (lost when the statements were reordered): it answers 200, and the playbook\'s delete-user leaves the gate user listed, able to sign in again',
+    caughtBy: [line.playbook],
+    edits: [{ file: 'hypervisor/http/user-deletion.ts', find: "  db.prepare('DELETE FROM auth_users WHERE id = ?').run(userId);\n", replace: '' }],
+  },
 ];
