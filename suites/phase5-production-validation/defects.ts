@@ -355,4 +355,16 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.playbook],
     edits: [{ file: 'hypervisor/http/user-deletion.ts', find: "  db.prepare('DELETE FROM auth_users WHERE id = ?').run(userId);\n", replace: '' }],
   },
+  {
+    id: 'playbook-logs-default-unit-misnamed',
+    what: "the playbook's logs block defaults CHOIROS_UNIT to choiros (the service's short name) rather than choiros-hypervisor: an operator on the host who leaves the variable unset reads an empty journal, and the block prints \"no error-level lines\" whatever the hypervisor logged",
+    caughtBy: [line.playbook],
+    edits: [{ file: 'docs/operations-playbook.md', find: 'journalctl -u "${CHOIROS_UNIT:-choiros-hypervisor}"', replace: 'journalctl -u "${CHOIROS_UNIT:-choiros}"' }],
+  },
+  {
+    id: 'playbook-restart-default-unit-misnamed',
+    what: "the playbook's restart block defaults CHOIROS_UNIT to choiros: an operator who leaves the variable unset restarts nothing (systemd: unit not found), and the block's own is-active then reports the untouched hypervisor active",
+    caughtBy: [line.playbook],
+    edits: [{ file: 'docs/operations-playbook.md', find: 'systemctl restart "${CHOIROS_UNIT:-choiros-hypervisor}"', replace: 'systemctl restart "${CHOIROS_UNIT:-choiros}"' }],
+  },
 ];

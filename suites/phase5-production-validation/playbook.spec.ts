@@ -49,7 +49,8 @@ test('Record first operational playbook.', async ({ hostTarget: target, producti
           // logs runs in its own step below, after lines are planted in the journal for it to find.
           if (command.name === 'logs') return;
           const before = await host.access.servedBy();
-          const run = await host.access.runScript(`the playbook ${command.name} command`, command.script, { CHOIROS_UNIT: 'choiros-hypervisor' });
+          // CHOIROS_UNIT is left unset, as an operator on the host leaves it: the block's own default must name the hypervisor's unit.
+          const run = await host.access.runScript(`the playbook ${command.name} command`, command.script);
           transcript.push(`## ${command.name} (host, run over SSH on ${host.provenOn.place})\n$ ${command.script}\n${run.output.slice(0, 4000)}\nexit ${run.exitCode}`);
           expect(run.exitCode, `${playbookFile}:${command.line} ${command.name} on the host failed: ${run.output.slice(0, 500)}`).toBe(0);
           if (command.name === 'restart') {
@@ -132,7 +133,7 @@ test('Record first operational playbook.', async ({ hostTarget: target, producti
       await expect
         .poll(
           async () => {
-            const run = await host.access.runScript('the playbook logs command', logs!.script, { CHOIROS_UNIT: 'choiros-hypervisor' });
+            const run = await host.access.runScript('the playbook logs command', logs!.script);
             output = `${run.output}\nexit ${run.exitCode}`;
             return shown.filter((line) => !output.includes(line.message)).map((line) => line.kind);
           },
