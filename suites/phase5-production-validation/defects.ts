@@ -367,4 +367,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.playbook],
     edits: [{ file: 'docs/operations-playbook.md', find: 'systemctl restart "${CHOIROS_UNIT:-choiros-hypervisor}"', replace: 'systemctl restart "${CHOIROS_UNIT:-choiros}"' }],
   },
+  {
+    id: 'p99-times-operator-routes',
+    what: "the latency window times /admin requests as if they were proxied (the operator routes dropped from notProxied when /health and /metrics were listed on a line of their own), so every seconds-long admin restart or rollback is published as the sandboxes' p99",
+    caughtBy: [line.metrics],
+    edits: [{ file: 'hypervisor/cloudwatch/latency.ts', find: " || pathname === '/admin' || pathname.startsWith('/admin/')", replace: '' }],
+  },
 ];
