@@ -373,4 +373,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.metrics],
     edits: [{ file: 'hypervisor/cloudwatch/latency.ts', find: " || pathname === '/admin' || pathname.startsWith('/admin/')", replace: '' }],
   },
+  {
+    id: 'switch-answer-names-the-release-left',
+    what: "the switch view fills `to.release_id` from the release the switch left (a copy-paste of the `from` line above it): the playbook's rollback answers that it now serves the release it just rolled away from, and the operator rolls back again",
+    caughtBy: [line.playbook],
+    edits: [{ file: 'hypervisor/routing/views.ts', find: '    to: { role: record.toRole, release_id: record.toRelease },', replace: '    to: { role: record.toRole, release_id: record.fromRelease },' }],
+  },
 ];

@@ -6,7 +6,7 @@ import { test, expect } from '../../fixtures/production-test.ts';
 import { jsonDocuments } from '../../fixtures/json-documents.ts';
 import { releaseBaseOf } from '../../fixtures/release-base.ts';
 import { waitForHealth } from '../../deploy/health.ts';
-import type { AdminRelease, AdminSandbox } from '../../hypervisor/admin-client/admin-answers.ts';
+import type { AdminRelease, AdminSandbox, RouteSwitch } from '../../hypervisor/admin-client/admin-answers.ts';
 import { readMetricsEndpoint } from '../../fixtures/runtime-metrics/metrics-endpoint.ts';
 import { parsePrometheusText } from '../../fixtures/runtime-metrics/prometheus-text.ts';
 
@@ -88,6 +88,12 @@ test('Record first operational playbook.', async ({ hostTarget: target, producti
           expect(pointers.slots[pointers.main], `${playbookFile}:${command.line} rollback: the main route serves the previous known-good release ${releases.knownGood.id} (it served ${releases.current.id})`).toMatchObject({ release_id: releases.knownGood.id });
           // Newest first (GET …/switches).
           expect(switches[0], `${playbookFile}:${command.line} rollback: the last switch recorded is a rollback`).toMatchObject({ action: 'rollback' });
+          // The block promises its answer names the release now serving and how long it took: what the operator reads, against the pointers.
+          const answer = JSON.parse(result.stdout) as RouteSwitch;
+          expect(
+            { main: answer.main, serving: answer.switch.to.release_id, action: answer.switch.action, took_ms: typeof answer.duration_ms },
+            `${playbookFile}:${command.line} rollback: its answer (${result.stdout.slice(0, 300)})`,
+          ).toEqual({ main: pointers.main, serving: releases.knownGood.id, action: 'rollback', took_ms: 'number' });
         }
         if (metricsBefore) {
           // The block promises the sandboxes, the proxied requests and the restarts: each family /metrics had before it ran is in its output.
