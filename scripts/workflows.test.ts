@@ -39,6 +39,8 @@ describe('GitHub Actions workflows', () => {
       /^ {2}workflow_dispatch:/m,
       /^ {6}matrix:\n(?: {8}#.*\n)* {8}target: /m,
       /npm run gate -- phase5/,
+      // The host lines' SSH key: the secret written to deploy.ssh.identityFile before the gate runs (deploy/deploy-key.ts).
+      /- name: Deploy key\n {8}continue-on-error: true\n {8}run: npm run deploy-key\n {8}env:\n {10}GATE_SSH_KEY: \$\{\{ secrets\.GATE_SSH_KEY \}\}\n {6}- name: Gate\n/,
       /environment: \$\{\{ matrix\.target \}\}/,
       /if: always\(\) && steps\.gate\.outcome != 'skipped'\n {8}run: npm run gate -- defects phase5/,
       /uses: actions\/cache\/restore@v4\n {8}with:\n {10}path: \|\n {12}reports\/gates\n {12}reports\/allure-history/,

@@ -330,4 +330,53 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.metrics],
     edits: [{ file: 'hypervisor/cloudwatch/figures.ts', find: "(labels) => labels.status_class === '5xx' || labels.status_class === '0xx'", replace: "(labels) => labels.status_class !== '2xx'" }],
   },
+  // a10p5: Phase 5 mutation walk (issue #11)
+  {
+    id: 'playbook-logs-misses-fatal',
+    what: "the playbook's logs command greps for '\"level\":50' alone (\"errors\"), so the fatal lines the block promises (\"errors and worse\") never show: an operator reading the logs after a crash sees \"no error-level lines\"",
+    caughtBy: [line.playbook],
+    edits: [{ file: 'docs/operations-playbook.md', find: `grep -E '"level":(50|60)'`, replace: `grep -E '"level":50'` }],
+  },
+  {
+    id: 'journal-pino-error-only',
+    what: 'the journal check counts pino level 50 exactly (=== instead of >=), so a fatal line (60), the worst there is, is not an error-level entry and the host line passes over it',
+    caughtBy: [line.hostHealth],
+    edits: [{ file: 'deploy/host-readings.ts', find: '(entry.level !== undefined && entry.level >= pinoError)', replace: '(entry.level !== undefined && entry.level === pinoError)' }],
+  },
+  {
+    id: 'playbook-pointers-shows-pointers-twice',
+    what: "the playbook's pointers block asks for the pointers twice (its second line copied from the first, /switches lost): it exits 0, and the operator never sees the last switches it promises",
+    caughtBy: [line.playbook],
+    edits: [{ file: 'docs/operations-playbook.md', find: '"$CHOIROS_URL/admin/sandboxes/$CHOIROS_USER/switches"', replace: '"$CHOIROS_URL/admin/sandboxes/$CHOIROS_USER/pointers"' }],
+  },
+  {
+    id: 'user-deletion-keeps-the-account',
+    what: 'DELETE /admin/users/:userId ends the sessions and removes the sandboxes and data but no longer deletes the account row (lost when the statements were reordered): it answers 200, and the playbook\'s delete-user leaves the gate user listed, able to sign in again',
+    caughtBy: [line.playbook],
+    edits: [{ file: 'hypervisor/http/user-deletion.ts', find: "  db.prepare('DELETE FROM auth_users WHERE id = ?').run(userId);\n", replace: '' }],
+  },
+  {
+    id: 'playbook-logs-default-unit-misnamed',
+    what: "the playbook's logs block defaults CHOIROS_UNIT to choiros (the service's short name) rather than choiros-hypervisor: an operator on the host who leaves the variable unset reads an empty journal, and the block prints \"no error-level lines\" whatever the hypervisor logged",
+    caughtBy: [line.playbook],
+    edits: [{ file: 'docs/operations-playbook.md', find: 'journalctl -u "${CHOIROS_UNIT:-choiros-hypervisor}"', replace: 'journalctl -u "${CHOIROS_UNIT:-choiros}"' }],
+  },
+  {
+    id: 'playbook-restart-default-unit-misnamed',
+    what: "the playbook's restart block defaults CHOIROS_UNIT to choiros: an operator who leaves the variable unset restarts nothing (systemd: unit not found), and the block's own is-active then reports the untouched hypervisor active",
+    caughtBy: [line.playbook],
+    edits: [{ file: 'docs/operations-playbook.md', find: 'systemctl restart "${CHOIROS_UNIT:-choiros-hypervisor}"', replace: 'systemctl restart "${CHOIROS_UNIT:-choiros}"' }],
+  },
+  {
+    id: 'p99-times-operator-routes',
+    what: "the latency window times /admin requests as if they were proxied (the operator routes dropped from notProxied when /health and /metrics were listed on a line of their own), so every seconds-long admin restart or rollback is published as the sandboxes' p99",
+    caughtBy: [line.metrics],
+    edits: [{ file: 'hypervisor/cloudwatch/latency.ts', find: " || pathname === '/admin' || pathname.startsWith('/admin/')", replace: '' }],
+  },
+  {
+    id: 'switch-answer-names-the-release-left',
+    what: "the switch view fills `to.release_id` from the release the switch left (a copy-paste of the `from` line above it): the playbook's rollback answers that it now serves the release it just rolled away from, and the operator rolls back again",
+    caughtBy: [line.playbook],
+    edits: [{ file: 'hypervisor/routing/views.ts', find: '    to: { role: record.toRole, release_id: record.toRelease },', replace: '    to: { role: record.toRole, release_id: record.fromRelease },' }],
+  },
 ];
