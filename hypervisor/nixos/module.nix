@@ -31,7 +31,8 @@ in
     };
 
     host = mkOption {
-      type = types.str;
+      # What the hypervisor binds (hypervisor/config.ts): a host name or an IP address (IPv6 by its colons).
+      type = types.strMatching "[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*";
       default = "127.0.0.1";
       example = "0.0.0.0";
       description = "Address the hypervisor binds (HYPERVISOR_HOST). Keep loopback behind a TLS proxy.";
@@ -72,7 +73,8 @@ in
     };
 
     sandboxImage = mkOption {
-      type = types.nullOr types.str;
+      # The hypervisor's image-reference rule (hypervisor/config.ts): lower case, no spaces, an optional digest; or an image id.
+      type = types.nullOr (types.strMatching "[a-z0-9][a-z0-9._/:-]*(@sha256:[a-f0-9]{64})?|[a-f0-9]{12,64}");
       default = null;
       example = "localhost/choir-sandbox:0.1.0";
       description = "Sandbox image for the podman runtime (SANDBOX_CONTAINER_IMAGE); required when runtime = \"podman\".";

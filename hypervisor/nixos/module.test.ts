@@ -70,6 +70,11 @@ describe('services.choiros-hypervisor (lib.evalModules, for real)', () => {
     expect(evaluation.users['choiros-hypervisor']?.extraGroups).toEqual(['podman']);
   });
 
+  it('takes a host name, an IPv4 or an IPv6 address as the bind address, and an image reference with a digest', async () => {
+    for (const host of ['choiros-host', '0.0.0.0', '::', 'fe80::1']) expect((await evaluateModule({ host })).failed, host).toEqual([]);
+    expect((await evaluateModule({ runtime: 'podman', sandboxImage: `localhost/choir-sandbox@sha256:${'0'.repeat(64)}` })).failed).toEqual([]);
+  });
+
   it('opens the firewall only when asked, for a public bind address', async () => {
     const evaluation = await evaluateModule({ host: '0.0.0.0', port: 9191, openFirewall: true, webauthn: { rpId: 'choir.example.com', rpOrigin: 'https://choir.example.com' } });
     expect(evaluation.failed).toEqual([]);
@@ -83,6 +88,10 @@ describe('services.choiros-hypervisor (lib.evalModules, for real)', () => {
     [{ webauthn: { rpId: 'not a domain' } }, /services\.choiros-hypervisor\.webauthn\.rpId' is not of type `string matching the pattern/],
     [{ webauthn: { rpOrigin: 'choir.example.com' } }, /services\.choiros-hypervisor\.webauthn\.rpOrigin' is not of type `string matching the pattern/],
     [{ adminTokenFile: 'relative/token' }, /services\.choiros-hypervisor\.adminTokenFile' is not of type `null or absolute path'/],
+    // A bind address or image the hypervisor would refuse at every start is refused at build time instead.
+    [{ host: 'choiros_host' }, /services\.choiros-hypervisor\.host' is not of type `string matching the pattern/],
+    [{ host: 'https://choiros-host' }, /services\.choiros-hypervisor\.host' is not of type `string matching the pattern/],
+    [{ runtime: 'podman', sandboxImage: 'Localhost/choir-sandbox:0.1.0' }, /services\.choiros-hypervisor\.sandboxImage' is not of type `null or string matching the pattern/],
   ])('refuses the bad value %j with a message naming the option and its type', async (settings, message) => {
     expect((await evalError(settings)).message).toMatch(message);
   });

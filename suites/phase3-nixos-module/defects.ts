@@ -269,4 +269,35 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.generationFallback],
     edits: [{ file: 'hypervisor/flake.nix', find: '      nixosConfigurations.choiros-host = nixpkgs.lib.nixosSystem {', replace: '      nixosConfigurations.choiros = nixpkgs.lib.nixosSystem {' }],
   },
+  // a10p23: text options whose type lets through what the hypervisor refuses at start (mutation walk of module.nix)
+  {
+    id: 'bind-host-any-string',
+    what: 'host goes back to types.str (as it was before this audit), so a host file binding "choiros_host" or "https://choiros-host" builds, and the hypervisor refuses HYPERVISOR_HOST at every start',
+    caughtBy: [line.flakeModule],
+    edits: [{ file: module, find: '      type = types.strMatching "[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*";', replace: '      type = types.str;' }],
+  },
+  {
+    id: 'sandbox-image-any-string',
+    what: 'sandboxImage is any string again (types.nullOr types.str), so "Localhost/choir-sandbox:0.1.0" (a capital) builds, and the podman-runtime hypervisor refuses SANDBOX_CONTAINER_IMAGE at every start',
+    caughtBy: [line.flakeModule],
+    edits: [{ file: module, find: 'type = types.nullOr (types.strMatching "[a-z0-9][a-z0-9._/:-]*(@sha256:[a-f0-9]{64})?|[a-f0-9]{12,64}");', replace: 'type = types.nullOr types.str;' }],
+  },
+  {
+    id: 'cloudwatch-region-one-part-name',
+    what: 'the region type wants exactly one word between the country and the number ([a-z]{2}-[a-z]+-[0-9]), so a host publishing to us-gov-west-1, which the hypervisor and CloudWatch take, does not build',
+    caughtBy: [line.flakeModule],
+    edits: [{ file: module, find: 'type = types.nullOr (types.strMatching "[a-z]{2}(-[a-z]+)+-[0-9]");', replace: 'type = types.nullOr (types.strMatching "[a-z]{2}-[a-z]+-[0-9]");' }],
+  },
+  {
+    id: 'cloudwatch-host-unbounded',
+    what: 'cloudwatch.host loses its length bound ([!-~]+), so a 256-character Host dimension builds, and the hypervisor refuses HYPERVISOR_CLOUDWATCH_HOST at every start',
+    caughtBy: [line.flakeModule],
+    edits: [{ file: module, find: 'type = types.nullOr (types.strMatching "[!-~]{1,255}");', replace: 'type = types.nullOr (types.strMatching "[!-~]+");' }],
+  },
+  {
+    id: 'kill-signal-sigkill',
+    what: 'KillSignal becomes SIGKILL ("stop faster"), so systemctl stop kills the hypervisor without its SIGTERM handling: the stop ends as Result=signal, not a clean stop',
+    caughtBy: [line.reliable],
+    edits: [{ file: module, find: '        KillSignal = "SIGTERM";\n', replace: '        KillSignal = "SIGKILL";\n' }],
+  },
 ];

@@ -8,6 +8,7 @@ import { cloudwatchOffReadings } from '../../fixtures/cloudwatch-off-readings.ts
 import { podmanTraces } from '../../fixtures/podman-traces.ts';
 import { targetHostConfig, targetHostFile } from '../../fixtures/target-host-config.ts';
 import { optionRangeProbes } from '../../fixtures/option-ranges.ts';
+import { optionStringProbes, probedStringOptions } from '../../fixtures/option-string-probes.ts';
 import { adminTokenUnitReadings, expectedAdminTokenLines } from '../../fixtures/admin-token-unset.ts';
 import { firewallVerdicts } from '../../fixtures/module-firewall.ts';
 import { defaultTextReadings } from '../../fixtures/option-default-text.ts';
@@ -84,6 +85,15 @@ test('Implement `nixosModules.default` in `hypervisor/flake.nix`.', async ({ evi
     expect(probes.filter((p) => p.module !== p.hypervisor).map((p) => `${p.option} = ${p.value}: the module ${p.module ? 'accepts' : 'refuses'} it, the hypervisor ${p.hypervisor ? 'accepts' : `refuses it (${p.refusal ?? ''})`}`), 'values the module and the hypervisor judge differently').toEqual([]);
     const idleZero = probes.find((p) => p.option === 'idleTimeout' && p.value === 0);
     expect(idleZero?.module, 'idleTimeout = 0 (its description: 0 never stops them)').toBe(true);
+  });
+
+  await test.step("every text option the hypervisor checks (bind address, sandbox image, rpId, rpOrigin, CloudWatch region, namespace, endpoint, host) builds with exactly the values the hypervisor starts with: a host file's near miss (a space, an underscore, a path, a capital, one past a length) is refused at build time, not by a service that never starts", async () => {
+    const probes = await optionStringProbes(await evaluateModule({}));
+    await evidence.json('5-option-strings', probes);
+    expect([...new Set(probes.map((p) => p.option))].sort(), 'text options probed (each names its variable)').toEqual([...probedStringOptions].sort());
+    expect(probes.filter((p) => p.module !== p.hypervisor).map((p) => `${p.option} = ${JSON.stringify(p.value)}: the module ${p.module ? 'builds with it' : 'refuses it'}, the hypervisor ${p.hypervisor ? 'starts with it' : `refuses it (${p.refusal ?? ''})`}`), 'values the module and the hypervisor judge differently').toEqual([]);
+    // Both verdicts occur for every option, so agreement is not "everything refused" or "everything taken".
+    for (const option of probedStringOptions) expect(new Set(probes.filter((p) => p.option === option).map((p) => p.hypervisor)).size, `${option}: probes the hypervisor takes and refuses`).toBe(2);
   });
 
   await test.step('with cloudwatch off (its default) the unit has no HYPERVISOR_CLOUDWATCH or AWS_ variable and loads or asserts no CloudWatch credential, whatever else is set; a region, endpoint or credentials file set while off draws a warning naming cloudwatch.enable, publishing or an untouched cloudwatch none', async () => {
