@@ -288,4 +288,23 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.hitMiss],
     edits: [{ file: '.github/workflows/flakes.yml', find: '        shell: bash\n', replace: '' }],
   },
+  // a10p23: a remote run's fields read from the wrong place (mutation walk of gate-runner/github/flakes-runs.ts)
+  {
+    id: 'remote-job-conclusion-from-the-run',
+    what: 'the "build flakes" job\'s conclusion is read from its run (copy-paste from the line above): the job is continue-on-error, so GitHub concludes the run success though the builds failed, and a remote target whose flakes do not build passes the builds line',
+    caughtBy: [line.runLinks],
+    edits: [{ file: 'gate-runner/github/flakes-runs.ts', find: '    jobConclusion: job.conclusion,', replace: '    jobConclusion: run.conclusion,' }],
+  },
+  {
+    id: 'remote-job-time-from-the-build-step',
+    what: 'the job\'s duration is taken from its build step\'s timestamps (copy-paste from the line above), so the remote build times report the build step twice and the job time leaves out installing Nix and the cache',
+    caughtBy: [line.runLinks],
+    edits: [{ file: 'gate-runner/github/flakes-runs.ts', find: '    jobMs: durationMs(job.started_at, job.completed_at),', replace: '    jobMs: durationMs(step?.started_at, step?.completed_at),' }],
+  },
+  {
+    id: 'remote-step-conclusion-from-the-job',
+    what: 'the build step\'s conclusion is read from its job: a run whose builds passed but whose summary step failed reads as a failed build',
+    caughtBy: [line.runLinks],
+    edits: [{ file: 'gate-runner/github/flakes-runs.ts', find: '    buildStepConclusion: step?.conclusion,', replace: '    buildStepConclusion: job.conclusion,' }],
+  },
 ];

@@ -66,17 +66,17 @@ test('Workflow run links attached.', async ({ flakesProof, evidence }) => {
     await evidence.json('check-reports-on', reporting);
     expect(reporting, `where "${flakesCheckName}" reports`).toEqual([{ event: 'pull_request into main', gap: undefined }, { event: 'push to main', gap: undefined }]);
   });
-  await test.step("from GitHub's REST shapes (served by a local stand-in), Phase 2 reads the two newest completed runs of flakes.yml on the branch, older first: their links, the \"build flakes\" job's link, its build step's time, and hits counted from FlakeHub Cache only", async () => {
+  await test.step("from GitHub's REST shapes (served by a local stand-in), Phase 2 reads the two newest completed runs of flakes.yml on the branch, older first: their links, numbers, commits and conclusions, the \"build flakes\" job's link, conclusion and time (a non-blocking job fails inside a successful run), its build step's conclusion and time, hits counted from FlakeHub Cache only, and whether FlakeHub Cache was enabled", async () => {
     const github = await new LocalGitHub().start();
     try {
       const seeded = seedFlakesRuns(github);
       const client = new GitHubClient({ apiUrl: github.apiUrl, owner: 'choiros', repo: 'gates', token: github.token, workflow: 'flakes.yml', branch: 'main' });
       const [older, newer] = await lastTwoFlakesRuns(client);
-      const read = (run: FlakesRun) => ({ id: run.id, url: run.url, jobUrl: run.jobUrl, buildStepMs: run.buildStepMs, hits: run.counts.hits, misses: run.counts.misses });
+      // Every field Phase 2 reads of a run (its counts as the paths counted): a field read from the wrong place shows against what the stand-in holds.
+      const read = ({ counts, ...run }: FlakesRun) => ({ ...run, hits: counts.hits, misses: counts.misses });
       await evidence.json('flakes-runs-read-from-a-local-github', { provenOn: 'a local HTTP server speaking GitHub\'s REST shapes, holding a cold run, a repeat run, a newer run in progress and a newer run on another branch', read: { older: read(older), newer: read(newer) }, seeded });
       expect(read(older), 'the older run as read').toEqual(seeded.older);
       expect(read(newer), 'the newer run as read').toEqual(seeded.newer);
-      expect([older.flakeHubEnabled, newer.flakeHubEnabled], '"FlakeHub cache is enabled." in each job log').toEqual([false, true]);
     } finally {
       await github.stop();
     }
