@@ -300,4 +300,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.reliable],
     edits: [{ file: module, find: '        KillSignal = "SIGTERM";\n', replace: '        KillSignal = "SIGKILL";\n' }],
   },
+  {
+    id: 'runbook-health-check-wrong-port',
+    what: 'the NixOS fallback\'s health check asks port 8080 (the proxy port of another runbook) while choiros-host serves the hypervisor on 9090: after `nixos-rebuild switch --rollback` the operator\'s check answers nothing, and a good rollback reads as a failed one',
+    caughtBy: [line.generationFallback],
+    edits: [{ file: 'hypervisor/nixos/README.md', find: 'curl -s http://127.0.0.1:9090/health ', replace: 'curl -s http://127.0.0.1:8080/health ' }],
+  },
 ];
