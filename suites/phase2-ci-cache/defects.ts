@@ -307,4 +307,17 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.runLinks],
     edits: [{ file: 'gate-runner/github/flakes-runs.ts', find: '    buildStepConclusion: step?.conclusion,', replace: '    buildStepConclusion: job.conclusion,' }],
   },
+  // a10p23: the fallback's local commands as written (nix/README.md step 3)
+  {
+    id: 'fallback-builds-nix-hypervisor',
+    what: 'the fallback\'s cache-free build names ./nix/hypervisor (where the sandbox and desktop flakes live) while the hypervisor\'s flake is ./hypervisor: during an outage the documented command fails with "path does not exist"',
+    caughtBy: [line.fallback],
+    edits: [{ file: 'nix/README.md', find: "`nix build --option substituters '' ./hypervisor`", replace: "`nix build --option substituters '' ./nix/hypervisor`" }],
+  },
+  {
+    id: 'fallback-names-another-switch',
+    what: 'the fallback names the package-set switch CHOIROS_PACKAGE_SET=offline, a variable nix/build.ts never reads: an operator who sets it gets the reachability probe\'s choice, a nixpkgs build that waits on an unreachable GitHub',
+    caughtBy: [line.fallback],
+    edits: [{ file: 'nix/README.md', find: 'or `CHOIROS_NIXPKGS=offline` with', replace: 'or `CHOIROS_PACKAGE_SET=offline` with' }],
+  },
 ];
