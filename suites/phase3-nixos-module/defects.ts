@@ -306,4 +306,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.generationFallback],
     edits: [{ file: 'hypervisor/nixos/README.md', find: 'curl -s http://127.0.0.1:9090/health ', replace: 'curl -s http://127.0.0.1:8080/health ' }],
   },
+  {
+    id: 'syscall-filter-kills',
+    what: 'SystemCallErrorNumber = "EPERM" is dropped as redundant hardening ("the filter already refuses"), so a system call outside @system-service no longer fails with EPERM but kills the process with SIGSYS: Node raises its open-file limit at start (setrlimit, in the filtered @resources), and the hypervisor dies before it listens',
+    caughtBy: [line.reliable],
+    edits: [{ file: module, find: '        SystemCallErrorNumber = "EPERM";\n', replace: '' }],
+  },
 ];
