@@ -13,6 +13,7 @@ import { formatVersion, projectNodeFloor, reaches, stripsTypes, tsStepsNode } fr
 import { flakesCheckName } from '../../gate-runner/github/required-check.ts';
 import type { Evidence } from '../../fixtures/evidence.ts';
 import { seedFlakesRuns } from '../../fixtures/flakes-runs-stand-in.ts';
+import { connectionDefaults } from '../../fixtures/github-connection-defaults.ts';
 import { GitHubClient } from '../../gate-runner/github/client.ts';
 import { lastTwoFlakesRuns, type FlakesRun } from '../../gate-runner/github/flakes-runs.ts';
 import { LocalGitHub } from '../../gate-runner/github/local-github.ts';
@@ -80,6 +81,12 @@ test('Workflow run links attached.', async ({ flakesProof, evidence }) => {
     } finally {
       await github.stop();
     }
+  });
+  await test.step("with only a repository named (a target's github section, or GATE_GITHUB_REPOSITORY), Phase 2 reads the runs of this checkout's flakes workflow, on a branch whose pushes run its \"build flakes\" job", async () => {
+    const workflow = readFlakesWorkflow();
+    const defaults = connectionDefaults().map((d) => ({ ...d, pushRuns: checkReporting(workflow, flakesCheckName, d.branch).find((r) => r.event.startsWith('push'))?.gap ?? 'runs' }));
+    await evidence.json('github-connection-defaults', { workflowFile: workflow.file, defaults });
+    expect(defaults.map((d) => ({ source: d.source, workflow: d.workflow, pushRuns: d.pushRuns })), 'the runs a remote Phase 2 reads by default').toEqual(defaults.map((d) => ({ source: d.source, workflow: path.basename(workflow.file), pushRuns: 'runs' })));
   });
   if (flakesProof.kind === 'remote') {
     const links = flakesProof.runs.map((run) => ({ run: run.url, job: run.jobUrl, headSha: run.headSha, conclusion: run.conclusion }));
