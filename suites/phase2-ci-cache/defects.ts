@@ -320,4 +320,17 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.fallback],
     edits: [{ file: 'nix/README.md', find: 'or `CHOIROS_NIXPKGS=offline` with', replace: 'or `CHOIROS_PACKAGE_SET=offline` with' }],
   },
+  // a10p23: what a remote Phase 2 reads when only a repository is named
+  {
+    id: 'target-github-workflow-default-misspelt',
+    what: 'a target\'s github section defaults its workflow to "flake.yml" (one letter short): a remote target naming only its repository reads a workflow GitHub does not have, and its Phase 2 fails with a 404 instead of reading the flakes runs',
+    caughtBy: [line.runLinks],
+    edits: [{ file: 'gate-runner/target-description.ts', find: "'a workflow file name under .github/workflows/, e.g. flakes.yml', 'flakes.yml'),", replace: "'a workflow file name under .github/workflows/, e.g. flakes.yml', 'flake.yml')," }],
+  },
+  {
+    id: 'env-github-branch-master',
+    what: 'GATE_GITHUB_REPOSITORY without GATE_GITHUB_BRANCH reads runs on "master", a branch flakes.yml never runs on push: the ad-hoc remote Phase 2 finds no completed run',
+    caughtBy: [line.runLinks],
+    edits: [{ file: 'gate-runner/github/connection.ts', find: "branch: env.GATE_GITHUB_BRANCH?.trim() || 'main',", replace: "branch: env.GATE_GITHUB_BRANCH?.trim() || 'master'," }],
+  },
 ];
