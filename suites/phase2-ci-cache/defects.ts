@@ -333,4 +333,11 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.runLinks],
     edits: [{ file: 'gate-runner/github/connection.ts', find: "branch: env.GATE_GITHUB_BRANCH?.trim() || 'main',", replace: "branch: env.GATE_GITHUB_BRANCH?.trim() || 'master'," }],
   },
+  // a10p23: the hypervisor package's program is also the operator's CLI
+  {
+    id: 'hypervisor-wrapper-drops-arguments',
+    what: 'bin/choiros-hypervisor runs main.ts without "$@" (it only serves, after all): on a host `choiros-hypervisor rollback USER` or `pointers` starts a second server (or fails on the taken port) instead of running the operator\'s command',
+    caughtBy: [line.builds],
+    edits: [{ file: 'nix/packages.nix', find: '    exec ${node} ${app}/lib/choiros/hypervisor/main.ts "\\$@"', replace: '    exec ${node} ${app}/lib/choiros/hypervisor/main.ts' }],
+  },
 ];
