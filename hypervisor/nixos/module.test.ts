@@ -15,7 +15,7 @@ describe('services.choiros-hypervisor (lib.evalModules, for real)', () => {
   it("reports each option's defaultText (the expression its documentation shows), null where it states none", async () => {
     const { optionDescriptions } = await evaluateModule({});
     const defaultText = (path: string): string | null | undefined => optionDescriptions.find((o) => o.path.join('.') === path)?.defaultText;
-    expect(defaultText('webauthn.rpOrigin')).toBe('"http://localhost:${toString config.services.choiros-hypervisor.port}"');
+    expect(defaultText('webauthn.rpOrigin')).toBe('if config.services.choiros-hypervisor.port == 80 then "http://localhost" else "http://localhost:${toString config.services.choiros-hypervisor.port}"');
     expect(defaultText('port')).toBeNull();
     const type = (path: string): string | null | undefined => optionDescriptions.find((o) => o.path.join('.') === path)?.defaultTextType;
     expect(type('webauthn.rpOrigin'), 'the kind of text: only a literalExpression is Nix').toBe('literalExpression');
@@ -75,6 +75,12 @@ describe('services.choiros-hypervisor (lib.evalModules, for real)', () => {
     expect((await evaluateModule({ runtime: 'podman', sandboxImage: `localhost/choir-sandbox@sha256:${'0'.repeat(64)}` })).failed).toEqual([]);
   });
 
+  it('gives port 80 the default origin a browser sends, without the port, which the hypervisor takes', async () => {
+    const evaluation = await evaluateModule({ port: 80 });
+    expect(evaluation.failed).toEqual([]);
+    expect(evaluation.service.environment.WEBAUTHN_RP_ORIGIN).toBe('http://localhost');
+  });
+
   it('opens the firewall only when asked, for a public bind address', async () => {
     const evaluation = await evaluateModule({ host: '0.0.0.0', port: 9191, openFirewall: true, webauthn: { rpId: 'choir.example.com', rpOrigin: 'https://choir.example.com' } });
     expect(evaluation.failed).toEqual([]);
@@ -102,6 +108,9 @@ describe('services.choiros-hypervisor (lib.evalModules, for real)', () => {
     [{ openFirewall: true }, 'openFirewall = true opens port 9090, but host = "127.0.0.1" listens on loopback only'],
     [{ adminTokenFile: '/nix/store/00000000000000000000000000000000-token' }, 'is in the Nix store, which every user can read'],
     [{ dataRoot: '/srv/sandboxes' }, 'databasePath and dataRoot must be under /var/lib/choiros-hypervisor/'],
+    // The hypervisor takes an origin only as URL writes it: these built, and the service refused every start.
+    [{ webauthn: { rpId: 'choir.example.com', rpOrigin: 'https://choir.example.com:443' } }, 'webauthn.rpOrigin (https://choir.example.com:443) is not an origin as a browser sends it'],
+    [{ cloudwatch: { enable: true, region: 'eu-central-1', endpoint: 'http://127.0.0.1:99999' } }, 'cloudwatch.endpoint (http://127.0.0.1:99999) is not an origin as the hypervisor reads it'],
   ])('fails the assertion for the contradictory settings %j', async (settings, message) => {
     const { failed } = await evaluateModule(settings);
     expect(failed).toHaveLength(1);

@@ -170,7 +170,7 @@ export const defects: readonly SeededDefect[] = [
     id: 'default-rp-origin-fixed-port',
     what: 'the webauthn.rpOrigin default names the port literally (http://localhost:9090): on any other port the origin browsers send never matches it, so every passkey ceremony is refused, and defaultText (which follows the port) no longer says what the default is',
     caughtBy: [line.flakeModule, line.secrets],
-    edits: [{ file: module, find: 'default = "http://localhost:${toString cfg.port}";', replace: 'default = "http://localhost:9090";' }],
+    edits: [{ file: module, find: 'default = if cfg.port == 80 then "http://localhost" else "http://localhost:${toString cfg.port}";', replace: 'default = "http://localhost:9090";' }],
   },
   {
     id: 'runbook-nixos-rollback-profile-only',
@@ -311,5 +311,11 @@ export const defects: readonly SeededDefect[] = [
     what: 'SystemCallErrorNumber = "EPERM" is dropped as redundant hardening ("the filter already refuses"), so a system call outside @system-service no longer fails with EPERM but kills the process with SIGSYS: Node raises its open-file limit at start (setrlimit, in the filtered @resources), and the hypervisor dies before it listens',
     caughtBy: [line.reliable],
     edits: [{ file: module, find: '        SystemCallErrorNumber = "EPERM";\n', replace: '' }],
+  },
+  {
+    id: 'rp-origin-any-port',
+    what: 'the canonical-origin check of rpOrigin and the CloudWatch endpoint is dropped (the types "already check the shape"), so rpOrigin = "https://choir.example.com:443" builds, and the hypervisor, which takes an origin only as a browser sends it, refuses WEBAUTHN_RP_ORIGIN at every start',
+    caughtBy: [line.flakeModule],
+    edits: [{ file: module, find: 'in m != null && (port == null || (lib.toInt port <= 65535 && port != (if builtins.head m == "https" then "443" else "80")));', replace: 'in m != null || true;' }],
   },
 ];
