@@ -318,4 +318,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.flakeModule],
     edits: [{ file: module, find: 'in m != null && (port == null || (lib.toInt port <= 65535 && port != (if builtins.head m == "https" then "443" else "80")));', replace: 'in m != null || true;' }],
   },
+  {
+    id: 'target-host-image-without-localhost',
+    what: 'the target host names its sandbox image "choir-sandbox:0.1.0" without localhost/: podman looks it up in a registry, where it is not, so on the EC2 host every sandbox start fails to pull while the build passes',
+    caughtBy: [line.flakeModule],
+    edits: [{ file: 'hypervisor/nixos/hosts/choiros-host.nix', find: 'sandboxImage = "localhost/choir-sandbox:0.1.0";', replace: 'sandboxImage = "choir-sandbox:0.1.0";' }],
+  },
 ];

@@ -7,6 +7,7 @@ import { distinctModuleSettings, moduleOwnVariables } from '../../fixtures/disti
 import { cloudwatchOffReadings } from '../../fixtures/cloudwatch-off-readings.ts';
 import { podmanTraces } from '../../fixtures/podman-traces.ts';
 import { targetHostConfig, targetHostFile } from '../../fixtures/target-host-config.ts';
+import { sandboxImage, sandboxImageLatest } from '../../hypervisor/workload/image/image.ts';
 import { optionRangeProbes } from '../../fixtures/option-ranges.ts';
 import { optionStringProbes, probedStringOptions } from '../../fixtures/option-string-probes.ts';
 import { adminTokenUnitReadings, expectedAdminTokenLines } from '../../fixtures/admin-token-unset.ts';
@@ -42,7 +43,7 @@ test('Implement `nixosModules.default` in `hypervisor/flake.nix`.', async ({ evi
     expect(hosts).toContain('choiros-host');
   });
 
-  await test.step("the target host's configuration (hosts/choiros-host.nix) passes the module's assertions without warnings, serves passkeys at the origin a browser reaching it sends (http://<hostName>:<port>, no proxy in front yet) on a public address with its port opened, and takes SSH keys only", async () => {
+  await test.step("the target host's configuration (hosts/choiros-host.nix) passes the module's assertions without warnings, serves passkeys at the origin a browser reaching it sends (http://<hostName>:<port>, no proxy in front yet) on a public address with its port opened, runs its sandboxes from the image this checkout's builder tags (localhost/choir-sandbox:<version> or :latest, never a registry's), and takes SSH keys only", async () => {
     const hostConfig = await targetHostConfig();
     const settings = hostConfig.services['choiros-hypervisor'];
     const evaluation = await evaluateModule(settings);
@@ -61,6 +62,8 @@ test('Implement `nixosModules.default` in `hypervisor/flake.nix`.', async ({ evi
     expect({ failed: reading.failed, warnings: reading.warnings }, 'assertions and warnings of the target host').toEqual({ failed: [], warnings: [] });
     expect(reading.rpOrigin, `WEBAUTHN_RP_ORIGIN of ${hostConfig.networking.hostName}, reached at its port ${port}`).toBe(reading.browserOrigin);
     expect({ boundToLoopback: reading.boundToLoopback, portOpened: reading.portOpened }, 'a host with no proxy in front serves on a public address with its port opened').toEqual({ boundToLoopback: false, portOpened: true });
+    // A name without localhost/ is looked up in a registry by podman, where no sandbox image is: every sandbox start fails to pull.
+    if (environment.SANDBOX_RUNTIME === 'podman') expect([sandboxImage, sandboxImageLatest], `SANDBOX_CONTAINER_IMAGE of ${hostConfig.networking.hostName}: an image hypervisor/workload/image builds`).toContain(environment.SANDBOX_CONTAINER_IMAGE);
     expect(hostConfig.services.openssh.enable, 'sshd').toBe(true);
     expect(hostConfig.services.openssh.settings, 'SSH by key only').toMatchObject({ PasswordAuthentication: false, KbdInteractiveAuthentication: false });
     expect(['prohibit-password', 'no'], 'PermitRootLogin: root by key at most').toContain(hostConfig.services.openssh.settings.PermitRootLogin);
