@@ -321,7 +321,8 @@ in
         WorkingDirectory = stateDir;
         Restart = "on-failure";
         RestartSec = "1s";
-        # The hypervisor drains and stops its sandboxes on SIGTERM.
+        # On SIGTERM the hypervisor stops accepting and exits 0, leaving its sandboxes as recorded for the
+        # next start to adopt (hypervisor/cli/serve.ts); systemd then stops what is left in the unit's cgroup.
         KillSignal = "SIGTERM";
         TimeoutStopSec = "30s";
         LoadCredential = optional (cfg.adminTokenFile != null) "admin-token:${toString cfg.adminTokenFile}"
