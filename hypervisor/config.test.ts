@@ -124,6 +124,11 @@ describe('hypervisor configuration', () => {
     expect(withListeningPort(explicit, 41234).webauthn.rpOrigin).toBe('http://localhost:9999');
   });
 
+  it('on port 80 derives the origin a browser sends, without the port (http://localhost:80 never matches one)', () => {
+    expect(loadConfig(baseEnv({ HYPERVISOR_PORT: '80' })).webauthn.rpOrigin).toBe('http://localhost');
+    expect(withListeningPort(loadConfig(baseEnv({ HYPERVISOR_PORT: '0' })), 80).webauthn.rpOrigin).toBe('http://localhost');
+  });
+
   it('gives every data root its own instance id (the choiros.instance label)', () => {
     expect(loadConfig(baseEnv()).sandboxes.instanceId).not.toBe(loadConfig(baseEnv()).sandboxes.instanceId);
   });

@@ -240,12 +240,15 @@ function adminSection(env: Env, stateDir: string): AdminConfig {
   return { token, source: 'generated', tokenFile: file };
 }
 
+/** The origin a browser sends for http://localhost:PORT: URL's own writing, so port 80 (the scheme's default) is left out. */
+const localOrigin = (port: number): string => new URL(`http://localhost:${port}`).origin;
+
 function webauthnSection(env: Env, port: number): WebAuthnConfig {
   const rpId = readString(env, 'WEBAUTHN_RP_ID') ?? 'localhost';
   if (isIP(rpId) || !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(rpId)) {
     throw new ConfigError('WEBAUTHN_RP_ID', rpId, 'use a domain name such as localhost or choir.example.com (WebAuthn does not accept IP addresses)');
   }
-  const fallbackOrigin = `http://localhost:${port}`;
+  const fallbackOrigin = localOrigin(port);
   const rpOrigin = readOrigin(env, 'WEBAUTHN_RP_ORIGIN', fallbackOrigin);
   return {
     rpId,
@@ -298,5 +301,5 @@ export function loadConfig(env: Env = process.env): HypervisorConfig {
 /** The config as it is once the server listens: a default WebAuthn origin names the real port. */
 export function withListeningPort(config: HypervisorConfig, port: number): HypervisorConfig {
   if (!config.webauthn.rpOriginIsDefault) return config;
-  return { ...config, webauthn: { ...config.webauthn, rpOrigin: `http://localhost:${port}` } };
+  return { ...config, webauthn: { ...config.webauthn, rpOrigin: localOrigin(port) } };
 }

@@ -12,6 +12,13 @@ let
   originHost = origin: let m = builtins.match "https?://([^/:]+)(:[0-9]+)?/?" origin; in if m == null then null else builtins.head m;
   rpHost = originHost cfg.webauthn.rpOrigin;
   hostMatchesRpId = rpHost != null && (rpHost == cfg.webauthn.rpId || lib.hasSuffix ".${cfg.webauthn.rpId}" rpHost);
+  # An origin as the hypervisor takes it (readOrigin in hypervisor/config.ts: exactly what URL makes of
+  # it): a lower-case host, a port in range without a leading zero and never the scheme's default.
+  isCanonicalOrigin = origin:
+    let
+      m = builtins.match "(https?)://([a-z0-9.-]+|\\[[0-9a-f:.]+])(:(0|[1-9][0-9]{0,4}))?/?" origin;
+      port = builtins.elemAt m 3;
+    in m != null && (port == null || (lib.toInt port <= 65535 && port != (if builtins.head m == "https" then "443" else "80")));
   isLoopback = builtins.elem cfg.host [ "127.0.0.1" "::1" "localhost" ];
   inStore = file: file != null && lib.hasPrefix builtins.storeDir (toString file);
   cw = cfg.cloudwatch;
@@ -31,7 +38,8 @@ in
     };
 
     host = mkOption {
-      type = types.str;
+      # What the hypervisor binds (hypervisor/config.ts): a host name or an IP address (IPv6 by its colons).
+      type = types.strMatching "[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*";
       default = "127.0.0.1";
       example = "0.0.0.0";
       description = "Address the hypervisor binds (HYPERVISOR_HOST). Keep loopback behind a TLS proxy.";
@@ -72,7 +80,8 @@ in
     };
 
     sandboxImage = mkOption {
-      type = types.nullOr types.str;
+      # The hypervisor's image-reference rule (hypervisor/config.ts): lower case, no spaces, an optional digest; or an image id.
+      type = types.nullOr (types.strMatching "[a-z0-9][a-z0-9._/:-]*(@sha256:[a-f0-9]{64})?|[a-f0-9]{12,64}");
       default = null;
       example = "localhost/choir-sandbox:0.1.0";
       description = "Sandbox image for the podman runtime (SANDBOX_CONTAINER_IMAGE); required when runtime = \"podman\".";
@@ -117,8 +126,9 @@ in
       };
       rpOrigin = mkOption {
         type = types.strMatching "https?://[^/]+";
-        default = "http://localhost:${toString cfg.port}";
-        defaultText = lib.literalExpression ''"http://localhost:''${toString config.services.choiros-hypervisor.port}"'';
+        # The origin a browser sends leaves out the scheme's default port (the hypervisor refuses "http://localhost:80").
+        default = if cfg.port == 80 then "http://localhost" else "http://localhost:${toString cfg.port}";
+        defaultText = lib.literalExpression ''if config.services.choiros-hypervisor.port == 80 then "http://localhost" else "http://localhost:''${toString config.services.choiros-hypervisor.port}"'';
         example = "https://choir.example.com";
         description = "Origin the browser sees (WEBAUTHN_RP_ORIGIN); its host must be rpId or a subdomain of it.";
       };
@@ -201,6 +211,14 @@ in
       {
         assertion = hostMatchesRpId;
         message = "services.choiros-hypervisor.webauthn.rpOrigin (${cfg.webauthn.rpOrigin}) must name the host ${cfg.webauthn.rpId} (webauthn.rpId) or a subdomain of it, or passkeys cannot be used.";
+      }
+      {
+        assertion = isCanonicalOrigin cfg.webauthn.rpOrigin;
+        message = "services.choiros-hypervisor.webauthn.rpOrigin (${cfg.webauthn.rpOrigin}) is not an origin as a browser sends it, which the hypervisor refuses at start: write the host in lower case and the port (up to 65535, no leading zero) only when it is not the scheme's default, for example \"https://choir.example.com\" or \"http://choir.example.com:9090\".";
+      }
+      {
+        assertion = cw.endpoint == null || isCanonicalOrigin cw.endpoint;
+        message = "services.choiros-hypervisor.cloudwatch.endpoint (${toString cw.endpoint}) is not an origin as the hypervisor reads it: write the host in lower case and the port (up to 65535, no leading zero) only when it is not the scheme's default, for example \"http://127.0.0.1:5000\".";
       }
       {
         assertion = !(cfg.openFirewall && isLoopback);
@@ -303,7 +321,8 @@ in
         WorkingDirectory = stateDir;
         Restart = "on-failure";
         RestartSec = "1s";
-        # The hypervisor drains and stops its sandboxes on SIGTERM.
+        # On SIGTERM the hypervisor stops accepting and exits 0, leaving its sandboxes as recorded for the
+        # next start to adopt (hypervisor/cli/serve.ts); systemd then stops what is left in the unit's cgroup.
         KillSignal = "SIGTERM";
         TimeoutStopSec = "30s";
         LoadCredential = optional (cfg.adminTokenFile != null) "admin-token:${toString cfg.adminTokenFile}"

@@ -15,7 +15,7 @@ describe('services.choiros-hypervisor (lib.evalModules, for real)', () => {
   it("reports each option's defaultText (the expression its documentation shows), null where it states none", async () => {
     const { optionDescriptions } = await evaluateModule({});
     const defaultText = (path: string): string | null | undefined => optionDescriptions.find((o) => o.path.join('.') === path)?.defaultText;
-    expect(defaultText('webauthn.rpOrigin')).toBe('"http://localhost:${toString config.services.choiros-hypervisor.port}"');
+    expect(defaultText('webauthn.rpOrigin')).toBe('if config.services.choiros-hypervisor.port == 80 then "http://localhost" else "http://localhost:${toString config.services.choiros-hypervisor.port}"');
     expect(defaultText('port')).toBeNull();
     const type = (path: string): string | null | undefined => optionDescriptions.find((o) => o.path.join('.') === path)?.defaultTextType;
     expect(type('webauthn.rpOrigin'), 'the kind of text: only a literalExpression is Nix').toBe('literalExpression');
@@ -70,6 +70,17 @@ describe('services.choiros-hypervisor (lib.evalModules, for real)', () => {
     expect(evaluation.users['choiros-hypervisor']?.extraGroups).toEqual(['podman']);
   });
 
+  it('takes a host name, an IPv4 or an IPv6 address as the bind address, and an image reference with a digest', async () => {
+    for (const host of ['choiros-host', '0.0.0.0', '::', 'fe80::1']) expect((await evaluateModule({ host })).failed, host).toEqual([]);
+    expect((await evaluateModule({ runtime: 'podman', sandboxImage: `localhost/choir-sandbox@sha256:${'0'.repeat(64)}` })).failed).toEqual([]);
+  });
+
+  it('gives port 80 the default origin a browser sends, without the port, which the hypervisor takes', async () => {
+    const evaluation = await evaluateModule({ port: 80 });
+    expect(evaluation.failed).toEqual([]);
+    expect(evaluation.service.environment.WEBAUTHN_RP_ORIGIN).toBe('http://localhost');
+  });
+
   it('opens the firewall only when asked, for a public bind address', async () => {
     const evaluation = await evaluateModule({ host: '0.0.0.0', port: 9191, openFirewall: true, webauthn: { rpId: 'choir.example.com', rpOrigin: 'https://choir.example.com' } });
     expect(evaluation.failed).toEqual([]);
@@ -83,6 +94,10 @@ describe('services.choiros-hypervisor (lib.evalModules, for real)', () => {
     [{ webauthn: { rpId: 'not a domain' } }, /services\.choiros-hypervisor\.webauthn\.rpId' is not of type `string matching the pattern/],
     [{ webauthn: { rpOrigin: 'choir.example.com' } }, /services\.choiros-hypervisor\.webauthn\.rpOrigin' is not of type `string matching the pattern/],
     [{ adminTokenFile: 'relative/token' }, /services\.choiros-hypervisor\.adminTokenFile' is not of type `null or absolute path'/],
+    // A bind address or image the hypervisor would refuse at every start is refused at build time instead.
+    [{ host: 'choiros_host' }, /services\.choiros-hypervisor\.host' is not of type `string matching the pattern/],
+    [{ host: 'https://choiros-host' }, /services\.choiros-hypervisor\.host' is not of type `string matching the pattern/],
+    [{ runtime: 'podman', sandboxImage: 'Localhost/choir-sandbox:0.1.0' }, /services\.choiros-hypervisor\.sandboxImage' is not of type `null or string matching the pattern/],
   ])('refuses the bad value %j with a message naming the option and its type', async (settings, message) => {
     expect((await evalError(settings)).message).toMatch(message);
   });
@@ -93,6 +108,9 @@ describe('services.choiros-hypervisor (lib.evalModules, for real)', () => {
     [{ openFirewall: true }, 'openFirewall = true opens port 9090, but host = "127.0.0.1" listens on loopback only'],
     [{ adminTokenFile: '/nix/store/00000000000000000000000000000000-token' }, 'is in the Nix store, which every user can read'],
     [{ dataRoot: '/srv/sandboxes' }, 'databasePath and dataRoot must be under /var/lib/choiros-hypervisor/'],
+    // The hypervisor takes an origin only as URL writes it: these built, and the service refused every start.
+    [{ webauthn: { rpId: 'choir.example.com', rpOrigin: 'https://choir.example.com:443' } }, 'webauthn.rpOrigin (https://choir.example.com:443) is not an origin as a browser sends it'],
+    [{ cloudwatch: { enable: true, region: 'eu-central-1', endpoint: 'http://127.0.0.1:99999' } }, 'cloudwatch.endpoint (http://127.0.0.1:99999) is not an origin as the hypervisor reads it'],
   ])('fails the assertion for the contradictory settings %j', async (settings, message) => {
     const { failed } = await evaluateModule(settings);
     expect(failed).toHaveLength(1);

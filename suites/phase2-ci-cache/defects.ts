@@ -288,4 +288,56 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.hitMiss],
     edits: [{ file: '.github/workflows/flakes.yml', find: '        shell: bash\n', replace: '' }],
   },
+  // a10p23: a remote run's fields read from the wrong place (mutation walk of gate-runner/github/flakes-runs.ts)
+  {
+    id: 'remote-job-conclusion-from-the-run',
+    what: 'the "build flakes" job\'s conclusion is read from its run (copy-paste from the line above): the job is continue-on-error, so GitHub concludes the run success though the builds failed, and a remote target whose flakes do not build passes the builds line',
+    caughtBy: [line.runLinks],
+    edits: [{ file: 'gate-runner/github/flakes-runs.ts', find: '    jobConclusion: job.conclusion,', replace: '    jobConclusion: run.conclusion,' }],
+  },
+  {
+    id: 'remote-job-time-from-the-build-step',
+    what: 'the job\'s duration is taken from its build step\'s timestamps (copy-paste from the line above), so the remote build times report the build step twice and the job time leaves out installing Nix and the cache',
+    caughtBy: [line.runLinks],
+    edits: [{ file: 'gate-runner/github/flakes-runs.ts', find: '    jobMs: durationMs(job.started_at, job.completed_at),', replace: '    jobMs: durationMs(step?.started_at, step?.completed_at),' }],
+  },
+  {
+    id: 'remote-step-conclusion-from-the-job',
+    what: 'the build step\'s conclusion is read from its job: a run whose builds passed but whose summary step failed reads as a failed build',
+    caughtBy: [line.runLinks],
+    edits: [{ file: 'gate-runner/github/flakes-runs.ts', find: '    buildStepConclusion: step?.conclusion,', replace: '    buildStepConclusion: job.conclusion,' }],
+  },
+  // a10p23: the fallback's local commands as written (nix/README.md step 3)
+  {
+    id: 'fallback-builds-nix-hypervisor',
+    what: 'the fallback\'s cache-free build names ./nix/hypervisor (where the sandbox and desktop flakes live) while the hypervisor\'s flake is ./hypervisor: during an outage the documented command fails with "path does not exist"',
+    caughtBy: [line.fallback],
+    edits: [{ file: 'nix/README.md', find: "`nix build --option substituters '' ./hypervisor`", replace: "`nix build --option substituters '' ./nix/hypervisor`" }],
+  },
+  {
+    id: 'fallback-names-another-switch',
+    what: 'the fallback names the package-set switch CHOIROS_PACKAGE_SET=offline, a variable nix/build.ts never reads: an operator who sets it gets the reachability probe\'s choice, a nixpkgs build that waits on an unreachable GitHub',
+    caughtBy: [line.fallback],
+    edits: [{ file: 'nix/README.md', find: 'or `CHOIROS_NIXPKGS=offline` with', replace: 'or `CHOIROS_PACKAGE_SET=offline` with' }],
+  },
+  // a10p23: what a remote Phase 2 reads when only a repository is named
+  {
+    id: 'target-github-workflow-default-misspelt',
+    what: 'a target\'s github section defaults its workflow to "flake.yml" (one letter short): a remote target naming only its repository reads a workflow GitHub does not have, and its Phase 2 fails with a 404 instead of reading the flakes runs',
+    caughtBy: [line.runLinks],
+    edits: [{ file: 'gate-runner/target-description.ts', find: "'a workflow file name under .github/workflows/, e.g. flakes.yml', 'flakes.yml'),", replace: "'a workflow file name under .github/workflows/, e.g. flakes.yml', 'flake.yml')," }],
+  },
+  {
+    id: 'env-github-branch-master',
+    what: 'GATE_GITHUB_REPOSITORY without GATE_GITHUB_BRANCH reads runs on "master", a branch flakes.yml never runs on push: the ad-hoc remote Phase 2 finds no completed run',
+    caughtBy: [line.runLinks],
+    edits: [{ file: 'gate-runner/github/connection.ts', find: "branch: env.GATE_GITHUB_BRANCH?.trim() || 'main',", replace: "branch: env.GATE_GITHUB_BRANCH?.trim() || 'master'," }],
+  },
+  // a10p23: the hypervisor package's program is also the operator's CLI
+  {
+    id: 'hypervisor-wrapper-drops-arguments',
+    what: 'bin/choiros-hypervisor runs main.ts without "$@" (it only serves, after all): on a host `choiros-hypervisor rollback USER` or `pointers` starts a second server (or fails on the taken port) instead of running the operator\'s command',
+    caughtBy: [line.builds],
+    edits: [{ file: 'nix/packages.nix', find: '    exec ${node} ${app}/lib/choiros/hypervisor/main.ts "\\$@"', replace: '    exec ${node} ${app}/lib/choiros/hypervisor/main.ts' }],
+  },
 ];

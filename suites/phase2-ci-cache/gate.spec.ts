@@ -8,6 +8,7 @@ import { appOf, checkoutProgramFiles, notPackaged, packagedFiles } from '../../f
 import { toplevelPackagePaths } from '../../fixtures/toplevel-packages.ts';
 import { flakeOutputs } from '../../nix/build.ts';
 import { runBuiltProgram } from '../../nix/run-built.ts';
+import { runBuiltCli } from '../../fixtures/built-cli.ts';
 import { readFlakesWorkflow } from '../../nix/ci/flakes-workflow.ts';
 import { misordered } from '../../fixtures/workflow-step-order.ts';
 
@@ -56,6 +57,16 @@ test('CI builds `sandbox`, `desktop`, and `hypervisor` flakes successfully.', as
     await evidence.json('hypervisor-health', ran);
     expect(ran.health.status).toBe('healthy');
     expect(ran.stopped).toEqual({ code: 0, signal: null, portFreed: true });
+  });
+  await test.step("the hypervisor's bin/choiros-hypervisor passes its arguments on to the operator's commands: `help` lists them and exits 0, an unknown command exits 2 naming it (neither starts the server)", async () => {
+    const storePath = hypervisor?.warm.storePath ?? '';
+    const help = await runBuiltCli(storePath, ['help']);
+    const unknown = await runBuiltCli(storePath, ['no-such-command']);
+    await evidence.json('hypervisor-cli-arguments', { help, unknown });
+    expect({ exitCode: help.exitCode, stoppedServing: help.stoppedServing }, 'choiros-hypervisor help').toEqual({ exitCode: 0, stoppedServing: false });
+    for (const command of ['serve', 'rollback', 'pointers']) expect(help.stdout, `the usage choiros-hypervisor help prints names ${command}`).toContain(`  ${command}`);
+    expect({ exitCode: unknown.exitCode, stoppedServing: unknown.stoppedServing }, 'choiros-hypervisor no-such-command').toEqual({ exitCode: 2, stoppedServing: false });
+    expect(unknown.stderr).toContain('unknown command "no-such-command"');
   });
   await test.step("the sandbox's bin/choiros-sandbox passes its health check and stops on SIGTERM (a clean exit, its port free)", async () => {
     const ran = await runBuiltProgram(sandbox?.warm.storePath ?? '', 'choiros-sandbox');

@@ -12,6 +12,7 @@ import { countTranscript } from '../../nix/binary-cache/transcript.ts';
 import { removeStore } from '../../nix/binary-cache/store-paths.ts';
 import { readFlakesWorkflow } from '../../nix/ci/flakes-workflow.ts';
 import { checksTheFallbackLifts } from '../../fixtures/fallback-check-name.ts';
+import { documentedBuilds, documentedSwitches } from '../../fixtures/fallback-commands.ts';
 import { flakesCheckName } from '../../gate-runner/github/required-check.ts';
 
 const unreachableCache = 'http://127.0.0.1:9';
@@ -30,6 +31,19 @@ test('Document fallback path if cache integration fails.', async ({ flakesSource
     const workflow = readFlakesWorkflow();
     expect(checksTheFallbackLifts(section), 'the required check named in the fallback step about required checks').toEqual([flakesCheckName]);
     expect(workflow.buildJobName, `${workflow.file}: the build job's name, which GitHub gives its check`).toBe(flakesCheckName);
+  });
+
+  await test.step("the fallback's local commands work as written: each `nix build` names a flake of this checkout, and each setting it names (CHOIROS_NIXPKGS=offline) is a variable nix/build.ts reads, choosing the package set it says", async () => {
+    const builds = documentedBuilds(section);
+    const switches = await documentedSwitches(section);
+    await evidence.json('fallback-commands', { builds, switches });
+    expect(builds.length, 'nix build commands (naming a flake) in the fallback').toBeGreaterThan(0);
+    expect(builds.filter((b) => b.problem).map((b) => `${b.command}: ${b.problem ?? ''}`), 'fallback builds of a flake this checkout does not have').toEqual([]);
+    expect(switches.length, 'NAME=value settings in the fallback').toBeGreaterThan(0);
+    for (const s of switches) {
+      expect(s.variableRead, `${s.setting}: nix/build.ts reads ${s.setting.split('=')[0] ?? ''} (it refuses a value it does not know)`).toBe(true);
+      expect(s.chosen, `the package set nix/build.ts chooses with ${s.setting}`).toBe(s.setting.split('=')[1]);
+    }
   });
 
   if (flakesSource.kind === 'remote') {

@@ -170,7 +170,7 @@ export const defects: readonly SeededDefect[] = [
     id: 'default-rp-origin-fixed-port',
     what: 'the webauthn.rpOrigin default names the port literally (http://localhost:9090): on any other port the origin browsers send never matches it, so every passkey ceremony is refused, and defaultText (which follows the port) no longer says what the default is',
     caughtBy: [line.flakeModule, line.secrets],
-    edits: [{ file: module, find: 'default = "http://localhost:${toString cfg.port}";', replace: 'default = "http://localhost:9090";' }],
+    edits: [{ file: module, find: 'default = if cfg.port == 80 then "http://localhost" else "http://localhost:${toString cfg.port}";', replace: 'default = "http://localhost:9090";' }],
   },
   {
     id: 'runbook-nixos-rollback-profile-only',
@@ -268,5 +268,60 @@ export const defects: readonly SeededDefect[] = [
     what: 'hypervisor/flake.nix names its NixOS configuration after the project (nixosConfigurations.choiros) while the runbook still deploys .#choiros-host: the documented deploy of generation N+1 fails with "flake does not provide attribute", so the NixOS fallback cannot be followed as written',
     caughtBy: [line.generationFallback],
     edits: [{ file: 'hypervisor/flake.nix', find: '      nixosConfigurations.choiros-host = nixpkgs.lib.nixosSystem {', replace: '      nixosConfigurations.choiros = nixpkgs.lib.nixosSystem {' }],
+  },
+  // a10p23: text options whose type lets through what the hypervisor refuses at start (mutation walk of module.nix)
+  {
+    id: 'bind-host-any-string',
+    what: 'host goes back to types.str (as it was before this audit), so a host file binding "choiros_host" or "https://choiros-host" builds, and the hypervisor refuses HYPERVISOR_HOST at every start',
+    caughtBy: [line.flakeModule],
+    edits: [{ file: module, find: '      type = types.strMatching "[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*";', replace: '      type = types.str;' }],
+  },
+  {
+    id: 'sandbox-image-any-string',
+    what: 'sandboxImage is any string again (types.nullOr types.str), so "Localhost/choir-sandbox:0.1.0" (a capital) builds, and the podman-runtime hypervisor refuses SANDBOX_CONTAINER_IMAGE at every start',
+    caughtBy: [line.flakeModule],
+    edits: [{ file: module, find: 'type = types.nullOr (types.strMatching "[a-z0-9][a-z0-9._/:-]*(@sha256:[a-f0-9]{64})?|[a-f0-9]{12,64}");', replace: 'type = types.nullOr types.str;' }],
+  },
+  {
+    id: 'cloudwatch-region-one-part-name',
+    what: 'the region type wants exactly one word between the country and the number ([a-z]{2}-[a-z]+-[0-9]), so a host publishing to us-gov-west-1, which the hypervisor and CloudWatch take, does not build',
+    caughtBy: [line.flakeModule],
+    edits: [{ file: module, find: 'type = types.nullOr (types.strMatching "[a-z]{2}(-[a-z]+)+-[0-9]");', replace: 'type = types.nullOr (types.strMatching "[a-z]{2}-[a-z]+-[0-9]");' }],
+  },
+  {
+    id: 'cloudwatch-host-unbounded',
+    what: 'cloudwatch.host loses its length bound ([!-~]+), so a 256-character Host dimension builds, and the hypervisor refuses HYPERVISOR_CLOUDWATCH_HOST at every start',
+    caughtBy: [line.flakeModule],
+    edits: [{ file: module, find: 'type = types.nullOr (types.strMatching "[!-~]{1,255}");', replace: 'type = types.nullOr (types.strMatching "[!-~]+");' }],
+  },
+  {
+    id: 'kill-signal-sigkill',
+    what: 'KillSignal becomes SIGKILL ("stop faster"), so systemctl stop kills the hypervisor without its SIGTERM handling: the stop ends as Result=signal, not a clean stop',
+    caughtBy: [line.reliable],
+    edits: [{ file: module, find: '        KillSignal = "SIGTERM";\n', replace: '        KillSignal = "SIGKILL";\n' }],
+  },
+  {
+    id: 'runbook-health-check-wrong-port',
+    what: 'the NixOS fallback\'s health check asks port 8080 (the proxy port of another runbook) while choiros-host serves the hypervisor on 9090: after `nixos-rebuild switch --rollback` the operator\'s check answers nothing, and a good rollback reads as a failed one',
+    caughtBy: [line.generationFallback],
+    edits: [{ file: 'hypervisor/nixos/README.md', find: 'curl -s http://127.0.0.1:9090/health ', replace: 'curl -s http://127.0.0.1:8080/health ' }],
+  },
+  {
+    id: 'syscall-filter-kills',
+    what: 'SystemCallErrorNumber = "EPERM" is dropped as redundant hardening ("the filter already refuses"), so a system call outside @system-service no longer fails with EPERM but kills the process with SIGSYS: Node raises its open-file limit at start (setrlimit, in the filtered @resources), and the hypervisor dies before it listens',
+    caughtBy: [line.reliable],
+    edits: [{ file: module, find: '        SystemCallErrorNumber = "EPERM";\n', replace: '' }],
+  },
+  {
+    id: 'rp-origin-any-port',
+    what: 'the canonical-origin check of rpOrigin and the CloudWatch endpoint is dropped (the types "already check the shape"), so rpOrigin = "https://choir.example.com:443" builds, and the hypervisor, which takes an origin only as a browser sends it, refuses WEBAUTHN_RP_ORIGIN at every start',
+    caughtBy: [line.flakeModule],
+    edits: [{ file: module, find: 'in m != null && (port == null || (lib.toInt port <= 65535 && port != (if builtins.head m == "https" then "443" else "80")));', replace: 'in m != null || true;' }],
+  },
+  {
+    id: 'target-host-image-without-localhost',
+    what: 'the target host names its sandbox image "choir-sandbox:0.1.0" without localhost/: podman looks it up in a registry, where it is not, so on the EC2 host every sandbox start fails to pull while the build passes',
+    caughtBy: [line.flakeModule],
+    edits: [{ file: 'hypervisor/nixos/hosts/choiros-host.nix', find: 'sandboxImage = "localhost/choir-sandbox:0.1.0";', replace: 'sandboxImage = "choir-sandbox:0.1.0";' }],
   },
 ];

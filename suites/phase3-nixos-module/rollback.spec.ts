@@ -3,6 +3,9 @@ import { test, expect, onLocalHost } from '../../fixtures/host-test.ts';
 import { hypervisorPackageVersion } from '../../hypervisor/nixos/package.ts';
 import { runbookBlock, runbookFile } from '../../hypervisor/nixos/runbook.ts';
 import { nixosConfigurationNames, nixosRollbackReading } from '../../fixtures/nixos-rollback-command.ts';
+import { healthUrlProblems } from '../../fixtures/host-health-url.ts';
+import { targetHostConfig } from '../../fixtures/target-host-config.ts';
+import { evaluateModule } from '../../hypervisor/nixos/module-eval.ts';
 
 test('Document previous generation fallback path.', async ({ installedHost, evidence }) => {
   await evidence.provenOn(onLocalHost);
@@ -31,6 +34,17 @@ test('Document previous generation fallback path.', async ({ installedHost, evid
     await evidence.json('nixos-flake-targets', { flakeTargets, configurations });
     expect(flakeTargets.length, 'commands in the NixOS block that deploy with --flake').toBeGreaterThan(0);
     expect(flakeTargets.filter((t) => !configurations.includes(t.configuration)).map((t) => t.command), `commands deploying a configuration the flake does not have (it has: ${configurations.join(', ')})`).toEqual([]);
+  });
+
+  await test.step("the NixOS fallback's health check asks the hypervisor where the target host serves it: http, a name that reaches its bind address from the host, the port hosts/choiros-host.nix gives it, and /health", async () => {
+    const { healthChecks } = nixosRollbackReading(runbook);
+    const hostConfig = await targetHostConfig();
+    const environment = (await evaluateModule(hostConfig.services['choiros-hypervisor'])).service.environment;
+    const served = { bind: environment.HYPERVISOR_HOST ?? '127.0.0.1', port: Number(environment.HYPERVISOR_PORT), hostName: hostConfig.networking.hostName };
+    const problems = healthChecks.flatMap((check) => healthUrlProblems(check.url, served));
+    await evidence.json('nixos-health-check', { note: 'A NixOS host cannot be built here: the documented URL is held against what hosts/choiros-host.nix, evaluated with the module, serves.', served, healthChecks, problems });
+    expect(healthChecks.length, 'health checks (an http URL asking /health) in the NixOS block').toBeGreaterThan(0);
+    expect(problems, 'health checks of the NixOS block that do not reach the target host\'s hypervisor').toEqual([]);
   });
 
   const next = await test.step(`deploy generation N+1 (hypervisor ${nextVersion}) with the documented commands`, async () => {

@@ -7,7 +7,9 @@ import { distinctModuleSettings, moduleOwnVariables } from '../../fixtures/disti
 import { cloudwatchOffReadings } from '../../fixtures/cloudwatch-off-readings.ts';
 import { podmanTraces } from '../../fixtures/podman-traces.ts';
 import { targetHostConfig, targetHostFile } from '../../fixtures/target-host-config.ts';
+import { sandboxImage, sandboxImageLatest } from '../../hypervisor/workload/image/image.ts';
 import { optionRangeProbes } from '../../fixtures/option-ranges.ts';
+import { optionStringProbes, probedStringOptions } from '../../fixtures/option-string-probes.ts';
 import { adminTokenUnitReadings, expectedAdminTokenLines } from '../../fixtures/admin-token-unset.ts';
 import { firewallVerdicts } from '../../fixtures/module-firewall.ts';
 import { defaultTextReadings } from '../../fixtures/option-default-text.ts';
@@ -41,7 +43,7 @@ test('Implement `nixosModules.default` in `hypervisor/flake.nix`.', async ({ evi
     expect(hosts).toContain('choiros-host');
   });
 
-  await test.step("the target host's configuration (hosts/choiros-host.nix) passes the module's assertions without warnings, serves passkeys at the origin a browser reaching it sends (http://<hostName>:<port>, no proxy in front yet) on a public address with its port opened, and takes SSH keys only", async () => {
+  await test.step("the target host's configuration (hosts/choiros-host.nix) passes the module's assertions without warnings, serves passkeys at the origin a browser reaching it sends (http://<hostName>:<port>, no proxy in front yet) on a public address with its port opened, runs its sandboxes from the image this checkout's builder tags (localhost/choir-sandbox:<version> or :latest, never a registry's), and takes SSH keys only", async () => {
     const hostConfig = await targetHostConfig();
     const settings = hostConfig.services['choiros-hypervisor'];
     const evaluation = await evaluateModule(settings);
@@ -60,6 +62,8 @@ test('Implement `nixosModules.default` in `hypervisor/flake.nix`.', async ({ evi
     expect({ failed: reading.failed, warnings: reading.warnings }, 'assertions and warnings of the target host').toEqual({ failed: [], warnings: [] });
     expect(reading.rpOrigin, `WEBAUTHN_RP_ORIGIN of ${hostConfig.networking.hostName}, reached at its port ${port}`).toBe(reading.browserOrigin);
     expect({ boundToLoopback: reading.boundToLoopback, portOpened: reading.portOpened }, 'a host with no proxy in front serves on a public address with its port opened').toEqual({ boundToLoopback: false, portOpened: true });
+    // A name without localhost/ is looked up in a registry by podman, where no sandbox image is: every sandbox start fails to pull.
+    if (environment.SANDBOX_RUNTIME === 'podman') expect([sandboxImage, sandboxImageLatest], `SANDBOX_CONTAINER_IMAGE of ${hostConfig.networking.hostName}: an image hypervisor/workload/image builds`).toContain(environment.SANDBOX_CONTAINER_IMAGE);
     expect(hostConfig.services.openssh.enable, 'sshd').toBe(true);
     expect(hostConfig.services.openssh.settings, 'SSH by key only').toMatchObject({ PasswordAuthentication: false, KbdInteractiveAuthentication: false });
     expect(['prohibit-password', 'no'], 'PermitRootLogin: root by key at most').toContain(hostConfig.services.openssh.settings.PermitRootLogin);
@@ -84,6 +88,15 @@ test('Implement `nixosModules.default` in `hypervisor/flake.nix`.', async ({ evi
     expect(probes.filter((p) => p.module !== p.hypervisor).map((p) => `${p.option} = ${p.value}: the module ${p.module ? 'accepts' : 'refuses'} it, the hypervisor ${p.hypervisor ? 'accepts' : `refuses it (${p.refusal ?? ''})`}`), 'values the module and the hypervisor judge differently').toEqual([]);
     const idleZero = probes.find((p) => p.option === 'idleTimeout' && p.value === 0);
     expect(idleZero?.module, 'idleTimeout = 0 (its description: 0 never stops them)').toBe(true);
+  });
+
+  await test.step("every text option the hypervisor checks (bind address, sandbox image, rpId, rpOrigin, CloudWatch region, namespace, endpoint, host) builds with exactly the values the hypervisor starts with: a host file's near miss (a space, an underscore, a path, a capital, one past a length) is refused at build time, not by a service that never starts", async () => {
+    const probes = await optionStringProbes(await evaluateModule({}));
+    await evidence.json('5-option-strings', probes);
+    expect([...new Set(probes.map((p) => p.option))].sort(), 'text options probed (each names its variable)').toEqual([...probedStringOptions].sort());
+    expect(probes.filter((p) => p.module !== p.hypervisor).map((p) => `${p.option} = ${JSON.stringify(p.value)}: the module ${p.module ? 'builds with it' : 'refuses it'}, the hypervisor ${p.hypervisor ? 'starts with it' : `refuses it (${p.refusal ?? ''})`}`), 'values the module and the hypervisor judge differently').toEqual([]);
+    // Both verdicts occur for every option, so agreement is not "everything refused" or "everything taken".
+    for (const option of probedStringOptions) expect(new Set(probes.filter((p) => p.option === option).map((p) => p.hypervisor)).size, `${option}: probes the hypervisor takes and refuses`).toBe(2);
   });
 
   await test.step('with cloudwatch off (its default) the unit has no HYPERVISOR_CLOUDWATCH or AWS_ variable and loads or asserts no CloudWatch credential, whatever else is set; a region, endpoint or credentials file set while off draws a warning naming cloudwatch.enable, publishing or an untouched cloudwatch none', async () => {
