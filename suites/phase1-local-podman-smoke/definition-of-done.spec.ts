@@ -17,6 +17,7 @@ import { rollbackBoundMs as boundOf } from '../../hypervisor/routing/time-bounds
 import { expectSwitchLogsMatchRows, expectSwitchNamesSlotReleases, switchLogsCover } from '../../fixtures/switch-releases.ts';
 import { whenLogged } from '../../fixtures/hypervisor-log.ts';
 import { expectNewestKnownGoodRetained } from '../../fixtures/retained-releases.ts';
+import { missingImage } from '../../fixtures/unstartable-sandbox.ts';
 
 // The global definition of done, proved on the local target (Phase 5 proves it again in production).
 
@@ -309,7 +310,7 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
   });
 });
 
-test('Prior known-good config/image can be restored in bounded time.', async ({ target, page, desktop, signedInUser, evidence }) => {
+test('Prior known-good config/image can be restored in bounded time.', async ({ target, page, desktop, signedInUser, evidence, userId }) => {
   const user = signedInUser.userId;
   const image = target.requireLocal('creating releases of the local sandbox image').image;
 
@@ -475,5 +476,18 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
     const listed = await target.admin.releases();
     await evidence.json('retained-releases', { retain: knownGoodRetain, releases: listed });
     expectNewestKnownGoodRetained(listed, knownGoodRetain);
+  });
+
+  await test.step(`a release naming an image podman's store does not hold (${missingImage}) or a setting outside the release allowlist is refused with 400 saying what to do, and no release is created; a promote for a user with nothing deployed is refused with 409 naming the deploy to do first`, async () => {
+    const before = await target.admin.releases();
+    const missing = await target.admin.answer('POST', '/admin/releases', { runtime: 'podman', image: missingImage, note: 'gate: an image no store holds' });
+    const outside = await target.admin.answer('POST', '/admin/releases', { runtime: 'podman', image, config: { OPENAI_API_KEY: 'sk-gate-not-allowed' }, note: 'gate: a setting outside the allowlist' });
+    const promoted = await target.admin.answer('POST', `/admin/sandboxes/${userId}/promote`, { reason: 'gate: nothing deployed' });
+    const after = await target.admin.releases();
+    await evidence.json('refused-releases-and-promote', { missing_image: missing, setting_outside_the_allowlist: outside, promote_with_nothing_deployed: promoted, releases_before: before.releases.length, releases_after: after.releases.length });
+    expect(missing, `POST /admin/releases naming ${missingImage}`).toEqual({ status: 400, body: expect.objectContaining({ error: expect.stringMatching(/not in podman's image store[\s\S]*npm run image/) }) });
+    expect(outside, 'POST /admin/releases whose config sets OPENAI_API_KEY').toEqual({ status: 400, body: expect.objectContaining({ error: expect.stringContaining('"OPENAI_API_KEY" is not allowed') }) });
+    expect(after.releases.map((r) => r.id), 'the release ids after the refused creations').toEqual(before.releases.map((r) => r.id));
+    expect(promoted, `POST /admin/sandboxes/${userId}/promote, nothing deployed for that user`).toEqual({ status: 409, body: expect.objectContaining({ error: expect.stringMatching(/nothing to promote[\s\S]*Deploy a release/) }) });
   });
 });
