@@ -790,4 +790,16 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.knownGood],
     edits: [{ file: 'hypervisor/routing/errors.ts', find: '  no_release: 409,', replace: '  no_release: 404,' }],
   },
+  {
+    id: 'username-length-unchecked',
+    what: 'the auth fields no longer check their length (only the pattern): a username of any length is registered, past the 64 characters the rule names',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/fields.ts', find: '  if (!trimmed || trimmed.length > rule.max || (rule.pattern && !rule.pattern.test(trimmed))) {', replace: '  if (!trimmed || (rule.pattern && !rule.pattern.test(trimmed))) {' }],
+  },
+  {
+    id: 'config-error-exits-1',
+    what: 'the hypervisor exits 1 (a failed start) on a bad setting instead of 2 (a usage/configuration error), so systemd and the operator cannot tell a bad configuration from a start that failed',
+    caughtBy: [line.runtimeCommands],
+    edits: [{ file: 'hypervisor/cli/serve.ts', find: '      console.error(`hypervisor: invalid configuration: ${error.message}`);\n      return 2;', replace: '      console.error(`hypervisor: invalid configuration: ${error.message}`);\n      return 1;' }],
+  },
 ];

@@ -548,6 +548,19 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     expect(answers, 'POST /auth/login/start with no Origin, another site\'s, this one, and this one for a name nobody registered').toEqual({ 'no Origin': 403, 'another site': 403, 'this origin': 200, [`this origin, unknown ${unknown}`]: 404 });
   });
 
+  await test.step('a username outside the rule (a space in it, more than 64 characters, a leading dot) is refused at /auth/register/start with 400 naming the rule, and no account is made', async () => {
+    const tried = { 'with a space': 'gate user', 'of 65 characters': `g${'x'.repeat(64)}`, 'starting with a dot': '.gate' };
+    const answers: Record<string, { status: number; error: unknown }> = {};
+    for (const [what, name] of Object.entries(tried)) {
+      const answer = await request.post(`${target.url}/auth/register/start`, { data: { username: name }, headers: { origin: target.url } });
+      answers[what] = { status: answer.status(), error: ((await answer.json().catch(() => ({}))) as { error?: unknown }).error };
+    }
+    const listed = await target.admin.users('g');
+    await evidence.json('5bb-usernames-outside-the-rule', { tried, answers });
+    for (const what of Object.keys(tried)) expect(answers[what], `POST /auth/register/start for a username ${what}`).toEqual({ status: 400, error: expect.stringMatching(/^username is invalid: a username of 1-64 letters/) });
+    expect(listed.filter((u) => Object.values(tried).includes(u.username)), 'accounts made for those names').toEqual([]);
+  });
+
   await test.step('after logging out the proxy is closed again; logging in with the passkey reopens it', async () => {
     // Same-origin, as the browser sends it: the hypervisor refuses cross-site POSTs.
     const session = await sessionCookie(page, target.url);
@@ -865,7 +878,7 @@ test('WebSocket task flow works end-to-end.', async ({ target, page, desktop, si
     // The cap assumed is the default (HYPERVISOR_WEBSOCKETS_PER_USER unset), as in the step above; the evidence says so.
     const assumedCap = defaultProxyLimits.maxWebSocketsPerUser;
     const held = await holdWebSocketsUntilRefused(`${target.url.replace(/^http/, 'ws')}/ws`, { cookie, origin: target.url }, assumedCap + 1);
-    await evidence.json('websocket-per-user-cap', { assumed_per_user_cap: assumedCap, cap_assumed_because: 'the default HYPERVISOR_WEBSOCKETS_PER_USER; meaningful only where the target runs with it', attempted: assumedCap + 1, ...held });
+    await evidence.json('websocket-per-user-cap', { assumed_per_user_cap: assumedCap, cap_assumed_because: 'the default HYPERVISOR_WEBSOCKETS_PER_USER; meaningful only where the target runs with it', page_sockets_seen_gone: target.local ? 'choiros_proxy_websockets_open read 0 after the page left' : 'not waited for: a deployed target relays other clients too', attempted: assumedCap + 1, ...held });
     expect(held, `${assumedCap + 1} WebSockets of one user opened one after another and kept open`).toEqual({
       held: assumedCap,
       firstRefused: { socket: assumedCap + 1, code: 1008, reason: expect.stringContaining(`limit ${assumedCap}`) },
