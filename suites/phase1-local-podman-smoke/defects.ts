@@ -802,4 +802,16 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.runtimeCommands],
     edits: [{ file: 'hypervisor/cli/serve.ts', find: '      console.error(`hypervisor: invalid configuration: ${error.message}`);\n      return 2;', replace: '      console.error(`hypervisor: invalid configuration: ${error.message}`);\n      return 1;' }],
   },
+  {
+    id: 'cli-release-config-split-at-last-equals',
+    what: "the operator CLI's `releases create --config NAME=VALUE` splits at the last \"=\": a value holding \"=\" makes a setting name the hypervisor refuses (or, with a valid-looking name, the wrong setting), so the release the operator asked for is not created as named",
+    caughtBy: [line.knownGood],
+    edits: [{ file: 'hypervisor/cli/releases.ts', find: "      const at = pair.indexOf('=');", replace: "      const at = pair.lastIndexOf('=');" }],
+  },
+  {
+    id: 'websocket-at-dev-answered-redirect',
+    what: 'a WebSocket upgrade at /dev (no slash) is answered with the HTTP route\'s 308 to /dev/, which no WebSocket client follows, instead of 404 naming /dev/',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/proxy/proxy.ts', find: '        refuseUpgrade(socket, 404, `no WebSocket at ${req.url}: use ${routed.location}`);', replace: '        refuseUpgrade(socket, 308, `no WebSocket at ${req.url}: use ${routed.location}`, { location: routed.location });' }],
+  },
 ];

@@ -452,15 +452,21 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
     expect(served.version, 'the release main serves').toBe('gate-newer');
   });
 
-  await test.step("the operator's CLI marks a release known-good (`releases known-good --release ID --json`) and lists the releases as GET /admin/releases answers (`releases list --json`)", async () => {
-    const release = await target.admin.createRelease({ runtime: 'podman', image, config: { SANDBOX_VERSION: 'gate-marked-by-the-cli' }, note: 'gate: marked known-good by the CLI' });
+  await test.step("the operator's CLI creates a release with the image, settings and note its flags name (`releases create --runtime podman --image REF --config NAME=VALUE ... --note TEXT --json`), marks it known-good (`releases known-good --release ID --json`) and lists the releases as GET /admin/releases answers (`releases list --json`)", async () => {
+    // A value holding "=" shows a NAME=VALUE split at the wrong "=".
+    const settings = { SANDBOX_VERSION: 'gate-created=by-the-cli', SANDBOX_CONDUCTOR_STEP_MS: '50' };
+    const note = 'gate: created and marked known-good by the CLI';
+    const created = await runOperatorCli(target.admin, ['releases', 'create', '--runtime', 'podman', '--image', image, ...Object.entries(settings).flatMap(([name, value]) => ['--config', `${name}=${value}`]), '--note', note]);
+    expect(created.exitCode, `${created.commandLine}: ${created.stderr}`).toBe(0);
+    const release = created.json as { id: number };
+    expect(created.json, 'the CLI answer to releases create').toMatchObject({ id: expect.any(Number), runtime: 'podman', image_ref: image, config: settings, note, status: expect.any(String) });
     const marked = await runOperatorCli(target.admin, ['releases', 'known-good', '--release', String(release.id)]);
     const listed = await runOperatorCli(target.admin, ['releases', 'list']);
     const answered = await target.admin.releases();
-    await evidence.json('operator-cli-releases', { created: release, marked, listed, admin_api: answered });
+    await evidence.json('operator-cli-releases', { created, marked, listed, admin_api: answered });
     expect(marked.exitCode, `${marked.commandLine}: ${marked.stderr}`).toBe(0);
     expect(marked.json, 'the CLI answer').toMatchObject({ id: release.id, known_good: true });
-    expect(answered.releases.find((r) => r.id === release.id), 'the release in GET /admin/releases').toMatchObject({ known_good: true });
+    expect(answered.releases.find((r) => r.id === release.id), 'the release in GET /admin/releases').toMatchObject({ known_good: true, image_ref: image, config: settings, note });
     expect(listed.exitCode, `${listed.commandLine}: ${listed.stderr}`).toBe(0);
     expect(listed.json, 'releases list --json against GET /admin/releases').toEqual(answered);
   });

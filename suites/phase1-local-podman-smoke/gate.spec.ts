@@ -421,6 +421,9 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     const bare = await page.request.get(`${target.url}/dev?from=gate`, { maxRedirects: 0 });
     expect(bare.status(), 'GET /dev?from=gate').toBe(308);
     expect(bare.headers().location, 'where /dev?from=gate is sent').toBe('/dev/?from=gate');
+    // A WebSocket cannot follow a redirect: at /dev it is refused with 404 naming /dev/ (its place under the per-user cap given back).
+    const bareUpgrade = await upgradeRefusal(`${target.url}/dev`, { cookie: await sessionCookieHeader(page, target.url), origin: target.url });
+    expect(bareUpgrade, 'a WebSocket upgrade at /dev').toEqual({ status: 404, retry_after: '(no Retry-After)' });
     await evidence.screenshot(page, '3-dev-desktop');
   });
 
