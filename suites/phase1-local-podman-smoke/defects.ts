@@ -814,4 +814,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.authProxy],
     edits: [{ file: 'hypervisor/proxy/proxy.ts', find: '        refuseUpgrade(socket, 404, `no WebSocket at ${req.url}: use ${routed.location}`);', replace: '        refuseUpgrade(socket, 308, `no WebSocket at ${req.url}: use ${routed.location}`, { location: routed.location });' }],
   },
+  {
+    id: 'cli-unknown-releases-action-lists',
+    what: "the operator CLI's `releases` takes an action it does not know for `list`: a mistyped `releases frobnicate` (or `releases prun`) prints the list and exits 0, as if it had done what was asked",
+    caughtBy: [line.knownGood],
+    edits: [{ file: 'hypervisor/cli/releases.ts', find: "    const [action = 'list', ...rest] = args[0]?.startsWith('--') ? ['list', ...args] : args;", replace: "    const [given = 'list', ...rest] = args[0]?.startsWith('--') ? ['list', ...args] : args;\n    const action = ['create', 'known-good', 'prune'].includes(given) ? given : 'list';" }],
+  },
 ];

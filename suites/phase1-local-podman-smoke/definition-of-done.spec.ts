@@ -469,6 +469,12 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
     expect(answered.releases.find((r) => r.id === release.id), 'the release in GET /admin/releases').toMatchObject({ known_good: true, image_ref: image, config: settings, note });
     expect(listed.exitCode, `${listed.commandLine}: ${listed.stderr}`).toBe(0);
     expect(listed.json, 'releases list --json against GET /admin/releases').toEqual(answered);
+    // What the operator mistypes is named, with exit 2 (a usage error), not taken for something else.
+    const unknownAction = await runOperatorCli(target.admin, ['releases', 'frobnicate']);
+    const unknownCommand = await runOperatorCli(target.admin, ['frobnicate']);
+    await evidence.json('operator-cli-mistyped', { unknown_action: unknownAction, unknown_command: unknownCommand });
+    expect({ exitCode: unknownAction.exitCode, stderr: unknownAction.stderr }, unknownAction.commandLine).toEqual({ exitCode: 2, stderr: expect.stringContaining('unknown releases action "frobnicate"') });
+    expect({ exitCode: unknownCommand.exitCode, stderr: unknownCommand.stderr }, unknownCommand.commandLine).toEqual({ exitCode: 2, stderr: expect.stringMatching(/unknown command "frobnicate"[\s\S]*rollback/) });
   });
 
   await test.step(`GET /admin/releases marks exactly the newest ${knownGoodRetain} known-good releases (HYPERVISOR_KNOWN_GOOD_RETAIN) retained, so their images outlive a prune`, async () => {
