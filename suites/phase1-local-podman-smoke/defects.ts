@@ -754,4 +754,77 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.processFallback],
     edits: [{ file: 'hypervisor/routing/cli-support.ts', find: '      if (json) console.log(JSON.stringify(result.json, null, 2));\n', replace: '' }],
   },
+  // a10p1: coverage-guided audit (issue #11, round 10)
+  {
+    id: 'websocket-refused-connection-answered-503',
+    what: "the WebSocket relay answers a sandbox that refuses the connection with 503 (\"may be restarting\") instead of the contract's 502: a running sandbox that stopped listening looks, to a WebSocket client, like an on-demand start that failed, while its HTTP twin answers 502",
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/proxy/websocket-relay.ts', find: '      const status = timedOut ? 504 : 502;', replace: "      const status = timedOut ? 504 : error.code === 'ECONNREFUSED' ? 503 : 502;" }],
+  },
+  {
+    id: 'proxy-body-limit-read-in-kib',
+    what: "the proxy compares a request's declared Content-Length with its body limit in KiB (length / 1024): a body over 32 MiB is no longer refused with 413 by its declared length, it is relayed to the sandbox (which waits for every byte of it)",
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/proxy/http-relay.ts', find: '    if (Number(length) > limits.maxRequestBodyBytes) {', replace: '    if (Number(length) / 1024 > limits.maxRequestBodyBytes) {' }],
+  },
+  {
+    id: 'websocket-per-user-cap-off-by-one',
+    what: 'the per-user WebSocket cap admits one socket past its limit (mine > limit instead of >=): a user holds 65 WebSockets at once where the limit is 64',
+    caughtBy: [line.webSocket],
+    edits: [{ file: 'hypervisor/proxy/websocket-caps.ts', find: '    if (mine >= this.#perUser) return', replace: '    if (mine > this.#perUser) return' }],
+  },
+  {
+    id: 'admin-sandbox-read-ignores-role',
+    what: "GET /admin/sandboxes/:userId/:role answers the user's first sandbox whatever role the path names: asked for a role the user has no sandbox in, it answers 200 with the other role's, not 404",
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/http/admin-sandboxes.ts', find: '        const info = sandboxes.get(sandboxKeyFrom(params));', replace: '        const key = sandboxKeyFrom(params);\n        const info = sandboxes.list().find((sandbox) => sandbox.userId === key.userId);' }],
+  },
+  {
+    id: 'sandbox-start-image-reference-unchecked',
+    what: 'a sandbox start no longer checks that its image is an image reference (only that it is a string): "Not An Image!" goes to podman, and the operator gets a start failure (503) instead of a 400 saying what an image reference is',
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/http/admin-sandboxes.ts', find: "  if (image !== undefined && (typeof image !== 'string' || !isImageReference(image))) {", replace: "  if (image !== undefined && typeof image !== 'string' && !isImageReference(String(image))) {" }],
+  },
+  {
+    id: 'release-missing-image-answered-404',
+    what: "a release naming an image podman's store does not hold is refused as release_not_found (404) instead of invalid_input (400): the operator reads \"not found\" as the release, not the image it must build first",
+    caughtBy: [line.knownGood],
+    edits: [{ file: 'hypervisor/routing/release-image.ts', find: "      throw new RoutingError('invalid_input', `image \"${reference}\" is not in podman's image store", replace: "      throw new RoutingError('release_not_found', `image \"${reference}\" is not in podman's image store" }],
+  },
+  {
+    id: 'promote-with-nothing-deployed-answered-404',
+    what: 'a promote with nothing deployed to the standby slot is answered 404 (no_release mapped as not found) instead of the 409 conflict the admin API gives for a state that must change first (deploy a release, then promote)',
+    caughtBy: [line.knownGood],
+    edits: [{ file: 'hypervisor/routing/errors.ts', find: '  no_release: 409,', replace: '  no_release: 404,' }],
+  },
+  {
+    id: 'username-length-unchecked',
+    what: 'the auth fields no longer check their length (only the pattern): a username of any length is registered, past the 64 characters the rule names',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/fields.ts', find: '  if (!trimmed || trimmed.length > rule.max || (rule.pattern && !rule.pattern.test(trimmed))) {', replace: '  if (!trimmed || (rule.pattern && !rule.pattern.test(trimmed))) {' }],
+  },
+  {
+    id: 'config-error-exits-1',
+    what: 'the hypervisor exits 1 (a failed start) on a bad setting instead of 2 (a usage/configuration error), so systemd and the operator cannot tell a bad configuration from a start that failed',
+    caughtBy: [line.runtimeCommands],
+    edits: [{ file: 'hypervisor/cli/serve.ts', find: '      console.error(`hypervisor: invalid configuration: ${error.message}`);\n      return 2;', replace: '      console.error(`hypervisor: invalid configuration: ${error.message}`);\n      return 1;' }],
+  },
+  {
+    id: 'cli-release-config-split-at-last-equals',
+    what: "the operator CLI's `releases create --config NAME=VALUE` splits at the last \"=\": a value holding \"=\" makes a setting name the hypervisor refuses (or, with a valid-looking name, the wrong setting), so the release the operator asked for is not created as named",
+    caughtBy: [line.knownGood],
+    edits: [{ file: 'hypervisor/cli/releases.ts', find: "      const at = pair.indexOf('=');", replace: "      const at = pair.lastIndexOf('=');" }],
+  },
+  {
+    id: 'websocket-at-dev-answered-redirect',
+    what: 'a WebSocket upgrade at /dev (no slash) is answered with the HTTP route\'s 308 to /dev/, which no WebSocket client follows, instead of 404 naming /dev/',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/proxy/proxy.ts', find: '        refuseUpgrade(socket, 404, `no WebSocket at ${req.url}: use ${routed.location}`);', replace: '        refuseUpgrade(socket, 308, `no WebSocket at ${req.url}: use ${routed.location}`, { location: routed.location });' }],
+  },
+  {
+    id: 'cli-unknown-releases-action-lists',
+    what: "the operator CLI's `releases` takes an action it does not know for `list`: a mistyped `releases frobnicate` (or `releases prun`) prints the list and exits 0, as if it had done what was asked",
+    caughtBy: [line.knownGood],
+    edits: [{ file: 'hypervisor/cli/releases.ts', find: "    const [action = 'list', ...rest] = args[0]?.startsWith('--') ? ['list', ...args] : args;", replace: "    const [given = 'list', ...rest] = args[0]?.startsWith('--') ? ['list', ...args] : args;\n    const action = ['create', 'known-good', 'prune'].includes(given) ? given : 'list';" }],
+  },
 ];

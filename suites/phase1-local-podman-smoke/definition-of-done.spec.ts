@@ -17,6 +17,7 @@ import { rollbackBoundMs as boundOf } from '../../hypervisor/routing/time-bounds
 import { expectSwitchLogsMatchRows, expectSwitchNamesSlotReleases, switchLogsCover } from '../../fixtures/switch-releases.ts';
 import { whenLogged } from '../../fixtures/hypervisor-log.ts';
 import { expectNewestKnownGoodRetained } from '../../fixtures/retained-releases.ts';
+import { missingImage } from '../../fixtures/unstartable-sandbox.ts';
 
 // The global definition of done, proved on the local target (Phase 5 proves it again in production).
 
@@ -309,7 +310,7 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
   });
 });
 
-test('Prior known-good config/image can be restored in bounded time.', async ({ target, page, desktop, signedInUser, evidence }) => {
+test('Prior known-good config/image can be restored in bounded time.', async ({ target, page, desktop, signedInUser, evidence, userId }) => {
   const user = signedInUser.userId;
   const image = target.requireLocal('creating releases of the local sandbox image').image;
 
@@ -451,17 +452,29 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
     expect(served.version, 'the release main serves').toBe('gate-newer');
   });
 
-  await test.step("the operator's CLI marks a release known-good (`releases known-good --release ID --json`) and lists the releases as GET /admin/releases answers (`releases list --json`)", async () => {
-    const release = await target.admin.createRelease({ runtime: 'podman', image, config: { SANDBOX_VERSION: 'gate-marked-by-the-cli' }, note: 'gate: marked known-good by the CLI' });
+  await test.step("the operator's CLI creates a release with the image, settings and note its flags name (`releases create --runtime podman --image REF --config NAME=VALUE ... --note TEXT --json`), marks it known-good (`releases known-good --release ID --json`) and lists the releases as GET /admin/releases answers (`releases list --json`)", async () => {
+    // A value holding "=" shows a NAME=VALUE split at the wrong "=".
+    const settings = { SANDBOX_VERSION: 'gate-created=by-the-cli', SANDBOX_CONDUCTOR_STEP_MS: '50' };
+    const note = 'gate: created and marked known-good by the CLI';
+    const created = await runOperatorCli(target.admin, ['releases', 'create', '--runtime', 'podman', '--image', image, ...Object.entries(settings).flatMap(([name, value]) => ['--config', `${name}=${value}`]), '--note', note]);
+    expect(created.exitCode, `${created.commandLine}: ${created.stderr}`).toBe(0);
+    const release = created.json as { id: number };
+    expect(created.json, 'the CLI answer to releases create').toMatchObject({ id: expect.any(Number), runtime: 'podman', image_ref: image, config: settings, note, status: expect.any(String) });
     const marked = await runOperatorCli(target.admin, ['releases', 'known-good', '--release', String(release.id)]);
     const listed = await runOperatorCli(target.admin, ['releases', 'list']);
     const answered = await target.admin.releases();
-    await evidence.json('operator-cli-releases', { created: release, marked, listed, admin_api: answered });
+    await evidence.json('operator-cli-releases', { created, marked, listed, admin_api: answered });
     expect(marked.exitCode, `${marked.commandLine}: ${marked.stderr}`).toBe(0);
     expect(marked.json, 'the CLI answer').toMatchObject({ id: release.id, known_good: true });
-    expect(answered.releases.find((r) => r.id === release.id), 'the release in GET /admin/releases').toMatchObject({ known_good: true });
+    expect(answered.releases.find((r) => r.id === release.id), 'the release in GET /admin/releases').toMatchObject({ known_good: true, image_ref: image, config: settings, note });
     expect(listed.exitCode, `${listed.commandLine}: ${listed.stderr}`).toBe(0);
     expect(listed.json, 'releases list --json against GET /admin/releases').toEqual(answered);
+    // What the operator mistypes is named, with exit 2 (a usage error), not taken for something else.
+    const unknownAction = await runOperatorCli(target.admin, ['releases', 'frobnicate']);
+    const unknownCommand = await runOperatorCli(target.admin, ['frobnicate']);
+    await evidence.json('operator-cli-mistyped', { unknown_action: unknownAction, unknown_command: unknownCommand });
+    expect({ exitCode: unknownAction.exitCode, stderr: unknownAction.stderr }, unknownAction.commandLine).toEqual({ exitCode: 2, stderr: expect.stringContaining('unknown releases action "frobnicate"') });
+    expect({ exitCode: unknownCommand.exitCode, stderr: unknownCommand.stderr }, unknownCommand.commandLine).toEqual({ exitCode: 2, stderr: expect.stringMatching(/unknown command "frobnicate"[\s\S]*rollback/) });
   });
 
   await test.step(`GET /admin/releases marks exactly the newest ${knownGoodRetain} known-good releases (HYPERVISOR_KNOWN_GOOD_RETAIN) retained, so their images outlive a prune`, async () => {
@@ -475,5 +488,18 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
     const listed = await target.admin.releases();
     await evidence.json('retained-releases', { retain: knownGoodRetain, releases: listed });
     expectNewestKnownGoodRetained(listed, knownGoodRetain);
+  });
+
+  await test.step(`a release naming an image podman's store does not hold (${missingImage}) or a setting outside the release allowlist is refused with 400 saying what to do, and no release is created; a promote for a user with nothing deployed is refused with 409 naming the deploy to do first`, async () => {
+    const before = await target.admin.releases();
+    const missing = await target.admin.answer('POST', '/admin/releases', { runtime: 'podman', image: missingImage, note: 'gate: an image no store holds' });
+    const outside = await target.admin.answer('POST', '/admin/releases', { runtime: 'podman', image, config: { OPENAI_API_KEY: 'sk-gate-not-allowed' }, note: 'gate: a setting outside the allowlist' });
+    const promoted = await target.admin.answer('POST', `/admin/sandboxes/${userId}/promote`, { reason: 'gate: nothing deployed' });
+    const after = await target.admin.releases();
+    await evidence.json('refused-releases-and-promote', { missing_image: missing, setting_outside_the_allowlist: outside, promote_with_nothing_deployed: promoted, releases_before: before.releases.length, releases_after: after.releases.length });
+    expect(missing, `POST /admin/releases naming ${missingImage}`).toEqual({ status: 400, body: expect.objectContaining({ error: expect.stringMatching(/not in podman's image store[\s\S]*npm run image/) }) });
+    expect(outside, 'POST /admin/releases whose config sets OPENAI_API_KEY').toEqual({ status: 400, body: expect.objectContaining({ error: expect.stringContaining('"OPENAI_API_KEY" is not allowed') }) });
+    expect(after.releases.map((r) => r.id), 'the release ids after the refused creations').toEqual(before.releases.map((r) => r.id));
+    expect(promoted, `POST /admin/sandboxes/${userId}/promote, nothing deployed for that user`).toEqual({ status: 409, body: expect.objectContaining({ error: expect.stringMatching(/nothing to promote[\s\S]*Deploy a release/) }) });
   });
 });

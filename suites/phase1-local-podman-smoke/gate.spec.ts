@@ -20,6 +20,8 @@ import { relayCloses } from '../../fixtures/websocket-close-relay.ts';
 import { receivedOverWebSocket } from '../../fixtures/websocket-received.ts';
 import { frameKindsRelayed } from '../../fixtures/websocket-frame-kinds.ts';
 import { churnWebSockets } from '../../fixtures/websocket-churn.ts';
+import { holdWebSocketsUntilRefused, relayedWebSocketsOpen } from '../../fixtures/websocket-cap.ts';
+import { answerToOversizedBody } from '../../fixtures/oversized-request-body.ts';
 import { defaultProxyLimits } from '../../hypervisor/proxy/limits.ts';
 import { cookieLessClient } from '../../fixtures/cookie-less-client.ts';
 import { logInHere } from '../../fixtures/login-here.ts';
@@ -282,6 +284,29 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     for (const [name, answer] of Object.entries(refused)) expect(answer.cacheControl, `${name}: its answer is not cached`).toBe('no-store');
   });
 
+  await test.step("the admin API reads one sandbox as its listing shows it, and answers 404 for a sandbox that does not exist; a user id outside the rule, an image that is no image reference or a config that is not strings is refused with 400 saying so, and starts nothing", async () => {
+    const listed = await target.admin.sandboxes();
+    const one = await target.admin.answer('GET', `/admin/sandboxes/${userId}/${role}`);
+    const otherRole = role === 'live' ? 'dev' : 'live';
+    const other = await target.admin.answer('GET', `/admin/sandboxes/${userId}/${otherRole}`);
+    const nobody = `${userId}-nothing`;
+    const none = await target.admin.answer('GET', `/admin/sandboxes/${nobody}/${role}`);
+    const badUserId = await target.admin.answer('GET', `/admin/sandboxes/${encodeURIComponent('Not A User')}/${role}`);
+    const badImage = await target.admin.answer('POST', `/admin/sandboxes/${nobody}/${role}/start`, { image: 'Not An Image!' });
+    const badConfig = await target.admin.answer('POST', `/admin/sandboxes/${nobody}/${role}/start`, { config: { SANDBOX_CONDUCTOR_STEP_MS: 50 } });
+    await evidence.json('5fc-one-sandbox-and-refused-starts', { one, other_role: other, none, bad_user_id: badUserId, bad_image: badImage, bad_config: badConfig });
+    const listedAs = (r: string) => listed.find((s) => s.user_id === userId && s.role === r);
+    // idle_secs grows between the two reads; everything else is the listing's.
+    expect(one, `GET /admin/sandboxes/${userId}/${role}`).toEqual({ status: 200, body: { ...listedAs(role), idle_secs: expect.any(Number) } });
+    const otherListed = listedAs(otherRole);
+    expect(other, `GET /admin/sandboxes/${userId}/${otherRole} (${otherListed ? 'listed' : 'not listed'})`).toEqual(otherListed ? { status: 200, body: { ...otherListed, idle_secs: expect.any(Number) } } : { status: 404, body: { error: expect.stringContaining(`no sandbox ${userId}:${otherRole}`) } });
+    expect(none, `GET /admin/sandboxes/${nobody}/${role}, a user with no sandbox`).toEqual({ status: 404, body: { error: expect.stringContaining(`no sandbox ${nobody}:${role}`) } });
+    expect(badUserId, 'GET /admin/sandboxes/Not%20A%20User/... (a user id outside the rule)').toMatchObject({ status: 400, body: { user_id: 'Not A User', rule: expect.any(String), pattern: expect.any(String) } });
+    expect(badImage, 'a start naming the image "Not An Image!"').toEqual({ status: 400, body: { error: expect.stringContaining('image must be an image reference') } });
+    expect(badConfig, 'a start whose config has a number for a value').toEqual({ status: 400, body: { error: expect.stringContaining('config must be an object of string values') } });
+    expect(await target.admin.sandbox(nobody, role), 'the sandbox the refused starts named').toBeUndefined();
+  });
+
   await test.step("a start whose config sets a variable outside the release allowlist is refused with 400 naming it, and runs nothing", async () => {
     const tempted = `${userId}-config`;
     const refused = await target.admin.answer('POST', `/admin/sandboxes/${tempted}/${role}/start`, { config: { SANDBOX_VERSION: 'gate', OPENAI_API_KEY: 'sk-gate-not-allowed' } });
@@ -396,6 +421,9 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     const bare = await page.request.get(`${target.url}/dev?from=gate`, { maxRedirects: 0 });
     expect(bare.status(), 'GET /dev?from=gate').toBe(308);
     expect(bare.headers().location, 'where /dev?from=gate is sent').toBe('/dev/?from=gate');
+    // A WebSocket cannot follow a redirect: at /dev it is refused with 404 naming /dev/ (its place under the per-user cap given back).
+    const bareUpgrade = await upgradeRefusal(`${target.url}/dev`, { cookie: await sessionCookieHeader(page, target.url), origin: target.url });
+    expect(bareUpgrade, 'a WebSocket upgrade at /dev').toEqual({ status: 404, retry_after: '(no Retry-After)' });
     await evidence.screenshot(page, '3-dev-desktop');
   });
 
@@ -504,6 +532,14 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     expect(runs.runs.map((r) => r.objective), 'the runs of that desktop: only the one this origin started').toEqual(['posted by this origin']);
   });
 
+  await test.step(`a request body over the proxy's limit (${defaultProxyLimits.maxRequestBodyBytes} bytes) is refused with 413 naming the limit, as soon as its Content-Length says so, before any of it is sent`, async () => {
+    const cookie = await sessionCookieHeader(page, target.url);
+    const declared = defaultProxyLimits.maxRequestBodyBytes + 1;
+    const refused = await answerToOversizedBody(`${target.url}/conductor/execute`, { cookie, origin: target.url }, declared, 15_000);
+    await evidence.json('5aa-oversized-request-body', { declared_bytes: declared, limit_bytes: defaultProxyLimits.maxRequestBodyBytes, answer: refused });
+    expect(refused, `POST /conductor/execute declaring a ${declared}-byte body, with the session, from this origin`).toEqual({ status: 413, error: expect.stringContaining(`limit of ${defaultProxyLimits.maxRequestBodyBytes} bytes`) });
+  });
+
   await test.step('the auth API takes POSTs only from this origin: /auth/login/start without an Origin, or with another site\'s, is refused with 403; for a name nobody registered it answers 404', async () => {
     const answers: Record<string, number> = {};
     for (const [what, headers] of [['no Origin', {}], ['another site', { origin: 'https://elsewhere.example' }], ['this origin', { origin: target.url }]] as const) {
@@ -513,6 +549,19 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     answers[`this origin, unknown ${unknown}`] = (await request.post(`${target.url}/auth/login/start`, { data: { username: unknown }, headers: { origin: target.url } })).status();
     await evidence.json('5b-auth-post-origin', answers);
     expect(answers, 'POST /auth/login/start with no Origin, another site\'s, this one, and this one for a name nobody registered').toEqual({ 'no Origin': 403, 'another site': 403, 'this origin': 200, [`this origin, unknown ${unknown}`]: 404 });
+  });
+
+  await test.step('a username outside the rule (a space in it, more than 64 characters, a leading dot) is refused at /auth/register/start with 400 naming the rule, and no account is made', async () => {
+    const tried = { 'with a space': 'gate user', 'of 65 characters': `g${'x'.repeat(64)}`, 'starting with a dot': '.gate' };
+    const answers: Record<string, { status: number; error: unknown }> = {};
+    for (const [what, name] of Object.entries(tried)) {
+      const answer = await request.post(`${target.url}/auth/register/start`, { data: { username: name }, headers: { origin: target.url } });
+      answers[what] = { status: answer.status(), error: ((await answer.json().catch(() => ({}))) as { error?: unknown }).error };
+    }
+    const listed = await target.admin.users('g');
+    await evidence.json('5bb-usernames-outside-the-rule', { tried, answers });
+    for (const what of Object.keys(tried)) expect(answers[what], `POST /auth/register/start for a username ${what}`).toEqual({ status: 400, error: expect.stringMatching(/^username is invalid: a username of 1-64 letters/) });
+    expect(listed.filter((u) => Object.values(tried).includes(u.username)), 'accounts made for those names').toEqual([]);
   });
 
   await test.step('after logging out the proxy is closed again; logging in with the passkey reopens it', async () => {
@@ -641,16 +690,19 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     const refused = await proxied();
     const answer = { status: refused.status(), content_type: refused.headers()['content-type'] ?? '(none)', retry_after: retryAfterOf(refused), body: (await refused.json().catch(() => refused.text())) as unknown };
     const errorsAfter = await proxiedServerErrors(request, target.url, 'dev');
+    // The WebSocket upgrade meets the same refused connection: the same 502, no Retry-After (not the 503 of a sandbox that could not start).
+    const upgrade = await upgradeRefusal(`${target.url}/dev/ws`, { cookie, origin: target.url });
     const recorded = await target.admin.sandbox(user.userId, 'dev');
     const healthAfter = await hypervisorHealth(request, target.url);
     // What the hypervisor logged about the dev sandbox meanwhile (its log is readable on the local target only): says why, if it is not recorded running.
     const devEvents = (target.local ? await hypervisorLog.lines() : []).map((l) => l.entry).filter((e) => e?.user === user.userId && e.role === 'dev' && String(e.event).startsWith('sandbox.')).slice(-12);
     await evidence.json('5g-refused-connection', {
       why_a_process_sandbox: "a container's published port is held by podman's forwarder, which accepts and then drops: only a direct-process sandbox refuses the connection (the target must offer the process runtime, as the rollback line's fallback does)",
-      config: refusingConfig, started, answer, dev_5xx: { before: errorsBefore, after: errorsAfter }, recorded, hypervisor_health: { before: healthBefore, after: healthAfter }, dev_sandbox_events: devEvents,
+      config: refusingConfig, started, answer, websocket_upgrade: upgrade, dev_5xx: { before: errorsBefore, after: errorsAfter }, recorded, hypervisor_health: { before: healthBefore, after: healthAfter }, dev_sandbox_events: devEvents,
     });
     expect(recorded, `what the hypervisor records for the dev sandbox that stopped listening; its log meanwhile:\n${devEvents.map((e) => JSON.stringify(e)).join('\n')}`).toMatchObject({ status: 'running', runtime: 'process' });
     expect(answer, 'what the proxy answers for a dev sandbox that refuses the connection').toEqual({ status: 502, content_type: expect.stringMatching(/^application\/json/), retry_after: '(no Retry-After)', body: { error: expect.stringMatching(/refused/i) } });
+    expect(upgrade, 'what the proxy answers a WebSocket upgrade for the dev sandbox that refuses the connection').toEqual({ status: 502, retry_after: '(no Retry-After)' });
     expect(errorsAfter - errorsBefore, 'choiros_proxy_requests_total{role="dev",status_class="5xx"} moved by the refused request (at least: other lines may share the target)').toBeGreaterThanOrEqual(1);
     expect(healthAfter, "the hypervisor's /health after: the same process, healthy").toEqual({ status: 200, boot_id: healthBefore.boot_id });
   });
@@ -818,5 +870,21 @@ test('WebSocket task flow works end-to-end.', async ({ target, page, desktop, si
     await evidence.json('websocket-close-codes', { sent: { by_page: fromPage, by_sandbox: fromSandbox }, ...relayed });
     expect(relayed.pageToSandbox, "the page's close as the sandbox received it").toEqual(fromPage);
     expect(relayed.sandboxToPage, "the sandbox's close as the page received it").toEqual(fromSandbox);
+  });
+
+  await test.step(`a user holds at most the per-user cap of WebSockets (${defaultProxyLimits.maxWebSocketsPerUser}) at once: every one up to it is greeted by the sandbox, the next is closed with 1008 naming the limit`, async () => {
+    const cookie = await sessionCookieHeader(page, target.url);
+    // The page leaves, so none of the user's places is taken by its own sockets: the places there are is then the count held.
+    // On the local target this worker is the hypervisor's only client, so its relayed-WebSocket gauge shows when the page's are gone.
+    await page.goto('about:blank');
+    if (target.local) await expect.poll(() => relayedWebSocketsOpen(target.url), { message: 'WebSockets the hypervisor relays once the desktop page left (choiros_proxy_websockets_open)' }).toBe(0);
+    // The cap assumed is the default (HYPERVISOR_WEBSOCKETS_PER_USER unset), as in the step above; the evidence says so.
+    const assumedCap = defaultProxyLimits.maxWebSocketsPerUser;
+    const held = await holdWebSocketsUntilRefused(`${target.url.replace(/^http/, 'ws')}/ws`, { cookie, origin: target.url }, assumedCap + 1);
+    await evidence.json('websocket-per-user-cap', { assumed_per_user_cap: assumedCap, cap_assumed_because: 'the default HYPERVISOR_WEBSOCKETS_PER_USER; meaningful only where the target runs with it', page_sockets_seen_gone: target.local ? 'choiros_proxy_websockets_open read 0 after the page left' : 'not waited for: a deployed target relays other clients too', attempted: assumedCap + 1, ...held });
+    expect(held, `${assumedCap + 1} WebSockets of one user opened one after another and kept open`).toEqual({
+      held: assumedCap,
+      firstRefused: { socket: assumedCap + 1, code: 1008, reason: expect.stringContaining(`limit ${assumedCap}`) },
+    });
   });
 });

@@ -17,6 +17,7 @@ import { environOfTree, leakedSecrets } from '../../fixtures/sandbox-processes.t
 import { settled } from '../../fixtures/refused-swap.ts';
 import { configuredSandboxes } from '../../fixtures/configured-sandboxes.ts';
 import { AdminCallError } from '../../hypervisor/admin-client/admin-call-error.ts';
+import { refusedStart } from '../../fixtures/refused-start.ts';
 
 // What podman itself adds to every container's environment.
 const podmanAddedEnv = ['container', 'HOSTNAME', 'HOME', 'TERM'];
@@ -139,6 +140,18 @@ test('Wire hypervisor local container runtime command path.', async ({ target, p
     expect((refused as AdminCallError).message, 'the refusal says how to get the image').toContain('npm run image');
     expect(await target.admin.sandbox(user, 'live'), 'the sandbox after the refused start').toMatchObject({ status: 'failed', last_error: expect.stringContaining(missing) });
     expect(await podman.running(user, 'live'), 'podman runs a container for it').toBeUndefined();
+  });
+
+  await test.step('the hypervisor refuses to start on a bad setting with exit 2 and one line naming the variable and its value, and on a port already taken with exit 1 naming HYPERVISOR_HOST/HYPERVISOR_PORT; each logged', async () => {
+    // Local only: it runs this checkout's hypervisor beside the target (on a deployed host systemd runs it).
+    const started = { SANDBOX_CONTAINER_IMAGE: local.image, ...(process.env.CONTAINERS_CONF ? { CONTAINERS_CONF: process.env.CONTAINERS_CONF } : {}) };
+    const badSetting = await refusedStart({ ...started, SANDBOX_RESTART_LIMIT: 'plenty' });
+    const portTaken = await refusedStart({ ...started, HYPERVISOR_PORT: new URL(target.url).port });
+    await evidence.json('5-refused-hypervisor-starts', { bad_setting: { SANDBOX_RESTART_LIMIT: 'plenty', ...badSetting }, port_taken: { HYPERVISOR_PORT: new URL(target.url).port, ...portTaken } });
+    expect(badSetting, 'node hypervisor/main.ts with SANDBOX_RESTART_LIMIT=plenty').toMatchObject({ code: 2, stderr: [expect.stringMatching(/^hypervisor: invalid configuration: SANDBOX_RESTART_LIMIT="plenty" is invalid: /)] });
+    expect(badSetting.events, 'what it logged').toContain('hypervisor.config_error');
+    expect(portTaken, `node hypervisor/main.ts on the target's port ${new URL(target.url).port}`).toMatchObject({ code: 1, stderr: [expect.stringMatching(/^hypervisor: could not start: cannot listen on 127\.0\.0\.1:\d+ \(HYPERVISOR_HOST\/HYPERVISOR_PORT\)/)] });
+    expect(portTaken.events, 'what it logged').toContain('hypervisor.start_failed');
   });
 });
 
