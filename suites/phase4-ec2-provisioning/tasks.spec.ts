@@ -10,7 +10,9 @@ import { runCli } from '../../fixtures/cli-run.ts';
 import { writeNeighbourTarget } from '../../fixtures/neighbour-target.ts';
 import { provenOnStandIns, test, expect } from '../../fixtures/phase4.ts';
 import { failedDeployTranscript } from '../../fixtures/failed-deploy-transcript.ts';
-import { stateDir } from '../../deploy/generation.ts';
+import { hypervisorEnvironment, stateDir } from '../../deploy/generation.ts';
+import { defaultedFieldsOf, documentedDeployDefaults, withoutDefaultedDeployFields } from '../../fixtures/deploy-defaults.ts';
+import { refusalsOf, type RefusedChange } from '../../fixtures/description-refusals.ts';
 import { getVia, peerChain, sendVia } from '../../fixtures/tls-probe.ts';
 import { permanentKeepingMethod, redirectSemantics } from '../../fixtures/redirect-semantics.ts';
 import { hostAddressProblems, hostRecordTtlSecs, readHostAddress } from '../../fixtures/host-address.ts';
@@ -64,6 +66,11 @@ test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', asy
     const defaulted = describedAws({ file: `${target.file} (without aws.rootVolume and aws.instanceType)`, description: { ...target.description, aws: rest } });
     await evidence.json('described-defaults', { instanceType: defaulted.instanceType, rootVolume: defaulted.rootVolume });
     expect({ instanceType: defaulted.instanceType, rootVolume: defaulted.rootVolume }).toEqual({ instanceType: 't3a.large', rootVolume: { sizeGiB: 50, iops: 3000 } });
+    // A rootVolume section that names only one field (or none) gets the documented default for the others.
+    const partly = (rootVolume: Record<string, number>) => describedAws({ file: `${target.file} (aws.rootVolume ${JSON.stringify(rootVolume)})`, description: { ...target.description, aws: { ...rest, rootVolume } } }).rootVolume;
+    const partial = { empty: partly({}), sizeOnly: partly({ sizeGiB: 100 }), iopsOnly: partly({ iops: 4000 }) };
+    await evidence.json('described-defaults-partial-root-volume', partial);
+    expect(partial).toEqual({ empty: { sizeGiB: 50, iops: 3000 }, sizeOnly: { sizeGiB: 100, iops: 3000 }, iopsOnly: { sizeGiB: 50, iops: 4000 } });
   });
 
   await test.step("it boots with the described key pair, whose public key is the description's public key file (the deploy key's public half)", async () => {
@@ -146,6 +153,34 @@ test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evi
     for (const port of [80, 443]) expect(rules).toEqual(expect.arrayContaining([`tcp:${port}:0.0.0.0/0`, `tcp:${port}:::/0`]));
     expect(publicRulesFor(group ?? {}, hypervisorPort)).toEqual([]);
     expect(rules).toHaveLength(aws.sshCidrs.length + 4);
+  });
+
+  await test.step("a description that would open SSH to the world (either family) or to nobody, give the hypervisor a port the security group or Caddy opens, keep it in aws, point DNS outside its zone or hold the admin token inline is refused, naming the file and the field (targets/README.md)", async () => {
+    const aws = (d: Record<string, unknown>) => d.aws as Record<string, unknown> & { sshCidrs: string[]; dns: Record<string, string> };
+    const deploy = (d: Record<string, unknown>) => d.deploy as Record<string, unknown> & { routing: Record<string, unknown> };
+    const { http, https } = target.ports;
+    const changes: RefusedChange[] = [
+      { what: 'SSH from the whole IPv4 internet', field: 'aws.sshCidrs', change: (d) => void aws(d).sshCidrs.push('0.0.0.0/0') },
+      { what: 'SSH from the whole IPv6 internet', field: 'aws.sshCidrs', change: (d) => void aws(d).sshCidrs.push('::/0') },
+      { what: 'SSH from nowhere', field: 'aws.sshCidrs', change: (d) => void (aws(d).sshCidrs = []) },
+      ...[22, 80, 443].map((port) => ({ what: `the hypervisor on port ${port}, which the security group opens`, field: 'deploy.routing.hypervisorPort', change: (d: Record<string, unknown>) => void (deploy(d).routing.hypervisorPort = port) })),
+      ...[http, https].map((port) => ({ what: `the hypervisor on Caddy's port ${port}`, field: 'deploy.routing.hypervisorPort', change: (d: Record<string, unknown>) => void (deploy(d).routing.hypervisorPort = port) })),
+      { what: "the hypervisor's port in its old place, aws.hypervisorPort", field: 'aws.hypervisorPort', change: (d) => void (aws(d).hypervisorPort = hypervisorPort) },
+      { what: 'a host name outside the hosted zone', field: 'aws.dns.hostName', change: (d) => void (aws(d).dns.hostName = 'choiros.elsewhere.test') },
+      { what: 'the admin token written inline', field: 'deploy.adminToken', change: (d) => void (deploy(d).adminToken = target.adminToken) },
+    ];
+    const refusals = refusalsOf(target.file, target.description, changes);
+    await evidence.json('description-refusals', refusals);
+    expect(refusals.map(({ what, refusedNaming, namesTheFile }) => ({ what, refusedNaming, namesTheFile }))).toEqual(changes.map(({ what, field }) => ({ what, refusedNaming: field, namesTheFile: true })));
+  });
+
+  await test.step("the hypervisor's WebAuthn origin is the origin a browser reports for the host's HTTPS URL: at the described port, and at the default 443 a production host serves on", async () => {
+    const deployment = readDeploySection(new DescriptionFields(target.file, target.description).section('deploy'));
+    const production = readDeploySection(new DescriptionFields(`${target.file} (without its defaulted deploy fields)`, withoutDefaultedDeployFields(target.description)).section('deploy'));
+    const origins = [deployment, production].map((d) => d && { url: `https://${d.routing.hostName}:${d.routing.httpsPort}/`, rendered: hypervisorEnvironment({ routing: d.routing }).WEBAUTHN_RP_ORIGIN });
+    await evidence.json('webauthn-origins', origins);
+    expect(origins.map((o) => o?.rendered)).toEqual(origins.map((o) => o && new URL(o.url).origin));
+    expect(production?.routing.httpsPort, 'the production reading serves HTTPS on the default port').toBe(443);
   });
 
   await test.step('the instance is in that security group and no other (the account\'s default group lets anything in from its members)', async () => {
@@ -274,6 +309,13 @@ test('Deploy NixOS host config via CLI.', async ({ phase4Host, evidence }) => {
       expect(placement.canary, 'a world-readable canary planted for the search: found by root and by nobody, or the searches proved nothing').toEqual({ byRoot: true, byOther: true });
       expect(placement.holders.map((h) => h.path), 'the admin token is where the hypervisor reads it').toContain(`${stateDir}/admin-token`);
       expect(secretExposures(placement)).toEqual([]);
+    });
+
+    await test.step('a description that leaves out every defaulted deploy field reads with the documented defaults (targets/README.md: SSH as root on 22, the system profile, a 120 s health timeout, Caddy on 80 and 443 on every address with ACME, the hypervisor on 8080, the admin token from GATE_ADMIN_TOKEN)', async () => {
+      const bare = withoutDefaultedDeployFields(target.description);
+      const read = readDeploySection(new DescriptionFields(`${target.file} (without its defaulted deploy fields)`, bare).section('deploy'));
+      await evidence.json('described-deploy-defaults', { deploy: bare.deploy, read: read && defaultedFieldsOf(read) });
+      expect(read && defaultedFieldsOf(read)).toEqual(documentedDeployDefaults);
     });
 
     await test.step('a second deploy of the same generation changes nothing and says so', async () => {
