@@ -10,8 +10,9 @@ import { runCli } from '../../fixtures/cli-run.ts';
 import { writeNeighbourTarget } from '../../fixtures/neighbour-target.ts';
 import { provenOnStandIns, test, expect } from '../../fixtures/phase4.ts';
 import { failedDeployTranscript } from '../../fixtures/failed-deploy-transcript.ts';
-import { hypervisorEnvironment, stateDir } from '../../deploy/generation.ts';
-import { defaultedFieldsOf, documentedDeployDefaults, withoutDefaultedDeployFields } from '../../fixtures/deploy-defaults.ts';
+import { caddyfile, hypervisorEnvironment, stateDir } from '../../deploy/generation.ts';
+import { caddyReading } from '../../fixtures/caddy-reading.ts';
+import { acmeContact, defaultedFieldsOf, documentedDeployDefaults, withoutDefaultedDeployFields } from '../../fixtures/deploy-defaults.ts';
 import { refusalsOf, type RefusedChange } from '../../fixtures/description-refusals.ts';
 import { getVia, peerChain, sendVia } from '../../fixtures/tls-probe.ts';
 import { permanentKeepingMethod, redirectSemantics } from '../../fixtures/redirect-semantics.ts';
@@ -181,6 +182,19 @@ test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evi
     await evidence.json('webauthn-origins', origins);
     expect(origins.map((o) => o?.rendered)).toEqual(origins.map((o) => o && new URL(o.url).origin));
     expect(production?.routing.httpsPort, 'the production reading serves HTTPS on the default port').toBe(443);
+  });
+
+  await test.step("the Caddyfile a production routing renders (the defaults: every address, 80 and 443, tls acme) is one Caddy reads as admin off, HTTPS on :443 for the host name alone, proxied to the loopback hypervisor, with certificates from ACME registered to acmeEmail and never from Caddy's internal CA", async () => {
+    const production = readDeploySection(new DescriptionFields(`${target.file} (without its defaulted deploy fields)`, withoutDefaultedDeployFields(target.description)).section('deploy'));
+    if (!production) throw new Error(`${target.file} has no deploy section`);
+    const text = caddyfile(production.routing);
+    const read = await caddyReading(text);
+    await evidence.text('production-Caddyfile', text);
+    await evidence.json('production-caddy-reading', read);
+    const { issuers, ...served } = read;
+    expect(served).toEqual({ adminDisabled: true, listen: [':443'], hosts: [production.routing.hostName], upstreams: [`127.0.0.1:${production.routing.hypervisorPort}`] });
+    expect(issuers.map((i) => i.module), 'the certificate issuers Caddy would use').toContain('acme');
+    expect(issuers.filter((i) => i.module === 'internal' || i.email !== acmeContact), 'issuers that are not an ACME CA registered to acmeEmail').toEqual([]);
   });
 
   await test.step('the instance is in that security group and no other (the account\'s default group lets anything in from its members)', async () => {
