@@ -313,4 +313,16 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.network],
     edits: [{ file: 'deploy/generation.ts', find: "    ...(routing.tls === 'internal' ? ['local_certs'] : [`email ${routing.acmeEmail ?? ''}`]),", replace: "    'local_certs',\n    ...(routing.tls === 'acme' ? [`email ${routing.acmeEmail ?? ''}`] : []),", }],
   },
+  {
+    id: 'preflight-region-check-only-without-endpoint',
+    what: 'preflight checks aws.region against the known regions only when no endpoint is set ("a stand-in serves any region"): a description naming a region that does not exist is applied instead of refused by name',
+    caughtBy: [line.launch],
+    edits: [{ file: 'provisioning/preflight.ts', find: '  if (!knownRegions.includes(aws.region)) {', replace: '  if (!aws.endpoint && !knownRegions.includes(aws.region)) {' }],
+  },
+  {
+    id: 'ami-not-found-passed-through-raw',
+    what: "preflight matches the missing-AMI error as InvalidAmiID (the code's case mistyped), so an AMI the region lacks fails with EC2's raw error, which names neither aws.ami nor what to set it to",
+    caughtBy: [line.launch],
+    edits: [{ file: 'provisioning/preflight.ts', find: '    if (/InvalidAMIID/.test(awsErrorName(error))) throw amiMissing(ctx);', replace: '    if (/InvalidAmiID/.test(awsErrorName(error))) throw amiMissing(ctx);' }],
+  },
 ];

@@ -74,6 +74,31 @@ test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', asy
     expect(partial).toEqual({ empty: { sizeGiB: 50, iops: 3000 }, sizeOnly: { sizeGiB: 100, iops: 3000 }, iopsOnly: { sizeGiB: 50, iops: 4000 } });
   });
 
+  await test.step('a description naming a region, instance type or AMI the account does not have is refused by apply naming that field and its value, and nothing is created for it', async () => {
+    const described = target.description.aws as Record<string, unknown>;
+    const bad = [
+      { field: 'aws.region', value: 'us-nowhere-1' },
+      { field: 'aws.instanceType', value: 't3a.nonesuch' },
+      { field: 'aws.ami', value: 'ami-00000000deadbeef0' },
+    ];
+    const results = [];
+    for (const [index, { field, value }] of bad.entries()) {
+      const neighbour = await writeNeighbourTarget({ ...described, [field.slice('aws.'.length)]: value }, target.dir, `${target.name}-bad-${index}`);
+      try {
+        const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', GATE_TARGET: neighbour.name, GATE_TARGETS_DIR: neighbour.dir, PROVISIONING_TRANSCRIPT_DIR: phase4Host.transcriptDir, ...motoCredentialsEnv };
+        const applied = await runCli('provisioning/main.ts', ['apply', '--yes'], env);
+        await evidence.command(`provision-apply-bad-${field}`, applied.commandLine, applied.output);
+        const created = (await accountResources(ec2, neighbour.name)).filter((r) => r.id !== undefined).map((r) => `${r.kind} ${r.id ?? ''}`);
+        const record = (await aRecord(route53, await hostedZoneId(route53, testHostedZone), neighbour.hostName))?.ResourceRecords?.map((r) => r.Value) ?? [];
+        results.push({ field, exitCode: applied.exitCode, namesIt: applied.output.includes(`${field} is "${value}"`), created: [...created, ...record.map((v) => `A record -> ${v}`)] });
+      } finally {
+        await neighbour.close();
+      }
+    }
+    await evidence.json('bad-input-refused', results);
+    expect(results).toEqual(bad.map(({ field }) => ({ field, exitCode: 1, namesIt: true, created: [] })));
+  });
+
   await test.step("it boots with the described key pair, whose public key is the description's public key file (the deploy key's public half)", async () => {
     const aws = describedAws(target);
     // The described key pair, not the instance's: a launch without a key then fails on the name below, not with "not found".
