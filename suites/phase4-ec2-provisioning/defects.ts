@@ -325,4 +325,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.launch],
     edits: [{ file: 'provisioning/preflight.ts', find: '    if (/InvalidAMIID/.test(awsErrorName(error))) throw amiMissing(ctx);', replace: '    if (/InvalidAmiID/.test(awsErrorName(error))) throw amiMissing(ctx);' }],
   },
+  {
+    id: 'apply-asks-only-with-yes',
+    what: "the CLI's confirmation is wired to --yes the wrong way round (it asks only when --yes is given), so an operator typing npm run provision -- apply on a terminal gets the plan applied without being asked",
+    caughtBy: [line.launch],
+    edits: [{ file: 'provisioning/main.ts', find: "  const confirm = process.stdin.isTTY && !flags.includes('--yes') ? ask : undefined;", replace: "  const confirm = process.stdin.isTTY && flags.includes('--yes') ? ask : undefined;" }],
+  },
 ];

@@ -7,6 +7,7 @@ import { describedAws } from '../../fixtures/described-aws.ts';
 import { testHostedZone } from '../../fixtures/aws-target.ts';
 import { motoCredentialsEnv, motoStandIn } from '../../fixtures/moto-server.ts';
 import { runCli } from '../../fixtures/cli-run.ts';
+import { runCliOnTerminal } from '../../fixtures/terminal-run.ts';
 import { writeNeighbourTarget } from '../../fixtures/neighbour-target.ts';
 import { provenOnStandIns, test, expect } from '../../fixtures/phase4.ts';
 import { failedDeployTranscript } from '../../fixtures/failed-deploy-transcript.ts';
@@ -97,6 +98,22 @@ test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', asy
     }
     await evidence.json('bad-input-refused', results);
     expect(results).toEqual(bad.map(({ field }) => ({ field, exitCode: 1, namesIt: true, created: [] })));
+  });
+
+  await test.step('on a terminal, apply (without --yes) shows the plan and asks before changing anything: answered "no", nothing is created', async () => {
+    const neighbour = await writeNeighbourTarget(target.description.aws as Record<string, unknown>, target.dir, `${target.name}-asked`);
+    try {
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', GATE_TARGET: neighbour.name, GATE_TARGETS_DIR: neighbour.dir, PROVISIONING_TRANSCRIPT_DIR: phase4Host.transcriptDir, ...motoCredentialsEnv };
+      const asked = await runCliOnTerminal('provisioning/main.ts', ['apply'], env, 'no');
+      await evidence.command('provision-apply-on-a-terminal', asked.commandLine, asked.output);
+      const created = (await accountResources(ec2, neighbour.name)).filter((r) => r.id !== undefined).map((r) => `${r.kind} ${r.id ?? ''}`);
+      const record = (await aRecord(route53, await hostedZoneId(route53, testHostedZone), neighbour.hostName))?.ResourceRecords?.map((r) => r.Value) ?? [];
+      expect(asked.output, 'the plan is shown before the question').toMatch(/create instance [\s\S]*apply these changes\? \(yes\/no\)/);
+      expect(asked.output).toContain('not confirmed: nothing applied');
+      expect([...created, ...record], `what exists for ${neighbour.name} after answering no`).toEqual([]);
+    } finally {
+      await neighbour.close();
+    }
   });
 
   await test.step("it boots with the described key pair, whose public key is the description's public key file (the deploy key's public half)", async () => {
