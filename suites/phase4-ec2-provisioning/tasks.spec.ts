@@ -108,7 +108,7 @@ test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', asy
       await evidence.command('provision-apply-on-a-terminal', asked.commandLine, asked.output);
       const created = (await accountResources(ec2, neighbour.name)).filter((r) => r.id !== undefined).map((r) => `${r.kind} ${r.id ?? ''}`);
       const record = (await aRecord(route53, await hostedZoneId(route53, testHostedZone), neighbour.hostName))?.ResourceRecords?.map((r) => r.Value) ?? [];
-      expect(asked.output, 'the plan is shown before the question').toMatch(/create instance [\s\S]*apply these changes\? \(yes\/no\)/);
+      expect(asked.output, 'the plan is shown before the question').toMatch(new RegExp(`instance ${neighbour.name}-host: create[\\s\\S]*apply these changes\\? \\(yes/no\\)`));
       expect(asked.output).toContain('not confirmed: nothing applied');
       expect([...created, ...record], `what exists for ${neighbour.name} after answering no`).toEqual([]);
     } finally {
