@@ -346,6 +346,8 @@ test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evi
 });
 
 test('Deploy NixOS host config via CLI.', async ({ phase4Host, evidence }) => {
+  // Two generations built and four deploys over SSH: on a loaded 2-core machine that passed 120 s (seen in a10p4's run on good code).
+  test.setTimeout(300_000);
   await evidence.provenOn(provenOnStandIns);
   const { target } = phase4Host;
   const deployment = readDeploySection(new DescriptionFields(target.file, target.description).section('deploy'));
