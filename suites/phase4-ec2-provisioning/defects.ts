@@ -331,4 +331,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.launch],
     edits: [{ file: 'provisioning/main.ts', find: "  const confirm = process.stdin.isTTY && !flags.includes('--yes') ? ask : undefined;", replace: "  const confirm = process.stdin.isTTY && flags.includes('--yes') ? ask : undefined;" }],
   },
+  {
+    id: 'acme-without-contact-accepted',
+    what: "the routing check refuses ACME without acmeEmail only when acmeEmail is an empty string, so a production description that leaves out tls (acme by default) and acmeEmail renders 'email ' in the Caddyfile and ACME registers with no contact",
+    caughtBy: [line.network],
+    edits: [{ file: 'gate-runner/deploy-section.ts', find: "  if (tls === 'acme' && !acmeEmail) throw", replace: "  if (tls === 'acme' && acmeEmail === '') throw" }],
+  },
 ];

@@ -198,7 +198,7 @@ test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evi
     expect(rules).toHaveLength(aws.sshCidrs.length + 4);
   });
 
-  await test.step("a description that would open SSH to the world (either family) or to nobody, give the hypervisor a port the security group or Caddy opens, keep it in aws, point DNS outside its zone or hold the admin token inline is refused, naming the file and the field (targets/README.md)", async () => {
+  await test.step("a description that would open SSH to the world (either family), to nobody or to a bare address, give the hypervisor a port the security group or Caddy opens, keep it in aws, point DNS outside its zone, ask for ACME without a contact or for another tls mode, or hold the admin token inline is refused, naming the file and the field (targets/README.md)", async () => {
     const aws = (d: Record<string, unknown>) => d.aws as Record<string, unknown> & { sshCidrs: string[]; dns: Record<string, string> };
     const deploy = (d: Record<string, unknown>) => d.deploy as Record<string, unknown> & { routing: Record<string, unknown> };
     const { http, https } = target.ports;
@@ -206,6 +206,9 @@ test('Configure network policy, DNS, and TLS routing.', async ({ phase4Host, evi
       { what: 'SSH from the whole IPv4 internet', field: 'aws.sshCidrs', change: (d) => void aws(d).sshCidrs.push('0.0.0.0/0') },
       { what: 'SSH from the whole IPv6 internet', field: 'aws.sshCidrs', change: (d) => void aws(d).sshCidrs.push('::/0') },
       { what: 'SSH from nowhere', field: 'aws.sshCidrs', change: (d) => void (aws(d).sshCidrs = []) },
+      { what: 'SSH from an address without a prefix length', field: 'aws.sshCidrs', change: (d) => void aws(d).sshCidrs.push('203.0.113.8') },
+      { what: 'ACME (the default tls) without a contact address', field: 'deploy.routing.acmeEmail', change: (d) => void (delete deploy(d).routing.tls, delete deploy(d).routing.acmeEmail) },
+      { what: 'a tls mode Caddy is not given', field: 'deploy.routing.tls', change: (d) => void (deploy(d).routing.tls = 'letsencrypt') },
       ...[22, 80, 443].map((port) => ({ what: `the hypervisor on port ${port}, which the security group opens`, field: 'deploy.routing.hypervisorPort', change: (d: Record<string, unknown>) => void (deploy(d).routing.hypervisorPort = port) })),
       ...[http, https].map((port) => ({ what: `the hypervisor on Caddy's port ${port}`, field: 'deploy.routing.hypervisorPort', change: (d: Record<string, unknown>) => void (deploy(d).routing.hypervisorPort = port) })),
       { what: "the hypervisor's port in its old place, aws.hypervisorPort", field: 'aws.hypervisorPort', change: (d) => void (aws(d).hypervisorPort = hypervisorPort) },
