@@ -337,4 +337,10 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.network],
     edits: [{ file: 'gate-runner/deploy-section.ts', find: "  if (tls === 'acme' && !acmeEmail) throw", replace: "  if (tls === 'acme' && acmeEmail === '') throw" }],
   },
+  {
+    id: 'unpinned-host-key-accepted',
+    what: 'the ssh section refuses only a description pinning both hostKey and knownHostsFile, so one pinning neither is accepted and the first deploy meets the host with no key to compare',
+    caughtBy: [line.deployCli],
+    edits: [{ file: 'gate-runner/deploy-section.ts', find: '  if ((hostKey === undefined) === (knownHostsFile === undefined)) throw', replace: '  if (hostKey !== undefined && knownHostsFile !== undefined) throw' }],
+  },
 ];

@@ -379,6 +379,17 @@ test('Deploy NixOS host config via CLI.', async ({ phase4Host, evidence }) => {
       expect(read && defaultedFieldsOf(read)).toEqual(documentedDeployDefaults);
     });
 
+    await test.step('a deploy section that pins no host key (neither hostKey nor knownHostsFile) or two is refused naming deploy.ssh.hostKey: a host key is never accepted on first sight', async () => {
+      const ssh = (d: Record<string, unknown>) => (d.deploy as { ssh: Record<string, unknown> }).ssh;
+      const changes: RefusedChange[] = [
+        { what: 'no host key pinned', field: 'deploy.ssh.hostKey', change: (d) => void delete ssh(d).hostKey },
+        { what: 'both hostKey and knownHostsFile', field: 'deploy.ssh.hostKey', change: (d) => void (ssh(d).knownHostsFile = 'known_hosts') },
+      ];
+      const refusals = refusalsOf(target.file, target.description, changes);
+      await evidence.json('host-key-refusals', refusals);
+      expect(refusals.map(({ what, refusedNaming, namesTheFile }) => ({ what, refusedNaming, namesTheFile }))).toEqual(changes.map(({ what, field }) => ({ what, refusedNaming: field, namesTheFile: true })));
+    });
+
     await test.step('a second deploy of the same generation changes nothing and says so', async () => {
       const before = await phase4Host.health();
       const again = await phase4Host.deploy('switch');
