@@ -50,10 +50,11 @@ export function caddyfile(routing: Routing): string {
   ].join('\n');
 }
 
-function hypervisorUnitText(spec: GenerationSpec): string {
+/** The hypervisor unit's environment as the generation renders it (read by the Phase 4 lines for routings the stand-in cannot serve, such as port 443). */
+export function hypervisorEnvironment(spec: Pick<GenerationSpec, 'routing' | 'cloudwatch' | 'hypervisorEnv'>): Record<string, string> {
   const { routing } = spec;
   const origin = `https://${routing.hostName}${routing.httpsPort === 443 ? '' : `:${routing.httpsPort}`}`;
-  const env: Record<string, string> = {
+  return {
     // Loopback only: Caddy is the way in.
     HYPERVISOR_HOST: '127.0.0.1',
     HYPERVISOR_PORT: String(routing.hypervisorPort),
@@ -66,6 +67,10 @@ function hypervisorUnitText(spec: GenerationSpec): string {
     ...spec.cloudwatch?.environment,
     ...spec.hypervisorEnv,
   };
+}
+
+function hypervisorUnitText(spec: GenerationSpec): string {
+  const env = hypervisorEnvironment(spec);
   return [
     '[Unit]',
     `Description=ChoirOS hypervisor (generation ${spec.label})`,

@@ -264,4 +264,83 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.launch],
     edits: [{ file: 'gate-runner/aws-section.ts', find: 'if (!fields) return { sizeGiB: 50, iops: 3000 };', replace: 'if (!fields) return { sizeGiB: 50, iops: 16000 };' }],
   },
+  // a10p4: the Phase 4 mutation walk (issue #11): documented defaults, refusals and the production origin
+  {
+    id: 'deploy-health-timeout-default-12',
+    what: 'a deploy section without healthTimeoutSecs waits 12 s for health (a digit lost) instead of the documented 120: a production host still starting after a switch is rolled back as unhealthy',
+    caughtBy: [line.deployCli],
+    edits: [{ file: 'gate-runner/deploy-section.ts', find: "fields.integer('healthTimeoutSecs', 1, 900, 120)", replace: "fields.integer('healthTimeoutSecs', 1, 900, 12)" }],
+  },
+  {
+    id: 'routing-https-port-default-8443',
+    what: "a routing section without httpsPort serves HTTPS on 8443 (the stand-in habit) instead of the documented 443: a production host answers nothing at https://<host>/ and the security group's 443 leads nowhere",
+    caughtBy: [line.deployCli],
+    edits: [{ file: 'gate-runner/deploy-section.ts', find: "fields.integer('httpsPort', 1, 65535, 443)", replace: "fields.integer('httpsPort', 1, 65535, 8443)" }],
+  },
+  {
+    id: 'ssh-user-default-ec2-user',
+    what: "a deploy section without ssh.user logs in as ec2-user (Amazon Linux's) instead of the documented root, which NixOS needs to switch the system profile",
+    caughtBy: [line.deployCli],
+    edits: [{ file: 'gate-runner/deploy-section.ts', find: "'the login user (root on NixOS, for switching the system profile)', 'root')", replace: "'the login user (root on NixOS, for switching the system profile)', 'ec2-user')" }],
+  },
+  {
+    id: 'root-volume-section-size-default-8',
+    what: 'an aws.rootVolume section that names only iops gets an 8 GiB volume (the range minimum written as the default) instead of the documented 50 GiB: the host fills its disk with the first few generations',
+    caughtBy: [line.launch],
+    edits: [{ file: 'gate-runner/aws-section.ts', find: "fields.integer('sizeGiB', 8, 16384, 50)", replace: "fields.integer('sizeGiB', 8, 16384, 8)" }],
+  },
+  {
+    id: 'ssh-world-refused-for-ipv4-only',
+    what: 'the sshCidrs check refuses 0.0.0.0/0 but not ::/0 (the world list lost its IPv6 entry): a description opening SSH to the whole IPv6 internet is provisioned',
+    caughtBy: [line.network],
+    edits: [{ file: 'gate-runner/aws-section.ts', find: "const worldCidrs = ['0.0.0.0/0', '::/0'];", replace: "const worldCidrs = ['0.0.0.0/0'];" }],
+  },
+  {
+    id: 'hypervisor-port-may-be-the-ssh-port',
+    what: "the hypervisor's port is checked against 80 and 443 only, so deploy.routing.hypervisorPort 22 is accepted and the security group's SSH rule is the hypervisor's",
+    caughtBy: [line.network],
+    edits: [{ file: 'gate-runner/deploy-section.ts', find: 'export const securityGroupPorts: readonly number[] = [22, 80, 443];', replace: 'export const securityGroupPorts: readonly number[] = [80, 443];' }],
+  },
+  {
+    id: 'webauthn-origin-keeps-port-443',
+    what: "the hypervisor's WEBAUTHN_RP_ORIGIN always names the HTTPS port (https://host:443 on a production host), which is not the origin a browser reports: every passkey registration on a production host is refused",
+    caughtBy: [line.network],
+    edits: [{ file: 'deploy/generation.ts', find: "  const origin = `https://${routing.hostName}${routing.httpsPort === 443 ? '' : `:${routing.httpsPort}`}`;", replace: '  const origin = `https://${routing.hostName}:${routing.httpsPort}`;' }],
+  },
+  {
+    id: 'local-certs-for-every-tls',
+    what: "the Caddyfile's global options put local_certs in for every routing (the email only added for acme): a production host serves certificates from Caddy's internal CA, which every browser refuses",
+    caughtBy: [line.network],
+    edits: [{ file: 'deploy/generation.ts', find: "    ...(routing.tls === 'internal' ? ['local_certs'] : [`email ${routing.acmeEmail ?? ''}`]),", replace: "    'local_certs',\n    ...(routing.tls === 'acme' ? [`email ${routing.acmeEmail ?? ''}`] : []),", }],
+  },
+  {
+    id: 'preflight-region-check-only-without-endpoint',
+    what: 'preflight checks aws.region against the known regions only when no endpoint is set ("a stand-in serves any region"): a description naming a region that does not exist is applied instead of refused by name',
+    caughtBy: [line.launch],
+    edits: [{ file: 'provisioning/preflight.ts', find: '  if (!knownRegions.includes(aws.region)) {', replace: '  if (!aws.endpoint && !knownRegions.includes(aws.region)) {' }],
+  },
+  {
+    id: 'ami-not-found-passed-through-raw',
+    what: "preflight matches the missing-AMI error as InvalidAmiID (the code's case mistyped), so an AMI the region lacks fails with EC2's raw error, which names neither aws.ami nor what to set it to",
+    caughtBy: [line.launch],
+    edits: [{ file: 'provisioning/preflight.ts', find: '    if (/InvalidAMIID/.test(awsErrorName(error))) throw amiMissing(ctx);', replace: '    if (/InvalidAmiID/.test(awsErrorName(error))) throw amiMissing(ctx);' }],
+  },
+  {
+    id: 'apply-asks-only-with-yes',
+    what: "the CLI's confirmation is wired to --yes the wrong way round (it asks only when --yes is given), so an operator typing npm run provision -- apply on a terminal gets the plan applied without being asked",
+    caughtBy: [line.launch],
+    edits: [{ file: 'provisioning/main.ts', find: "  const confirm = process.stdin.isTTY && !flags.includes('--yes') ? ask : undefined;", replace: "  const confirm = process.stdin.isTTY && flags.includes('--yes') ? ask : undefined;" }],
+  },
+  {
+    id: 'acme-without-contact-accepted',
+    what: "the routing check refuses ACME without acmeEmail only when acmeEmail is an empty string, so a production description that leaves out tls (acme by default) and acmeEmail renders 'email ' in the Caddyfile and ACME registers with no contact",
+    caughtBy: [line.network],
+    edits: [{ file: 'gate-runner/deploy-section.ts', find: "  if (tls === 'acme' && !acmeEmail) throw", replace: "  if (tls === 'acme' && acmeEmail === '') throw" }],
+  },
+  {
+    id: 'unpinned-host-key-accepted',
+    what: 'the ssh section refuses only a description pinning both hostKey and knownHostsFile, so one pinning neither is accepted and the first deploy meets the host with no key to compare',
+    caughtBy: [line.deployCli],
+    edits: [{ file: 'gate-runner/deploy-section.ts', find: '  if ((hostKey === undefined) === (knownHostsFile === undefined)) throw', replace: '  if (hostKey !== undefined && knownHostsFile !== undefined) throw' }],
+  },
 ];
