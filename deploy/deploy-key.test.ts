@@ -43,7 +43,25 @@ describe('installDeployKey (the nightly runner\'s GATE_SSH_KEY to deploy.ssh.ide
     await expect(installDeployKey(env(''))).rejects.toThrow(/GATE_SSH_KEY is empty.*"prod" environment.*choiros\.example\.com/);
   });
 
+  it('leaves an existing key file alone even without the secret', async () => {
+    await target('deploy');
+    await writeFile(path.join(dir, 'deploy'), 'a person\'s own key\n');
+    expect(await installDeployKey(env(undefined))).toMatchObject({ written: undefined, why: expect.stringContaining('exists already') });
+  });
+
+  it('refuses a description whose known_hosts file this machine lacks, naming deploy.ssh.hostKey as the way for CI', async () => {
+    await writeFile(
+      path.join(dir, 'prod.json'),
+      JSON.stringify({
+        hypervisor: { url: 'https://choiros.example.com' },
+        deploy: { ssh: { host: 'choiros.example.com', identityFile: 'deploy', knownHostsFile: 'known_hosts' }, healthUrl: 'https://choiros.example.com/health', routing: { hostName: 'choiros.example.com', tls: 'internal' } },
+      }),
+    );
+    await expect(installDeployKey(env('a key'))).rejects.toThrow(/deploy\.ssh\.knownHostsFile .*known_hosts.* does not exist.*deploy\.ssh\.hostKey/);
+  });
+
   it('writes nothing for a target without a deploy section', async () => {
-    expect(await installDeployKey({})).toMatchObject({ written: undefined, why: expect.stringContaining('no "deploy" section') });
+    await writeFile(path.join(dir, 'plain.json'), JSON.stringify({ hypervisor: { url: 'https://choiros.example.com' } }));
+    expect(await installDeployKey({ GATE_TARGET: 'plain', GATE_TARGETS_DIR: dir })).toMatchObject({ written: undefined, why: expect.stringContaining('no "deploy" section') });
   });
 });

@@ -77,11 +77,14 @@ async function removeRunImage(image: string): Promise<void> {
  * a catch (round 9 of the unseen defects counted three that way). The lines that failed run once more
  * with the defect still applied; only those failing again are a catch.
  */
-async function failingAgain(copy: ScratchCopy, logDir: string, project: string, defectId: string, failed: readonly { line: string }[], env: Record<string, string>, interruption: Interruption): Promise<{ lines: string[]; ms: number }> {
+async function failingAgain(copy: ScratchCopy, logDir: string, project: string, defectId: string, failed: readonly { line: string }[], env: Record<string, string>, interruption: Interruption): Promise<{ lines: string[]; notRun: boolean; ms: number }> {
   const titles = failed.map((o) => o.line);
   console.log(`integrity: ${project}/${defectId}: ${titles.length} line(s) failed; running them again to tell a catch from a flaky line`);
+  // Only the failed lines run again: a failure that needed an earlier line's state does not repeat and
+  // reads FLAKY, which errs on the side of not counting a catch.
   const again = await runGateLines({ repo: copy.repo, logDir, project, titles, label: `${project}-${defectId}-again`, env, interruption });
-  return { lines: titles.filter((t) => again.outcomes.get(t)?.status === 'failed'), ms: again.durationMs };
+  const status = (t: string) => again.outcomes.get(t)?.status;
+  return { lines: titles.filter((t) => status(t) === 'failed'), notRun: titles.some((t) => status(t) === 'not run'), ms: again.durationMs };
 }
 
 async function runCatalogue(copy: ScratchCopy, logDir: string, catalogue: PhaseCatalogue, only: readonly string[], scope: LineScope, env: Record<string, string>, interruption: Interruption): Promise<DefectRow[] | 'baseline failed'> {
@@ -105,8 +108,9 @@ async function runCatalogue(copy: ScratchCopy, logDir: string, catalogue: PhaseC
       const run = await runGateLines({ repo: copy.repo, logDir, project: phase.id, titles, label: `${phase.id}-${defect.id}`, env, interruption });
       const outcomes = titles.map((line) => ({ line, ...(run.outcomes.get(line) ?? { status: 'not run' as const, error: undefined }) }));
       const failed = outcomes.filter((o) => o.status === 'failed');
-      const confirmed = scope === 'phase' && failed.length ? await failingAgain(copy, logDir, phase.id, defect.id, failed, env, interruption) : { lines: failed.map((o) => o.line), ms: 0 };
-      const result = confirmed.lines.length ? 'caught' : failed.length ? 'FLAKY' : outcomes.some((o) => o.status === 'not run') ? 'NOT RUN' : 'MISSED';
+      const confirmed = scope === 'phase' && failed.length ? await failingAgain(copy, logDir, phase.id, defect.id, failed, env, interruption) : { lines: failed.map((o) => o.line), notRun: false, ms: 0 };
+      // A second run that did not run its lines (no report) says nothing either way: NOT RUN, not FLAKY.
+      const result = confirmed.lines.length ? 'caught' : failed.length ? (confirmed.notRun ? 'NOT RUN' : 'FLAKY') : outcomes.some((o) => o.status === 'not run') ? 'NOT RUN' : 'MISSED';
       const shown = confirmed.lines.length ? confirmed.lines : failed.map((o) => o.line);
       const seconds = (run.durationMs + confirmed.ms) / 1000;
       rows.push({ defect: `${phase.id}/${defect.id}`, caughtBy: defect.caughtBy, result, failedLines: shown, firstError: failed.find((o) => o.line === shown[0])?.error, seconds });

@@ -274,7 +274,7 @@ export const defects: readonly SeededDefect[] = [
     id: 'bind-host-any-string',
     what: 'host goes back to types.str (as it was before this audit), so a host file binding "choiros_host" or "https://choiros-host" builds, and the hypervisor refuses HYPERVISOR_HOST at every start',
     caughtBy: [line.flakeModule],
-    edits: [{ file: module, find: '      type = types.strMatching "[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*";', replace: '      type = types.str;' }],
+    edits: [{ file: module, find: '      type = types.strMatching "[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?|([0-9a-fA-F]{0,4}:){2,7}([0-9a-fA-F]{0,4}|[0-9]+(\\\\.[0-9]+){3})";', replace: '      type = types.str;' }],
   },
   {
     id: 'sandbox-image-any-string',
@@ -323,5 +323,12 @@ export const defects: readonly SeededDefect[] = [
     what: 'the target host names its sandbox image "choir-sandbox:0.1.0" without localhost/: podman looks it up in a registry, where it is not, so on the EC2 host every sandbox start fails to pull while the build passes',
     caughtBy: [line.flakeModule],
     edits: [{ file: 'hypervisor/nixos/hosts/choiros-host.nix', find: 'sandboxImage = "localhost/choir-sandbox:0.1.0";', replace: 'sandboxImage = "choir-sandbox:0.1.0";' }],
+  },
+  // session 6 review: the loose IPv6 form
+  {
+    id: 'bind-host-ipv6-form-takes-a-port',
+    what: 'the host type\'s IPv6 form is any run of hex digits, dots and colons, so "0.0.0.0:9090" (a port typed into host) builds, and the hypervisor refuses HYPERVISOR_HOST at every start',
+    caughtBy: [line.flakeModule],
+    edits: [{ file: module, find: '|([0-9a-fA-F]{0,4}:){2,7}([0-9a-fA-F]{0,4}|[0-9]+(\\\\.[0-9]+){3})";', replace: '|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*";' }],
   },
 ];

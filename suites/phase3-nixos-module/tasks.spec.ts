@@ -63,7 +63,8 @@ test('Implement `nixosModules.default` in `hypervisor/flake.nix`.', async ({ evi
     expect(reading.rpOrigin, `WEBAUTHN_RP_ORIGIN of ${hostConfig.networking.hostName}, reached at its port ${port}`).toBe(reading.browserOrigin);
     expect({ boundToLoopback: reading.boundToLoopback, portOpened: reading.portOpened }, 'a host with no proxy in front serves on a public address with its port opened').toEqual({ boundToLoopback: false, portOpened: true });
     // A name without localhost/ is looked up in a registry by podman, where no sandbox image is: every sandbox start fails to pull.
-    if (environment.SANDBOX_RUNTIME === 'podman') expect([sandboxImage, sandboxImageLatest], `SANDBOX_CONTAINER_IMAGE of ${hostConfig.networking.hostName}: an image hypervisor/workload/image builds`).toContain(environment.SANDBOX_CONTAINER_IMAGE);
+    expect(environment.SANDBOX_RUNTIME, `SANDBOX_RUNTIME of ${hostConfig.networking.hostName}: the target host runs its sandboxes with podman`).toBe('podman');
+    expect([sandboxImage, sandboxImageLatest], `SANDBOX_CONTAINER_IMAGE of ${hostConfig.networking.hostName}: an image hypervisor/workload/image builds`).toContain(environment.SANDBOX_CONTAINER_IMAGE);
     expect(hostConfig.services.openssh.enable, 'sshd').toBe(true);
     expect(hostConfig.services.openssh.settings, 'SSH by key only').toMatchObject({ PasswordAuthentication: false, KbdInteractiveAuthentication: false });
     expect(['prohibit-password', 'no'], 'PermitRootLogin: root by key at most').toContain(hostConfig.services.openssh.settings.PermitRootLogin);

@@ -89,7 +89,8 @@ test('Record first operational playbook.', async ({ hostTarget: target, producti
           // Newest first (GET …/switches).
           expect(switches[0], `${playbookFile}:${command.line} rollback: the last switch recorded is a rollback`).toMatchObject({ action: 'rollback' });
           // The block promises its answer names the release now serving and how long it took: what the operator reads, against the pointers.
-          const answer = JSON.parse(result.stdout) as RouteSwitch;
+          // jsonDocuments names what it could not read; a bare JSON.parse would name neither the block nor its output.
+          const [answer] = jsonDocuments(result.stdout) as [RouteSwitch];
           expect(
             { main: answer.main, serving: answer.switch.to.release_id, action: answer.switch.action, took_ms: typeof answer.duration_ms },
             `${playbookFile}:${command.line} rollback: its answer (${result.stdout.slice(0, 300)})`,
