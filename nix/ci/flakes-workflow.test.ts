@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFlakesWorkflow, runsAfterFailure } from './flakes-workflow.ts';
+import { readFlakesWorkflow } from './flakes-workflow.ts';
+import { runsAfterFailure, runsAfterSuccess } from './step-condition.ts';
 
 describe("the flakes workflow's summary step condition", () => {
   // Made when the tests run, not when vitest collects them (a filtered run would leave it behind).
@@ -21,6 +22,15 @@ describe("the flakes workflow's summary step condition", () => {
   it("is skipped after a failed build without a condition, with success(), or with one naming no status function (GitHub puts success() && before it)", () => {
     for (const condition of [undefined, 'success()', '${{ success() }}', "github.ref == 'refs/heads/main'", 'true', 'cancelled()', '!always()', "success() && github.event_name == 'push'"]) {
       expect(runsAfterFailure(condition), String(condition)).toBe(false);
+    }
+  });
+
+  it('runs while every earlier step succeeded without a condition, with success(), always(), !cancelled() or a condition naming no status function; not with failure() or cancelled()', () => {
+    for (const condition of [undefined, 'success()', 'always()', '!cancelled()', "always() && steps.gate.outcome != 'skipped'", "github.ref == 'refs/heads/main'", 'success() || failure()']) {
+      expect(runsAfterSuccess(condition), String(condition)).toBe(true);
+    }
+    for (const condition of ['failure()', '${{ failure() }}', 'cancelled()', '!always()', "failure() && steps.gate.outcome == 'failure'"]) {
+      expect(runsAfterSuccess(condition), condition).toBe(false);
     }
   });
 

@@ -827,4 +827,17 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.knownGood],
     edits: [{ file: 'hypervisor/cli/releases.ts', find: "    const [action = 'list', ...rest] = args[0]?.startsWith('--') ? ['list', ...args] : args;", replace: "    const [given = 'list', ...rest] = args[0]?.startsWith('--') ? ['list', ...args] : args;\n    const action = ['create', 'known-good', 'prune'].includes(given) ? given : 'list';" }],
   },
+  // round 11 (unseen) misses, each now checked by its line
+  {
+    id: 'rollback-all-drops-named-release',
+    what: "the operator CLI's `rollback --all --release ID` does not pass the release on (only the --user branch does), so every user goes back to the previous known-good release instead of the one the operator named",
+    caughtBy: [line.processFallback],
+    edits: [{ file: 'hypervisor/cli/rollback.ts', find: 'await admin.rollbackAll(reason, flags.release).catch(', replace: 'await admin.rollbackAll(reason).catch(' }],
+  },
+  {
+    id: 'run-list-oldest-first',
+    what: 'GET /conductor/runs without a desktop_id lists runs oldest first (ASC where the README promises newest first), so with its default limit the newest runs are the ones cut off',
+    caughtBy: [line.userTask],
+    edits: [{ file: 'hypervisor/workload/run-store.ts', find: "'SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?'", replace: "'SELECT * FROM runs ORDER BY created_at ASC, rowid ASC LIMIT ?'" }],
+  },
 ];

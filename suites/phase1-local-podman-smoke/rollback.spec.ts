@@ -139,7 +139,7 @@ test('Document and verify fallback to direct-process sandbox mode.', async ({ ta
   });
 
   // On this line's own process-mode hypervisor: rolling back every user on the shared target would move other lines' users.
-  await test.step("a rollback of every user where one cannot be rolled back answers 422 with a result per user (the other rolled back, the failed one named with its error); the operator's `rollback --all` exits 1 printing FAILED for it", async () => {
+  const everyUser = await test.step("a rollback of every user where one cannot be rolled back answers 422 with a result per user (the other rolled back, the failed one named with its error); the operator's `rollback --all` exits 1 printing FAILED for it", async () => {
     const withKnownGood = fallbackUser;
     const withoutOlder = (await registerWithPasskey(page, fallback.url)).userId;
     const k1 = await fallbackAdmin.createRelease({ runtime: 'process', config: { SANDBOX_VERSION: 'gate-all-k1' }, note: 'gate: rollback all, K1' });
@@ -171,6 +171,28 @@ test('Document and verify fallback to direct-process sandbox mode.', async ({ ta
       results: expect.arrayContaining([expect.objectContaining({ user_id: withoutOlder, ok: false }), expect.objectContaining({ user_id: withKnownGood, ok: true })]) as unknown,
     });
     steps.push({ step: 'Roll back every user', how: '`npm run hypervisor -- rollback --all` (POST /admin/rollback)', observed: `422 and exit ${cli.exitCode}: ${withKnownGood} rolled back to release ${k1.id}, ${withoutOlder} FAILED` });
+    return { users: [withKnownGood, withoutOlder], k1: k1.id };
+  });
+
+  // The named release is not the one a plain rollback picks (K3 comes between), so a `--release` that is not passed on shows.
+  await test.step("the operator's `rollback --all --release K1 --json` puts every user back on the named known-good release, not the previous one", async () => {
+    const { users, k1 } = everyUser;
+    const k3 = await fallbackAdmin.createRelease({ runtime: 'process', config: { SANDBOX_VERSION: 'gate-all-k3' }, note: 'gate: rollback all --release, K3' });
+    const k4 = await fallbackAdmin.createRelease({ runtime: 'process', config: { SANDBOX_VERSION: 'gate-all-k4' }, note: 'gate: rollback all --release, K4' });
+    for (const user of users) {
+      for (const release of [k3, k4]) {
+        await fallbackAdmin.deploy(user, release.id);
+        expect(await fallbackAdmin.promote(user, `gate: K${release === k3 ? 3 : 4}`), `${user} promoted to release ${release.id}`).toMatchObject({ known_good: true });
+      }
+    }
+    const cli = await runOperatorCli(fallbackAdmin, ['rollback', '--all', '--release', String(k1), '--reason', 'gate: the operator names the release', '--json']);
+    await evidence.json('operator-cli-rollback-all-release', cli);
+    expect(cli.exitCode, `${cli.commandLine}: ${cli.stdout}${cli.stderr}`).toBe(0);
+    for (const user of users) {
+      const pointers = await fallbackAdmin.pointers(user);
+      expect(pointers.slots[pointers.main], `the slot main serves for ${user} after \`rollback --all --release ${k1}\` (K3 ${k3.id} would be the previous known-good)`).toMatchObject({ release_id: k1 });
+    }
+    steps.push({ step: 'Roll back every user to a named release', how: `\`npm run hypervisor -- rollback --all --release ${k1}\``, observed: `exit 0: ${users.join(', ')} serve release ${k1}, not ${k3.id}` });
   });
 
   await evidence.text('fallback-to-process-mode.md', runbook(steps), 'text/markdown');

@@ -237,7 +237,7 @@ test('Capture one successful end-to-end user task.', async ({ target, page, desk
   const run = await test.step('through the proxy, the run is recorded as completed with a document', async () => {
     const response = await page.request.get(`${target.url}/conductor/runs/${outcome.runId}`);
     expect(response.status()).toBe(200);
-    const record = (await response.json()) as { run_id: string; status: string; objective: string; document_path?: string };
+    const record = (await response.json()) as { run_id: string; desktop_id: string; status: string; objective: string; document_path?: string };
     expect(record).toMatchObject({ run_id: outcome.runId, status: 'completed', objective });
     expect(record.document_path).toBeTruthy();
     await evidence.json('run', record);
@@ -253,6 +253,25 @@ test('Capture one successful end-to-end user task.', async ({ target, page, desk
     expect(outcome.result).toContain(document.path);
     expect(document.content, 'the document is the report on this objective').toContain(objective);
     await evidence.text('document.md', document.content, 'text/markdown');
+  });
+
+  // The workload's list promise (hypervisor/workload/README.md): newest first, so `limit` keeps the latest runs.
+  await test.step('the run list answers newest first: a second run started through the API heads it, before this one, and limit=1 answers it alone', async () => {
+    const started = await page.request.post(`${target.url}/conductor/execute`, { data: { objective: `${objective} (a second run)`, desktop_id: run.desktop_id }, headers: { origin: target.url } });
+    expect(started.status(), 'POST /conductor/execute').toBe(202);
+    const second = ((await started.json()) as { run_id: string }).run_id;
+    const listed = async (query: string): Promise<string[]> => {
+      const response = await page.request.get(`${target.url}/conductor/runs${query}`);
+      expect(response.status(), `GET /conductor/runs${query}`).toBe(200);
+      return ((await response.json()) as { runs: { run_id: string }[] }).runs.map((r) => r.run_id);
+    };
+    for (const query of ['', `?desktop_id=${encodeURIComponent(run.desktop_id)}`]) {
+      const ids = await listed(query);
+      await evidence.json(`run-list${query ? '-by-desktop' : ''}`, ids);
+      expect(ids.indexOf(second), `GET /conductor/runs${query}: the second run, listed`).toBeGreaterThanOrEqual(0);
+      expect(ids.indexOf(second), `GET /conductor/runs${query}: the second run before the first (${ids.join(', ')})`).toBeLessThan(ids.indexOf(outcome.runId));
+    }
+    expect(await listed('?limit=1'), 'GET /conductor/runs?limit=1: the newest run alone').toEqual([second]);
   });
 
   if (target.local) {

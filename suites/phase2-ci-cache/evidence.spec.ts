@@ -7,7 +7,8 @@ import { durationCellFor, durationCellRead } from '../../fixtures/summary-durati
 import { countTranscript } from '../../nix/binary-cache/transcript.ts';
 import { flakeOutputs } from '../../nix/build.ts';
 import { readMarkdownTable } from '../../nix/ci/markdown-table.ts';
-import { readFlakesWorkflow, runsAfterFailure } from '../../nix/ci/flakes-workflow.ts';
+import { readFlakesWorkflow } from '../../nix/ci/flakes-workflow.ts';
+import { runsAfterFailure } from '../../nix/ci/step-condition.ts';
 import { checkReporting } from '../../fixtures/workflow-triggers.ts';
 import { formatVersion, projectNodeFloor, reaches, stripsTypes, tsStepsNode } from '../../fixtures/workflow-node-version.ts';
 import { flakesCheckName } from '../../gate-runner/github/required-check.ts';

@@ -331,4 +331,17 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.flakeModule],
     edits: [{ file: module, find: '|([0-9a-fA-F]{0,4}:){2,7}([0-9a-fA-F]{0,4}|[0-9]+(\\\\.[0-9]+){3})";', replace: '|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*";' }],
   },
+  // round 11 (unseen) misses, each now checked by its line
+  {
+    id: 'sysusers-membership-reversed',
+    what: 'the rendered sysusers.d membership line is written "m GROUP USER" instead of "m USER GROUP", so with runtime = "podman" the hypervisor\'s user is never put in the podman group and cannot open podman\'s socket',
+    caughtBy: [line.runtime],
+    edits: [{ file: 'hypervisor/nixos/local/render-unit.nix', find: 'map (g: "m ${name} ${g}") u.extraGroups', replace: 'map (g: "m ${g} ${name}") u.extraGroups' }],
+  },
+  {
+    id: 'closure-paths-direct-references',
+    what: 'the host closure\'s path list is read with nix-store -q --references instead of -qR: it leaves out the closure itself and every indirect dependency, so the attached list and the secret search over it miss most of what the host runs',
+    caughtBy: [line.closure],
+    edits: [{ file: 'hypervisor/nixos/host-closure.ts', find: "(await execa('nix-store', ['-qR', outPath]))", replace: "(await execa('nix-store', ['-q', '--references', outPath]))" }],
+  },
 ];

@@ -23,6 +23,9 @@ test('NixOS system closure builds for target host config.', async ({ installedHo
     await evidence.command('2-nix-build-host-closure', closure.command, `${closure.log}\n${closure.outPath}`);
     await evidence.text('3-closure-paths.txt', closure.paths.join('\n'));
     expect(closure.paths).toContain(packageBuild.storePath);
+    // The list is what later checks search (no secret in any store path the host runs), so it must be the whole closure.
+    const requisites = (await execa('nix-store', ['--query', '--requisites', closure.outPath])).stdout.split('\n').filter(Boolean);
+    expect([...closure.paths].sort(), `the attached closure paths against nix-store --query --requisites ${closure.outPath} (the closure itself and every indirect dependency)`).toEqual(requisites.sort());
     const unit = await readFile(path.join(closure.outPath, 'etc/systemd/system/choiros-hypervisor.service'), 'utf8');
     await evidence.text('4-choiros-hypervisor.service', unit);
     expect(unit).toBe((await evaluateModule(host.settings, packageBuild.storePath)).unitText);

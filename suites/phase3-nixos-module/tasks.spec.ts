@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { sysusersGroupMembers } from '../../fixtures/sysusers-applied.ts';
 import { test, expect, onLocalHost, onLocalNix } from '../../fixtures/host-test.ts';
 import { browserOrigin } from '../../fixtures/browser-origin.ts';
 import { moduleDefaultDifferences, stateVariables } from '../../fixtures/module-default-config.ts';
@@ -273,6 +274,10 @@ test('Define container runtime/service integration for sandbox lifecycle.', asyn
     expect(mode & 0o060, `SocketMode ${evaluation.podmanSocket.SocketMode}: the group may read and write`).toBe(0o060);
     expect(mode & 0o007, `SocketMode ${evaluation.podmanSocket.SocketMode}: others may not`).toBe(0);
     expect([user?.group, ...(user?.extraGroups ?? [])], `the socket's group ${group} is one of the hypervisor user's groups`).toContain(group);
+    // The host gets its users from the rendered sysusers.d file, so the membership must survive the rendering.
+    const members = await sysusersGroupMembers(evaluation.sysusersText);
+    await evidence.json('1-podman-sysusers-applied', { sysusers: evaluation.sysusersText, groupMembers: members });
+    expect(members[group] ?? [], `the members of ${group} after systemd-sysusers applies the rendered file:\n${evaluation.sysusersText}`).toContain('choiros-hypervisor');
   });
 
   await test.step('on the host, the service starts, lists and stops a sandbox inside its own unit', async () => {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser } from '@playwright/test';
 import { DesktopPage } from '../../fixtures/desktop-page.ts';
+import { nightlyResultSteps, nightlyWorkflowFile } from '../../fixtures/nightly-workflow.ts';
 import type { Evidence } from '../../fixtures/evidence.ts';
 import { addVirtualAuthenticator } from '../../fixtures/passkey.ts';
 import type { ProductionHost } from '../../fixtures/production-host.ts';
@@ -53,5 +54,15 @@ test('Smoke suite results attached.', async ({ productionHost: host, browser, ev
     const task = results.steps.find((s) => s.step === 'a task runs end to end over the WebSocket')?.detail as { status: string; websocket_frames: number };
     expect(task).toMatchObject({ status: 'completed' });
     expect(task.websocket_frames).toBeGreaterThan(2);
+  });
+
+  // The nightly is how these results reach the issues: a failing line is filed, a line passing again is closed.
+  await test.step('the nightly validation hands the results on whatever the gate concluded: after its gate step, the defect-issues step and the evidence upload run on a night it passes and on one it fails (each if: as GitHub reads it)', async () => {
+    const nightly = nightlyResultSteps();
+    await evidence.json('nightly-result-steps', { workflow: path.relative(process.cwd(), nightlyWorkflowFile), ...nightly });
+    for (const step of nightly.steps) {
+      expect(step.name, `${nightlyWorkflowFile}: a step that ${step.role}`).toBeDefined();
+      expect(step, `${nightlyWorkflowFile}: the step that ${step.role} (if: ${step.if ?? 'none'})`).toMatchObject({ afterGate: true, runsWhenGatePasses: true, runsWhenGateFails: true });
+    }
   });
 });
