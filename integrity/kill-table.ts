@@ -3,16 +3,18 @@ import type { LineScope } from './catalogue.ts';
 /**
  * One seeded defect's result: caught when a line it ran failed (the lines meant for it, or with
  * --any-line any line of its phase, failing again when run a second time); FLAKY when the lines that
- * failed passed on the second run, so the failure cannot be told from a flaky line; anything but
- * caught is not a catch.
+ * failed passed on the second run, so the failure cannot be told from a flaky line; unit (--any-line
+ * only) when no gate line caught it but the unit tests importing the edited files fail with it and
+ * pass without it. Only caught is a catch by the gate lines; unit is counted apart, as "the suites
+ * together".
  */
-export type DefectResult = 'caught' | 'MISSED' | 'FLAKY' | 'NOT RUN';
+export type DefectResult = 'caught' | 'unit' | 'MISSED' | 'FLAKY' | 'NOT RUN';
 
 export interface DefectRow {
   defect: string;
   caughtBy: readonly string[];
   result: DefectResult;
-  /** Which of the lines failed (with --any-line: failed twice), and the first line of the first failure. */
+  /** Which of the lines failed (with --any-line: failed twice; for unit, the failing test files), and the first line of the first failure. */
   failedLines: readonly string[];
   firstError: string | undefined;
   seconds: number;
@@ -20,16 +22,20 @@ export interface DefectRow {
 
 const clip = (text: string, width: number): string => (text.length > width ? `${text.slice(0, width - 1)}…` : text);
 
-export function killRate(rows: readonly DefectRow[]): { caught: number; total: number; percent: number } {
+const percentOf = (count: number, total: number): number => (total ? Math.round((count / total) * 1000) / 10 : 0);
+
+/** caught: by a gate line; withUnitTests: by a gate line or, failing that, by the unit tests. */
+export function killRate(rows: readonly DefectRow[]): { caught: number; total: number; percent: number; withUnitTests: number; percentWithUnitTests: number } {
   const caught = rows.filter((r) => r.result === 'caught').length;
-  return { caught, total: rows.length, percent: rows.length ? Math.round((caught / rows.length) * 1000) / 10 : 0 };
+  const withUnitTests = caught + rows.filter((r) => r.result === 'unit').length;
+  return { caught, total: rows.length, percent: percentOf(caught, rows.length), withUnitTests, percentWithUnitTests: percentOf(withUnitTests, rows.length) };
 }
 
 export function renderKillTable(rows: readonly DefectRow[], scope: LineScope = 'meant'): string {
   const defectWidth = Math.max(14, ...rows.map((r) => r.defect.length));
   const header = `${'seeded defect'.padEnd(defectWidth)}  ${'result'.padEnd(7)}  ${'s'.padStart(6)}  caught by (or meant to be) / first failure`;
   const body = rows.flatMap((r) => {
-    const lines = r.result === 'caught' || r.result === 'FLAKY' ? r.failedLines : r.caughtBy;
+    const lines = r.result === 'caught' || r.result === 'FLAKY' || r.result === 'unit' ? r.failedLines : r.caughtBy;
     return [
       `${r.defect.padEnd(defectWidth)}  ${r.result.padEnd(7)}  ${r.seconds.toFixed(1).padStart(6)}  ${clip(lines.join(' | '), 110)}`,
       ...(r.firstError ? [`${''.padEnd(defectWidth + 19)}  ${clip(r.firstError, 110)}`] : []),
@@ -37,5 +43,7 @@ export function renderKillTable(rows: readonly DefectRow[], scope: LineScope = '
   });
   const rate = killRate(rows);
   const by = scope === 'meant' ? 'by the lines meant for them' : 'by any line of their phase (--any-line)';
-  return [header, '-'.repeat(header.length), ...body, '', `kill rate: ${rate.caught}/${rate.total} seeded defects caught ${by} (${rate.percent}%)`].join('\n');
+  const footer = [`kill rate: ${rate.caught}/${rate.total} seeded defects caught ${by} (${rate.percent}%)`];
+  if (scope === 'phase') footer.push(`with the unit tests that import the edited files (where no line caught it): ${rate.withUnitTests}/${rate.total} (${rate.percentWithUnitTests}%)`);
+  return [header, '-'.repeat(header.length), ...body, '', ...footer].join('\n');
 }

@@ -10,7 +10,9 @@ import { CatalogueError, catalogueProblems, linesToRun, loadCatalogueFile, loadC
 import { runGateLines } from './gate-lines.ts';
 import { InterruptedError, interruptedExitCode, Interruption } from './interruption.ts';
 import { killRate, renderKillTable, type DefectRow } from './kill-table.ts';
+import type { SeededDefect } from './seeded-defect.ts';
 import { ScratchCopy } from './scratch-copy.ts';
+import { runRelatedUnitTests, type UnitTestsRun } from './unit-tests.ts';
 
 /**
  * `npm run integrity [-- PHASE ...] [--defect ID ...]`: applies each seeded defect of the phases'
@@ -87,6 +89,9 @@ async function failingAgain(copy: ScratchCopy, logDir: string, project: string, 
   return { lines: titles.filter((t) => status(t) === 'failed'), notRun: titles.some((t) => status(t) === 'not run'), ms: again.durationMs };
 }
 
+/** The files a defect edits, for `vitest related`. */
+const editedFiles = (defect: SeededDefect): string[] => [...new Set(defect.edits.map((edit) => edit.file))];
+
 async function runCatalogue(copy: ScratchCopy, logDir: string, catalogue: PhaseCatalogue, only: readonly string[], scope: LineScope, env: Record<string, string>, interruption: Interruption): Promise<DefectRow[] | 'baseline failed'> {
   const { phase } = catalogue;
   const defects = catalogue.defects.filter((d) => !only.length || only.includes(d.id));
@@ -103,6 +108,8 @@ async function runCatalogue(copy: ScratchCopy, logDir: string, catalogue: PhaseC
   const rows: DefectRow[] = [];
   for (const defect of defects) {
     const revert = await copy.apply(defect.edits);
+    let row: DefectRow;
+    let unit: UnitTestsRun | undefined;
     try {
       const titles = linesToRun(defect, phase, scope);
       const run = await runGateLines({ repo: copy.repo, logDir, project: phase.id, titles, label: `${phase.id}-${defect.id}`, env, interruption });
@@ -112,12 +119,20 @@ async function runCatalogue(copy: ScratchCopy, logDir: string, catalogue: PhaseC
       // A second run that did not run its lines (no report) says nothing either way: NOT RUN, not FLAKY.
       const result = confirmed.lines.length ? 'caught' : failed.length ? (confirmed.notRun ? 'NOT RUN' : 'FLAKY') : outcomes.some((o) => o.status === 'not run') ? 'NOT RUN' : 'MISSED';
       const shown = confirmed.lines.length ? confirmed.lines : failed.map((o) => o.line);
-      const seconds = (run.durationMs + confirmed.ms) / 1000;
-      rows.push({ defect: `${phase.id}/${defect.id}`, caughtBy: defect.caughtBy, result, failedLines: shown, firstError: failed.find((o) => o.line === shown[0])?.error, seconds });
-      console.log(`integrity: ${phase.id}/${defect.id}: ${result} (${seconds.toFixed(1)} s)`);
+      row = { defect: `${phase.id}/${defect.id}`, caughtBy: defect.caughtBy, result, failedLines: shown, firstError: failed.find((o) => o.line === shown[0])?.error, seconds: (run.durationMs + confirmed.ms) / 1000 };
+      // The unseen measure is "the suites together": code no gate line runs (the gate runner's verify, say) has only its unit tests.
+      if (scope === 'phase' && result !== 'caught') unit = await runRelatedUnitTests({ repo: copy.repo, logDir, files: editedFiles(defect), label: `${phase.id}-${defect.id}-unit`, env, interruption });
     } finally {
       await revert();
     }
+    if (unit?.status === 'failed') {
+      // The same tests on the unmodified copy: only a failure the defect brings is a catch.
+      const clean = await runRelatedUnitTests({ repo: copy.repo, logDir, files: editedFiles(defect), label: `${phase.id}-${defect.id}-unit-baseline`, env, interruption });
+      if (clean.status === 'passed') row = { ...row, result: 'unit', failedLines: unit.failedFiles, firstError: unit.firstError };
+      row = { ...row, seconds: row.seconds + (unit.durationMs + clean.durationMs) / 1000 };
+    } else if (unit) row = { ...row, seconds: row.seconds + unit.durationMs / 1000 };
+    rows.push(row);
+    console.log(`integrity: ${row.defect}: ${row.result}${unit ? ` (unit tests importing the edited files: ${unit.status})` : ''} (${row.seconds.toFixed(1)} s)`);
   }
   return rows;
 }
