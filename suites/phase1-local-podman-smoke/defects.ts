@@ -840,4 +840,47 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.userTask],
     edits: [{ file: 'hypervisor/workload/run-store.ts', find: "'SELECT * FROM runs ORDER BY created_at DESC, rowid DESC LIMIT ?'", replace: "'SELECT * FROM runs ORDER BY created_at ASC, rowid ASC LIMIT ?'" }],
   },
+  // a11-p1api: documented orderings, defaults, limits and error codes of the admin and workload APIs
+  {
+    id: 'every-users-switches-oldest-first',
+    what: 'GET /admin/switches (every user) lists the history oldest first (the DESC kept only in the per-user query), so with ?limit= an operator sees the oldest switches instead of the newest',
+    caughtBy: [line.swap],
+    edits: [{ file: 'hypervisor/routing/switch-history.ts', find: "'SELECT * FROM switches ORDER BY id DESC LIMIT ?'", replace: "'SELECT * FROM switches ORDER BY id LIMIT ?'" }],
+  },
+  {
+    id: 'routing-refusals-without-code',
+    what: "the admin API's routing refusals keep their status and message but drop the documented `code` (release_not_found, no_known_good, ...), so a client that branches on the code sees none",
+    caughtBy: [line.knownGood],
+    edits: [{ file: 'hypervisor/routing/admin-routes.ts', find: 'throw new HttpError(error.status, error.message, { code: error.code });', replace: 'throw new HttpError(error.status, error.message);' }],
+  },
+  {
+    id: 'unknown-release-answered-409',
+    what: "an unknown release id is refused as no_release (409, the promote's \"nothing deployed\") instead of release_not_found (404), so an operator is told to deploy instead of that the id does not exist",
+    caughtBy: [line.knownGood],
+    edits: [{ file: 'hypervisor/routing/releases.ts', find: "if (!release) throw new RoutingError('release_not_found',", replace: "if (!release) throw new RoutingError('no_release'," }],
+  },
+  {
+    id: 'run-list-limit-unbounded',
+    what: 'GET /conductor/runs takes any limit of 1 or more (the upper bound of 200 dropped), so one request can make a sandbox read and serialise its whole run history',
+    caughtBy: [line.userTask],
+    edits: [{ file: 'hypervisor/workload/routes.ts', find: 'limit < 1 || limit > maxListedRuns)', replace: 'limit < 1)' }],
+  },
+  {
+    id: 'output-mode-defaults-to-auto',
+    what: "POST /conductor/execute without output_mode records the run as `auto` instead of the documented default markdown_report_to_writer",
+    caughtBy: [line.userTask],
+    edits: [{ file: 'hypervisor/workload/execute-request.ts', find: "?? 'markdown_report_to_writer' };", replace: "?? 'auto' };" }],
+  },
+  {
+    id: 'cli-rollback-drops-reason',
+    what: "the operator CLI's `rollback --user X` sends its default reason instead of the --reason the operator gave, so the switch history says \"rollback from the CLI\" and not why",
+    caughtBy: [line.knownGood],
+    edits: [{ file: 'hypervisor/cli/rollback.ts', find: 'const answer = await admin.rollback(flags.user, reason, flags.release);', replace: "const answer = await admin.rollback(flags.user, 'rollback from the CLI', flags.release);" }],
+  },
+  {
+    id: 'cli-rollback-user-and-all-accepted',
+    what: "the operator CLI's `rollback` checks only that one of --user or --all is given, so `--user X --all` rolls back X alone and exits 0 instead of refusing the ambiguous command with exit 2",
+    caughtBy: [line.knownGood],
+    edits: [{ file: 'hypervisor/cli/rollback.ts', find: "(f) => (Boolean(f.user) === Boolean(f.all) ? 'give exactly one of --user USER_ID or --all' : undefined)", replace: "(f) => (!f.user && !f.all ? 'give exactly one of --user USER_ID or --all' : undefined)" }],
+  },
 ];

@@ -150,6 +150,21 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
     expect(await target.admin.pointers(user)).toMatchObject({ main: 'live', dev: 'dev' });
   });
 
+  // The admin API's promise (hypervisor/routing/README.md): GET /admin/switches, every user's, `?limit=` newest first.
+  await test.step("GET /admin/switches lists every user's switches newest first: ids descending, ?limit=N answers the N newest, and this user's switches in the order its own history gives", async () => {
+    const all = await target.admin.answer<{ switches: Array<{ id: number; user_id: string }> }>('GET', '/admin/switches?limit=1000');
+    const two = await target.admin.answer<{ switches: Array<{ id: number; user_id: string }> }>('GET', '/admin/switches?limit=2');
+    const own = (await target.admin.switches(user)).switches.map((s) => s.id);
+    await evidence.json('3a-every-users-switch-history', { all: all.body, limit_2: two.body, this_users: own });
+    expect(all.status, 'GET /admin/switches?limit=1000').toBe(200);
+    expect(two.status, 'GET /admin/switches?limit=2').toBe(200);
+    const ids = all.body.switches.map((s) => s.id);
+    expect(ids.length, 'switches listed (this user has swapped twice)').toBeGreaterThanOrEqual(2);
+    expect(ids, 'the ids as listed: newest (highest) first').toEqual([...ids].sort((a, b) => b - a));
+    expect(two.body.switches.map((s) => s.id), 'limit=2: the two newest of every user').toEqual(ids.slice(0, 2));
+    expect(all.body.switches.filter((s) => s.user_id === user).map((s) => s.id), "this user's switches among every user's, against GET /admin/sandboxes/USER/switches").toEqual(own);
+  });
+
   await test.step("the operator's CLI swaps as the admin API does: `swap --user X --json` flips main, and `pointers --user X --history 1 --json` shows the admin API's pointers and the swap as the newest history row (action, outcome, from, to); a missing --user exits 2 naming it; swapped back by the CLI", async () => {
     const before = await target.admin.pointers(user);
     const swapped = await runOperatorCli(target.admin, ['swap', '--user', user, '--reason', 'gate: the operator swaps']);
@@ -387,6 +402,28 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
     expect(await target.admin.rollback(user, 'gate: back to K after the CLI rollback', knownGood.release.id)).toMatchObject({ release: { id: knownGood.release.id } });
   });
 
+  // The CLI's documented flags (hypervisor/routing/README.md): `rollback --user USER_ID | --all [--release ID] [--reason TEXT]`.
+  await test.step("the operator's CLI records the reason it is given (`rollback --user X --release B --reason TEXT`: the switch row says TEXT, by admin:cli:<login>), and refuses --user and --all together with exit 2, rolling nothing back", async () => {
+    const reason = 'gate: the operator says why';
+    const given = await runOperatorCli(target.admin, ['rollback', '--user', user, '--release', String(newer.id), '--reason', reason, '--json']);
+    const newest = (await target.admin.switches(user, 1)).switches;
+    const before = await target.admin.pointers(user);
+    const historyBefore = (await target.admin.switches(user)).switches;
+    const both = await runOperatorCli(target.admin, ['rollback', '--user', user, '--all', '--release', String(knownGood.release.id), '--reason', 'gate: --user and --all together']);
+    const after = await target.admin.pointers(user);
+    const historyAfter = (await target.admin.switches(user)).switches;
+    await evidence.json('operator-cli-rollback-reason-and-usage', { given, newest_switch: newest, user_and_all: both, pointers: { before, after } });
+    expect(given.exitCode, `${given.commandLine}: ${given.stderr}`).toBe(0);
+    expect(newest, 'the newest switch (GET .../switches?limit=1) after the CLI rollback').toEqual([
+      expect.objectContaining({ action: 'rollback', outcome: 'switched', actor: expect.stringMatching(/^admin:cli:/), reason, to: expect.objectContaining({ release_id: newer.id }) }),
+    ]);
+    expect(both.exitCode, `${both.commandLine}: ${both.stderr}`).toBe(2);
+    expect(both.stderr, 'the usage error names the choice').toContain('--all');
+    expect(after, 'pointers and slots after the refused --user --all').toEqual(before);
+    expect(historyAfter, 'the switch history after the refused --user --all').toEqual(historyBefore);
+    expect(await target.admin.rollback(user, 'gate: back to K after the CLI rollback with a reason', knownGood.release.id)).toMatchObject({ release: { id: knownGood.release.id } });
+  });
+
   await test.step('an explicit rollback to a release that was never known-good is refused and changes nothing', async () => {
     // Deployed to the standby slot (it serves there healthily) but never promoted: not proven on main, so no rollback target.
     const unproven = await target.admin.createRelease({ runtime: 'podman', image, config: { SANDBOX_VERSION: 'gate-never-known-good' }, note: 'gate: never promoted' });
@@ -488,6 +525,27 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
     const listed = await target.admin.releases();
     await evidence.json('retained-releases', { retain: knownGoodRetain, releases: listed });
     expectNewestKnownGoodRetained(listed, knownGoodRetain);
+  });
+
+  // The admin API's error contract (hypervisor/routing/README.md): `{error, code}`, each code with its one status.
+  await test.step('the admin API names why it refused in its documented `code`: an unknown release 404 release_not_found, a rollback to a release never known-good 409 no_known_good, an invalid release 400 invalid_input, nothing deployed to promote 409 no_release; nothing changes', async () => {
+    const { releases } = await target.admin.releases();
+    const unknownRelease = Math.max(...releases.map((r) => r.id)) + 1000;
+    const unproven = releases.find((r) => !r.known_good);
+    expect(unproven, 'a release never known-good (the explicit rollback step made one)').toBeDefined();
+    const before = await target.admin.pointers(user);
+    const rollback = await target.admin.answer('POST', `/admin/sandboxes/${user}/rollback`, { release_id: unknownRelease, reason: 'gate: a release that does not exist' });
+    const notKnownGood = await target.admin.answer('POST', `/admin/sandboxes/${user}/rollback`, { release_id: unproven?.id, reason: 'gate: a release never known-good' });
+    const markUnknown = await target.admin.answer('POST', `/admin/releases/${unknownRelease}/known-good`);
+    const invalid = await target.admin.answer('POST', '/admin/releases', { runtime: 'podman', note: 'gate: a podman release without an image' });
+    const promote = await target.admin.answer('POST', `/admin/sandboxes/${userId}/promote`, { reason: 'gate: nothing deployed' });
+    await evidence.json('refusal-codes', { unknown_release: unknownRelease, rollback, not_known_good: { release: unproven?.id, answer: notKnownGood }, mark_known_good: markUnknown, release_without_image: invalid, promote_with_nothing_deployed: promote });
+    expect(rollback, `POST /admin/sandboxes/USER/rollback to release ${unknownRelease}, which does not exist`).toEqual({ status: 404, body: expect.objectContaining({ code: 'release_not_found', error: expect.stringContaining(`release ${unknownRelease} does not exist`) }) });
+    expect(notKnownGood, `POST /admin/sandboxes/USER/rollback to release ${String(unproven?.id)}, never known-good`).toEqual({ status: 409, body: expect.objectContaining({ code: 'no_known_good' }) });
+    expect(markUnknown, `POST /admin/releases/${unknownRelease}/known-good`).toEqual({ status: 404, body: expect.objectContaining({ code: 'release_not_found' }) });
+    expect(invalid, 'POST /admin/releases, a podman release without an image').toEqual({ status: 400, body: expect.objectContaining({ code: 'invalid_input', error: expect.stringContaining('needs an image') }) });
+    expect(promote, 'POST /admin/sandboxes/USER/promote, nothing deployed').toEqual({ status: 409, body: expect.objectContaining({ code: 'no_release' }) });
+    expect(await target.admin.pointers(user), 'the pointers after the refused rollback').toEqual(before);
   });
 
   await test.step(`a release naming an image podman's store does not hold (${missingImage}) or a setting outside the release allowlist is refused with 400 saying what to do, and no release is created; a promote for a user with nothing deployed is refused with 409 naming the deploy to do first`, async () => {

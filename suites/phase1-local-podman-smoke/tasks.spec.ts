@@ -274,6 +274,34 @@ test('Capture one successful end-to-end user task.', async ({ target, page, desk
     expect(await listed('?limit=1'), 'GET /conductor/runs?limit=1: the newest run alone').toEqual([second]);
   });
 
+  // The workload API's documented defaults and refusals (hypervisor/workload/README.md), read through the proxy.
+  await test.step('the workload API keeps its documented defaults and refusals: a run started without output_mode is recorded markdown_report_to_writer, `auto` as auto; a bad objective or output_mode is refused 400 naming the field; a run list limit outside 1-200 is refused 400 naming limit, 200 answered; an unknown run is 404', async () => {
+    const execute = (data: Record<string, unknown>) => page.request.post(`${target.url}/conductor/execute`, { data, headers: { origin: target.url } });
+    const recorded = async (data: Record<string, unknown>): Promise<{ status: number; output_mode?: string }> => {
+      const started = await execute(data);
+      expect(started.status(), `POST /conductor/execute ${JSON.stringify(data)}`).toBe(202);
+      const { run_id: id } = (await started.json()) as { run_id: string };
+      return { status: started.status(), ...((await (await page.request.get(`${target.url}/conductor/runs/${id}`)).json()) as { output_mode?: string }) };
+    };
+    const refusal = async (response: Awaited<ReturnType<typeof execute>>) => ({ status: response.status(), body: (await response.json()) as unknown });
+    const defaulted = await recorded({ objective: `${objective} (no output_mode)`, desktop_id: run.desktop_id });
+    const auto = await recorded({ objective: `${objective} (output_mode auto)`, desktop_id: run.desktop_id, output_mode: 'auto' });
+    const noObjective = await refusal(await execute({ objective: '  ', desktop_id: run.desktop_id }));
+    const badMode = await refusal(await execute({ objective, desktop_id: run.desktop_id, output_mode: 'pdf' }));
+    const list = async (query: string) => refusal(await page.request.get(`${target.url}/conductor/runs${query}`));
+    const limits = { zero: await list('?limit=0'), over: await list('?limit=201'), max: await list('?limit=200') };
+    const unknownRun = (await page.request.get(`${target.url}/conductor/runs/00000000-gate-no-such-run`)).status();
+    await evidence.json('workload-api-defaults-and-refusals', { defaulted, auto, no_objective: noObjective, bad_output_mode: badMode, limits, unknown_run: unknownRun });
+    expect(defaulted.output_mode, 'the run started without output_mode').toBe('markdown_report_to_writer');
+    expect(auto.output_mode, 'the run started with output_mode auto').toBe('auto');
+    expect(noObjective, 'POST /conductor/execute with a blank objective').toEqual({ status: 400, body: expect.objectContaining({ field: 'objective' }) });
+    expect(badMode, 'POST /conductor/execute with output_mode "pdf"').toEqual({ status: 400, body: expect.objectContaining({ field: 'output_mode' }) });
+    expect(limits.zero, 'GET /conductor/runs?limit=0').toEqual({ status: 400, body: expect.objectContaining({ field: 'limit' }) });
+    expect(limits.over, 'GET /conductor/runs?limit=201').toEqual({ status: 400, body: expect.objectContaining({ field: 'limit' }) });
+    expect(limits.max.status, 'GET /conductor/runs?limit=200').toBe(200);
+    expect(unknownRun, 'GET /conductor/runs/ID of a run that does not exist').toBe(404);
+  });
+
   if (target.local) {
     const local = target.local;
     await test.step("the run and its document live in the user's live data directory on the host, the document as served", async () => {
