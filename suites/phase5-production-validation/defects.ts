@@ -392,4 +392,50 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.smokeResults],
     edits: [{ file: '.github/workflows/nightly.yml', find: '      - name: Upload the Allure report, verdict and evidence\n        if: always()\n', replace: '      - name: Upload the Allure report, verdict and evidence\n' }],
   },
+  // a11-wf: the nightly workflow's job settings a Phase 5 line promises
+  {
+    id: 'nightly-phase5-job-least-privilege',
+    what: "the nightly's phase5 job is given its own least-privilege `permissions: contents: read` (as the integrity jobs have); a job's permissions replace the workflow's, so its token may not write issues and `gate defects` files, comments on and closes nothing",
+    caughtBy: [line.smokeResults],
+    edits: [{ file: '.github/workflows/nightly.yml', find: '    timeout-minutes: 45\n', replace: '    timeout-minutes: 45\n    permissions:\n      contents: read\n' }],
+  },
+  {
+    id: 'nightly-newer-run-cancels-the-validation',
+    what: "the nightly's per-target concurrency is set to cancel-in-progress: true (a manual run supersedes the night's), so a run cancelled mid-suite leaves its gate users on the host and files no defect issues",
+    caughtBy: [line.smoke],
+    edits: [{ file: '.github/workflows/nightly.yml', find: '      group: nightly-${{ matrix.target }}\n      cancel-in-progress: false\n', replace: '      group: nightly-${{ matrix.target }}\n      cancel-in-progress: true\n' }],
+  },
+  {
+    id: 'nightly-concurrency-group-per-run',
+    what: "the nightly's concurrency group is keyed by the run (`nightly-${{ matrix.target }}-${{ github.run_id }}`), so a manual run and the night's run validate one host at once and remove each other's gate users",
+    caughtBy: [line.smoke],
+    edits: [{ file: '.github/workflows/nightly.yml', find: '      group: nightly-${{ matrix.target }}\n', replace: '      group: nightly-${{ matrix.target }}-${{ github.run_id }}\n' }],
+  },
+  {
+    id: 'nightly-ledger-restore-keys-dropped',
+    what: "the nightly's ledger restore loses its restore-keys (its key holds the run id, so it never matches exactly): every night starts without the ledger, and the phase5 gate refuses to run for want of the earlier phases' verdicts",
+    caughtBy: [line.smokeResults],
+    edits: [{ file: '.github/workflows/nightly.yml', find: '          restore-keys: |\n            nightly-${{ matrix.target }}-\n', replace: '' }],
+  },
+  {
+    id: 'nightly-ledger-saved-under-one-key',
+    what: "the nightly's ledger cache key drops the run id and attempt (`nightly-${{ matrix.target }}` for restore and save): a saved cache is never overwritten, so every night restores the first night's ledger and Allure history",
+    caughtBy: [line.smokeResults],
+    edits: [
+      { file: '.github/workflows/nightly.yml', find: '          key: nightly-${{ matrix.target }}-${{ github.run_id }}-${{ github.run_attempt }}\n          restore-keys: |\n            nightly-${{ matrix.target }}-\n', replace: '          key: nightly-${{ matrix.target }}\n' },
+      { file: '.github/workflows/nightly.yml', find: '            reports/allure-history\n          key: nightly-${{ matrix.target }}-${{ github.run_id }}-${{ github.run_attempt }}\n      - name: Upload', replace: '            reports/allure-history\n          key: nightly-${{ matrix.target }}\n      - name: Upload' },
+    ],
+  },
+  {
+    id: 'nightly-gate-target-from-the-input',
+    what: "the nightly's job env takes GATE_TARGET from `inputs.target` rather than the matrix: a scheduled night carries no inputs, so its gate runs against the default target instead of the deployed host",
+    caughtBy: [line.smoke],
+    edits: [{ file: '.github/workflows/nightly.yml', find: '      GATE_TARGET: ${{ matrix.target }}\n', replace: '      GATE_TARGET: ${{ inputs.target }}\n' }],
+  },
+  {
+    id: 'nightly-all-phases-unless-false',
+    what: "the nightly's gate step runs every phase unless all-phases is \"false\" (`!= \"false\"`): a scheduled night carries no inputs, so it reruns phases 1 to 5 against the host every night instead of phase5",
+    caughtBy: [line.smoke],
+    edits: [{ file: '.github/workflows/nightly.yml', find: 'if [ "$ALL_PHASES" = "true" ]; then', replace: 'if [ "$ALL_PHASES" != "false" ]; then' }],
+  },
 ];
