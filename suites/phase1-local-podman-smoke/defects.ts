@@ -29,6 +29,18 @@ const choirosSettings = "(Object.fromEntries(Object.entries(process.env).filter(
 
 export const defects: readonly SeededDefect[] = [
   {
+    id: 'sandbox-ready-duration-in-seconds',
+    what: "the sandbox.ready log line gives the start's duration in seconds, as the start histogram observes it, under the name duration_ms (a 2 s start logs duration_ms 2)",
+    caughtBy: [line.transitionLogs],
+    edits: [{ file: 'hypervisor/sandboxes/manager.ts', find: "this.transition(entry, 'sandbox.ready', { duration_ms: durationMs, reason });", replace: "this.transition(entry, 'sandbox.ready', { duration_ms: Math.round(durationMs / 1000), reason });" }],
+  },
+  {
+    id: 'switch-history-duration-in-seconds',
+    what: "the switch history stores a switch's duration in seconds, as the route-switch histogram observes it, so the history's duration_ms of a 40 ms swap reads 0.04",
+    caughtBy: [line.swap],
+    edits: [{ file: 'hypervisor/routing/switch.ts', find: '  ctx.history.finish(recordId, drained, durationMs);', replace: '  ctx.history.finish(recordId, drained, durationMs / 1000);' }],
+  },
+  {
     id: 'crash-waits-for-next-request',
     what: 'a crashed sandbox is left stopped for the next request to start, instead of being restarted with backoff',
     caughtBy: [line.lifecycle],

@@ -165,6 +165,31 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
     expect(all.body.switches.filter((s) => s.user_id === user).map((s) => s.id), "this user's switches among every user's, against GET /admin/sandboxes/USER/switches").toEqual(own);
   });
 
+  await test.step("the history's duration of a swap is that swap's, in milliseconds: the duration the swap answered with, at least the time until the new main served (its serving_after_ms), at most the admin call the gate timed, recorded inside that call", async () => {
+    // The history's at has millisecond precision and durations tenths: a few ms either way.
+    const slackMs = 5;
+    const timed: { reason: string; calledAt: number; answeredAt: number; answer: Awaited<ReturnType<typeof target.admin.swap>> }[] = [];
+    for (const reason of ['gate: a timed swap to dev', 'gate: a timed swap back to live']) {
+      const calledAt = Date.now();
+      const answer = await target.admin.swap(user, reason);
+      timed.push({ reason, calledAt, answeredAt: Date.now(), answer });
+    }
+    const recorded = (await target.admin.switches(user, 2)).switches;
+    await evidence.json('3c-timed-switch-durations', { timed, recorded });
+    for (const { reason, calledAt, answeredAt, answer } of timed) {
+      const entry = recorded.find((s) => s.reason === reason);
+      expect(entry, `the history row of "${reason}"`).toBeDefined();
+      const duration = entry?.duration_ms ?? Number.NaN;
+      const at = Date.parse(entry?.at ?? '');
+      expect(duration, `"${reason}": the history's duration_ms against the duration_ms the swap answered with`).toBeCloseTo(answer.duration_ms ?? Number.NaN, 0);
+      expect(duration, `"${reason}": the history's duration_ms against the swap's serving_after_ms ${answer.serving_after_ms}`).toBeGreaterThanOrEqual((answer.serving_after_ms ?? Number.POSITIVE_INFINITY) - slackMs);
+      expect(duration, `"${reason}": the history's duration_ms against the ${answeredAt - calledAt} ms the admin call took`).toBeLessThanOrEqual(answeredAt - calledAt + slackMs);
+      expect(at, `"${reason}": the history's at (${entry?.at}) inside the admin call`).toBeGreaterThanOrEqual(calledAt - slackMs);
+      expect(at, `"${reason}": the history's at (${entry?.at}) inside the admin call`).toBeLessThanOrEqual(answeredAt + slackMs);
+    }
+    expect(await target.admin.pointers(user)).toMatchObject({ main: 'live', dev: 'dev' });
+  });
+
   await test.step("the operator's CLI swaps as the admin API does: `swap --user X --json` flips main, and `pointers --user X --history 1 --json` shows the admin API's pointers and the swap as the newest history row (action, outcome, from, to); a missing --user exits 2 naming it; swapped back by the CLI", async () => {
     const before = await target.admin.pointers(user);
     const swapped = await runOperatorCli(target.admin, ['swap', '--user', user, '--reason', 'gate: the operator swaps']);

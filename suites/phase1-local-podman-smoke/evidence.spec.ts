@@ -52,9 +52,12 @@ test('`podman ps` lifecycle output attached.', async ({ target, podman, evidence
 test('Hypervisor logs for spawn/stop transitions attached.', async ({ target, evidence, userId, hypervisorLog }) => {
   target.requireLocal("reading the hypervisor's log");
 
-  await test.step('spawn and stop a dev sandbox through the admin API', async () => {
+  const calls = await test.step('spawn and stop a dev sandbox through the admin API', async () => {
+    const startCalledAt = Date.now();
     await target.admin.start(userId, 'dev');
+    const startAnsweredAt = Date.now();
     await target.admin.stop(userId, 'dev');
+    return { start: { calledAt: startCalledAt, answeredAt: startAnsweredAt }, stop: { calledAt: startAnsweredAt, answeredAt: Date.now() } };
   });
 
   const transitions = await test.step('the log has start_requested, ready and stop, in order, for that sandbox', async () => {
@@ -67,6 +70,23 @@ test('Hypervisor logs for spawn/stop transitions attached.', async ({ target, ev
     expect(ready).toMatchObject({ role: 'dev', runtime: 'podman', container_id: expect.stringMatching(/^[0-9a-f]{64}$/), duration_ms: expect.any(Number) });
     expect(stop).toMatchObject({ role: 'dev', runtime: 'podman', container_id: ready?.container_id, reason: 'admin', duration_ms: expect.any(Number) });
     return lines;
+  });
+
+  await test.step("each line's duration_ms is the transition's own, in milliseconds: ready's spans its start_requested line to its own (as the log timed them), and each fits inside the admin call the gate timed", async () => {
+    // The log's time has millisecond precision and duration_ms is rounded: a few ms either way.
+    const slackMs = 5;
+    const [requested, ready, stop] = transitions.map((l) => ({ at: Date.parse(String(l.entry?.time)), durationMs: Number(l.entry?.duration_ms) }));
+    const readings = { requested, ready, stop, calls };
+    await evidence.json('hypervisor-transition-durations', readings);
+    expect(ready?.durationMs, `sandbox.ready's duration_ms against its time less start_requested's (${(ready?.at ?? 0) - (requested?.at ?? 0)} ms)`).toBeGreaterThanOrEqual((ready?.at ?? 0) - (requested?.at ?? 0) - slackMs);
+    expect(ready?.durationMs, `sandbox.ready's duration_ms against the ${calls.start.answeredAt - calls.start.calledAt} ms the admin start took`).toBeLessThanOrEqual(calls.start.answeredAt - calls.start.calledAt + slackMs);
+    expect(stop?.durationMs, `sandbox.stop's duration_ms against the ${calls.stop.answeredAt - calls.stop.calledAt} ms the admin stop took`).toBeLessThanOrEqual(calls.stop.answeredAt - calls.stop.calledAt + slackMs);
+    expect(stop?.durationMs).toBeGreaterThanOrEqual(0);
+    for (const [name, call] of [['sandbox.start_requested', calls.start], ['sandbox.ready', calls.start], ['sandbox.stop', calls.stop]] as const) {
+      const at = { 'sandbox.start_requested': requested, 'sandbox.ready': ready, 'sandbox.stop': stop }[name]?.at ?? Number.NaN;
+      expect(at, `${name}'s time inside the admin call that caused it`).toBeGreaterThanOrEqual(call.calledAt - slackMs);
+      expect(at, `${name}'s time inside the admin call that caused it`).toBeLessThanOrEqual(call.answeredAt + slackMs);
+    }
   });
 
   await test.step('those log lines are attached as JSON lines, unchanged', async () => {

@@ -339,6 +339,18 @@ export const defects: readonly SeededDefect[] = [
     edits: [{ file: 'hypervisor/nixos/local/render-unit.nix', find: 'map (g: "m ${name} ${g}") u.extraGroups', replace: 'map (g: "m ${g} ${name}") u.extraGroups' }],
   },
   {
+    id: 'sysusers-user-without-home',
+    what: 'the rendered sysusers.d "u" line leaves out the home directory (the StateDirectory makes the directory anyway), so systemd-sysusers creates the service user with home / instead of the module\'s /var/lib/choiros-hypervisor',
+    caughtBy: [line.service],
+    edits: [{ file: 'hypervisor/nixos/local/render-unit.nix', find: '[ "u ${name} -:${u.group} \\"${u.description}\\" ${u.home}" ]', replace: '[ "u ${name} -:${u.group} \\"${u.description}\\"" ]' }],
+  },
+  {
+    id: 'unit-environment-specifiers-escaped',
+    what: 'the unit renderer escapes every % in an Environment= value as %% (to keep values literal), so systemd no longer expands %d and the service reads AWS_SHARED_CREDENTIALS_FILE as the literal "%d/cloudwatch-credentials", a file that does not exist',
+    caughtBy: [line.service],
+    edits: [{ file: 'hypervisor/nixos/local/render-unit.nix', find: 'quoteEnv = name: v: "\\"${name}=${v}\\"";', replace: 'quoteEnv = name: v: "\\"${name}=${lib.replaceStrings [ "%" ] [ "%%" ] v}\\"";' }],
+  },
+  {
     id: 'closure-paths-direct-references',
     what: 'the host closure\'s path list is read with nix-store -q --references instead of -qR: it leaves out the closure itself and every indirect dependency, so the attached list and the secret search over it miss most of what the host runs',
     caughtBy: [line.closure],

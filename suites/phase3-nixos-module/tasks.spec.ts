@@ -159,6 +159,15 @@ test('Define hypervisor systemd service.', async ({ installedHost, evidence }) =
     expect(user, "the module's users.users.choiros-hypervisor").toMatchObject({ isSystemUser: true, group: 'choiros-hypervisor', home: '/var/lib/choiros-hypervisor' });
   });
 
+  await test.step("the service user as systemd-sysusers created it on the host from the rendered sysusers.d file (getent) is the module's users.users.choiros-hypervisor: its primary group and its home", async () => {
+    const declared = (await evaluateModule(host.settings)).users['choiros-hypervisor'];
+    const passwd = (await host.machine.exec(['getent', 'passwd', 'choiros-hypervisor'])).stdout.trim();
+    const [, , , gid = '', , home = ''] = passwd.split(':');
+    const group = (await host.machine.exec(['getent', 'group', gid], { reject: false })).stdout.trim().split(':')[0];
+    await evidence.json('1-service-user-applied', { passwd, group, declared: declared ?? {} });
+    expect({ group, home }, `getent passwd choiros-hypervisor on the host: ${passwd}`).toEqual({ group: declared?.group, home: declared?.home });
+  });
+
   await test.step(`hardened: systemd-analyze security scores the unit at most ${maximumExposure}, and rates open only what the module leaves open on purpose`, async () => {
     const report = await unitExposure(unitText);
     await evidence.command('2-systemd-analyze-security', 'systemd-analyze security --offline=true choiros-hypervisor.service', report.table);
@@ -193,6 +202,18 @@ test('Define hypervisor systemd service.', async ({ installedHost, evidence }) =
     for (const [variable, value] of Object.entries(moduleOwnVariables)) expect(environment[variable], variable).toBe(value);
     const checked = new Set([...rows.map((r) => r.variable), ...Object.keys(moduleOwnVariables)]);
     expect(Object.keys(environment).filter((variable) => !checked.has(variable)), 'variables the unit sets that no option description names (name it in its option, or add it to moduleOwnVariables)').toEqual([]);
+  });
+
+  await test.step("the running service's environment, as systemd applied the rendered unit, is the evaluated module's: every variable it sets, each with its value (%d read as the credentials directory)", async () => {
+    const declared = (await evaluateModule(host.settings)).service.environment;
+    const pid = (await host.unitProperties('MainPID')).MainPID ?? '';
+    const environ = parseEnviron((await host.machine.exec(['cat', `/proc/${pid}/environ`])).stdout);
+    const credentialsDirectory = environ.CREDENTIALS_DIRECTORY ?? '(no CREDENTIALS_DIRECTORY)';
+    const expected = Object.fromEntries(Object.entries(declared).map(([variable, value]) => [variable, value.replaceAll('%d', credentialsDirectory)]));
+    const applied = Object.fromEntries(Object.keys(declared).map((variable) => [variable, environ[variable]]));
+    await evidence.json('4-applied-environment', { settings: host.settings, declared, applied });
+    expect(Object.keys(declared).length, "variables the module's environment sets").toBeGreaterThan(0);
+    expect(applied, `/proc/${pid}/environ against services.choiros-hypervisor's evaluated environment`).toEqual(expected);
   });
 
   await test.step("left at their defaults, the options give the hypervisor its own documented defaults (the contract's table): it reads the same configuration as from no variable at all, the state paths aside, which stay under the StateDirectory", async () => {

@@ -56,6 +56,12 @@ export const defects: readonly SeededDefect[] = [
     edits: [{ file: 'deploy/ssh.ts', find: "      '-o', 'StrictHostKeyChecking=yes',", replace: "      '-o', 'StrictHostKeyChecking=no'," }],
   },
   {
+    id: 'generation-build-time-from-package-start',
+    what: "the deploy times the host generation's build from when the hypervisor package's build started, so the transcript gives that step the two builds' time together, a duration it never had",
+    caughtBy: [line.transcript],
+    edits: [{ file: 'deploy/cli.ts', find: "exitCode: 0, ms: performance.now() - builtAt, output: generation.storePath", replace: "exitCode: 0, ms: performance.now() - started, output: generation.storePath" }],
+  },
+  {
     id: 'transcript-without-exit-status',
     what: "the text transcript drops each command's exit status (kept only in the JSON), so a failed command reads like a passed one",
     caughtBy: [line.transcript],

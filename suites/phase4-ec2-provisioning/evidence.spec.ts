@@ -4,7 +4,9 @@ import { provenOnStandIns, rebootLineTimeoutMs, test, expect } from '../../fixtu
 
 test('Deployment command transcript attached.', async ({ phase4Host, evidence }) => {
   await evidence.provenOn(provenOnStandIns);
+  const deployStartedAt = Date.now();
   const deployed = await phase4Host.deploy('switch');
+  const deployEndedAt = Date.now();
   const { file, text } = await phase4Host.latestDeployTranscript();
   await evidence.file('deployment-command-transcript.txt', file, 'text/plain');
   await evidence.file('deployment-command-transcript.json', file.replace(/\.txt$/, '.json'), 'application/json');
@@ -19,6 +21,26 @@ test('Deployment command transcript attached.', async ({ phase4Host, evidence })
       if (!command.command.startsWith('# ')) expect(text).toContain(`$ ${command.command}\n  exit ${command.exitCode} in ${command.ms} ms`);
     }
     expect(commands.map((c) => c.step)).toEqual(expect.arrayContaining(['build the hypervisor package', 'build the host generation', 'read the active generation']));
+  });
+
+  await test.step("each command's duration is its own, against when it was recorded: it began after the deploy started and after the command before it was recorded (its at less its ms), and the file holds the commands the CLI printed, in that order, with the exit status and ms it printed", async () => {
+    const commands = (JSON.parse(await readFile(file.replace(/\.txt$/, '.json'), 'utf8')) as { at: string; step: string; command: string; exitCode: number; ms: number }[]).filter((c) => !c.command.startsWith('# '));
+    // at has millisecond precision and ms is rounded: a few ms either way.
+    const slackMs = 5;
+    let previousAt = deployStartedAt;
+    const overlapping: string[] = [];
+    for (const command of commands) {
+      const at = Date.parse(command.at);
+      if (at - command.ms < previousAt - slackMs) overlapping.push(`[${command.step}] ${command.ms} ms, recorded at ${command.at}: it would have begun ${previousAt - (at - command.ms)} ms before ${previousAt === deployStartedAt ? 'the deploy started' : 'the command before it was recorded'}`);
+      previousAt = at;
+    }
+    expect(overlapping, 'durations longer than the time the command had').toEqual([]);
+    expect(previousAt, 'the last command recorded before the CLI exited').toBeLessThanOrEqual(deployEndedAt + slackMs);
+    const printed = deployed.output.split('\n').flatMap((line) => {
+      const match = /^\[([^\]]+)\] \$ (.*) {2}\(exit (-?\d+), (\d+) ms\)$/.exec(line.trim());
+      return match ? [`[${match[1] ?? ''}] $ ${match[2] ?? ''} (exit ${match[3] ?? ''}, ${match[4] ?? ''} ms)`] : [];
+    });
+    expect(commands.map((c) => `[${c.step}] $ ${c.command} (exit ${c.exitCode}, ${c.ms} ms)`), `${file}: its commands against what the CLI printed as it ran them`).toEqual(printed);
   });
 
   await test.step('the first deploy, with the closure copy, profile switch, activation and health, is kept too', async () => {
