@@ -356,4 +356,16 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.closure],
     edits: [{ file: 'hypervisor/nixos/host-closure.ts', find: "(await execa('nix-store', ['-qR', outPath]))", replace: "(await execa('nix-store', ['-q', '--references', outPath]))" }],
   },
+  {
+    id: 'cloudwatch-interval-default-five-minutes',
+    what: "cloudwatch.intervalSecs defaults to 300 (CloudWatch's standard five-minute resolution) while the hypervisor's own default and the figures' documented cadence is 60 s, so a host that enables publishing with only a region sends a batch every five minutes",
+    caughtBy: [line.flakeModule],
+    edits: [{ file: module, find: '        type = types.ints.between 1 3600;\n        default = 60;', replace: '        type = types.ints.between 1 3600;\n        default = 300;' }],
+  },
+  {
+    id: 'cloudwatch-credentials-file-always-named',
+    what: "AWS_SHARED_CREDENTIALS_FILE is set whenever publishing is on, credentialsFile given or not, so a host on the EC2 instance role (credentialsFile null) points the SDK at a credentials file that was never loaded and publishes nothing",
+    caughtBy: [line.flakeModule],
+    edits: [{ file: module, find: '      } // optionalAttrs (cw.credentialsFile != null) {\n        # A path, not the keys', replace: '      } // optionalAttrs cw.enable {\n        # A path, not the keys' }],
+  },
 ];

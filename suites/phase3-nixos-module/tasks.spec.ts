@@ -92,6 +92,25 @@ test('Implement `nixosModules.default` in `hypervisor/flake.nix`.', async ({ evi
     expect(idleZero?.module, 'idleTimeout = 0 (its description: 0 never stops them)').toBe(true);
   });
 
+  await test.step("with cloudwatch.enable and only its region set (what the README asks for), the other CloudWatch options' defaults give the hypervisor its own (namespace ChoirOS/Hypervisor, a batch every 60 s, AWS's endpoint for the region, the machine's host name as Host): it reads the same as from HYPERVISOR_CLOUDWATCH=on and the region alone", async () => {
+    const region = 'eu-central-1';
+    const publishing = await evaluateModule({ cloudwatch: { enable: true, region } });
+    const differences = moduleDefaultDifferences(publishing.service.environment, { HYPERVISOR_CLOUDWATCH: 'on', HYPERVISOR_CLOUDWATCH_REGION: region });
+    await evidence.json('5-cloudwatch-defaults', { environment: publishing.service.environment, differences });
+    expect(publishing.failed).toEqual([]);
+    expect(differences, 'settings where publishing with only a region gives the hypervisor other values than its own defaults').toEqual([]);
+  });
+
+  await test.step("with publishing on and cloudwatch.credentialsFile left null (the EC2 instance role: the SDK's default chain), the unit sets no AWS_ variable and loads or asserts no CloudWatch credential", async () => {
+    const instanceRole = await evaluateModule({ cloudwatch: { enable: true, region: 'eu-central-1' } });
+    const awsVariables = Object.fromEntries(Object.entries(instanceRole.service.environment).filter(([name]) => name.startsWith('AWS_')));
+    const credentialLines = [...loadedCredentials(instanceRole.unitText).map((l) => `LoadCredential=${l.name}:${l.source}`), ...unitSetting(instanceRole.unitText, 'AssertPathExists', '[Unit]').map((p) => `AssertPathExists=${p}`)];
+    await evidence.json('5-cloudwatch-instance-role', { environment: instanceRole.service.environment, credentialLines });
+    expect(instanceRole.failed).toEqual([]);
+    expect(instanceRole.service.environment.HYPERVISOR_CLOUDWATCH, 'publishing is on').toBe('on');
+    expect({ awsVariables, credentialLines }, 'what points the AWS SDK away from its default chain').toEqual({ awsVariables: {}, credentialLines: [] });
+  });
+
   await test.step("every text option the hypervisor checks (bind address, sandbox image, rpId, rpOrigin, CloudWatch region, namespace, endpoint, host) builds with exactly the values the hypervisor starts with: a host file's near miss (a space, an underscore, a path, a capital, one past a length) is refused at build time, not by a service that never starts", async () => {
     const probes = await optionStringProbes(await evaluateModule({}));
     await evidence.json('5-option-strings', probes);

@@ -349,4 +349,30 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.deployCli],
     edits: [{ file: 'gate-runner/deploy-section.ts', find: '  if ((hostKey === undefined) === (knownHostsFile === undefined)) throw', replace: '  if (hostKey !== undefined && knownHostsFile !== undefined) throw' }],
   },
+  {
+    id: 'status-names-the-first-generation',
+    what: "the generation number is read from the first line nix-env --list-generations prints (written against a fresh host with one generation), so npm run deploy -- status names generation 1 whichever generation the host runs",
+    caughtBy: [line.deployCli],
+    edits: [{ file: 'deploy/converge.ts', find: "    const current = stdout.split('\\n').find((line) => /\\(current\\)/.test(line));", replace: "    const current = stdout.split('\\n').find((line) => /^\\s*\\d+\\s/.test(line));" }],
+  },
+  {
+    id: 'deploy-closure-flag-accepted-with-rollback',
+    what: "the CLI checks that --closure names a store path but not that the command is switch, so npm run deploy -- rollback --closure /nix/store/… is accepted, the closure ignored, and the host rolled back to its previous generation",
+    caughtBy: [line.deployCli],
+    edits: [{ file: 'deploy/main.ts', find: "  (!closure.given || (command === 'switch' && closure.value?.startsWith('/nix/store/'))) &&", replace: "  (!closure.given || closure.value?.startsWith('/nix/store/')) &&" }],
+  },
+  {
+    id: 'provision-flags-unchecked',
+    what: "the provisioning CLI checks only the command, not its flags (\"unknown flags are harmless\"), so npm run provision -- destroy --dry-run, typed to preview a teardown, removes every resource tagged for the target",
+    caughtBy: [line.launch],
+    edits: [{ file: 'provisioning/main.ts', find: "if (!provisioningCommands.includes(command as ProvisioningCommand) || flags.some((f) => f !== '--yes')) {", replace: 'if (!provisioningCommands.includes(command as ProvisioningCommand)) {' }],
+  },
+  {
+    id: 'failed-apply-inventory-skipped',
+    what: "apply lists what exists only when it succeeds (the inventory moved from the finally block to the end of the try), so the transcript of a failed apply, the one an operator opens to clean up, says nothing tagged for the target exists",
+    caughtBy: [line.launch],
+    edits: [
+      { file: 'provisioning/provision.ts', find: "        return { value: undefined, detail: change.action === 'none' ? 'no change' : detail, unchanged: change.action === 'none' || detail === 'unchanged' };\n      });\n    }\n  } catch (error) {\n    transcript.failure = explainAwsError(error, ctx.descriptionFile).message;\n    throw explainAwsError(error, ctx.descriptionFile);\n  } finally {\n    await recordInventory(ctx, transcript, targetName);\n  }\n  return provisioned;", replace: "        return { value: undefined, detail: change.action === 'none' ? 'no change' : detail, unchanged: change.action === 'none' || detail === 'unchanged' };\n      });\n    }\n    await recordInventory(ctx, transcript, targetName);\n  } catch (error) {\n    transcript.failure = explainAwsError(error, ctx.descriptionFile).message;\n    throw explainAwsError(error, ctx.descriptionFile);\n  }\n  return provisioned;" },
+    ],
+  },
 ];

@@ -116,6 +116,20 @@ test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', asy
     }
   });
 
+  await test.step('a flag the usage does not give (destroy --dry-run, apply --force, plan --json) or a command it does not list is refused with the usage (exit 2) before anything runs: this target\'s resources and record are all still there', async () => {
+    const ours = async () => ({ resources: (await accountResources(ec2, target.name)).map((r) => [r.kind, r.id ?? null]), record: (await aRecord(route53, await hostedZoneId(route53, testHostedZone), describedAws(target).dns.hostName))?.ResourceRecords?.map((r) => r.Value) ?? [] });
+    const before = await ours();
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', GATE_TARGET: target.name, GATE_TARGETS_DIR: target.dir, PROVISIONING_TRANSCRIPT_DIR: phase4Host.transcriptDir, ...motoCredentialsEnv };
+    const misuses = [['destroy', '--dry-run'], ['apply', '--force'], ['plan', '--json'], ['destroy', '--yes', '--dry-run'], ['teardown']];
+    const runs = [];
+    for (const args of misuses) runs.push({ args: args.join(' '), run: await runCli('provisioning/main.ts', args, env) });
+    const after = await ours();
+    await evidence.json('provision-usage-refusals', { runs: runs.map(({ args, run }) => ({ args, exitCode: run.exitCode, output: run.output })), before, after });
+    expect(before.resources.every(([, id]) => id !== null) && before.record.length === 1, 'this target was provisioned in full before the refused commands').toBe(true);
+    expect(runs.map(({ args, run }) => ({ args, exitCode: run.exitCode, usage: run.output.includes('usage: GATE_TARGET=<name> npm run provision -- plan|apply|destroy') }))).toEqual(misuses.map((args) => ({ args: args.join(' '), exitCode: 2, usage: true })));
+    expect(after, "this target's resources and record after the refused commands").toEqual(before);
+  });
+
   await test.step("it boots with the described key pair, whose public key is the description's public key file (the deploy key's public half)", async () => {
     const aws = describedAws(target);
     // The described key pair, not the instance's: a launch without a key then fails on the name below, not with "not found".
@@ -138,6 +152,40 @@ test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', asy
     expect(file, 'the apply printed where its transcript is').toBeDefined();
     const text = await readFile(file ?? '', 'utf8');
     await evidence.text('provisioning-transcript.txt', text);
+    const { dns, region } = describedAws(target);
+    const ids = Object.fromEntries((await accountResources(ec2, target.name)).map((r) => [r.kind, r.id ?? '(none)']));
+    const held = [
+      { kind: 'instance', id: ids.instance ?? '', removedBy: 'aws ec2 terminate-instances' },
+      { kind: 'volume', id: ids.volume ?? '', removedBy: 'aws ec2 delete-volume' },
+      { kind: 'security group', id: ids['security group'] ?? '', removedBy: 'aws ec2 delete-security-group' },
+      { kind: 'key pair', id: ids['key pair'] ?? '', removedBy: 'aws ec2 delete-key-pair' },
+      { kind: 'dns record', id: `${dns.hostName} A`, removedBy: 'aws route53 change-resource-record-sets' },
+    ];
+    expect(inventoryProblems(text, held, region, target.name)).toEqual([]);
+  });
+
+  await test.step("a failed apply keeps its transcript too (README: also after a failure): the file its error names holds the failure, every resource the account still holds with the command that removes it, and the command that removes them all", async () => {
+    const aws = target.description.aws as { instanceType?: string };
+    const described = aws.instanceType;
+    aws.instanceType = 't3a.nonesuch';
+    await target.write();
+    let failed: Awaited<ReturnType<typeof runCli>>;
+    try {
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', GATE_TARGET: target.name, GATE_TARGETS_DIR: target.dir, PROVISIONING_TRANSCRIPT_DIR: phase4Host.transcriptDir, ...motoCredentialsEnv };
+      failed = await runCli('provisioning/main.ts', ['apply', '--yes'], env);
+    } finally {
+      if (described === undefined) delete aws.instanceType;
+      else aws.instanceType = described;
+      await target.write();
+    }
+    await evidence.command('provision-apply-failed', failed.commandLine, failed.output);
+    expect(failed.exitCode, failed.output).toBe(1);
+    const file = /transcript \(what exists now, and the command that removes it\): (\S+\.txt)/.exec(failed.output)?.[1];
+    expect(file, 'the failed apply names its transcript').toBeDefined();
+    const text = await readFile(file ?? '', 'utf8');
+    await evidence.text('provisioning-transcript-failed.txt', text);
+    expect(text, 'the transcript names the failure').toContain('\nFAILED: ');
+    expect(text, 'the failure names the field and its value').toContain('aws.instanceType is "t3a.nonesuch"');
     const { dns, region } = describedAws(target);
     const ids = Object.fromEntries((await accountResources(ec2, target.name)).map((r) => [r.kind, r.id ?? '(none)']));
     const held = [
@@ -421,6 +469,37 @@ test('Deploy NixOS host config via CLI.', async ({ phase4Host, evidence }) => {
       expect(onChanged.map((u) => [u.unit, u.differences]), `the units systemd runs after deploying ${changed}`).toEqual(onChanged.map((u) => [u.unit, []]));
       expect(back.exitCode).toBe(0);
       expect(onDeclared.map((u) => [u.unit, u.differences]), `the units systemd runs after deploying ${declared} again`).toEqual(onDeclared.map((u) => [u.unit, []]));
+    });
+
+    await test.step("status names what the host runs: the store path the system profile points at and its current generation number, as the host's own generation list reads them (after the deploys above, not the first generation)", async () => {
+      const status = await phase4Host.deploy('status');
+      await evidence.command('deploy-status', status.commandLine, status.output);
+      const { current } = await host.generations();
+      expect(status.exitCode).toBe(0);
+      expect(current, 'the system profile has a current generation').toBeDefined();
+      expect(status.output).toContain(`active: ${current?.storePath ?? '?'} (generation ${current?.number ?? '?'})`);
+    });
+
+    await test.step('a flag the usage does not give that command (--closure outside switch or outside /nix/store, --generation outside rollback or not a positive number, a flag it does not know) is refused with the usage (exit 2), and the host keeps its generation and its running hypervisor', async () => {
+      const before = { generation: (await host.generations()).current, bootId: (await phase4Host.health()).bootId };
+      const storePath = before.generation?.storePath ?? '/nix/store/missing';
+      const misuses = [
+        ['rollback', '--closure', storePath],
+        ['status', '--closure', storePath],
+        ['switch', '--generation', String(before.generation?.number ?? 1)],
+        ['switch', '--closure', './result'],
+        ['switch', '--closure'],
+        ['rollback', '--generation', '0'],
+        ['rollback', '--generation', 'previous'],
+        ['rollback', '--yes'],
+        ['apply'],
+      ];
+      const runs = [];
+      for (const args of misuses) runs.push({ args: args.join(' '), run: await phase4Host.deploy(...args) });
+      await evidence.json('deploy-usage-refusals', runs.map(({ args, run }) => ({ args, exitCode: run.exitCode, output: run.output })));
+      expect(runs.map(({ args, run }) => ({ args, exitCode: run.exitCode, usage: run.output.includes('usage: GATE_TARGET=<name> npm run deploy -- switch|rollback|status') }))).toEqual(misuses.map((args) => ({ args: args.join(' '), exitCode: 2, usage: true })));
+      expect((await host.generations()).current, 'the generation the host runs after the refused commands').toEqual(before.generation);
+      expect((await phase4Host.health()).bootId, 'the hypervisor process after the refused commands').toBe(before.bootId);
     });
 
     await test.step('a host presenting another host key is refused, never accepted', async () => {
