@@ -39,7 +39,7 @@ describe('the kill table', () => {
       { defect: 'phase1/a', caughtBy: ['Line A.'], result: 'caught' as const, failedLines: ['Line A.'], firstError: 'Error: expected 1', seconds: 12 },
       { defect: 'phase1/b', caughtBy: ['Line B.'], result: 'MISSED' as const, failedLines: [], firstError: undefined, seconds: 9.5 },
     ];
-    expect(killRate(rows)).toEqual({ caught: 1, total: 2, percent: 50 });
+    expect(killRate(rows)).toEqual({ caught: 1, total: 2, percent: 50, withUnitTests: 1, percentWithUnitTests: 50 });
     const table = renderKillTable(rows);
     expect(table).toMatch(/phase1\/b +MISSED +9\.5 +Line B\./);
     expect(table).toContain('kill rate: 1/2 seeded defects caught by the lines meant for them (50%)');
