@@ -30,7 +30,7 @@ import { metadataExposures } from '../../fixtures/instance-metadata.ts';
 import { runningUnits } from '../../fixtures/running-units.ts';
 import { secretExposures, secretPlacement } from '../../fixtures/secret-placement.ts';
 import { accountResources, tagProblems } from '../../fixtures/account-resources.ts';
-import { inventoryProblems, printedTranscriptFile } from '../../fixtures/provisioning-inventory.ts';
+import { heldResources, inventoryProblems, printedTranscriptFile } from '../../fixtures/provisioning-inventory.ts';
 
 test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', async ({ phase4Host, evidence }) => {
   await evidence.provenOn({ place: `moto on ${phase4Host.moto.endpoint}`, standIn: motoStandIn });
@@ -154,14 +154,7 @@ test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', asy
     await evidence.text('provisioning-transcript.txt', text);
     const { dns, region } = describedAws(target);
     const ids = Object.fromEntries((await accountResources(ec2, target.name)).map((r) => [r.kind, r.id ?? '(none)']));
-    const held = [
-      { kind: 'instance', id: ids.instance ?? '', removedBy: 'aws ec2 terminate-instances' },
-      { kind: 'volume', id: ids.volume ?? '', removedBy: 'aws ec2 delete-volume' },
-      { kind: 'security group', id: ids['security group'] ?? '', removedBy: 'aws ec2 delete-security-group' },
-      { kind: 'key pair', id: ids['key pair'] ?? '', removedBy: 'aws ec2 delete-key-pair' },
-      { kind: 'dns record', id: `${dns.hostName} A`, removedBy: 'aws route53 change-resource-record-sets' },
-    ];
-    expect(inventoryProblems(text, held, region, target.name)).toEqual([]);
+    expect(inventoryProblems(text, heldResources(ids, dns.hostName), region, target.name)).toEqual([]);
   });
 
   await test.step("a failed apply keeps its transcript too (README: also after a failure): the file its error names holds the failure, every resource the account still holds with the command that removes it, and the command that removes them all", async () => {
@@ -188,14 +181,7 @@ test('Launch initial target host (`t3a.large`, `us-east-1`, `gp3` volume).', asy
     expect(text, 'the failure names the field and its value').toContain('aws.instanceType is "t3a.nonesuch"');
     const { dns, region } = describedAws(target);
     const ids = Object.fromEntries((await accountResources(ec2, target.name)).map((r) => [r.kind, r.id ?? '(none)']));
-    const held = [
-      { kind: 'instance', id: ids.instance ?? '', removedBy: 'aws ec2 terminate-instances' },
-      { kind: 'volume', id: ids.volume ?? '', removedBy: 'aws ec2 delete-volume' },
-      { kind: 'security group', id: ids['security group'] ?? '', removedBy: 'aws ec2 delete-security-group' },
-      { kind: 'key pair', id: ids['key pair'] ?? '', removedBy: 'aws ec2 delete-key-pair' },
-      { kind: 'dns record', id: `${dns.hostName} A`, removedBy: 'aws route53 change-resource-record-sets' },
-    ];
-    expect(inventoryProblems(text, held, region, target.name)).toEqual([]);
+    expect(inventoryProblems(text, heldResources(ids, dns.hostName), region, target.name)).toEqual([]);
   });
 
   await test.step('a second apply finds the tagged resources and changes nothing', async () => {
