@@ -895,4 +895,11 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.knownGood],
     edits: [{ file: 'hypervisor/cli/rollback.ts', find: "(f) => (Boolean(f.user) === Boolean(f.all) ? 'give exactly one of --user USER_ID or --all' : undefined)", replace: "(f) => (!f.user && !f.all ? 'give exactly one of --user USER_ID or --all' : undefined)" }],
   },
+  // round 12 (unseen) miss, now checked by its line
+  {
+    id: 'close-codes-only-private-range',
+    what: "the workload takes a /ws close request only for 1000 or 4000-4999, mistaking the private range for the whole application range RFC 6455 lets an endpoint send: a registered code (3000-3999) gets an error frame and the connection stays open",
+    caughtBy: [line.webSocket],
+    edits: [{ file: 'hypervisor/workload/ws-messages.ts', find: '(code < 3000 || code > 4999)', replace: '(code < 4000 || code > 4999)' }],
+  },
 ];

@@ -860,14 +860,21 @@ test('WebSocket task flow works end-to-end.', async ({ target, page, desktop, si
     expect(frames.every((f) => f.url.endsWith('/ws'))).toBe(true);
   });
 
-  await test.step("close codes cross the proxy unchanged both ways: the page's close code and reason reach the sandbox, and the sandbox's reach the page", async () => {
-    // Application codes (4000-4999) and a reason each: a relay that closes "normally" or drops the reason shows.
-    const fromPage = { code: 4001, reason: 'closed by the page' };
-    const fromSandbox = { code: 4002, reason: 'closed by the sandbox' };
-    const relayed = await relayCloses(page, '/ws', fromPage, fromSandbox);
-    await evidence.json('websocket-close-codes', { sent: { by_page: fromPage, by_sandbox: fromSandbox }, ...relayed });
-    expect(relayed.pageToSandbox, "the page's close as the sandbox received it").toEqual(fromPage);
-    expect(relayed.sandboxToPage, "the sandbox's close as the page received it").toEqual(fromSandbox);
+  await test.step("close codes cross the proxy unchanged both ways, across the codes an endpoint may send (1000, 3000-4999): the page's close code and reason reach the sandbox, and the sandbox's reach the page", async () => {
+    // A reason each, and codes from both ends of the registered (3000-3999) and private (4000-4999)
+    // ranges: a relay (or an end) that closes "normally", drops the reason or takes only part of the range shows.
+    const closes = [
+      { fromPage: { code: 4001, reason: 'closed by the page' }, fromSandbox: { code: 4002, reason: 'closed by the sandbox' } },
+      { fromPage: { code: 3999, reason: 'a registered code, from the page' }, fromSandbox: { code: 3000, reason: 'a registered code, from the sandbox' } },
+      { fromPage: { code: 1000, reason: 'a normal close, from the page' }, fromSandbox: { code: 4999, reason: 'the last private code, from the sandbox' } },
+    ];
+    const relayed = [];
+    for (const { fromPage, fromSandbox } of closes) relayed.push({ sent: { by_page: fromPage, by_sandbox: fromSandbox }, ...(await relayCloses(page, '/ws', fromPage, fromSandbox)) });
+    await evidence.json('websocket-close-codes', relayed);
+    for (const { sent, pageToSandbox, sandboxToPage } of relayed) {
+      expect(pageToSandbox, `the page's close ${sent.by_page.code} as the sandbox received it`).toEqual(sent.by_page);
+      expect(sandboxToPage, `the sandbox's close ${sent.by_sandbox.code} as the page received it`).toEqual(sent.by_sandbox);
+    }
   });
 
   await test.step(`a user holds at most the per-user cap of WebSockets (${defaultProxyLimits.maxWebSocketsPerUser}) at once: every one up to it is greeted by the sandbox, the next is closed with 1008 naming the limit (local target only)`, async () => {
