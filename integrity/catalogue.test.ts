@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { phaseById } from '../suites/phases.ts';
-import { catalogueProblems, linesToRun, loadCatalogues } from './catalogue.ts';
+import { acrossPhasesProblems, catalogueProblems, linesToRun, loadCatalogues } from './catalogue.ts';
 import { exactTitles } from './gate-lines.ts';
 import { renderKillTable } from './kill-table.ts';
 
@@ -52,5 +52,22 @@ describe('the seeded-defect catalogues', () => {
     const row = { defect: 'phase3/x', caughtBy: defect.caughtBy, result: 'caught' as const, failedLines: [phase3.checklist[1]?.text ?? ''], firstError: undefined, seconds: 1 };
     expect(renderKillTable([row])).toContain('1/1 seeded defects caught by the lines meant for them');
     expect(renderKillTable([row], 'phase')).toContain('1/1 seeded defects caught by any line of their phase (--any-line)');
+    expect(linesToRun(defect, phase3, 'all')).toEqual(phase3.checklist.map((line) => line.text));
+    expect(renderKillTable([row], 'all')).toContain('1/1 seeded defects caught by any line of any phase run (--any-phase)');
+    expect(renderKillTable([row], 'all')).toContain('with the unit tests');
+  });
+
+  it('accepts a line of any phase as the guess of an unseen catalogue measured across phases (--any-phase), and still checks the edits', () => {
+    const edit = { file: 'hypervisor/app.ts', find: 'text that is not there', replace: 'x' };
+    const defects = [
+      { id: 'a', what: 'x', caughtBy: [phaseById('phase5').checklist[0]?.text ?? ''], edits: [] },
+      { id: 'a', what: 'x', caughtBy: ['Not a line.'], edits: [edit] },
+    ];
+    const problems = acrossPhasesProblems('/tmp/unseen.ts', defects).join('\n');
+    expect(problems).not.toContain(`"${defects[0]?.caughtBy[0] ?? ''}" is not`);
+    expect(problems).toContain('"Not a line." is not any phase\'s checklist line');
+    expect(problems).toContain('defect "a": the id is used twice');
+    expect(problems).toContain('defect "a": has no edit');
+    expect(problems).toContain('the text to replace occurs 0 times in hypervisor/app.ts, not once');
   });
 });

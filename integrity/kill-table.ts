@@ -42,8 +42,8 @@ export function renderKillTable(rows: readonly DefectRow[], scope: LineScope = '
     ];
   });
   const rate = killRate(rows);
-  const by = scope === 'meant' ? 'by the lines meant for them' : 'by any line of their phase (--any-line)';
+  const by = { meant: 'by the lines meant for them', phase: 'by any line of their phase (--any-line)', all: 'by any line of any phase run (--any-phase)' }[scope];
   const footer = [`kill rate: ${rate.caught}/${rate.total} seeded defects caught ${by} (${rate.percent}%)`];
-  if (scope === 'phase') footer.push(`with the unit tests that import the edited files (where no line caught it): ${rate.withUnitTests}/${rate.total} (${rate.percentWithUnitTests}%)`);
+  if (scope !== 'meant') footer.push(`with the unit tests that import the edited files (where no line caught it): ${rate.withUnitTests}/${rate.total} (${rate.percentWithUnitTests}%)`);
   return [header, '-'.repeat(header.length), ...body, '', ...footer].join('\n');
 }

@@ -5,8 +5,8 @@ import { podman } from '../hypervisor/podman/podman.ts';
 import { repoRoot } from '../hypervisor/paths.ts';
 import { nixpkgsLibExpression } from '../hypervisor/nixos/nixpkgs-lib.ts';
 import { sandboxImageName } from '../hypervisor/workload/image/image.ts';
-import { phaseById, UnknownPhaseError } from '../suites/phases.ts';
-import { CatalogueError, catalogueProblems, linesToRun, loadCatalogueFile, loadCatalogues, type LineScope, type PhaseCatalogue } from './catalogue.ts';
+import { phaseById, phases, UnknownPhaseError, type Phase } from '../suites/phases.ts';
+import { acrossPhasesProblems, CatalogueError, catalogueProblems, linesToRun, loadCatalogueFile, loadCatalogues, loadUnseenDefects, type LineScope, type PhaseCatalogue } from './catalogue.ts';
 import { runGateLines } from './gate-lines.ts';
 import { InterruptedError, interruptedExitCode, Interruption } from './interruption.ts';
 import { killRate, renderKillTable, type DefectRow } from './kill-table.ts';
@@ -28,12 +28,17 @@ import { runRelatedUnitTests, type UnitTestsRun } from './unit-tests.ts';
  * fails again counts (FLAKY otherwise): any line of a whole phase is more likely to hit a flaky step.
  * The table still shows the lines the defect named.
  *
+ * With --any-phase (unseen catalogues only) a defect runs every line of the first phase, and only if
+ * none caught it, every line of the next, and so on (the phases named, in that order, or all five):
+ * the suites together, literally. Each phase runs its baseline once, for the defects still uncaught.
+ *
  * Not part of `npm test` or CI: see README.md ("Seeded defects") and .github/workflows/nightly.yml.
  */
 const usage =
   'usage: npm run integrity [-- PHASE ...] [--defect ID ...]   (default: every phase with suites/<phase>/defects.ts)\n' +
   '       npm run integrity -- PHASE --catalogue FILE.ts       (defects the suites have never seen, instead of the phase\'s own)\n' +
-  '       add --any-line to run every line of the phase for each defect (a failure of any line is a catch)';
+  '       add --any-line to run every line of the phase for each defect (a failure of any line is a catch)\n' +
+  '       npm run integrity -- [PHASE ...] --catalogue FILE.ts --any-phase   (every line of each phase in turn, until one catches it; default all phases)';
 
 interface IntegrityArgs {
   phases: string[];
@@ -50,7 +55,9 @@ function parseArgs(args: readonly string[]): IntegrityArgs {
   for (let i = 0; i < args.length; i += 1) {
     const arg = args[i] ?? '';
     if (arg === '--any-line') {
-      scope = 'phase';
+      scope = scope === 'all' ? 'all' : 'phase';
+    } else if (arg === '--any-phase') {
+      scope = 'all';
     } else if (arg === '--defect' || arg === '--catalogue') {
       const value = args[i + 1];
       if (!value) throw new CatalogueError(`${arg} needs a value. ${usage}`);
@@ -63,7 +70,8 @@ function parseArgs(args: readonly string[]): IntegrityArgs {
       phases.push(arg);
     }
   }
-  if (catalogue !== undefined && phases.length !== 1) throw new CatalogueError(`--catalogue runs for exactly one phase; name it. ${usage}`);
+  if (scope === 'all' && catalogue === undefined) throw new CatalogueError(`--any-phase measures a catalogue of unseen defects; give it with --catalogue. ${usage}`);
+  if (scope !== 'all' && catalogue !== undefined && phases.length !== 1) throw new CatalogueError(`--catalogue runs for exactly one phase; name it. ${usage}`);
   return { phases, defects, catalogue, scope };
 }
 
@@ -92,59 +100,137 @@ async function failingAgain(copy: ScratchCopy, logDir: string, project: string, 
 /** The files a defect edits, for `vitest related`. */
 const editedFiles = (defect: SeededDefect): string[] => [...new Set(defect.edits.map((edit) => edit.file))];
 
-async function runCatalogue(copy: ScratchCopy, logDir: string, catalogue: PhaseCatalogue, only: readonly string[], scope: LineScope, env: Record<string, string>, interruption: Interruption): Promise<DefectRow[] | 'baseline failed'> {
-  const { phase } = catalogue;
-  const defects = catalogue.defects.filter((d) => !only.length || only.includes(d.id));
-  const lines = [...new Set(defects.flatMap((d) => linesToRun(d, phase, scope)))];
+/** Everything a run of lines needs besides the lines themselves. */
+interface RunContext {
+  copy: ScratchCopy;
+  logDir: string;
+  env: Record<string, string>;
+  interruption: Interruption;
+}
+
+/** The lines on the unmodified copy: false (and why, printed) when one fails without any defect. */
+async function baselinePasses(ctx: RunContext, phase: Phase, lines: readonly string[]): Promise<boolean> {
   console.log(`integrity: ${phase.id}: baseline, ${lines.length} line(s) on the unmodified copy`);
-  const baseline = await runGateLines({ repo: copy.repo, logDir, project: phase.id, titles: lines, label: `${phase.id}-baseline`, env, interruption });
+  const baseline = await runGateLines({ repo: ctx.copy.repo, logDir: ctx.logDir, project: phase.id, titles: lines, label: `${phase.id}-baseline`, env: ctx.env, interruption: ctx.interruption });
   const broken = [...baseline.outcomes].filter(([, outcome]) => outcome.status !== 'passed');
   if (broken.length) {
     console.error(`integrity: ${phase.id}: the baseline fails without any defect, so no catch would mean anything. Fix these first (log: ${baseline.logFile}):`);
     for (const [line, outcome] of broken) console.error(`  ${outcome.status}: ${line}${outcome.error ? ` (${outcome.error})` : ''}`);
-    return 'baseline failed';
+    return false;
   }
   console.log(`integrity: ${phase.id}: baseline passed in ${(baseline.durationMs / 1000).toFixed(1)} s`);
+  return true;
+}
+
+interface GateOutcome {
+  result: 'caught' | 'FLAKY' | 'NOT RUN' | 'MISSED';
+  failedLines: string[];
+  firstError: string | undefined;
+  ms: number;
+}
+
+/** One defect applied alone to the copy, against `titles` of one phase; with `confirm`, a failed line counts only if it fails again. */
+async function gateOutcome(ctx: RunContext, phase: Phase, defect: SeededDefect, titles: readonly string[], confirm: boolean): Promise<GateOutcome> {
+  const revert = await ctx.copy.apply(defect.edits);
+  try {
+    const run = await runGateLines({ repo: ctx.copy.repo, logDir: ctx.logDir, project: phase.id, titles, label: `${phase.id}-${defect.id}`, env: ctx.env, interruption: ctx.interruption });
+    const outcomes = titles.map((line) => ({ line, ...(run.outcomes.get(line) ?? { status: 'not run' as const, error: undefined }) }));
+    const failed = outcomes.filter((o) => o.status === 'failed');
+    const confirmed = confirm && failed.length ? await failingAgain(ctx.copy, ctx.logDir, phase.id, defect.id, failed, ctx.env, ctx.interruption) : { lines: failed.map((o) => o.line), notRun: false, ms: 0 };
+    // A second run that did not run its lines (no report) says nothing either way: NOT RUN, not FLAKY.
+    const result = confirmed.lines.length ? 'caught' : failed.length ? (confirmed.notRun ? 'NOT RUN' : 'FLAKY') : outcomes.some((o) => o.status === 'not run') ? 'NOT RUN' : 'MISSED';
+    const shown = confirmed.lines.length ? confirmed.lines : failed.map((o) => o.line);
+    return { result, failedLines: shown, firstError: failed.find((o) => o.line === shown[0])?.error, ms: run.durationMs + confirmed.ms };
+  } finally {
+    await revert();
+  }
+}
+
+/**
+ * The unit tests that import what the defect edits, with the defect applied and, when they fail, on
+ * the unmodified copy: only a failure the defect brings is a catch.
+ */
+async function unitCatch(ctx: RunContext, defect: SeededDefect, label: string): Promise<{ caught: boolean; status: UnitTestsRun['status']; failedFiles: string[]; firstError: string | undefined; ms: number }> {
+  const run = (name: string): Promise<UnitTestsRun> => runRelatedUnitTests({ repo: ctx.copy.repo, logDir: ctx.logDir, files: editedFiles(defect), label: name, env: ctx.env, interruption: ctx.interruption });
+  const revert = await ctx.copy.apply(defect.edits);
+  let unit: UnitTestsRun;
+  try {
+    unit = await run(label);
+  } finally {
+    await revert();
+  }
+  if (unit.status !== 'failed') return { caught: false, status: unit.status, failedFiles: [], firstError: undefined, ms: unit.durationMs };
+  const clean = await run(`${label}-baseline`);
+  return { caught: clean.status === 'passed', status: unit.status, failedFiles: unit.failedFiles, firstError: unit.firstError, ms: unit.durationMs + clean.durationMs };
+}
+
+async function runCatalogue(ctx: RunContext, catalogue: PhaseCatalogue, only: readonly string[], scope: LineScope): Promise<DefectRow[] | 'baseline failed'> {
+  const { phase } = catalogue;
+  const defects = catalogue.defects.filter((d) => !only.length || only.includes(d.id));
+  if (!(await baselinePasses(ctx, phase, [...new Set(defects.flatMap((d) => linesToRun(d, phase, scope)))]))) return 'baseline failed';
   const rows: DefectRow[] = [];
   for (const defect of defects) {
-    const revert = await copy.apply(defect.edits);
-    let row: DefectRow;
-    let unit: UnitTestsRun | undefined;
-    try {
-      const titles = linesToRun(defect, phase, scope);
-      const run = await runGateLines({ repo: copy.repo, logDir, project: phase.id, titles, label: `${phase.id}-${defect.id}`, env, interruption });
-      const outcomes = titles.map((line) => ({ line, ...(run.outcomes.get(line) ?? { status: 'not run' as const, error: undefined }) }));
-      const failed = outcomes.filter((o) => o.status === 'failed');
-      const confirmed = scope === 'phase' && failed.length ? await failingAgain(copy, logDir, phase.id, defect.id, failed, env, interruption) : { lines: failed.map((o) => o.line), notRun: false, ms: 0 };
-      // A second run that did not run its lines (no report) says nothing either way: NOT RUN, not FLAKY.
-      const result = confirmed.lines.length ? 'caught' : failed.length ? (confirmed.notRun ? 'NOT RUN' : 'FLAKY') : outcomes.some((o) => o.status === 'not run') ? 'NOT RUN' : 'MISSED';
-      const shown = confirmed.lines.length ? confirmed.lines : failed.map((o) => o.line);
-      row = { defect: `${phase.id}/${defect.id}`, caughtBy: defect.caughtBy, result, failedLines: shown, firstError: failed.find((o) => o.line === shown[0])?.error, seconds: (run.durationMs + confirmed.ms) / 1000 };
-      // The unseen measure is "the suites together": code no gate line runs (the gate runner's verify, say) has only its unit tests.
-      if (scope === 'phase' && result !== 'caught') unit = await runRelatedUnitTests({ repo: copy.repo, logDir, files: editedFiles(defect), label: `${phase.id}-${defect.id}-unit`, env, interruption });
-    } finally {
-      await revert();
-    }
-    if (unit?.status === 'failed') {
-      // The same tests on the unmodified copy: only a failure the defect brings is a catch.
-      const clean = await runRelatedUnitTests({ repo: copy.repo, logDir, files: editedFiles(defect), label: `${phase.id}-${defect.id}-unit-baseline`, env, interruption });
-      if (clean.status === 'passed') row = { ...row, result: 'unit', failedLines: unit.failedFiles, firstError: unit.firstError };
-      row = { ...row, seconds: row.seconds + (unit.durationMs + clean.durationMs) / 1000 };
-    } else if (unit) row = { ...row, seconds: row.seconds + unit.durationMs / 1000 };
+    const gate = await gateOutcome(ctx, phase, defect, linesToRun(defect, phase, scope), scope === 'phase');
+    let row: DefectRow = { defect: `${phase.id}/${defect.id}`, caughtBy: defect.caughtBy, result: gate.result, failedLines: gate.failedLines, firstError: gate.firstError, seconds: gate.ms / 1000 };
+    // The unseen measure is "the suites together": code no gate line runs (the gate runner's verify, say) has only its unit tests.
+    const unit = scope === 'phase' && gate.result !== 'caught' ? await unitCatch(ctx, defect, `${phase.id}-${defect.id}-unit`) : undefined;
+    if (unit) row = { ...row, ...(unit.caught ? { result: 'unit' as const, failedLines: unit.failedFiles, firstError: unit.firstError } : {}), seconds: row.seconds + unit.ms / 1000 };
     rows.push(row);
     console.log(`integrity: ${row.defect}: ${row.result}${unit ? ` (unit tests importing the edited files: ${unit.status})` : ''} (${row.seconds.toFixed(1)} s)`);
   }
   return rows;
 }
 
+/**
+ * --any-phase: each phase in `order` runs every line for the defects no earlier phase caught, after
+ * its own baseline; what no phase caught then meets its unit tests. A FLAKY or NOT RUN outcome is
+ * kept unless a later phase catches the defect, so it is never read as MISSED.
+ */
+async function runAcrossPhases(ctx: RunContext, defects: readonly SeededDefect[], order: readonly Phase[]): Promise<DefectRow[] | 'baseline failed'> {
+  const rows = new Map<string, DefectRow>(defects.map((d) => [d.id, { defect: d.id, caughtBy: d.caughtBy, result: 'MISSED', failedLines: [], firstError: undefined, seconds: 0 }]));
+  const rowOf = (defect: SeededDefect): DefectRow => rows.get(defect.id) ?? { defect: defect.id, caughtBy: defect.caughtBy, result: 'MISSED', failedLines: [], firstError: undefined, seconds: 0 };
+  for (const phase of order) {
+    const open = defects.filter((d) => rowOf(d).result !== 'caught');
+    if (!open.length) break;
+    const lines = phase.checklist.map((line) => line.text);
+    if (!(await baselinePasses(ctx, phase, lines))) return 'baseline failed';
+    for (const defect of open) {
+      const gate = await gateOutcome(ctx, phase, defect, lines, true);
+      const row = rowOf(defect);
+      const seconds = row.seconds + gate.ms / 1000;
+      const moreToSay = gate.result === 'caught' || (row.result === 'MISSED' && gate.result !== 'MISSED');
+      rows.set(defect.id, moreToSay ? { ...row, result: gate.result, failedLines: gate.failedLines.map((line) => `${phase.id}: ${line}`), firstError: gate.firstError, seconds } : { ...row, seconds });
+      console.log(`integrity: ${defect.id}: ${gate.result} by the ${phase.id} lines (${(gate.ms / 1000).toFixed(1)} s)`);
+    }
+  }
+  for (const defect of defects.filter((d) => rowOf(d).result !== 'caught')) {
+    const unit = await unitCatch(ctx, defect, `${defect.id}-unit`);
+    const row = rowOf(defect);
+    rows.set(defect.id, { ...row, ...(unit.caught ? { result: 'unit' as const, failedLines: unit.failedFiles, firstError: unit.firstError } : {}), seconds: row.seconds + unit.ms / 1000 });
+    console.log(`integrity: ${defect.id}: ${rowOf(defect).result} (unit tests importing the edited files: ${unit.status})`);
+  }
+  return defects.map(rowOf);
+}
+
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
-  const catalogues = args.catalogue === undefined ? await loadCatalogues(args.phases) : [await loadCatalogueFile(phaseById(args.phases[0] ?? ''), args.catalogue)];
-  if (!catalogues.length) throw new CatalogueError('no phase has seeded defects (suites/<phase>/defects.ts)');
-  // A catalogue of unseen defects need not cover every line; a phase's own must.
-  const problems = catalogues.flatMap((c) => catalogueProblems(c, repoRoot, { everyLine: args.catalogue === undefined }));
-  if (problems.length) throw new CatalogueError(`the catalogue does not fit this checkout:\n  ${problems.join('\n  ')}`);
-  const unknown = args.defects.filter((id) => !catalogues.some((c) => c.defects.some((d) => d.id === id)));
+  let catalogues: PhaseCatalogue[] = [];
+  let across: { defects: readonly SeededDefect[]; order: readonly Phase[] } | undefined;
+  if (args.scope === 'all' && args.catalogue !== undefined) {
+    const file = path.resolve(args.catalogue);
+    const all = await loadUnseenDefects(file);
+    const problems = acrossPhasesProblems(file, all);
+    if (problems.length) throw new CatalogueError(`the catalogue does not fit this checkout:\n  ${problems.join('\n  ')}`);
+    across = { defects: all.filter((d) => !args.defects.length || args.defects.includes(d.id)), order: args.phases.length ? args.phases.map(phaseById) : phases };
+  } else {
+    catalogues = args.catalogue === undefined ? await loadCatalogues(args.phases) : [await loadCatalogueFile(phaseById(args.phases[0] ?? ''), args.catalogue)];
+    if (!catalogues.length) throw new CatalogueError('no phase has seeded defects (suites/<phase>/defects.ts)');
+    // A catalogue of unseen defects need not cover every line; a phase's own must.
+    const problems = catalogues.flatMap((c) => catalogueProblems(c, repoRoot, { everyLine: args.catalogue === undefined }));
+    if (problems.length) throw new CatalogueError(`the catalogue does not fit this checkout:\n  ${problems.join('\n  ')}`);
+  }
+  const known = across ? across.defects : catalogues.flatMap((c) => c.defects);
+  const unknown = args.defects.filter((id) => !known.some((d) => d.id === id));
   if (unknown.length) throw new CatalogueError(`no seeded defect named ${unknown.join(', ')}`);
 
   const started = performance.now();
@@ -175,9 +261,15 @@ async function main(): Promise<number> {
   try {
     interruption.check();
     console.log(`integrity: scratch copy ${copy.repo}, sandbox image ${image}, Playwright output in ${path.relative(repoRoot, logDir)}`);
+    const ctx: RunContext = { copy, logDir, env, interruption };
     const rows: DefectRow[] = [];
+    if (across) {
+      const result = await runAcrossPhases(ctx, across.defects, across.order);
+      if (result === 'baseline failed') return 2;
+      rows.push(...result);
+    }
     for (const catalogue of catalogues) {
-      const result = await runCatalogue(copy, logDir, catalogue, args.defects, args.scope, env, interruption);
+      const result = await runCatalogue(ctx, catalogue, args.defects, args.scope);
       if (result === 'baseline failed') return 2;
       rows.push(...result);
     }
@@ -185,7 +277,7 @@ async function main(): Promise<number> {
     interruption.check();
     console.log('');
     console.log(renderKillTable(rows, args.scope));
-    console.log(`(npm run integrity -- ${[...args.phases, ...args.defects.flatMap((d) => ['--defect', d]), ...(args.catalogue ? ['--catalogue', args.catalogue] : []), ...(args.scope === 'phase' ? ['--any-line'] : [])].join(' ') || '(all phases)'}: ${((performance.now() - started) / 60_000).toFixed(1)} min)`);
+    console.log(`(npm run integrity -- ${[...args.phases, ...args.defects.flatMap((d) => ['--defect', d]), ...(args.catalogue ? ['--catalogue', args.catalogue] : []), ...(args.scope === 'phase' ? ['--any-line'] : args.scope === 'all' ? ['--any-phase'] : [])].join(' ') || '(all phases)'}: ${((performance.now() - started) / 60_000).toFixed(1)} min)`);
     return killRate(rows).caught === rows.length ? 0 : 1;
   } finally {
     // Reached only once no Playwright child runs: runGateLines returns after its child has exited.
