@@ -209,6 +209,12 @@ export const defects: readonly SeededDefect[] = [
     edits: [{ file: 'hypervisor/cloudwatch/latency.ts', find: 'Math.ceil(samples.length * 0.99) - 1', replace: 'Math.ceil(samples.length * 0.5) - 1' }],
   },
   {
+    id: 'p99-latency-unit-seconds',
+    what: "RequestLatencyP99 is published with the unit Seconds while its value is in milliseconds (the README's unit): CloudWatch alarms and dashboards read a 40 ms p99 as 40 s, and a read by the documented unit finds no latency at all",
+    caughtBy: [line.metrics],
+    edits: [{ file: 'hypervisor/cloudwatch/figure-names.ts', find: "  RequestLatencyP99: 'Milliseconds',", replace: "  RequestLatencyP99: 'Seconds'," }],
+  },
+  {
     id: 'disk-headroom-over-free-blocks',
     what: "the hypervisor's disk headroom divides the available blocks by the free ones instead of all blocks, so the published share is too high wherever anything is stored (and 100% where nothing is reserved)",
     caughtBy: [line.metrics],

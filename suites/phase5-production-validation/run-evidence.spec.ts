@@ -5,6 +5,7 @@ import { bracket, headroomSlack, memoryHeadroomSlack, readHeadroomIndependently 
 import { readCloudWatchFigures } from '../../fixtures/runtime-metrics/cloudwatch-figures.ts';
 import { holdRequest } from '../../fixtures/held-request.ts';
 import { describeChecks } from '../../fixtures/runtime-metrics/snapshot.ts';
+import { readFigureUnits } from '../../fixtures/runtime-metrics/documented-units.ts';
 import { sessionCookieName } from '../../hypervisor/auth/cookies.ts';
 import { attachSnapshot, publishedSinceStart } from '../../fixtures/runtime-metrics/run-metrics.ts';
 import { readMetricsEndpoint } from '../../fixtures/runtime-metrics/metrics-endpoint.ts';
@@ -28,6 +29,18 @@ test('Runtime metrics snapshot attached.', async ({ hostTarget: host, production
   const snapshot = await runMetrics.end(cloudwatch, thresholds, { waitMs: 60_000 });
   await attachSnapshot(evidence, browser, snapshot, 'Phase 5 runtime metrics');
   expect(snapshot.held, describeChecks(snapshot.checks)).toBe(true);
+
+  await test.step("each figure in the snapshot was published in the unit hypervisor/cloudwatch/README.md documents (Count; RequestLatencyP99 in Milliseconds; the headroom in Percent): read by that unit, CloudWatch holds every period of the snapshot's window it holds in any unit", async () => {
+    // Read by the README's units, not figure-names.ts's: the publisher takes its units from there, so only the
+    // documented unit shows one published wrong (a threshold in ms read against a p99 in seconds always holds).
+    const window = { from: new Date(snapshot.window.from), to: new Date() };
+    const units = await readFigureUnits(cloudwatch, window);
+    await evidence.json('figure-units', { from: window.from.toISOString(), to: window.to.toISOString(), figures: units });
+    for (const reading of units) {
+      expect(reading.published.length, `${reading.figure} points published between ${window.from.toISOString()} and ${window.to.toISOString()}, in any unit`).toBeGreaterThan(0);
+      expect(reading.inAnotherUnit, `periods in which ${reading.figure} was published, but not in ${reading.documentedUnit} (its unit in hypervisor/cloudwatch/README.md); in ${reading.documentedUnit}: ${JSON.stringify(reading.inDocumentedUnit)}`).toEqual([]);
+    }
+  });
 
   await test.step('the hypervisor counts each proxied request once, and the counters CloudWatch holds add up to no more than it counted since it started (published per interval, not as running totals)', async () => {
     void passkey; // the page's virtual authenticator, for the gate user below
