@@ -902,4 +902,17 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.webSocket],
     edits: [{ file: 'hypervisor/workload/ws-messages.ts', find: '(code < 3000 || code > 4999)', replace: '(code < 4000 || code > 4999)' }],
   },
+  // round 13 (unseen) misses, now checked by their lines
+  {
+    id: 'log-tail-keeps-oldest-lines',
+    what: "the log tail a failed start reports keeps the first lines of the log's last 16 KiB instead of the last ones, so the 503's log_tail and the sandbox.failed line show what the sandbox wrote early, not why it ended (a process sandbox: podman tails a container's log itself)",
+    caughtBy: [line.processFallback],
+    edits: [{ file: 'hypervisor/sandboxes/log-tail.ts', find: ".split('\\n').slice(-lines).join('\\n')", replace: ".split('\\n').slice(0, lines).join('\\n')" }],
+  },
+  {
+    id: 'failed-sandbox-cannot-be-started',
+    what: 'the allowed-transition table lets a failed sandbox go only to stopped, so neither an admin start nor a request starts a sandbox whose start failed or that crashed past its restart limit: it must be stopped first',
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/sandboxes/allowed-transitions.ts', find: "  failed: ['starting', 'stopped'],", replace: "  failed: ['stopped']," }],
+  },
 ];

@@ -40,6 +40,7 @@ import { defaultBodyLimitBytes } from '../../hypervisor/http/json.ts';
 import { slowClient, slowClientHeadersTimeoutSecs } from '../../fixtures/slow-client.ts';
 import { makeUnstartable, missingImage, retryAfterOf, upgradeRefusal } from '../../fixtures/unstartable-sandbox.ts';
 import { hypervisorHealth, makeRefusing, proxiedServerErrors, refusingConfig } from '../../fixtures/refusing-sandbox.ts';
+import { GateSandboxStates } from '../../fixtures/gate-sandbox-states.ts';
 
 /** Ids of every container podman has under exactly this name, running or not, of any hypervisor. */
 async function containersNamed(name: string): Promise<string[]> {
@@ -191,7 +192,7 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     }
   });
 
-  await test.step('crash loop: a sandbox that crashes right after every start is restarted up to the restart limit, then marked failed and restarted no more', async () => {
+  await test.step('crash loop: a sandbox that crashes right after every start is restarted up to the restart limit, then marked failed and restarted no more, until an admin start runs it again', async () => {
     // A hypervisor of its own with a small limit and backoff (SANDBOX_RESTART_LIMIT, SANDBOX_RESTART_BACKOFF_MS), so the loop takes seconds.
     const restartLimit = 2;
     const own = await startLocalHypervisor({ runtime: 'podman', image: target.requireLocal('configuring the restart limit').image, env: { SANDBOX_RESTART_LIMIT: String(restartLimit), SANDBOX_RESTART_BACKOFF_MS: '10' } });
@@ -221,6 +222,12 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
       expect(events.at(-1), 'sandbox.failed is logged as an error, saying why').toMatchObject({ level: pino.levels.values.error, error: expect.stringContaining(`restart limit ${restartLimit}`) });
       expect(await view.running(crashingUser, role), 'podman runs the failed sandbox').toBeUndefined();
       expect(await admin.sandbox(crashingUser, role), 'its restarts after podman was asked').toMatchObject({ status: 'failed', restarts: restartLimit });
+      // Failed is not the end: an explicit start (admin, release) runs it again, here on a release that does not crash.
+      const recovered = { config: { SANDBOX_VERSION: `gate-recovered-${userId}` } };
+      const restarted = await admin.start(crashingUser, role, recovered);
+      await evidence.json('5c-failed-sandbox-started-again', { started_with: recovered, answer: restarted });
+      expect(restarted, 'an admin start of the sandbox failed at its restart limit').toMatchObject({ status: 'running', state: 'running' });
+      expect(await healthOf(restarted.port), 'the sandbox started again after it failed').toMatchObject({ status: 'healthy', version: recovered.config.SANDBOX_VERSION });
     } finally {
       // The hypervisor's dir goes however closing it or keeping its log ends.
       try {
@@ -229,6 +236,21 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
       } finally {
         await rm(own.dir, { recursive: true, force: true });
       }
+    }
+  });
+
+  await test.step('a sandbox whose start failed starts again directly: an admin start on a release it accepts runs it, healthy', async () => {
+    const states = new GateSandboxStates(target.admin);
+    try {
+      // Its start refused at boot by the workload: the admin API answered 503 and lists it failed.
+      const failed = await states.failed();
+      const accepted = { config: { SANDBOX_VERSION: `gate-after-failed-start-${userId}` } };
+      const answer = await target.admin.answer<{ status?: string; port?: number }>('POST', `/admin/sandboxes/${failed.user_id}/${role}/start`, accepted);
+      await evidence.json('5ca-failed-start-started-again', { failed, started_with: accepted, answer });
+      expect(answer, 'an admin start of the sandbox whose start failed').toMatchObject({ status: 200, body: { status: 'running' } });
+      expect(await healthOf(answer.body.port ?? 0), 'the sandbox started again after its failed start').toMatchObject({ status: 'healthy', version: accepted.config.SANDBOX_VERSION });
+    } finally {
+      await states.remove();
     }
   });
 

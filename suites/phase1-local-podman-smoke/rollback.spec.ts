@@ -8,6 +8,7 @@ import { contractEnvNames } from '../../hypervisor/sandboxes/env.ts';
 import { isSameProcessAlive } from '../../hypervisor/sandboxes/proc.ts';
 import { rollbackEveryUser } from '../../fixtures/rollback-all.ts';
 import { runOperatorCli } from '../../fixtures/operator-cli.ts';
+import { lineNumbersIn, newestLineNumbers, reportedLogLines, startFailingAfterManyLines, writtenLogLines } from '../../fixtures/failed-start-log-tail.ts';
 
 // A process sandbox gets the contract's variables and nothing else: no PATH, no HOME, nothing inherited.
 const allowedProcessEnv = new Set<string>(contractEnvNames);
@@ -193,6 +194,21 @@ test('Document and verify fallback to direct-process sandbox mode.', async ({ ta
       expect(pointers.slots[pointers.main], `the slot main serves for ${user} after \`rollback --all --release ${k1}\` (K3 ${k3.id} would be the previous known-good)`).toMatchObject({ release_id: k1 });
     }
     steps.push({ step: 'Roll back every user to a named release', how: `\`npm run hypervisor -- rollback --all --release ${k1}\``, observed: `exit 0: ${users.join(', ')} serve release ${k1}, not ${k3.id}` });
+  });
+
+  // Here, not on the podman target: podman tails a container's log itself (podman logs --tail), a process sandbox's log file the hypervisor tails.
+  await test.step(`in process mode a start that fails reports the newest ${reportedLogLines} lines of the sandbox's log, in order: the 503 and its sandbox.failed line carry a tail ending with the last line written, none older`, async () => {
+    const failing = `${fallbackUser}-tail`;
+    const answer = await startFailingAfterManyLines(fallbackAdmin, failing);
+    const isFailed = (e: LogEvent) => e.event === 'sandbox.failed' && e.user === failing;
+    // The failed line can reach the log file just after the admin start has answered.
+    const failed = (await whenLogged(fallback.logEvents, (read) => read.some(isFailed))).find(isFailed);
+    await evidence.json('process-sandbox-failed-start-log-tail', { written_lines: writtenLogLines, answer, logged: failed });
+    expect(answer, 'the start of a sandbox that writes its lines and exits').toMatchObject({ status: 503, body: { status: 'failed', log_tail: expect.any(String) } });
+    const newest = newestLineNumbers(reportedLogLines);
+    expect(lineNumbersIn(answer.body.log_tail ?? ''), `the 503's log_tail: the numbered lines ${newest[0]}-${newest.at(-1)} of ${writtenLogLines}, in order`).toEqual(newest);
+    expect(failed?.log_tail, 'the sandbox.failed line logs the same tail').toBe(answer.body.log_tail);
+    steps.push({ step: 'Read why a start failed', how: `\`POST /admin/sandboxes/${failing}/live/start\` answers 503 with \`log_tail\``, observed: `the last ${reportedLogLines} of ${writtenLogLines} lines the sandbox wrote` });
   });
 
   await evidence.text('fallback-to-process-mode.md', runbook(steps), 'text/markdown');
