@@ -43,6 +43,22 @@ test('Deployment command transcript attached.', async ({ phase4Host, evidence })
     expect(commands.map((c) => `[${c.step}] $ ${c.command} (exit ${c.exitCode}, ${c.ms} ms)`), `${file}: its commands against what the CLI printed as it ran them`).toEqual(printed);
   });
 
+  await test.step("each command's duration is measured, not only bounded: between the first command's record and the last, the commands' durations fill at least half the time, and together they are at least a tenth of the wall time the gate measured around the deploy", async () => {
+    const commands = (JSON.parse(await readFile(file.replace(/\.txt$/, '.json'), 'utf8')) as { at: string; ms: number; command: string }[]).filter((c) => !c.command.startsWith('# '));
+    const [first, ...rest] = commands;
+    // The records are placed on this machine's clock (the step above holds them inside the gate's window). Between two records
+    // the CLI runs the next command and little else, so the durations fill nearly all of it (99% in a passing run); half leaves room for a loaded machine.
+    const recordsSpanMs = Date.parse(commands.at(-1)?.at ?? '') - Date.parse(first?.at ?? '');
+    const afterFirstMs = rest.reduce((sum, c) => sum + c.ms, 0);
+    // The gate's own clock: the deploy's wall time is its commands plus the CLI starting, reading its description and saving the
+    // transcript. The commands are most of it (two nix builds and the SSH round trips); a tenth holds however slowly the CLI starts.
+    const wallMs = deployEndedAt - deployStartedAt;
+    const totalMs = commands.reduce((sum, c) => sum + c.ms, 0);
+    await evidence.json('transcript-durations-against-clocks', { recordsSpanMs, durationsAfterTheFirstMs: afterFirstMs, wallMs, durationsMs: totalMs });
+    expect(afterFirstMs, `${file}: the durations of the commands after the first, against the ${recordsSpanMs} ms between the first record and the last`).toBeGreaterThanOrEqual(recordsSpanMs / 2);
+    expect(totalMs, `${file}: the durations of every command, against the ${wallMs} ms the gate measured around the deploy`).toBeGreaterThanOrEqual(wallMs / 10);
+  });
+
   await test.step('the first deploy, with the closure copy, profile switch, activation and health, is kept too', async () => {
     await evidence.command('first-deploy', phase4Host.firstDeploy.commandLine, phase4Host.firstDeploy.output);
     for (const step of ['copy the closure', 'install the admin token', 'switch the system profile', 'activate', 'wait for health']) expect(phase4Host.firstDeploy.output).toContain(`[${step}]`);

@@ -91,6 +91,32 @@ test('EC2 host converges from declarative config.', async ({ phase4Host, evidenc
     expect(after).toMatchObject({ VolumeId: before?.VolumeId, VolumeType: 'gp3', Size: declared.sizeGiB, Iops: declared.iops });
   });
 
+  await test.step("drift in the account (the root volume switched to gp2 by hand) is planned as a change of the volume's type and converges back to gp3 with one apply, the same volume; a plan after it has nothing left for the volume", async () => {
+    const { ec2 } = phase4Host;
+    const rootVolumeNow = async () => rootVolume(ec2, (await runningInstances(ec2, target.name))[0]);
+    const declared = describedAws(target).rootVolume;
+    const before = await rootVolumeNow();
+    expect(before).toMatchObject({ VolumeType: 'gp3', Size: declared.sizeGiB, Iops: declared.iops });
+    // gp2, the type gp3 replaced (an older template, or a console click). Only the type is asked to change and moto keeps the size and IOPS, so only a check of the type sees it.
+    await ec2.send(new ModifyVolumeCommand({ VolumeId: before?.VolumeId, VolumeType: 'gp2' }));
+    const drifted = await rootVolumeNow();
+    expect(drifted?.VolumeType, 'the drift took').toBe('gp2');
+    const plan = await phase4Host.provision('plan');
+    const apply = await phase4Host.provision('apply');
+    const after = await rootVolumeNow();
+    const again = await phase4Host.provision('plan');
+    await evidence.json('root-volume-type-drift', { declared: { type: 'gp3', ...declared }, before, drifted, after });
+    await evidence.command('provision-after-volume-type-drift', `${plan.commandLine}; ${apply.commandLine}; ${again.commandLine}`, `${plan.output}\n${apply.output}\n${again.output}`);
+    const volumeChange = `root volume ${before?.VolumeId ?? '?'}: `;
+    expect(plan.exitCode).toBe(0);
+    // The change as the plan words it (type, size, IOPS -> declared), read for its type only: the property, not the sentence.
+    expect(plan.output, 'the plan names the root volume going from gp2 back to gp3').toMatch(new RegExp(`${volumeChange}gp2 [^;|)]*-> gp3 `));
+    expect(apply.exitCode).toBe(0);
+    expect(after, 'the same volume, back at the declared type, size and IOPS').toMatchObject({ VolumeId: before?.VolumeId, VolumeType: 'gp3', Size: declared.sizeGiB, Iops: declared.iops });
+    expect(again.exitCode).toBe(0);
+    expect(again.output, 'a plan after the apply has nothing left to change for the root volume').not.toContain(volumeChange);
+  });
+
   await test.step("drift in the account (the hypervisor's port opened to the world and a tag changed, by hand) is planned, left alone by the plan, and converges back with one apply", async () => {
     const { ec2 } = phase4Host;
     const aws = describedAws(target);
