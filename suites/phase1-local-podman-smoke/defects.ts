@@ -489,6 +489,12 @@ export const defects: readonly SeededDefect[] = [
     edits: [{ file: 'hypervisor/proxy/route.ts', find: "return { kind: 'redirect', location: `/dev/${search}` };", replace: "return { kind: 'redirect', location: '/dev/' };" }],
   },
   {
+    id: 'dev-prefix-without-slash',
+    what: "the dev route matches any path starting with the letters /dev instead of the /dev/ prefix (a slash forgotten), so /devices, /developer and the like go to the dev sandbox with the first four characters cut off instead of to live whole (round 13's miss)",
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/proxy/route.ts', find: "  if (pathname.startsWith('/dev/')) return", replace: "  if (pathname.startsWith('/dev')) return" }],
+  },
+  {
     id: 'login-redirect-forgets-next',
     what: 'a browser without a session is sent to /login without ?next= (the deep link is dropped), so after signing in the user lands on / instead of the page they opened',
     caughtBy: [line.authProxy],

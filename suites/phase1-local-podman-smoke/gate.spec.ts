@@ -435,7 +435,7 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     await evidence.screenshot(page, '2-live-desktop');
   });
 
-  await test.step('/dev/ reaches the same user\'s dev sandbox', async () => {
+  await test.step('/dev/ reaches the same user\'s dev sandbox, and only a path starting with /dev/ does (/devices is the live sandbox\'s, whole)', async () => {
     await desktop.open(`${target.url}/dev/`);
     await expect(page.getByTestId('sandbox-role'), roleShown).toHaveText('dev');
     expect(await target.admin.sandbox(user.userId, 'dev')).toMatchObject({ status: 'running' });
@@ -446,6 +446,10 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     // A WebSocket cannot follow a redirect: at /dev it is refused with 404 naming /dev/.
     const bareUpgrade = await upgradeRefusal(`${target.url}/dev`, { cookie: await sessionCookieHeader(page, target.url), origin: target.url });
     expect(bareUpgrade, 'a WebSocket upgrade at /dev').toEqual({ status: 404, retry_after: '(no Retry-After)' });
+    // Only /dev/ is the prefix (contract: "a path starting with /dev/"): a path that merely starts with the letters is the
+    // live sandbox's, whole. The workload's 404 names the path it received, so a dev route (which strips /dev) shows.
+    const lookalike = await page.request.get(`${target.url}/devices?from=gate`);
+    expect({ status: lookalike.status(), body: (await lookalike.json().catch(() => undefined)) as unknown }, 'GET /devices?from=gate: answered by a sandbox that received /devices, not /dev stripped').toMatchObject({ status: 404, body: { error: 'nothing at /devices' } });
     await evidence.screenshot(page, '3-dev-desktop');
   });
 
