@@ -970,4 +970,16 @@ export const defects: readonly SeededDefect[] = [
       },
     ],
   },
+  {
+    id: 'forwarded-for-read-from-the-left',
+    what: "behind a trusted proxy the client address is read from X-Forwarded-For's left end (the \"original client\" as many guides say), so whatever a client writes there itself is believed: it picks its own address for the login and recovery budgets, the audit and the sandbox's X-Forwarded-For",
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/http/client-address.ts', find: '    for (const hop of hops.reverse()) {', replace: '    for (const hop of hops) {' }],
+  },
+  {
+    id: 'forwarded-for-believed-without-a-proxy',
+    what: "with no trusted proxy configured the hypervisor takes the client's own X-Forwarded-For as its address when there is one (a hint for a proxy someone forgot to list), so any client chooses the address its failures are counted under and the sandbox is told",
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/http/client-address.ts', find: '  if (trustedProxies.length === 0) return socketAddress;', replace: "  if (trustedProxies.length === 0) return (req) => plainAddress(String(req.headers['x-forwarded-for'] ?? '').split(',')[0]?.trim() || socketAddress(req));" }],
+  },
 ];

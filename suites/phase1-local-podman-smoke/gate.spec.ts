@@ -39,7 +39,7 @@ import { adminRequestRefusals, answerToOversizedHeaders } from '../../fixtures/a
 import { defaultBodyLimitBytes } from '../../hypervisor/http/json.ts';
 import { slowClient, slowClientHeadersTimeoutSecs } from '../../fixtures/slow-client.ts';
 import { connectionLimitAtItsBoundary, connectionsOfATrustedProxy, connectionsPerClient } from '../../fixtures/connection-limit.ts';
-import { failLoginsFromOneClient, loginClientBudget } from '../../fixtures/login-client-budget.ts';
+import { failLoginsBehindATrustedProxy, failLoginsFromOneClient, loginClientBudget, otherProxiedClient, proxiedClient } from '../../fixtures/login-client-budget.ts';
 import { makeUnstartable, missingImage, retryAfterOf, upgradeRefusal } from '../../fixtures/unstartable-sandbox.ts';
 import { hypervisorHealth, makeRefusing, proxiedServerErrors, refusingConfig } from '../../fixtures/refusing-sandbox.ts';
 import { GateSandboxStates } from '../../fixtures/gate-sandbox-states.ts';
@@ -803,7 +803,7 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     }
   });
 
-  const loginGuessing = await test.step(`failed logins are bounded per client, as documented: one client's ${loginClientBudget} failed logins within 15 minutes are each answered for themselves, the ${loginClientBudget + 1}st is refused with 429 and Retry-After`, async () => {
+  const loginGuessing = await test.step(`failed logins are bounded per client, as documented: one client's ${loginClientBudget} failed logins within 15 minutes are each answered for themselves, the ${loginClientBudget + 1}st is refused with 429 and Retry-After, whatever X-Forwarded-For a client that is no trusted proxy sends`, async () => {
     // Local only: a hypervisor of its own, since the check spends its client address's login budget for 15 minutes.
     const guessing = await failLoginsFromOneClient(target.requireLocal('a hypervisor of its own for the per-client login limit').image);
     await evidence.json('6d-failed-logins-from-one-client', guessing);
@@ -811,6 +811,15 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     expect(guessing.statuses[loginClientBudget], `the answer to failed login ${loginClientBudget + 1}`).toBe(429);
     expect(guessing.retryAfter, 'the 429 says when to try again (Retry-After, whole seconds)').toMatch(/^[1-9]\d*$/);
     return guessing;
+  });
+
+  await test.step(`behind a trusted proxy (HYPERVISOR_TRUSTED_PROXIES) the client is the rightmost X-Forwarded-For hop, never what a client wrote further left: ${loginClientBudget} failed logins of ${proxiedClient}, each with another address forged before it, leave the ${loginClientBudget + 1}st refused with 429, while another client behind the proxy is answered for itself`, async () => {
+    // Local only: a hypervisor of its own trusting 127.0.0.1, as a deployed host trusts the proxy in front of it.
+    const guessing = await failLoginsBehindATrustedProxy(target.requireLocal('configuring trusted proxies').image);
+    await evidence.json('6e-failed-logins-behind-a-trusted-proxy', guessing);
+    expect(guessing.statuses.slice(0, loginClientBudget), `the answers to the first ${loginClientBudget} failed logins with X-Forwarded-For "203.0.113.N, ${proxiedClient}"`).toEqual(Array(loginClientBudget).fill(400));
+    expect(guessing.statuses[loginClientBudget], `the answer to failed login ${loginClientBudget + 1} of ${proxiedClient}`).toBe(429);
+    expect(guessing.otherClientStatus, `then a failed login with X-Forwarded-For "${otherProxiedClient}" (another client behind the proxy)`).toBe(400);
   });
 
   await test.step(`each 429 of recovery guessing and of failed logins says when to try again in seconds within the ${failureWindowSecs / 60}-minute window: its Retry-After is at most ${failureWindowSecs}, and on a hypervisor whose first failure the gate saw, no less than what is left of the window counted from that failure`, async () => {
