@@ -41,13 +41,16 @@ describe('sandbox HTTP API (child process)', () => {
     expect((body as { version: string }).version).toMatch(/^\d+\.\d+\.\d+/);
   });
 
-  test('GET /diagnostics/received reports which credentials arrived (never their values) and the identity headers as received', async () => {
+  test('GET /diagnostics/received reports which credentials arrived (never their values), and the identity and forwarding headers as received', async () => {
     const bare = await fetch(`${sandbox.url}/diagnostics/received`);
-    expect(await bare.json()).toEqual({ credentials: { cookie: 'absent', authorization: 'absent', 'proxy-authorization': 'absent' }, identity: { 'x-choiros-user-id': null, 'x-choiros-sandbox-role': null } });
-    const sent = await fetch(`${sandbox.url}/diagnostics/received`, { headers: { cookie: 'session=secret-value', authorization: 'Bearer secret-value', 'x-choiros-user-id': 'ann', 'x-choiros-sandbox-role': 'dev' } });
+    expect(await bare.json()).toEqual({ credentials: { cookie: 'absent', authorization: 'absent', 'proxy-authorization': 'absent' }, identity: { 'x-choiros-user-id': null, 'x-choiros-sandbox-role': null }, forwarding: { 'x-forwarded-for': null, 'x-forwarded-proto': null, 'x-forwarded-host': null, forwarded: null, 'x-real-ip': null } });
+    const sent = await fetch(`${sandbox.url}/diagnostics/received`, { headers: { cookie: 'session=secret-value', authorization: 'Bearer secret-value', 'x-choiros-user-id': 'ann', 'x-choiros-sandbox-role': 'dev', 'x-forwarded-for': '192.0.2.1', 'x-forwarded-proto': 'https' } });
     const text = await sent.text();
     expect(text).not.toContain('secret-value');
-    expect(JSON.parse(text)).toEqual({ credentials: { cookie: 'present', authorization: 'present', 'proxy-authorization': 'absent' }, identity: { 'x-choiros-user-id': 'ann', 'x-choiros-sandbox-role': 'dev' } });
+    expect(JSON.parse(text)).toEqual({
+      credentials: { cookie: 'present', authorization: 'present', 'proxy-authorization': 'absent' }, identity: { 'x-choiros-user-id': 'ann', 'x-choiros-sandbox-role': 'dev' },
+      forwarding: { 'x-forwarded-for': '192.0.2.1', 'x-forwarded-proto': 'https', 'x-forwarded-host': null, forwarded: null, 'x-real-ip': null },
+    });
     expect((await fetch(`${sandbox.url}/diagnostics/received`, { method: 'POST' })).status).toBe(405);
   });
 

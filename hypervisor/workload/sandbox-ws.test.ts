@@ -134,6 +134,7 @@ describe('sandbox WebSocket /ws (child process)', () => {
       type: 'received',
       credentials: { cookie: 'present', authorization: 'absent', 'proxy-authorization': 'absent' },
       identity: { 'x-choiros-user-id': 'u-ws', 'x-choiros-sandbox-role': 'dev' },
+      forwarding: { 'x-forwarded-for': null, 'x-forwarded-proto': null, 'x-forwarded-host': null, forwarded: null, 'x-real-ip': null },
     });
     const bare = await connect();
     bare.send({ type: 'received' });

@@ -17,7 +17,7 @@ const desktopStateRuns = 20;
  * relay: `close` closes the asking connection with the code and reason it names, and the close a
  * client sent is told to the other subscribers of its desktops (`client_closed`). And for the
  * proxy's WebSocket leg: `received` answers what this connection's upgrade request carried (no
- * credential's value, the identity headers), as GET /diagnostics/received does for HTTP.
+ * credential's value, the identity and forwarding headers), as GET /diagnostics/received does for HTTP.
  */
 export class WsHub {
   readonly #server = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });

@@ -921,4 +921,71 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.lifecycle],
     edits: [{ file: 'hypervisor/sandboxes/allowed-transitions.ts', find: "  failed: ['starting', 'stopped'],", replace: "  failed: ['stopped']," }],
   },
+  // a13-edge: the hypervisor's edge (forwarding headers, per-client limits, the 429's Retry-After)
+  {
+    id: 'forwarded-for-appends-client-chain',
+    what: "the proxy appends the client's address to the X-Forwarded-For the request came with, as a proxy in a chain does: with no trusted proxy in front, whatever a client writes there (a forged address) reaches the sandbox as the leftmost hop",
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/proxy/headers.ts', find: "  out['x-forwarded-for'] = forwarding.clientAddress;", replace: "  // Proxies append the peer they saw to the chain the request came with.\n  out['x-forwarded-for'] = [req.headers['x-forwarded-for'] ?? [], forwarding.clientAddress].flat().join(', ');" }],
+  },
+  {
+    id: 'x-real-ip-passed-to-sandbox',
+    what: "X-Real-IP is left out of the forwarding headers the proxy drops (it sets only X-Forwarded-*), so a client's own X-Real-IP reaches the sandbox as if the hypervisor had vouched for it",
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/proxy/headers.ts', find: "  'x-real-ip',\n", replace: '' }],
+  },
+  {
+    id: 'forwarded-proto-taken-from-the-client',
+    what: "the proxy honours an X-Forwarded-Proto the request came with (meant for a TLS terminator in front) before the relying party's scheme, so any client tells the sandbox, over HTTP and on the WebSocket leg, which scheme it used",
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/proxy/proxy.ts', find: "    proto: options.forwardedProto?.() ?? (", replace: "    proto: [req.headers['x-forwarded-proto'] ?? []].flat()[0] ?? options.forwardedProto?.() ?? (" }],
+  },
+  {
+    id: 'failure-retry-after-in-ms',
+    what: 'the failure limiter computes Retry-After from the window in milliseconds without converting, so a refused login or recovery is told to wait about 900000 s instead of at most 900',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/rate-limit.ts', find: 'Math.ceil((oldest + limit.windowMs - now) / 1000)', replace: 'Math.ceil(oldest + limit.windowMs - now)' }],
+  },
+  {
+    id: 'failure-retry-after-counts-elapsed',
+    what: 'the failure limiter answers Retry-After with the seconds since the oldest counted failure instead of the seconds until it leaves the window, so a client refused right after its failures is told to retry in a second or two and is refused again',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/rate-limit.ts', find: 'Math.ceil((oldest + limit.windowMs - now) / 1000)', replace: 'Math.ceil((now - oldest) / 1000)' }],
+  },
+  {
+    id: 'connection-limit-off-by-one',
+    what: 'the connection guard refuses a client once its count reaches HYPERVISOR_CONNECTIONS_PER_CLIENT instead of once it passes it, so a client gets one connection fewer than the documented limit',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/http/connection-guard.ts', find: '    if (count > limits.connectionsPerClient) {', replace: '    if (count >= limits.connectionsPerClient) {' }],
+  },
+  {
+    id: 'trusted-proxies-capped',
+    what: "the connection guard counts a trusted proxy's connections like any client's, so behind Caddy every user shares one address's HYPERVISOR_CONNECTIONS_PER_CLIENT places and the next connection of anyone is refused 503",
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/http/connection-guard.ts', find: '    if (trusted.has(client)) return;\n', replace: '' }],
+  },
+  {
+    id: 'login-attempt-counted-after-parsing',
+    what: "login/finish parses the passkey answer before counting the attempt against the client's login budget, so malformed answers (a client hammering the endpoint) cost nothing and are never refused with 429",
+    caughtBy: [line.authProxy],
+    edits: [
+      {
+        file: 'hypervisor/auth/login.ts',
+        find: "  const attempt = beginAttempt('login', [[context.limits.loginByClient, client]]);\n  const assertion = parseAuthenticationResponse(await readJsonObject(req));",
+        replace: "  const assertion = parseAuthenticationResponse(await readJsonObject(req));\n  const attempt = beginAttempt('login', [[context.limits.loginByClient, client]]);",
+      },
+    ],
+  },
+  {
+    id: 'forwarded-for-read-from-the-left',
+    what: "behind a trusted proxy the client address is read from X-Forwarded-For's left end (the \"original client\" as many guides say), so whatever a client writes there itself is believed: it picks its own address for the login and recovery budgets, the audit and the sandbox's X-Forwarded-For",
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/http/client-address.ts', find: '    for (const hop of hops.reverse()) {', replace: '    for (const hop of hops) {' }],
+  },
+  {
+    id: 'forwarded-for-believed-without-a-proxy',
+    what: "with no trusted proxy configured the hypervisor takes the client's own X-Forwarded-For as its address when there is one (a hint for a proxy someone forgot to list), so any client chooses the address its failures are counted under and the sandbox is told",
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/http/client-address.ts', find: '  if (trustedProxies.length === 0) return socketAddress;', replace: "  if (trustedProxies.length === 0) return (req) => plainAddress(String(req.headers['x-forwarded-for'] ?? '').split(',')[0]?.trim() || socketAddress(req));" }],
+  },
 ];

@@ -38,6 +38,8 @@ import { cookieSetBy, whatCookieOpens } from '../../fixtures/session-rotation.ts
 import { adminRequestRefusals, answerToOversizedHeaders } from '../../fixtures/admin-request-refusals.ts';
 import { defaultBodyLimitBytes } from '../../hypervisor/http/json.ts';
 import { slowClient, slowClientHeadersTimeoutSecs } from '../../fixtures/slow-client.ts';
+import { connectionLimitAtItsBoundary, connectionsOfATrustedProxy, connectionsPerClient } from '../../fixtures/connection-limit.ts';
+import { failLoginsBehindATrustedProxy, failLoginsFromOneClient, loginClientBudget, otherProxiedClient, proxiedClient } from '../../fixtures/login-client-budget.ts';
 import { makeUnstartable, missingImage, retryAfterOf, upgradeRefusal } from '../../fixtures/unstartable-sandbox.ts';
 import { hypervisorHealth, makeRefusing, proxiedServerErrors, refusingConfig } from '../../fixtures/refusing-sandbox.ts';
 import { GateSandboxStates } from '../../fixtures/gate-sandbox-states.ts';
@@ -392,6 +394,8 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     }
   });
 
+  // The login and recovery limits' window (README.md, Running the hypervisor), written out here for the same reason as the session lifetimes below.
+  const failureWindowSecs = 15 * 60;
   // The contract's session lifetimes, written out here: compared with the product's own constant the checks could not fail when it changed.
   const contractSessionSecs = { user: 7 * 24 * 3600, recovery: 10 * 60 };
 
@@ -466,6 +470,30 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
       expect(received.identity, `identity the ${role} sandbox received`).toEqual({ 'x-choiros-user-id': user.userId, 'x-choiros-sandbox-role': role });
     }
     await evidence.json('4-received-by-the-sandbox', { sent: { session_cookie: true, ...forged }, received: seen });
+  });
+
+  await test.step("what the sandbox is told about the client is the hypervisor's own reading, never the client's: X-Forwarded-For is the one address the hypervisor sees, X-Forwarded-Proto its origin's scheme, X-Forwarded-Host the host asked for, and no Forwarded or X-Real-IP arrives, even when the client forges all five (over HTTP, and on the WebSocket leg)", async () => {
+    const forgedAddress = '203.0.113.7';
+    const forged = { 'x-forwarded-for': forgedAddress, 'x-forwarded-proto': 'gopher', 'x-forwarded-host': 'forged.example', forwarded: `for=${forgedAddress};proto=gopher;host=forged.example`, 'x-real-ip': forgedAddress };
+    const asked = new URL(target.url);
+    // Locally the gate reaches the hypervisor over loopback (it listens on 127.0.0.1, no trusted proxy in front); a
+    // deployed target sees the gate's public address, which only it knows: then one address, not a chain, not the forged one.
+    const clientAddress = target.local ? '127.0.0.1' : expect.stringMatching(new RegExp(`^(?!${forgedAddress.replaceAll('.', '\\.')}$)[0-9a-f.:]+$`, 'i'));
+    const hypervisorsOwn = { 'x-forwarded-for': clientAddress, 'x-forwarded-proto': asked.protocol.slice(0, -1), forwarded: null, 'x-real-ip': null };
+    const cookie = await sessionCookieHeader(page, target.url);
+    const seen: Record<string, unknown> = {};
+    for (const prefix of ['', '/dev']) {
+      const response = await page.request.get(`${target.url}${prefix}${receivedPath}`, { headers: forged });
+      expect(response.status(), `GET ${prefix}${receivedPath} through the proxy`).toBe(200);
+      const overHttp = ((await response.json()) as ReceivedReport).forwarding;
+      const overWebSocket = (await receivedOverWebSocket(`${target.url.replace(/^http/, 'ws')}${prefix}/ws`, { cookie, origin: target.url, ...forged })).forwarding;
+      seen[`${prefix}${receivedPath}`] = overHttp;
+      seen[`${prefix}/ws`] = overWebSocket;
+      expect(overHttp, `the forwarding headers the sandbox received for GET ${prefix}${receivedPath}`).toEqual({ ...hypervisorsOwn, 'x-forwarded-host': asked.host });
+      expect(overWebSocket, `the forwarding headers the sandbox received with the WebSocket upgrade at ${prefix}/ws`).toMatchObject(hypervisorsOwn);
+      expect(overWebSocket?.['x-forwarded-host'], `the X-Forwarded-Host of the WebSocket leg at ${prefix}/ws (none, or the host asked for)`).not.toBe(forged['x-forwarded-host']);
+    }
+    await evidence.json('4b-forwarding-received-by-the-sandbox', { sent: { session_cookie: true, ...forged }, received: seen });
   });
 
   await test.step("the session is found among the origin's other cookies, in either order: /auth/me and the proxy know the user", async () => {
@@ -746,7 +774,7 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     }
   });
 
-  await test.step(`guessing recovery codes is bounded, whatever case the username is typed in: wrong codes are refused with 429 and Retry-After within ${recoveryGuessBound} guesses, and then so is a correct unused code`, async () => {
+  const accountGuessing = await test.step(`guessing recovery codes is bounded, whatever case the username is typed in: wrong codes are refused with 429 and Retry-After within ${recoveryGuessBound} guesses, and then so is a correct unused code`, async () => {
     // Auth POSTs must carry the hypervisor's Origin, as a browser's do.
     const fromThisOrigin = { post: (url: string, options: { data: unknown }) => request.post(url, { ...options, headers: { origin: target.url } }) };
     const guessing = await guessRecoveryCodes(fromThisOrigin, target.url, username, user.recoveryCodes[0] as string);
@@ -755,22 +783,60 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     expect(guessing.statuses.slice(0, -1).every((status) => status === 401), 'each wrong code before the refusal is answered 401').toBe(true);
     expect(guessing.retryAfter, 'the 429 says when to try again (Retry-After, whole seconds)').toMatch(/^[1-9]\d*$/);
     expect(guessing.correctCodeStatus, "a correct unused code once the account is refused: the budget is the account's").toBe(429);
+    return guessing;
   });
 
-  await test.step(`guessing recovery codes across many accounts is bounded per client: one client's ${recoveryClientBudget + 1}st wrong code within the window, no account guessed more than once, is refused with 429 and Retry-After`, async () => {
+  const clientGuessing = await test.step(`guessing recovery codes across many accounts is bounded per client: one client's ${recoveryClientBudget + 1}st wrong code within the window, no account guessed more than once, is refused with 429 and Retry-After`, async () => {
     // A hypervisor of its own (process runtime: no sandbox is started): the check spends its client
     // address's whole recovery budget for 15 minutes, which on the shared target would refuse every
     // later recovery of the run from 127.0.0.1, and on a deployed host (Phase 5) the next runs' too.
     const own = await startLocalHypervisor({ runtime: 'process', image: target.requireLocal('a hypervisor of its own for the per-client recovery limit').image });
     try {
       const fromItsOrigin = { post: (url: string, options: { data: unknown }) => request.post(url, { ...options, headers: { origin: own.url } }) };
+      // Its first wrong code reaches a hypervisor with no failure recorded: the window starts then, between these two readings.
+      const startedAt = Date.now();
       const guessing = await guessAcrossAccounts(fromItsOrigin, own.url);
+      const refusedAt = Date.now();
       await evidence.json('6b-recovery-guessing-across-accounts', guessing);
       expect(guessing.statuses.at(-1), `the answers to ${guessing.statuses.length} wrong recovery codes from one client, each for another username: ${guessing.statuses.join(', ')}`).toBe(429);
       expect(guessing.statuses.slice(0, -1).every((status) => status === 401), 'each wrong code before the refusal is answered 401').toBe(true);
       expect(guessing.retryAfter, 'the 429 says when to try again (Retry-After, whole seconds)').toMatch(/^[1-9]\d*$/);
+      return { ...guessing, startedAt, refusedAt };
     } finally {
       await own.close();
+    }
+  });
+
+  const loginGuessing = await test.step(`failed logins are bounded per client, as documented: one client's ${loginClientBudget} failed logins within 15 minutes are each answered for themselves, the ${loginClientBudget + 1}st is refused with 429 and Retry-After, whatever X-Forwarded-For a client that is no trusted proxy sends`, async () => {
+    // Local only: a hypervisor of its own, since the check spends its client address's login budget for 15 minutes.
+    const guessing = await failLoginsFromOneClient(target.requireLocal('a hypervisor of its own for the per-client login limit').image);
+    await evidence.json('6d-failed-logins-from-one-client', guessing);
+    expect(guessing.statuses.slice(0, loginClientBudget), `the answers to the first ${loginClientBudget} failed logins (passkey answers without an id)`).toEqual(Array(loginClientBudget).fill(400));
+    expect(guessing.statuses[loginClientBudget], `the answer to failed login ${loginClientBudget + 1}`).toBe(429);
+    expect(guessing.retryAfter, 'the 429 says when to try again (Retry-After, whole seconds)').toMatch(/^[1-9]\d*$/);
+    return guessing;
+  });
+
+  await test.step(`behind a trusted proxy (HYPERVISOR_TRUSTED_PROXIES) the client is the rightmost X-Forwarded-For hop, never what a client wrote further left: ${loginClientBudget} failed logins of ${proxiedClient}, each with another address forged before it, leave the ${loginClientBudget + 1}st refused with 429, while another client behind the proxy is answered for itself`, async () => {
+    // Local only: a hypervisor of its own trusting 127.0.0.1, as a deployed host trusts the proxy in front of it.
+    const guessing = await failLoginsBehindATrustedProxy(target.requireLocal('configuring trusted proxies').image);
+    await evidence.json('6e-failed-logins-behind-a-trusted-proxy', guessing);
+    expect(guessing.statuses.slice(0, loginClientBudget), `the answers to the first ${loginClientBudget} failed logins with X-Forwarded-For "203.0.113.N, ${proxiedClient}"`).toEqual(Array(loginClientBudget).fill(400));
+    expect(guessing.statuses[loginClientBudget], `the answer to failed login ${loginClientBudget + 1} of ${proxiedClient}`).toBe(429);
+    expect(guessing.otherClientStatus, `then a failed login with X-Forwarded-For "${otherProxiedClient}" (another client behind the proxy)`).toBe(400);
+  });
+
+  await test.step(`each 429 of recovery guessing and of failed logins says when to try again in seconds within the ${failureWindowSecs / 60}-minute window: its Retry-After is at most ${failureWindowSecs}, and on a hypervisor whose first failure the gate saw, no less than what is left of the window counted from that failure`, async () => {
+    const retryAfters = { 'recovery per account': Number(accountGuessing.retryAfter), 'recovery per client': Number(clientGuessing.retryAfter), 'login per client': Number(loginGuessing.retryAfter) };
+    // On the hypervisors of their own, the oldest failure counted is the client's first, at most this many seconds before its refusal.
+    const firstFailureAgo = { 'recovery per client': Math.ceil((clientGuessing.refusedAt - clientGuessing.startedAt) / 1000), 'login per client': Math.ceil((loginGuessing.answeredAt - loginGuessing.startedAt) / 1000) };
+    await evidence.json('6c-retry-after-of-the-refusals', { window_secs: failureWindowSecs, retry_after_secs: retryAfters, first_failure_at_most_secs_before: firstFailureAgo });
+    for (const [limit, seconds] of Object.entries(retryAfters)) {
+      expect(seconds, `the Retry-After of the ${limit} refusal, in seconds`).toBeGreaterThanOrEqual(1);
+      expect(seconds, `the Retry-After of the ${limit} refusal: no later than the window of ${failureWindowSecs} s from now`).toBeLessThanOrEqual(failureWindowSecs);
+    }
+    for (const [limit, ago] of Object.entries(firstFailureAgo)) {
+      expect(retryAfters[limit as keyof typeof firstFailureAgo], `the Retry-After of the ${limit} refusal, at most ${ago} s after that client's first failure`).toBeGreaterThanOrEqual(failureWindowSecs - ago - 1);
     }
   });
 
@@ -806,6 +872,21 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     expect(slow.error, 'its JSON error').toContain(`headers ${slowClientHeadersTimeoutSecs} s`);
     expect(slow.logged, 'http.request_timeout lines logged').toHaveLength(1);
     expect(slow.healthAfter, 'GET /health on a new connection afterwards').toBe('HTTP/1.1 200 OK');
+  });
+  await test.step(`one client address holds exactly HYPERVISOR_CONNECTIONS_PER_CLIENT (${connectionsPerClient}) connections: each of them is served and kept, the next is answered 503 naming the limit and closed, and once one closes a new connection is served again`, async () => {
+    // Local only: a hypervisor of its own with a small limit (the target's is 256, and every line's client shares its address).
+    const reading = await connectionLimitAtItsBoundary(target.requireLocal('configuring the per-client connection limit').image);
+    await evidence.json('9b-connection-limit', { connections_per_client: connectionsPerClient, local_only: 'a hypervisor of its own, booted next to the local target', ...reading });
+    expect(reading.held, `GET /health on each of ${connectionsPerClient} connections from one address, all kept open`).toEqual(Array(connectionsPerClient).fill('HTTP/1.1 200 OK'));
+    expect(reading.beyond.statusLine, `connection ${connectionsPerClient + 1} while those are open`).toBe('HTTP/1.1 503 Service Unavailable');
+    expect(reading.beyondError, 'its JSON error').toContain(`limit ${connectionsPerClient}`);
+    expect(reading.afterOneClosed, 'a new connection once one of them closed').toBe('HTTP/1.1 200 OK');
+  });
+  await test.step(`a trusted proxy's address (HYPERVISOR_TRUSTED_PROXIES) is not capped: it holds more connections than HYPERVISOR_CONNECTIONS_PER_CLIENT (${connectionsPerClient}) at once, each of them served`, async () => {
+    // Local only, as above: the proxy in front of a deployed host carries every client, so a cap on it would refuse them all.
+    const held = await connectionsOfATrustedProxy(target.requireLocal('configuring trusted proxies').image);
+    await evidence.json('9c-connections-of-a-trusted-proxy', { connections_per_client: connectionsPerClient, trusted_proxies: '127.0.0.1', held });
+    expect(held, `GET /health on each of ${connectionsPerClient + 1} connections from the trusted proxy's address, all kept open`).toEqual(Array(connectionsPerClient + 1).fill('HTTP/1.1 200 OK'));
   });
 });
 
