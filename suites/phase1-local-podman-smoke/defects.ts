@@ -489,6 +489,12 @@ export const defects: readonly SeededDefect[] = [
     edits: [{ file: 'hypervisor/proxy/route.ts', find: "return { kind: 'redirect', location: `/dev/${search}` };", replace: "return { kind: 'redirect', location: '/dev/' };" }],
   },
   {
+    id: 'idle-secs-in-milliseconds',
+    what: "the admin API's idle_secs is the milliseconds since the sandbox's last activity (the division by 1000 forgotten), a thousand times what the contract's field name says (round 13's miss)",
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/sandboxes/info.ts', find: 'Math.floor((Date.now() - entry.lastActivity) / 1000)', replace: 'Math.floor(Date.now() - entry.lastActivity)' }],
+  },
+  {
     id: 'dev-prefix-without-slash',
     what: "the dev route matches any path starting with the letters /dev instead of the /dev/ prefix (a slash forgotten), so /devices, /developer and the like go to the dev sandbox with the first four characters cut off instead of to live whole (round 13's miss)",
     caughtBy: [line.authProxy],

@@ -54,6 +54,8 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
   // on the baseline (idle 8.7 s, hypervisor restart 22.4 s, crash loop 16.6 s), 66-114 s under the
   // seeded defects, on a machine shared with other runs. A bound against hanging, not a speed check.
   test.setTimeout(240_000);
+  // The user's sandboxes are this test's: whatever activity they had came after this moment.
+  const testStartedAt = Date.now();
   const role = 'live';
   const healthOf = async (port: number) => {
     const response = await request.get(`http://127.0.0.1:${port}/health`);
@@ -308,7 +310,7 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     for (const [name, answer] of Object.entries(refused)) expect(answer.cacheControl, `${name}: its answer is not cached`).toBe('no-store');
   });
 
-  await test.step("the admin API reads one sandbox as its listing shows it, and answers 404 for a sandbox that does not exist; a user id outside the rule, an image that is no image reference or a config that is not strings is refused with 400 saying so, and starts nothing", async () => {
+  await test.step("the admin API reads one sandbox as its listing shows it (idle_secs in seconds), and answers 404 for a sandbox that does not exist; a user id outside the rule, an image that is no image reference or a config that is not strings is refused with 400 saying so, and starts nothing", async () => {
     const listed = await target.admin.sandboxes();
     const one = await target.admin.answer('GET', `/admin/sandboxes/${userId}/${role}`);
     const otherRole = role === 'live' ? 'dev' : 'live';
@@ -324,6 +326,9 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     expect(one, `GET /admin/sandboxes/${userId}/${role}`).toEqual({ status: 200, body: { ...listedAs(role), idle_secs: expect.any(Number) } });
     const otherListed = listedAs(otherRole);
     expect(other, `GET /admin/sandboxes/${userId}/${otherRole} (${otherListed ? 'listed' : 'not listed'})`).toEqual(otherListed ? { status: 200, body: { ...otherListed, idle_secs: expect.any(Number) } } : { status: 404, body: { error: expect.stringContaining(`no sandbox ${userId}:${otherRole}`) } });
+    // In seconds (the contract's idle_secs): its last activity was in this test, so no more than the seconds the test has run.
+    const testSecs = Math.ceil((Date.now() - testStartedAt) / 1000);
+    expect((one.body as { idle_secs?: unknown }).idle_secs, `idle_secs of ${userId}/${role}, whose activity was all in the ${testSecs} s this test has run`).toBeLessThanOrEqual(testSecs);
     expect(none, `GET /admin/sandboxes/${nobody}/${role}, a user with no sandbox`).toEqual({ status: 404, body: { error: expect.stringContaining(`no sandbox ${nobody}:${role}`) } });
     expect(badUserId, 'GET /admin/sandboxes/Not%20A%20User/... (a user id outside the rule)').toMatchObject({ status: 400, body: { user_id: 'Not A User', rule: expect.any(String), pattern: expect.any(String) } });
     expect(badImage, 'a start naming the image "Not An Image!"').toEqual({ status: 400, body: { error: expect.stringContaining('image must be an image reference') } });
