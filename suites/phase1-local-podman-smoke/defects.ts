@@ -994,4 +994,38 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.authProxy],
     edits: [{ file: 'hypervisor/http/client-address.ts', find: '  if (trustedProxies.length === 0) return socketAddress;', replace: "  if (trustedProxies.length === 0) return (req) => plainAddress(String(req.headers['x-forwarded-for'] ?? '').split(',')[0]?.trim() || socketAddress(req));" }],
   },
+  // a13-gaps: promises a previous audit named and left open
+  {
+    id: 'cli-promote-drops-reason',
+    what: "the operator CLI's `promote --user X --reason TEXT` sends its default reason instead of the one given, so the switch history says \"promote from the CLI\" and not why",
+    caughtBy: [line.swap],
+    edits: [{ file: 'hypervisor/cli/promote.ts', find: "const answer = await admin.promote(user, flags.reason ?? 'promote from the CLI');", replace: "const answer = await admin.promote(user, 'promote from the CLI');" }],
+  },
+  {
+    id: 'sandbox-stop-duration-in-seconds',
+    what: "the sandbox.stop log line gives the stop's duration in seconds, as the stop histogram observes it, under the name duration_ms (a 400 ms stop logs duration_ms 0): below every bound from above",
+    caughtBy: [line.transitionLogs],
+    edits: [{ file: 'hypervisor/sandboxes/manager.ts', find: "this.transition(entry, 'sandbox.stop', { duration_ms: durationMs, reason,", replace: "this.transition(entry, 'sandbox.stop', { duration_ms: Math.round(durationMs / 1000), reason," }],
+  },
+  {
+    id: 'failed-sandbox-waits-for-an-admin',
+    what: "the proxy's on-demand start refuses every failed sandbox, not only one past its restart limit: a sandbox whose start failed once (its image not there yet) answers its user 503 until an admin starts it",
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/sandboxes/manager.ts', find: '    if (entry && this.supervisor.gaveUp(entry)) throw new SandboxUnavailableError(key, this.supervisor.gaveUpReason(entry));\n    try {', replace: "    if (entry && this.supervisor.gaveUp(entry)) throw new SandboxUnavailableError(key, this.supervisor.gaveUpReason(entry));\n    if (entry?.record.state === 'failed') throw new SandboxUnavailableError(key, entry.record.lastError ?? 'it failed: an admin start runs it again');\n    try {" }],
+  },
+  {
+    id: 'podman-log-tail-keeps-oldest-lines',
+    what: "the podman runtime reads the container's whole log and keeps its first lines, so a failed container start's 503 log_tail and sandbox.failed line show what it wrote early, not why it ended",
+    caughtBy: [line.lifecycle],
+    edits: [
+      { file: 'hypervisor/sandboxes/podman-runtime.ts', find: "const child = podmanSpawn(['logs', '--tail', String(lines), target], this.binary);", replace: "const child = podmanSpawn(['logs', target], this.binary);" },
+      { file: 'hypervisor/sandboxes/podman-runtime.ts', find: "child.once('close', () => resolve(lastLines(text, lines)));", replace: "child.once('close', () => resolve(text.split('\\n').slice(0, lines).join('\\n')));" },
+    ],
+  },
+  {
+    id: 'run-list-default-is-the-maximum',
+    what: 'GET /conductor/runs without limit answers up to the maximum (200) instead of the documented default of 50',
+    caughtBy: [line.userTask],
+    edits: [{ file: 'hypervisor/workload/routes.ts', find: '  if (raw === null) return 50;', replace: '  if (raw === null) return maxListedRuns;' }],
+  },
 ];

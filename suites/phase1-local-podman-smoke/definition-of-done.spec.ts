@@ -348,6 +348,19 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
     // The log is read on the local target only (a deployed target's log is not in this process's reach).
     if (target.local) expectSwitchLogsMatchRows(switches, await whenLogged(async () => (await hypervisorLog.lines()).flatMap((l) => (l.entry ? [l.entry] : [])), (read) => switchLogsCover(switches, read, user)), user);
   });
+
+  await test.step("the operator's CLI records the reason a promote is given (`promote --user X --reason TEXT`: the newest switch row is that promote, to the deployed release, saying TEXT, by admin:cli:<login>)", async () => {
+    const release = await target.admin.createRelease({ ...(await releaseBaseOf(target.admin, user)), config: { SANDBOX_VERSION: 'gate-promoted-by-the-cli' }, note: 'gate: promoted by the CLI with a reason' });
+    await target.admin.deploy(user, release.id);
+    const reason = 'gate: the operator says why it promotes';
+    const promoted = await runOperatorCli(target.admin, ['promote', '--user', user, '--reason', reason]);
+    const newest = (await target.admin.switches(user, 1)).switches;
+    await evidence.json('8b-operator-cli-promote-reason', { release, promoted, newest_switch: newest });
+    expect(promoted.exitCode, `${promoted.commandLine}: ${promoted.stderr}`).toBe(0);
+    expect(newest, 'the newest switch (GET .../switches?limit=1) after the CLI promote').toEqual([
+      expect.objectContaining({ action: 'promote', outcome: 'switched', actor: expect.stringMatching(/^admin:cli:/), reason, to: expect.objectContaining({ release_id: release.id }) }),
+    ]);
+  });
 });
 
 test('Prior known-good config/image can be restored in bounded time.', async ({ target, page, desktop, signedInUser, evidence, userId }) => {

@@ -49,7 +49,7 @@ test('`podman ps` lifecycle output attached.', async ({ target, podman, evidence
   });
 });
 
-test('Hypervisor logs for spawn/stop transitions attached.', async ({ target, evidence, userId, hypervisorLog }) => {
+test('Hypervisor logs for spawn/stop transitions attached.', async ({ target, evidence, userId, hypervisorLog, podman }) => {
   target.requireLocal("reading the hypervisor's log");
 
   const calls = await test.step('spawn and stop a dev sandbox through the admin API', async () => {
@@ -87,6 +87,23 @@ test('Hypervisor logs for spawn/stop transitions attached.', async ({ target, ev
       expect(at, `${name}'s time inside the admin call that caused it`).toBeGreaterThanOrEqual(call.calledAt - slackMs);
       expect(at, `${name}'s time inside the admin call that caused it`).toBeLessThanOrEqual(call.answeredAt + slackMs);
     }
+  });
+
+  // From below, against podman's own clock: the stop was asked before the container exited, so the stop
+  // spans at least from that exit (podman's State.FinishedAt) to its own log line. The line is logged
+  // right after the duration is taken (a store write between); that write is covered by the slack and
+  // by the time from the stop's start to the exit (podman run, signal, the workload's shutdown), which
+  // the bound leaves out. Podman's cleanup after the exit (measured 100-300 ms) is what the bound keeps.
+  await test.step("sandbox.stop's duration_ms is bounded from below too: the stop began before podman saw the container exit, so it spans at least from the container's State.FinishedAt to the sandbox.stop line's time", async () => {
+    const slackMs = 50;
+    const stop = transitions.at(-1)?.entry ?? {};
+    const container = await podman.inspect(userId, 'dev');
+    const exitedAt = Date.parse(container.State.FinishedAt);
+    const readings = { container_id: container.Id, finished_at: container.State.FinishedAt, stop_logged_at: stop.time, duration_ms: stop.duration_ms, exit_to_log_ms: Date.parse(String(stop.time)) - exitedAt };
+    await evidence.json('hypervisor-stop-duration-from-below', readings);
+    expect(container.Id, 'the container inspected is the one the stop line names').toBe(stop.container_id);
+    expect(Number.isFinite(exitedAt), `podman's State.FinishedAt parses (${container.State.FinishedAt})`).toBe(true);
+    expect(Number(stop.duration_ms), `sandbox.stop's duration_ms against the ${readings.exit_to_log_ms} ms from the container's exit to the stop's log line, less ${slackMs} ms`).toBeGreaterThanOrEqual(readings.exit_to_log_ms - slackMs);
   });
 
   await test.step('those log lines are attached as JSON lines, unchanged', async () => {

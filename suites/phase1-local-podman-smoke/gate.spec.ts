@@ -41,6 +41,8 @@ import { slowClient, slowClientHeadersTimeoutSecs } from '../../fixtures/slow-cl
 import { connectionLimitAtItsBoundary, connectionsOfATrustedProxy, connectionsPerClient } from '../../fixtures/connection-limit.ts';
 import { failLoginsBehindATrustedProxy, failLoginsFromOneClient, loginClientBudget, otherProxiedClient, proxiedClient } from '../../fixtures/login-client-budget.ts';
 import { makeUnstartable, missingImage, retryAfterOf, upgradeRefusal } from '../../fixtures/unstartable-sandbox.ts';
+import { imageArrivingLater } from '../../fixtures/image-arriving-later.ts';
+import { lineNumbersIn, newestLineNumbers, reportedLogLines, startFailingAfterManyLines, writtenLogLines } from '../../fixtures/failed-start-log-tail.ts';
 import { hypervisorHealth, makeRefusing, proxiedServerErrors, refusingConfig } from '../../fixtures/refusing-sandbox.ts';
 import { GateSandboxStates } from '../../fixtures/gate-sandbox-states.ts';
 
@@ -255,6 +257,24 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
       expect(await healthOf(answer.body.port ?? 0), 'the sandbox started again after its failed start').toMatchObject({ status: 'healthy', version: accepted.config.SANDBOX_VERSION });
     } finally {
       await states.remove();
+    }
+  });
+
+  // The process runtime's tail is the fallback line's; a container's log is tailed by podman itself (podman logs --tail).
+  await test.step(`a podman start that fails reports the newest ${reportedLogLines} lines of the container's log, in order: the 503 and its sandbox.failed line carry a tail ending with the last line written, none older`, async () => {
+    const failing = `${userId}-tail`;
+    try {
+      const answer = await startFailingAfterManyLines(target.admin, failing);
+      const isFailed = (e: LogEvent | undefined) => e?.event === 'sandbox.failed' && e.user === failing;
+      // The failed line can reach the log file just after the admin start has answered (the log is local only).
+      const failed = target.local ? (await whenLogged(async () => (await hypervisorLog.lines()).map((l) => l.entry), (read) => read.some(isFailed))).find(isFailed) : undefined;
+      await evidence.json('5cb-podman-failed-start-log-tail', { written_lines: writtenLogLines, answer, logged: failed });
+      expect(answer, 'the start of a container that writes its lines and exits').toMatchObject({ status: 503, body: { status: 'failed', log_tail: expect.any(String) } });
+      const newest = newestLineNumbers(reportedLogLines);
+      expect(lineNumbersIn(answer.body.log_tail ?? ''), `the 503's log_tail: the numbered lines ${newest[0]}-${newest.at(-1)} of ${writtenLogLines}, in order`).toEqual(newest);
+      if (target.local) expect(failed?.log_tail, 'the sandbox.failed line logs the same tail').toBe(answer.body.log_tail);
+    } finally {
+      await target.admin.deleteUser(failing);
     }
   });
 
@@ -735,6 +755,27 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     await evidence.json('5f-unstartable-sandbox', { admin_start: refusedStart, ...answers });
     expect(answers, 'what the proxy answers for a dev sandbox it cannot start').toEqual({ http: { status: 503, retry_after: expect.stringMatching(/^[1-9]\d*$/) }, websocket: { status: 503, retry_after: expect.stringMatching(/^[1-9]\d*$/) } });
   });
+
+  if (target.local) {
+    const local = target.local;
+    await test.step("a sandbox whose start failed is started on demand by its user's next request: once the image it was started on is in podman's store, a signed-in request to /dev/ runs it and is answered by it", async () => {
+      const cookie = await sessionCookieHeader(page, target.url);
+      const later = await imageArrivingLater(target.admin, user.userId, 'dev');
+      try {
+        const failed = await target.admin.sandbox(user.userId, 'dev');
+        await later.arrive(local.image);
+        const proxied = await request.get(`${target.url}/dev/desktop/health`, { headers: { cookie }, maxRedirects: 0 });
+        const answer = { status: proxied.status(), body: (await proxied.json().catch(() => proxied.text())) as unknown };
+        const after = await target.admin.sandbox(user.userId, 'dev');
+        await evidence.json('5fa-failed-sandbox-started-on-demand', { image: later.image, admin_start: later.refused, failed, proxied: answer, after });
+        expect(failed, 'the dev sandbox after its start failed (the image was in no store)').toMatchObject({ status: 'failed' });
+        expect(answer, 'the first request to /dev/ once the image is there: answered by the dev sandbox, started on demand').toEqual({ status: 200, body: expect.objectContaining({ status: 'healthy', instance_role: 'dev' }) });
+        expect(after, 'the dev sandbox after that request').toMatchObject({ status: 'running', image: later.image });
+      } finally {
+        await later.dispose();
+      }
+    });
+  }
 
   await test.step("a sandbox recorded running that refuses the connection (its listener closed, its process alive) is answered the contract's 502 with the hypervisor's JSON error and no Retry-After, counted as 5xx, and the hypervisor stays up", async () => {
     const cookie = await sessionCookieHeader(page, target.url);

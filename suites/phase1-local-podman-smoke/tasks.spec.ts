@@ -22,6 +22,8 @@ import { refusedStart } from '../../fixtures/refused-start.ts';
 // What podman itself adds to every container's environment.
 const podmanAddedEnv = ['container', 'HOSTNAME', 'HOME', 'TERM'];
 const secretLikeName = /(API_KEY|TOKEN|SECRET|PASSWORD|^AWS_|^HYPERVISOR_|^GITHUB_|^WEBAUTHN_)/;
+// The workload's run list without `limit`, as its README documents it (read from the document, not the code).
+const runListDefault = 50;
 
 const envOf = (inspected: ContainerInspect): Map<string, string> =>
   new Map(inspected.Config.Env.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
@@ -300,6 +302,24 @@ test('Capture one successful end-to-end user task.', async ({ target, page, desk
     expect(limits.over, 'GET /conductor/runs?limit=201').toEqual({ status: 400, body: expect.objectContaining({ field: 'limit' }) });
     expect(limits.max.status, 'GET /conductor/runs?limit=200').toBe(200);
     expect(unknownRun, 'GET /conductor/runs/ID of a run that does not exist').toBe(404);
+  });
+
+  // The list's default (hypervisor/workload/README.md): without `limit`, the newest runListDefault runs.
+  await test.step(`the run list without limit answers the ${runListDefault} newest runs (the documented default): with more runs than that recorded, GET /conductor/runs equals the head of ?limit=200`, async () => {
+    const listed = async (query: string): Promise<string[]> => {
+      const response = await page.request.get(`${target.url}/conductor/runs${query}`);
+      expect(response.status(), `GET /conductor/runs${query}`).toBe(200);
+      return ((await response.json()) as { runs: { run_id: string }[] }).runs.map((r) => r.run_id);
+    };
+    for (let count = (await listed('?limit=200')).length; count <= runListDefault; count++) {
+      const started = await page.request.post(`${target.url}/conductor/execute`, { data: { objective: `${objective} (run ${count + 1}, past the list's default)`, desktop_id: run.desktop_id }, headers: { origin: target.url } });
+      expect(started.status(), 'POST /conductor/execute').toBe(202);
+    }
+    const all = await listed('?limit=200');
+    const defaulted = await listed('');
+    await evidence.json('run-list-default-limit', { recorded: all.length, listed_without_limit: defaulted.length, default: runListDefault });
+    expect(all.length, `runs recorded (?limit=200), more than the default ${runListDefault}`).toBeGreaterThan(runListDefault);
+    expect(defaulted, `GET /conductor/runs without limit: the ${runListDefault} newest of the ${all.length} runs`).toEqual(all.slice(0, runListDefault));
   });
 
   if (target.local) {
