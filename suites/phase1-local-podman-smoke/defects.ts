@@ -259,6 +259,12 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.lifecycle],
     edits: [{ file: 'hypervisor/sandboxes/reconcile.ts', find: "    if (record.desired === 'running') steps.resume(record);\n    else steps.settle(record);", replace: '    steps.resume(record);' }],
   },
+  {
+    id: 'stray-containers-kept',
+    what: "reconcile leaves alone what it finds of its instance with no record (as if someone else's), so a container the hypervisor does not know keeps its name and runs on unmanaged after a restart",
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/sandboxes/reconcile.ts', find: "      const why = !record ? 'no record' :", replace: "      if (!record) continue;\n      const why = !record ? 'no record' :" }],
+  },
   // Misses of the sixth never-seen measurement (issue #11): each line now checks the property, these prove it can fail.
   {
     id: 'websockets-registered-by-route',
@@ -431,6 +437,12 @@ export const defects: readonly SeededDefect[] = [
     what: "the process runtime's stop returns early unless the instance has a container id (copied from the podman runtime): a stopped process sandbox keeps running while the hypervisor reports it stopped",
     caughtBy: [line.processFallback],
     edits: [{ file: 'hypervisor/sandboxes/process-runtime.ts', find: '    if (pid === null || !isSameProcessAlive(pid, pidStart)) return;', replace: '    if (pid === null || instance.containerId === null || !isSameProcessAlive(pid, pidStart)) return;' }],
+  },
+  {
+    id: 'process-sandboxes-not-adopted',
+    what: "an off-by-one in the process runtime's isStagedEntry: after a hypervisor restart in process mode no running process sandbox is recognised, so each is started again (counted as a reconcile restart) while the old process keeps running, unmanaged",
+    caughtBy: [line.processFallback],
+    edits: [{ file: 'hypervisor/sandboxes/process-runtime.ts', find: 'relative.split(path.sep).length === 2', replace: 'relative.split(path.sep).length === 1' }],
   },
   {
     id: 'promote-ignores-what-the-slot-runs',

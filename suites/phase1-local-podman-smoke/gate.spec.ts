@@ -27,6 +27,7 @@ import { cookieLessClient } from '../../fixtures/cookie-less-client.ts';
 import { logInHere } from '../../fixtures/login-here.ts';
 import { startLocalHypervisor } from '../../fixtures/local-hypervisor.ts';
 import { PodmanView } from '../../fixtures/podman-view.ts';
+import { createStrayContainer } from '../../fixtures/stray-container.ts';
 import { AdminClient } from '../../hypervisor/admin-client/admin-client.ts';
 import { rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -140,7 +141,7 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     expect(table.split('\n').find((line) => line.startsWith(`${name} `))).toMatch(/ Up /);
   });
 
-  await test.step('hypervisor restart: a sandbox stopped through the admin API stays stopped; one left running is adopted, and if it then dies is restarted within its backoff bound', async () => {
+  await test.step('hypervisor restart: a sandbox stopped through the admin API stays stopped; a container of its instance it has no record of is removed; one left running is adopted, and if it then dies is restarted within its backoff bound', async () => {
     // A hypervisor of its own, so restarting it disturbs no other line; the same image as the target's.
     const own = await startLocalHypervisor({ runtime: 'podman', image: target.requireLocal('restarting a hypervisor').image });
     const admin = new AdminClient({ url: own.url, token: own.secrets.adminToken }, { actor: 'gate' });
@@ -148,6 +149,7 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
     // Container names are per user and role on the whole podman host: another user than the target's one.
     const adoptedUser = `${userId}-adopted`;
     const stoppedUser = `${userId}-stopped`;
+    const strayUser = `${userId}-stray`;
     try {
       expect((await admin.start(adoptedUser, role)).status).toBe('running');
       const before = await view.running(adoptedUser, role);
@@ -155,6 +157,7 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
       expect((await admin.start(stoppedUser, role)).status).toBe('running');
       await admin.stop(stoppedUser, role);
       expect(await admin.sandbox(stoppedUser, role), 'stopped through the admin API, and meant to stay so').toMatchObject({ status: 'stopped', desired: 'stopped' });
+      const stray = await createStrayContainer(own.instanceId, { userId: strayUser, role }, own.image);
       const firstBoot = own.bootId;
       const loggedBeforeRestart = (await own.logEvents()).length;
       await own.restart();
@@ -167,6 +170,12 @@ test('Hypervisor starts/stops/restarts sandbox container locally.', async ({ tar
       expect(stoppedResumed, 'the restarted hypervisor started a sandbox stopped through the admin API').toEqual([]);
       expect(await admin.sandbox(stoppedUser, role), 'the admin-stopped sandbox after the hypervisor restart').toMatchObject({ status: 'stopped', desired: 'stopped' });
       expect(await view.running(stoppedUser, role), 'podman runs the admin-stopped sandbox after the hypervisor restart').toBeUndefined();
+      // Removed by reconcile, before the restarted hypervisor serves; the id says which container went.
+      const strayRemoved = restartedLog.slice(loggedBeforeRestart).filter((e) => e.event === 'sandbox.stray_removed' && e.user === strayUser);
+      const strayLeft = (await view.ps({ all: true })).filter((row) => row.Id === stray);
+      await evidence.json('5b-stray-container-across-restart', { stray, removed: strayRemoved, left: strayLeft });
+      expect(strayLeft, `podman ps --all after the hypervisor restart: the container ${stray} of ${strayUser}, recorded nowhere`).toEqual([]);
+      expect(strayRemoved, 'the removal logged by the restarted hypervisor').toEqual([expect.objectContaining({ container_id: stray, role })]);
       // Adopted, not replaced: the same container runs on, and the new process says it took it over.
       const adopted = async (): Promise<boolean> => (await own.logEvents()).slice(loggedBeforeRestart).some((e) => e.event === 'sandbox.adopt' && e.user === adoptedUser && e.role === role);
       await expect.poll(adopted, { timeout: 30_000, message: 'sandbox.adopt logged by the restarted hypervisor' }).toBe(true);

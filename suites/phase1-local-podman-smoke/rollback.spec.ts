@@ -3,15 +3,18 @@ import { startServingProbe } from '../../fixtures/serving-probe.ts';
 import { registerWithPasskey } from '../../fixtures/user-session.ts';
 import { secretsByName } from '../../fixtures/local-hypervisor.ts';
 import { whenLogged, type LogEvent } from '../../fixtures/hypervisor-log.ts';
-import { environOfTree, leakedSecrets, processUid } from '../../fixtures/sandbox-processes.ts';
+import { environOfTree, leakedSecrets, processesOfSandbox, processTree, processUid } from '../../fixtures/sandbox-processes.ts';
 import { contractEnvNames } from '../../hypervisor/sandboxes/env.ts';
-import { isSameProcessAlive } from '../../hypervisor/sandboxes/proc.ts';
+import { isSameProcessAlive, processStartTime } from '../../hypervisor/sandboxes/proc.ts';
 import { rollbackEveryUser } from '../../fixtures/rollback-all.ts';
 import { runOperatorCli } from '../../fixtures/operator-cli.ts';
 import { lineNumbersIn, newestLineNumbers, reportedLogLines, startFailingAfterManyLines, writtenLogLines } from '../../fixtures/failed-start-log-tail.ts';
 
 // A process sandbox gets the contract's variables and nothing else: no PATH, no HOME, nothing inherited.
 const allowedProcessEnv = new Set<string>(contractEnvNames);
+
+// What a restarted hypervisor can decide for a sandbox it finds: adopt it, or end it and start another.
+const reconcileDecisions = new Set(['sandbox.adopt', 'sandbox.restart', 'sandbox.start', 'sandbox.ready', 'sandbox.stray_removed', 'sandbox.stop']);
 
 interface RunbookStep {
   step: string;
@@ -63,6 +66,32 @@ test('Document and verify fallback to direct-process sandbox mode.', async ({ ta
     // A root hypervisor runs process sandboxes as an unprivileged user (README), so they cannot read its database or token.
     if (process.getuid?.() === 0) expect(processUid(processPid), `the uid of sandbox process ${processPid}`).toBeGreaterThan(0);
     steps.push({ step: 'Check the environment', how: `\`tr '\\0' '\\n' < /proc/${processPid}/environ\``, observed: `only ${[...new Set(environs.flatMap((p) => Object.keys(p.env)))].sort().join(', ')}` });
+  });
+
+  // The podman counterpart is the lifecycle line's; process sandboxes are found again by pid, start time and environment.
+  await test.step('in process mode a restarted hypervisor adopts the sandbox still running: the same process keeps serving, no restart is counted, no second process runs', async () => {
+    const key = { userId: fallbackUser, role: 'live' } as const;
+    const before = await fallbackAdmin.sandbox(key.userId, key.role);
+    const startedAt = processStartTime(processPid) ?? null;
+    const firstBoot = fallback.bootId;
+    const loggedBeforeRestart = (await fallback.logEvents()).length;
+    await fallback.restart();
+    expect(fallback.bootId, 'a new hypervisor process').not.toBe(firstBoot);
+    // Reconcile runs before the restarted hypervisor serves: what it decided is in the file once its listening line is.
+    const restartedLog = await whenLogged(fallback.logEvents, (read) => read.some((e) => e.event === 'hypervisor.listening' && e.boot_id === fallback.bootId));
+    const decided = restartedLog.slice(loggedBeforeRestart).filter((e) => e.user === key.userId && e.role === key.role && reconcileDecisions.has(String(e.event)));
+    // Through the hypervisor with the user's session, as the user reaches it: not redirected, answered by the sandbox.
+    const served = await page.request.get(`${fallback.url}/conductor/runs`, { maxRedirects: 0 });
+    const after = await fallbackAdmin.sandbox(key.userId, key.role);
+    const carriers = processesOfSandbox(fallback.dataRoot, key);
+    await evidence.json('process-sandbox-adopted', { pid: processPid, before, after, restarted_events: decided, served_status: served.status(), processes_of_the_sandbox: carriers });
+    expect(decided.map((e) => e.event), "the restarted hypervisor's decisions for the running sandbox").toEqual(['sandbox.adopt']);
+    expect(after, 'the sandbox after the hypervisor restart: the same pid, no restart counted').toMatchObject({ status: 'running', pid: processPid, restarts: before?.restarts });
+    expect(isSameProcessAlive(processPid, startedAt), `sandbox process ${processPid}, started before the hypervisor restart`).toBe(true);
+    expect(served.status(), 'GET /conductor/runs as the user after the hypervisor restart').toBe(200);
+    const adoptedTree = new Set(processTree(processPid));
+    expect(carriers.filter((pid) => !adoptedTree.has(pid)), `processes of ${key.userId}'s live sandbox besides the adopted ${processPid} and its children`).toEqual([]);
+    steps.push({ step: 'Restart the hypervisor', how: 'SIGTERM the hypervisor, then start it again with the same settings (its sandboxes keep running)', observed: `sandbox pid ${processPid} adopted (sandbox.adopt), still serving, restarts ${String(after?.restarts)}` });
   });
 
   await test.step('in process mode a stop through the admin API ends the sandbox process, logged with its pid', async () => {
