@@ -1040,4 +1040,17 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.userTask],
     edits: [{ file: 'hypervisor/workload/routes.ts', find: '  if (raw === null) return 50;', replace: '  if (raw === null) return maxListedRuns;' }],
   },
+  // fix13-ws-db: round 13 misses
+  {
+    id: 'desktop-state-lists-every-desktop',
+    what: "the desktop_state answering a subscribe lists the sandbox's newest runs of every desktop, not only the subscribed desktop_id's",
+    caughtBy: [line.webSocket],
+    edits: [{ file: 'hypervisor/workload/ws-hub.ts', find: 'this.#store.list({ desktopId: message.desktop_id, limit: desktopStateRuns })', replace: 'this.#store.list({ limit: desktopStateRuns })' }],
+  },
+  {
+    id: 'database-file-world-readable',
+    what: 'the SQLite database (the hypervisor\'s sessions, passkeys and recovery code hashes; a sandbox\'s runs) is made 0644, readable by every user of the host, and its -wal and -shm with it',
+    caughtBy: [line.envMountsPorts],
+    edits: [{ file: 'hypervisor/store/database.ts', find: 'chmodSync(file, 0o600);', replace: 'chmodSync(file, 0o644);' }],
+  },
 ];

@@ -18,6 +18,7 @@ import { guessAcrossAccounts, recoveryClientBudget } from '../../fixtures/recove
 import { upgradeStatus } from '../../fixtures/websocket-upgrade.ts';
 import { relayCloses } from '../../fixtures/websocket-close-relay.ts';
 import { receivedOverWebSocket } from '../../fixtures/websocket-received.ts';
+import { desktopStateOnSubscribe } from '../../fixtures/desktop-state.ts';
 import { frameKindsRelayed } from '../../fixtures/websocket-frame-kinds.ts';
 import { churnWebSockets } from '../../fixtures/websocket-churn.ts';
 import { holdWebSocketsUntilRefused, relayedWebSocketsOpen } from '../../fixtures/websocket-cap.ts';
@@ -1020,6 +1021,23 @@ test('WebSocket task flow works end-to-end.', async ({ target, page, desktop, si
     expect(frames.map((f) => f.message.type)).toEqual(outcome.events.map((line) => line.split(' ')[0]));
     expect(frames.at(-1)?.message).toMatchObject({ type: 'conductor.run.completed', status: 'completed' });
     expect(frames.every((f) => f.url.endsWith('/ws'))).toBe(true);
+  });
+
+  await test.step("a subscribe's desktop_state lists that desktop's runs and only them: a run another desktop started in the same sandbox is left out", async () => {
+    const cookie = await sessionCookieHeader(page, target.url);
+    const wsUrl = `${target.url.replace(/^http/, 'ws')}/ws`;
+    const pageDesktop = String(desktop.frames.find((f) => f.message.type === 'desktop_state')?.message.desktop_id);
+    // The signed-in user is new to this test, and so is its sandbox: this desktop's runs are exactly the one started here.
+    const otherDesktop = 'gate-other-desktop';
+    const started = await page.request.post(`${target.url}/conductor/execute`, { data: { objective: `${objective} (another desktop)`, desktop_id: otherDesktop }, headers: { origin: target.url } });
+    expect(started.status(), `POST /conductor/execute for ${otherDesktop}: ${await started.text()}`).toBe(202);
+    const otherRun = String(((await started.json()) as { run_id?: unknown }).run_id);
+    const ofPage = await desktopStateOnSubscribe(wsUrl, { cookie, origin: target.url }, pageDesktop);
+    const ofOther = await desktopStateOnSubscribe(wsUrl, { cookie, origin: target.url }, otherDesktop);
+    await evidence.json('websocket-desktop-state-per-desktop', { page_desktop: pageDesktop, page_run: outcome.runId, other_desktop: otherDesktop, other_run: otherRun, desktop_state: { [pageDesktop]: ofPage, [otherDesktop]: ofOther } });
+    expect(ofPage.runs.map((run) => run.run_id), `runs in the desktop_state of ${pageDesktop}`).toContain(outcome.runId);
+    expect(ofPage.runs.filter((run) => run.desktop_id !== pageDesktop), `runs of other desktops in the desktop_state of ${pageDesktop}`).toEqual([]);
+    expect(ofOther, `the desktop_state of ${otherDesktop}, whose one run was started here`).toEqual({ desktop_id: otherDesktop, runs: [{ run_id: otherRun, desktop_id: otherDesktop }] });
   });
 
   await test.step("close codes cross the proxy unchanged both ways, across the codes an endpoint may send (1000, 3000-4999): the page's close code and reason reach the sandbox, and the sandbox's reach the page", async () => {

@@ -18,6 +18,7 @@ import { settled } from '../../fixtures/refused-swap.ts';
 import { configuredSandboxes } from '../../fixtures/configured-sandboxes.ts';
 import { AdminCallError } from '../../hypervisor/admin-client/admin-call-error.ts';
 import { refusedStart } from '../../fixtures/refused-start.ts';
+import { databaseFileModes, ownerOnly } from '../../fixtures/database-file-modes.ts';
 
 // What podman itself adds to every container's environment.
 const podmanAddedEnv = ['container', 'HOSTNAME', 'HOME', 'TERM'];
@@ -208,6 +209,14 @@ test('Validate env, volume mounts, and ports for live/dev roles.', async ({ targ
       await expect.poll(() => existsSync(path.join(expected, 'sandbox.db')), { timeout: 10_000 }).toBe(true);
     });
 
+    await test.step(`${role}: the sandbox's database in that directory (sandbox.db, its -wal and -shm, as the host sees them) is readable by its owner only (0600)`, async () => {
+      // The user's runs and documents; the sandbox writes it inside the container, onto the host's mount.
+      const database = path.join(local.dataRoot, userId, role, 'sandbox.db');
+      const modes = await databaseFileModes(database);
+      await evidence.json(`${role}-database-modes`, modes);
+      expect(modes, `modes of ${database} and its WAL companions`).toEqual(ownerOnly(database));
+    });
+
     await test.step(`${role}: only 8080 is published, on 127.0.0.1, at the port the hypervisor reports`, async () => {
       const inspected = await podman.inspect(userId, role);
       expect(inspected.NetworkSettings.Ports).toEqual({ '8080/tcp': [{ HostIp: '127.0.0.1', HostPort: String(ports[role]) }] });
@@ -216,6 +225,12 @@ test('Validate env, volume mounts, and ports for live/dev roles.', async ({ targ
       expect(health).toMatchObject({ status: 'healthy', instance_role: role });
     });
   }
+
+  await test.step("the hypervisor's own database (sessions, passkeys, recovery code hashes), with its -wal and -shm, is readable by its owner only (0600)", async () => {
+    const modes = await databaseFileModes(local.databaseFile);
+    await evidence.json('hypervisor-database-modes', modes);
+    expect(modes, `modes of ${local.databaseFile} and its WAL companions`).toEqual(ownerOnly(local.databaseFile));
+  });
 
   await test.step('live and dev never share a data directory', async () => {
     expect(new Set(sources).size).toBe(2);
