@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { getJson } from '../hypervisor/auth/testing/auth-client.ts';
 import { hypervisorWithUsers } from '../hypervisor/auth/testing/hypervisor-with-users.ts';
 import { gateUserPrefix, leftoverGateUsersMarkdown, listGateUsers, sweepGateUsers } from './gate-users.ts';
@@ -18,6 +20,33 @@ describe('gate users left on a target', () => {
     expect(sweep.left).toEqual([]);
     expect(await listGateUsers(users.target.url, users.target.token)).toEqual([]);
     expect((await getJson(users.auth, '/auth/me', person)).body).toMatchObject({ authenticated: true, username: 'ada' });
+  });
+
+  it('counts a user already gone when its delete arrives (404) as removed, not as left for a person', async () => {
+    await users.register(`${gateUserPrefix}raced-1`);
+    // Between the sweep's listing and its delete another sweep (another run's) removes the user: this front deletes
+    // each user itself just before passing the sweep's own DELETE on, which the hypervisor then answers 404.
+    const front = createServer((req, res) => {
+      void (async () => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of req) chunks.push(chunk as Buffer);
+        const forward = (method: string) => fetch(new URL(req.url ?? '/', users.target.url), { method, headers: { authorization: req.headers.authorization ?? '' }, ...(chunks.length ? { body: Buffer.concat(chunks) } : {}) });
+        if (req.method === 'DELETE') await forward('DELETE');
+        const answer = await forward(req.method ?? 'GET');
+        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+        res.end(Buffer.from(await answer.arrayBuffer()));
+      })().catch((error: unknown) => {
+        res.writeHead(502, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: `the front could not reach the hypervisor: ${String(error)}` }));
+      });
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => front.close(() => resolve())));
+
+    const sweep = await sweepGateUsers(`http://127.0.0.1:${(front.address() as AddressInfo).port}`, users.target.token);
+
+    expect(sweep.removed.map((user) => user.username)).toEqual(['gate-raced-1']);
+    expect(sweep.left).toEqual([]);
   });
 
   it('a wrong admin token is an error saying to check it', async () => {
