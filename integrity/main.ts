@@ -1,16 +1,15 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { podman } from '../hypervisor/podman/podman.ts';
 import { repoRoot } from '../hypervisor/paths.ts';
 import { nixpkgsLibExpression } from '../hypervisor/nixos/nixpkgs-lib.ts';
-import { sandboxImageName } from '../hypervisor/workload/image/image.ts';
 import { phaseById, phases, UnknownPhaseError, type Phase } from '../suites/phases.ts';
 import { acrossPhasesProblems, CatalogueError, catalogueProblems, linesToRun, loadCatalogueFile, loadCatalogues, loadUnseenDefects, type LineScope, type PhaseCatalogue } from './catalogue.ts';
 import { runGateLines } from './gate-lines.ts';
 import { InterruptedError, interruptedExitCode, Interruption } from './interruption.ts';
 import { killRate, renderKillTable, type DefectRow } from './kill-table.ts';
 import type { SeededDefect } from './seeded-defect.ts';
+import { createRunStore } from './run-store.ts';
 import { ScratchCopy } from './scratch-copy.ts';
 import { runRelatedUnitTests, type UnitTestsRun } from './unit-tests.ts';
 
@@ -20,7 +19,7 @@ import { runRelatedUnitTests, type UnitTestsRun } from './unit-tests.ts';
  * lines meant to catch it, and prints caught/MISSED with the kill rate. First the same lines run on
  * the unmodified copy: a line that fails without any defect would make every catch meaningless.
  * Exit code: 0 every defect caught, 1 a defect missed or not run, 2 the catalogue or the baseline is
- * broken. It removes its scratch copy, its sandbox image and any container of that image, pass or fail.
+ * broken. It removes its scratch copy and its own podman store (integrity/run-store.ts), pass or fail.
  *
  * With --any-line every line of the phase runs for each defect, and a failure of any line is a catch:
  * the issue's measure for defects the suites have never seen ("the suites together"), whose writer
@@ -73,13 +72,6 @@ function parseArgs(args: readonly string[]): IntegrityArgs {
   if (scope === 'all' && catalogue === undefined) throw new CatalogueError(`--any-phase measures a catalogue of unseen defects; give it with --catalogue. ${usage}`);
   if (scope !== 'all' && catalogue !== undefined && phases.length !== 1) throw new CatalogueError(`--catalogue runs for exactly one phase; name it. ${usage}`);
   return { phases, defects, catalogue, scope };
-}
-
-/** Containers and the image of this run only: found by the run's own image tag. */
-async function removeRunImage(image: string): Promise<void> {
-  const ids = (await podman(['ps', '--all', '--quiet', '--filter', `label=choiros.image=${image}`]).catch(() => '')).split('\n').filter(Boolean);
-  if (ids.length) await podman(['rm', '--force', '--time', '1', ...ids]).catch(() => undefined);
-  await podman(['rmi', '--force', image]).catch(() => undefined);
 }
 
 /**
@@ -240,27 +232,29 @@ async function main(): Promise<number> {
   // Installed before the scratch copy exists, so a signal at any point unwinds through the cleanup below.
   const interruption = new Interruption({ graceMs: 120_000 });
   const interrupted = (signal: NodeJS.Signals): void => {
-    console.error(`integrity: ${signal}: stopping the Playwright run, then removing the scratch copy and the run's image`);
+    console.error(`integrity: ${signal}: stopping the Playwright run, then removing the scratch copy and the run's podman store`);
     void interruption.interrupt(signal);
   };
   process.on('SIGINT', interrupted);
   process.on('SIGTERM', interrupted);
   const copy = await ScratchCopy.of(repoRoot);
-  // The run's own sandbox image: a defect in the workload must never land in the image other runs use.
-  const tag = `integrity-${process.pid}`;
-  const image = `${sandboxImageName}:${tag}`;
+  // The run's own podman store: a defect in the workload must never land in the image other runs use.
+  const store = await createRunStore().catch(async (error: unknown) => {
+    await copy.remove();
+    throw error;
+  });
   // Always the local target, with evidence and reports inside the scratch copy.
   const inherited = Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && !entry[0].startsWith('GATE_'));
   // The snapshot of nixpkgs' lib is found beside the checkout (../shared), which the scratch copy in the temp dir has not beside it.
   const nixpkgsLib = nixpkgsLibExpression();
-  const env: Record<string, string> = { ...Object.fromEntries(inherited), GATE_SANDBOX_IMAGE_TAG: tag, ...(existsSync(nixpkgsLib.source) ? { NIXPKGS_LIB: nixpkgsLib.source } : {}) };
+  const env: Record<string, string> = { ...Object.fromEntries(inherited), ...store.env, ...(existsSync(nixpkgsLib.source) ? { NIXPKGS_LIB: nixpkgsLib.source } : {}) };
   const cleanUp = async (): Promise<void> => {
-    await removeRunImage(image);
+    await store.remove();
     await copy.remove();
   };
   try {
     interruption.check();
-    console.log(`integrity: scratch copy ${copy.repo}, sandbox image ${image}, Playwright output in ${path.relative(repoRoot, logDir)}`);
+    console.log(`integrity: scratch copy ${copy.repo}, podman store ${store.dir}, Playwright output in ${path.relative(repoRoot, logDir)}`);
     const ctx: RunContext = { copy, logDir, env, interruption };
     const rows: DefectRow[] = [];
     if (across) {
@@ -289,7 +283,7 @@ try {
   process.exitCode = await main();
 } catch (error) {
   if (error instanceof InterruptedError) {
-    console.error(`integrity: ${error.message}: the Playwright run stopped, the scratch copy and the run's image removed`);
+    console.error(`integrity: ${error.message}: the Playwright run stopped, the scratch copy and the run's podman store removed`);
     process.exit(interruptedExitCode(error.signal));
   }
   if (!(error instanceof CatalogueError || error instanceof UnknownPhaseError)) throw error;

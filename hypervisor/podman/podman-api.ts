@@ -9,20 +9,26 @@ import { fromRoot } from '../paths.ts';
 import { containersConf, podmanEnv } from './podman.ts';
 
 /**
- * Podman's Docker-compatible API socket, for testcontainers: one service per machine and podman
- * settings (the content of containers.conf), shared by every checkout and run with those settings
- * rather than one per checkout that outlives its clone. Under /tmp itself, never a run's TMPDIR.
+ * Podman's Docker-compatible API socket, for testcontainers: one service per machine, podman
+ * settings (the content of containers.conf) and image store (CONTAINERS_STORAGE_CONF, which an
+ * integrity run sets to a store of its own), shared by every checkout and run with those, rather
+ * than one per checkout that outlives its clone. Under /tmp itself, never a run's TMPDIR.
  */
-export function podmanSocketPath(conf: string = containersConf()): string {
+export function podmanSocketPath(conf: string = containersConf(), storageConf: string | undefined = process.env.CONTAINERS_STORAGE_CONF): string {
   let settings = '';
   try {
     settings = readFileSync(conf, 'utf8');
   } catch {
     // No file: podman's own defaults, which are one setting too.
   }
-  const digest = createHash('sha256').update(settings).digest('hex').slice(0, 12);
-  return path.join('/tmp', `choiros-gates-podman-${digest}`, 'podman.sock');
+  const hash = createHash('sha256').update(settings);
+  // The machine's own store keeps the socket it always had.
+  if (storageConf) hash.update(`\0${path.resolve(storageConf)}`);
+  return path.join('/tmp', `choiros-gates-podman-${hash.digest('hex').slice(0, 12)}`, 'podman.sock');
 }
+
+/** Where the service's pid is kept, beside its socket: whoever removes a store stops its service. */
+export const podmanServicePidFile = (socketPath: string): string => path.join(path.dirname(socketPath), 'service.pid');
 
 /** The service ends once nothing has used it for this long; the next run that needs it starts it again. */
 export const podmanServiceIdleSecs = 1800;
@@ -72,6 +78,7 @@ export async function ensurePodmanApi(binary = podmanBinary()): Promise<string> 
     child.once('error', (err) => reject(new Error(`Could not start "${binary} system service": ${err.message}. Install podman (npm run setup).`))),
   );
   child.unref();
+  if (child.pid !== undefined) writeFileSync(podmanServicePidFile(socketPath), `${child.pid}\n`);
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline) {
     const up = await Promise.race([answers(socketPath), spawnError]);

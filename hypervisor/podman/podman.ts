@@ -49,13 +49,15 @@ export interface PodmanOptions {
   binary?: string;
   input?: string | Buffer;
   timeoutMs?: number;
+  /** Settings over this process's environment (another store's CONTAINERS_STORAGE_CONF); only podman's names are passed on. */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** Runs `podman ARGS`; resolves to stdout, or throws a PodmanError naming the binary and what it answered. */
 export async function podman(args: readonly string[], options: PodmanOptions = {}): Promise<string> {
   const binary = options.binary ?? podmanBinary();
   const result = await execa(binary, args, {
-    env: podmanEnv(),
+    env: podmanEnv(options.env ? { ...process.env, ...options.env } : process.env),
     extendEnv: false,
     reject: false,
     timeout: options.timeoutMs ?? 120_000,
