@@ -2,10 +2,10 @@ import type { LineScope } from './catalogue.ts';
 
 /**
  * One seeded defect's result: caught when a line it ran failed (the lines meant for it, or with
- * --any-line any line of its phase, failing again when run a second time); FLAKY when the lines that
- * failed passed on the second run, so the failure cannot be told from a flaky line; unit (--any-line
- * only) when no gate line caught it but the unit tests importing the edited files fail with it and
- * pass without it. Only caught is a catch by the gate lines; unit is counted apart, as "the suites
+ * --any-line any line of its phase, failing again when run a second time); FLAKY when the lines (or
+ * the unit test files) that failed passed on the second run, so the failure cannot be told from a
+ * flaky one; unit (--any-line only) when no gate line caught it but the unit tests importing the
+ * edited files fail with it, pass without it, and the failed files fail again with it. Only caught is a catch by the gate lines; unit is counted apart, as "the suites
  * together".
  */
 export type DefectResult = 'caught' | 'unit' | 'MISSED' | 'FLAKY' | 'NOT RUN';

@@ -11,7 +11,7 @@ import { killRate, renderKillTable, type DefectRow } from './kill-table.ts';
 import type { SeededDefect } from './seeded-defect.ts';
 import { createRunStore } from './run-store.ts';
 import { ScratchCopy } from './scratch-copy.ts';
-import { runRelatedUnitTests, type UnitTestsRun } from './unit-tests.ts';
+import { runUnitTests, type UnitTestsOptions, type UnitTestsRun } from './unit-tests.ts';
 
 /**
  * `npm run integrity [-- PHASE ...] [--defect ID ...]`: applies each seeded defect of the phases'
@@ -142,18 +142,36 @@ async function gateOutcome(ctx: RunContext, phase: Phase, defect: SeededDefect, 
  * The unit tests that import what the defect edits, with the defect applied and, when they fail, on
  * the unmodified copy: only a failure the defect brings is a catch.
  */
-async function unitCatch(ctx: RunContext, defect: SeededDefect, label: string): Promise<{ caught: boolean; status: UnitTestsRun['status']; failedFiles: string[]; firstError: string | undefined; ms: number }> {
-  const run = (name: string): Promise<UnitTestsRun> => runRelatedUnitTests({ repo: ctx.copy.repo, logDir: ctx.logDir, files: editedFiles(defect), label: name, env: ctx.env, interruption: ctx.interruption });
-  const revert = await ctx.copy.apply(defect.edits);
-  let unit: UnitTestsRun;
-  try {
-    unit = await run(label);
-  } finally {
-    await revert();
-  }
-  if (unit.status !== 'failed') return { caught: false, status: unit.status, failedFiles: [], firstError: undefined, ms: unit.durationMs };
-  const clean = await run(`${label}-baseline`);
-  return { caught: clean.status === 'passed', status: unit.status, failedFiles: unit.failedFiles, firstError: unit.firstError, ms: unit.durationMs + clean.durationMs };
+/**
+ * A unit catch is the related tests failing with the defect and passing without it, and the test
+ * files that failed failing again with it: under load a test can fail once for reasons of its own
+ * (a race with a directory another test removes), and one such failure must not read as a catch.
+ */
+async function unitCatch(ctx: RunContext, defect: SeededDefect, label: string): Promise<{ result: 'unit' | 'FLAKY' | undefined; status: UnitTestsRun['status']; failedFiles: string[]; firstError: string | undefined; ms: number }> {
+  const run = (name: string, files: UnitTestsOptions['files']): Promise<UnitTestsRun> => runUnitTests({ repo: ctx.copy.repo, logDir: ctx.logDir, files, label: name, env: ctx.env, interruption: ctx.interruption });
+  const withDefect = async (name: string, files: UnitTestsOptions['files']): Promise<UnitTestsRun> => {
+    const revert = await ctx.copy.apply(defect.edits);
+    try {
+      return await run(name, files);
+    } finally {
+      await revert();
+    }
+  };
+  const unit = await withDefect(label, { related: editedFiles(defect) });
+  if (unit.status !== 'failed') return { result: undefined, status: unit.status, failedFiles: [], firstError: undefined, ms: unit.durationMs };
+  const clean = await run(`${label}-baseline`, { related: editedFiles(defect) });
+  if (clean.status !== 'passed') return { result: undefined, status: unit.status, failedFiles: [], firstError: undefined, ms: unit.durationMs + clean.durationMs };
+  const again = unit.failedFiles.length ? await withDefect(`${label}-again`, { tests: unit.failedFiles }) : unit;
+  const failedTwice = unit.failedFiles.filter((file) => again.failedFiles.includes(file));
+  const confirmed = again.status === 'failed' && (failedTwice.length > 0 || !unit.failedFiles.length);
+  const ms = unit.durationMs + clean.durationMs + (again === unit ? 0 : again.durationMs);
+  return { result: confirmed ? 'unit' : 'FLAKY', status: unit.status, failedFiles: confirmed && failedTwice.length ? failedTwice : unit.failedFiles, firstError: unit.firstError, ms };
+}
+
+/** A unit catch replaces whatever the gate lines said; a flaky unit failure only a MISSED, which it can no longer claim. */
+function unitResult(row: DefectRow, unit: Awaited<ReturnType<typeof unitCatch>>): Partial<DefectRow> {
+  if (unit.result === 'unit' || (unit.result === 'FLAKY' && row.result === 'MISSED')) return { result: unit.result, failedLines: unit.failedFiles, firstError: unit.firstError };
+  return {};
 }
 
 async function runCatalogue(ctx: RunContext, catalogue: PhaseCatalogue, only: readonly string[], scope: LineScope): Promise<DefectRow[] | 'baseline failed'> {
@@ -166,7 +184,7 @@ async function runCatalogue(ctx: RunContext, catalogue: PhaseCatalogue, only: re
     let row: DefectRow = { defect: `${phase.id}/${defect.id}`, caughtBy: defect.caughtBy, result: gate.result, failedLines: gate.failedLines, firstError: gate.firstError, seconds: gate.ms / 1000 };
     // The unseen measure is "the suites together": code no gate line runs (the gate runner's verify, say) has only its unit tests.
     const unit = scope === 'phase' && gate.result !== 'caught' ? await unitCatch(ctx, defect, `${phase.id}-${defect.id}-unit`) : undefined;
-    if (unit) row = { ...row, ...(unit.caught ? { result: 'unit' as const, failedLines: unit.failedFiles, firstError: unit.firstError } : {}), seconds: row.seconds + unit.ms / 1000 };
+    if (unit) row = { ...row, ...unitResult(row, unit), seconds: row.seconds + unit.ms / 1000 };
     rows.push(row);
     console.log(`integrity: ${row.defect}: ${row.result}${unit ? ` (unit tests importing the edited files: ${unit.status})` : ''} (${row.seconds.toFixed(1)} s)`);
   }
@@ -198,7 +216,7 @@ async function runAcrossPhases(ctx: RunContext, defects: readonly SeededDefect[]
   for (const defect of defects.filter((d) => rowOf(d).result !== 'caught')) {
     const unit = await unitCatch(ctx, defect, `${defect.id}-unit`);
     const row = rowOf(defect);
-    rows.set(defect.id, { ...row, ...(unit.caught ? { result: 'unit' as const, failedLines: unit.failedFiles, firstError: unit.firstError } : {}), seconds: row.seconds + unit.ms / 1000 });
+    rows.set(defect.id, { ...row, ...unitResult(row, unit), seconds: row.seconds + unit.ms / 1000 });
     console.log(`integrity: ${defect.id}: ${rowOf(defect).result} (unit tests importing the edited files: ${unit.status})`);
   }
   return defects.map(rowOf);

@@ -7,7 +7,8 @@ import type { Interruption } from './interruption.ts';
 /**
  * The unit tests that import what a defect edits (`vitest related`): the part of "the suites
  * together" that reads code no gate line runs, the gate runner's own verdict and verify among it.
- * Used only for the unseen measure (--any-line), after no gate line caught the defect.
+ * Used only for the unseen measure (--any-line), after no gate line caught the defect; the test
+ * files that failed then run again by name, to tell a catch from a flaky test.
  */
 export interface UnitTestsRun {
   /** none: no unit test imports the edited files (a .nix, .yml or .md edit, say). */
@@ -36,12 +37,23 @@ export function unitOutcome(report: VitestJson | undefined, repo: string, exitCo
   };
 }
 
-export async function runRelatedUnitTests(options: { repo: string; logDir: string; files: readonly string[]; label: string; env: Record<string, string>; interruption: Interruption }): Promise<UnitTestsRun> {
+export interface UnitTestsOptions {
+  repo: string;
+  logDir: string;
+  /** related: the test files that import these source files; tests: exactly these test files. */
+  files: { related: readonly string[] } | { tests: readonly string[] };
+  label: string;
+  env: Record<string, string>;
+  interruption: Interruption;
+}
+
+export async function runUnitTests(options: UnitTestsOptions): Promise<UnitTestsRun> {
   options.interruption.check();
   const jsonFile = path.join(options.logDir, `${options.label}.json`);
   const started = performance.now();
   const cli = path.join(options.repo, 'node_modules', 'vitest', 'vitest.mjs');
-  const child = execa(process.execPath, [cli, 'related', '--run', '--passWithNoTests', '--reporter=default', '--reporter=json', `--outputFile.json=${jsonFile}`, ...options.files], {
+  const selection = 'related' in options.files ? ['related', '--run', ...options.files.related] : ['run', ...options.files.tests];
+  const child = execa(process.execPath, [cli, ...selection, '--passWithNoTests', '--reporter=default', '--reporter=json', `--outputFile.json=${jsonFile}`], {
     cwd: options.repo,
     reject: false,
     all: true,
