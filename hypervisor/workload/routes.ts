@@ -6,6 +6,7 @@ import type { Conductor } from './conductor.ts';
 import type { DesktopAsset } from './desktop.ts';
 import { parseExecuteRequest } from './execute-request.ts';
 import { receivedPath, sendReceived } from './received.ts';
+import { receivedBodyPath, sendReceivedBody } from './received-body.ts';
 import { answerHeadersPath, sendAnswerHeaders } from './answer-headers.ts';
 import { healthAnswers } from './health.ts';
 import { runsListAnswers } from './diagnostic-faults.ts';
@@ -78,6 +79,8 @@ export function createRoutes(deps: RouteDeps): (req: IncomingMessage, res: Serve
     },
     // What reached this sandbox through the proxy (received.ts): gates read it on any target running this workload.
     { method: 'GET', path: receivedPath, handle: async ({ req, res }) => sendReceived(req, res) },
+    // How many body bytes reached this sandbox (received-body.ts): gates check the proxy's request body limit with it.
+    { method: 'POST', path: receivedBodyPath, handle: ({ req, res }) => sendReceivedBody(req, res) },
     // Headers that act on the page's origin, sent on request (answer-headers.ts): gates check the proxy drops them.
     { method: 'GET', path: answerHeadersPath, handle: async ({ req, res, url }) => sendAnswerHeaders(req, url, res) },
     { method: 'GET', path: '/conductor/runs/:runId', handle: async (context) => sendJson(context.res, 200, runView(run(context))) },

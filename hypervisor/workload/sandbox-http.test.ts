@@ -54,6 +54,16 @@ describe('sandbox HTTP API (child process)', () => {
     expect((await fetch(`${sandbox.url}/diagnostics/received`, { method: 'POST' })).status).toBe(405);
   });
 
+  test('POST /diagnostics/received-body reads a body to its end and answers how many bytes arrived, declared or chunked', async () => {
+    const declared = await fetch(`${sandbox.url}/diagnostics/received-body`, { method: 'POST', body: 'x'.repeat(200_000) });
+    expect(await declared.json()).toEqual({ bytes: 200_000 });
+    const chunks = async function* () {
+      for (let i = 0; i < 50; i += 1) yield new Uint8Array(10_000);
+    };
+    const chunked = await fetch(`${sandbox.url}/diagnostics/received-body`, { method: 'POST', body: chunks(), duplex: 'half' });
+    expect(await chunked.json()).toEqual({ bytes: 500_000 });
+  });
+
   test('GET /diagnostics/answer-headers answers with the origin-state headers asked for, only to a request sending its diagnostic header, and refuses any other name or a control character', async () => {
     const asked = new URLSearchParams([
       ['set-cookie', 'a=1; Path=/'],

@@ -1053,4 +1053,23 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.envMountsPorts],
     edits: [{ file: 'hypervisor/store/database.ts', find: 'chmodSync(file, 0o600);', replace: 'chmodSync(file, 0o644);' }],
   },
+  // fix14-lines2: round 14 defects caught only by unit tests, now by a gate line too
+  {
+    id: 'webauthn-challenge-replayable',
+    what: 'consuming a WebAuthn challenge reads it instead of deleting it: a challenge stays usable after its first answer, so a second answer to one login challenge (a replayed or re-signed response) signs in again',
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/challenges.ts', find: "db.prepare('DELETE FROM auth_challenges WHERE challenge = ? AND purpose = ? RETURNING payload, expires_at')", replace: "db.prepare('SELECT payload, expires_at FROM auth_challenges WHERE challenge = ? AND purpose = ?')" }],
+  },
+  {
+    id: 'chunked-body-limit-per-chunk',
+    what: "the proxy's count of a chunked request body is reset to each chunk's size instead of added up: a body streamed without a length in small chunks passes any limit and reaches the sandbox",
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/proxy/http-relay.ts', find: '      seen += chunk.length;', replace: '      seen = chunk.length;' }],
+  },
+  {
+    id: 'prune-keeps-refused-candidates',
+    what: 'prune keeps every release newer than the newest known-good one as a candidate still to be judged, a refused one included: the image of a release refused at its deploy is never removed',
+    caughtBy: [line.knownGood],
+    edits: [{ file: 'hypervisor/routing/retention.ts', find: " && release.id > newestKnownGood && release.status !== 'refused') return", replace: ' && release.id > newestKnownGood) return' }],
+  },
 ];

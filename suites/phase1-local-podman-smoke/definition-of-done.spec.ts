@@ -9,6 +9,7 @@ import { holdRequest } from '../../fixtures/held-request.ts';
 import { refusedDeploy } from '../../fixtures/refused-deploy.ts';
 import { imagePin } from '../../fixtures/image-pin.ts';
 import { runOperatorCli } from '../../fixtures/operator-cli.ts';
+import { imageOfItsOwn } from '../../fixtures/image-of-its-own.ts';
 import { sessionCookieHeader } from '../../fixtures/user-session.ts';
 import { processTree } from '../../fixtures/sandbox-processes.ts';
 import { loadConfig } from '../../hypervisor/config.ts';
@@ -509,9 +510,11 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
     expect(afterWarm.slots[afterWarm.main], 'the slot main serves at the end').toMatchObject({ release_id: newer.id, state: 'ready' });
   });
 
-  await test.step('a release whose API fails the deploy check is refused with 422: its slot is stopped and recorded refused, the release is marked refused, and main keeps serving B', async () => {
+  // On an image of its own (the sandbox image, another id), so the prune step after it can see its image removed; removed below if prune left it.
+  const refusedImage = await imageOfItsOwn(image);
+  const refused = await test.step('a release whose API fails the deploy check is refused with 422: its slot is stopped and recorded refused, the release is marked refused, and main keeps serving B', async () => {
     // The workload's diagnostic release setting (hypervisor/workload/README.md): /health says healthy, GET /conductor/runs (the deploy's smoke request) answers 500.
-    const failing = await target.admin.createRelease({ runtime: 'podman', image, config: { SANDBOX_VERSION: 'gate-fails-its-deploy', SANDBOX_RUNS_OK_ANSWERS: '0' }, note: 'gate: fails its deploy check' });
+    const failing = await target.admin.createRelease({ runtime: 'podman', image: refusedImage.reference, config: { SANDBOX_VERSION: 'gate-fails-its-deploy', SANDBOX_RUNS_OK_ANSWERS: '0' }, note: 'gate: fails its deploy check' });
     const deployed = await refusedDeploy(target.admin, user, failing.id);
     const served = (await (await page.request.get(`${target.url}/desktop/health`)).json()) as { version?: string };
     await evidence.json('refused-deploy', { created: failing, ...deployed, served_version: served.version });
@@ -525,6 +528,37 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
     expect(deployed.standby, 'the standby sandbox after the refusal').toMatchObject({ status: 'stopped' });
     expect(deployed.release, 'the release after the refusal').toMatchObject({ status: 'refused', known_good: false });
     expect(served.version, 'the release main serves').toBe('gate-newer');
+    return failing;
+  });
+
+  await test.step("the operator's CLI `releases prune` removes the image of the refused release once no slot runs it (newer than every known-good release, yet judged: no candidate to keep), marks it pruned, and keeps the known-good releases and what the user's slots run, their images in the store", async () => {
+    try {
+      // K deployed to the standby slot replaces the refused release there: no slot of any user names it any more.
+      await target.admin.deploy(user, knownGood.release.id);
+      const pointers = await target.admin.pointers(user);
+      const running = [pointers.slots.live?.release_id, pointers.slots.dev?.release_id].filter((id): id is number => id !== undefined);
+      const newestKnownGood = Math.max(...(await target.admin.releases()).releases.filter((r) => r.known_good).map((r) => r.id));
+      const pruned = await runOperatorCli(target.admin, ['releases', 'prune']);
+      const after = (await target.admin.releases()).releases;
+      const answer = pruned.json as { removed?: Array<{ release: number }>; kept?: Array<{ release: number; why: string }>; failed?: Array<{ release: number; error: string }> };
+      const removedIds = (answer.removed ?? []).map((r) => r.release);
+      const statusOf = (id: number | undefined) => after.find((r) => r.id === id)?.status;
+      const imageOf = (id: number | undefined) => after.find((r) => r.id === id)?.image;
+      await evidence.json('operator-cli-prune', { refused_release: refused, newest_known_good: newestKnownGood, slots_run: running, run: pruned, refused_image_in_store: await refusedImage.inStore(), releases_after: after });
+      expect(pruned.exitCode, `${pruned.commandLine}: ${pruned.stderr}`).toBe(0);
+      expect(refused.id, 'the refused release is newer than every known-good one (so only its being refused, not its age, decides)').toBeGreaterThan(newestKnownGood);
+      expect(answer.failed?.filter((f) => f.release === refused.id), 'prune failures for the refused release').toEqual([]);
+      expect(removedIds, `the releases whose images prune removed: the refused ${refused.id} among them (kept: ${JSON.stringify(answer.kept?.find((k) => k.release === refused.id))})`).toContain(refused.id);
+      expect(statusOf(refused.id), 'the refused release after the prune').toBe('pruned');
+      expect(await refusedImage.inStore(), `${refusedImage.reference} in podman's store after the prune`).toBe(false);
+      for (const id of [knownGood.release.id, newer.id, ...running]) {
+        expect(removedIds, `prune removed release ${id} (known-good, or run by a slot of the user)`).not.toContain(id);
+        expect(statusOf(id), `release ${id} after the prune`).not.toBe('pruned');
+        expect((await imagePin(imageOf(id) ?? '(no image)')).id, `the image of release ${id}, still in podman's store`).toBe(imageOf(id));
+      }
+    } finally {
+      await refusedImage.dispose();
+    }
   });
 
   await test.step("the operator's CLI creates a release with the image, settings and note its flags name (`releases create --runtime podman --image REF --config NAME=VALUE ... --note TEXT --json`), marks it known-good (`releases known-good --release ID --json`) and lists the releases as GET /admin/releases answers (`releases list --json`)", async () => {

@@ -23,6 +23,9 @@ import { frameKindsRelayed } from '../../fixtures/websocket-frame-kinds.ts';
 import { churnWebSockets } from '../../fixtures/websocket-churn.ts';
 import { holdWebSocketsUntilRefused, relayedWebSocketsOpen } from '../../fixtures/websocket-cap.ts';
 import { answerToOversizedBody } from '../../fixtures/oversized-request-body.ts';
+import { answerToStreamedBody } from '../../fixtures/chunked-request-body.ts';
+import { receivedBodyPath } from '../../hypervisor/workload/received-body.ts';
+import { finishFromAFreshClient, oneLoginChallengeSignedTwice, recordPostedFinishes } from '../../fixtures/passkey-challenge-reuse.ts';
 import { defaultProxyLimits } from '../../hypervisor/proxy/limits.ts';
 import { cookieLessClient } from '../../fixtures/cookie-less-client.ts';
 import { logInHere } from '../../fixtures/login-here.ts';
@@ -409,6 +412,8 @@ async function loginNamedBy(response: APIResponse): Promise<string> {
 
 test('Auth + proxy path works through hypervisor.', async ({ target, page, passkey, desktop, evidence, podman, request, browser, hypervisorLog }) => {
   const username = newUsername();
+  // What the browser posts to the finish endpoints, kept for the replay step.
+  const postedFinishes = recordPostedFinishes(page, target.url);
 
   await test.step('without a session the hypervisor sends browsers and API clients to /login', async () => {
     await page.goto(`${target.url}/`);
@@ -629,6 +634,21 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     expect(refused, `POST /conductor/execute declaring a ${declared}-byte body, with the session, from this origin`).toEqual({ status: 413, error: expect.stringContaining(`limit of ${defaultProxyLimits.maxRequestBodyBytes} bytes`) });
   });
 
+  await test.step("a request body streamed without a length (chunked, in many small chunks) is counted over the whole body: under the proxy's limit it reaches the sandbox whole; past it the proxy answers 413 naming its limit and the sandbox never answers for it", async () => {
+    const cookie = await sessionCookieHeader(page, target.url);
+    // The limit as the target states it: a body declared far beyond any limit is refused naming it (the step above checks that refusal).
+    const stated = await answerToOversizedBody(`${target.url}${receivedBodyPath}`, { cookie, origin: target.url }, 2 ** 40, 15_000);
+    const limitBytes = Number(/limit of (\d+) bytes/.exec(stated.error ?? '')?.[1]);
+    expect(limitBytes, `the limit the target names refusing a declared 1 TiB body (${JSON.stringify(stated)})`).toBeGreaterThan(0);
+    // The sandbox counts what reaches it (received-body.ts): a body under the limit must arrive whole, or the refusal below proves nothing.
+    const underBytes = 1024 * 1024;
+    const under = await answerToStreamedBody(`${target.url}${receivedBodyPath}`, { cookie, origin: target.url }, underBytes);
+    const over = await answerToStreamedBody(`${target.url}${receivedBodyPath}`, { cookie, origin: target.url }, limitBytes + 1024 * 1024);
+    await evidence.json('5ab-chunked-request-body', { stated_limit: { answer: stated, limit_bytes: limitBytes }, chunk_bytes: 16 * 1024, under_the_limit: under, over_the_limit: over });
+    expect({ status: under.status, error: under.error, bytes: under.bytes }, `POST ${receivedBodyPath} streaming ${underBytes} bytes chunked: what the sandbox counted`).toEqual({ status: 200, error: undefined, bytes: underBytes });
+    expect({ status: over.status, error: over.error, bytes: over.bytes }, `POST ${receivedBodyPath} streaming ${limitBytes + 1024 * 1024} bytes chunked (${over.sentBytes} sent when answered)`).toEqual({ status: 413, error: expect.stringContaining(`limit of ${limitBytes} bytes`), bytes: undefined });
+  });
+
   await test.step('the auth API takes POSTs only from this origin: /auth/login/start without an Origin, or with another site\'s, is refused with 403; for a name nobody registered it answers 404', async () => {
     const answers: Record<string, number> = {};
     for (const [what, headers] of [['no Origin', {}], ['another site', { origin: 'https://elsewhere.example' }], ['this origin', { origin: target.url }]] as const) {
@@ -680,6 +700,26 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     const opens = { before_sign_in: await whatCookieOpens(target.url, before), after_sign_in: await whatCookieOpens(target.url, after) };
     await evidence.json('5-sign-in-ends-the-old-session', opens);
     expect(opens, 'what the session cookie held before a second login opens, and the new one').toEqual({ before_sign_in: { user_id: null, recovering: null, sandbox_api: 401 }, after_sign_in: { user_id: user.userId, recovering: null, sandbox_api: 200 } });
+  });
+
+  await test.step("passkey challenges are single use: a second answer to a login challenge already answered, and the browser's registration answer posted again, are refused and open no session", async () => {
+    // Two valid answers to one login challenge, each posted by a client of its own: the first signs in, the second must not.
+    // (A replay of the very same answer is refused by the passkey's signature counter too; the second answer counts higher.)
+    const [first, second] = await oneLoginChallengeSignedTwice(page, target.url, username);
+    const finishUrl = `${target.url}/auth/login/finish`;
+    const login = { first: await finishFromAFreshClient(target.url, finishUrl, first), replayed: await finishFromAFreshClient(target.url, finishUrl, first), second_answer: await finishFromAFreshClient(target.url, finishUrl, second) };
+    // The browser's own registration answer (the first step's), posted again by a client that was never signed in.
+    const registerBody = postedFinishes.register[0];
+    expect(registerBody, "the browser's POST /auth/register/finish when registering (recorded from the start)").toBeDefined();
+    const registerAgain = await finishFromAFreshClient(target.url, `${target.url}/auth/register/finish`, JSON.parse(registerBody ?? '{}') as unknown);
+    await evidence.json('5-challenges-single-use', { login, register_replayed: registerAgain });
+    const refusedLogin = { status: 401, error: expect.stringMatching(/challenge/), setCookie: false, authenticated: false };
+    expect(login, `/auth/login/finish with answers to one login challenge for ${username}, each from a fresh client`).toEqual({
+      first: { status: 200, error: undefined, setCookie: true, authenticated: true },
+      replayed: { ...refusedLogin, error: expect.any(String) },
+      second_answer: refusedLogin,
+    });
+    expect(registerAgain, `/auth/register/finish with the registration answer of ${username} posted again`).toEqual({ status: 400, error: expect.stringMatching(/challenge/), setCookie: false, authenticated: false });
   });
 
   await test.step(`right after that sign-in the user adds a passkey from a second device, and it signs in (the hypervisor refuses this only to a sign-in older than ${freshSignInMs / 60_000} minutes)`, async () => {
