@@ -1072,4 +1072,29 @@ export const defects: readonly SeededDefect[] = [
     caughtBy: [line.knownGood],
     edits: [{ file: 'hypervisor/routing/retention.ts', find: " && release.id > newestKnownGood && release.status !== 'refused') return", replace: ' && release.id > newestKnownGood) return' }],
   },
+  // fix14-lines: round 14 misses
+  {
+    id: 'health-uptime-in-milliseconds',
+    what: "the hypervisor's /health reports uptime_s in milliseconds since it started, not whole seconds (a hypervisor up 5 s says 5000)",
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/http/health.ts', find: 'uptime_s: Math.floor((Date.now() - source.startedAt) / 1000),', replace: 'uptime_s: Math.floor(Date.now() - source.startedAt),' }],
+  },
+  {
+    id: 'cli-swap-summary-slots-crossed',
+    what: "the operator CLI's `swap` summary (without --json) says main points where dev does and dev where main does, the opposite of the admin API's answer",
+    caughtBy: [line.swap],
+    edits: [{ file: 'hypervisor/cli/swap.ts', find: 'main -> ${answer.main} slot, dev -> ${answer.dev} slot', replace: 'main -> ${answer.dev} slot, dev -> ${answer.main} slot' }],
+  },
+  {
+    id: 'known-good-time-overwritten',
+    what: "marking or promoting a release that is known-good already moves its known_good_at to now, so it jumps ahead in the known-good list (rollback's choice, retention) as if it had first served just now",
+    caughtBy: [line.knownGood],
+    edits: [{ file: 'hypervisor/routing/releases.ts', find: 'SET known_good_at = coalesce(known_good_at, ?) WHERE id = ?', replace: 'SET known_good_at = coalesce(?, known_good_at) WHERE id = ?' }],
+  },
+  {
+    id: 'cleared-last-error-not-persisted',
+    what: "a start that clears a sandbox's last_error (null) is not written to the database, so after a hypervisor restart the sandbox, running fine, reports its old error again",
+    caughtBy: [line.lifecycle],
+    edits: [{ file: 'hypervisor/sandboxes/store.ts', find: "    if (patch.lastError !== undefined) set('last_error', patch.lastError);", replace: "    if (patch.lastError) set('last_error', patch.lastError);" }],
+  },
 ];

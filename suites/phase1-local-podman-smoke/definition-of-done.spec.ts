@@ -10,6 +10,7 @@ import { refusedDeploy } from '../../fixtures/refused-deploy.ts';
 import { imagePin } from '../../fixtures/image-pin.ts';
 import { runOperatorCli } from '../../fixtures/operator-cli.ts';
 import { imageOfItsOwn } from '../../fixtures/image-of-its-own.ts';
+import { promoteSummary, swapSummary } from '../../fixtures/operator-summary.ts';
 import { sessionCookieHeader } from '../../fixtures/user-session.ts';
 import { processTree } from '../../fixtures/sandbox-processes.ts';
 import { loadConfig } from '../../hypervisor/config.ts';
@@ -191,7 +192,7 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
     expect(await target.admin.pointers(user)).toMatchObject({ main: 'live', dev: 'dev' });
   });
 
-  await test.step("the operator's CLI swaps as the admin API does: `swap --user X --json` flips main, and `pointers --user X --history 1 --json` shows the admin API's pointers and the swap as the newest history row (action, outcome, from, to); a missing --user exits 2 naming it; swapped back by the CLI", async () => {
+  await test.step("the operator's CLI swaps as the admin API does: `swap --user X --json` flips main, and `pointers --user X --history 1 --json` shows the admin API's pointers and the swap as the newest history row (action, outcome, from, to); a missing --user exits 2 naming it; swapped back by the CLI without --json, whose summary names where main and dev point as the admin API then does", async () => {
     const before = await target.admin.pointers(user);
     const swapped = await runOperatorCli(target.admin, ['swap', '--user', user, '--reason', 'gate: the operator swaps']);
     const after = await target.admin.pointers(user);
@@ -209,9 +210,14 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
     expect(shown.json, 'pointers --history 1 as the CLI prints it, against the admin API').toEqual({ ...after, switches: newest });
     expect(usage.exitCode, usage.commandLine).toBe(2);
     expect(usage.stderr, 'the usage error names the missing flag').toContain('--user');
-    const back = await runOperatorCli(target.admin, ['swap', '--user', user, '--reason', 'gate: the operator swaps back']);
+    const back = await runOperatorCli(target.admin, ['swap', '--user', user, '--reason', 'gate: the operator swaps back'], { humanSummary: true });
+    const afterBack = await target.admin.pointers(user);
+    const [swappedBack] = (await target.admin.switches(user, 1)).switches;
+    await evidence.json('1d-operator-cli-swap-summary', { run: back, read: swapSummary(back.stdout), admin_api: { pointers: afterBack, newest_switch: swappedBack } });
     expect(back.exitCode, `${back.commandLine}: ${back.stderr}`).toBe(0);
-    expect(await target.admin.pointers(user), 'the pointers after the CLI swapped back').toMatchObject({ main: before.main, dev: before.dev });
+    expect(afterBack, 'the pointers after the CLI swapped back').toMatchObject({ main: before.main, dev: before.dev });
+    expect(swapSummary(back.stdout), `the summary \`swap\` printed (${back.stdout.trim()}), against GET .../pointers after it`).toEqual({ user_id: user, main: afterBack.main, dev: afterBack.dev, serving_after_ms: expect.any(Number) });
+    expect(swapSummary(back.stdout)?.serving_after_ms, "the summary's serving after N ms: within the swap's duration_ms in the history").toBeLessThanOrEqual(swappedBack?.duration_ms ?? -1);
   });
 
   await test.step('a request in flight on main when the swap is asked completes whole, and the swap answers only after it', async () => {
@@ -350,14 +356,18 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
     if (target.local) expectSwitchLogsMatchRows(switches, await whenLogged(async () => (await hypervisorLog.lines()).flatMap((l) => (l.entry ? [l.entry] : [])), (read) => switchLogsCover(switches, read, user)), user);
   });
 
-  await test.step("the operator's CLI records the reason a promote is given (`promote --user X --reason TEXT`: the newest switch row is that promote, to the deployed release, saying TEXT, by admin:cli:<login>)", async () => {
+  await test.step("the operator's CLI records the reason a promote is given (`promote --user X --reason TEXT`: the newest switch row is that promote, to the deployed release, saying TEXT, by admin:cli:<login>); its summary without --json names the slot main then points to, the release and known-good, as the admin API then does", async () => {
     const release = await target.admin.createRelease({ ...(await releaseBaseOf(target.admin, user)), config: { SANDBOX_VERSION: 'gate-promoted-by-the-cli' }, note: 'gate: promoted by the CLI with a reason' });
     await target.admin.deploy(user, release.id);
     const reason = 'gate: the operator says why it promotes';
-    const promoted = await runOperatorCli(target.admin, ['promote', '--user', user, '--reason', reason]);
+    const promoted = await runOperatorCli(target.admin, ['promote', '--user', user, '--reason', reason], { humanSummary: true });
     const newest = (await target.admin.switches(user, 1)).switches;
-    await evidence.json('8b-operator-cli-promote-reason', { release, promoted, newest_switch: newest });
+    const pointers = await target.admin.pointers(user);
+    const listed = (await target.admin.releases()).releases.find((r) => r.id === release.id);
+    await evidence.json('8b-operator-cli-promote-reason', { release, promoted, read: promoteSummary(promoted.stdout), newest_switch: newest, pointers, listed });
     expect(promoted.exitCode, `${promoted.commandLine}: ${promoted.stderr}`).toBe(0);
+    expect(promoteSummary(promoted.stdout), `the summary \`promote\` printed (${promoted.stdout.trim()}), against GET .../pointers and GET /admin/releases after it`).toEqual({ user_id: user, main: pointers.main, release_id: release.id, serving_after_ms: expect.any(Number), known_good: listed?.known_good });
+    expect(pointers.slots[pointers.main], 'the slot main serves after the CLI promote').toMatchObject({ release_id: release.id });
     expect(newest, 'the newest switch (GET .../switches?limit=1) after the CLI promote').toEqual([
       expect.objectContaining({ action: 'promote', outcome: 'switched', actor: expect.stringMatching(/^admin:cli:/), reason, to: expect.objectContaining({ release_id: release.id }) }),
     ]);
@@ -631,5 +641,24 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
     expect(outside, 'POST /admin/releases whose config sets OPENAI_API_KEY').toEqual({ status: 400, body: expect.objectContaining({ error: expect.stringContaining('"OPENAI_API_KEY" is not allowed') }) });
     expect(after.releases.map((r) => r.id), 'the release ids after the refused creations').toEqual(before.releases.map((r) => r.id));
     expect(promoted, `POST /admin/sandboxes/${userId}/promote, nothing deployed for that user`).toEqual({ status: 409, body: expect.objectContaining({ error: expect.stringMatching(/nothing to promote[\s\S]*Deploy a release/) }) });
+  });
+
+  // hypervisor/routing/releases.ts: the first time a release served healthily is the time that counts; the known-good list (rollback's choice, retention) is ordered by it.
+  await test.step("a release's known_good_at is the first time it was known-good: marking K and B known-good again (the admin API, the operator's `releases known-good`) and promoting K again (deployed anew) move no known-good release's known_good_at", async () => {
+    const knownAt = (releases: readonly { id: number; known_good_at: string | null }[]) => Object.fromEntries(releases.filter((r) => r.known_good_at !== null).map((r) => [r.id, r.known_good_at]));
+    const before = knownAt((await target.admin.releases()).releases);
+    expect(Object.keys(before), 'K and B are known-good before they are marked again').toEqual(expect.arrayContaining([String(knownGood.release.id), String(newer.id)]));
+    const marked = await target.admin.markKnownGood(knownGood.release.id);
+    const markedByCli = await runOperatorCli(target.admin, ['releases', 'known-good', '--release', String(newer.id)]);
+    await target.admin.deploy(user, knownGood.release.id);
+    const promoted = await target.admin.promote(user, 'gate: promote K, known-good already, again');
+    const after = knownAt((await target.admin.releases()).releases);
+    await evidence.json('known-good-at-kept', { before, marked, marked_by_cli: markedByCli, promoted, after });
+    expect(marked, `POST /admin/releases/${knownGood.release.id}/known-good, K known-good already`).toMatchObject({ id: knownGood.release.id, known_good: true, known_good_at: before[knownGood.release.id] });
+    expect(markedByCli.exitCode, `${markedByCli.commandLine}: ${markedByCli.stderr}`).toBe(0);
+    expect(markedByCli.json, '`releases known-good` of B, known-good already').toMatchObject({ id: newer.id, known_good: true, known_good_at: before[newer.id] });
+    expect(promoted, 'the promote of K again').toMatchObject({ release: { id: knownGood.release.id }, known_good: true });
+    // Releases other lines make known-good meanwhile only join the list; none known-good before moves.
+    expect(Object.fromEntries(Object.keys(before).map((id) => [id, after[id]])), 'known_good_at of every release known-good before, after (GET /admin/releases)').toEqual(before);
   });
 });
