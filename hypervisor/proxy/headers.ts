@@ -82,13 +82,14 @@ export function towardsSandbox(req: IncomingMessage, identity: Identity, forward
   return out;
 }
 
-/** Headers for the WebSocket leg to the sandbox: only who is asking (ws builds the handshake). */
-export function identityHeaders(identity: Identity, forwarding: Forwarding): Record<string, string> {
+/** Headers for the WebSocket leg to the sandbox: who is asking and the forwarding headers the HTTP leg sends (ws builds the handshake). */
+export function identityHeaders(identity: Identity, forwarding: Forwarding, host: string | undefined): Record<string, string> {
   return {
     'x-choiros-user-id': identity.userId,
     'x-choiros-sandbox-role': identity.role,
     'x-forwarded-for': forwarding.clientAddress,
     'x-forwarded-proto': forwarding.proto,
+    ...(host ? { 'x-forwarded-host': host } : {}),
   };
 }
 

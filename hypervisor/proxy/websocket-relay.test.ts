@@ -77,6 +77,7 @@ describe('WebSocket relay to the user\'s sandboxes', () => {
     expect(seen.headers['x-choiros-user-id']).toBe('alice');
     expect(seen.headers['x-choiros-sandbox-role']).toBe('dev');
     expect(seen.headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(seen.headers['x-forwarded-host'], 'the Host the client asked for, as on the HTTP leg').toBe(`127.0.0.1:${front.port}`);
     expect(seen.headers.cookie).toBeUndefined();
     expect(seen.headers[testUserHeader]).toBeUndefined();
     client.ws.close();

@@ -78,7 +78,7 @@ export class WebSocketRelay {
       return;
     }
     const sandbox = new WebSocket(`ws://127.0.0.1:${upgrade.port}${upgrade.path}`, offered, {
-      headers: identityHeaders(identity, upgrade.forwarding),
+      headers: identityHeaders(identity, upgrade.forwarding, req.headers.host),
       perMessageDeflate: false,
       autoPong: false,
       maxPayload: limits.maxWebSocketMessageBytes,
