@@ -49,6 +49,32 @@ describe('gate users left on a target', () => {
     expect(sweep.left).toEqual([]);
   });
 
+  it('leaves a user the target refused to delete (not 404) for a person, with why, and does not count it as removed', async () => {
+    await users.register(`${gateUserPrefix}refused-1`);
+    // A front that passes listings on to the hypervisor and answers every DELETE 503, as a target under maintenance would.
+    const front = createServer((req, res) => {
+      void (async () => {
+        if (req.method === 'DELETE') {
+          res.writeHead(503, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: 'maintenance' }));
+          return;
+        }
+        const answer = await fetch(new URL(req.url ?? '/', users.target.url), { headers: { authorization: req.headers.authorization ?? '' } });
+        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+        res.end(Buffer.from(await answer.arrayBuffer()));
+      })();
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => front.close(() => resolve())));
+
+    const sweep = await sweepGateUsers(`http://127.0.0.1:${(front.address() as AddressInfo).port}`, users.target.token);
+
+    expect(sweep.removed).toEqual([]);
+    expect(sweep.left).toEqual([expect.objectContaining({ username: 'gate-refused-1', error: expect.stringContaining('503') })]);
+    expect((await listGateUsers(users.target.url, users.target.token)).map((user) => user.username)).toEqual(['gate-refused-1']);
+    await sweepGateUsers(users.target.url, users.target.token);
+  });
+
   it('a wrong admin token is an error saying to check it', async () => {
     await expect(listGateUsers(users.target.url, 'wrong-token-of-some-length')).rejects.toThrow(/answered 403.*check the target's admin token/);
   });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -68,6 +69,16 @@ describe('npm run gate -- verify', () => {
     if (cited) cited.sha256 = '0'.repeat(64);
     await writeFile(verdictFile, JSON.stringify(verdict));
     expect((await verifyBundle(runDir)).problems.map((p) => p.kind)).toEqual(['line-not-in-run-list']);
+  });
+
+  it('rejects a verdict that lists a file outside evidence/, even one whose digest matches', async () => {
+    const { runDir, verdictFile } = await bundle();
+    const outside = path.join(runDir, 'notes.txt');
+    await writeFile(outside, 'not evidence\n');
+    const verdict = JSON.parse(await readFile(verdictFile, 'utf8')) as { evidence: { path: string; sha256: string; bytes: number }[] };
+    verdict.evidence.push({ path: 'notes.txt', sha256: createHash('sha256').update('not evidence\n').digest('hex'), bytes: 13 });
+    await writeFile(verdictFile, JSON.stringify(verdict));
+    expect((await verifyBundle(runDir)).problems).toEqual([{ kind: 'unlisted', path: 'notes.txt', detail: `the verdict lists a path outside ${evidenceDirName}/` }]);
   });
 
   it('explains input that is not a bundle, with exit code 2', async () => {

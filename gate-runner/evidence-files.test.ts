@@ -1,0 +1,27 @@
+import { createHash } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { hashEvidence } from './evidence-files.ts';
+import { tempDir } from './sample-run.ts';
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+describe('hashing a run\'s evidence', () => {
+  it('lists every file under the folder, nested ones included, relative to the run, with digest and size, sorted by path', async () => {
+    const runDir = await tempDir('evidence');
+    const files = { 'evidence/b-line/output.txt': 'b\n', 'evidence/a-line/nested/podman-ps.txt': 'CONTAINER ID\n', 'evidence/a-line/output.txt': 'a line\n' };
+    for (const [file, text] of Object.entries(files)) {
+      await mkdir(path.dirname(path.join(runDir, file)), { recursive: true });
+      await writeFile(path.join(runDir, file), text);
+    }
+    expect(await hashEvidence(path.join(runDir, 'evidence'), runDir)).toEqual(
+      ['evidence/a-line/nested/podman-ps.txt', 'evidence/a-line/output.txt', 'evidence/b-line/output.txt'].map((file) => ({ path: file, sha256: sha256(files[file as keyof typeof files]), bytes: Buffer.byteLength(files[file as keyof typeof files]) })),
+    );
+  });
+
+  it('has no files when the run wrote no evidence folder (a suite that crashed first), rather than failing the verdict', async () => {
+    const runDir = await tempDir('evidence');
+    expect(await hashEvidence(path.join(runDir, 'evidence'), runDir)).toEqual([]);
+  });
+});
