@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { removeDir, startTestHypervisor, type LogLine, type TestHypervisor } from '../../fixtures/test-hypervisor.ts';
+import { removeDir, startTestHypervisor, waitFor, type LogLine, type TestHypervisor } from '../../fixtures/test-hypervisor.ts';
 
 /** A raw loopback connection to the hypervisor, from `localAddress` when given. */
 async function rawConnection(target: TestHypervisor, localAddress?: string): Promise<Socket & { received: () => string }> {
@@ -63,6 +63,18 @@ describe('connection limits: slow clients, many connections, clients that go awa
     other.write('GET /health HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n');
     expect(await untilClosed(other)).toMatch(/^HTTP\/1\.1 200 /);
     for (const socket of held) socket.destroy();
+    // The cap is on connections open now, not ever opened: once the server has seen them close, the client is served again.
+    const again = await waitFor(
+      'a connection from 127.0.0.5 served once its held connections closed',
+      async () => {
+        const socket = await rawConnection(target, '127.0.0.5');
+        socket.write('GET /health HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n');
+        const answer = await untilClosed(socket);
+        return /^HTTP\/1\.1 200 /.test(answer) ? answer : undefined;
+      },
+      10_000,
+    );
+    expect(again).toMatch(/^HTTP\/1\.1 200 /);
   });
 
   it('does not cap the connections of a trusted proxy: they carry many clients', async () => {

@@ -74,7 +74,16 @@ describe('HTTP relay to the user\'s sandboxes', () => {
 
   it('overwrites forged identity and forwarding headers and drops other x-choiros-* headers', async () => {
     const res = await request(`${front.url}/echo`, {
-      headers: { 'x-choiros-user-id': 'bob', 'x-choiros-sandbox-role': 'dev', 'x-choiros-admin': 'true', 'x-forwarded-for': '10.9.9.9', 'x-forwarded-proto': 'https', forwarded: 'for=10.9.9.9' },
+      headers: {
+        'x-choiros-user-id': 'bob',
+        'x-choiros-sandbox-role': 'dev',
+        'x-choiros-admin': 'true',
+        'x-forwarded-for': '10.9.9.9',
+        'x-forwarded-proto': 'https',
+        'x-forwarded-host': 'admin.example',
+        'x-real-ip': '10.9.9.9',
+        forwarded: 'for=10.9.9.9',
+      },
     });
     await res.body.dump();
     const { headers } = last(live);
@@ -83,6 +92,9 @@ describe('HTTP relay to the user\'s sandboxes', () => {
     expect(headers['x-choiros-admin']).toBeUndefined();
     expect(headers['x-forwarded-for']).toBe('127.0.0.1');
     expect(headers['x-forwarded-proto']).toBe('http');
+    // The Host the client reached the hypervisor on, not the one it claims a proxy saw.
+    expect(headers['x-forwarded-host']).toBe(new URL(front.url).host);
+    expect(headers['x-real-ip'], 'a client-chosen X-Real-IP').toBeUndefined();
     expect(headers.forwarded).toBeUndefined();
   });
 

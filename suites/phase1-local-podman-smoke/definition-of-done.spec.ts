@@ -210,7 +210,7 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
     expect(shown.json, 'pointers --history 1 as the CLI prints it, against the admin API').toEqual({ ...after, switches: newest });
     expect(usage.exitCode, usage.commandLine).toBe(2);
     expect(usage.stderr, 'the usage error names the missing flag').toContain('--user');
-    const back = await runOperatorCli(target.admin, ['swap', '--user', user, '--reason', 'gate: the operator swaps back'], { humanSummary: true });
+    const back = await runOperatorCli(target.admin, ['swap', '--user', user, '--reason', 'gate: the operator swaps back'], { json: false });
     const afterBack = await target.admin.pointers(user);
     const [swappedBack] = (await target.admin.switches(user, 1)).switches;
     await evidence.json('1d-operator-cli-swap-summary', { run: back, read: swapSummary(back.stdout), admin_api: { pointers: afterBack, newest_switch: swappedBack } });
@@ -360,7 +360,7 @@ test('Hypervisor can route/swap between live/dev for rollback.', async ({ target
     const release = await target.admin.createRelease({ ...(await releaseBaseOf(target.admin, user)), config: { SANDBOX_VERSION: 'gate-promoted-by-the-cli' }, note: 'gate: promoted by the CLI with a reason' });
     await target.admin.deploy(user, release.id);
     const reason = 'gate: the operator says why it promotes';
-    const promoted = await runOperatorCli(target.admin, ['promote', '--user', user, '--reason', reason], { humanSummary: true });
+    const promoted = await runOperatorCli(target.admin, ['promote', '--user', user, '--reason', reason], { json: false });
     const newest = (await target.admin.switches(user, 1)).switches;
     const pointers = await target.admin.pointers(user);
     const listed = (await target.admin.releases()).releases.find((r) => r.id === release.id);

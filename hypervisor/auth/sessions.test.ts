@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../store/database.ts';
+import { migrateAuth } from './schema.ts';
+import { createSessions } from './sessions.ts';
+import { createUsers, newUserId } from './users.ts';
+
+const minute = 60_000;
+const day = 24 * 60 * minute;
+
+function sessionsWithUsers(...usernames: string[]) {
+  const db = openDatabase('sqlite::memory:');
+  migrateAuth(db);
+  const users = createUsers(db);
+  const ids = usernames.map((username) => {
+    const id = newUserId();
+    users.create({ id, username, displayName: username, webauthnUserId: `handle-${username}` });
+    return id;
+  });
+  return { db, ids };
+}
+
+describe('sessions', () => {
+  it('a user session lives 7 days and a recovery session 10 minutes, each found until then and not after', () => {
+    const { db, ids } = sessionsWithUsers('alice');
+    const [alice = ''] = ids;
+    const t0 = 1_700_000_000_000;
+    const sessions = createSessions(db);
+    const user = sessions.create(alice, 'user', t0);
+    const recovery = sessions.create(alice, 'recovery', t0);
+    expect(user.expiresAt - t0).toBe(7 * day);
+    expect(recovery.expiresAt - t0).toBe(10 * minute);
+    // A fresh lookup object each time: what the database says, not what a cache remembers.
+    expect(createSessions(db).find(recovery.id, t0 + 10 * minute - 1)).toMatchObject({ userId: alice, username: 'alice', kind: 'recovery', createdAt: t0 });
+    expect(createSessions(db).find(recovery.id, t0 + 10 * minute), 'a recovery session past its 10 minutes').toBeNull();
+    expect(createSessions(db).find(user.id, t0 + 7 * day - 1)).toMatchObject({ kind: 'user', expiresAt: t0 + 7 * day });
+    expect(createSessions(db).find(user.id, t0 + 7 * day), 'a user session past its 7 days').toBeNull();
+  });
+
+  it("deleting a user's sessions ends all of theirs, cached or not, and nobody else's", () => {
+    const { db, ids } = sessionsWithUsers('alice', 'bob');
+    const [alice = '', bob = ''] = ids;
+    const sessions = createSessions(db);
+    const aliceSessions = [sessions.create(alice, 'user'), sessions.create(alice, 'recovery')];
+    const bobs = sessions.create(bob, 'user');
+    for (const { id } of [...aliceSessions, bobs]) expect(sessions.find(id), 'found (and cached) before the deletion').not.toBeNull();
+    expect(sessions.deleteForUser(alice)).toBe(2);
+    for (const { id } of aliceSessions) expect(sessions.find(id), "alice's session after her sessions were deleted").toBeNull();
+    expect(sessions.find(bobs.id)).toMatchObject({ userId: bob });
+  });
+});

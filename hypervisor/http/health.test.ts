@@ -1,0 +1,52 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { healthRoute } from './health.ts';
+
+const startedAgoS = 90;
+let server: Server;
+let url: string;
+
+beforeAll(async () => {
+  const route = healthRoute({
+    version: '0.1.0',
+    runtime: 'podman',
+    bootId: 'boot-1',
+    startedAt: Date.now() - startedAgoS * 1000,
+    counts: () => ({ running: 2, stopped: 1, failed: 0 }),
+  });
+  server = createServer((req, res) => {
+    void route(req, res, new URL(req.url ?? '/', 'http://hypervisor.invalid')).then((handled) => {
+      if (!handled) res.writeHead(404).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+});
+
+describe('GET /health', () => {
+  it('reports uptime_s in whole seconds since the hypervisor started, and the sandbox counts as they are', async () => {
+    const res = await request(`${url}/health`);
+    expect(res.statusCode).toBe(200);
+    const body = (await res.body.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ status: 'healthy', version: '0.1.0', runtime: 'podman', boot_id: 'boot-1', sandboxes: { running: 2, stopped: 1, failed: 0 } });
+    expect(Number.isInteger(body.uptime_s), `uptime_s ${String(body.uptime_s)} is whole seconds`).toBe(true);
+    // Started 90 s before the request; the test itself takes well under 10 minutes.
+    expect(body.uptime_s).toBeGreaterThanOrEqual(startedAgoS);
+    expect(body.uptime_s).toBeLessThan(startedAgoS + 600);
+  });
+
+  it('answers HEAD too, and leaves other methods and paths to the next handler', async () => {
+    expect((await request(`${url}/health`, { method: 'HEAD' })).statusCode).toBe(200);
+    for (const [method, path] of [['POST', '/health'], ['GET', '/healthz']] as const) {
+      const res = await request(`${url}${path}`, { method });
+      await res.body.dump();
+      expect(res.statusCode, `${method} ${path}`).toBe(404);
+    }
+  });
+});
