@@ -11,6 +11,9 @@ const commands: Record<string, () => Promise<Command>> = {
   pointers: async () => (await import('./pointers.ts')).pointers,
 };
 
+/** The commands the CLI knows, in the order its usage lists them. */
+export const commandNames: readonly string[] = Object.keys(commands);
+
 async function usage(): Promise<string> {
   const lines = await Promise.all(Object.entries(commands).map(async ([name, load]) => `  ${name.padEnd(10)} ${(await load()).summary}`));
   return `usage: node hypervisor/main.ts [command] [args]   (npm run hypervisor -- [command] [args])\n\ncommands:\n${lines.join('\n')}\n\nWithout a command it serves. Configuration comes from the environment (see hypervisor/config.ts).`;

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runOperatorCli, type OperatorEndpoint } from '../../fixtures/operator-cli.ts';
+import { commandNames } from './dispatch.ts';
 
 /**
  * What an operator reads without --json: each command's summary says what the admin API answered.
@@ -38,6 +39,8 @@ beforeEach(() => {
 
 /** The CLI's stdout lines as an operator reads them (no --json), after checking it exited 0. */
 async function read(...args: string[]): Promise<string[]> {
+  // A misspelt command would read the usage text; the CLI's own list also tells `vitest related` these tests run the commands.
+  expect(commandNames, 'a command the CLI dispatches').toContain(args[0]);
   const result = await runOperatorCli(endpoint, args, { json: false });
   expect(result.exitCode, result.stderr).toBe(0);
   return result.stdout.trimEnd().split('\n');

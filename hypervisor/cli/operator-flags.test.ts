@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runOperatorCli, type OperatorEndpoint } from '../../fixtures/operator-cli.ts';
+import { commandNames } from './dispatch.ts';
 
 /** A request as the loopback admin API received it. */
 interface Received {
@@ -78,6 +79,16 @@ describe('the operator CLI refuses missing or contradictory flags with exit 2, n
     expect(result.stderr).toContain('usage: npm run hypervisor --');
     expect(received, 'admin requests made').toEqual([]);
   });
+});
+
+// Every command the CLI dispatches, from its own list, so a new command is held to this too; the
+// import also tells `vitest related` that these tests run each command (in a child process).
+it.each(commandNames.filter((name) => name !== 'serve'))('%s refuses an unknown flag with exit 2, naming it, before any admin call', async (name) => {
+  const result = await run(name, '--bogus-flag');
+  expect(result.exitCode, result.stderr).toBe(2);
+  expect(result.stderr).toContain("Unknown option '--bogus-flag'");
+  expect(result.stderr).toContain(`usage: npm run hypervisor -- ${name}`);
+  expect(received, 'admin requests made').toEqual([]);
 });
 
 describe("the operator CLI's flags reach the admin request", () => {
