@@ -77,16 +77,23 @@ function parseArgs(args: readonly string[]): IntegrityArgs {
 /**
  * With --any-line every line of the phase runs, so one flaky line anywhere in the phase would read as
  * a catch (round 9 of the unseen defects counted three that way). The lines that failed run once more
- * with the defect still applied; only those failing again are a catch.
+ * with the defect still applied; only those failing again are a catch. A line that passes alone may
+ * have failed on what the lines before it left (a second known-good release, another user's
+ * sandbox): then every line of the first run runs again, in the same order, and a line failing in
+ * both full runs is a catch too. A flaky line seldom fails twice; a defect does.
  */
-async function failingAgain(copy: ScratchCopy, logDir: string, project: string, defectId: string, failed: readonly { line: string }[], env: Record<string, string>, interruption: Interruption): Promise<{ lines: string[]; notRun: boolean; ms: number }> {
+async function failingAgain(copy: ScratchCopy, logDir: string, project: string, defectId: string, failed: readonly { line: string }[], allTitles: readonly string[], env: Record<string, string>, interruption: Interruption): Promise<{ lines: string[]; notRun: boolean; ms: number }> {
   const titles = failed.map((o) => o.line);
   console.log(`integrity: ${project}/${defectId}: ${titles.length} line(s) failed; running them again to tell a catch from a flaky line`);
-  // Only the failed lines run again: a failure that needed an earlier line's state does not repeat and
-  // reads FLAKY, which errs on the side of not counting a catch.
   const again = await runGateLines({ repo: copy.repo, logDir, project, titles, label: `${project}-${defectId}-again`, env, interruption });
   const status = (t: string) => again.outcomes.get(t)?.status;
-  return { lines: titles.filter((t) => status(t) === 'failed'), notRun: titles.some((t) => status(t) === 'not run'), ms: again.durationMs };
+  const alone = titles.filter((t) => status(t) === 'failed');
+  const passedAlone = titles.filter((t) => status(t) === 'passed');
+  if (alone.length || !passedAlone.length || allTitles.length === titles.length) return { lines: alone, notRun: titles.some((t) => status(t) === 'not run'), ms: again.durationMs };
+  console.log(`integrity: ${project}/${defectId}: they passed alone; running all ${allTitles.length} line(s) again, as the first time, in case they failed on what earlier lines left`);
+  const inContext = await runGateLines({ repo: copy.repo, logDir, project, titles: allTitles, label: `${project}-${defectId}-again-in-context`, env, interruption });
+  const contextStatus = (t: string) => inContext.outcomes.get(t)?.status;
+  return { lines: passedAlone.filter((t) => contextStatus(t) === 'failed'), notRun: passedAlone.some((t) => contextStatus(t) === 'not run'), ms: again.durationMs + inContext.durationMs };
 }
 
 /** The files a defect edits, for `vitest related`. */
@@ -128,7 +135,7 @@ async function gateOutcome(ctx: RunContext, phase: Phase, defect: SeededDefect, 
     const run = await runGateLines({ repo: ctx.copy.repo, logDir: ctx.logDir, project: phase.id, titles, label: `${phase.id}-${defect.id}`, env: ctx.env, interruption: ctx.interruption });
     const outcomes = titles.map((line) => ({ line, ...(run.outcomes.get(line) ?? { status: 'not run' as const, error: undefined }) }));
     const failed = outcomes.filter((o) => o.status === 'failed');
-    const confirmed = confirm && failed.length ? await failingAgain(ctx.copy, ctx.logDir, phase.id, defect.id, failed, ctx.env, ctx.interruption) : { lines: failed.map((o) => o.line), notRun: false, ms: 0 };
+    const confirmed = confirm && failed.length ? await failingAgain(ctx.copy, ctx.logDir, phase.id, defect.id, failed, titles, ctx.env, ctx.interruption) : { lines: failed.map((o) => o.line), notRun: false, ms: 0 };
     // A second run that did not run its lines (no report) says nothing either way: NOT RUN, not FLAKY.
     const result = confirmed.lines.length ? 'caught' : failed.length ? (confirmed.notRun ? 'NOT RUN' : 'FLAKY') : outcomes.some((o) => o.status === 'not run') ? 'NOT RUN' : 'MISSED';
     const shown = confirmed.lines.length ? confirmed.lines : failed.map((o) => o.line);
@@ -138,10 +145,6 @@ async function gateOutcome(ctx: RunContext, phase: Phase, defect: SeededDefect, 
   }
 }
 
-/**
- * The unit tests that import what the defect edits, with the defect applied and, when they fail, on
- * the unmodified copy: only a failure the defect brings is a catch.
- */
 /**
  * A unit catch is the related tests failing with the defect and passing without it, and the test
  * files that failed failing again with it: under load a test can fail once for reasons of its own
