@@ -462,7 +462,7 @@ export const defects: readonly SeededDefect[] = [
     id: 'websocket-leg-without-identity',
     what: 'the WebSocket leg to the sandbox is opened without the identity headers (as upstream did: "ws builds the handshake itself"), so a sandbox cannot tell whose connection it is or which route it came by',
     caughtBy: [line.webSocket],
-    edits: [{ file: 'hypervisor/proxy/websocket-relay.ts', find: '      headers: identityHeaders(identity, upgrade.forwarding),\n', replace: '' }],
+    edits: [{ file: 'hypervisor/proxy/websocket-relay.ts', find: '      headers: identityHeaders(identity, upgrade.forwarding, req.headers.host),\n', replace: '' }],
   },
   {
     id: 'proxied-posts-skip-origin-check',
@@ -1096,5 +1096,12 @@ export const defects: readonly SeededDefect[] = [
     what: "a start that clears a sandbox's last_error (null) is not written to the database, so after a hypervisor restart the sandbox, running fine, reports its old error again",
     caughtBy: [line.lifecycle],
     edits: [{ file: 'hypervisor/sandboxes/store.ts', find: "    if (patch.lastError !== undefined) set('last_error', patch.lastError);", replace: "    if (patch.lastError) set('last_error', patch.lastError);" }],
+  },
+  // round 15 misses
+  {
+    id: 'origin-prefix-matched',
+    what: "the CSRF guard takes any Origin that begins with the hypervisor's own as its own (http://localhost:9090.evil.example, or another port's digits appended): cross-site POSTs and WebSocket upgrades from such a site get through with the user's cookie",
+    caughtBy: [line.authProxy],
+    edits: [{ file: 'hypervisor/auth/origin.ts', find: '  if (origin !== rpOrigin) return', replace: '  if (!origin.startsWith(rpOrigin)) return' }],
   },
 ];

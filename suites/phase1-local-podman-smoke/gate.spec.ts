@@ -24,6 +24,7 @@ import { churnWebSockets } from '../../fixtures/websocket-churn.ts';
 import { holdWebSocketsUntilRefused, relayedWebSocketsOpen } from '../../fixtures/websocket-cap.ts';
 import { answerToOversizedBody } from '../../fixtures/oversized-request-body.ts';
 import { answerToStreamedBody } from '../../fixtures/chunked-request-body.ts';
+import { lookalikeOrigins } from '../../fixtures/lookalike-origins.ts';
 import { receivedBodyPath } from '../../hypervisor/workload/received-body.ts';
 import { finishFromAFreshClient, oneLoginChallengeSignedTwice, recordPostedFinishes } from '../../fixtures/passkey-challenge-reuse.ts';
 import { defaultProxyLimits } from '../../hypervisor/proxy/limits.ts';
@@ -695,6 +696,22 @@ test('Auth + proxy path works through hypervisor.', async ({ target, page, passk
     answers[`this origin, unknown ${unknown}`] = (await request.post(`${target.url}/auth/login/start`, { data: { username: unknown }, headers: { origin: target.url } })).status();
     await evidence.json('5b-auth-post-origin', answers);
     expect(answers, 'POST /auth/login/start with no Origin, another site\'s, this one, and this one for a name nobody registered').toEqual({ 'no Origin': 403, 'another site': 403, 'this origin': 200, [`this origin, unknown ${unknown}`]: 404 });
+  });
+
+  await test.step("only this exact origin counts as this origin: an Origin that begins with it, puts its host under another domain, or differs in port, scheme or a trailing dot is another site's, refused with 403 on the auth API, on a proxied POST and on a WebSocket upgrade, each with the user's cookie", async () => {
+    const cookie = await sessionCookieHeader(page, target.url);
+    const answers: Record<string, { auth_post: number; proxied_post: number; websocket_upgrade: number }> = {};
+    for (const [what, origin] of Object.entries(lookalikeOrigins(target.url))) {
+      answers[`${what}: ${origin}`] = {
+        auth_post: (await request.post(`${target.url}/auth/login/start`, { data: { username }, headers: { origin } })).status(),
+        proxied_post: (await request.post(`${target.url}/conductor/execute`, { data: { objective: `posted from ${origin}`, desktop_id: 'gate-lookalike-origin' }, headers: { cookie, origin } })).status(),
+        websocket_upgrade: await upgradeStatus(`${target.url}/ws`, { cookie, origin }),
+      };
+    }
+    const runs = (await (await request.get(`${target.url}/conductor/runs?desktop_id=gate-lookalike-origin`, { headers: { cookie } })).json()) as { runs: unknown[] };
+    await evidence.json('5ba-lookalike-origins', { answers, runs_started: runs.runs.length });
+    expect(answers, 'what each lookalike Origin got (auth POST, proxied POST, WebSocket upgrade)').toEqual(Object.fromEntries(Object.keys(answers).map((key) => [key, { auth_post: 403, proxied_post: 403, websocket_upgrade: 403 }])));
+    expect(runs.runs, 'runs the lookalike origins started').toEqual([]);
   });
 
   await test.step('a username outside the rule (a space in it, more than 64 characters, a leading dot) is refused at /auth/register/start with 400 naming the rule', async () => {
