@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { removeDir, startTestHypervisor, waitFor, type LogLine, type TestHypervisor } from '../../fixtures/test-hypervisor.ts';
+import { defaultConnectionLimits, timeoutOptions } from './connection-guard.ts';
 
 /** A raw loopback connection to the hypervisor, from `localAddress` when given. */
 async function rawConnection(target: TestHypervisor, localAddress?: string): Promise<Socket & { received: () => string }> {
@@ -98,5 +99,19 @@ describe('connection limits: slow clients, many connections, clients that go awa
     const aborted = await target.waitForLog((line) => line.event === 'http.client_aborted', 10_000, from);
     expect(aborted).toMatchObject({ path, level: 30 });
     expect(errorLines(target.logs, from)).toEqual([]);
+  });
+});
+
+// Node answers a stalled client's 408 only when it next checks its connections: at most a quarter of
+// the shortest timeout late, so a timeout stays near its setting (never a fixed 30 s for a 1 s setting).
+describe('how often the server checks for stalled clients', () => {
+  it.each([
+    [1_000, 2_000, 250],
+    [30_000, 60_000, 7_500],
+    [600_000, 60_000, 15_000],
+    [200, 200, 100],
+    [900_000, 900_000, 30_000],
+  ])('headers timeout %i ms, request timeout %i ms: every %i ms', (headersTimeoutMs, requestTimeoutMs, interval) => {
+    expect(timeoutOptions({ ...defaultConnectionLimits, headersTimeoutMs, requestTimeoutMs })).toEqual({ headersTimeout: headersTimeoutMs, requestTimeout: requestTimeoutMs, connectionsCheckingInterval: interval });
   });
 });
