@@ -18,6 +18,17 @@ describe('database', () => {
     expect(again.prepare('SELECT x, y FROM t').all()).toEqual([{ x: 1, y: 'a' }]);
   });
 
+  // A deleted user's passkeys and recovery codes go by ON DELETE CASCADE, which SQLite applies only with foreign keys on.
+  it('enforces foreign keys: a child row goes with its parent, and one without a parent is refused', () => {
+    const db = openDatabase(`sqlite:${path.join(mkdtempSync(path.join(tmpdir(), 'db-')), 'fk.db')}`);
+    db.exec('CREATE TABLE parent (id INTEGER PRIMARY KEY); CREATE TABLE child (parent_id INTEGER NOT NULL REFERENCES parent(id) ON DELETE CASCADE)');
+    db.exec('INSERT INTO parent (id) VALUES (1); INSERT INTO child (parent_id) VALUES (1)');
+    db.exec('DELETE FROM parent WHERE id = 1');
+    expect(db.prepare('SELECT count(*) AS n FROM child').get()).toEqual({ n: 0 });
+    expect(() => db.exec('INSERT INTO child (parent_id) VALUES (2)')).toThrow(/FOREIGN KEY/);
+    db.close();
+  });
+
   it('names the variable and the accepted forms for a bad URL', () => {
     expect(() => openDatabase('postgres://x')).toThrow(/HYPERVISOR_DATABASE_URL="postgres:\/\/x".*sqlite:PATH/);
   });
