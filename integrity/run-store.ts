@@ -1,6 +1,7 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { containersConf, podman } from '../hypervisor/podman/podman.ts';
+import { createOwnStore } from '../hypervisor/podman/own-store.ts';
+import { containersConf } from '../hypervisor/podman/podman.ts';
 import { podmanServicePidFile, podmanSocketPath } from '../hypervisor/podman/podman-api.ts';
 
 /**
@@ -19,21 +20,15 @@ export interface RunStore {
 }
 
 export async function createRunStore(): Promise<RunStore> {
-  // Under /var/tmp: podman refuses a runroot longer than 50 characters, and a run's TMPDIR can be deep.
-  const dir = await mkdtemp('/var/tmp/choiros-integrity-store-');
-  const storageConf = path.join(dir, 'storage.conf');
-  // overlay, like the machine's own store: a run starts dozens of containers, and vfs copies the image for each.
-  await writeFile(storageConf, `[storage]\ndriver = "overlay"\ngraphroot = "${path.join(dir, 'graph')}"\nrunroot = "${path.join(dir, 'run')}"\n`);
-  const env = { CONTAINERS_STORAGE_CONF: storageConf };
-  const inStore = (args: readonly string[]): Promise<string> => podman(args, { env });
+  // overlay, like the machine's own store: a run starts dozens of containers, and vfs copies the
+  // image for each. Under /var/tmp: a run's TMPDIR can be too deep for podman's run root.
+  const store = await createOwnStore('choiros-integrity-store-', 'overlay', '/var/tmp');
   return {
-    dir,
-    env,
+    dir: store.dir,
+    env: store.env,
     async remove() {
-      await stopApiService(podmanSocketPath(containersConf(), storageConf));
-      await inStore(['rm', '--all', '--force', '--time', '1']).catch(() => '');
-      await inStore(['rmi', '--all', '--force']).catch(() => '');
-      await rm(dir, { recursive: true, force: true });
+      await stopApiService(podmanSocketPath(containersConf(), store.env.CONTAINERS_STORAGE_CONF));
+      await store.remove();
     },
   };
 }

@@ -1,0 +1,36 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createOwnStore } from './own-store.ts';
+import { podman } from './podman.ts';
+
+const storeInfo = (env?: Readonly<Record<string, string>>): Promise<string> =>
+  podman(['info', '--format', '{{.Store.GraphRoot}} {{.Store.GraphDriverName}}'], env ? { env } : {}).then((out) => out.trim());
+
+describe('a podman store of its own', () => {
+  it('is where podman keeps images for whoever carries its environment, with its driver, empty at first, and is removed whole', async () => {
+    const store = await createOwnStore('choiros-own-store-test-', 'vfs', '/tmp');
+    try {
+      expect(await storeInfo(store.env)).toBe(`${store.graphroot} vfs`);
+      expect(await storeInfo()).not.toContain(store.graphroot);
+      expect(path.dirname(store.graphroot)).toBe(store.dir);
+      expect((await podman(['images', '--quiet'], { env: store.env })).trim(), 'a new store holds no image').toBe('');
+    } finally {
+      await store.remove();
+    }
+    expect(existsSync(store.dir)).toBe(false);
+  });
+
+  it('goes to /tmp when the base folder is too deep for podman\'s run root', async () => {
+    const deep = await mkdtemp(path.join('/tmp', 'a-run-temp-folder-deeper-than-podman-allows-'));
+    const store = await createOwnStore('choiros-own-store-test-', 'vfs', deep);
+    try {
+      expect(path.dirname(store.dir)).toBe('/tmp');
+      expect(store.runroot.length).toBeLessThanOrEqual(50);
+    } finally {
+      await store.remove();
+      await rm(deep, { recursive: true, force: true });
+    }
+  });
+});
