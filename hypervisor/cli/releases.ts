@@ -28,15 +28,17 @@ export const releases: Command = {
   async run(args) {
     const [action = 'list', ...rest] = args[0]?.startsWith('--') ? ['list', ...args] : args;
     let flags;
+    let config: Record<string, string>;
     try {
       flags = parseFlags(rest, { runtime: { type: 'string' }, image: { type: 'string' }, config: { type: 'string', multiple: true }, note: { type: 'string' }, release: { type: 'string' } }, usage);
       if (!['list', 'create', 'known-good', 'prune'].includes(action)) throw new UsageError(`unknown releases action ${JSON.stringify(action)}\nusage: ${usage}`);
       if (action === 'create' && !flags.runtime) throw new UsageError(`--runtime podman|process is required\nusage: ${usage}`);
       if (action === 'known-good' && !flags.release) throw new UsageError(`--release RELEASE_ID is required\nusage: ${usage}`);
+      // Inside the try: a malformed --config is a usage error (exit 2), not a crash.
+      config = action === 'create' ? configFrom(flags.config ?? []) : {};
     } catch (error) {
       return usageFailure(error);
     }
-    const config = action === 'create' ? configFrom(flags.config ?? []) : {};
     return runAdminCommand(async (admin) => {
       if (action === 'create') {
         const body = { runtime: flags.runtime, config, ...(flags.image ? { image: flags.image } : {}), ...(flags.note ? { note: flags.note } : {}) };

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { evidenceFileName, evidenceFolder } from './evidence-layout.ts';
+
+describe('where evidence lives', () => {
+  it("a line's folder is its words in lower case joined by single dashes, at most 64 characters, never ending in a dash", () => {
+    expect(evidenceFolder('Auth + proxy path works through hypervisor.')).toBe('auth-proxy-path-works-through-hypervisor');
+    const long = evidenceFolder('Hypervisor can route/swap between live/dev for rollback, health-gated, drained and recorded in the ledger.');
+    expect(long.length).toBeLessThanOrEqual(64);
+    expect(long).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
+    expect(evidenceFolder('x'.repeat(63) + ' y')).toBe('x'.repeat(63));
+    expect(evidenceFolder('...')).toBe('line');
+  });
+
+  it('a file name keeps its extension, cannot climb out of its folder or hide, and is at most 120 characters', () => {
+    expect(evidenceFileName('podman ps.txt')).toBe('podman-ps.txt');
+    expect(evidenceFileName('../../etc/passwd')).toBe('etc-passwd');
+    expect(evidenceFileName('.hidden.log')).toBe('hidden.log');
+    expect(evidenceFileName('a'.repeat(200)).length).toBe(120);
+    expect(evidenceFileName('///')).toBe('evidence');
+  });
+});

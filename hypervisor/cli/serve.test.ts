@@ -1,0 +1,36 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { serve } from './serve.ts';
+
+// Only the refusals: each returns before anything listens or any sandbox is touched.
+describe('npm run hypervisor -- serve refuses to start', () => {
+  let stderr: string[];
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.unstubAllEnvs();
+  });
+
+  const captured = (): void => {
+    stderr = [];
+    vi.spyOn(console, 'error').mockImplementation((text: string) => void stderr.push(text));
+  };
+
+  it('with arguments, even one: exit 2, naming them and where its settings come from', async () => {
+    captured();
+    // An invalid setting too, so a serve that read the arguments past would still stop before listening.
+    vi.stubEnv('HYPERVISOR_DATABASE_URL', 'postgres://db/hypervisor');
+    expect(await serve.run(['--port', '9090'])).toBe(2);
+    expect(await serve.run(['now'])).toBe(2);
+    expect(stderr).toEqual([
+      'hypervisor serve takes no arguments (got --port 9090); configure it with environment variables',
+      'hypervisor serve takes no arguments (got now); configure it with environment variables',
+    ]);
+  });
+
+  it('with an invalid setting: exit 2, naming the variable and its value', async () => {
+    captured();
+    vi.stubEnv('HYPERVISOR_DATABASE_URL', 'postgres://db/hypervisor');
+    expect(await serve.run([])).toBe(2);
+    expect(stderr.join('\n')).toContain('hypervisor: invalid configuration: HYPERVISOR_DATABASE_URL="postgres://db/hypervisor" is invalid: use sqlite:PATH');
+  });
+});
