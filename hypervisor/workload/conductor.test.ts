@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { createLogger } from '../log.ts';
 import { Conductor, type ConductorEvent } from './conductor.ts';
+import { reportSteps } from './report.ts';
 import { RunStore } from './run-store.ts';
 import { removeDataDir, tempDataDir } from './testing/sandbox-process.ts';
 
@@ -39,10 +40,31 @@ describe('the conductor', () => {
     const file = path.join(dataDir, run?.documentPath ?? '');
     expect(readFileSync(file, 'utf8')).toBe(store.document(started.runId)?.content);
     expect(existsSync(`${file}.partial`)).toBe(false);
-    expect(events.map((e) => (e.type === 'conductor.run.progress' ? `${e.status}:${e.step.index}/${e.step.total}` : `${e.type}:${e.status}`))).toEqual([
-      'conductor.run.started:initializing', 'running:1/4', 'running:2/4', 'running:3/4', 'running:4/4', 'completing:4/4', 'conductor.run.completed:completed',
+    const base = { run_id: started.runId, desktop_id: 'desk-run' };
+    const progress = (status: string, index: number, name: string) => ({ type: 'conductor.run.progress', ...base, status, step: { index, total: 4, name } });
+    expect(events).toEqual([
+      { type: 'conductor.run.started', ...base, status: 'initializing', objective: 'Write the Release Notes', steps_total: 4 },
+      ...reportSteps.map((step, i) => progress('running', i + 1, step.name)),
+      progress('completing', 4, 'write document'),
+      { type: 'conductor.run.completed', ...base, status: 'completed', document_path: run?.documentPath },
     ]);
-    expect(events.every((e) => e.run_id === started.runId && e.desktop_id === 'desk-run')).toBe(true);
+  });
+
+  test('each transition is recorded before it is announced: at every event the store already shows its status and step', async () => {
+    const runs = conductor(0);
+    const seen: string[] = [];
+    runs.onEvent((event) => {
+      const stored = store.get(event.run_id);
+      seen.push(`${event.type}:${event.status}=${String(stored?.status)}:${String(stored?.stepsDone)}:${String(stored?.currentStep)}`);
+    });
+    const started = runs.execute(request('recorded first'));
+    await vi.waitFor(() => expect(store.get(started.runId)?.status).toBe('completed'), { timeout: 10_000 });
+    expect(seen).toEqual([
+      'conductor.run.started:initializing=initializing:0:undefined',
+      ...reportSteps.map((step, i) => `conductor.run.progress:running=running:${i + 1}:${step.name}`),
+      'conductor.run.progress:completing=completing:4:write document',
+      'conductor.run.completed:completed=completed:4:undefined',
+    ]);
   });
 
   test('interruptAll ends every run in flight as failed with code interrupted, announced once, and none goes on', async () => {
@@ -70,6 +92,7 @@ describe('the conductor', () => {
     await vi.waitFor(() => expect(store.get(started.runId)?.status).toBe('failed'), { timeout: 10_000 });
     expect(store.get(started.runId)?.error?.code).toBe('document_write_failed');
     expect(store.document(started.runId)).toBeUndefined();
-    expect(events.at(-1)).toMatchObject({ type: 'conductor.run.failed', error: { code: 'document_write_failed' } });
+    expect(events.at(-1)).toEqual({ type: 'conductor.run.failed', run_id: started.runId, desktop_id: 'desk-run', status: 'failed', error: store.get(started.runId)?.error });
+    expect(store.get(started.runId)?.error?.message).toMatch(/could not write documents\/blocked-[0-9a-f]{8}\.md/);
   });
 });

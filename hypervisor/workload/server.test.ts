@@ -1,10 +1,11 @@
 import path from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { fetch } from 'undici';
 import { RunStore } from './run-store.ts';
 import type { Run, RunView } from './run.ts';
 import { startSandboxInProcess, type InProcessSandbox } from './testing/sandbox-in-process.ts';
 import { tempDataDir } from './testing/sandbox-process.ts';
+import { WsClient } from './testing/ws-client.ts';
 
 let sandbox: InProcessSandbox | undefined;
 
@@ -51,5 +52,20 @@ describe('starting and stopping the sandbox (in process)', () => {
     } finally {
       after.close();
     }
+  });
+
+  test('an IPv6 SANDBOX_HOST is listened on and reported as a bracketed URL that answers', async () => {
+    sandbox = await startSandboxInProcess({ SANDBOX_HOST: '::1' });
+    expect(sandbox.url).toBe(`http://[::1]:${sandbox.port}`);
+    expect((await fetch(`${sandbox.url}/health`)).status).toBe(200);
+  });
+
+  test('SANDBOX_STOP_LISTENING_AFTER_HEALTHY_MS: after the first /health the sandbox says goodbye (1001) to WebSocket clients and refuses connections', async () => {
+    sandbox = await startSandboxInProcess({ SANDBOX_STOP_LISTENING_AFTER_HEALTHY_MS: '0' });
+    const client = await WsClient.connect(sandbox.url);
+    expect((await fetch(`${sandbox.url}/health`)).status).toBe(200);
+    await vi.waitFor(() => expect(client.closed).toBeDefined(), { timeout: 10_000 });
+    expect(client.closed?.code).toBe(1001);
+    await expect(fetch(`${sandbox.url}/health`)).rejects.toThrow();
   });
 });

@@ -55,6 +55,13 @@ describe('the sandbox WebSocket hub (in process)', () => {
     expect(failed).toMatchObject({ status: 'failed', error: { code: 'interrupted' } });
   });
 
+  test('the server sends pong first, on connect, before anything is asked', async () => {
+    const client = await WsClient.connect(sandbox.url);
+    clients.push(client);
+    await client.waitFor((m) => m.type === 'pong');
+    expect(client.messages[0]).toEqual({ type: 'pong' });
+  });
+
   test('subscribe answers desktop_state with the role and only that desktop\'s runs, newest first', async () => {
     const first = await execute('first here', 'desk-state');
     await execute('elsewhere', 'desk-other');
@@ -100,10 +107,13 @@ describe('the sandbox WebSocket hub (in process)', () => {
     expect(other.isOpen).toBe(true);
   });
 
-  test('a malformed frame is answered with an error and the connection stays open', async () => {
+  test('a malformed frame, or a binary one, is answered with an error and the connection stays open', async () => {
     const client = await subscribed();
     client.send('{"type":"launch"}');
     expect((await client.waitFor((m) => m.type === 'error')).message).toMatch(/unknown message type "launch"/);
+    const before = client.messages.length;
+    client.sendBinary(Buffer.from('{"type":"ping"}'));
+    expect((await client.waitFor((m) => m.type === 'error', { from: before })).message).toMatch(/binary frames are not understood: send JSON text/);
     await settled(client);
     expect(client.isOpen).toBe(true);
   });
