@@ -45,7 +45,7 @@ describe('the answer-headers diagnostic', () => {
     }
   });
 
-  test('only a request sending x-sandbox-diagnostic: answer-headers gets the headers; any other gets 400 and none of them', async () => {
+  test('only a request sending x-sandbox-diagnostic: answer-headers gets the headers, each value asked for; any other gets 400 and none of them', async () => {
     const url = `${sandbox.url}/diagnostics/answer-headers?set-cookie=a%3D1`;
     for (const headers of [{}, { 'x-sandbox-diagnostic': 'received' }]) {
       const refused = await fetch(url, { headers });
@@ -53,9 +53,11 @@ describe('the answer-headers diagnostic', () => {
       expect(refused.headers.getSetCookie()).toEqual([]);
       expect(((await refused.json()) as { field: string }).field).toBe('x-sandbox-diagnostic');
     }
-    const answered = await fetch(url, { headers: { 'x-sandbox-diagnostic': 'answer-headers' } });
+    const answered = await fetch(`${url}&Set-Cookie=b%3D2&nel=%7B%7D`, { headers: { 'x-sandbox-diagnostic': 'answer-headers' } });
     expect(answered.status).toBe(200);
-    expect(answered.headers.getSetCookie()).toEqual(['a=1']);
+    expect(answered.headers.getSetCookie(), 'every value asked for, in order').toEqual(['a=1', 'b=2']);
+    expect(answered.headers.get('nel')).toBe('{}');
+    expect(await answered.json()).toEqual({ sent: { 'set-cookie': ['a=1', 'b=2'], nel: ['{}'] } });
     expect(answered.headers.get('x-content-type-options')).toBe('nosniff');
   });
 });
