@@ -31,4 +31,10 @@ describe('keyless mode', () => {
   test('a managed sandbox without provider keys starts', () => {
     expect(() => assertKeyless({ CHOIR_SANDBOX_ROLE: 'dev', CHOIR_SANDBOX_USER_ID: 'u1', PATH: '/bin' })).not.toThrow();
   });
+
+  test('the platform secrets named in ADR-0003 are refused too: the admin token and AWS session credentials, and the named provider tokens', () => {
+    for (const name of ['HYPERVISOR_ADMIN_TOKEN', 'AWS_SESSION_TOKEN', 'AWS_ACCESS_KEY_ID', 'HF_TOKEN', 'OPENROUTER_API_KEY']) {
+      expect(() => assertKeyless({ CHOIR_SANDBOX_ID: 'u1:live', [name]: 'secret' }), name).toThrow(KeylessViolationError);
+    }
+  });
 });

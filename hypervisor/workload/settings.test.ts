@@ -34,4 +34,9 @@ describe('sandbox settings', () => {
     expect(parse).toThrow(ConfigError);
     expect(parse).toThrow(message);
   });
+
+  test('without CHOIROS_DATA_DIR the data lives in ./data/sandbox; DATABASE_URL needs a path after sqlite:', () => {
+    expect(parseSettings({}).dataDir).toBe(path.resolve('data', 'sandbox'));
+    expect(() => parseSettings({ DATABASE_URL: 'sqlite:' })).toThrow(/DATABASE_URL="sqlite:" is invalid/);
+  });
 });
