@@ -1,41 +1,24 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runOperatorCli, type OperatorEndpoint } from '../../fixtures/operator-cli.ts';
 import { commandNames } from './dispatch.ts';
+import { startLoopbackAdminApi, type LoopbackAdminApi } from './testing/loopback-admin-api.ts';
 
 /**
  * What an operator reads without --json: each command's summary says what the admin API answered.
- * The loopback admin API answers `METHOD url` from `answers`; the tests say what it holds.
+ * The loopback admin API answers `METHOD url` with what `answer` gave it; the tests say what it holds.
  */
-const answers = new Map<string, unknown>();
-const asked: string[] = [];
-let server: Server;
+let api: LoopbackAdminApi;
 let endpoint: OperatorEndpoint;
+const answer = (request: string, body: unknown): void => void api.answers.set(request, { body });
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const key = `${req.method ?? ''} ${req.url ?? ''}`;
-      asked.push(key);
-      const answer = answers.get(key);
-      res.writeHead(answer === undefined ? 404 : 200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(answer ?? { error: `no answer for ${key}` }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token: 'human-output-test-token' };
+  api = await startLoopbackAdminApi();
+  endpoint = { url: api.url, token: 'human-output-test-token' };
 });
 
-afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => api.close());
 
-beforeEach(() => {
-  answers.clear();
-  asked.length = 0;
-});
+beforeEach(() => api.reset());
 
 /** The CLI's stdout lines as an operator reads them (no --json), after checking it exited 0. */
 async function read(...args: string[]): Promise<string[]> {
@@ -51,14 +34,14 @@ const switchEntry = { id: 1, user_id: 'alice', actor: 'admin:cli:op', at, draine
 
 describe('the operator CLI without --json prints what the admin API answered', () => {
   it("pointers: where each route points and since when, each slot's own release and state, and the last 10 switches by default", async () => {
-    answers.set('GET /admin/sandboxes/alice/pointers', {
+    answer('GET /admin/sandboxes/alice/pointers', {
       user_id: 'alice',
       main: 'dev',
       dev: 'live',
       updated_at: at,
       slots: { live: { release_id: 3, state: 'ready', error: null, updated_at: at }, dev: { release_id: 4, state: 'refused', error: 'never healthy', updated_at: at } },
     });
-    answers.set('GET /admin/sandboxes/alice/switches?limit=10', {
+    answer('GET /admin/sandboxes/alice/switches?limit=10', {
       switches: [
         { ...switchEntry, id: 2, action: 'rollback', from: { role: 'live', release_id: 4 }, to: { role: 'dev', release_id: 3 }, reason: 'bad deploy', outcome: 'switched', error: null, duration_ms: 12.5 },
         { ...switchEntry, action: 'swap', from: { role: 'live', release_id: 4 }, to: { role: 'dev', release_id: 3 }, reason: 'try dev', outcome: 'refused', error: 'health check answered 503', duration_ms: null },
@@ -71,18 +54,18 @@ describe('the operator CLI without --json prints what the admin API answered', (
       `  ${at} rollback by admin:cli:op: live -> dev switched in 12.5 ms (bad deploy)`,
       `  ${at} swap by admin:cli:op: live -> dev refused (try dev): health check answered 503`,
     ]);
-    expect(asked).toEqual(['GET /admin/sandboxes/alice/pointers', 'GET /admin/sandboxes/alice/switches?limit=10']);
+    expect(api.received.map((r) => r.request)).toEqual(['GET /admin/sandboxes/alice/pointers', 'GET /admin/sandboxes/alice/switches?limit=10']);
   });
 
   it('pointers for a user never switched: the default routes, no release on either slot, no switches', async () => {
-    answers.set('GET /admin/sandboxes/bob/pointers', { user_id: 'bob', main: 'live', dev: 'dev', updated_at: null, slots: { live: null, dev: null } });
-    answers.set('GET /admin/sandboxes/bob/switches?limit=10', { switches: [] });
+    answer('GET /admin/sandboxes/bob/pointers', { user_id: 'bob', main: 'live', dev: 'dev', updated_at: null, slots: { live: null, dev: null } });
+    answer('GET /admin/sandboxes/bob/switches?limit=10', { switches: [] });
     expect(await read('pointers', '--user', 'bob')).toEqual(['bob: main -> live, dev -> dev (defaults)', '  live slot: no release recorded', '  dev slot:  no release recorded']);
   });
 
   it('releases: one line per release with its id, runtime, image, status, and known-good (retained) only where the API says so', async () => {
     const release = { image: '', config: {}, revision: null, note: null, created_at: at, known_good_at: null };
-    answers.set('GET /admin/releases', {
+    answer('GET /admin/releases', {
       releases: [
         { ...release, id: 12, runtime: 'podman', image_ref: 'localhost/choir-sandbox:0.2.0', status: 'serving', known_good: true, known_good_at: at, retained: true },
         { ...release, id: 11, runtime: 'podman', image_ref: 'localhost/choir-sandbox:0.1.9', status: 'pruned', known_good: true, known_good_at: at, retained: false },
@@ -96,21 +79,21 @@ describe('the operator CLI without --json prints what the admin API answered', (
     expect(lines[1]?.split(/\s+/).filter(Boolean)).toEqual(['11', 'podman', 'localhost/choir-sandbox:0.1.9', 'pruned', 'known-good']);
     expect(lines[2]?.split(/\s+/).filter(Boolean)).toEqual(['10', 'process', 'process', 'refused']);
 
-    answers.set('GET /admin/releases', { releases: [], retained: [] });
+    answer('GET /admin/releases', { releases: [], retained: [] });
     expect(await read('releases')).toEqual(['no releases yet']);
   });
 
   it('deploy, swap and promote: the slot and release each answer names, and whether the promoted release is known-good yet', async () => {
     const release = { id: 4, runtime: 'podman', image_ref: 'localhost/choir-sandbox:0.2.0', status: 'serving' };
-    answers.set('POST /admin/sandboxes/alice/deploy', { user_id: 'alice', role: 'dev', port: 40_001, duration_ms: 812.5, release });
+    answer('POST /admin/sandboxes/alice/deploy', { user_id: 'alice', role: 'dev', port: 40_001, duration_ms: 812.5, release });
     expect(await read('deploy', '--user', 'alice', '--release', '4')).toEqual(['alice: release 4 is healthy in the dev slot (812.5 ms); promote it with: npm run hypervisor -- promote --user alice']);
 
-    answers.set('POST /admin/sandboxes/alice/swap', { user_id: 'alice', main: 'dev', dev: 'live', serving_after_ms: 2.5 });
+    answer('POST /admin/sandboxes/alice/swap', { user_id: 'alice', main: 'dev', dev: 'live', serving_after_ms: 2.5 });
     expect(await read('swap', '--user', 'alice')).toEqual(['alice: main -> dev slot, dev -> live slot, serving after 2.5 ms']);
 
-    answers.set('POST /admin/sandboxes/alice/promote', { user_id: 'alice', main: 'dev', dev: 'live', serving_after_ms: 3, release, known_good: false, known_good_error: 'it served no healthy check yet' });
+    answer('POST /admin/sandboxes/alice/promote', { user_id: 'alice', main: 'dev', dev: 'live', serving_after_ms: 3, release, known_good: false, known_good_error: 'it served no healthy check yet' });
     expect(await read('promote', '--user', 'alice')).toEqual(['alice: main -> dev slot, release 4 serving after 3 ms, not known-good yet (it served no healthy check yet)']);
-    answers.set('POST /admin/sandboxes/alice/promote', { user_id: 'alice', main: 'live', dev: 'dev', serving_after_ms: 3, release, known_good: true, known_good_error: null });
+    answer('POST /admin/sandboxes/alice/promote', { user_id: 'alice', main: 'live', dev: 'dev', serving_after_ms: 3, release, known_good: true, known_good_error: null });
     expect(await read('promote', '--user', 'alice')).toEqual(['alice: main -> live slot, release 4 serving after 3 ms, known-good']);
   });
 });
