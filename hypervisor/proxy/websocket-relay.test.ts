@@ -284,6 +284,7 @@ describe('WebSocket relay limits', () => {
       {
         'frank:main': { port: live.port, role: 'live' },
         'grace:main': { port: (silent.address() as AddressInfo).port, role: 'live' },
+        'ivan:main': new Error('podman is not answering'),
       },
       { maxWebSocketMessageBytes, webSocketHandshakeTimeoutMs: 300 },
     );
@@ -316,5 +317,22 @@ describe('WebSocket relay limits', () => {
     const abandoned = once(ws, 'error');
     ws.terminate();
     await abandoned;
+  });
+
+  it('refuses an upgrade whose sandbox cannot start with 503 and Retry-After, and one for /dev (no slash) with 404 naming /dev/', async () => {
+    const refusal = async (path: string, user: string) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${front.port}${path}`, { headers: { [testUserHeader]: user } });
+      const [, response] = (await once(ws, 'unexpected-response')) as [unknown, import('node:http').IncomingMessage];
+      const chunks: Buffer[] = [];
+      for await (const chunk of response) chunks.push(chunk as Buffer);
+      const abandoned = once(ws, 'error');
+      ws.terminate();
+      await abandoned;
+      return { status: response.statusCode, retryAfter: response.headers['retry-after'], body: Buffer.concat(chunks).toString() };
+    };
+    expect(await refusal('/ws', 'ivan')).toMatchObject({ status: 503, retryAfter: '5' });
+    const bare = await refusal('/dev', 'frank');
+    expect(bare.status).toBe(404);
+    expect(bare.body).toMatch(/use \/dev\//);
   });
 });
