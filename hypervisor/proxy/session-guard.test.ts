@@ -1,7 +1,10 @@
-import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { createLogger } from '../log.ts';
 import { registerWithPasskey } from '../auth/testing/auth-client.ts';
 import { startAuthServer, type AuthServer } from '../auth/testing/auth-server.ts';
@@ -27,6 +30,7 @@ describe('the session guard in front of the proxy', () => {
     });
     const guard = createSessionGuard({ auth: authServer.auth, proxy });
     guarded = createServer((req, res) => void guard.handleRequest(req, res, new URL(req.url ?? '/', authServer.origin)));
+    guarded.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void guard.handleUpgrade(req, socket, head, new URL(req.url ?? '/', authServer.origin)));
     await new Promise<void>((resolve) => guarded.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(guarded.address() as AddressInfo).port}`;
     const registered = await registerWithPasskey(authServer, { username: `sw-${Date.now().toString(36)}`, passkey: createSoftwarePasskey({ origin: authServer.origin, rpId: 'localhost' }) });
@@ -52,5 +56,24 @@ describe('the session guard in front of the proxy', () => {
     expect(refused.status).toBe(403);
     expect(refused.body).toMatch(/service worker/);
     expect(sandbox.requests.length, 'only the ordinary fetch reached the sandbox').toBe(before + 1);
+  });
+
+  it('lets a WebSocket through only with a session and from the relying party origin, and never on an admin path', async () => {
+    /** The HTTP status a refused handshake got, or 101 once the socket opened through to the sandbox. */
+    const upgrade = async (path: string, headers: Record<string, string>): Promise<number> => {
+      const ws = new WebSocket(`${url.replace(/^http/, 'ws')}${path}`, { headers });
+      const outcome = await Promise.race([once(ws, 'open').then(() => 101), once(ws, 'unexpected-response').then(([, response]) => (response as IncomingMessage).statusCode ?? 0)]);
+      // Abandoning a refused handshake: ws reports it as an error, then closes.
+      ws.on('error', () => undefined);
+      const closed = new Promise((resolve) => ws.once('close', resolve));
+      ws.terminate();
+      await closed;
+      return outcome;
+    };
+    const cookie = `choiros_session=${session}`;
+    expect(await upgrade('/ws', { cookie, origin: authServer.origin })).toBe(101);
+    expect(await upgrade('/ws', { origin: authServer.origin }), 'no session').toBe(401);
+    expect(await upgrade('/ws', { cookie, origin: 'http://evil.example' }), 'a foreign origin').toBe(403);
+    expect(await upgrade('/admin/sandboxes', { cookie, origin: authServer.origin }), 'an admin path').toBe(401);
   });
 });
