@@ -57,6 +57,16 @@ describe('passkey login, sessions and logout', () => {
     expect(reply.session).toBeUndefined();
   });
 
+  it('asks this relying party\'s passkeys for user verification, and refuses an assertion whose user was not verified', async () => {
+    const start = await postJson(server, '/auth/login/start', { username });
+    const options = start.body.publicKey as PublicKeyCredentialRequestOptionsJSON;
+    expect([options.rpId, options.userVerification]).toEqual(['localhost', 'required']);
+    expect(options.allowCredentials?.map((credential) => credential.id)).toEqual([key.credentialId]);
+    const unverified = await postJson(server, '/auth/login/finish', key.authenticate(options, { userVerified: false }));
+    expect(unverified.status).toBe(401);
+    expect(unverified.session).toBeUndefined();
+  });
+
   it('refuses an assertion signed for another origin and records the failure', async () => {
     const start = await postJson(server, '/auth/login/start', { username });
     const reply = await postJson(server, '/auth/login/finish', key.authenticate(start.body.publicKey as PublicKeyCredentialRequestOptionsJSON, { origin: 'http://localhost:1' }));

@@ -46,6 +46,14 @@ describe('account recovery with a recovery code', () => {
     expect((await registerWithPasskey(server, { username: other, passkey: passkey(), cookie: recovered.session! })).status).toBe(409);
   });
 
+  it("gives each session cookie its session's lifetime in seconds: 7 days for a sign-in, 10 minutes for a recovery", async () => {
+    const maxAge = (setCookie: string | string[] | undefined) => /; Max-Age=(\d+)(;|$)/.exec(String(setCookie))?.[1];
+    const registered = await registerWithPasskey(server, { username: unique(), passkey: passkey() });
+    expect(maxAge(registered.headers['set-cookie'])).toBe(String(7 * 24 * 3600));
+    const recovered = await postJson(server, '/auth/recovery', { username, code: codes[2] });
+    expect(maxAge(recovered.headers['set-cookie'])).toBe(String(10 * 60));
+  });
+
   it('accepts a code pasted in upper case with spaces around it', async () => {
     const reply = await postJson(server, '/auth/recovery', { username, code: ` ${codes[1]!.toUpperCase()} ` });
     expect(reply.status).toBe(200);

@@ -80,6 +80,21 @@ describe('passkey registration', () => {
     expect(server.db.prepare('SELECT count(*) AS n FROM auth_passkeys WHERE user_id = ?').get(String(first.body.user_id))).toEqual({ n: 2 });
   });
 
+  it('asks for a verified user on this relying party, and excludes the passkeys the account already has', async () => {
+    const username = unique();
+    const first = passkey();
+    const fresh = await postJson(server, '/auth/register/start', { username });
+    const options = fresh.body.publicKey as PublicKeyCredentialCreationOptionsJSON;
+    expect([options.rp.id, options.rp.name, options.authenticatorSelection?.userVerification]).toEqual(['localhost', 'ChoirOS test', 'required']);
+    expect(options.excludeCredentials).toEqual([]);
+    const registered = await postJson(server, '/auth/register/finish', first.register(options));
+    expect(registered.status).toBe(200);
+    const another = await postJson(server, '/auth/register/start', { username }, { cookie: registered.session! });
+    const anotherOptions = another.body.publicKey as PublicKeyCredentialCreationOptionsJSON;
+    expect(anotherOptions.authenticatorSelection?.userVerification).toBe('required');
+    expect(anotherOptions.excludeCredentials?.map((credential) => credential.id)).toEqual([first.credentialId]);
+  });
+
   it('adds a passkey only with a sign-in from the last 5 minutes: an older session must log in again first', async () => {
     const username = unique();
     const firstKey = passkey();

@@ -232,4 +232,18 @@ describe('HTTP relay to the user\'s sandboxes', () => {
     const after = (await metricsRegistry.getSingleMetric('choiros_proxy_requests_total')!.get()).values.find((v) => v.labels.role === 'live' && v.labels.status_class === '2xx')?.value ?? 0;
     expect(after).toBe(before + 1);
   });
+
+  it('counts a refused answer under its status class and a response cut off while streaming under 0xx, on the dev role', async () => {
+    const count = async (statusClass: string): Promise<number> =>
+      (await metricsRegistry.getSingleMetric('choiros_proxy_requests_total')!.get()).values.find((v) => v.labels.role === 'dev' && v.labels.status_class === statusClass)?.value ?? 0;
+    const [before5xx, before0xx, before2xx] = [await count('5xx'), await count('0xx'), await count('2xx')];
+    const refused = await request(`${front.url}/dev/large?bytes=5000&declared=1`);
+    expect(refused.statusCode).toBe(502);
+    await refused.body.dump();
+    const cut = await request(`${front.url}/dev/large?bytes=100000`);
+    await expect(cut.body.text()).rejects.toThrow();
+    // The cut is counted when the relay sees the client side close.
+    await waitFor('the cut-off exchange to be counted', async () => ((await count('0xx')) === before0xx + 1 ? true : undefined), 5_000);
+    expect([await count('5xx'), await count('2xx')]).toEqual([before5xx + 1, before2xx]);
+  });
 });

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { once } from 'node:events';
+import { createServer, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
 import { waitFor } from '../../fixtures/test-hypervisor.ts';
+import { metricsRegistry } from '../metrics-registry.ts';
 import { closedPort, startFront, testUserHeader, type Front } from './testing/front.ts';
 import { startUpstream, type Upstream } from './testing/upstream.ts';
 import { startFloodingSandbox } from './testing/flooding-sandbox.ts';
@@ -77,6 +80,7 @@ describe('WebSocket relay to the user\'s sandboxes', () => {
     expect(seen.headers['x-choiros-user-id']).toBe('alice');
     expect(seen.headers['x-choiros-sandbox-role']).toBe('dev');
     expect(seen.headers['x-forwarded-for']).toBe('127.0.0.1');
+    expect(seen.headers['x-forwarded-proto']).toBe('http');
     expect(seen.headers['x-forwarded-host'], 'the Host the client asked for, as on the HTTP leg').toBe(`127.0.0.1:${front.port}`);
     expect(seen.headers.cookie).toBeUndefined();
     expect(seen.headers[testUserHeader]).toBeUndefined();
@@ -125,6 +129,45 @@ describe('WebSocket relay to the user\'s sandboxes', () => {
     live.sockets[live.sockets.length - 1]!.terminate();
     const [code] = await once(client.ws, 'close');
     expect(code).toBe(1014);
+  });
+
+  it('passes a close without a status code on as one without a code (1005), not as an abnormal close', async () => {
+    const client = await connectThrough(front, '/ws');
+    await client.next();
+    const server = live.sockets[live.sockets.length - 1]!;
+    const closed = once(server, 'close');
+    client.ws.close();
+    const [code] = await closed;
+    expect(code).toBe(1005);
+  });
+
+  it('closes the sandbox leg with 1001 (going away) when a route switch closes the client with 1012', async () => {
+    const client = await connectThrough(front, '/ws');
+    await client.next();
+    const server = live.sockets[live.sockets.length - 1]!;
+    const closed = once(server, 'close');
+    front.proxy.closeWebSockets('alice:live', 1012, 'route switched');
+    const [code] = await closed;
+    expect(code).toBe(1001);
+    await once(client.ws, 'close');
+  });
+
+  it('counts open relayed WebSockets by sandbox role in choiros_proxy_websockets_open, and uncounts them once closed', async () => {
+    const open = async (role: string): Promise<number> =>
+      (await metricsRegistry.getSingleMetric('choiros_proxy_websockets_open')!.get()).values.find((v) => v.labels.role === role)?.value ?? 0;
+    // Earlier tests' sockets unregister once both legs have closed; count from after that.
+    await waitFor('earlier sockets to unregister', () => (front.proxy.webSockets('alice:live') + front.proxy.webSockets('alice:dev') === 0 ? true : undefined), 5_000);
+    const [live0, dev0] = [await open('live'), await open('dev')];
+    const onDev = await connectThrough(front, '/dev/ws');
+    const onLive = await connectThrough(front, '/ws');
+    await Promise.all([onDev.next(), onLive.next()]);
+    expect([await open('live'), await open('dev')]).toEqual([live0 + 1, dev0 + 1]);
+    onDev.ws.close(1000);
+    await once(onDev.ws, 'close');
+    await waitFor('the closed socket to be uncounted', async () => ((await open('dev')) === dev0 ? true : undefined), 5_000);
+    expect(await open('live'), 'the other role keeps its count').toBe(live0 + 1);
+    onLive.ws.close(1000);
+    await once(onLive.ws, 'close');
   });
 
   it('negotiates the subprotocol the sandbox chooses', async () => {
@@ -224,5 +267,72 @@ describe('WebSocket relay to the user\'s sandboxes', () => {
     const abandoned = once(ws, 'error');
     ws.terminate();
     expect(String((await abandoned)[0])).toMatch(/closed before the connection was established/);
+  });
+});
+
+describe('WebSocket relay limits', () => {
+  const maxWebSocketMessageBytes = 1024;
+  let live: Upstream;
+  let front: Front;
+  /** A sandbox that takes the connection and never answers the upgrade. */
+  const silent = createServer((socket: Socket) => void silentSockets.push(socket));
+  const silentSockets: Socket[] = [];
+  beforeAll(async () => {
+    live = await startUpstream('frank-live');
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    front = await startFront(
+      {
+        'frank:main': { port: live.port, role: 'live' },
+        'grace:main': { port: (silent.address() as AddressInfo).port, role: 'live' },
+        'ivan:main': new Error('podman is not answering'),
+      },
+      { maxWebSocketMessageBytes, webSocketHandshakeTimeoutMs: 300 },
+    );
+  });
+  afterAll(async () => {
+    await front.close();
+    await live.close();
+    for (const socket of silentSockets) socket.destroy();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  });
+
+  it('closes a client that sends a message over the limit with 1009, and the message never reaches the sandbox', async () => {
+    const client = await connectThrough(front, '/ws', { user: 'frank' });
+    await client.next();
+    const server = live.sockets[live.sockets.length - 1]!;
+    const reachedSandbox: number[] = [];
+    server.on('message', (data: Buffer) => reachedSandbox.push(data.length));
+    client.ws.send(Buffer.alloc(maxWebSocketMessageBytes, 1));
+    expect((await client.next()).data, 'a message at the limit is relayed').toHaveLength(maxWebSocketMessageBytes);
+    client.ws.send(Buffer.alloc(maxWebSocketMessageBytes + 1, 2));
+    const [code] = await once(client.ws, 'close');
+    expect(code).toBe(1009);
+    expect(reachedSandbox).toEqual([maxWebSocketMessageBytes]);
+  });
+
+  it('answers the upgrade with 504 when the sandbox does not accept the WebSocket in time', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${front.port}/ws`, { headers: { [testUserHeader]: 'grace' } });
+    const [, response] = (await once(ws, 'unexpected-response')) as [unknown, import('node:http').IncomingMessage];
+    expect(response.statusCode).toBe(504);
+    const abandoned = once(ws, 'error');
+    ws.terminate();
+    await abandoned;
+  });
+
+  it('refuses an upgrade whose sandbox cannot start with 503 and Retry-After, and one for /dev (no slash) with 404 naming /dev/', async () => {
+    const refusal = async (path: string, user: string) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${front.port}${path}`, { headers: { [testUserHeader]: user } });
+      const [, response] = (await once(ws, 'unexpected-response')) as [unknown, import('node:http').IncomingMessage];
+      const chunks: Buffer[] = [];
+      for await (const chunk of response) chunks.push(chunk as Buffer);
+      const abandoned = once(ws, 'error');
+      ws.terminate();
+      await abandoned;
+      return { status: response.statusCode, retryAfter: response.headers['retry-after'], body: Buffer.concat(chunks).toString() };
+    };
+    expect(await refusal('/ws', 'ivan')).toMatchObject({ status: 503, retryAfter: '5' });
+    const bare = await refusal('/dev', 'frank');
+    expect(bare.status).toBe(404);
+    expect(bare.body).toMatch(/use \/dev\//);
   });
 });

@@ -15,7 +15,8 @@ import type {
 export interface SoftwarePasskey {
   readonly credentialId: string;
   register(options: PublicKeyCredentialCreationOptionsJSON, overrides?: { origin?: string; challenge?: string }): RegistrationResponseJSON;
-  authenticate(options: PublicKeyCredentialRequestOptionsJSON, overrides?: { origin?: string; challenge?: string }): AuthenticationResponseJSON;
+  /** `userVerified: false`: the authenticator saw a user present but did not verify them (no PIN or biometric). */
+  authenticate(options: PublicKeyCredentialRequestOptionsJSON, overrides?: { origin?: string; challenge?: string; userVerified?: boolean }): AuthenticationResponseJSON;
 }
 
 const b64url = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64url');
@@ -41,11 +42,11 @@ export function createSoftwarePasskey({ origin, rpId }: { origin: string; rpId: 
     );
   };
 
-  const authenticatorData = (attested: boolean): Buffer => {
+  const authenticatorData = (attested: boolean, userVerified = true): Buffer => {
     signCount += 1;
     const counter = Buffer.alloc(4);
     counter.writeUInt32BE(signCount);
-    const parts = [sha256(rpId), Buffer.from([flags.userPresent | flags.userVerified | (attested ? flags.attestedCredential : 0)]), counter];
+    const parts = [sha256(rpId), Buffer.from([flags.userPresent | (userVerified ? flags.userVerified : 0) | (attested ? flags.attestedCredential : 0)]), counter];
     if (attested) {
       const length = Buffer.alloc(2);
       length.writeUInt16BE(credentialId.length);
@@ -74,7 +75,7 @@ export function createSoftwarePasskey({ origin, rpId }: { origin: string; rpId: 
       };
     },
     authenticate(options, overrides = {}) {
-      const authData = authenticatorData(false);
+      const authData = authenticatorData(false, overrides.userVerified);
       const client = clientData('webauthn.get', overrides.challenge ?? options.challenge, overrides.origin ?? origin);
       const signature = sign('sha256', Buffer.concat([authData, sha256(client)]), privateKey);
       return {
