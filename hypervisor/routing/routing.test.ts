@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../store/database.ts';
 import { RoutingError } from './errors.ts';
+import { Releases } from './releases.ts';
 import { Routing } from './routing.ts';
+import { SlotReleases } from './slot-releases.ts';
 import { collectingLogger } from './testing/collecting-logger.ts';
 import { HttpSlots, RecordedTraffic } from './testing/http-slots.ts';
 
@@ -13,7 +15,8 @@ function setUp(options: { healthDeadlineMs?: number } = {}) {
   open.push(slots);
   const traffic = new RecordedTraffic();
   const { logger, events } = collectingLogger();
-  const routing = new Routing({ db: openDatabase('sqlite::memory:'), slots, traffic, logger, options: { healthDeadlineMs: options.healthDeadlineMs ?? 2_000, drainTimeoutMs: 500 } });
+  const db = openDatabase('sqlite::memory:');
+  const routing = new Routing({ db, slots, traffic, logger, options: { healthDeadlineMs: options.healthDeadlineMs ?? 2_000, drainTimeoutMs: 500 } });
   const release = (image: string, behaviour = 'healthy') => routing.createRelease({ runtime: 'process', config: { TEST_BEHAVIOUR: behaviour, SANDBOX_VERSION: image } });
   const deployedAndPromoted = async (image: string) => {
     const created = await release(image);
@@ -23,7 +26,7 @@ function setUp(options: { healthDeadlineMs?: number } = {}) {
   };
   /** Two releases deployed and promoted one after the other, as a user's history would hold them. */
   const promotedInTurn = async (first: string, second: string) => [await deployedAndPromoted(first), await deployedAndPromoted(second)] as const;
-  return { slots, traffic, routing, events, release, promotedInTurn };
+  return { db, slots, traffic, routing, events, release, promotedInTurn };
 }
 
 afterEach(async () => {
@@ -171,6 +174,31 @@ describe('rollback', () => {
     expect(routing.pointersOf(user).main).toBe('live');
     expect(slots.status({ userId: user, role: 'live' })?.status).toBe('running');
     expect(routing.switches({ userId: user })[0]).toMatchObject({ action: 'rollback', outcome: 'refused' });
+    expect(routing.slotsOf(user).find((slot) => slot?.role === 'dev')).toMatchObject({ releaseId: good.id, state: 'refused', error: expect.stringMatching(/did not start in the dev slot/) });
+  });
+
+  it('to a chosen release refuses one that is not known-good or was pruned, naming it, and main stays where it was', async () => {
+    const { db, routing, release, promotedInTurn } = setUp();
+    const [good] = await promotedInTurn('good', 'current');
+    const mainBefore = routing.pointersOf(user).main;
+    const neverProven = await release('never-proven');
+    await expect(routing.rollback({ userId: user, actor: 'admin', reason: 'back', releaseId: neverProven.id })).rejects.toMatchObject({ code: 'no_known_good', message: expect.stringContaining(`release ${neverProven.id} is not known-good`) });
+    // What retention does to a release whose image it removed.
+    new Releases(db).setStatus(good.id, 'pruned');
+    await expect(routing.rollback({ userId: user, actor: 'admin', reason: 'back', releaseId: good.id })).rejects.toMatchObject({ code: 'no_known_good', message: expect.stringContaining(`release ${good.id} was pruned`) });
+    expect(routing.pointersOf(user).main).toBe(mainBefore);
+  });
+
+  it('is not warm when the standby slot never finished starting the release (a deploy cut short): it is started again', async () => {
+    const { db, slots, routing, promotedInTurn } = setUp();
+    const [good] = await promotedInTurn('good', 'bad');
+    // The hypervisor died while (re)starting the release in the standby slot: the record says so.
+    new SlotReleases(db).record(user, routing.resolve(user, 'dev'), good.id, 'starting');
+    const startsBefore = slots.calls.filter((c) => c.startsWith('start')).length;
+    const result = await routing.rollback({ userId: user, actor: 'admin', reason: 'back' });
+    expect(result.mode).toBe('cold');
+    expect(slots.calls.filter((c) => c.startsWith('start')).length).toBe(startsBefore + 1);
+    expect(routing.slotsOf(user).find((slot) => slot?.role === result.after.main)).toMatchObject({ releaseId: good.id, state: 'ready' });
   });
 
   it('without any known-good release is refused with what to do', async () => {
