@@ -50,6 +50,16 @@ describe('swap', () => {
     expect(routing.pointersOf(user)).toMatchObject({ main: 'live', dev: 'dev' });
   });
 
+  it('records a switch whose old target did not drain in time as not drained; main serves the new target all the same', async () => {
+    const { slots, traffic, routing } = setUp();
+    await slots.start({ userId: user, role: 'live' }, { runtime: 'process', image: 'one' });
+    await slots.start({ userId: user, role: 'dev' }, { runtime: 'process', image: 'two' });
+    traffic.drainsInTime = false;
+    const result = await routing.swap(user, 'admin', 'long requests on live');
+    expect(result).toMatchObject({ drained: false, after: { main: 'dev' } });
+    expect(routing.switches({ userId: user })[0]).toMatchObject({ outcome: 'switched', drained: false });
+  });
+
   it('changes nothing and says why when the new target fails its health check', async () => {
     const { slots, traffic, routing } = setUp({ healthDeadlineMs: 300 });
     await slots.start({ userId: user, role: 'live' }, { runtime: 'process', image: 'one' });
@@ -89,6 +99,16 @@ describe('deploy and promote', () => {
     expect(routing.releases.require(next.id)).toMatchObject({ status: 'serving' });
     expect(routing.releases.require(next.id).knownGoodAt).not.toBeNull();
     expect(routing.switches({ userId: user })[0]).toMatchObject({ action: 'promote', toRelease: next.id });
+  });
+
+  it('promote smoke-checks the new target: a release healthy on /health whose API fails is not promoted, and main keeps pointing where it did', async () => {
+    const { slots, routing, release } = setUp();
+    const created = await release('api-breaks-later');
+    await routing.deploy(user, created.id, 'admin');
+    slots.setBehaviour({ userId: user, role: 'dev' }, 'api-broken');
+    await expect(routing.promote(user, 'admin', 'ship it')).rejects.toMatchObject({ code: 'health_check_failed', message: expect.stringContaining('/conductor/runs') });
+    expect(routing.pointersOf(user).main).toBe('live');
+    expect(routing.switches({ userId: user })[0]).toMatchObject({ action: 'promote', outcome: 'refused' });
   });
 
   it('refuses a release whose sandbox does not start, stops it, and main keeps pointing where it did', async () => {
