@@ -111,6 +111,26 @@ describe('deploy and promote', () => {
     expect(routing.switches({ userId: user })[0]).toMatchObject({ action: 'promote', outcome: 'refused' });
   });
 
+  it('a refused deploy marks only a candidate release refused: one that later deploys healthily is staged again, and one that has served stays serving', async () => {
+    const slots = new HttpSlots();
+    open.push(slots);
+    const db = openDatabase('sqlite::memory:');
+    // Two hypervisor lifetimes over one database: one gives a slow release too little time, one enough.
+    const withDeadline = (healthDeadlineMs: number) => new Routing({ db, slots, traffic: new RecordedTraffic(), logger: collectingLogger().logger, options: { healthDeadlineMs, drainTimeoutMs: 500 } });
+    const impatient = withDeadline(100);
+    const patient = withDeadline(5_000);
+    const slow = await patient.createRelease({ runtime: 'process', config: { TEST_HEALTH_DELAY_MS: '400', SANDBOX_VERSION: 'slow' } });
+    const status = () => patient.releases.require(slow.id).status;
+    await expect(impatient.deploy(user, slow.id, 'admin')).rejects.toMatchObject({ code: 'health_check_failed' });
+    expect(status()).toBe('refused');
+    await patient.deploy(user, slow.id, 'admin');
+    expect(status()).toBe('staged');
+    await patient.promote(user, 'admin', 'ship it');
+    expect(status()).toBe('serving');
+    await expect(impatient.deploy('bob', slow.id, 'admin')).rejects.toMatchObject({ code: 'health_check_failed' });
+    expect(status()).toBe('serving');
+  });
+
   it('refuses a release whose sandbox does not start, stops it, and main keeps pointing where it did', async () => {
     const { slots, routing, release } = setUp();
     await slots.start({ userId: user, role: 'live' }, { runtime: 'process', image: 'current' });
