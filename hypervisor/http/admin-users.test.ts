@@ -59,6 +59,24 @@ describe('admin API: delete a user', () => {
     expect(count('SELECT count(*) AS n FROM route_pointers WHERE user_id = ?', userId)).toBe(0);
   });
 
+  it('removes which release each of its slots ran and its switch history, so a new user of that id starts with none', async () => {
+    const userId = 'gate-deployed';
+    const release = await users.target.admin<{ id: number }>('POST', '/admin/releases', { runtime: 'process' });
+    expect(release.status).toBe(201);
+    expect((await users.target.admin('POST', `/admin/sandboxes/${userId}/deploy`, { release_id: release.body.id })).status).toBe(200);
+    expect((await users.target.admin('POST', `/admin/sandboxes/${userId}/swap`, { reason: 'try the deployed release' })).status).toBe(200);
+    expect(count('SELECT count(*) AS n FROM slot_releases WHERE user_id = ?', userId)).toBe(1);
+
+    const answer = await users.target.admin<UserDeletion>('DELETE', `/admin/users/${userId}`);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ username: null, switches_removed: 1, sandboxes_removed: ['dev'] });
+    for (const table of ['slot_releases', 'switches', 'route_pointers']) {
+      expect(count(`SELECT count(*) AS n FROM ${table} WHERE user_id = ?`, userId), table).toBe(0);
+    }
+    const pointers = await users.target.admin<{ main: string; slots: { live: unknown; dev: unknown } }>('GET', `/admin/sandboxes/${userId}/pointers`);
+    expect(pointers.body).toMatchObject({ main: 'live', slots: { live: null, dev: null } });
+  });
+
   it('a second delete of the same user is 404 naming the user, and changes nothing', async () => {
     const { userId } = await users.register('gate-twice');
     expect((await users.target.admin('DELETE', `/admin/users/${userId}`)).status).toBe(200);

@@ -81,6 +81,16 @@ describe('admin API input', () => {
     expect(image.body.error).toMatch(/^image must be an image reference such as localhost\/choir-sandbox/);
   });
 
+  it('a start body may hold only runtime, image and config, and config only string values: anything else is 400 naming it', async () => {
+    const unknown = await target.admin<{ error: string }>('POST', '/admin/sandboxes/alice/live/start', { runtime: 'process', colour: 'red' });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toMatch(/unknown field\(s\) colour/);
+    for (const config of [{ SANDBOX_VERSION: 3 }, ['SANDBOX_VERSION'], 'SANDBOX_VERSION=3', null]) {
+      expect(await target.admin('POST', '/admin/sandboxes/alice/live/start', { config }), JSON.stringify(config)).toEqual({ status: 400, body: { error: 'config must be an object of string values' } });
+    }
+    expect(target.hypervisor.sandboxes.get({ userId: 'alice', role: 'live' })).toBeUndefined();
+  });
+
   it('stopping a sandbox that never existed is 404, an unknown admin route is 404, a wrong method 405', async () => {
     expect((await target.admin('POST', '/admin/sandboxes/nobody/live/stop')).status).toBe(404);
     expect((await target.admin('GET', '/admin/nothing-here')).status).toBe(404);
@@ -111,5 +121,22 @@ describe('health and metrics', () => {
       expect(text).toContain(`# TYPE ${name} `);
     }
     expect(text).toMatch(/choiros_sandboxes\{state="running",role="live"\} \d+/);
+  });
+});
+
+describe('admin API sandbox views', () => {
+  it('a sandbox never started is 404; a started one reads back in the contract shape, and as stopped once stopped', async () => {
+    expect((await target.admin('GET', '/admin/sandboxes/viewer/live')).status).toBe(404);
+    const started = await target.admin<Record<string, unknown>>('POST', '/admin/sandboxes/viewer/live/start', {});
+    expect(started).toEqual({
+      status: 200,
+      body: { user_id: 'viewer', role: 'live', port: expect.any(Number), status: 'running', idle_secs: 0, state: 'running', desired: 'running', runtime: 'process', image: expect.any(String), container_id: null, pid: expect.any(Number), restarts: 0, last_error: null },
+    });
+    const read = await target.admin<Record<string, unknown>>('GET', '/admin/sandboxes/viewer/live');
+    expect(read.body).toMatchObject({ user_id: 'viewer', role: 'live', port: started.body.port, pid: started.body.pid, status: 'running' });
+    const listed = await target.admin<Array<Record<string, unknown>>>('GET', '/admin/sandboxes');
+    expect(listed.body.filter((view) => view.user_id === 'viewer').map((view) => view.role)).toEqual(['live']);
+    const stopped = await target.admin<Record<string, unknown>>('POST', '/admin/sandboxes/viewer/live/stop');
+    expect(stopped).toMatchObject({ status: 200, body: { user_id: 'viewer', role: 'live', port: started.body.port, status: 'stopped', desired: 'stopped', pid: null } });
   });
 });

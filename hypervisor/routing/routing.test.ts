@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../store/database.ts';
 import { RoutingError } from './errors.ts';
+import { Releases } from './releases.ts';
 import { Routing } from './routing.ts';
+import { SlotReleases } from './slot-releases.ts';
 import { collectingLogger } from './testing/collecting-logger.ts';
 import { HttpSlots, RecordedTraffic } from './testing/http-slots.ts';
 
@@ -13,7 +15,8 @@ function setUp(options: { healthDeadlineMs?: number } = {}) {
   open.push(slots);
   const traffic = new RecordedTraffic();
   const { logger, events } = collectingLogger();
-  const routing = new Routing({ db: openDatabase('sqlite::memory:'), slots, traffic, logger, options: { healthDeadlineMs: options.healthDeadlineMs ?? 2_000, drainTimeoutMs: 500 } });
+  const db = openDatabase('sqlite::memory:');
+  const routing = new Routing({ db, slots, traffic, logger, options: { healthDeadlineMs: options.healthDeadlineMs ?? 2_000, drainTimeoutMs: 500 } });
   const release = (image: string, behaviour = 'healthy') => routing.createRelease({ runtime: 'process', config: { TEST_BEHAVIOUR: behaviour, SANDBOX_VERSION: image } });
   const deployedAndPromoted = async (image: string) => {
     const created = await release(image);
@@ -23,7 +26,7 @@ function setUp(options: { healthDeadlineMs?: number } = {}) {
   };
   /** Two releases deployed and promoted one after the other, as a user's history would hold them. */
   const promotedInTurn = async (first: string, second: string) => [await deployedAndPromoted(first), await deployedAndPromoted(second)] as const;
-  return { slots, traffic, routing, events, release, promotedInTurn };
+  return { db, slots, traffic, routing, events, release, promotedInTurn };
 }
 
 afterEach(async () => {
@@ -45,6 +48,16 @@ describe('swap', () => {
     expect(events().some((e) => e.event === 'routing.switch' && e.from === 'live' && e.to === 'dev')).toBe(true);
     await routing.swap(user, 'admin', 'and back');
     expect(routing.pointersOf(user)).toMatchObject({ main: 'live', dev: 'dev' });
+  });
+
+  it('records a switch whose old target did not drain in time as not drained; main serves the new target all the same', async () => {
+    const { slots, traffic, routing } = setUp();
+    await slots.start({ userId: user, role: 'live' }, { runtime: 'process', image: 'one' });
+    await slots.start({ userId: user, role: 'dev' }, { runtime: 'process', image: 'two' });
+    traffic.drainsInTime = false;
+    const result = await routing.swap(user, 'admin', 'long requests on live');
+    expect(result).toMatchObject({ drained: false, after: { main: 'dev' } });
+    expect(routing.switches({ userId: user })[0]).toMatchObject({ outcome: 'switched', drained: false });
   });
 
   it('changes nothing and says why when the new target fails its health check', async () => {
@@ -86,6 +99,36 @@ describe('deploy and promote', () => {
     expect(routing.releases.require(next.id)).toMatchObject({ status: 'serving' });
     expect(routing.releases.require(next.id).knownGoodAt).not.toBeNull();
     expect(routing.switches({ userId: user })[0]).toMatchObject({ action: 'promote', toRelease: next.id });
+  });
+
+  it('promote smoke-checks the new target: a release healthy on /health whose API fails is not promoted, and main keeps pointing where it did', async () => {
+    const { slots, routing, release } = setUp();
+    const created = await release('api-breaks-later');
+    await routing.deploy(user, created.id, 'admin');
+    slots.setBehaviour({ userId: user, role: 'dev' }, 'api-broken');
+    await expect(routing.promote(user, 'admin', 'ship it')).rejects.toMatchObject({ code: 'health_check_failed', message: expect.stringContaining('/conductor/runs') });
+    expect(routing.pointersOf(user).main).toBe('live');
+    expect(routing.switches({ userId: user })[0]).toMatchObject({ action: 'promote', outcome: 'refused' });
+  });
+
+  it('a refused deploy marks only a candidate release refused: one that later deploys healthily is staged again, and one that has served stays serving', async () => {
+    const slots = new HttpSlots();
+    open.push(slots);
+    const db = openDatabase('sqlite::memory:');
+    // Two hypervisor lifetimes over one database: one gives a slow release too little time, one enough.
+    const withDeadline = (healthDeadlineMs: number) => new Routing({ db, slots, traffic: new RecordedTraffic(), logger: collectingLogger().logger, options: { healthDeadlineMs, drainTimeoutMs: 500 } });
+    const impatient = withDeadline(100);
+    const patient = withDeadline(5_000);
+    const slow = await patient.createRelease({ runtime: 'process', config: { TEST_HEALTH_DELAY_MS: '400', SANDBOX_VERSION: 'slow' } });
+    const status = () => patient.releases.require(slow.id).status;
+    await expect(impatient.deploy(user, slow.id, 'admin')).rejects.toMatchObject({ code: 'health_check_failed' });
+    expect(status()).toBe('refused');
+    await patient.deploy(user, slow.id, 'admin');
+    expect(status()).toBe('staged');
+    await patient.promote(user, 'admin', 'ship it');
+    expect(status()).toBe('serving');
+    await expect(impatient.deploy('bob', slow.id, 'admin')).rejects.toMatchObject({ code: 'health_check_failed' });
+    expect(status()).toBe('serving');
   });
 
   it('refuses a release whose sandbox does not start, stops it, and main keeps pointing where it did', async () => {
@@ -171,6 +214,31 @@ describe('rollback', () => {
     expect(routing.pointersOf(user).main).toBe('live');
     expect(slots.status({ userId: user, role: 'live' })?.status).toBe('running');
     expect(routing.switches({ userId: user })[0]).toMatchObject({ action: 'rollback', outcome: 'refused' });
+    expect(routing.slotsOf(user).find((slot) => slot?.role === 'dev')).toMatchObject({ releaseId: good.id, state: 'refused', error: expect.stringMatching(/did not start in the dev slot/) });
+  });
+
+  it('to a chosen release refuses one that is not known-good or was pruned, naming it, and main stays where it was', async () => {
+    const { db, routing, release, promotedInTurn } = setUp();
+    const [good] = await promotedInTurn('good', 'current');
+    const mainBefore = routing.pointersOf(user).main;
+    const neverProven = await release('never-proven');
+    await expect(routing.rollback({ userId: user, actor: 'admin', reason: 'back', releaseId: neverProven.id })).rejects.toMatchObject({ code: 'no_known_good', message: expect.stringContaining(`release ${neverProven.id} is not known-good`) });
+    // What retention does to a release whose image it removed.
+    new Releases(db).setStatus(good.id, 'pruned');
+    await expect(routing.rollback({ userId: user, actor: 'admin', reason: 'back', releaseId: good.id })).rejects.toMatchObject({ code: 'no_known_good', message: expect.stringContaining(`release ${good.id} was pruned`) });
+    expect(routing.pointersOf(user).main).toBe(mainBefore);
+  });
+
+  it('is not warm when the standby slot never finished starting the release (a deploy cut short): it is started again', async () => {
+    const { db, slots, routing, promotedInTurn } = setUp();
+    const [good] = await promotedInTurn('good', 'bad');
+    // The hypervisor died while (re)starting the release in the standby slot: the record says so.
+    new SlotReleases(db).record(user, routing.resolve(user, 'dev'), good.id, 'starting');
+    const startsBefore = slots.calls.filter((c) => c.startsWith('start')).length;
+    const result = await routing.rollback({ userId: user, actor: 'admin', reason: 'back' });
+    expect(result.mode).toBe('cold');
+    expect(slots.calls.filter((c) => c.startsWith('start')).length).toBe(startsBefore + 1);
+    expect(routing.slotsOf(user).find((slot) => slot?.role === result.after.main)).toMatchObject({ releaseId: good.id, state: 'ready' });
   });
 
   it('without any known-good release is refused with what to do', async () => {

@@ -4,8 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { sandboxId, type SandboxKey, type SandboxSpec, type SandboxStatus } from '../../domain/sandbox.ts';
 import type { SlotControl, TrafficControl } from '../context.ts';
 
-/** How a test slot answers: healthy, unhealthy (500 on /health), or failing to start at all. */
-export type SlotBehaviour = 'healthy' | 'unhealthy' | 'fails-to-start';
+/**
+ * How a test slot answers: healthy, unhealthy (500 on /health), api-broken (healthy on /health but
+ * 500 on its API, what only a smoke request sees), or failing to start at all.
+ */
+export type SlotBehaviour = 'healthy' | 'unhealthy' | 'api-broken' | 'fails-to-start';
 
 interface TestSlot {
   server: Server;
@@ -37,13 +40,14 @@ export class HttpSlots implements SlotControl {
     slot.server = createServer(async (req, res) => {
       if (req.url === '/health') {
         await sleep(healthDelayMs);
-        const healthy = slot.behaviour === 'healthy';
+        const healthy = slot.behaviour === 'healthy' || slot.behaviour === 'api-broken';
         res.writeHead(healthy ? 200 : 500, { 'content-type': 'application/json' });
         res.end(JSON.stringify(healthy ? { status: 'healthy', version: spec.image, instance_role: key.role } : { status: 'broken' }));
         return;
       }
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ runs: [] }));
+      const apiBroken = slot.behaviour === 'api-broken';
+      res.writeHead(apiBroken ? 500 : 200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(apiBroken ? { error: 'database is locked' } : { runs: [] }));
     });
     await new Promise<void>((resolve) => slot.server.listen(0, '127.0.0.1', resolve));
     slot.port = (slot.server.address() as AddressInfo).port;
@@ -101,10 +105,12 @@ export class HttpSlots implements SlotControl {
 /** Traffic control that records what routing asked: which sandboxes were drained and closed. */
 export class RecordedTraffic implements TrafficControl {
   readonly calls: string[] = [];
+  /** Whether a drain finishes before its timeout (false: requests were still in flight when it gave up). */
+  drainsInTime = true;
 
   async drained(id: string, timeoutMs: number): Promise<boolean> {
     this.calls.push(`drain ${id} ${timeoutMs}`);
-    return true;
+    return this.drainsInTime;
   }
 
   closeWebSockets(id: string, code: number): number {
