@@ -26,3 +26,11 @@ describe('the kill table', () => {
     expect(renderKillTable(rows, 'meant')).not.toContain('unit tests');
   });
 });
+
+describe('the kill table of a --unit-only run', () => {
+  it('says the unit tests alone ran, and gives no gate-line rate', () => {
+    const table = renderKillTable([row('a', 'unit', ['gate-runner/verify.test.ts']), row('b', 'MISSED')], 'unit tests');
+    expect(table).toContain('caught by the unit tests that import the edited files (--unit-only, no gate line run): 1/2 (50%)');
+    expect(table).not.toContain('kill rate');
+  });
+});

@@ -31,7 +31,10 @@ export function killRate(rows: readonly DefectRow[]): { caught: number; total: n
   return { caught, total: rows.length, percent: percentOf(caught, rows.length), withUnitTests, percentWithUnitTests: percentOf(withUnitTests, rows.length) };
 }
 
-export function renderKillTable(rows: readonly DefectRow[], scope: LineScope = 'meant'): string {
+/** What ran for each defect: the lines (meant for it, of its phase, of any phase) or, with --unit-only, its unit tests alone. */
+export type Measure = LineScope | 'unit tests';
+
+export function renderKillTable(rows: readonly DefectRow[], scope: Measure = 'meant'): string {
   const defectWidth = Math.max(14, ...rows.map((r) => r.defect.length));
   const header = `${'seeded defect'.padEnd(defectWidth)}  ${'result'.padEnd(7)}  ${'s'.padStart(6)}  caught by (or meant to be) / first failure`;
   const body = rows.flatMap((r) => {
@@ -42,6 +45,10 @@ export function renderKillTable(rows: readonly DefectRow[], scope: LineScope = '
     ];
   });
   const rate = killRate(rows);
+  if (scope === 'unit tests') {
+    // No line ran: a gate-line rate of 0 would read as a measure of the suites.
+    return [header, '-'.repeat(header.length), ...body, '', `caught by the unit tests that import the edited files (--unit-only, no gate line run): ${rate.withUnitTests}/${rate.total} (${rate.percentWithUnitTests}%)`].join('\n');
+  }
   const by = { meant: 'by the lines meant for them', phase: 'by any line of their phase (--any-line)', all: 'by any line of any phase run (--any-phase)' }[scope];
   const footer = [`kill rate: ${rate.caught}/${rate.total} seeded defects caught ${by} (${rate.percent}%)`];
   if (scope !== 'meant') footer.push(`with the unit tests that import the edited files (where no line caught it): ${rate.withUnitTests}/${rate.total} (${rate.percentWithUnitTests}%)`);

@@ -31,19 +31,25 @@ import { runUnitTests, type UnitTestsOptions, type UnitTestsRun } from './unit-t
  * none caught it, every line of the next, and so on (the phases named, in that order, or all five):
  * the suites together, literally. Each phase runs its baseline once, for the defects still uncaught.
  *
+ * With --unit-only (unseen catalogues only) no gate line runs: each defect meets only the unit tests
+ * that import the files it edits, by the same rule as above. Minutes instead of the lines' half hour,
+ * for checking which defects new unit tests catch; a measure of the suites it is not.
+ *
  * Not part of `npm test` or CI: see README.md ("Seeded defects") and .github/workflows/nightly.yml.
  */
 const usage =
   'usage: npm run integrity [-- PHASE ...] [--defect ID ...]   (default: every phase with suites/<phase>/defects.ts)\n' +
   '       npm run integrity -- PHASE --catalogue FILE.ts       (defects the suites have never seen, instead of the phase\'s own)\n' +
   '       add --any-line to run every line of the phase for each defect (a failure of any line is a catch)\n' +
-  '       npm run integrity -- [PHASE ...] --catalogue FILE.ts --any-phase   (every line of each phase in turn, until one catches it; default all phases)';
+  '       npm run integrity -- [PHASE ...] --catalogue FILE.ts --any-phase   (every line of each phase in turn, until one catches it; default all phases)\n' +
+  '       npm run integrity -- --catalogue FILE.ts --unit-only   (only the unit tests that import the edited files; no gate line runs)';
 
 interface IntegrityArgs {
   phases: string[];
   defects: string[];
   catalogue: string | undefined;
   scope: LineScope;
+  unitOnly: boolean;
 }
 
 function parseArgs(args: readonly string[]): IntegrityArgs {
@@ -51,12 +57,15 @@ function parseArgs(args: readonly string[]): IntegrityArgs {
   const defects: string[] = [];
   let catalogue: string | undefined;
   let scope: LineScope = 'meant';
+  let unitOnly = false;
   for (let i = 0; i < args.length; i += 1) {
     const arg = args[i] ?? '';
     if (arg === '--any-line') {
       scope = scope === 'all' ? 'all' : 'phase';
     } else if (arg === '--any-phase') {
       scope = 'all';
+    } else if (arg === '--unit-only') {
+      unitOnly = true;
     } else if (arg === '--defect' || arg === '--catalogue') {
       const value = args[i + 1];
       if (!value) throw new CatalogueError(`${arg} needs a value. ${usage}`);
@@ -69,9 +78,14 @@ function parseArgs(args: readonly string[]): IntegrityArgs {
       phases.push(arg);
     }
   }
+  if (unitOnly) {
+    if (catalogue === undefined) throw new CatalogueError(`--unit-only measures a catalogue of unseen defects; give it with --catalogue. ${usage}`);
+    if (scope !== 'meant' || phases.length) throw new CatalogueError(`--unit-only runs no gate line, so it takes no phase, --any-line or --any-phase. ${usage}`);
+    return { phases, defects, catalogue, scope: 'all', unitOnly };
+  }
   if (scope === 'all' && catalogue === undefined) throw new CatalogueError(`--any-phase measures a catalogue of unseen defects; give it with --catalogue. ${usage}`);
   if (scope !== 'all' && catalogue !== undefined && phases.length !== 1) throw new CatalogueError(`--catalogue runs for exactly one phase; name it. ${usage}`);
-  return { phases, defects, catalogue, scope };
+  return { phases, defects, catalogue, scope, unitOnly };
 }
 
 /**
@@ -225,6 +239,18 @@ async function runAcrossPhases(ctx: RunContext, defects: readonly SeededDefect[]
   return defects.map(rowOf);
 }
 
+/** --unit-only: each defect against the unit tests that import the files it edits, and nothing else. */
+async function runUnitTestsOnly(ctx: RunContext, defects: readonly SeededDefect[]): Promise<DefectRow[]> {
+  const rows: DefectRow[] = [];
+  for (const defect of defects) {
+    const unit = await unitCatch(ctx, defect, `${defect.id}-unit`);
+    const row: DefectRow = { defect: defect.id, caughtBy: defect.caughtBy, result: 'MISSED', failedLines: [], firstError: undefined, seconds: unit.ms / 1000 };
+    rows.push({ ...row, ...unitResult(row, unit) });
+    console.log(`integrity: ${defect.id}: ${rows.at(-1)?.result ?? 'MISSED'} (unit tests importing the edited files: ${unit.status})`);
+  }
+  return rows;
+}
+
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   let catalogues: PhaseCatalogue[] = [];
@@ -278,7 +304,9 @@ async function main(): Promise<number> {
     console.log(`integrity: scratch copy ${copy.repo}, podman store ${store.dir}, Playwright output in ${path.relative(repoRoot, logDir)}`);
     const ctx: RunContext = { copy, logDir, env, interruption };
     const rows: DefectRow[] = [];
-    if (across) {
+    if (across && args.unitOnly) {
+      rows.push(...(await runUnitTestsOnly(ctx, across.defects)));
+    } else if (across) {
       const result = await runAcrossPhases(ctx, across.defects, across.order);
       if (result === 'baseline failed') return 2;
       rows.push(...result);
@@ -291,9 +319,10 @@ async function main(): Promise<number> {
     // A signal after the last Playwright run still means the table is not the run that was asked for.
     interruption.check();
     console.log('');
-    console.log(renderKillTable(rows, args.scope));
-    console.log(`(npm run integrity -- ${[...args.phases, ...args.defects.flatMap((d) => ['--defect', d]), ...(args.catalogue ? ['--catalogue', args.catalogue] : []), ...(args.scope === 'phase' ? ['--any-line'] : args.scope === 'all' ? ['--any-phase'] : [])].join(' ') || '(all phases)'}: ${((performance.now() - started) / 60_000).toFixed(1)} min)`);
-    return killRate(rows).caught === rows.length ? 0 : 1;
+    console.log(renderKillTable(rows, args.unitOnly ? 'unit tests' : args.scope));
+    console.log(`(npm run integrity -- ${[...args.phases, ...args.defects.flatMap((d) => ['--defect', d]), ...(args.catalogue ? ['--catalogue', args.catalogue] : []), ...(args.unitOnly ? ['--unit-only'] : args.scope === 'phase' ? ['--any-line'] : args.scope === 'all' ? ['--any-phase'] : [])].join(' ') || '(all phases)'}: ${((performance.now() - started) / 60_000).toFixed(1)} min)`);
+    const rate = killRate(rows);
+    return (args.unitOnly ? rate.withUnitTests : rate.caught) === rows.length ? 0 : 1;
   } finally {
     // Reached only once no Playwright child runs: runGateLines returns after its child has exited.
     await cleanUp();
