@@ -1,8 +1,5 @@
 import { createLogger } from '../log.ts';
-import { checkDataDirs, DataDirError } from './data-dir.ts';
-import { assertKeyless, KeylessViolationError } from './keyless.ts';
-import { ConfigError } from '../env-values.ts';
-import { parseSettings, type SandboxSettings } from './settings.ts';
+import { refusedStartExitCode, settingsOrRefusal } from './start-refusal.ts';
 import { startSandbox, type RunningSandbox } from './server.ts';
 
 /**
@@ -11,27 +8,6 @@ import { startSandbox, type RunningSandbox } from './server.ts';
  * exits 78 (EX_CONFIG) with a message naming the variable; any other start failure exits 1.
  */
 const log = createLogger('sandbox');
-const exitConfigError = 78;
-
-function refusalDetail(error: Error): { event: string; variables?: readonly string[] } {
-  if (error instanceof KeylessViolationError) return { event: 'sandbox.keyless_violation', variables: error.variables };
-  if (error instanceof ConfigError) return { event: 'sandbox.invalid_setting', variables: [error.variable] };
-  return { event: 'sandbox.data_dir_unwritable' };
-}
-
-function settingsOrExit(): SandboxSettings {
-  try {
-    assertKeyless(process.env);
-    const settings = parseSettings(process.env);
-    checkDataDirs(settings);
-    return settings;
-  } catch (error) {
-    if (!(error instanceof KeylessViolationError || error instanceof ConfigError || error instanceof DataDirError)) throw error;
-    log.fatal(refusalDetail(error), error.message);
-    console.error(`choiros-sandbox: ${error.message}`);
-    process.exit(exitConfigError);
-  }
-}
 
 // PID 1 in the container: without these handlers SIGTERM is ignored and `podman stop` waits for
 // SIGKILL. Installed before anything else, so that a stop right after start is quick too.
@@ -60,7 +36,14 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
-const settings = settingsOrExit();
+const chosen = settingsOrRefusal(process.env);
+if ('refusal' in chosen) {
+  const { event, variables, message } = chosen.refusal;
+  log.fatal({ event, ...(variables ? { variables } : {}) }, message);
+  console.error(`choiros-sandbox: ${message}`);
+  process.exit(refusedStartExitCode);
+}
+const { settings } = chosen;
 let running: RunningSandbox;
 try {
   running = await startSandbox(settings, log);
