@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -28,6 +28,14 @@ describe('a target description', () => {
     expect(prod.hypervisor?.adminToken).toMatchObject({ file: path.join(dir, 'admin-token') });
     expect(prod.github).toMatchObject({ repository: 'o/r', token: { env: 'GITHUB_TOKEN' }, apiUrl: 'https://api.github.com', workflow: 'flakes.yml', branch: 'main' });
     expect(prod.thresholds).toEqual({ diskFreePercent: 30, memoryFreePercent: 25, requestLatencyP99Ms: 10000 });
+  });
+
+  it('reads targets/local.json when it exists, and refuses one it cannot read rather than falling back to the built-in local target', async () => {
+    await write('local', { thresholds: { diskFreePercent: 35 } });
+    expect(targetDescriptionFromEnv({}, dir)).toMatchObject({ name: 'local', file: path.relative(process.cwd(), path.join(dir, 'local.json')), thresholds: { diskFreePercent: 35 } });
+    await rm(path.join(dir, 'local.json'));
+    await mkdir(path.join(dir, 'local.json'));
+    expect(() => targetDescriptionFromEnv({}, dir)).toThrow(/local\.json: cannot be read \(EISDIR\): GATE_TARGET=local names it/);
   });
 
   it('keeps the shipped example valid', async () => {
