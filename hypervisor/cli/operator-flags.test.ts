@@ -1,27 +1,17 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runOperatorCli, type OperatorEndpoint } from '../../fixtures/operator-cli.ts';
 import { commandNames } from './dispatch.ts';
-
-/** A request as the loopback admin API received it. */
-interface Received {
-  method: string;
-  url: string;
-  authorization: string | undefined;
-  body: Record<string, unknown> | undefined;
-}
+import { startLoopbackAdminApi, type LoopbackAdminApi, type ReceivedAdminRequest } from './testing/loopback-admin-api.ts';
 
 const token = 'operator-flags-test-token';
-const received: Received[] = [];
 /** What the loopback admin API answers next: a status and a JSON body per route, or 200 and an answer shaped like the hypervisor's. */
 let refusal: { status: number; error: string; body?: unknown } | undefined;
-let server: Server;
+let api: LoopbackAdminApi;
 let endpoint: OperatorEndpoint;
 
 const pointers = { user_id: 'alice', main: 'live', dev: 'dev', updated_at: null, slots: { live: null, dev: null } };
 
-function answerFor(request: Received): unknown {
+function answerFor(request: ReceivedAdminRequest): unknown {
   if (request.url.includes('/switches')) return { switches: [] };
   if (request.url.endsWith('/pointers')) return pointers;
   if (request.url === '/admin/rollback') return { results: [] };
@@ -30,31 +20,15 @@ function answerFor(request: Received): unknown {
   return { user_id: 'alice', main: 'live', dev: 'dev', release: { id: 1 }, echoed: request.body ?? null };
 }
 
-async function bodyOf(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
-  let text = '';
-  for await (const chunk of req) text += String(chunk);
-  return text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
-}
-
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    void bodyOf(req).then((body) => {
-      const request = { method: req.method ?? '', url: req.url ?? '', authorization: req.headers.authorization, body };
-      received.push(request);
-      res.writeHead(refusal?.status ?? 200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(refusal ? (refusal.body ?? { error: refusal.error }) : answerFor(request)));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, token };
+  api = await startLoopbackAdminApi((request) => (refusal ? { status: refusal.status, body: refusal.body ?? { error: refusal.error } } : { body: answerFor(request) }));
+  endpoint = { url: api.url, token };
 });
 
-afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => api.close());
 
 beforeEach(() => {
-  received.length = 0;
+  api.reset();
   refusal = undefined;
 });
 
@@ -77,7 +51,7 @@ describe('the operator CLI refuses missing or contradictory flags with exit 2, n
     expect(result.exitCode, result.stderr).toBe(2);
     expect(result.stderr).toContain(flag);
     expect(result.stderr).toContain('usage: npm run hypervisor --');
-    expect(received, 'admin requests made').toEqual([]);
+    expect(api.received, 'admin requests made').toEqual([]);
   });
 });
 
@@ -88,31 +62,31 @@ it.each(commandNames.filter((name) => name !== 'serve'))('%s refuses an unknown 
   expect(result.exitCode, result.stderr).toBe(2);
   expect(result.stderr).toContain("Unknown option '--bogus-flag'");
   expect(result.stderr).toContain(`usage: npm run hypervisor -- ${name}`);
-  expect(received, 'admin requests made').toEqual([]);
+  expect(api.received, 'admin requests made').toEqual([]);
 });
 
 describe("the operator CLI's flags reach the admin request", () => {
   it('rollback --user --release --reason: POST /admin/sandboxes/USER/rollback with release_id, reason and the cli actor, the token from HYPERVISOR_ADMIN_TOKEN_FILE', async () => {
     const result = await run('rollback', '--user', 'alice', '--release', '7', '--reason', 'bad deploy');
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(received).toHaveLength(1);
-    expect(received[0]).toMatchObject({ method: 'POST', url: '/admin/sandboxes/alice/rollback', authorization: `Bearer ${token}` });
-    expect(Number(received[0]?.body?.release_id), 'release_id in the body').toBe(7);
-    expect(received[0]?.body).toMatchObject({ reason: 'bad deploy', actor: expect.stringMatching(/^cli:/) });
-    expect(result.json, 'the printed answer is the admin API answer').toMatchObject({ user_id: 'alice', echoed: received[0]?.body });
+    expect(api.received).toHaveLength(1);
+    expect(api.received[0]).toMatchObject({ method: 'POST', url: '/admin/sandboxes/alice/rollback', authorization: `Bearer ${token}` });
+    expect(Number(api.received[0]?.body?.release_id), 'release_id in the body').toBe(7);
+    expect(api.received[0]?.body).toMatchObject({ reason: 'bad deploy', actor: expect.stringMatching(/^cli:/) });
+    expect(result.json, 'the printed answer is the admin API answer').toMatchObject({ user_id: 'alice', echoed: api.received[0]?.body });
   });
 
   it('rollback --user without --release sends no release_id (the hypervisor picks the previous known-good)', async () => {
     expect((await run('rollback', '--user', 'alice')).exitCode).toBe(0);
-    expect(received[0]?.url).toBe('/admin/sandboxes/alice/rollback');
-    expect(received[0]?.body).not.toHaveProperty('release_id');
+    expect(api.received[0]?.url).toBe('/admin/sandboxes/alice/rollback');
+    expect(api.received[0]?.body).not.toHaveProperty('release_id');
   });
 
   it('rollback --all --release: POST /admin/rollback with release_id', async () => {
     expect((await run('rollback', '--all', '--release', '4', '--reason', 'everyone back')).exitCode).toBe(0);
-    expect(received[0]).toMatchObject({ method: 'POST', url: '/admin/rollback' });
-    expect(Number(received[0]?.body?.release_id)).toBe(4);
-    expect(received[0]?.body).toMatchObject({ reason: 'everyone back' });
+    expect(api.received[0]).toMatchObject({ method: 'POST', url: '/admin/rollback' });
+    expect(Number(api.received[0]?.body?.release_id)).toBe(4);
+    expect(api.received[0]?.body).toMatchObject({ reason: 'everyone back' });
   });
 
   it('rollback --all answered 422 (some user could not be rolled back): exit 1, every user named on stderr, the failed one as FAILED with its error', async () => {
@@ -127,28 +101,28 @@ describe("the operator CLI's flags reach the admin request", () => {
 
   it('swap --user --reason: POST /admin/sandboxes/USER/swap with the reason', async () => {
     expect((await run('swap', '--user', 'bob', '--reason', 'try dev')).exitCode).toBe(0);
-    expect(received[0]).toMatchObject({ method: 'POST', url: '/admin/sandboxes/bob/swap', body: { reason: 'try dev' } });
+    expect(api.received[0]).toMatchObject({ method: 'POST', url: '/admin/sandboxes/bob/swap', body: { reason: 'try dev' } });
   });
 
   it('pointers --user --history N: the pointers, then the switches with ?limit=N', async () => {
     const result = await run('pointers', '--user', 'alice', '--history', '3');
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(received.map((r) => `${r.method} ${r.url}`)).toEqual(['GET /admin/sandboxes/alice/pointers', 'GET /admin/sandboxes/alice/switches?limit=3']);
+    expect(api.received.map((r) => `${r.method} ${r.url}`)).toEqual(['GET /admin/sandboxes/alice/pointers', 'GET /admin/sandboxes/alice/switches?limit=3']);
     expect(result.json).toEqual({ ...pointers, switches: [] });
   });
 
   it('deploy --user --release: release_id in the body; promote --reason: the reason', async () => {
     expect((await run('deploy', '--user', 'alice', '--release', '5')).exitCode).toBe(0);
-    expect(received[0]).toMatchObject({ method: 'POST', url: '/admin/sandboxes/alice/deploy' });
-    expect(Number(received[0]?.body?.release_id)).toBe(5);
+    expect(api.received[0]).toMatchObject({ method: 'POST', url: '/admin/sandboxes/alice/deploy' });
+    expect(Number(api.received[0]?.body?.release_id)).toBe(5);
     expect((await run('promote', '--user', 'alice', '--reason', 'ship it')).exitCode).toBe(0);
-    expect(received[1]).toMatchObject({ method: 'POST', url: '/admin/sandboxes/alice/promote', body: { reason: 'ship it' } });
+    expect(api.received[1]).toMatchObject({ method: 'POST', url: '/admin/sandboxes/alice/promote', body: { reason: 'ship it' } });
   });
 
   it('releases known-good --release: POST /admin/releases/ID/known-good; releases (list): GET /admin/releases', async () => {
     expect((await run('releases', 'known-good', '--release', '9')).exitCode).toBe(0);
     expect((await run('releases')).exitCode).toBe(0);
-    expect(received.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /admin/releases/9/known-good', 'GET /admin/releases']);
+    expect(api.received.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /admin/releases/9/known-good', 'GET /admin/releases']);
   });
 
   it("a refusal exits 1 with the hypervisor's reason on stderr and nothing on stdout", async () => {

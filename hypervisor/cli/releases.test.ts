@@ -1,36 +1,18 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { captureCliOutput } from './testing/cli-output.ts';
-import { startLoopbackAdminApi, type LoopbackAdminApi } from './testing/loopback-admin-api.ts';
+import { describe, expect, it } from 'vitest';
+import { cliInProcess } from './testing/cli-in-process.ts';
 import { releases } from './releases.ts';
 
-let api: LoopbackAdminApi;
-let stdout: string[];
-let stderr: string[];
-
-beforeAll(async () => {
-  api = await startLoopbackAdminApi();
-});
-
-afterAll(() => api.close());
-
-beforeEach(() => {
-  api.reset();
-  ({ stdout, stderr } = captureCliOutput(api.url, 'releases-test-token'));
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
-  vi.unstubAllEnvs();
-});
+const cli = cliInProcess('releases-test-token');
+const { stdout, stderr } = cli;
 
 const created = { id: 8, runtime: 'podman', image_ref: 'localhost/choir-sandbox:0.3.0', image: 'sha256:0123456789abcdef', revision: 'abc', status: 'ready', known_good: false, retained: false };
 
 describe('npm run hypervisor -- releases', () => {
   it('create: each --config NAME=VALUE into the config (a value may hold "=" or be empty), with the image and note', async () => {
-    api.answers.set('POST /admin/releases', { body: created });
+    cli.api.answers.set('POST /admin/releases', { body: created });
     const args = ['create', '--runtime', 'podman', '--image', 'localhost/choir-sandbox:0.3.0', '--config', 'GREETING=a=b', '--config', 'EMPTY=', '--note', 'nightly'];
     expect(await releases.run(args), stderr.join('\n')).toBe(0);
-    expect(api.received).toEqual([{ request: 'POST /admin/releases', body: { runtime: 'podman', config: { GREETING: 'a=b', EMPTY: '' }, image: 'localhost/choir-sandbox:0.3.0', note: 'nightly' } }]);
+    expect(cli.api.received.map((r) => ({ request: r.request, body: r.body }))).toEqual([{ request: 'POST /admin/releases', body: { runtime: 'podman', config: { GREETING: 'a=b', EMPTY: '' }, image: 'localhost/choir-sandbox:0.3.0', note: 'nightly' } }]);
     expect(stdout.join('\n')).toBe('created release 8: podman localhost/choir-sandbox:0.3.0 (image sha256:01234, revision abc)');
   });
 
@@ -38,23 +20,23 @@ describe('npm run hypervisor -- releases', () => {
     expect(await releases.run(['create', '--runtime', 'podman', '--config', pair])).toBe(2);
     expect(stderr.join('\n')).toContain(`--config takes NAME=VALUE, got ${JSON.stringify(pair)}`);
     expect(stderr.join('\n')).toContain('usage: npm run hypervisor -- releases');
-    expect(api.received).toEqual([]);
+    expect(cli.api.received.map((r) => ({ request: r.request, body: r.body }))).toEqual([]);
   });
 
   it('an unknown action is refused with exit 2, naming it, before any admin call', async () => {
     expect(await releases.run(['delete', '--release', '3'])).toBe(2);
     expect(stderr.join('\n')).toContain('unknown releases action "delete"');
-    expect(api.received).toEqual([]);
+    expect(cli.api.received.map((r) => ({ request: r.request, body: r.body }))).toEqual([]);
   });
 
   it('prune: how many images went and stayed, and each release that could not be pruned with its error', async () => {
-    api.answers.set('POST /admin/releases/prune', { body: { removed: [{ release: 3 }], kept: [{ release: 5 }, { release: 6 }], failed: [{ release: 4, error: 'image is in use by a container' }] } });
+    cli.api.answers.set('POST /admin/releases/prune', { body: { removed: [{ release: 3 }], kept: [{ release: 5 }, { release: 6 }], failed: [{ release: 4, error: 'image is in use by a container' }] } });
     await releases.run(['prune']);
     expect(stdout.join('\n')).toBe('pruned 1 release image(s), kept 2, failed:\n  release 4: image is in use by a container');
   });
 
   it('with --json prints the admin answer itself', async () => {
-    api.answers.set('GET /admin/releases', { body: { releases: [created], retained: [] } });
+    cli.api.answers.set('GET /admin/releases', { body: { releases: [created], retained: [] } });
     expect(await releases.run(['--json'])).toBe(0);
     expect(JSON.parse(stdout.join('\n'))).toEqual({ releases: [created], retained: [] });
   });

@@ -1,55 +1,14 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
 import { userInfo } from 'node:os';
+import { cliInProcess } from '../cli/testing/cli-in-process.ts';
 import { commandFlags, runAdminCommand, UsageError } from './cli-support.ts';
 
 const token = 'cli-support-test-token';
-const received: Array<{ url: string; authorization: string | undefined; body: Record<string, unknown> | undefined }> = [];
-const saved = { url: process.env.HYPERVISOR_URL, token: process.env.HYPERVISOR_ADMIN_TOKEN };
-let server: Server;
-let stdout: string[];
-let stderr: string[];
-
-async function bodyOf(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
-  let text = '';
-  for await (const chunk of req) text += String(chunk);
-  return text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
-}
-
-beforeAll(async () => {
-  // A loopback admin API: swaps are refused (409), everything else answers 200.
-  server = createServer((req, res) => {
-    void bodyOf(req).then((body) => {
-      received.push({ url: req.url ?? '', authorization: req.headers.authorization, body });
-      const refused = req.url?.endsWith('/swap');
-      res.writeHead(refused ? 409 : 200, { 'content-type': 'application/json' }).end(JSON.stringify(refused ? { error: 'the dev slot runs no release: deploy one first' } : { releases: [], retained: [] }));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  process.env.HYPERVISOR_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  process.env.HYPERVISOR_ADMIN_TOKEN = token;
-});
-
-afterAll(async () => {
-  for (const [name, value] of [['HYPERVISOR_URL', saved.url], ['HYPERVISOR_ADMIN_TOKEN', saved.token]] as const) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
-  await new Promise((resolve) => server.close(resolve));
-});
-
-beforeEach(() => {
-  stdout = [];
-  stderr = [];
-  received.length = 0;
-  vi.spyOn(console, 'log').mockImplementation((line: unknown) => void stdout.push(String(line)));
-  vi.spyOn(console, 'error').mockImplementation((line: unknown) => void stderr.push(String(line)));
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
-});
+// A loopback admin API: swaps are refused (409), everything else answers 200.
+const cli = cliInProcess(token, (request) =>
+  request.url.endsWith('/swap') ? { status: 409, body: { error: 'the dev slot runs no release: deploy one first' } } : { body: { releases: [], retained: [] } },
+);
+const { stdout, stderr } = cli;
 
 describe('a CLI admin command', () => {
   it('exits 0 printing the summary, or the JSON answer with --json, after calling the admin API with the token from the environment', async () => {
@@ -62,14 +21,14 @@ describe('a CLI admin command', () => {
     expect(await runAdminCommand(work, true)).toBe(0);
     expect(JSON.parse(stdout[1] ?? '')).toEqual({ releases: [], retained: [] });
     expect(stderr).toEqual([]);
-    expect(received.map((request) => request.authorization)).toEqual([`Bearer ${token}`, `Bearer ${token}`]);
+    expect(cli.api.received.map((request) => request.authorization)).toEqual([`Bearer ${token}`, `Bearer ${token}`]);
   });
 
   it("exits 1 with the hypervisor's reason on stderr and nothing on stdout when the call is refused, and records the cli actor", async () => {
     expect(await runAdminCommand(async (admin) => ({ summary: 'swapped', json: await admin.swap('alice', 'try it') }), false)).toBe(1);
     expect(stdout).toEqual([]);
     expect(stderr).toEqual(['hypervisor: POST /admin/sandboxes/alice/swap answered 409: the dev slot runs no release: deploy one first']);
-    expect(received[0]?.body).toMatchObject({ reason: 'try it', actor: `cli:${userInfo().username}` });
+    expect(cli.api.received[0]?.body).toMatchObject({ reason: 'try it', actor: `cli:${userInfo().username}` });
   });
 
   it('exits 1 for an answered partial failure: its summary on stderr, its JSON still on stdout with --json', async () => {
