@@ -1,33 +1,24 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
+import { routeOnLoopback } from './testing/route-on-loopback.ts';
 import { healthRoute } from './health.ts';
 
 const startedAgoS = 90;
-let server: Server;
+let served: Awaited<ReturnType<typeof routeOnLoopback>>;
 let url: string;
 
 beforeAll(async () => {
-  const route = healthRoute({
+  served = await routeOnLoopback(healthRoute({
     version: '0.1.0',
     runtime: 'podman',
     bootId: 'boot-1',
     startedAt: Date.now() - startedAgoS * 1000,
     counts: () => ({ running: 2, stopped: 1, failed: 0 }),
-  });
-  server = createServer((req, res) => {
-    void route(req, res, new URL(req.url ?? '/', 'http://hypervisor.invalid')).then((handled) => {
-      if (!handled) res.writeHead(404).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }));
+  url = served.url;
 });
 
-afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => served.close());
 
 describe('GET /health', () => {
   it('reports uptime_s in whole seconds since the hypervisor started, and the sandbox counts as they are', async () => {

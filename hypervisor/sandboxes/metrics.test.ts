@@ -1,29 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
+import { routeOnLoopback } from '../http/testing/route-on-loopback.ts';
 import { metricsRoute } from '../http/metrics.ts';
 import type { Role } from '../domain/role.ts';
 import { reportSandboxes } from './metrics.ts';
 import type { SandboxState } from './state.ts';
 
-let server: Server;
+let served: Awaited<ReturnType<typeof routeOnLoopback>>;
 let url: string;
 
 beforeAll(async () => {
-  const route = metricsRoute();
-  server = createServer((req, res) => {
-    void route(req, res, new URL(req.url ?? '/', 'http://hypervisor.invalid')).then((handled) => {
-      if (!handled) res.writeHead(404).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  served = await routeOnLoopback(metricsRoute());
+  url = served.url;
 });
 
-afterAll(async () => {
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => served.close());
 
 /** The value of one choiros_sandboxes series on GET /metrics. */
 async function sandboxesGauge(state: SandboxState, role: Role): Promise<number | undefined> {
