@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -71,15 +71,24 @@ describe('npm run gate -- verify', () => {
     expect((await verifyBundle(runDir)).problems.map((p) => p.kind)).toEqual(['line-not-in-run-list']);
   });
 
-  it('rejects a verdict that lists a file outside evidence/, even one whose digest matches', async () => {
-    const { runDir, verdictFile } = await bundle();
-    const outside = path.join(runDir, 'notes.txt');
-    await writeFile(outside, 'not evidence\n');
-    const verdict = JSON.parse(await readFile(verdictFile, 'utf8')) as { evidence: { path: string; sha256: string; bytes: number }[] };
-    verdict.evidence.push({ path: 'notes.txt', sha256: createHash('sha256').update('not evidence\n').digest('hex'), bytes: 13 });
-    await writeFile(verdictFile, JSON.stringify(verdict));
-    expect((await verifyBundle(runDir)).problems).toEqual([{ kind: 'unlisted', path: 'notes.txt', detail: `the verdict lists a path outside ${evidenceDirName}/` }]);
-  });
+  // Beside the folder, not in it: names that merely begin with the folder's name, or the folder itself.
+  it.each([['notes.txt'], [`${evidenceDirName}.json`], [`${evidenceDirName}-old/log.txt`], [`${evidenceDirName}2/x.txt`], [evidenceDirName]])(
+    'rejects a verdict that lists %s, outside evidence/, even with a matching digest',
+    async (listed) => {
+      const { runDir, verdictFile } = await bundle();
+      const outside = path.join(runDir, listed);
+      if (listed !== evidenceDirName) {
+        await mkdir(path.dirname(outside), { recursive: true });
+        await writeFile(outside, 'not evidence\n');
+      }
+      const verdict = JSON.parse(await readFile(verdictFile, 'utf8')) as { evidence: { path: string; sha256: string; bytes: number }[] };
+      verdict.evidence.push({ path: listed, sha256: createHash('sha256').update('not evidence\n').digest('hex'), bytes: 13 });
+      await writeFile(verdictFile, JSON.stringify(verdict));
+      const { problems } = await verifyBundle(runDir);
+      expect(problems).toContainEqual({ kind: 'unlisted', path: listed, detail: `the verdict lists a path outside ${evidenceDirName}/` });
+      expect(problems.filter((problem) => problem.kind !== 'unlisted' || problem.path !== listed), 'nothing else wrong with the bundle').toEqual([]);
+    },
+  );
 
   it('explains input that is not a bundle, with exit code 2', async () => {
     const dir = await tempDir('verify');
