@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { waitFor } from '../../fixtures/test-hypervisor.ts';
 import { SandboxUnavailableError } from '../sandboxes/errors.ts';
@@ -245,5 +246,49 @@ describe('HTTP relay to the user\'s sandboxes', () => {
     // The cut is counted when the relay sees the client side close.
     await waitFor('the cut-off exchange to be counted', async () => ((await count('0xx')) === before0xx + 1 ? true : undefined), 5_000);
     expect([await count('5xx'), await count('2xx')]).toEqual([before5xx + 1, before2xx]);
+  });
+});
+
+describe('HTTP relay of a response body that goes quiet', () => {
+  // undici checks both timeouts on a tick of about half a second, so the 100 ms headers timeout
+  // fires within about a second: a 2 s pause is well past it and well short of the idle timeout.
+  const responseHeadersTimeoutMs = 100;
+  const responseIdleTimeoutMs = 5_000;
+  const pauseMs = 2_000;
+  let sandbox: Upstream;
+  let front: Front;
+  beforeAll(async () => {
+    sandbox = await startUpstream('henry-live');
+    front = await startFront({ 'henry:main': { port: sandbox.port, role: 'live' } }, { responseHeadersTimeoutMs, responseIdleTimeoutMs });
+  });
+  afterAll(async () => {
+    await front.close();
+    await sandbox.close();
+  });
+
+  async function openEvents() {
+    const res = await request(`${front.url}/events`, { headers: { [testUserHeader]: 'henry', accept: 'text/event-stream' } });
+    const reader = res.body[Symbol.asyncIterator]();
+    const next = async (): Promise<string> => String((await reader.next()).value);
+    expect(await next()).toBe(': open\n\n');
+    return { res, next };
+  }
+
+  it('keeps relaying a response body that pauses longer than the headers timeout but shorter than the idle timeout', async () => {
+    const events = await openEvents();
+    // A quiet spell, as an SSE stream between two rare events.
+    await sleep(pauseMs);
+    sandbox.sendEvent('after a pause');
+    expect(await events.next()).toBe('data: after a pause\n\n');
+    expect(front.logLines.filter((line) => line.includes('"event":"proxy.response_cut"'))).toEqual([]);
+    events.res.body.destroy();
+  });
+
+  it('cuts off a response body that stays silent past the idle timeout, saying how long it waited', async () => {
+    const logged = front.logLines.length;
+    const events = await openEvents();
+    await expect(events.next()).rejects.toThrow();
+    const cut = front.logLines.slice(logged).filter((line) => line.includes('"event":"proxy.response_cut"')).map((line) => (JSON.parse(line) as { reason: string }).reason);
+    expect(cut).toEqual([`the sandbox stopped sending its response for ${responseIdleTimeoutMs} ms`]);
   });
 });

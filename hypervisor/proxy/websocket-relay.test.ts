@@ -310,6 +310,18 @@ describe('WebSocket relay limits', () => {
     expect(reachedSandbox).toEqual([maxWebSocketMessageBytes]);
   });
 
+  it('closes a client with 1009 when the sandbox sends a message over the limit, and the message never reaches the client', async () => {
+    const client = await connectThrough(front, '/ws', { user: 'frank' });
+    await client.next();
+    const server = live.sockets[live.sockets.length - 1]!;
+    server.send(Buffer.alloc(maxWebSocketMessageBytes, 3));
+    expect((await client.next()).data, 'a message at the limit is relayed').toHaveLength(maxWebSocketMessageBytes);
+    const closed = once(client.ws, 'close').then(([code]) => `closed with ${String(code)}`);
+    server.send(Buffer.alloc(maxWebSocketMessageBytes + 1, 4));
+    const first = await Promise.race([closed, client.next().then(({ data }) => `relayed ${(data as Buffer).length} bytes`)]);
+    expect(first).toBe('closed with 1009');
+  });
+
   it('answers the upgrade with 504 when the sandbox does not accept the WebSocket in time', async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${front.port}/ws`, { headers: { [testUserHeader]: 'grace' } });
     const [, response] = (await once(ws, 'unexpected-response')) as [unknown, import('node:http').IncomingMessage];

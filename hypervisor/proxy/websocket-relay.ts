@@ -203,6 +203,11 @@ export class WebSocketRelay {
       closeCounterpart(client, code, reason);
       end('sandbox', code);
     });
+    sandbox.on('error', (error: Error & { code?: string }) => {
+      // ws closes a sandbox leg that broke maxPayload without reading the close answer, so its close
+      // event says 1006 (abnormal); the client must learn the real reason, 1009, as the limit promises.
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') closeCounterpart(client, 1009, Buffer.from('the sandbox sent a message over the size limit'));
+    });
     client.on('error', (error) => {
       log.warn({ event: 'proxy.websocket_error', side: 'client', user: identity.userId, role: identity.role, reason: error.message });
     });
