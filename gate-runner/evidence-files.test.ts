@@ -20,6 +20,19 @@ describe('hashing a run\'s evidence', () => {
     );
   });
 
+  it('sorts by path, not in the order a walk of the folders meets the files', async () => {
+    // Node lists a folder's entries in byte order (uppercase first) and a walk finishes one folder
+    // before the next ("a/" before "a-line/"); the list is sorted by path as a whole, as text.
+    const runDir = await tempDir('evidence');
+    const names = ['evidence/a/output.txt', 'evidence/a-line/output.txt', 'evidence/b-line/Podman-ps.txt', 'evidence/b-line/output.txt', 'evidence/B-line/output.txt'];
+    for (const file of names) {
+      await mkdir(path.dirname(path.join(runDir, file)), { recursive: true });
+      await writeFile(path.join(runDir, file), file);
+    }
+    const listed = (await hashEvidence(path.join(runDir, 'evidence'), runDir)).map((file) => file.path);
+    expect(listed).toEqual([...names].sort((a, b) => a.localeCompare(b)));
+  });
+
   it('has no files when the run wrote no evidence folder (a suite that crashed first), rather than failing the verdict', async () => {
     const runDir = await tempDir('evidence');
     expect(await hashEvidence(path.join(runDir, 'evidence'), runDir)).toEqual([]);

@@ -25,6 +25,8 @@ function supervised(restartLimit: number, restartBackoffMs: number) {
   const transitions: Array<Partial<SandboxTransition>> = [];
   const failures: string[] = [];
   let pid = 1000;
+  /** How many launches from now on fail to become healthy. */
+  let failingLaunches = 0;
   const supervisor: CrashSupervisor = new CrashSupervisor({
     config: { restartLimit, restartBackoffMs },
     writes: {
@@ -33,6 +35,10 @@ function supervised(restartLimit: number, restartBackoffMs: number) {
     },
     lock: new KeyedLock(),
     launch: async (target) => {
+      if (failingLaunches > 0) {
+        failingLaunches -= 1;
+        throw new Error('did not become healthy');
+      }
       const instance = crashableInstance((pid += 1));
       target.instance = instance;
       target.runningSince = Date.now();
@@ -52,7 +58,8 @@ function supervised(restartLimit: number, restartBackoffMs: number) {
     await vi.advanceTimersByTimeAsync(0);
   };
   const restarts = () => transitions.filter((transition) => transition.event === 'sandbox.restart');
-  return { entry, supervisor, transitions, failures, crash, restarts };
+  const failNextLaunches = (count: number): void => void (failingLaunches = count);
+  return { entry, supervisor, transitions, failures, crash, restarts, failNextLaunches };
 }
 
 beforeEach(() => {
@@ -95,6 +102,20 @@ describe('crash supervisor', () => {
     expect(failures).toHaveLength(1);
     expect(failures[0]).toContain('crashed 3 times in a row (restart limit 2)');
     expect(supervisor.gaveUp(entry)).toBe(true);
+  });
+
+  it('a crash restart that fails to start counts as another crash in a row: the backoff grows and the sandbox is failed at the limit, not retried for ever', async () => {
+    const { entry, failures, crash, restarts, failNextLaunches } = await launched(2, 100);
+    failNextLaunches(10);
+    await crash();
+    await vi.advanceTimersByTimeAsync(100);
+    await vi.advanceTimersByTimeAsync(200);
+    expect(entry.record.state).toBe('failed');
+    expect(restarts().map((restart) => restart.delay_ms)).toEqual([100, 200]);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toContain('crashed 3 times in a row (restart limit 2)');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(restarts(), 'no restart once failed').toHaveLength(2);
   });
 
   it('with a restart limit of 0, fails a sandbox at its first crash without restarting it', async () => {
