@@ -15,12 +15,13 @@ let
     in n >= m && builtins.substring (n - m) m s == suffix;
   # The hypervisor and sandbox sources: package.json and hypervisor/, without tests, test helpers,
   # the image builder, the flakes, and the desktop's static assets (their own package below).
-  excluded = [ "hypervisor/e2e" "hypervisor/workload/image" "hypervisor/workload/public" "hypervisor/auth/testing" "hypervisor/proxy/testing" "hypervisor/routing/testing" "hypervisor/workload/testing" "hypervisor/flake.nix" "hypervisor/flake.lock" ];
+  # Test helpers live in folders named testing, wherever a new one appears.
+  excluded = [ "hypervisor/e2e" "hypervisor/workload/image" "hypervisor/workload/public" "hypervisor/flake.nix" "hypervisor/flake.lock" ];
   keep = path: type:
     let rel = relative path; in
     rel == "package.json" || rel == "hypervisor" ||
     (builtins.substring 0 11 rel == "hypervisor/"
-      && !(builtins.elem rel excluded)
+      && !(builtins.elem rel excluded) && baseNameOf rel != "testing"
       && !(hasSuffix ".test.ts" rel) && !(hasSuffix ".spec.ts" rel) && !(hasSuffix ".md" rel));
   source = builtins.path { path = ../.; name = "choiros-source"; filter = keep; };
 
