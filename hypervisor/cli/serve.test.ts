@@ -1,4 +1,7 @@
+import { rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { hypervisorEnv } from '../../fixtures/test-hypervisor.ts';
 import { serve } from './serve.ts';
 
 // Only the refusals: each returns before anything listens or any sandbox is touched.
@@ -32,5 +35,21 @@ describe('npm run hypervisor -- serve refuses to start', () => {
     vi.stubEnv('HYPERVISOR_DATABASE_URL', 'postgres://db/hypervisor');
     expect(await serve.run([])).toBe(2);
     expect(stderr.join('\n')).toContain('hypervisor: invalid configuration: HYPERVISOR_DATABASE_URL="postgres://db/hypervisor" is invalid: use sqlite:PATH');
+  });
+
+  it('when it cannot listen (the port is taken): exit 1, naming the address and the variables that set it', async () => {
+    captured();
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    const { dir, env } = hypervisorEnv({ HYPERVISOR_HOST: '127.0.0.1', HYPERVISOR_PORT: String(port) });
+    try {
+      for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+      expect(await serve.run([])).toBe(1);
+      expect(stderr.join('\n')).toContain(`hypervisor: could not start: cannot listen on 127.0.0.1:${port} (HYPERVISOR_HOST/HYPERVISOR_PORT)`);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
