@@ -18,10 +18,15 @@ beforeAll(async () => {
   server = createHttpServer(
     () => ({
       request: [
-        async (_req, _res, url) => {
+        async (_req, res, url) => {
           const refusal = refusalFor(url.pathname);
           if (refusal) throw refusal;
           if (url.pathname === '/admin/boom') throw new Error('database is locked at /var/lib/choiros/hypervisor.db');
+          if (url.pathname === '/admin/export') {
+            res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+            res.write('{"users":[');
+            throw new Error('the export cursor failed after 10 bytes');
+          }
           return false;
         },
       ],
@@ -29,6 +34,7 @@ beforeAll(async () => {
         async (_req, _socket, _head, url) => {
           const refusal = refusalFor(url.pathname);
           if (refusal) throw refusal;
+          if (url.pathname === '/admin/boom') throw new Error('database is locked at /var/lib/choiros/hypervisor.db');
           return false;
         },
       ],
@@ -51,19 +57,20 @@ interface RawAnswer {
   body: string;
 }
 
-/** Writes `head` as is on a fresh connection and reads everything until the server closes it. */
+/** Writes `head` as is on a fresh connection and reads everything until the connection closes (cut or ended). */
 function exchange(head: string): Promise<RawAnswer> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     let answer = '';
     socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
-    socket.on('end', () => {
+    socket.on('close', () => {
       const [top = '', ...rest] = answer.split('\r\n\r\n');
       const [statusLine = '', ...lines] = top.split('\r\n');
       const headers = new Map(lines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
       resolve({ statusLine, headers, body: rest.join('\r\n\r\n') });
     });
-    socket.on('error', reject);
+    // A connection the server cuts may end in a reset: what arrived before it is the answer.
+    socket.on('error', () => undefined);
     socket.write(head);
   });
 }
@@ -93,11 +100,27 @@ describe('the HTTP server answers an HttpError as JSON with its status and its h
     expect(locked.headers.get('connection')).toBe('close');
   });
 
-  it('any other error: 500 {error: "internal error"} to the client, and the error itself in the log (event http.error, with the path)', async () => {
+  it('any other error: 500 {error: "internal error"} to the client, and the error itself logged at error level (event http.error, with the path)', async () => {
     const answer = await plainRequest('/admin/boom');
     expect(answer.statusLine).toBe('HTTP/1.1 500 Internal Server Error');
     expect(JSON.parse(answer.body)).toEqual({ error: 'internal error' });
-    expect(events().filter((event) => event.event === 'http.error')).toEqual([expect.objectContaining({ path: '/admin/boom', error: 'database is locked at /var/lib/choiros/hypervisor.db' })]);
+    expect(events().filter((event) => event.event === 'http.error')).toEqual([expect.objectContaining({ path: '/admin/boom', error: 'database is locked at /var/lib/choiros/hypervisor.db', level: 50 })]);
+  });
+});
+
+describe('the HTTP server when a handler fails with anything but an HttpError', () => {
+  it('an upgrade: 500 {error: "internal error"} on the raw socket, the error itself only in the log (event http.upgrade_error)', async () => {
+    const answer = await upgradeRequest('/admin/boom');
+    expect(answer.statusLine).toBe('HTTP/1.1 500 Internal Server Error');
+    expect(JSON.parse(answer.body)).toEqual({ error: 'internal error' });
+    expect(events().filter((event) => event.event === 'http.upgrade_error')).toContainEqual(expect.objectContaining({ path: '/admin/boom', error: 'database is locked at /var/lib/choiros/hypervisor.db' }));
+  });
+
+  it('after its response began: the connection is cut short (no second answer), and the error logged at error level (event http.error_after_headers)', async () => {
+    const answer = await plainRequest('/admin/export');
+    expect(answer.statusLine).toBe('HTTP/1.1 200 OK');
+    expect(answer.body).toBe('{"users":[');
+    expect(events().filter((event) => event.event === 'http.error_after_headers')).toEqual([expect.objectContaining({ path: '/admin/export', error: 'the export cursor failed after 10 bytes', level: 50 })]);
   });
 });
 
