@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { hypervisorEnv, removeDir, runHypervisorToExit, spawnHypervisor } from '../fixtures/test-hypervisor.ts';
 import { fromRoot } from './paths.ts';
 
@@ -61,5 +61,42 @@ describe('node hypervisor/main.ts', () => {
       child.child.kill('SIGTERM');
       expect(await child.exited).toBe(0);
     }
+  });
+});
+
+/**
+ * main.ts imported in this process (process.exit held, its argv given), so `vitest related` finds
+ * these tests from main.ts: the tests above run it in a child process, which it does not follow.
+ */
+async function runMain(...args: string[]): Promise<{ exitCodes: unknown[]; printed: string[] }> {
+  const exitCodes: unknown[] = [];
+  const printed: string[] = [];
+  // A main that served by mistake stops at its configuration instead of listening on 9090.
+  vi.stubEnv('HYPERVISOR_DATABASE_URL', 'mysql://db');
+  vi.spyOn(process, 'exit').mockImplementation(((code?: number) => void exitCodes.push(code)) as typeof process.exit);
+  vi.spyOn(console, 'log').mockImplementation((text: string) => void printed.push(text));
+  vi.spyOn(console, 'error').mockImplementation((text: string) => void printed.push(text));
+  vi.spyOn(process, 'argv', 'get').mockReturnValue([process.execPath, fromRoot('hypervisor', 'main.ts'), ...args]);
+  vi.resetModules();
+  await import('./main.ts');
+  return { exitCodes, printed };
+}
+
+describe('node hypervisor/main.ts ARGS runs the command ARGS name and exits with its code', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.unstubAllEnvs();
+  });
+
+  it('help: 0, the usage', async () => {
+    const { exitCodes, printed } = await runMain('help');
+    expect(exitCodes).toEqual([0]);
+    expect(printed.join('\n')).toMatch(/^usage: node hypervisor\/main\.ts/);
+  });
+
+  it('an unknown command: 2, naming it', async () => {
+    const { exitCodes, printed } = await runMain('rollbak', '--all');
+    expect(exitCodes).toEqual([2]);
+    expect(printed.join('\n')).toContain('unknown command "rollbak"');
   });
 });

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../log.ts';
@@ -35,7 +36,10 @@ beforeAll(async () => {
 
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-async function post(path: string, body: string, type = 'application/json'): Promise<{ status: number; body: Record<string, unknown> }> {
+/** A body sent chunked in two parts, with no content-length: its size is only known once read. */
+const streamed = (body: string): Readable => Readable.from([Buffer.from(body.slice(0, 10)), Buffer.from(body.slice(10))]);
+
+async function post(path: string, body: string | Readable, type = 'application/json'): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await request(`${base}${path}`, { method: 'POST', body, headers: { 'content-type': type } });
   return { status: res.statusCode, body: (await res.body.json()) as Record<string, unknown> };
 }
@@ -59,6 +63,19 @@ describe('JSON bodies and errors', () => {
     const answer = await post('/echo', JSON.stringify({ a: 'x'.repeat(200) }));
     expect(answer.status).toBe(413);
     expect(answer.body.error).toMatch(/request body too large: \d+ bytes, the limit is 100/);
+  });
+
+  it('takes a body of exactly the limit, whether its length is declared or it comes chunked', async () => {
+    const atLimit = JSON.stringify({ a: 'x'.repeat(92) });
+    expect(Buffer.byteLength(atLimit)).toBe(100);
+    expect((await post('/echo', atLimit)).status).toBe(200);
+    expect((await post('/echo', streamed(atLimit))).status).toBe(200);
+  });
+
+  it('answers 413 for a chunked body (no content-length) once it passes the limit, one byte over included', async () => {
+    const overLimit = JSON.stringify({ a: 'x'.repeat(93) });
+    expect(await post('/echo', streamed(overLimit))).toEqual({ status: 413, body: { error: 'request body too large: more than 100 bytes' } });
+    expect((await post('/echo', overLimit)).status).toBe(413);
   });
 
   it('answers 415 for a body that says it is not JSON', async () => {

@@ -19,17 +19,25 @@ export async function readBody(req: IncomingMessage, limitBytes = defaultBodyLim
   if (Number.isFinite(declared) && declared > limitBytes) {
     throw new HttpError(413, `request body too large: ${declared} bytes, the limit is ${limitBytes}`);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limitBytes) {
-      req.resume();
-      throw new HttpError(413, `request body too large: more than ${limitBytes} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+  // Events, not `for await`: leaving that loop early destroys the request, and the server then takes
+  // the refused client for one that went away and answers nothing instead of the 413.
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      if (refused) return;
+      size += chunk.length;
+      if (size <= limitBytes) return void chunks.push(chunk);
+      // The rest is read and dropped, so the 413 can be answered on this connection.
+      refused = true;
+      reject(new HttpError(413, `request body too large: more than ${limitBytes} bytes`));
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+    // Closed before its end: the client went away mid-body (a settled promise ignores this).
+    req.on('close', () => reject(new Error('the client went away before sending the whole body')));
+  });
 }
 
 /**

@@ -67,7 +67,8 @@ export function createHttpServer(pipelines: () => Pipelines, log: Logger, limits
         refuseUpgrade(socket, 404, 'not found');
       } catch (error) {
         log.error({ event: 'http.upgrade_error', path: url.pathname, error: (error as Error).message }, 'upgrade failed');
-        if (error instanceof HttpError) refuseUpgrade(socket, error.status, error.message);
+        // Its headers too: a client told 429 or 401 needs the Retry-After or WWW-Authenticate with it.
+        if (error instanceof HttpError) refuseUpgrade(socket, error.status, error.message, { ...error.headers });
         else refuseUpgrade(socket, 500, 'internal error');
       }
     })();
