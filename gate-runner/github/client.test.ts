@@ -97,6 +97,19 @@ describe('the GitHub REST client, against a local HTTP server speaking GitHub\'s
     await expect(runJobs(client, run)).rejects.toThrow(/runs\/11 is still in_progress/);
   });
 
+  it('refuses a completed run while one of its jobs is still running, naming the job', async () => {
+    const { github, client } = await localGitHub();
+    addRun(github, 12);
+    const [added] = github.runs;
+    const [job] = added?.jobs ?? [];
+    if (!job) throw new Error('expected the job');
+    job.status = 'in_progress';
+    const [run] = await listWorkflowRuns(client);
+    if (!run) throw new Error('expected the run');
+    await expect(runJobs(client, run)).rejects.toThrow(RunInProgressError);
+    await expect(runJobs(client, run)).rejects.toThrow(/runs\/12\/job\/120 is still in_progress/);
+  });
+
   it('says a 404 repository is missing, with its name', async () => {
     const { client } = await localGitHub();
     const elsewhere = new GitHubClient({ ...client.connection, owner: 'nobody', repo: 'nothing' });

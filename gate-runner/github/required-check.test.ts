@@ -54,6 +54,17 @@ describe('promoting the flakes workflow to a required check, against a local HTT
   });
 });
 
+describe('promoting on a branch whose name has a slash', () => {
+  it('protects that branch, its name encoded as one path segment', async () => {
+    const { github, gatesDir } = await setUp();
+    const client = new GitHubClient({ apiUrl: github.apiUrl, owner: 'choiros', repo: 'gates', token: github.token, workflow: 'flakes.yml', branch: 'release/2026' });
+    await phase2Run(gatesDir);
+    expect(await promoteFlakesCheck(client, target, gatesDir)).toMatchObject({ branch: 'release/2026', contexts: [flakesCheckName] });
+    expect(github.received.at(-1)).toMatchObject({ method: 'PUT', path: '/repos/choiros/gates/branches/release%2F2026/protection' });
+    expect([...github.protections.keys()]).toEqual(['choiros/gates#release/2026']);
+  });
+});
+
 describe("the local stand-in's branch protection, as GitHub checks a PUT", () => {
   it('refuses a body missing any of the four keys, or checks without strict and contexts, naming what is missing', () => {
     expect(protectionBodyProblems({ required_status_checks: { strict: true, contexts: [] }, enforce_admins: null, required_pull_request_reviews: null, restrictions: null })).toEqual([]);
