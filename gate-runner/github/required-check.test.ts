@@ -54,6 +54,18 @@ describe('promoting the flakes workflow to a required check, against a local HTT
   });
 });
 
+describe('promoting twice', () => {
+  it('lists the check once, and the first promotion of an unprotected branch asks for nothing but strict required checks', async () => {
+    const { github, client, gatesDir } = await setUp();
+    await phase2Run(gatesDir);
+    await promoteFlakesCheck(client, target, gatesDir);
+    expect(JSON.parse(github.received.at(-1)?.body ?? '{}')).toEqual({ required_status_checks: { strict: true, contexts: [flakesCheckName] }, enforce_admins: null, required_pull_request_reviews: null, restrictions: null });
+    const again = await promoteFlakesCheck(client, target, gatesDir);
+    expect(again.contexts).toEqual([flakesCheckName]);
+    expect(JSON.parse(github.received.at(-1)?.body ?? '{}')).toEqual({ strict: true, contexts: [flakesCheckName] });
+  });
+});
+
 describe('promoting on a branch whose name has a slash', () => {
   it('protects that branch, its name encoded as one path segment', async () => {
     const { github, gatesDir } = await setUp();
