@@ -27,4 +27,15 @@ describe('npm run gate with no phase', () => {
     expect(run).toMatchObject({ exitCode: 1, ran: ['phase1', 'phase2', 'phase3'] });
     expect(run.said.at(-1)).toBe('gate: stopped at phase3 (Phase 3: Hypervisor NixOS Module), which did not pass; not run: phase4, phase5.');
   });
+  it('stops as well at a phase the gate refused to start (exit 2), passing that code on', async () => {
+    const run = await runAll({ phase2: 2 });
+    expect(run).toMatchObject({ exitCode: 2, ran: ['phase1', 'phase2'] });
+    expect(run.said.at(-1)).toBe('gate: stopped at phase2 (Phase 2: CI + FlakeHub Cache), which did not pass; not run: phase3, phase4, phase5.');
+  });
+
+  it('names no phase as not run when the last one fails', async () => {
+    const run = await runAll({ phase5: 1 });
+    expect(run).toMatchObject({ exitCode: 1, ran: [...phaseIds] });
+    expect(run.said.at(-1)).toBe('gate: stopped at phase5 (Phase 5: Production Validation), which did not pass.');
+  });
 });

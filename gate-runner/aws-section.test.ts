@@ -19,6 +19,7 @@ describe("a target description's aws section", () => {
   it('takes the documented defaults: t3a.large, a 50 GiB gp3 root volume at 3000 IOPS, no tags, the real AWS endpoint', () => {
     expect(read(aws)).toMatchObject({ instanceType: 't3a.large', rootVolume: { sizeGiB: 50, iops: 3000 }, tags: {}, endpoint: undefined, keyPair: { name: 'choiros-deploy', publicKeyFile: '/targets/keys/deploy.pub' } });
     expect(read({ ...aws, rootVolume: { sizeGiB: 100 } })?.rootVolume).toEqual({ sizeGiB: 100, iops: 3000 });
+    expect(read({ ...aws, rootVolume: { iops: 6000 } })?.rootVolume, 'a rootVolume that sets only iops keeps the 50 GiB default').toEqual({ sizeGiB: 50, iops: 6000 });
   });
 
   it.each(['0.0.0.0/0', '::/0'])('never opens SSH to the whole internet (%s)', (block) => {

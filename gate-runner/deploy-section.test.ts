@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DescriptionFields, type JsonObject } from './description-fields.ts';
 import { defaultHypervisorPort, readDeploySection } from './deploy-section.ts';
@@ -24,6 +25,13 @@ describe("a target description's deploy section", () => {
       routing: { hostName: 'choiros.example.com', httpPort: 80, httpsPort: 443, tls: 'acme', acmeEmail: 'ops@example.com', hypervisorPort: defaultHypervisorPort, bind: undefined },
     });
     expect(defaultHypervisorPort).toBe(8080);
+  });
+
+  it('reads ~/ in identityFile and knownHostsFile as the home directory, other relative paths from the description\'s folder', () => {
+    const home = process.env.HOME ?? '';
+    const { hostKey: _pinned, ...unpinned } = deploy.ssh;
+    const section = read({ ...deploy, ssh: { ...unpinned, identityFile: '~/.ssh/choiros-deploy', knownHostsFile: 'known_hosts' } });
+    expect(section?.ssh).toMatchObject({ identityFile: path.join(home, '.ssh/choiros-deploy'), knownHostsFile: '/targets/known_hosts' });
   });
 
   it('pins the host key one way: exactly one of hostKey or knownHostsFile', () => {

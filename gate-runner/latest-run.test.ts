@@ -22,6 +22,13 @@ describe('the latest recorded run of a phase for a target', () => {
     expect((await latestRun(gatesDir, phase2, 'local')).entry.runId).toBe('phase2-later');
   });
 
+  it('is the run that ended last, whatever order the ledger lines were written in', async () => {
+    const gatesDir = path.join(await tempDir('latest'), 'gates');
+    await recordedRun(gatesDir, phase1, { runId: 'ended-last', endedAt: new Date('2026-02-21T10:00:00Z') });
+    await recordedRun(gatesDir, phase1, { runId: 'ended-first', endedAt: new Date('2026-02-20T10:00:00Z') });
+    expect((await latestRun(gatesDir, phase1, 'local')).entry.runId).toBe('ended-last');
+  });
+
   it('names the run to make when the phase has none for the target, even if another phase has', async () => {
     const gatesDir = path.join(await tempDir('latest'), 'gates');
     await recordedRun(gatesDir, phase1, { runId: 'run-1' });

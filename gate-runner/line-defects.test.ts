@@ -69,6 +69,30 @@ describe('nightly defects, one per failing line and target (local GitHub REST st
     expect(github.received.slice(before).every((sent) => sent.method === 'GET')).toBe(true);
   });
 
+  it('says in the issue and in each comment that the failing line was proven on a stand-in, and quotes at most 4000 characters of its error (local GitHub REST stand-in)', async () => {
+    const standIn = 'moto stood in for EC2 and Route 53';
+    const longError = `Error: ${firstLine} broke\n${'y'.repeat(5000)}`;
+    const failingOnStandIn = async (runId: string) => {
+      const verdict = await sampleRun(phase5, await tempDir('night'), { failing: [firstLine], runId, standIns: { [firstLine]: standIn } });
+      const lines = verdict.lines.map((line) => (line.line === firstLine ? { ...line, status: 'failed' as const, error: longError } : line));
+      return reportLineDefects({ verdict: { ...verdict, lines }, github: config(), runLink: undefined, evidenceBaseUrl: undefined });
+    };
+    await failingOnStandIn('night-1');
+    await failingOnStandIn('night-2');
+    const [issue] = gateIssues();
+    for (const text of [issue?.body ?? '', issue?.comments[0]?.body ?? '']) {
+      expect(text).toContain(`Proven on a stand-in: ${standIn}.`);
+      expect(text).toContain(`\`\`\`text\n${longError.slice(0, 4000)}\n\`\`\``);
+    }
+  });
+
+  it('keeps the marker one invisible HTML comment whatever the target is called', () => {
+    const marker = lineMarker('phase5', 'staging --> eu <!-- x', firstLine);
+    expect(marker.startsWith('<!-- choiros-gate-line ')).toBe(true);
+    expect(marker.indexOf('-->')).toBe(marker.length - 3);
+    expect(marker.lastIndexOf('<!--')).toBe(0);
+  });
+
   it('a token GitHub refuses is an error naming the call and what to check (local GitHub REST stand-in)', async () => {
     const verdict = await sampleRun(phase5, await tempDir('night'), { failing: [firstLine] });
     const attempt = reportLineDefects({ verdict, github: { ...config(), token: 'wrong' }, runLink: undefined, evidenceBaseUrl: undefined });

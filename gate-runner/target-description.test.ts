@@ -65,6 +65,29 @@ describe('a target description', () => {
     expect(() => loadTargetDescription('prod', dir)).toThrow(message);
   });
 
+  it('holds each threshold to its documented range, both ends included', async () => {
+    await write('prod', { thresholds: { diskFreePercent: 1, memoryFreePercent: 99, requestLatencyP99Ms: 600_000 } });
+    expect(loadTargetDescription('prod', dir).thresholds).toEqual({ diskFreePercent: 1, memoryFreePercent: 99, requestLatencyP99Ms: 600_000 });
+    await write('prod', { thresholds: { diskFreePercent: 99, memoryFreePercent: 1, requestLatencyP99Ms: 1 } });
+    expect(loadTargetDescription('prod', dir).thresholds).toEqual({ diskFreePercent: 99, memoryFreePercent: 1, requestLatencyP99Ms: 1 });
+    for (const [field, value, range] of [['diskFreePercent', 0, '1 to 99'], ['diskFreePercent', 100, '1 to 99'], ['memoryFreePercent', 0, '1 to 99'], ['requestLatencyP99Ms', 0, '1 to 600000'], ['requestLatencyP99Ms', 600_001, '1 to 600000']] as const) {
+      await write('prod', { thresholds: { [field]: value } });
+      expect(() => loadTargetDescription('prod', dir), `${field} ${value}`).toThrow(`thresholds.${field} is ${value}: use a whole number from ${range}`);
+    }
+  });
+
+  it('reads the cloudwatch section with its documented default namespace and no endpoint, and refuses a zone for a region', async () => {
+    await write('prod', { cloudwatch: { region: 'eu-west-1', host: 'choiros-1' } });
+    expect(loadTargetDescription('prod', dir).cloudwatch).toEqual({ region: 'eu-west-1', namespace: 'ChoirOS/Hypervisor', host: 'choiros-1', endpoint: undefined });
+    await write('prod', { cloudwatch: { region: 'eu-west-1a', host: 'choiros-1' } });
+    expect(() => loadTargetDescription('prod', dir)).toThrow(/cloudwatch\.region is "eu-west-1a"/);
+  });
+
+  it('reads the description from GATE_TARGETS_DIR when it names another folder', async () => {
+    await write('staging', { summary: 'the staging host' });
+    expect(targetDescriptionFromEnv({ GATE_TARGET: 'staging', GATE_TARGETS_DIR: dir })).toMatchObject({ name: 'staging', summary: 'the staging host' });
+  });
+
   it('refuses a target name that could escape targets/', () => {
     expect(() => loadTargetDescription('../etc/passwd', dir)).toThrow(/a target name is lowercase letters, digits and dashes/);
   });

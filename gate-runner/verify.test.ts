@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { fromRoot, repoRoot } from '../hypervisor/paths.ts';
 import { phaseById } from '../suites/phases.ts';
 import { evidenceDirName, evidenceFolder } from './evidence-layout.ts';
 import { sampleRun, tempDir } from './sample-run.ts';
 import { writeVerdict } from './verdict.ts';
-import { verifyBundle } from './verify.ts';
+import { verifyBundle, verifyCommand } from './verify.ts';
 
 const phase = phaseById('phase1');
 const firstLine = phase.checklist[0]?.text ?? '';
@@ -46,6 +46,17 @@ describe('npm run gate -- verify', () => {
     expect(run.exitCode).toBe(1);
     expect(run.output).toContain('NOT intact, 1 problem(s)');
     expect(run.output).toMatch(/changed +evidence\/.*\/output\.txt/);
+  });
+
+  it('rejects a bundle whose file has the listed sha256 but not the listed size', async () => {
+    const { runDir, verdictFile, evidenceFile } = await bundle();
+    const listedPath = path.relative(runDir, evidenceFile);
+    const verdict = JSON.parse(await readFile(verdictFile, 'utf8')) as { evidence: { path: string; bytes: number }[] };
+    const listed = verdict.evidence.find((file) => file.path === listedPath);
+    if (!listed) throw new Error(`${listedPath} is not in the sample verdict`);
+    listed.bytes += 1;
+    await writeFile(verdictFile, JSON.stringify(verdict));
+    expect((await verifyBundle(runDir)).problems).toEqual([{ kind: 'changed', path: listedPath, detail: expect.stringMatching(/^sha256 [0-9a-f]{64} \(\d+ bytes\), the verdict says/) }]);
   });
 
   it('rejects a bundle with a listed file missing', async () => {
@@ -89,6 +100,24 @@ describe('npm run gate -- verify', () => {
       expect(problems.filter((problem) => problem.kind !== 'unlisted' || problem.path !== listed), 'nothing else wrong with the bundle').toEqual([]);
     },
   );
+
+  it('answers 2, not 0 or 1, for more than one input or a verdict whose evidence is not a list of {path, sha256, bytes}', async () => {
+    const said: string[] = [];
+    vi.spyOn(console, 'error').mockImplementation((line: unknown) => void said.push(String(line)));
+    vi.spyOn(console, 'log').mockImplementation((line: unknown) => void said.push(String(line)));
+    onTestFinished(() => {
+      vi.restoreAllMocks();
+    });
+    const { runDir, verdictFile } = await bundle();
+    expect(await verifyCommand([runDir, verdictFile])).toBe(2);
+    expect(said.join('\n')).toContain('give exactly one run folder or verdict.json');
+
+    const verdict = JSON.parse(await readFile(verdictFile, 'utf8')) as { evidence: unknown[] };
+    verdict.evidence.push({ path: `${evidenceDirName}/x.txt`, sha256: 'f'.repeat(64) });
+    await writeFile(verdictFile, JSON.stringify(verdict));
+    await expect(verifyBundle(runDir)).rejects.toThrow('"evidence" must be a list of {path, sha256, bytes}');
+    expect(await verifyCommand([runDir])).toBe(2);
+  });
 
   it('explains input that is not a bundle, with exit code 2', async () => {
     const dir = await tempDir('verify');

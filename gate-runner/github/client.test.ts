@@ -4,8 +4,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { lastTwoCompletedRuns, listWorkflowRuns, runJobs } from './actions.ts';
-import { GitHubClient } from './client.ts';
-import { connectionFromEnv, connectionFromTarget, type GitHubConnection } from './connection.ts';
+import { GitHubClient, nextPageUrl } from './client.ts';
+import { connectionFromEnv, connectionFromTarget, githubConnection, type GitHubConnection } from './connection.ts';
 import { ExpiredLogLinkError, MissingGitHubTokenError, RateLimitedError, RepositoryNotFoundError, RunInProgressError } from './errors.ts';
 import { LocalGitHub } from './local-github.ts';
 
@@ -42,6 +42,21 @@ describe('the GitHub REST client, against a local HTTP server speaking GitHub\'s
     expect(pages).toHaveLength(3);
     expect(pages[0]?.path).toContain('branch=main');
     expect(pages.every((p) => p.authorization === `Bearer ${github.token}`)).toBe(true);
+  });
+
+  it('stops at the limit it is given: no more runs and no page past them', async () => {
+    const { github, client } = await localGitHub();
+    github.pageSize = 2;
+    for (const id of [101, 102, 103, 104, 105]) addRun(github, id);
+    expect((await listWorkflowRuns(client, { status: 'completed', limit: 3 })).map((r) => r.id)).toEqual([105, 104, 103]);
+    expect(github.received.filter((r) => r.path.startsWith('/repos/choiros/gates/actions/workflows/flakes.yml/runs'))).toHaveLength(2);
+  });
+
+  it('finds the next page in a Link header whatever its place among prev, first and last', () => {
+    const api = 'https://api.github.com/repositories/1/issues';
+    expect(nextPageUrl(`<${api}?page=1>; rel="prev", <${api}?page=3>; rel="next", <${api}?page=9>; rel="last", <${api}?page=1>; rel="first"`)).toBe(`${api}?page=3`);
+    expect(nextPageUrl(`<${api}?page=1>; rel="first", <${api}?page=8>; rel="prev"`)).toBeUndefined();
+    expect(nextPageUrl(undefined)).toBeUndefined();
   });
 
   it('never follows a pagination link to another origin with the token attached', async () => {
@@ -97,6 +112,19 @@ describe('the GitHub REST client, against a local HTTP server speaking GitHub\'s
     await expect(runJobs(client, run)).rejects.toThrow(/runs\/11 is still in_progress/);
   });
 
+  it('refuses a completed run while one of its jobs is still running, naming the job', async () => {
+    const { github, client } = await localGitHub();
+    addRun(github, 12);
+    const [added] = github.runs;
+    const [job] = added?.jobs ?? [];
+    if (!job) throw new Error('expected the job');
+    job.status = 'in_progress';
+    const [run] = await listWorkflowRuns(client);
+    if (!run) throw new Error('expected the run');
+    await expect(runJobs(client, run)).rejects.toThrow(RunInProgressError);
+    await expect(runJobs(client, run)).rejects.toThrow(/runs\/12\/job\/120 is still in_progress/);
+  });
+
   it('says a 404 repository is missing, with its name', async () => {
     const { client } = await localGitHub();
     const elsewhere = new GitHubClient({ ...client.connection, owner: 'nobody', repo: 'nothing' });
@@ -126,5 +154,15 @@ describe('where the client gets its repository and token', () => {
     const target = loadTargetDescription('ci', dir);
     expect(connectionFromTarget(target, { CI_GH_TOKEN: 'ghs_x' })).toEqual({ apiUrl: 'https://api.github.com', owner: 'choiros', repo: 'gates', token: 'ghs_x', workflow: 'flakes.yml', branch: 'trunk' });
     expect(() => connectionFromTarget(target, {})).toThrow(/github.token comes from the environment variable CI_GH_TOKEN, which is not set/);
+  });
+  it('takes the workflow and branch from GATE_GITHUB_WORKFLOW and GATE_GITHUB_BRANCH, and the API URL without its trailing slash', () => {
+    expect(connectionFromEnv({ GATE_GITHUB_REPOSITORY: 'choiros/gates', GITHUB_TOKEN: 'ghs_x', GITHUB_API_URL: 'https://ghe.example/api/v3/', GATE_GITHUB_WORKFLOW: 'nix.yml', GATE_GITHUB_BRANCH: 'trunk' })).toEqual({ apiUrl: 'https://ghe.example/api/v3', owner: 'choiros', repo: 'gates', token: 'ghs_x', workflow: 'nix.yml', branch: 'trunk' });
+  });
+
+  it("prefers the target's github section to the ad-hoc environment, its API URL without a trailing slash", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'targets-'));
+    writeFileSync(path.join(dir, 'ci.json'), JSON.stringify({ github: { repository: 'choiros/gates', apiUrl: 'https://ghe.example/api/v3/' } }));
+    const connection = githubConnection(loadTargetDescription('ci', dir), { GITHUB_TOKEN: 'ghs_x', GATE_GITHUB_REPOSITORY: 'someone/else' });
+    expect(connection).toMatchObject({ apiUrl: 'https://ghe.example/api/v3', owner: 'choiros', repo: 'gates' });
   });
 });

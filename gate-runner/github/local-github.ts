@@ -28,6 +28,8 @@ export interface LocalIssue {
   labels: { name: string }[];
   html_url: string;
   comments: LocalComment[];
+  /** Set on a pull request: GitHub lists pull requests among the issues, marked by this field. */
+  pull_request?: { url: string };
 }
 
 export interface LocalRun {
@@ -98,7 +100,7 @@ export class LocalGitHub {
   }
 
   /** Adds an issue to `repository` as if someone had opened it on GitHub. */
-  seed(repository: string, fields: { title: string; body: string; labels: readonly string[]; state?: 'open' | 'closed' }): LocalIssue {
+  seed(repository: string, fields: { title: string; body: string; labels: readonly string[]; state?: 'open' | 'closed'; pullRequest?: boolean }): LocalIssue {
     const number = this.issues.filter((issue) => issue.repository === repository).length + 1;
     const issue: LocalIssue = {
       repository,
@@ -110,6 +112,7 @@ export class LocalGitHub {
       labels: fields.labels.map((name) => ({ name })),
       html_url: `https://github.com/${repository}/issues/${number}`,
       comments: [],
+      ...(fields.pullRequest ? { pull_request: { url: `https://api.github.com/repos/${repository}/pulls/${number}` } } : {}),
     };
     this.issues.push(issue);
     return issue;

@@ -54,6 +54,29 @@ describe('promoting the flakes workflow to a required check, against a local HTT
   });
 });
 
+describe('promoting twice', () => {
+  it('lists the check once, and the first promotion of an unprotected branch asks for nothing but strict required checks', async () => {
+    const { github, client, gatesDir } = await setUp();
+    await phase2Run(gatesDir);
+    await promoteFlakesCheck(client, target, gatesDir);
+    expect(JSON.parse(github.received.at(-1)?.body ?? '{}')).toEqual({ required_status_checks: { strict: true, contexts: [flakesCheckName] }, enforce_admins: null, required_pull_request_reviews: null, restrictions: null });
+    const again = await promoteFlakesCheck(client, target, gatesDir);
+    expect(again.contexts).toEqual([flakesCheckName]);
+    expect(JSON.parse(github.received.at(-1)?.body ?? '{}')).toEqual({ strict: true, contexts: [flakesCheckName] });
+  });
+});
+
+describe('promoting on a branch whose name has a slash', () => {
+  it('protects that branch, its name encoded as one path segment', async () => {
+    const { github, gatesDir } = await setUp();
+    const client = new GitHubClient({ apiUrl: github.apiUrl, owner: 'choiros', repo: 'gates', token: github.token, workflow: 'flakes.yml', branch: 'release/2026' });
+    await phase2Run(gatesDir);
+    expect(await promoteFlakesCheck(client, target, gatesDir)).toMatchObject({ branch: 'release/2026', contexts: [flakesCheckName] });
+    expect(github.received.at(-1)).toMatchObject({ method: 'PUT', path: '/repos/choiros/gates/branches/release%2F2026/protection' });
+    expect([...github.protections.keys()]).toEqual(['choiros/gates#release/2026']);
+  });
+});
+
 describe("the local stand-in's branch protection, as GitHub checks a PUT", () => {
   it('refuses a body missing any of the four keys, or checks without strict and contexts, naming what is missing', () => {
     expect(protectionBodyProblems({ required_status_checks: { strict: true, contexts: [] }, enforce_admins: null, required_pull_request_reviews: null, restrictions: null })).toEqual([]);
