@@ -322,6 +322,20 @@ describe('WebSocket relay limits', () => {
     expect(first).toBe('closed with 1009');
   });
 
+  it('closes the sandbox leg once the client is closed for a message over the limit, and once the client connection is lost', async () => {
+    for (const end of ['message over the limit', 'connection lost'] as const) {
+      const client = await connectThrough(front, '/ws', { user: 'frank' });
+      await client.next();
+      const server = live.sockets[live.sockets.length - 1]!;
+      const closed = once(server, 'close');
+      if (end === 'connection lost') client.ws.terminate();
+      else client.ws.send(Buffer.alloc(maxWebSocketMessageBytes + 1, 5));
+      const [code, reason] = (await closed) as [number, Buffer];
+      // The client left without a close the relay could read: "bad gateway" for WebSockets, as on the client leg.
+      expect([end, code, reason.toString()]).toEqual([end, 1014, 'the other side of the relay closed abnormally']);
+    }
+  });
+
   it('answers the upgrade with 504 when the sandbox does not accept the WebSocket in time', async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${front.port}/ws`, { headers: { [testUserHeader]: 'grace' } });
     const [, response] = (await once(ws, 'unexpected-response')) as [unknown, import('node:http').IncomingMessage];
