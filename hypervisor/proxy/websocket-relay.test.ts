@@ -131,6 +131,27 @@ describe('WebSocket relay to the user\'s sandboxes', () => {
     expect(code).toBe(1014);
   });
 
+  it('logs proxy.websocket_closed once per relayed WebSocket, naming the side that closed first and its code', async () => {
+    const closedLines = (): Array<Record<string, unknown>> =>
+      front.logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.event === 'proxy.websocket_closed' && entry.user === 'alice');
+    await waitFor('earlier sockets to unregister', () => (front.proxy.webSockets('alice:live') === 0 ? true : undefined), 5_000);
+    const before = closedLines().length;
+    const byClient = await connectThrough(front, '/ws');
+    await byClient.next();
+    byClient.ws.close(4003, 'done here');
+    await once(byClient.ws, 'close');
+    await waitFor('the client-closed socket to unregister', () => (front.proxy.webSockets('alice:live') === 0 ? true : undefined), 5_000);
+    const bySandbox = await connectThrough(front, '/ws');
+    await bySandbox.next();
+    bySandbox.ws.send('close:4004:sandbox done');
+    await once(bySandbox.ws, 'close');
+    await waitFor('the sandbox-closed socket to unregister', () => (front.proxy.webSockets('alice:live') === 0 ? true : undefined), 5_000);
+    expect(closedLines().slice(before).map((entry) => [entry.closed_by, entry.code, entry.role])).toEqual([
+      ['client', 4003, 'live'],
+      ['sandbox', 4004, 'live'],
+    ]);
+  });
+
   it('passes a close without a status code on as one without a code (1005), not as an abnormal close', async () => {
     const client = await connectThrough(front, '/ws');
     await client.next();
