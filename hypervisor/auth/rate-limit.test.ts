@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../store/database.ts';
-import { createFailureLimiter, type Reservation } from './rate-limit.ts';
+import { HttpError } from '../http/errors.ts';
+import { beginAttempt, createFailureLimiter, type Reservation } from './rate-limit.ts';
 import { migrateAuth } from './schema.ts';
 
 const second = 1_000;
@@ -41,5 +42,22 @@ describe('failure limits: a sliding window counted in SQLite', () => {
     fresh.release(first.id);
     expect(fresh.reserve('account:carol', t0 + 3).allowed, 'a released attempt frees its place in the budget').toBe(true);
     expect(fresh.reserve('account:carol', t0 + 4).allowed).toBe(false);
+  });
+
+  it('an attempt refused (429 with Retry-After) by one of its limiters is counted by none of them', () => {
+    const { db, limiter: byAccount } = limiter('login-by-account');
+    const byClient = createFailureLimiter(db, 'login-by-client', window);
+    const t0 = 3_000_000;
+    for (let i = 0; i < window.max; i += 1) byClient.reserve('client:198.51.100.7', t0 + i);
+    let refusal: unknown;
+    try {
+      beginAttempt('login', [[byAccount, 'account:alice'], [byClient, 'client:198.51.100.7']], t0 + 10);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(HttpError);
+    expect(refusal).toMatchObject({ status: 429, headers: { 'retry-after': '60' } });
+    const budget = Array.from({ length: window.max + 1 }, (_, i) => byAccount.reserve('account:alice', t0 + 20 + i).allowed);
+    expect(budget, "the refused attempt took nothing from the account's budget").toEqual([...Array<boolean>(window.max).fill(true), false]);
   });
 });

@@ -47,4 +47,27 @@ describe('sessions', () => {
     for (const { id } of aliceSessions) expect(sessions.find(id), "alice's session after her sessions were deleted").toBeNull();
     expect(sessions.find(bobs.id)).toMatchObject({ userId: bob });
   });
+
+  it('a session is not found from its expiry on, even one looked up (and cached) a moment before', () => {
+    const { db, ids } = sessionsWithUsers('alice');
+    const [alice = ''] = ids;
+    const t0 = 1_700_000_000_000;
+    const sessions = createSessions(db);
+    const recovery = sessions.create(alice, 'recovery', t0);
+    expect(sessions.find(recovery.id, recovery.expiresAt - 1_000), 'found (and cached) a second before it expires').toMatchObject({ kind: 'recovery' });
+    expect(sessions.find(recovery.id, recovery.expiresAt), 'the same lookup object at the expiry').toBeNull();
+  });
+
+  it('logout ends a session at once, even one just looked up (and cached)', () => {
+    const { db, ids } = sessionsWithUsers('alice');
+    const [alice = ''] = ids;
+    const sessions = createSessions(db);
+    const session = sessions.create(alice, 'user');
+    const kept = sessions.create(alice, 'user');
+    expect(sessions.find(session.id), 'found (and cached) before the logout').not.toBeNull();
+    sessions.delete(session.id);
+    expect(sessions.find(session.id), 'the session just logged out').toBeNull();
+    expect(createSessions(db).find(session.id), 'the session just logged out, in the database').toBeNull();
+    expect(sessions.find(kept.id), "the user's other session").toMatchObject({ userId: alice });
+  });
 });

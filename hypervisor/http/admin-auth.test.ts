@@ -22,6 +22,18 @@ describe('the admin API guard', () => {
     expect([statusOf(undefined), statusOf('Basic dXNlcjpwYXNz'), statusOf('Bearer wrong-token')]).toEqual([401, 401, 403]);
   });
 
+  it('takes only the whole token: one character more or less is 403, a second word or another scheme before Bearer is 401, and a 401 names the Bearer scheme', () => {
+    expect([statusOf('Bearer the-admin-token2'), statusOf('Bearer the-admin-toke'), statusOf('Bearer  the-admin-token  ')]).toEqual([403, 403, 'allowed']);
+    expect([statusOf('Bearer the-admin-token extra'), statusOf('Basic Bearer the-admin-token'), statusOf('Bearer')]).toEqual([401, 401, 401]);
+    let refusal: unknown;
+    try {
+      requireAdmin(withAuthorization(undefined), 'the-admin-token');
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toMatchObject({ status: 401, headers: { 'www-authenticate': 'Bearer realm="choiros-admin"' } });
+  });
+
   it('owns /admin and the paths under /admin/ only: /administrator and /admin-panel are the user\'s, for the proxy', () => {
     expect(['/admin', '/admin/', '/admin/sandboxes'].map(isAdminPath)).toEqual([true, true, true]);
     expect(['/administrator', '/admin-panel', '/adminx', '/desk/admin'].map(isAdminPath)).toEqual([false, false, false, false]);

@@ -24,3 +24,26 @@ describe('headers named in Connection are hop-by-hop (RFC 9110 7.6.1), whatever 
     expect(out).toHaveProperty('content-type', 'text/plain');
   });
 });
+
+/** RFC 9110 7.6.1 and the proxy-era names still seen: they describe one connection, never the next. */
+const hopByHopNames = ['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization'];
+
+describe('hop-by-hop headers stop at the proxy, in both directions', () => {
+  it.each(hopByHopNames)('towards the sandbox: %s is dropped', (name) => {
+    const out = towardsSandbox(requestWith({ [name]: 'x', accept: 'text/html' }), identity, forwarding);
+    expect(out).not.toHaveProperty(name);
+    expect(out).toHaveProperty('accept', 'text/html');
+  });
+
+  it.each(hopByHopNames)('towards the client: %s is dropped', (name) => {
+    const out = towardsClient({ [name]: 'x', 'content-type': 'text/plain' });
+    expect(out).not.toHaveProperty(name);
+    expect(out).toHaveProperty('content-type', 'text/plain');
+  });
+
+  it('towards the sandbox: Expect is dropped (the proxy answers 100-continue itself), and the host the client asked for is passed as X-Forwarded-Host', () => {
+    const out = towardsSandbox(requestWith({ expect: '100-continue', host: 'choir.example', 'content-type': 'application/json' }), identity, forwarding);
+    expect(out).not.toHaveProperty('expect');
+    expect(out).toMatchObject({ 'content-type': 'application/json', 'x-forwarded-host': 'choir.example', 'x-forwarded-proto': 'https', 'x-choiros-user-id': 'alice' });
+  });
+});

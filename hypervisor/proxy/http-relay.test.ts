@@ -184,6 +184,19 @@ describe('HTTP relay to the user\'s sandboxes', () => {
     expect(await streamed.body.json()).toEqual({ error: 'request body exceeds the limit of 1024 bytes' });
   });
 
+  it('relays a request body and a response exactly at their limits, declared or streamed', async () => {
+    const declared = await request(`${front.url}/upload`, { method: 'POST', body: Buffer.alloc(1024, 0x62) });
+    expect(declared.statusCode).toBe(200);
+    expect(((await declared.body.json()) as { body: string }).body).toHaveLength(1024);
+    const streamed = await request(`${front.url}/upload`, { method: 'POST', body: Readable.from([Buffer.alloc(512, 0x62), Buffer.alloc(512, 0x62)]) });
+    expect(streamed.statusCode).toBe(200);
+    expect(((await streamed.body.json()) as { body: string }).body).toHaveLength(1024);
+    for (const path of ['/large?bytes=4096&declared=1', '/large?bytes=4096']) {
+      const res = await request(`${front.url}${path}`);
+      expect([path, res.statusCode, (await res.body.text()).length]).toEqual([path, 200, 4096]);
+    }
+  });
+
   it('refuses a response over the limit: 502 when declared, cut off when streamed', async () => {
     const declared = await request(`${front.url}/large?bytes=5000&declared=1`);
     expect(declared.statusCode).toBe(502);

@@ -58,6 +58,22 @@ describe('the session guard in front of the proxy', () => {
     expect(sandbox.requests.length, 'only the ordinary fetch reached the sandbox').toBe(before + 1);
   });
 
+  it('proxies a state-changing request only with a session and from the relying party origin, and never an admin path on a session', async () => {
+    const post = async (path: string, headers: Record<string, string>) => {
+      const res = await request(`${url}${path}`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json', ...headers } });
+      await res.body.dump();
+      return res.statusCode;
+    };
+    const cookie = `choiros_session=${session}`;
+    const before = sandbox.requests.length;
+    expect(await post('/api/runs', { cookie, origin: authServer.origin })).toBe(200);
+    expect(await post('/api/runs', { cookie, origin: 'http://evil.example' }), 'a foreign origin').toBe(403);
+    expect(await post('/api/runs', { cookie, 'sec-fetch-site': 'cross-site' }), 'a cross-site fetch without Origin').toBe(403);
+    expect(await post('/api/runs', { origin: authServer.origin }), 'no session').toBe(401);
+    expect(await post('/admin/sandboxes/someone/swap', { cookie, origin: authServer.origin }), 'an admin path').toBe(401);
+    expect(sandbox.requests.length, 'only the same-origin request with a session reached the sandbox').toBe(before + 1);
+  });
+
   it('lets a WebSocket through only with a session and from the relying party origin, and never on an admin path', async () => {
     /** The HTTP status a refused handshake got, or 101 once the socket opened through to the sandbox. */
     const upgrade = async (path: string, headers: Record<string, string>): Promise<number> => {

@@ -36,6 +36,25 @@ describe('Traffic (what a route switch drains)', () => {
     expect(await drained).toBe(true);
   });
 
+  it('counts each request once however often its end is reported, and waits for every request of the user still resolving', async () => {
+    const traffic = new Traffic();
+    const first = traffic.begin('u3:live');
+    const second = traffic.begin('u3:live');
+    first();
+    first();
+    expect(traffic.inFlight('u3:live'), 'the first request ended twice; the second is still in flight').toBe(1);
+    second();
+    expect([traffic.inFlight('u3:live'), await traffic.drained('u3:live', 10)]).toEqual([0, true]);
+
+    const resolvedA = traffic.resolving('u3');
+    const resolvedB = traffic.resolving('u3');
+    resolvedA();
+    resolvedA();
+    expect(await traffic.drained('u3:live', 10), 'one request of u3 is still resolving').toBe(false);
+    resolvedB();
+    expect(await traffic.drained('u3:live', 10)).toBe(true);
+  });
+
   it('closes WebSockets cleanly, then drops those that do not finish closing in time', async () => {
     const traffic = new Traffic();
     const events: string[] = [];

@@ -1,7 +1,8 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { once } from 'node:events';
 import { WebSocket } from 'ws';
-import { startFront, testUserHeader, type Front } from './testing/front.ts';
+import { waitFor } from '../../fixtures/test-hypervisor.ts';
+import { closedPort, startFront, testUserHeader, type Front } from './testing/front.ts';
 import { startUpstream, type Upstream } from './testing/upstream.ts';
 
 async function open(front: Front, user: string): Promise<WebSocket> {
@@ -11,8 +12,8 @@ async function open(front: Front, user: string): Promise<WebSocket> {
 }
 
 /** Opens one more WebSocket and resolves with how it was closed (the cap accepts, then closes). */
-async function refused(front: Front, user: string): Promise<[number, string]> {
-  const ws = new WebSocket(`ws://127.0.0.1:${front.port}/ws`, { headers: { [testUserHeader]: user } });
+async function refused(front: Front, user: string, protocols: string[] = []): Promise<[number, string]> {
+  const ws = new WebSocket(`ws://127.0.0.1:${front.port}/ws`, protocols, { headers: { [testUserHeader]: user } });
   const [code, reason] = (await once(ws, 'close')) as [number, Buffer];
   return [code, reason.toString()];
 }
@@ -55,5 +56,45 @@ describe('caps on proxied WebSockets, per user and in all', () => {
     const [code, reason] = await refused(front, 'carol');
     expect(code).toBe(1013);
     expect(reason).toMatch(/too many WebSockets on this hypervisor \(limit 3\)/);
+  });
+});
+
+describe('places under the WebSocket caps', () => {
+  let sandbox: Upstream;
+  let front: Front;
+  beforeAll(async () => {
+    sandbox = await startUpstream('capped-live');
+    front = await startFront({ 'alice:main': { port: sandbox.port, role: 'live' }, 'dave:main': { port: await closedPort(), role: 'live' } }, { maxWebSocketsPerUser: 1, maxWebSockets: 10 });
+  });
+  afterAll(async () => {
+    await front.close();
+    await sandbox.close();
+  });
+
+  it('a client offering subprotocols past the cap still sees the close code (1008), not a failed handshake', async () => {
+    const held = await open(front, 'alice');
+    expect(await refused(front, 'alice', ['choir.v1', 'other'])).toEqual([1008, 'too many WebSockets for this user (limit 1): close some']);
+    held.close();
+    await once(held, 'close');
+  });
+
+  it('an upgrade whose sandbox refused the connection (502) gives its place back', async () => {
+    /** How the upgrade ended: refused over HTTP by the relay, or accepted and closed by the cap. */
+    const answer = async (): Promise<string> => {
+      const ws = new WebSocket(`ws://127.0.0.1:${front.port}/ws`, { headers: { [testUserHeader]: 'dave' } });
+      // Terminating a refused handshake emits 'error' (events.once would reject on it), so plain listeners.
+      ws.on('error', () => undefined);
+      const closed = new Promise<number>((resolve) => ws.once('close', resolve));
+      const ended = await new Promise<string>((resolve) => {
+        ws.once('unexpected-response', (_request, response) => resolve(`HTTP ${String(response.statusCode)}`));
+        void closed.then((code) => resolve(`closed with ${code}`));
+      });
+      ws.terminate();
+      await closed;
+      return ended;
+    };
+    expect(await answer()).toBe('HTTP 502');
+    // The place comes back once the server has seen the refused connection close; a place never given back means 1008 forever.
+    for (let i = 0; i < 2; i += 1) await waitFor('the refused upgrade to give its place back', async () => ((await answer()) === 'HTTP 502' ? true : undefined), 5_000);
   });
 });

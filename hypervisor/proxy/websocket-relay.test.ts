@@ -131,6 +131,27 @@ describe('WebSocket relay to the user\'s sandboxes', () => {
     expect(code).toBe(1014);
   });
 
+  it('logs proxy.websocket_closed once per relayed WebSocket, naming the side that closed first and its code', async () => {
+    const closedLines = (): Array<Record<string, unknown>> =>
+      front.logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.event === 'proxy.websocket_closed' && entry.user === 'alice');
+    await waitFor('earlier sockets to unregister', () => (front.proxy.webSockets('alice:live') === 0 ? true : undefined), 5_000);
+    const before = closedLines().length;
+    const byClient = await connectThrough(front, '/ws');
+    await byClient.next();
+    byClient.ws.close(4003, 'done here');
+    await once(byClient.ws, 'close');
+    await waitFor('the client-closed socket to unregister', () => (front.proxy.webSockets('alice:live') === 0 ? true : undefined), 5_000);
+    const bySandbox = await connectThrough(front, '/ws');
+    await bySandbox.next();
+    bySandbox.ws.send('close:4004:sandbox done');
+    await once(bySandbox.ws, 'close');
+    await waitFor('the sandbox-closed socket to unregister', () => (front.proxy.webSockets('alice:live') === 0 ? true : undefined), 5_000);
+    expect(closedLines().slice(before).map((entry) => [entry.closed_by, entry.code, entry.role])).toEqual([
+      ['client', 4003, 'live'],
+      ['sandbox', 4004, 'live'],
+    ]);
+  });
+
   it('passes a close without a status code on as one without a code (1005), not as an abnormal close', async () => {
     const client = await connectThrough(front, '/ws');
     await client.next();
@@ -320,6 +341,20 @@ describe('WebSocket relay limits', () => {
     server.send(Buffer.alloc(maxWebSocketMessageBytes + 1, 4));
     const first = await Promise.race([closed, client.next().then(({ data }) => `relayed ${(data as Buffer).length} bytes`)]);
     expect(first).toBe('closed with 1009');
+  });
+
+  it('closes the sandbox leg once the client is closed for a message over the limit, and once the client connection is lost', async () => {
+    for (const end of ['message over the limit', 'connection lost'] as const) {
+      const client = await connectThrough(front, '/ws', { user: 'frank' });
+      await client.next();
+      const server = live.sockets[live.sockets.length - 1]!;
+      const closed = once(server, 'close');
+      if (end === 'connection lost') client.ws.terminate();
+      else client.ws.send(Buffer.alloc(maxWebSocketMessageBytes + 1, 5));
+      const [code, reason] = (await closed) as [number, Buffer];
+      // The client left without a close the relay could read: "bad gateway" for WebSockets, as on the client leg.
+      expect([end, code, reason.toString()]).toEqual([end, 1014, 'the other side of the relay closed abnormally']);
+    }
   });
 
   it('answers the upgrade with 504 when the sandbox does not accept the WebSocket in time', async () => {

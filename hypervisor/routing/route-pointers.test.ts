@@ -52,6 +52,18 @@ describe('route pointers', () => {
     expect(open(url).get('ann')).toMatchObject({ main: 'live', dev: 'dev' });
   });
 
+  it('serve a switch and a forgotten user at once from the same object, whatever it read before, and only for that user', () => {
+    const pointers = open('sqlite::memory:');
+    for (const user of ['ann', 'bob']) expect(pointers.resolve(user, 'main'), 'read (and cached) before the switch').toBe('live');
+    pointers.point('ann', 'dev', () => undefined);
+    pointers.point('bob', 'dev', () => undefined);
+    expect([pointers.resolve('ann', 'main'), pointers.resolve('ann', 'dev')]).toEqual(['dev', 'live']);
+    pointers.forget('ann');
+    expect(pointers.get('ann'), "the deleted user's pointers read as the defaults").toMatchObject({ main: 'live', dev: 'dev', updatedAt: null });
+    expect(pointers.users()).toEqual(['bob']);
+    expect(pointers.resolve('bob', 'main'), "another user's switch stays").toBe('dev');
+  });
+
   it('refuse pointers that a hand edit left naming the same slot, saying what to fix', () => {
     const db = openDatabase('sqlite::memory:');
     migrateRouting(db);

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { metricsRegistry } from '../metrics-registry.ts';
 import { openDatabase } from '../store/database.ts';
 import { RoutingError } from './errors.ts';
 import { Releases } from './releases.ts';
@@ -71,6 +72,22 @@ describe('swap', () => {
     expect(routing.pointersOf(user)).toMatchObject({ main: 'live', dev: 'dev' });
     expect(traffic.calls).toEqual([]);
     expect(routing.switches({ userId: user })[0]).toMatchObject({ outcome: 'refused', fromRole: 'live', toRole: 'dev' });
+  });
+
+  it('counts swaps in choiros_route_switches_total by outcome: a refused one under refused, never under switched', async () => {
+    const swaps = async (outcome: string): Promise<number> =>
+      (await metricsRegistry.getSingleMetric('choiros_route_switches_total')!.get()).values.find((v) => v.labels.action === 'swap' && v.labels.outcome === outcome)?.value ?? 0;
+    const { slots, routing } = setUp({ healthDeadlineMs: 300 });
+    await slots.start({ userId: user, role: 'live' }, { runtime: 'process', image: 'one' });
+    await slots.start({ userId: user, role: 'dev' }, { runtime: 'process', image: 'two' });
+    const [switched0, refused0] = [await swaps('switched'), await swaps('refused')];
+    slots.setBehaviour({ userId: user, role: 'dev' }, 'unhealthy');
+    await expect(routing.swap(user, 'admin', 'dev is broken')).rejects.toThrow(RoutingError);
+    expect([await swaps('switched'), await swaps('refused')]).toEqual([switched0, refused0 + 1]);
+    expect(routing.switches({ userId: user })[0]?.error, 'the refusal recorded says which slot failed and where main still points').toMatch(/^dev slot of user "ann" failed its check, so main still points to live: /);
+    slots.setBehaviour({ userId: user, role: 'dev' }, 'healthy');
+    await routing.swap(user, 'admin', 'dev is fixed');
+    expect([await swaps('switched'), await swaps('refused')]).toEqual([switched0 + 1, refused0 + 1]);
   });
 
   it('runs one switch per user at a time, so 10 concurrent swaps end where 10 sequential ones would', async () => {

@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { waitFor } from '../../fixtures/test-hypervisor.ts';
+import { createLogger } from '../log.ts';
+import { defaultConnectionLimits, guardConnections } from './connection-guard.ts';
+
+/** A raw loopback connection from `localAddress`, keeping what the server sends. */
+async function rawConnection(port: number, localAddress = '127.0.0.1'): Promise<Socket & { received: () => string }> {
+  const socket = connect({ host: '127.0.0.1', port, localAddress });
+  let received = '';
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  return Object.assign(socket, { received: () => received });
+}
+
+async function untilClosed(socket: Socket & { received: () => string }): Promise<string> {
+  if (!socket.destroyed) await once(socket, 'close');
+  return socket.received();
+}
+
+/** The first answer to a keep-alive request on the connection (the connection stays open). */
+async function answerOf(socket: Socket & { received: () => string }): Promise<string> {
+  socket.write('GET / HTTP/1.1\r\nhost: localhost\r\n\r\n');
+  await once(socket, 'data');
+  return socket.received();
+}
+
+describe('connection guard: answers for requests that never parse, and one log line per burst of refused connections', () => {
+  const logLines: Array<{ event?: string; client?: string }> = [];
+  let server: Server;
+  let port: number;
+  beforeAll(async () => {
+    server = createServer({ maxHeaderSize: 1024 }, (_req, res) => res.end('ok'));
+    guardConnections(server, { ...defaultConnectionLimits, connectionsPerClient: 2 }, createLogger('guard-test', { write: (line: string) => void logLines.push(JSON.parse(line) as { event?: string }) }));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('answers request headers over the size limit with 431 and a request it cannot parse with 400, closing each', async () => {
+    const large = await rawConnection(port);
+    large.write(`GET / HTTP/1.1\r\nhost: localhost\r\nx-padding: ${'a'.repeat(4096)}\r\n\r\n`);
+    const answer = await untilClosed(large);
+    expect(answer).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    expect(answer).toMatch(/\r\n\r\n\{"error":"the request headers are too large"\}$/);
+    const garbled = await rawConnection(port);
+    garbled.write('NOT HTTP AT ALL\r\n\r\n');
+    expect(await untilClosed(garbled)).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+  });
+
+  it('serves a client up to its connection limit and refuses the next (503), logging http.connection_limit once per burst of refusals and again for a later burst', async () => {
+    const client = '127.0.0.7';
+    const limitLines = (): number => logLines.filter((line) => line.event === 'http.connection_limit' && line.client === client).length;
+    const held = [await rawConnection(port, client), await rawConnection(port, client)];
+    for (const socket of held) expect(await answerOf(socket), 'a connection at the limit is served').toMatch(/^HTTP\/1\.1 200 /);
+    for (let i = 0; i < 3; i += 1) expect(await untilClosed(await rawConnection(port, client))).toMatch(/^HTTP\/1\.1 503 /);
+    expect(limitLines(), 'three refused connections in one burst').toBe(1);
+    for (const socket of held) socket.destroy();
+    // Served again once the server has seen the held connections close.
+    await waitFor(
+      'a connection from the client served once its held connections closed',
+      async () => {
+        const socket = await rawConnection(port, client);
+        socket.write('GET / HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n');
+        return /^HTTP\/1\.1 200 /.test(await untilClosed(socket)) ? true : undefined;
+      },
+      10_000,
+    );
+    const again = [await rawConnection(port, client), await rawConnection(port, client)];
+    expect(await untilClosed(await rawConnection(port, client))).toMatch(/^HTTP\/1\.1 503 /);
+    expect(limitLines(), 'a second burst').toBe(2);
+    for (const socket of again) socket.destroy();
+  });
+});

@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { request } from 'undici';
+import { createLogger } from '../log.ts';
+import { SandboxUnavailableError } from '../sandboxes/errors.ts';
+import { createProxy, type Proxy } from './proxy.ts';
+import type { Target } from './target-resolver.ts';
+import { startUpstream, type Upstream } from './testing/upstream.ts';
+
+/** The user a request acts for, chosen by the test (the session's stand-in). */
+const userHeader = 'x-test-user';
+
+// The resolver answers at once, as it does for a sandbox already running (most requests):
+// the proxy must serve that target, and turn a refusal thrown at once into 503 with Retry-After.
+describe('the proxy with a resolver that answers at once', () => {
+  let live: Upstream;
+  let proxy: Proxy;
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    live = await startUpstream('alice-live');
+    const unavailable: Record<string, Error> = {
+      'slow-start': new SandboxUnavailableError({ userId: 'slow-start', role: 'live' }, 'still starting', 2.2),
+      'no-estimate': new SandboxUnavailableError({ userId: 'no-estimate', role: 'live' }, 'podman failed', 0),
+      'plain-error': new Error('podman is not answering'),
+    };
+    proxy = createProxy({
+      log: createLogger('proxy-test', { write: () => undefined }),
+      resolver: {
+        target(userId): Target {
+          const refusal = unavailable[userId];
+          if (refusal) throw refusal;
+          return { port: live.port, role: 'live' };
+        },
+        roleOf: () => 'live',
+        touch: () => undefined,
+      },
+    });
+    server = createServer((req, res) => void proxy.handleRequest(req, res, { userId: String(req.headers[userHeader] ?? 'alice') }));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await proxy.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await live.close();
+  });
+
+  it('relays to the target given at once, and counts the request in flight until it is answered', async () => {
+    const slow = request(`${url}/slow?ms=200`);
+    await expect.poll(() => live.requests.some((seen) => seen.url.startsWith('/slow')), { timeout: 5_000 }).toBe(true);
+    expect(proxy.inFlight('alice:live')).toBe(1);
+    const res = await slow;
+    expect([res.statusCode, await res.body.text()]).toEqual([200, 'late']);
+    expect(await proxy.drained('alice:live', 1_000)).toBe(true);
+    expect(live.requests.at(-1)?.headers['x-choiros-user-id']).toBe('alice');
+  });
+
+  it.each([
+    ['slow-start', '3', 'a fraction of a second rounds up'],
+    ['no-estimate', '5', 'no estimate (0) means the default 5 s'],
+    ['plain-error', '5', 'an error that names no time means the default 5 s'],
+  ])('answers 503 when the sandbox of %s cannot be started, with Retry-After %s (%s)', async (userId, retryAfter) => {
+    const res = await request(url, { headers: { [userHeader]: userId } });
+    expect([res.statusCode, res.headers['retry-after']]).toEqual([503, retryAfter]);
+    expect(await res.body.json()).toEqual({ error: 'your live sandbox cannot be started right now: retry shortly' });
+    expect(proxy.inFlight(`${userId}:live`)).toBe(0);
+  });
+});
