@@ -52,8 +52,9 @@ describe('finding process sandboxes after a restart', () => {
     await lookalike(entry(dataRoot, 'v1', stagedEntryName), sandboxVars(path.join(`${dataRoot}-other`, 'bob', 'live'), 'bob', 'live'));
     await lookalike(entry(`${dataRoot}-other`, 'v1', stagedEntryName), sandboxVars(path.join(dataRoot, 'carol', 'live'), 'carol', 'live'));
     await lookalike(entry(dataRoot, 'v1', 'nested', stagedEntryName), sandboxVars(path.join(dataRoot, 'dave', 'live'), 'dave', 'live'));
-    // A sandbox.mjs in a user's own folder beside the staged runtimes is not a staged runtime.
-    await lookalike(path.join(dataRoot, 'ivan', stagedEntryName), sandboxVars(path.join(dataRoot, 'ivan', 'live'), 'ivan', 'live'));
+    // A sandbox.mjs beside the staged runtimes (in the data root, in a user's folder) is not a staged runtime.
+    await lookalike(path.join(dataRoot, stagedEntryName), sandboxVars(path.join(dataRoot, 'ivan', 'live'), 'ivan', 'live'));
+    await lookalike(path.join(dataRoot, 'judy', stagedEntryName), sandboxVars(path.join(dataRoot, 'judy', 'live'), 'judy', 'live'));
     await lookalike(entry(dataRoot, 'v1', 'main.mjs'), sandboxVars(path.join(dataRoot, 'erin', 'live'), 'erin', 'live'));
     await lookalike(entry(dataRoot, 'v1', stagedEntryName), sandboxVars(path.join(dataRoot, 'Frank', 'live'), 'Frank', 'live'));
     await lookalike(entry(dataRoot, 'v1', stagedEntryName), sandboxVars(path.join(dataRoot, 'gina', 'prod'), 'gina', 'prod'));
