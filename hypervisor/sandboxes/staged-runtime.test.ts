@@ -24,7 +24,10 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const mode = (file: string): number => statSync(file).mode & 0o777;
 
 describe("the process sandbox's staged runtime", () => {
-  it.each([0o700, 0o744])('is Node (mode %o: copied) and the bundle under <data root>/.runtime/<digest>/, readable and runnable by the sandbox user, never writable by it', async (nodeMode) => {
+  it.each([
+    { nodeMode: 0o700, shown: '0700' },
+    { nodeMode: 0o744, shown: '0744' },
+  ])('is Node (a $shown binary: copied) and the bundle under <data root>/.runtime/<digest>/, readable and runnable by the sandbox user, never writable by it', async ({ nodeMode }) => {
     chmodSync(privateNode, nodeMode);
     const dataRoot = path.join(scratch, `private-root-${nodeMode.toString(8)}`);
     // A runtimes folder left owner-only (by hand, by a stricter umask) is opened to the sandbox user.
