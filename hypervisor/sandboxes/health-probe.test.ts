@@ -40,8 +40,25 @@ describe('sandbox readiness', () => {
 
   it('never comes from a sandbox answering as the other role, and the refusal names both roles', async () => {
     const dev = await sandboxAnswering({ status: 'healthy', instance_role: 'dev' });
-    const error = await notReady(waitUntilHealthy({ port: dev, role: 'live', deadlineMs: 300 }));
-    expect(error.message).toBe(`GET http://127.0.0.1:${dev}/health did not answer healthy within 300 ms (it answered as role "dev", expected live)`);
+    const error = await notReady(waitUntilHealthy({ port: dev, role: 'live', deadlineMs: 1_000 }));
+    expect(error.message).toBe(`GET http://127.0.0.1:${dev}/health did not answer healthy within 1000 ms (it answered as role "dev", expected live)`);
+  });
+
+  // The deadline cuts the last probe short: a sandbox slow to answer it still answered as the other role before.
+  it('names the role the sandbox answered as, even when a later probe got no answer', async () => {
+    let answered = 0;
+    const server = createServer((_req, res) => {
+      answered += 1;
+      if (answered === 1) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'healthy', instance_role: 'dev' }));
+      // Later probes hang: each ends at its own timeout, the last one at the deadline.
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push(server);
+    const port = (server.address() as AddressInfo).port;
+    const error = await notReady(waitUntilHealthy({ port, role: 'live', deadlineMs: 1_500 }));
+    expect(answered).toBeGreaterThanOrEqual(2);
+    expect(error.message).toBe(`GET http://127.0.0.1:${port}/health did not answer healthy within 1500 ms (it answered as role "dev", expected live)`);
+    server.closeAllConnections();
   });
 
   it('fails with how the sandbox exited once it has exited, not with the deadline', async () => {
