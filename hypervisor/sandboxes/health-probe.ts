@@ -64,7 +64,8 @@ export async function waitUntilHealthy(options: ReadinessOptions): Promise<Sandb
     if (exitedWith !== undefined) throw new NotReadyError(`the sandbox exited before it became healthy (${exitedWith})`);
     const health = await probeHealth(options.port, Math.max(1, Math.min(1_000, deadline - Date.now())));
     if (health && (options.role === undefined || health.instance_role === undefined || health.instance_role === options.role)) return health;
-    lastRole = health?.instance_role;
+    // Only an answer changes it: a later probe cut short by the deadline must not hide the role it answered as.
+    if (health) lastRole = health.instance_role;
     await sleep(Math.max(0, Math.min(Date.now() - started < 2_000 ? 10 : 100, deadline - Date.now())));
   }
   if (exitedWith !== undefined) throw new NotReadyError(`the sandbox exited before it became healthy (${exitedWith})`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { migrate, openDatabase, transaction } from './database.ts';
@@ -43,5 +43,38 @@ describe('database', () => {
       }),
     ).toThrow();
     expect(db.prepare('SELECT count(*) AS n FROM t').get()).toEqual({ n: 0 });
+  });
+
+  // It holds sessions, passkeys and recovery code hashes: the file and its -wal and -shm are the owner's only.
+  it('keeps the database file, its -wal and its -shm readable by their owner only, also a file that existed with a wider mode', () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'db-')), 'h.db');
+    const db = openDatabase(`sqlite:${file}`);
+    db.exec('CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1)');
+    for (const companion of [file, `${file}-wal`, `${file}-shm`]) {
+      expect(existsSync(companion), companion).toBe(true);
+      expect(statSync(companion).mode & 0o777, companion).toBe(0o600);
+    }
+    db.close();
+    chmodSync(file, 0o644);
+    openDatabase(`sqlite:${file}`).close();
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('leaves no trace of a failed migration, names the module and version, and applies none after it', () => {
+    const db = openDatabase('sqlite::memory:');
+    const steps = ['CREATE TABLE t (x INTEGER)', 'CREATE TABLE half (y INTEGER); INSERT INTO missing VALUES (1)', 'CREATE TABLE later (z INTEGER)'];
+    expect(() => migrate(db, 'demo', steps)).toThrow(/^migration demo v2 failed: no such table: missing/);
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all().map((row) => row.name);
+    expect(tables).toEqual(['schema_migrations', 't']);
+    expect(db.prepare('SELECT module, version FROM schema_migrations').all()).toEqual([{ module: 'demo', version: 1 }]);
+    migrate(db, 'demo', ['CREATE TABLE t (x INTEGER)', 'CREATE TABLE half (y INTEGER)', 'CREATE TABLE later (z INTEGER)']);
+    expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all().map((row) => row.version)).toEqual([1, 2, 3]);
+  });
+
+  it("keeps each module's versions apart: one module's v1 is not another's", () => {
+    const db = openDatabase('sqlite::memory:');
+    migrate(db, 'first', ['CREATE TABLE a (x INTEGER)']);
+    migrate(db, 'second', ['CREATE TABLE b (x INTEGER)']);
+    expect(db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('a', 'b')").get()).toEqual({ n: 2 });
   });
 });

@@ -40,3 +40,33 @@ describe('sandbox settings', () => {
     expect(() => parseSettings({ DATABASE_URL: 'sqlite:' })).toThrow(/DATABASE_URL="sqlite:" is invalid/);
   });
 });
+
+describe('sandbox settings at their bounds', () => {
+  test.each([
+    ['PORT', '65535', '65536', 'port'],
+    ['SANDBOX_CONDUCTOR_STEP_MS', '60000', '60001', 'conductorStepMs'],
+    ['SANDBOX_HEALTHY_ANSWERS', '1000000', '1000001', 'healthyAnswers'],
+    ['SANDBOX_RUNS_OK_ANSWERS', '1000000', '1000001', 'runsOkAnswers'],
+    ['SANDBOX_CRASH_AFTER_HEALTHY_MS', '60000', '60001', 'crashAfterHealthyMs'],
+    ['SANDBOX_STOP_LISTENING_AFTER_HEALTHY_MS', '60000', '60001', 'stopListeningAfterHealthyMs'],
+  ] as const)('%s takes %s and refuses %s', (name, highest, tooHigh, setting) => {
+    expect(parseSettings({ [name]: highest })[setting]).toBe(Number(highest));
+    expect(() => parseSettings({ [name]: tooHigh })).toThrow(`${name}="${tooHigh}" is invalid`);
+  });
+
+  // 0 is a setting ("never healthy", "crash at once"), not the absence of one.
+  test.each([
+    ['SANDBOX_HEALTHY_ANSWERS', 'healthyAnswers'],
+    ['SANDBOX_RUNS_OK_ANSWERS', 'runsOkAnswers'],
+    ['SANDBOX_CRASH_AFTER_HEALTHY_MS', 'crashAfterHealthyMs'],
+    ['SANDBOX_STOP_LISTENING_AFTER_HEALTHY_MS', 'stopListeningAfterHealthyMs'],
+  ] as const)('%s=0 is 0, and unset is undefined (the fault never happens)', (name, setting) => {
+    expect(parseSettings({ [name]: '0' })[setting]).toBe(0);
+    expect(parseSettings({})[setting]).toBeUndefined();
+  });
+
+  test('a managed sandbox reports who it is; a blank id is no id', () => {
+    expect(parseSettings({ CHOIR_SANDBOX_USER_ID: '', CHOIR_SANDBOX_ID: '' })).toMatchObject({ userId: undefined, sandboxId: undefined });
+    expect(parseSettings({ SANDBOX_HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+  });
+});
