@@ -85,4 +85,23 @@ describe('known-good retention', () => {
     expect(routing.releases.require(b.id).status).toBe('pruned');
     await expect(routing.rollback({ userId: 'nobody', actor: 'test', reason: 'x', releaseId: b.id })).rejects.toThrow(/release \d+ was pruned/);
   });
+
+  it('prune removes an image shared by two prunable releases and marks both pruned; a second prune reports nothing removed, kept or failed', async () => {
+    const tag = await buildImage('shared');
+    const { logger } = collectingLogger();
+    const routing = new Routing({ db: openDatabase('sqlite::memory:'), slots, traffic: new RecordedTraffic(), logger, options: { knownGoodRetain: 1, healthDeadlineMs: 5_000, protectedImages: [] } });
+    const first = await routing.createRelease({ runtime: 'podman', image: tag });
+    const second = routing.releases.create({ ...first, note: 'same image, other config', config: { SANDBOX_CONDUCTOR_STEP_MS: '5' } });
+    for (const refused of [first, second]) routing.releases.setStatus(refused.id, 'refused');
+
+    const once = await routing.prune();
+    expect(once.failed).toEqual([]);
+    expect(once.removed.map((r) => r.release).sort()).toEqual([first.id, second.id].sort());
+    expect(await exists(tag)).toBe(false);
+    expect([first, second].map((r) => routing.releases.require(r.id).status)).toEqual(['pruned', 'pruned']);
+
+    // A pruned release has no image left to remove: pruning again must not try, nor count a failure.
+    const again = await routing.prune();
+    expect(again).toEqual({ removed: [], kept: [], failed: [] });
+  });
 });
