@@ -1,26 +1,16 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadTargetDescription } from '../target-description.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { lastTwoCompletedRuns, listWorkflowRuns, runJobs } from './actions.ts';
 import { GitHubClient, nextPageUrl } from './client.ts';
-import { connectionFromEnv, connectionFromTarget, githubConnection, type GitHubConnection } from './connection.ts';
+import { connectionFromEnv, connectionFromTarget, githubConnection } from './connection.ts';
 import { ExpiredLogLinkError, MissingGitHubTokenError, RateLimitedError, RepositoryNotFoundError, RunInProgressError } from './errors.ts';
 import { LocalGitHub } from './local-github.ts';
+import { localGitHubPerTest } from './testing/local-github-per-test.ts';
 
-let server: LocalGitHub | undefined;
-afterEach(async () => {
-  await server?.stop();
-  server = undefined;
-});
-
-async function localGitHub(): Promise<{ github: LocalGitHub; client: GitHubClient }> {
-  server = await new LocalGitHub().start();
-  server.repositories.add('choiros/gates');
-  const connection: GitHubConnection = { apiUrl: server.apiUrl, owner: 'choiros', repo: 'gates', token: server.token, workflow: 'flakes.yml', branch: 'main' };
-  return { github: server, client: new GitHubClient(connection) };
-}
+const localGitHub = localGitHubPerTest();
 
 function addRun(github: LocalGitHub, id: number, status: 'completed' | 'in_progress' = 'completed'): void {
   github.runs.push({

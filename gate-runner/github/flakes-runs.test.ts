@@ -1,20 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { GitHubClient } from './client.ts';
+import { describe, expect, it } from 'vitest';
 import { GitHubError } from './errors.ts';
 import { flakeHubCacheUrl, flakesBuildStep, flakesJobName, lastTwoFlakesRuns } from './flakes-runs.ts';
 import { LocalGitHub } from './local-github.ts';
+import { localGitHubPerTest } from './testing/local-github-per-test.ts';
 
-let server: LocalGitHub | undefined;
-afterEach(async () => {
-  await server?.stop();
-  server = undefined;
-});
-
-async function localGitHub(): Promise<{ github: LocalGitHub; client: GitHubClient }> {
-  server = await new LocalGitHub().start();
-  server.repositories.add('choiros/gates');
-  return { github: server, client: new GitHubClient({ apiUrl: server.apiUrl, owner: 'choiros', repo: 'gates', token: server.token, workflow: 'flakes.yml', branch: 'main' }) };
-}
+const localGitHub = localGitHubPerTest();
 
 /** One completed flakes.yml run whose build step took `buildSeconds` of a three-minute job, and whose log is `log`. */
 function addFlakesRun(github: LocalGitHub, id: number, options: { buildSeconds: number; log: string; jobName?: string }): void {

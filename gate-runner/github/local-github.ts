@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WorkflowJob, WorkflowRun } from './actions.ts';
+import type { GitHubConnection } from './connection.ts';
 
 /** A request the local server received. */
 export interface ReceivedRequest {
@@ -87,6 +88,12 @@ export class LocalGitHub {
 
   get apiUrl(): string {
     return this.base;
+  }
+
+  /** How a client reaches `owner/repo` here with this stand-in's token, for flakes.yml runs on main unless told. */
+  connection(fullName: string, workflow = 'flakes.yml', branch = 'main'): GitHubConnection {
+    const [owner = '', repo = ''] = fullName.split('/');
+    return { apiUrl: this.base, owner, repo, token: this.token, workflow, branch };
   }
 
   async start(): Promise<this> {

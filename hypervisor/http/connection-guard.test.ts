@@ -1,28 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { waitFor } from '../../fixtures/test-hypervisor.ts';
 import { createLogger } from '../log.ts';
 import { defaultConnectionLimits, guardConnections } from './connection-guard.ts';
-
-/** A raw loopback connection from `localAddress`, keeping what the server sends. */
-async function rawConnection(port: number, localAddress = '127.0.0.1'): Promise<Socket & { received: () => string }> {
-  const socket = connect({ host: '127.0.0.1', port, localAddress });
-  let received = '';
-  socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
-  socket.on('error', () => undefined);
-  await once(socket, 'connect');
-  return Object.assign(socket, { received: () => received });
-}
-
-async function untilClosed(socket: Socket & { received: () => string }): Promise<string> {
-  if (!socket.destroyed) await once(socket, 'close');
-  return socket.received();
-}
+import { rawConnection, untilClosed, type RawConnection } from './testing/raw-connection.ts';
 
 /** The first answer to a keep-alive request on the connection (the connection stays open). */
-async function answerOf(socket: Socket & { received: () => string }): Promise<string> {
+async function answerOf(socket: RawConnection): Promise<string> {
   socket.write('GET / HTTP/1.1\r\nhost: localhost\r\n\r\n');
   await once(socket, 'data');
   return socket.received();

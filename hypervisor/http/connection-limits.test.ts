@@ -1,25 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type Socket } from 'node:net';
-import { once } from 'node:events';
 import { removeDir, startTestHypervisor, waitFor, type LogLine, type TestHypervisor } from '../../fixtures/test-hypervisor.ts';
 import { defaultConnectionLimits, timeoutOptions } from './connection-guard.ts';
+import { rawConnection as rawConnectionTo, untilClosed, type RawConnection } from './testing/raw-connection.ts';
 
 /** A raw loopback connection to the hypervisor, from `localAddress` when given. */
-async function rawConnection(target: TestHypervisor, localAddress?: string): Promise<Socket & { received: () => string }> {
-  const port = Number(new URL(target.url).port);
-  const socket = connect({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) });
-  let received = '';
-  socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
-  socket.on('error', () => undefined);
-  await once(socket, 'connect');
-  return Object.assign(socket, { received: () => received });
-}
-
-/** Everything the server sent until it closed the connection. */
-async function untilClosed(socket: Socket & { received: () => string }): Promise<string> {
-  if (!socket.destroyed) await once(socket, 'close');
-  return socket.received();
-}
+const rawConnection = (target: TestHypervisor, localAddress?: string): Promise<RawConnection> => rawConnectionTo(Number(new URL(target.url).port), localAddress);
 
 const errorLines = (logs: LogLine[], from: number): LogLine[] => logs.slice(from).filter((line) => Number(line.level) >= 50);
 
@@ -80,7 +65,7 @@ describe('connection limits: slow clients, many connections, clients that go awa
 
   it('does not cap the connections of a trusted proxy: they carry many clients', async () => {
     const held = await Promise.all(Array.from({ length: 4 }, () => rawConnection(target, '127.0.0.3')));
-    const last = held[3] as Socket & { received: () => string };
+    const last = held[3] as RawConnection;
     last.write('GET /health HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n');
     expect(await untilClosed(last)).toMatch(/^HTTP\/1\.1 200 /);
     for (const socket of held) socket.destroy();

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { request } from 'undici';
 import { collectingLogger } from '../routing/testing/collecting-logger.ts';
 import { HttpError } from './errors.ts';
 import { sendJson } from './json.ts';
 import { dispatch, type Route } from './router.ts';
-import { createHttpServer } from './server.ts';
+import { pipelinesOnLoopback } from './testing/pipelines-on-loopback.ts';
 
 const echo = (method: Route['method'], path: string): Route => ({
   method,
@@ -20,13 +19,13 @@ const routes: Route[] = [
   echo('POST', '/admin/sandboxes/:userId/:role/start'),
 ];
 
-let server: Server;
+let close: () => Promise<void>;
 let port: number;
 
 beforeAll(async () => {
   const { logger } = collectingLogger();
-  server = createHttpServer(
-    () => ({
+  ({ port, close } = await pipelinesOnLoopback(
+    {
       request: [async (req, res, url) => dispatch(routes, req, res, url)],
       upgrade: [
         async (_req, _socket, _head, url) => {
@@ -34,17 +33,12 @@ beforeAll(async () => {
           return false;
         },
       ],
-    }),
+    },
     logger,
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
+  ));
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => close());
 
 async function call(method: string, path: string): Promise<{ status: number; allow: string | undefined; body: Record<string, unknown> }> {
   const res = await request(`http://127.0.0.1:${port}${path}`, { method });

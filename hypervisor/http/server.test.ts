@@ -1,22 +1,21 @@
-import type { Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectingLogger } from '../routing/testing/collecting-logger.ts';
 import { HttpError } from './errors.ts';
-import { createHttpServer } from './server.ts';
+import { pipelinesOnLoopback } from './testing/pipelines-on-loopback.ts';
 
 /** Each handler refuses with the HttpError the hypervisor's own routes throw (admin auth, rate limits). */
 const unauthorized = () => new HttpError(401, 'admin routes need an Authorization: Bearer <admin token> header', {}, { 'www-authenticate': 'Bearer realm="choiros-admin"' });
 const limited = () => new HttpError(429, 'too many failed login attempts: try again in 7 s', { attempts: 5 }, { 'retry-after': '7' });
 const refusalFor = (path: string): HttpError | undefined => (path === '/admin/limited' ? limited() : path === '/admin/locked' ? unauthorized() : undefined);
 
-let server: Server;
+let close: () => Promise<void>;
 let port: number;
 const { logger, events } = collectingLogger();
 
 beforeAll(async () => {
-  server = createHttpServer(
-    () => ({
+  ({ port, close } = await pipelinesOnLoopback(
+    {
       request: [
         async (_req, res, url) => {
           const refusal = refusalFor(url.pathname);
@@ -38,17 +37,12 @@ beforeAll(async () => {
           return false;
         },
       ],
-    }),
+    },
     logger,
-  );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  port = (server.address() as AddressInfo).port;
+  ));
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+afterAll(() => close());
 
 interface RawAnswer {
   statusLine: string;
