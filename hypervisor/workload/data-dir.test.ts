@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { checkDataDirs, DataDirError } from './data-dir.ts';
@@ -46,6 +47,21 @@ describe('the sandbox data directories', () => {
     mkdirSync(dataDir);
     for (const url of [`sqlite:${blocker}/db/sandbox.db`, `sqlite://${blocker}/db/sandbox.db`]) {
       expect(refusal({ CHOIROS_DATA_DIR: dataDir, DATABASE_URL: url })?.message, url).toContain(`DATABASE_URL directory ${path.join(blocker, 'db')} is not writable`);
+    }
+  });
+
+  test('a data directory that exists and can be read but not written is refused, not only one that cannot be made', async () => {
+    // Root may write to any directory by its mode, so the directory is made immutable: even root's
+    // write access to it is then refused (EPERM), while reading it still works, as for uid 1000 on a
+    // root-owned 0755 mount.
+    const dataDir = path.join(root, 'read-only');
+    mkdirSync(dataDir);
+    await execa('chattr', ['+i', dataDir]);
+    try {
+      const error = refusal({ CHOIROS_DATA_DIR: dataDir, DATABASE_URL: 'sqlite::memory:' });
+      expect(error?.message).toContain(`CHOIROS_DATA_DIR directory ${dataDir} is not writable`);
+    } finally {
+      await execa('chattr', ['-i', dataDir]);
     }
   });
 });
