@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { HttpError } from '../http/errors.ts';
+import { displayNameRule, stringField, usernameField, usernameRule } from './fields.ts';
+
+/** What a field check answers: the trimmed value, or the status and message of its refusal. */
+function answer(check: () => string): string | { status: number; message: string } {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof HttpError) return { status: error.status, message: error.message };
+    throw error;
+  }
+}
+
+const username = (value: unknown) => answer(() => usernameField({ username: value }));
+
+describe('sign-in fields', () => {
+  it('takes every username its own rule describes: letters and digits of any script, and . _ @ + - after the first', () => {
+    for (const name of ['ada', 'ada@example.org', 'a.b_c+d-e', 'Zoë', '名前', '7up', 'a'.repeat(usernameRule.max)]) expect(username(name), name).toBe(name);
+    expect(username('  ada@example.org ')).toBe('ada@example.org');
+  });
+
+  it('refuses any other username with 400 naming the field and the rule', () => {
+    const refused = { status: 400, message: `username is invalid: ${usernameRule.describe}` };
+    for (const name of ['.ada', '@ada', '-ada', '_ada', 'ada lovelace', 'ada/..', 'ada<script>', 'a'.repeat(usernameRule.max + 1), '   ']) expect(username(name), name).toEqual(refused);
+    expect(username(undefined)).toEqual({ status: 400, message: `username is required: ${usernameRule.describe}` });
+    expect(username(42)).toEqual({ status: 400, message: `username must be a string: ${usernameRule.describe}` });
+  });
+
+  it('takes a display name of up to 100 characters without control characters', () => {
+    const displayName = (value: string) => answer(() => stringField({ displayName: value }, 'displayName', displayNameRule));
+    expect(displayName('Ada Lovelace (she/her) ✨')).toBe('Ada Lovelace (she/her) ✨');
+    expect(displayName('x'.repeat(100))).toBe('x'.repeat(100));
+    for (const value of ['x'.repeat(101), 'Ada\u0000', 'Ada\nLovelace']) expect(displayName(value), JSON.stringify(value)).toEqual({ status: 400, message: `displayName is invalid: ${displayNameRule.describe}` });
+  });
+});
