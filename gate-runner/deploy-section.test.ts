@@ -27,6 +27,12 @@ describe("a target description's deploy section", () => {
     expect(defaultHypervisorPort).toBe(8080);
   });
 
+  it('installs the admin token from GATE_ADMIN_TOKEN when the section names none (targets/README.md)', () => {
+    const { adminToken: _named, ...unnamed } = deploy;
+    expect(read(unnamed)?.adminToken).toMatchObject({ env: 'GATE_ADMIN_TOKEN' });
+    expect(read(deploy)?.adminToken).toMatchObject({ env: 'PROD_ADMIN' });
+  });
+
   it('reads ~/ in identityFile and knownHostsFile as the home directory, other relative paths from the description\'s folder', () => {
     const home = process.env.HOME ?? '';
     const { hostKey: _pinned, ...unpinned } = deploy.ssh;

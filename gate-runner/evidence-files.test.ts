@@ -33,6 +33,19 @@ describe('hashing a run\'s evidence', () => {
     expect(listed).toEqual([...names].sort((a, b) => a.localeCompare(b)));
   });
 
+  it('lists hidden files and the files of hidden folders too: nothing under evidence/ escapes the digests', async () => {
+    // A hidden file is still evidence someone can change; skipping it would let `gate verify` call a
+    // bundle intact with a dotfile added or altered.
+    const runDir = await tempDir('evidence');
+    const names = ['evidence/.hidden.txt', 'evidence/line/.env', 'evidence/line/.cache/trace.json', 'evidence/line/output.txt'];
+    for (const file of names) {
+      await mkdir(path.dirname(path.join(runDir, file)), { recursive: true });
+      await writeFile(path.join(runDir, file), file);
+    }
+    const listed = (await hashEvidence(path.join(runDir, 'evidence'), runDir)).map((file) => file.path);
+    expect(listed).toEqual([...names].sort((a, b) => a.localeCompare(b)));
+  });
+
   it('has no files when the run wrote no evidence folder (a suite that crashed first), rather than failing the verdict', async () => {
     const runDir = await tempDir('evidence');
     expect(await hashEvidence(path.join(runDir, 'evidence'), runDir)).toEqual([]);

@@ -92,6 +92,14 @@ describe('a target description', () => {
     expect(() => loadTargetDescription('../etc/passwd', dir)).toThrow(/a target name is lowercase letters, digits and dashes/);
   });
 
+  it('reads the admin token from GATE_ADMIN_TOKEN when the hypervisor section names none (targets/README.md)', async () => {
+    await write('prod', { hypervisor: { url: 'https://h.example' } });
+    const ref = loadTargetDescription('prod', dir).hypervisor?.adminToken;
+    if (!ref) throw new Error('no admin token reference');
+    expect(ref).toMatchObject({ env: 'GATE_ADMIN_TOKEN' });
+    expect(resolveSecret(ref, { GATE_ADMIN_TOKEN: 'exported-as-documented' })).toBe('exported-as-documented');
+  });
+
   it('reads a secret only when asked, and says which variable or file is missing', async () => {
     await write('prod', { hypervisor: { url: 'https://h.example', adminToken: { env: 'PROD_ADMIN' } } });
     const ref = loadTargetDescription('prod', dir).hypervisor?.adminToken;
