@@ -11,7 +11,7 @@ import { killRate, renderKillTable, type DefectRow } from './kill-table.ts';
 import type { SeededDefect } from './seeded-defect.ts';
 import { createRunStore } from './run-store.ts';
 import { ScratchCopy } from './scratch-copy.ts';
-import { runUnitTests, type UnitTestsOptions, type UnitTestsRun } from './unit-tests.ts';
+import { filesFailingOnlyWithDefect, runUnitTests, type UnitTestsOptions, type UnitTestsRun } from './unit-tests.ts';
 
 /**
  * `npm run integrity [-- PHASE ...] [--defect ID ...]`: applies each seeded defect of the phases'
@@ -163,6 +163,7 @@ async function gateOutcome(ctx: RunContext, phase: Phase, defect: SeededDefect, 
  * A unit catch is the related tests failing with the defect and passing without it, and the test
  * files that failed failing again with it: under load a test can fail once for reasons of its own
  * (a race with a directory another test removes), and one such failure must not read as a catch.
+ * When the clean copy fails too, only the files that passed there can claim the catch.
  */
 async function unitCatch(ctx: RunContext, defect: SeededDefect, label: string): Promise<{ result: 'unit' | 'FLAKY' | undefined; status: UnitTestsRun['status']; failedFiles: string[]; firstError: string | undefined; ms: number }> {
   const run = (name: string, files: UnitTestsOptions['files']): Promise<UnitTestsRun> => runUnitTests({ repo: ctx.copy.repo, logDir: ctx.logDir, files, label: name, env: ctx.env, interruption: ctx.interruption });
@@ -177,12 +178,14 @@ async function unitCatch(ctx: RunContext, defect: SeededDefect, label: string): 
   const unit = await withDefect(label, { related: editedFiles(defect) });
   if (unit.status !== 'failed') return { result: undefined, status: unit.status, failedFiles: [], firstError: undefined, ms: unit.durationMs };
   const clean = await run(`${label}-baseline`, { related: editedFiles(defect) });
-  if (clean.status !== 'passed') return { result: undefined, status: unit.status, failedFiles: [], firstError: undefined, ms: unit.durationMs + clean.durationMs };
-  const again = unit.failedFiles.length ? await withDefect(`${label}-again`, { tests: unit.failedFiles }) : unit;
-  const failedTwice = unit.failedFiles.filter((file) => again.failedFiles.includes(file));
-  const confirmed = again.status === 'failed' && (failedTwice.length > 0 || !unit.failedFiles.length);
+  const candidates = filesFailingOnlyWithDefect(unit, clean);
+  if (!candidates || (clean.status !== 'passed' && !candidates.length)) return { result: undefined, status: unit.status, failedFiles: [], firstError: undefined, ms: unit.durationMs + clean.durationMs };
+  if (clean.status !== 'passed') console.log(`integrity: ${label}: the clean copy failed too, in ${clean.failedFiles.join(', ')}; only ${candidates.join(', ')} can claim the catch`);
+  const again = candidates.length ? await withDefect(`${label}-again`, { tests: candidates }) : unit;
+  const failedTwice = candidates.filter((file) => again.failedFiles.includes(file));
+  const confirmed = again.status === 'failed' && (failedTwice.length > 0 || !candidates.length);
   const ms = unit.durationMs + clean.durationMs + (again === unit ? 0 : again.durationMs);
-  return { result: confirmed ? 'unit' : 'FLAKY', status: unit.status, failedFiles: confirmed && failedTwice.length ? failedTwice : unit.failedFiles, firstError: unit.firstError, ms };
+  return { result: confirmed ? 'unit' : 'FLAKY', status: unit.status, failedFiles: confirmed && failedTwice.length ? failedTwice : candidates, firstError: again === unit ? unit.firstError : (again.firstError ?? unit.firstError), ms };
 }
 
 /** A unit catch replaces whatever the gate lines said; a flaky unit failure only a MISSED, which it can no longer claim. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { unitOutcome } from './unit-tests.ts';
+import { filesFailingOnlyWithDefect, unitOutcome } from './unit-tests.ts';
 
 const repo = '/tmp/copy/repo';
 
@@ -23,5 +23,23 @@ describe("the unit tests' outcome", () => {
   it('is failed, never passed, when vitest wrote no report or exited non-zero with every file passed (a crash, a type error)', () => {
     expect(unitOutcome(undefined, repo, 1)).toMatchObject({ status: 'failed', firstError: 'vitest wrote no report (exit 1)' });
     expect(unitOutcome({ numTotalTests: 0, testResults: [] }, repo, 1)).toMatchObject({ status: 'failed', firstError: 'vitest exited 1' });
+  });
+});
+
+describe('the test files that can claim a unit catch', () => {
+  const failed = (...files: string[]) => ({ status: 'failed' as const, failedFiles: files, firstError: 'x' });
+  const passed = { status: 'passed' as const, failedFiles: [], firstError: undefined };
+
+  it('are every file that failed with the defect when the clean copy passed', () => {
+    expect(filesFailingOnlyWithDefect(failed('a.test.ts', 'b.test.ts'), passed)).toEqual(['a.test.ts', 'b.test.ts']);
+  });
+
+  it('leave out a file that failed on the clean copy too, so a flaky file elsewhere voids nothing', () => {
+    expect(filesFailingOnlyWithDefect(failed('ports.test.ts', 'host.test.ts'), failed('host.test.ts'))).toEqual(['ports.test.ts']);
+    expect(filesFailingOnlyWithDefect(failed('host.test.ts'), failed('host.test.ts'))).toEqual([]);
+  });
+
+  it('are unknown when the clean run names no file (no report), so nothing can be cleared', () => {
+    expect(filesFailingOnlyWithDefect(failed('ports.test.ts'), failed())).toBeUndefined();
   });
 });

@@ -69,3 +69,15 @@ export async function runUnitTests(options: UnitTestsOptions): Promise<UnitTests
   const report = await readFile(jsonFile, 'utf8').then((text) => JSON.parse(text) as VitestJson, () => undefined);
   return { ...unitOutcome(report, options.repo, run.exitCode), durationMs: performance.now() - started };
 }
+
+/**
+ * The test files that may claim a catch: those that failed with the defect and did not fail on the
+ * clean copy. Compared per file, so a test elsewhere in the related set that fails on its own under
+ * load (an ssh handshake cut short) does not void a catch by another file. undefined when the clean
+ * run says nothing per file (it wrote no report), so no file can be cleared.
+ */
+export function filesFailingOnlyWithDefect(withDefect: Omit<UnitTestsRun, 'durationMs'>, clean: Omit<UnitTestsRun, 'durationMs'>): string[] | undefined {
+  if (clean.status === 'passed') return withDefect.failedFiles;
+  if (clean.status === 'none' || !clean.failedFiles.length) return undefined;
+  return withDefect.failedFiles.filter((file) => !clean.failedFiles.includes(file));
+}
