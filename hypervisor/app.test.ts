@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { request } from 'undici';
+import { removeDir, startTestHypervisor } from '../fixtures/test-hypervisor.ts';
+
+describe('a started hypervisor', () => {
+  it('on an IPv6 address, names its URL with the address in brackets, and serves there', async () => {
+    const hv = await startTestHypervisor({ HYPERVISOR_HOST: '::1' });
+    try {
+      expect(hv.url).toBe(`http://[::1]:${hv.hypervisor.port}`);
+      expect(hv.logs.find((line) => line.event === 'hypervisor.listening')).toMatchObject({ url: hv.url, port: hv.hypervisor.port });
+      const health = await request(`${hv.url}/health`);
+      expect(health.statusCode).toBe(200);
+      await health.body.dump();
+    } finally {
+      await hv.close();
+      removeDir(hv.dir);
+    }
+  });
+
+  it('on close, runs the clean-ups last registered first, with the database still open', async () => {
+    const hv = await startTestHypervisor();
+    const ran: string[] = [];
+    const databaseOpen = () => hv.hypervisor.db.prepare('SELECT 1 AS one').get() !== undefined;
+    try {
+      hv.hypervisor.context.onClose(() => void ran.push(`first (database open: ${databaseOpen()})`));
+      hv.hypervisor.context.onClose(async () => void ran.push(`second (database open: ${databaseOpen()})`));
+    } finally {
+      await hv.close();
+      removeDir(hv.dir);
+    }
+    expect(ran).toEqual(['second (database open: true)', 'first (database open: true)']);
+  });
+});
