@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { removeDir, startTestHypervisor } from '../fixtures/test-hypervisor.ts';
+import { removeDir, startTestHypervisor, uniqueUser } from '../fixtures/test-hypervisor.ts';
+import { processAlive } from './process-alive.ts';
 
 describe('a started hypervisor', () => {
   it('on an IPv6 address, names its URL with the address in brackets, and serves there', async () => {
@@ -29,5 +30,25 @@ describe('a started hypervisor', () => {
       removeDir(hv.dir);
     }
     expect(ran).toEqual(['second (database open: true)', 'first (database open: true)']);
+  });
+
+  it('on close, leaves its sandboxes running unless told to stop them', async () => {
+    const hv = await startTestHypervisor();
+    const user = uniqueUser('keeps');
+    let pid: number | null = null;
+    try {
+      const started = await hv.client.start(user, 'live');
+      pid = started.pid;
+      expect(pid).toEqual(expect.any(Number));
+      await hv.close({ keepSandboxes: true });
+      expect(processAlive(pid as number)).toBe(true);
+      const health = await request(`http://127.0.0.1:${started.port}/health`);
+      expect(health.statusCode).toBe(200);
+      await health.body.dump();
+    } finally {
+      await hv.close();
+      if (pid !== null && processAlive(pid)) process.kill(pid, 'SIGKILL');
+      removeDir(hv.dir);
+    }
   });
 });
