@@ -12,10 +12,10 @@ describe('the one logger', () => {
   afterEach(() => vi.unstubAllEnvs());
 
   it('writes one JSON line per event, with its name, the pid, an ISO time and the event field', () => {
-    const { log, lines } = keptLogger('hypervisor');
+    const { log, lines } = keptLogger('gate-runner');
     log.info({ event: 'hypervisor.listening', port: 9090 }, 'hypervisor listening');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ name: 'hypervisor', pid: process.pid, level: 30, event: 'hypervisor.listening', port: 9090, msg: 'hypervisor listening' });
+    expect(lines[0]).toMatchObject({ name: 'gate-runner', pid: process.pid, level: 30, event: 'hypervisor.listening', port: 9090, msg: 'hypervisor listening' });
     expect(new Date(String(lines[0]?.time)).toISOString()).toBe(lines[0]?.time);
   });
 
