@@ -49,6 +49,14 @@ describe('connection settings', () => {
     expect(error.message).toMatch(/at least HYPERVISOR_HEADERS_TIMEOUT_SECS \(30\)/);
   });
 
+  it('takes a request timeout equal to the headers timeout ("at least")', () => {
+    expect(connectionsSection({ HYPERVISOR_HEADERS_TIMEOUT_SECS: '20', HYPERVISOR_REQUEST_TIMEOUT_SECS: '20' })).toMatchObject({ headersTimeoutMs: 20_000, requestTimeoutMs: 20_000 });
+  });
+
+  it('skips empty entries in the trusted proxy list (a trailing or doubled comma)', () => {
+    expect(connectionsSection({ HYPERVISOR_TRUSTED_PROXIES: '127.0.0.1,, ::1,' }).trustedProxies).toEqual(['127.0.0.1', '::1']);
+  });
+
   it.each(['HYPERVISOR_CONNECTIONS_PER_CLIENT', 'HYPERVISOR_WEBSOCKETS_PER_USER', 'HYPERVISOR_WEBSOCKETS_TOTAL', 'HYPERVISOR_HEADERS_TIMEOUT_SECS'])('refuses 0 and words for %s', (variable) => {
     expect(configError({ [variable]: '0' }).variable).toBe(variable);
     expect(configError({ [variable]: 'many' }).variable).toBe(variable);

@@ -132,4 +132,24 @@ describe('hypervisor configuration', () => {
   it('gives every data root its own instance id (the choiros.instance label)', () => {
     expect(loadConfig(baseEnv()).sandboxes.instanceId).not.toBe(loadConfig(baseEnv()).sandboxes.instanceId);
   });
+
+  it('sandbox timing and restart defaults: ready within 30 s, stop within 5 s, 5 crash restarts 500 ms apart; 5 known-good releases kept', () => {
+    const config = loadConfig(baseEnv());
+    expect(config.sandboxes).toMatchObject({ readyTimeoutMs: 30_000, stopTimeoutSecs: 5, restartLimit: 5, restartBackoffMs: 500 });
+    expect(config.routing).toEqual({ knownGoodRetain: 5 });
+    const set = loadConfig(baseEnv({ SANDBOX_READY_TIMEOUT_SECS: '7', SANDBOX_STOP_TIMEOUT_SECS: '2', SANDBOX_RESTART_LIMIT: '0', SANDBOX_RESTART_BACKOFF_MS: '10', HYPERVISOR_KNOWN_GOOD_RETAIN: '1' }));
+    expect(set.sandboxes).toMatchObject({ readyTimeoutMs: 7_000, stopTimeoutSecs: 2, restartLimit: 0, restartBackoffMs: 10 });
+    expect(set.routing.knownGoodRetain).toBe(1);
+  });
+
+  it('takes an admin token of exactly 16 characters, and refuses 15', () => {
+    expect(loadConfig(baseEnv({ HYPERVISOR_ADMIN_TOKEN: '0123456789abcdef' })).admin.token).toBe('0123456789abcdef');
+    expect(configError(baseEnv({ HYPERVISOR_ADMIN_TOKEN: '0123456789abcde' })).variable).toBe('HYPERVISOR_ADMIN_TOKEN');
+  });
+
+  it('binds to 127.0.0.1 unless HYPERVISOR_HOST names a whole host name or address', () => {
+    expect(loadConfig(baseEnv({ HYPERVISOR_HOST: '::1' })).server.host).toBe('::1');
+    expect(loadConfig(baseEnv({ HYPERVISOR_HOST: 'hypervisor.internal' })).server.host).toBe('hypervisor.internal');
+    expect(configError(baseEnv({ HYPERVISOR_HOST: 'host/path' })).variable).toBe('HYPERVISOR_HOST');
+  });
 });

@@ -120,6 +120,11 @@ describe('the hypervisor serves each user their own sandboxes through the sessio
     await once(socket, 'close');
   });
 
+  it('tells the sandbox the scheme clients use, from the relying party origin (X-Forwarded-Proto http, no colon)', async () => {
+    const received = (await as(target, alice).get('/diagnostics/received')).json() as { forwarding: Record<string, string | null> };
+    expect(received.forwarding['x-forwarded-proto']).toBe('http');
+  });
+
   it('starts a stopped sandbox again on the next request', async () => {
     expect((await hv.admin('POST', `/admin/sandboxes/${alice.userId}/live/stop`)).status).toBe(200);
     const again = await as(target, alice).get('/conductor/runs');
@@ -144,5 +149,36 @@ describe('hypervisor shutdown with relayed WebSockets open', () => {
       await hv.close();
       removeDir(hv.dir);
     }
+  });
+});
+
+describe('a hypervisor behind a trusted reverse proxy, allowing one relayed WebSocket per user', () => {
+  let hv: TestHypervisor;
+  let target: AuthTarget;
+  let member: Member;
+  beforeAll(async () => {
+    hv = await startTestHypervisor({ HYPERVISOR_WEBSOCKETS_PER_USER: '1', HYPERVISOR_TRUSTED_PROXIES: '127.0.0.1' });
+    target = { url: hv.url, origin: `http://localhost:${hv.hypervisor.port}` };
+    const reply = await registerWithPasskey(target, { username: 'one-socket', passkey: createSoftwarePasskey({ origin: target.origin, rpId: 'localhost' }) });
+    member = { userId: String(reply.body.user_id), session: reply.session! };
+  });
+  afterAll(async () => {
+    await hv?.close();
+    if (hv) removeDir(hv.dir);
+  });
+
+  it("tells the sandbox the client address the trusted proxy names (HYPERVISOR_TRUSTED_PROXIES)", async () => {
+    const received = (await as(target, member).get('/diagnostics/received', { 'x-forwarded-for': '203.0.113.9' })).json() as { forwarding: Record<string, string | null> };
+    expect(received.forwarding['x-forwarded-for']).toBe('203.0.113.9');
+  });
+
+  it('closes the WebSocket past the per-user cap (HYPERVISOR_WEBSOCKETS_PER_USER) with 1008, while the total has room', async () => {
+    const first = as(target, member).webSocket('/ws');
+    await once(first, 'message');
+    const second = as(target, member).webSocket('/ws');
+    const [code] = (await once(second, 'close')) as [number];
+    expect(code).toBe(1008);
+    first.close();
+    await once(first, 'close');
   });
 });

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../config.ts';
+import { AdminCallError } from './admin-call-error.ts';
 import { adminEndpointFromEnv } from './admin-endpoint.ts';
 
 const dirs: string[] = [];
@@ -47,5 +48,21 @@ describe('the routing CLI finds the admin token', () => {
     const env = { HYPERVISOR_DATABASE_URL: `sqlite:${path.join(dir, 'hypervisor.db')}` };
     expect(() => adminEndpointFromEnv(env)).toThrow(`no admin token: set HYPERVISOR_ADMIN_TOKEN, or HYPERVISOR_ADMIN_TOKEN_FILE to the file holding it; a hypervisor started without one writes ${path.join(dir, 'admin-token')}`);
     expect(() => adminEndpointFromEnv({ HYPERVISOR_DATABASE_URL: 'postgres://x' })).toThrow(/HYPERVISOR_DATABASE_URL="postgres:\/\/x" is not sqlite:PATH/);
+  });
+
+  it('an unreadable HYPERVISOR_ADMIN_TOKEN_FILE is an AdminCallError naming the variable, the file and why', () => {
+    expect(() => adminEndpointFromEnv({ HYPERVISOR_ADMIN_TOKEN_FILE: '/nonexistent/admin-token' })).toThrow(AdminCallError);
+    expect(() => adminEndpointFromEnv({ HYPERVISOR_ADMIN_TOKEN_FILE: '/nonexistent/admin-token' })).toThrow('HYPERVISOR_ADMIN_TOKEN_FILE="/nonexistent/admin-token" cannot be read (ENOENT)');
+  });
+});
+
+describe('the routing CLI finds the hypervisor', () => {
+  it('at HYPERVISOR_URL when set', () => {
+    expect(adminEndpointFromEnv({ HYPERVISOR_URL: 'http://10.0.0.5:9000', HYPERVISOR_PORT: '9191', HYPERVISOR_ADMIN_TOKEN: 'token' })).toEqual({ url: 'http://10.0.0.5:9000', token: 'token' });
+  });
+
+  it('refuses a HYPERVISOR_URL that is not a URL, naming it', () => {
+    expect(() => adminEndpointFromEnv({ HYPERVISOR_URL: '127.0.0.1:9090', HYPERVISOR_ADMIN_TOKEN: 'token' })).toThrow(AdminCallError);
+    expect(() => adminEndpointFromEnv({ HYPERVISOR_URL: 'not a url', HYPERVISOR_ADMIN_TOKEN: 'token' })).toThrow('HYPERVISOR_URL="not a url" is not a URL');
   });
 });
