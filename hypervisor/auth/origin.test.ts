@@ -23,5 +23,10 @@ describe('the cross-site request guard (checkOrigin)', () => {
     expect(checkOrigin(request('POST', { 'sec-fetch-site': 'cross-site' }), rpOrigin, { requireOrigin: false })).toEqual({ allowed: false, reason: 'cross-site request refused' });
     expect(checkOrigin(request('POST', {}), rpOrigin, { requireOrigin: false })).toEqual({ allowed: true });
     expect(checkOrigin(request('GET', { origin: 'https://elsewhere.example' }), rpOrigin, { requireOrigin: true })).toEqual({ allowed: true });
+    // Only GET, HEAD and OPTIONS are safe: every other method is checked like a POST.
+    for (const method of ['PUT', 'PATCH', 'DELETE']) {
+      expect(checkOrigin(request(method, { origin: 'https://elsewhere.example' }), rpOrigin, { requireOrigin: false }), method).toMatchObject({ allowed: false });
+    }
+    expect(checkOrigin(request('OPTIONS', {}), rpOrigin, { requireOrigin: true })).toEqual({ allowed: true });
   });
 });

@@ -24,6 +24,16 @@ describe('the user store', () => {
     expect(store.findById(newUserId())).toBeNull();
   });
 
+  it('keeps the display name apart from the username, and makes user ids of "u" and 16 lowercase hex digits (safe as sandbox ids)', () => {
+    const store = users();
+    const ada = { ...user('ada'), displayName: 'Ada Lovelace' };
+    store.create(ada);
+    expect(store.findByUsername('ada')?.displayName).toBe('Ada Lovelace');
+    const ids = Array.from({ length: 50 }, newUserId);
+    for (const id of ids) expect(id).toMatch(/^u[0-9a-f]{16}$/);
+    expect(new Set(ids).size).toBe(50);
+  });
+
   it('refuses a second account under a taken username as UsernameTakenError (register/finish answers it 409), even when both registrations passed the check at start', () => {
     const store = users();
     store.create(user('alice'));

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
+import { removeDir, startTestHypervisor } from '../../fixtures/test-hypervisor.ts';
 import { getJson } from '../auth/testing/auth-client.ts';
 import { hypervisorWithUsers } from '../auth/testing/hypervisor-with-users.ts';
 import type { UserDeletion } from './user-deletion.ts';
@@ -77,6 +78,14 @@ describe('admin API: delete a user', () => {
     expect(pointers.body).toMatchObject({ main: 'live', slots: { live: null, dev: null } });
   });
 
+  it('counts every recovery code the account had as removed, the used ones too', async () => {
+    const { userId } = await users.register('gate-used-a-code');
+    users.target.hypervisor.db.prepare('UPDATE auth_recovery_codes SET used_at = 1 WHERE id = (SELECT min(id) FROM auth_recovery_codes WHERE user_id = ?)').run(userId);
+    const answer = await users.target.admin<UserDeletion>('DELETE', `/admin/users/${userId}`);
+    expect(answer.body).toMatchObject({ passkeys_removed: 1, recovery_codes_removed: 10 });
+    expect(count('SELECT count(*) AS n FROM auth_recovery_codes WHERE user_id = ?', userId)).toBe(0);
+  });
+
   it('a second delete of the same user is 404 naming the user, and changes nothing', async () => {
     const { userId } = await users.register('gate-twice');
     expect((await users.target.admin('DELETE', `/admin/users/${userId}`)).status).toBe(200);
@@ -109,5 +118,37 @@ describe('admin API: delete a user', () => {
     expect(listing.body.users.map((user) => user.user_id)).toEqual([gate.userId]);
     const all = await users.target.admin<{ users: UserListing[] }>('GET', '/admin/users');
     expect(all.body.users.map((user) => user.user_id)).toContain(kept.userId);
+  });
+
+  it('lists the users of a prefix oldest first, each with the time its account was made', async () => {
+    const before = Date.now();
+    const first = await users.register('gate-order-first');
+    const second = await users.register('gate-order-second');
+    const after = Date.now();
+    const listing = await users.target.admin<{ users: UserListing[] }>('GET', '/admin/users?prefix=gate-order-');
+    expect(listing.body.users.map((user) => user.user_id)).toEqual([first.userId, second.userId]);
+    for (const user of listing.body.users) {
+      const made = Date.parse(user.created_at);
+      expect(made, `${user.username} made at ${user.created_at}`).toBeGreaterThanOrEqual(before);
+      expect(made, `${user.username} made at ${user.created_at}`).toBeLessThanOrEqual(after);
+    }
+  });
+
+  it('audits a deletion made through a trusted reverse proxy with the operator\'s address from X-Forwarded-For, not the proxy\'s', async () => {
+    const proxied = await startTestHypervisor({ HYPERVISOR_TRUSTED_PROXIES: '127.0.0.1' });
+    try {
+      const userId = 'gate-proxied-delete';
+      mkdirSync(path.join(proxied.env.SANDBOX_DATA_ROOT as string, userId, 'live'), { recursive: true });
+      const res = await request(`${proxied.url}/admin/users/${userId}`, { method: 'DELETE', headers: { authorization: `Bearer ${proxied.token}`, 'x-forwarded-for': '203.0.113.9' } });
+      await res.body.dump();
+      expect(res.statusCode).toBe(200);
+      const audit = proxied.hypervisor.db.prepare("SELECT client, detail FROM auth_audit WHERE user_id = ? AND event = 'user_deleted'").all(userId);
+      expect(audit.map((row) => row.client)).toEqual(['203.0.113.9']);
+      // Only its data was left: no sandbox removed is recorded as none (null), not as an empty name.
+      expect(JSON.parse(String(audit[0]?.detail))).toMatchObject({ sandboxes_removed: null, data_removed: true });
+    } finally {
+      await proxied.close();
+      removeDir(proxied.dir);
+    }
   });
 });

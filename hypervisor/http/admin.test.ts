@@ -140,3 +140,15 @@ describe('admin API sandbox views', () => {
     expect(stopped).toMatchObject({ status: 200, body: { user_id: 'viewer', role: 'live', port: started.body.port, status: 'stopped', desired: 'stopped', pid: null } });
   });
 });
+
+describe('admin API start body', () => {
+  it('an image given in the start body replaces the recorded one, and the sandbox reads back with it; a later start without one keeps it', async () => {
+    const image = 'localhost/choir-sandbox:9.9.9-start-body';
+    const started = await target.admin<{ image: string; runtime: string }>('POST', '/admin/sandboxes/imaged/live/start', { runtime: 'process', image });
+    expect(started).toMatchObject({ status: 200, body: { image, runtime: 'process' } });
+    await target.admin('POST', '/admin/sandboxes/imaged/live/stop');
+    const again = await target.admin<{ image: string }>('POST', '/admin/sandboxes/imaged/live/start', {});
+    expect(again).toMatchObject({ status: 200, body: { image } });
+    await target.admin('POST', '/admin/sandboxes/imaged/live/stop');
+  });
+});

@@ -23,10 +23,12 @@ describe('connection limits: slow clients, many connections, clients that go awa
     removeDir(target.dir);
   });
 
-  it('answers slow request headers with 408 once HYPERVISOR_HEADERS_TIMEOUT_SECS has passed', async () => {
+  it('answers slow request headers with 408 once HYPERVISOR_HEADERS_TIMEOUT_SECS has passed, naming both allowed times in seconds', async () => {
     const socket = await rawConnection(target);
     socket.write('GET /health HTTP/1.1\r\nhost: localhost\r\n');
-    expect(await untilClosed(socket)).toMatch(/^HTTP\/1\.1 408 /);
+    const answer = await untilClosed(socket);
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(answer).toContain('{"error":"the request did not arrive within the time allowed (headers 1 s, whole request 2 s)"}');
   });
 
   it('answers a slow request body with 408 once HYPERVISOR_REQUEST_TIMEOUT_SECS has passed, logging no error', async () => {

@@ -32,6 +32,23 @@ describe('GET /health', () => {
     expect(body.uptime_s).toBeLessThan(startedAgoS + 600);
   });
 
+  it('counts uptime_s as the whole seconds elapsed, rounded down: 90.6 s is 90', async () => {
+    // A second source started 90.6 s before the request: the answer lies between the whole seconds
+    // elapsed when it was sent and when it came back, whatever the machine's speed.
+    const sent = Date.now();
+    const startedAt = sent - 90_600;
+    const second = await routeOnLoopback(healthRoute({ version: '0.1.0', runtime: 'podman', bootId: 'boot-2', startedAt, counts: () => ({ running: 0, stopped: 0, failed: 0 }) }));
+    try {
+      const res = await request(`${second.url}/health`);
+      const body = (await res.body.json()) as { uptime_s: number };
+      const back = Date.now();
+      expect(body.uptime_s).toBeGreaterThanOrEqual(Math.floor((sent - startedAt) / 1000));
+      expect(body.uptime_s).toBeLessThanOrEqual(Math.floor((back - startedAt) / 1000));
+    } finally {
+      await second.close();
+    }
+  });
+
   it('answers HEAD too, and leaves other methods and paths to the next handler', async () => {
     expect((await request(`${url}/health`, { method: 'HEAD' })).statusCode).toBe(200);
     for (const [method, path] of [['POST', '/health'], ['GET', '/healthz']] as const) {

@@ -7,7 +7,7 @@ import { createLogger } from '../log.ts';
 import { readJsonObject, sendJson } from './json.ts';
 import { createHttpServer } from './server.ts';
 
-/** A real server whose one route echoes the JSON object it reads (limit 100 bytes). */
+/** A real server whose /echo route echoes the JSON object it reads (limit 100 bytes); /echo-default reads with the default limit. */
 let server: Server;
 let base: string;
 
@@ -19,6 +19,11 @@ beforeAll(async () => {
         async (req, res, url) => {
           if (url.pathname !== '/echo') return false;
           sendJson(res, 200, await readJsonObject(req, 100));
+          return true;
+        },
+        async (req, res, url) => {
+          if (url.pathname !== '/echo-default') return false;
+          sendJson(res, 200, { keys: Object.keys(await readJsonObject(req)) });
           return true;
         },
         async (_req, _res, url) => {
@@ -72,14 +77,23 @@ describe('JSON bodies and errors', () => {
     expect((await post('/echo', streamed(atLimit))).status).toBe(200);
   });
 
+  it('takes bodies of up to 64 KiB by default (65536 bytes) and refuses one byte more with 413', async () => {
+    const ofSize = (bytes: number): string => JSON.stringify({ a: 'x'.repeat(bytes - 8) });
+    expect(Buffer.byteLength(ofSize(64 * 1024))).toBe(65_536);
+    expect(await post('/echo-default', ofSize(64 * 1024))).toEqual({ status: 200, body: { keys: ['a'] } });
+    expect(await post('/echo-default', ofSize(64 * 1024 + 1))).toEqual({ status: 413, body: { error: 'request body too large: 65537 bytes, the limit is 65536' } });
+  });
+
   it('answers 413 for a chunked body (no content-length) once it passes the limit, one byte over included', async () => {
     const overLimit = JSON.stringify({ a: 'x'.repeat(93) });
     expect(await post('/echo', streamed(overLimit))).toEqual({ status: 413, body: { error: 'request body too large: more than 100 bytes' } });
     expect((await post('/echo', overLimit)).status).toBe(413);
   });
 
-  it('answers 415 for a body that says it is not JSON', async () => {
+  it('answers 415 for a body that says it is not JSON, even one that names JSON further along; takes application/json and application/*+json', async () => {
     expect((await post('/echo', 'a=1', 'application/x-www-form-urlencoded')).status).toBe(415);
+    expect((await post('/echo', '{"a":1}', 'text/plain; note=application/json')).status).toBe(415);
+    expect((await post('/echo', '{"a":1}', 'application/merge-patch+json')).status).toBe(200);
   });
 
   it('answers 404 JSON for what no handler takes, and 500 without internals for a failing handler', async () => {
