@@ -3,7 +3,7 @@ import { loadTargetDescription } from '../target-description.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { lastTwoCompletedRuns, listWorkflowRuns, runJobs } from './actions.ts';
+import { durationMs, lastTwoCompletedRuns, listWorkflowRuns, runJobs } from './actions.ts';
 import { GitHubClient, nextPageUrl } from './client.ts';
 import { connectionFromEnv, connectionFromTarget, githubConnection } from './connection.ts';
 import { ExpiredLogLinkError, MissingGitHubTokenError, RateLimitedError, RepositoryNotFoundError, RunInProgressError } from './errors.ts';
@@ -100,6 +100,23 @@ describe('the GitHub REST client, against a local HTTP server speaking GitHub\'s
     if (!run) throw new Error('expected the run');
     await expect(runJobs(client, run)).rejects.toThrow(RunInProgressError);
     await expect(runJobs(client, run)).rejects.toThrow(/runs\/11 is still in_progress/);
+  });
+
+  it('refuses a run that is queued or waiting, not only one in progress', async () => {
+    const { github, client } = await localGitHub();
+    addRun(github, 13, 'in_progress');
+    const [added] = github.runs;
+    if (!added) throw new Error('expected the run');
+    added.run.status = 'queued';
+    const [run] = await listWorkflowRuns(client);
+    if (!run) throw new Error('expected the run');
+    await expect(runJobs(client, run)).rejects.toThrow(/runs\/13 is still queued/);
+  });
+
+  it('times a step or job only when both its timestamps are there', () => {
+    expect(durationMs('2026-11-29T10:00:05Z', '2026-11-29T10:03:05Z')).toBe(180_000);
+    expect(durationMs('2026-11-29T10:00:05Z', null)).toBeUndefined();
+    expect(durationMs(undefined, '2026-11-29T10:03:05Z')).toBeUndefined();
   });
 
   it('refuses a completed run while one of its jobs is still running, naming the job', async () => {
