@@ -90,6 +90,9 @@ describe('a target description', () => {
 
   it('refuses a target name that could escape targets/', () => {
     expect(() => loadTargetDescription('../etc/passwd', dir)).toThrow(/a target name is lowercase letters, digits and dashes/);
+    for (const name of ['prod/../../etc/passwd', 'prod.json', 'Prod', 'a'.repeat(64)]) {
+      expect(() => loadTargetDescription(name, dir), name).toThrow(/a target name is lowercase letters, digits and dashes/);
+    }
   });
 
   it('reads the admin token from GATE_ADMIN_TOKEN when the hypervisor section names none (targets/README.md)', async () => {
