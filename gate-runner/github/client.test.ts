@@ -212,6 +212,21 @@ describe('GitHub answers the client cannot use', () => {
     expect(resetAt).toBeLessThanOrEqual(Date.now() + 120_000);
   });
 
+  it('follows a 301 as well as a 302 to the log, and reads a download answered 401 as an expired link', async () => {
+    const jobUrl = 'https://github.com/choiros/gates/actions/runs/12/job/120';
+    let download = 200;
+    const server = createServer((req, res) => {
+      if (req.url === '/_signed-log') return void res.writeHead(download, { 'content-type': 'text/plain' }).end('the log');
+      res.writeHead(301, { location: '/_signed-log' }).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const client = new GitHubClient({ apiUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, owner: 'choiros', repo: 'gates', token: 'ghs_test', workflow: 'flakes.yml', branch: 'main' });
+    expect(await client.jobLog(120, jobUrl)).toBe('the log');
+    download = 401;
+    await expect(client.jobLog(120, jobUrl)).rejects.toThrow(ExpiredLogLinkError);
+  });
+
   it('reads a job log answered 410 Gone as an expired log link', async () => {
     const client = await answering(410);
     await expect(client.jobLog(120, 'https://github.com/choiros/gates/actions/runs/12/job/120')).rejects.toThrow(ExpiredLogLinkError);
