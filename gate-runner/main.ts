@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { repoRoot } from '../hypervisor/paths.ts';
-import { phaseById, type Phase } from '../suites/phases.ts';
+import type { Phase } from '../suites/phases.ts';
 import { claimActiveRun } from './active-run.ts';
 import { runPhasesInOrder } from './all-phases.ts';
 import { attachCommand } from './attach-command.ts';
@@ -14,7 +14,8 @@ import { draftDefect, writeDefectDraft } from './defect.ts';
 import { collectEnvironmentInfo, writeAllureEnvironment } from './environment-info.ts';
 import { hashEvidence } from './evidence-files.ts';
 import { evidenceDirName } from './evidence-layout.ts';
-import { gateErrorLine, gateExitCode, GateUsageError } from './gate-exit-code.ts';
+import { phaseFromArgs } from './gate-args.ts';
+import { gateErrorLine, gateExitCode } from './gate-exit-code.ts';
 import { gateTargetFromEnv } from './gate-target.ts';
 import { githubIssuesFromEnv, openIssue } from './github-issues.ts';
 import { assertPredecessorPassed, recordRun } from './ledger.ts';
@@ -31,8 +32,6 @@ import { renderBundleCheck, verifyBundle, verifyCommand } from './verify.ts';
  * there is no flag to bypass either. Exit code 0 only when the gate passed. With no phase it runs
  * them all in order (all-phases.ts); `attach` and `defects` report a finished run to GitHub.
  */
-const usage = 'usage: npm run gate [-- <phase>]   (no phase: phase1 .. phase5 in order, stopping at the first failure; target: GATE_TARGET=<name>, default local)';
-
 // GATE_REPORTS_DIR (reports-dir.ts, also read by playwright.config.ts) moves every output of the run together.
 const reportsDir = reportsDirFromEnv();
 const resultsDir = path.join(reportsDir, 'allure-results');
@@ -42,13 +41,6 @@ const shown = (file: string): string => {
   const relative = path.relative(repoRoot, file);
   return relative.startsWith('..') ? file : relative || '.';
 };
-
-function phaseFromArgs(args: readonly string[]): Phase {
-  const [id, ...rest] = args;
-  if (!id) throw new GateUsageError(`no phase given. ${usage}`);
-  if (rest.length) throw new GateUsageError(`unexpected argument(s) ${rest.join(' ')}: the gate takes only the phase (there is no bypass option). ${usage}`);
-  return phaseById(id);
-}
 
 /** Playwright's own artifacts (traces and screenshots of failures) go to the run too, not to the shared test-results/. */
 async function runSuite(phase: Phase, outputDir: string, env: Record<string, string>): Promise<number> {
