@@ -21,6 +21,13 @@ describe('a target description', () => {
     expect(local).toMatchObject({ name: 'local', file: undefined, hypervisor: undefined, github: undefined, thresholds: { diskFreePercent: 20, memoryFreePercent: 25 } });
   });
 
+  it('takes a workflow file ending in .yml or .yaml, and nothing else', async () => {
+    await write('yaml', { github: { repository: 'o/r', workflow: 'nix.yaml' } });
+    expect(loadTargetDescription('yaml', dir).github?.workflow).toBe('nix.yaml');
+    await write('script', { github: { repository: 'o/r', workflow: 'nix.sh' } });
+    expect(() => loadTargetDescription('script', dir)).toThrow(TargetDescriptionError);
+  });
+
   it('reads a named file with every section, secrets as references only', async () => {
     await write('prod', { hypervisor: { url: 'https://choiros.example.com/', adminToken: { file: 'admin-token' } }, github: { repository: 'o/r' }, thresholds: { diskFreePercent: 30 } });
     const prod = targetDescriptionFromEnv({ GATE_TARGET: 'prod' }, dir);
