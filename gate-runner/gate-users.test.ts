@@ -75,6 +75,26 @@ describe('gate users left on a target', () => {
     await sweepGateUsers(users.target.url, users.target.token);
   });
 
+  it('leaves people alone on a target that ignores the prefix and lists every user', async () => {
+    const person = (await users.register('grace')).session;
+    await users.register(`${gateUserPrefix}unfiltered-1`);
+    // A front that drops the query string, as a target whose admin API predates ?prefix= would: it lists everyone.
+    const front = createServer((req, res) => {
+      void (async () => {
+        const answer = await fetch(new URL(new URL(req.url ?? '/', users.target.url).pathname, users.target.url), { method: req.method, headers: { authorization: req.headers.authorization ?? '' } });
+        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+        res.end(Buffer.from(await answer.arrayBuffer()));
+      })();
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => front.close(() => resolve())));
+
+    const sweep = await sweepGateUsers(`http://127.0.0.1:${(front.address() as AddressInfo).port}`, users.target.token);
+
+    expect(sweep.removed.map((user) => user.username)).toEqual(['gate-unfiltered-1']);
+    expect((await getJson(users.auth, '/auth/me', person)).body).toMatchObject({ authenticated: true, username: 'grace' });
+  });
+
   it('a wrong admin token is an error saying to check it', async () => {
     await expect(listGateUsers(users.target.url, 'wrong-token-of-some-length')).rejects.toThrow(/answered 403.*check the target's admin token/);
   });

@@ -17,5 +17,6 @@ describe('Allure labels of a gate test', () => {
     expect(() => gateLabels(phase1, almost)).toThrow(`test "${almost}" in the phase1 suite is not one of ${phase1.title}'s checklist lines`);
     expect(() => gateLabels(phase1, almost)).toThrow(`"${line.text}"`);
     expect(() => gateLabels(phase1, line.text.toLowerCase())).toThrow(NotAChecklistLineError);
+    expect(() => gateLabels(phase1, `${line.text} `)).toThrow(NotAChecklistLineError);
   });
 });

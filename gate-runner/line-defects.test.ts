@@ -86,6 +86,15 @@ describe('nightly defects, one per failing line and target (local GitHub REST st
     }
   });
 
+  it('counts a broken line as failing, names the commit by 12 hex digits, and keeps a long title within 250 characters (local GitHub REST stand-in)', async () => {
+    const verdict = await sampleRun(phase5, await tempDir('night'), { otherwise: { [firstLine]: 'broken' }, runId: 'night-1', targetId: 'a'.repeat(300) });
+    const actions = await reportLineDefects({ verdict, github: config(), runLink: undefined, evidenceBaseUrl: undefined });
+    expect(actions.map((action) => action.line)).toEqual([firstLine]);
+    const [issue] = gateIssues();
+    expect(issue?.body).toContain('at commit `0123456789ab`,');
+    expect(issue?.title).toHaveLength(250);
+  });
+
   it('keeps the marker one invisible HTML comment whatever the target is called', () => {
     const marker = lineMarker('phase5', 'staging --> eu <!-- x', firstLine);
     expect(marker.startsWith('<!-- choiros-gate-line ')).toBe(true);

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { repoRoot } from '../hypervisor/paths.ts';
-import { phaseById, UnknownPhaseError, type Phase } from '../suites/phases.ts';
+import type { Phase } from '../suites/phases.ts';
 import { claimActiveRun } from './active-run.ts';
 import { runPhasesInOrder } from './all-phases.ts';
 import { attachCommand } from './attach-command.ts';
@@ -14,12 +14,13 @@ import { draftDefect, writeDefectDraft } from './defect.ts';
 import { collectEnvironmentInfo, writeAllureEnvironment } from './environment-info.ts';
 import { hashEvidence } from './evidence-files.ts';
 import { evidenceDirName } from './evidence-layout.ts';
-import { GateRefusedError } from './gate-refused.ts';
-import { GateTargetConfigError, gateTargetFromEnv } from './gate-target.ts';
-import { GitHubIssueError, githubIssuesFromEnv, openIssue } from './github-issues.ts';
-import { NoRecordedRunError } from './latest-run.ts';
+import { phaseFromArgs } from './gate-args.ts';
+import { gateErrorLine, gateExitCode } from './gate-exit-code.ts';
+import { gateTargetFromEnv } from './gate-target.ts';
+import { githubIssuesFromEnv, openIssue } from './github-issues.ts';
 import { assertPredecessorPassed, recordRun } from './ledger.ts';
 import { evaluateQualityGate } from './quality-gate.ts';
+import { gatesDirIn, reportsDirFromEnv } from './reports-dir.ts';
 import { newRunId } from './run-id.ts';
 import { renderSummary, writeSummary } from './summary.ts';
 import { buildVerdict, writeVerdict } from './verdict.ts';
@@ -31,27 +32,15 @@ import { renderBundleCheck, verifyBundle, verifyCommand } from './verify.ts';
  * there is no flag to bypass either. Exit code 0 only when the gate passed. With no phase it runs
  * them all in order (all-phases.ts); `attach` and `defects` report a finished run to GitHub.
  */
-const usage = 'usage: npm run gate [-- <phase>]   (no phase: phase1 .. phase5 in order, stopping at the first failure; target: GATE_TARGET=<name>, default local)';
-
-// GATE_REPORTS_DIR (default reports/, also read by playwright.config.ts) moves results, report,
-// verdicts and the ledger together, e.g. to a CI cache that outlives the checkout.
-const reportsDir = path.resolve(repoRoot, process.env.GATE_REPORTS_DIR?.trim() || 'reports');
+// GATE_REPORTS_DIR (reports-dir.ts, also read by playwright.config.ts) moves every output of the run together.
+const reportsDir = reportsDirFromEnv();
 const resultsDir = path.join(reportsDir, 'allure-results');
 const reportDir = path.join(reportsDir, 'allure-report');
-const gatesDir = path.join(reportsDir, 'gates');
+const gatesDir = gatesDirIn(reportsDir);
 const shown = (file: string): string => {
   const relative = path.relative(repoRoot, file);
   return relative.startsWith('..') ? file : relative || '.';
 };
-
-function phaseFromArgs(args: readonly string[]): Phase {
-  const [id, ...rest] = args;
-  if (!id) throw new UsageError(`no phase given. ${usage}`);
-  if (rest.length) throw new UsageError(`unexpected argument(s) ${rest.join(' ')}: the gate takes only the phase (there is no bypass option). ${usage}`);
-  return phaseById(id);
-}
-
-class UsageError extends Error {}
 
 /** Playwright's own artifacts (traces and screenshots of failures) go to the run too, not to the shared test-results/. */
 async function runSuite(phase: Phase, outputDir: string, env: Record<string, string>): Promise<number> {
@@ -163,16 +152,8 @@ async function runPhase(phase: Phase): Promise<number> {
 try {
   process.exitCode = await main();
 } catch (error) {
-  if (error instanceof GateRefusedError) {
-    console.error(`gate REFUSED: ${error.message}`);
-    process.exitCode = 1;
-  } else if (error instanceof GitHubIssueError || error instanceof NoRecordedRunError) {
-    console.error(`gate: ${error.message}`);
-    process.exitCode = 1;
-  } else if (error instanceof UsageError || error instanceof UnknownPhaseError || error instanceof GateTargetConfigError) {
-    console.error(`gate: ${error.message}`);
-    process.exitCode = 2;
-  } else {
-    throw error;
-  }
+  const exitCode = gateExitCode(error);
+  if (exitCode === undefined) throw error;
+  console.error(gateErrorLine(error as Error));
+  process.exitCode = exitCode;
 }

@@ -1,18 +1,17 @@
-import path from 'node:path';
-import { repoRoot } from '../hypervisor/paths.ts';
 import { GateRefusedError } from './gate-refused.ts';
 import { gateTargetDescription, gateTargetFromEnv } from './gate-target.ts';
 import { GitHubClient } from './github/client.ts';
 import { githubConnection } from './github/connection.ts';
 import { GitHubError } from './github/errors.ts';
 import { flakesCheckName, promoteFlakesCheck } from './github/required-check.ts';
+import { gatesDirIn, reportsDirFromEnv } from './reports-dir.ts';
 
 /**
  * `npm run promote-check`: makes the flakes workflow a required check on the target's GitHub
  * repository (GATE_TARGET's `github` section, or GATE_GITHUB_REPOSITORY with GITHUB_TOKEN), once
  * the Phase 2 gate passed for that target. Then remove `continue-on-error` from flakes.yml.
  */
-const gatesDir = path.join(path.resolve(repoRoot, process.env.GATE_REPORTS_DIR?.trim() || 'reports'), 'gates');
+const gatesDir = gatesDirIn(reportsDirFromEnv());
 try {
   const description = gateTargetDescription();
   const connection = githubConnection(description);

@@ -66,6 +66,12 @@ describe('the everyLinePassed rule of a phase\'s quality gate (quality-gate-rule
     expect(await linesWithoutPassingTest(fromPhase5)).toEqual([line]);
   });
 
+  it('names in its message only the lines without a passing test, and counts all lines when it holds', () => {
+    const [line = ''] = lines;
+    expect(everyLinePassedRule.message({ actual: [line], expected: lines })).toBe(`Checklist lines without a passing test: "${line}"`);
+    expect(everyLinePassedRule.successMessage?.({ actual: [], expected: lines })).toBe(`All ${lines.length} checklist lines have a passing test`);
+  });
+
   it('asks for no failures and at least one test per checklist line, counting the phase\'s own results only', () => {
     const [rules] = phaseQualityGate(phase1).rules;
     expect(rules).toMatchObject({ id: 'phase1', maxFailures: 0, minTestsCount: lines.length, everyLinePassed: lines });

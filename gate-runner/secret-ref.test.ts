@@ -17,6 +17,7 @@ describe('a secret reference in a target description', () => {
     expect(describeSecretRef(ref)).toBe(`file:${path.join(dir, 'admin-token')}`);
     const home = process.env.HOME ?? '';
     expect(readSecretRef(fieldsIn('/elsewhere', { file: '~/.config/choiros/admin-token' }), 'adminToken').file).toBe(path.join(home, '.config/choiros/admin-token'));
+    expect(readSecretRef(fieldsIn('/elsewhere', { file: '~admin-token' }), 'adminToken').file, 'only ~/ means HOME').toBe('/elsewhere/~admin-token');
   });
 
   it('says which field and file when the file is missing or empty, and what to do', async () => {

@@ -21,6 +21,13 @@ describe('a target description', () => {
     expect(local).toMatchObject({ name: 'local', file: undefined, hypervisor: undefined, github: undefined, thresholds: { diskFreePercent: 20, memoryFreePercent: 25 } });
   });
 
+  it('takes a workflow file ending in .yml or .yaml, and nothing else', async () => {
+    await write('yaml', { github: { repository: 'o/r', workflow: 'nix.yaml' } });
+    expect(loadTargetDescription('yaml', dir).github?.workflow).toBe('nix.yaml');
+    await write('script', { github: { repository: 'o/r', workflow: 'nix.sh' } });
+    expect(() => loadTargetDescription('script', dir)).toThrow(TargetDescriptionError);
+  });
+
   it('reads a named file with every section, secrets as references only', async () => {
     await write('prod', { hypervisor: { url: 'https://choiros.example.com/', adminToken: { file: 'admin-token' } }, github: { repository: 'o/r' }, thresholds: { diskFreePercent: 30 } });
     const prod = targetDescriptionFromEnv({ GATE_TARGET: 'prod' }, dir);
@@ -90,6 +97,9 @@ describe('a target description', () => {
 
   it('refuses a target name that could escape targets/', () => {
     expect(() => loadTargetDescription('../etc/passwd', dir)).toThrow(/a target name is lowercase letters, digits and dashes/);
+    for (const name of ['prod/../../etc/passwd', 'prod.json', 'Prod', 'a'.repeat(64)]) {
+      expect(() => loadTargetDescription(name, dir), name).toThrow(/a target name is lowercase letters, digits and dashes/);
+    }
   });
 
   it('reads the admin token from GATE_ADMIN_TOKEN when the hypervisor section names none (targets/README.md)', async () => {

@@ -73,6 +73,14 @@ describe('npm run gate -- verify', () => {
     expect((await verify([runDir])).exitCode).toBe(1);
   });
 
+  it('rejects a bundle with an unlisted hidden file or folder: nothing under evidence/ escapes the check', async () => {
+    const { runDir } = await bundle();
+    await mkdir(path.join(runDir, evidenceDirName, '.cache'), { recursive: true });
+    await writeFile(path.join(runDir, evidenceDirName, '.cache', 'notes.txt'), 'added later\n');
+    await writeFile(path.join(runDir, evidenceDirName, evidenceFolder(firstLine), '.added-later'), 'added later\n');
+    expect((await verifyBundle(runDir)).problems.map((p) => p.path).sort()).toEqual([`${evidenceDirName}/.cache/notes.txt`, `${evidenceDirName}/${evidenceFolder(firstLine)}/.added-later`].sort());
+  });
+
   it("rejects a verdict whose line cites evidence the run's list does not vouch for", async () => {
     const { runDir, verdictFile } = await bundle();
     const verdict = JSON.parse(await readFile(verdictFile, 'utf8')) as { lines: { evidence: { sha256: string }[] }[] };

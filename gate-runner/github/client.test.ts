@@ -1,11 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadTargetDescription } from '../target-description.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { lastTwoCompletedRuns, listWorkflowRuns, runJobs } from './actions.ts';
+import { durationMs, lastTwoCompletedRuns, listWorkflowRuns, runJobs } from './actions.ts';
 import { GitHubClient, nextPageUrl } from './client.ts';
-import { connectionFromEnv, connectionFromTarget, githubConnection } from './connection.ts';
+import { connectionFromEnv, connectionFromTarget, githubConnection, splitRepository } from './connection.ts';
 import { ExpiredLogLinkError, MissingGitHubTokenError, RateLimitedError, RepositoryNotFoundError, RunInProgressError } from './errors.ts';
 import { LocalGitHub } from './local-github.ts';
 import { localGitHubPerTest } from './testing/local-github-per-test.ts';
@@ -102,6 +104,33 @@ describe('the GitHub REST client, against a local HTTP server speaking GitHub\'s
     await expect(runJobs(client, run)).rejects.toThrow(/runs\/11 is still in_progress/);
   });
 
+  it("lists only the runs on the connection's branch", async () => {
+    const { github, client } = await localGitHub();
+    addRun(github, 21);
+    addRun(github, 22);
+    const [, elsewhere] = github.runs;
+    if (!elsewhere) throw new Error('expected the run');
+    elsewhere.branch = 'feature';
+    expect((await listWorkflowRuns(client)).map((run) => run.id)).toEqual([21]);
+  });
+
+  it('refuses a run that is queued or waiting, not only one in progress', async () => {
+    const { github, client } = await localGitHub();
+    addRun(github, 13, 'in_progress');
+    const [added] = github.runs;
+    if (!added) throw new Error('expected the run');
+    added.run.status = 'queued';
+    const [run] = await listWorkflowRuns(client);
+    if (!run) throw new Error('expected the run');
+    await expect(runJobs(client, run)).rejects.toThrow(/runs\/13 is still queued/);
+  });
+
+  it('times a step or job only when both its timestamps are there', () => {
+    expect(durationMs('2026-11-29T10:00:05Z', '2026-11-29T10:03:05Z')).toBe(180_000);
+    expect(durationMs('2026-11-29T10:00:05Z', null)).toBeUndefined();
+    expect(durationMs(undefined, '2026-11-29T10:03:05Z')).toBeUndefined();
+  });
+
   it('refuses a completed run while one of its jobs is still running, naming the job', async () => {
     const { github, client } = await localGitHub();
     addRun(github, 12);
@@ -149,10 +178,57 @@ describe('where the client gets its repository and token', () => {
     expect(connectionFromEnv({ GATE_GITHUB_REPOSITORY: 'choiros/gates', GITHUB_TOKEN: 'ghs_x', GITHUB_API_URL: 'https://ghe.example/api/v3/', GATE_GITHUB_WORKFLOW: 'nix.yml', GATE_GITHUB_BRANCH: 'trunk' })).toEqual({ apiUrl: 'https://ghe.example/api/v3', owner: 'choiros', repo: 'gates', token: 'ghs_x', workflow: 'nix.yml', branch: 'trunk' });
   });
 
+  it('defaults to flakes.yml on main at api.github.com, and takes only owner/name as the repository', () => {
+    expect(connectionFromEnv({ GATE_GITHUB_REPOSITORY: 'choiros/gates', GITHUB_TOKEN: 'ghs_x' })).toEqual({ apiUrl: 'https://api.github.com', owner: 'choiros', repo: 'gates', token: 'ghs_x', workflow: 'flakes.yml', branch: 'main' });
+    for (const wrong of ['choiros', 'choiros/gates/issues', 'https://github.com/choiros/gates', 'choiros/gates extra']) {
+      expect(() => splitRepository(wrong, 'GATE_GITHUB_REPOSITORY'), wrong).toThrow(`GATE_GITHUB_REPOSITORY="${wrong}" is not "owner/name"`);
+    }
+  });
+
   it("prefers the target's github section to the ad-hoc environment, its API URL without a trailing slash", () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'targets-'));
     writeFileSync(path.join(dir, 'ci.json'), JSON.stringify({ github: { repository: 'choiros/gates', apiUrl: 'https://ghe.example/api/v3/' } }));
     const connection = githubConnection(loadTargetDescription('ci', dir), { GITHUB_TOKEN: 'ghs_x', GATE_GITHUB_REPOSITORY: 'someone/else' });
     expect(connection).toMatchObject({ apiUrl: 'https://ghe.example/api/v3', owner: 'choiros', repo: 'gates' });
+  });
+});
+
+/** A server on 127.0.0.1 that answers every request with `status` and `headers`, stopped when the test finishes. */
+async function answering(status: number, headers: Record<string, string> = {}): Promise<GitHubClient> {
+  const server = createServer((_req, res) => res.writeHead(status, { 'content-type': 'application/json', ...headers }).end('{"message":"no"}'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return new GitHubClient({ apiUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, owner: 'choiros', repo: 'gates', token: 'ghs_test', workflow: 'flakes.yml', branch: 'main' });
+}
+
+describe('GitHub answers the client cannot use', () => {
+  it('reads a 429 with Retry-After as a rate limit that resets that many seconds later', async () => {
+    const client = await answering(429, { 'retry-after': '120' });
+    const before = Date.now();
+    const failure = await client.request('GET', client.repoPath('/issues')).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(RateLimitedError);
+    const resetAt = (failure as RateLimitedError).resetAt?.getTime() ?? 0;
+    expect(resetAt).toBeGreaterThanOrEqual(before + 120_000);
+    expect(resetAt).toBeLessThanOrEqual(Date.now() + 120_000);
+  });
+
+  it('follows a 301 as well as a 302 to the log, and reads a download answered 401 as an expired link', async () => {
+    const jobUrl = 'https://github.com/choiros/gates/actions/runs/12/job/120';
+    let download = 200;
+    const server = createServer((req, res) => {
+      if (req.url === '/_signed-log') return void res.writeHead(download, { 'content-type': 'text/plain' }).end('the log');
+      res.writeHead(301, { location: '/_signed-log' }).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const client = new GitHubClient({ apiUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, owner: 'choiros', repo: 'gates', token: 'ghs_test', workflow: 'flakes.yml', branch: 'main' });
+    expect(await client.jobLog(120, jobUrl)).toBe('the log');
+    download = 401;
+    await expect(client.jobLog(120, jobUrl)).rejects.toThrow(ExpiredLogLinkError);
+  });
+
+  it('reads a job log answered 410 Gone as an expired log link', async () => {
+    const client = await answering(410);
+    await expect(client.jobLog(120, 'https://github.com/choiros/gates/actions/runs/12/job/120')).rejects.toThrow(ExpiredLogLinkError);
   });
 });

@@ -45,10 +45,22 @@ describe('the two latest flakes workflow runs, as Phase 2 reads them (local GitH
 
     const [older, newer] = await lastTwoFlakesRuns(client);
 
-    expect(older).toMatchObject({ id: 41, runNumber: 41, headSha: 'sha-41', jobUrl: 'https://github.com/choiros/gates/actions/runs/41/job/410', jobConclusion: 'success', buildStepConclusion: 'success', buildStepMs: 150_000, jobMs: 180_000, flakeHubEnabled: false });
+    expect(older).toMatchObject({ id: 41, runNumber: 41, url: 'https://github.com/choiros/gates/actions/runs/41', conclusion: 'success', headSha: 'sha-41', jobUrl: 'https://github.com/choiros/gates/actions/runs/41/job/410', jobConclusion: 'success', buildStepConclusion: 'success', buildStepMs: 150_000, jobMs: 180_000, flakeHubEnabled: false });
     expect(older.counts).toMatchObject({ hits: [], misses: ['/nix/store/aaa-hypervisor.drv', '/nix/store/bbb-sandbox.drv'] });
     expect(newer).toMatchObject({ id: 42, buildStepMs: 20_000, jobMs: 180_000, flakeHubEnabled: true });
     expect(newer.counts).toMatchObject({ hits: ['/nix/store/ddd-hypervisor', '/nix/store/eee-sandbox'], misses: [] });
+  });
+
+  it('times the build step by its name, not the job\'s other steps, and reads a disabled FlakeHub cache as disabled', async () => {
+    const { github, client } = await localGitHub();
+    addFlakesRun(github, 41, { buildSeconds: 150, log: coldLog });
+    addFlakesRun(github, 42, { buildSeconds: 20, log: ['FlakeHub cache is disabled', coldLog].join('\n') });
+    const newer = github.runs[1]?.jobs[1];
+    newer?.steps?.unshift({ name: 'Build metadata', status: 'completed', conclusion: 'skipped', number: 0, started_at: '2026-11-29T10:00:00Z', completed_at: '2026-11-29T10:00:01Z' });
+
+    const [, run] = await lastTwoFlakesRuns(client);
+
+    expect(run).toMatchObject({ buildStepConclusion: 'success', buildStepMs: 20_000, flakeHubEnabled: false });
   });
 
   it('refuses a run without the "build flakes" job, naming the jobs it has', async () => {

@@ -54,6 +54,24 @@ describe('promoting the flakes workflow to a required check, against a local HTT
   });
 });
 
+describe('reading the branch\'s protection', () => {
+  it('keeps strict required checks when the protection names checks but not strict', async () => {
+    const { github, client, gatesDir } = await setUp();
+    await phase2Run(gatesDir);
+    github.protections.set('choiros/gates#main', { required_status_checks: { contexts: ['ci / test'] } });
+    await promoteFlakesCheck(client, target, gatesDir);
+    expect(JSON.parse(github.received.at(-1)?.body ?? '{}')).toEqual({ strict: true, contexts: ['ci / test', flakesCheckName] });
+  });
+
+  it('reads only a 404 as "not protected yet": a refused read writes nothing', async () => {
+    const { github, gatesDir } = await setUp();
+    await phase2Run(gatesDir);
+    const wrongToken = new GitHubClient({ apiUrl: github.apiUrl, owner: 'choiros', repo: 'gates', token: 'ghs_not_this_one', workflow: 'flakes.yml', branch: 'main' });
+    await expect(promoteFlakesCheck(wrongToken, target, gatesDir)).rejects.toThrow(/-> 401/);
+    expect(github.received.map((r) => r.method)).toEqual(['GET']);
+  });
+});
+
 describe('promoting twice', () => {
   it('lists the check once, and the first promotion of an unprotected branch asks for nothing but strict required checks', async () => {
     const { github, client, gatesDir } = await setUp();
