@@ -19,7 +19,7 @@ export default defineConfig<object, GateWorkerOptions>({
   globalSetup: './fixtures/playwright.global-setup.ts',
   reporter: [
     ['list'],
-    // GATE_REPORTS_DIR: `npm run gate` may keep reports elsewhere (gate-runner/main.ts reads the same variable).
+    // GATE_REPORTS_DIR: `npm run gate` may keep reports elsewhere (gate-runner/reports-dir.ts reads the same variable).
     ['allure-playwright', { resultsDir: `${process.env.GATE_REPORTS_DIR?.trim() || 'reports'}/allure-results`, detail: true, suiteTitle: true }],
   ],
   use: {
