@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
 import { afterAll, describe, expect, test, vi } from 'vitest';
 import { withBuildLock } from './build-lock.ts';
 
@@ -49,5 +50,17 @@ describe('the sandbox image build lock', () => {
     const sixMinutesAgo = new Date(Date.now() - 6 * 60_000);
     utimesSync(lockDir, sixMinutesAgo, sixMinutesAgo);
     expect(await withBuildLock(async () => 'built')).toBe('built');
+  });
+
+  test('a lock that cannot be made for another reason than "taken" fails the build instead of running it unlocked', async () => {
+    // Immutable: even root cannot make the lock directory in it.
+    await execa('chattr', ['+i', ownTmp]);
+    let ran = false;
+    try {
+      await expect(withBuildLock(async () => void (ran = true))).rejects.toThrow(/EPERM|EACCES/);
+    } finally {
+      await execa('chattr', ['-i', ownTmp]);
+    }
+    expect(ran).toBe(false);
   });
 });
