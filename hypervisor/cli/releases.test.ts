@@ -16,6 +16,13 @@ describe('npm run hypervisor -- releases', () => {
     expect(stdout.join('\n')).toBe('created release 8: podman localhost/choir-sandbox:0.3.0 (image sha256:01234, revision abc)');
   });
 
+  it('create: a --config value is taken as given, spaces included; an image the answer leaves empty (process runtime) prints as "-"', async () => {
+    cli.api.answers.set('POST /admin/releases', { body: { ...created, runtime: 'process', image_ref: 'process', image: '', revision: null } });
+    expect(await releases.run(['create', '--runtime', 'process', '--config', 'GREETING= hello there ']), stderr.join('\n')).toBe(0);
+    expect(cli.api.received[0]?.body).toEqual({ runtime: 'process', config: { GREETING: ' hello there ' } });
+    expect(stdout.join('\n')).toBe('created release 8: process process (image -, revision unknown)');
+  });
+
   it.each([['=value'], ['NO_VALUE']])('create --config %s is refused with exit 2, naming it, before any admin call', async (pair) => {
     expect(await releases.run(['create', '--runtime', 'podman', '--config', pair])).toBe(2);
     expect(stderr.join('\n')).toContain(`--config takes NAME=VALUE, got ${JSON.stringify(pair)}`);

@@ -64,4 +64,19 @@ describe('the sandbox data directories', () => {
       await execa('chattr', ['-i', dataDir]);
     }
   });
+
+  test('an in-memory database (sqlite::memory:) needs no directory, even where the working directory is not writable', async () => {
+    const dataDir = path.join(root, 'data');
+    const unwritable = path.join(root, 'cwd');
+    mkdirSync(unwritable);
+    const cwd = process.cwd();
+    await execa('chattr', ['+i', unwritable]);
+    process.chdir(unwritable);
+    try {
+      expect(refusal({ CHOIROS_DATA_DIR: dataDir, DATABASE_URL: 'sqlite::memory:' })).toBeUndefined();
+    } finally {
+      process.chdir(cwd);
+      await execa('chattr', ['-i', unwritable]);
+    }
+  });
 });

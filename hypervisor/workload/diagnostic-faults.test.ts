@@ -40,9 +40,11 @@ describe('diagnostic faults a release config can ask the workload for', () => {
     const crash = crashAfterFirstHealthy(parseSettings({ SANDBOX_CRASH_AFTER_HEALTHY_MS: '0' }), log, (code) => exits.push(code));
     expect(exits).toEqual([]);
     crash();
+    expect(exits, 'not within the health answer: the readiness answer reaches the hypervisor first').toEqual([]);
     crash();
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(exits).toEqual([diagnosticCrashExitCode]);
+    expect(diagnosticCrashExitCode, 'EX_SOFTWARE, as the workload README says').toBe(70);
   });
 
   test('SANDBOX_STOP_LISTENING_AFTER_HEALTHY_MS: the listener closed once, after the first health answer only; unset: never', async () => {

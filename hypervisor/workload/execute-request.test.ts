@@ -34,4 +34,11 @@ describe('POST /conductor/execute body', () => {
     for (const outputMode of ['pdf', '', null, 1]) expect(refusedField({ objective: 'x', desktop_id: 'd', output_mode: outputMode }), String(outputMode)).toBe('output_mode');
     expect(refusedField({ objective: '', desktop_id: 'bad id', output_mode: 'pdf' })).toBe('objective');
   });
+
+  test('a whitespace-only objective is refused naming objective; a body that is not a JSON object (null, an array, a string) is refused with 400', () => {
+    expect(refusedField({ objective: ' \n\t ', desktop_id: 'd' })).toBe('objective');
+    for (const body of [null, [], [{ objective: 'x', desktop_id: 'd' }], 'objective', 7]) {
+      expect(() => parseExecuteRequest(body), JSON.stringify(body)).toThrow(/request body must be a JSON object/);
+    }
+  });
 });

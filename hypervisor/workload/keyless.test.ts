@@ -6,6 +6,7 @@ describe('keyless mode', () => {
     expect(isManaged({ CHOIR_SANDBOX_ROLE: 'live' })).toBe(true);
     expect(isManaged({ CHOIR_SANDBOX_ID: 'u:dev' })).toBe(true);
     expect(isManaged({ PORT: '8080', CHOIROS_DATA_DIR: '/data' })).toBe(false);
+    expect(isManaged({ CHOIR_SANDBOXES: '2', CHOIR_SANDBOX: 'x' }), 'the prefix includes its underscore').toBe(false);
   });
 
   test('provider keys are found by name and by the *_API_KEY / *_SECRET_ACCESS_KEY patterns', () => {
@@ -36,5 +37,10 @@ describe('keyless mode', () => {
     for (const name of ['HYPERVISOR_ADMIN_TOKEN', 'AWS_SESSION_TOKEN', 'AWS_ACCESS_KEY_ID', 'HF_TOKEN', 'OPENROUTER_API_KEY']) {
       expect(() => assertKeyless({ CHOIR_SANDBOX_ID: 'u1:live', [name]: 'secret' }), name).toThrow(KeylessViolationError);
     }
+  });
+
+  test('a key name whose value is unset (undefined) is not a key the sandbox holds', () => {
+    expect(providerKeysIn({ OPENAI_API_KEY: undefined, ACME_API_KEY: 'x' })).toEqual(['ACME_API_KEY']);
+    expect(() => assertKeyless({ CHOIR_SANDBOX_ROLE: 'live', OPENAI_API_KEY: undefined })).not.toThrow();
   });
 });

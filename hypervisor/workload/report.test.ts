@@ -15,6 +15,7 @@ describe('the report a run writes', () => {
     const document = reportFor('Plan the sandbox rollout, then plan the rollback');
     expect(document).toContain('# Report: Plan the sandbox rollout, then plan the rollback');
     expect(document).toContain('- words: 8');
+    expect(document, '"plan" and "the" each appear twice').toContain('Clarify the objective (6 distinct words).');
     expect(document).toContain('- slug: `plan-the-sandbox-rollout-then-plan-the-rollback`');
     expect(document).toMatch(/## Key terms\n\n- plan \(2\)\n- rollback \(1\)\n- rollout \(1\)\n- sandbox \(1\)\n- then \(1\)/);
     expect(document).toMatch(/sha256 of the objective: `[0-9a-f]{64}`/);

@@ -106,6 +106,7 @@ describe('the sandbox HTTP routes (in process)', () => {
     expect(big.status).toBe(413);
     const empty = await fetch(`${quick.url}/conductor/execute`, { method: 'POST', headers: { 'content-type': 'application/json' } });
     expect(empty.status).toBe(400);
+    expect(((await empty.json()) as { error: string }).error).toMatch(/body is empty/);
   });
 });
 

@@ -62,4 +62,15 @@ describe('the sandbox run store (SQLite file)', () => {
     expect(store.document('kept')).toEqual({ runId: 'kept', path: 'documents/kept.md', content: '# Report', sha256: 'abc' });
     expect(store.get('missing')).toBeUndefined();
   });
+
+  test('a completed or failed run keeps the finished_at it was given, and a failure its code and message, even an empty code', () => {
+    const at = '2026-01-01T00:00:00.000Z';
+    const finishedAt = '2026-01-01T00:00:05.000Z';
+    store.insert(run('done', 'running', at));
+    store.complete({ ...run('done', 'completed', at), stepsDone: 4, finishedAt }, { runId: 'done', path: 'documents/done.md', content: '# Report', sha256: 'abc' });
+    store.insert(run('broke', 'running', at));
+    store.fail({ ...run('broke', 'failed', at), finishedAt }, { code: '', message: 'no code' });
+    expect(store.get('done')).toMatchObject({ finishedAt, updatedAt: at });
+    expect(store.get('broke')).toMatchObject({ status: 'failed', finishedAt, error: { code: '', message: 'no code' } });
+  });
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { fetch } from 'undici';
@@ -46,6 +47,8 @@ describe('starting and stopping the sandbox (in process)', () => {
     await sandbox.close('the sandbox was stopped (SIGTERM) before the run finished');
     await sandbox.close('twice');
     await expect(fetch(`${sandbox.url}/health`)).rejects.toThrow();
+    // SQLite removes the write-ahead log when the last connection closes: the store was closed too.
+    expect(existsSync(path.join(sandbox.dataDir, 'sandbox.db-wal')), 'the database is closed').toBe(false);
     const after = storeIn(sandbox.dataDir);
     try {
       expect(after.get(runId)).toMatchObject({ status: 'failed', error: { code: 'interrupted', message: 'the sandbox was stopped (SIGTERM) before the run finished' } });

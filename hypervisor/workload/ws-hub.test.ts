@@ -73,6 +73,26 @@ describe('the sandbox WebSocket hub (in process)', () => {
     expect((state.runs as Array<{ run_id: string }>).map((r) => r.run_id)).toEqual([second, first]);
   });
 
+  test('desktop_state lists at most the 20 newest runs of the desktop', async () => {
+    const runIds: string[] = [];
+    for (let i = 0; i < 21; i += 1) runIds.push(await execute(`run ${i}`, 'desk-many'));
+    const client = await subscribed();
+    client.send({ type: 'subscribe', desktop_id: 'desk-many' });
+    const state = await client.waitFor((m) => m.type === 'desktop_state');
+    expect((state.runs as Array<{ run_id: string }>).map((r) => r.run_id)).toEqual(runIds.slice(1).reverse());
+  });
+
+  test('a frame up to 64 KiB is read (answered, the connection stays open)', async () => {
+    const client = await subscribed();
+    const before = client.messages.length;
+    const frame = JSON.stringify({ type: 'subscribe', desktop_id: 'd'.repeat(64 * 1024 - 40) });
+    expect(Buffer.byteLength(frame)).toBeLessThanOrEqual(64 * 1024);
+    expect(Buffer.byteLength(frame)).toBeGreaterThan(64 * 1000);
+    client.send(JSON.parse(frame) as WsMessage);
+    await client.waitFor((m) => m.type === 'desktop_state' || m.type === 'error', { from: before });
+    await settled(client);
+  });
+
   test("a run's events go to every subscriber of its desktop (also one subscribed to several) and to no one else", async () => {
     const watcher = await subscribed('desk-a');
     const both = await subscribed('desk-b', 'desk-a');

@@ -18,6 +18,7 @@ describe('what a desktop client may send over /ws', () => {
     expect(() => parseClientMessage(close(4000, 'é'.repeat(62)))).toThrow(/at most 123 bytes/);
     expect(parseClientMessage(close(1000))).toEqual({ type: 'close', code: 1000, reason: '' });
     expect(() => parseClientMessage(close(4000, 42))).toThrow(MalformedMessageError);
+    for (const reason of [0, false]) expect(() => parseClientMessage(close(4000, reason)), String(reason)).toThrow(/must be a string/);
   });
 
   test('subscribe needs a non-blank desktop_id; ping and received need nothing else', () => {

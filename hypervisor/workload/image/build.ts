@@ -1,17 +1,29 @@
+import path from 'node:path';
+import { fromRoot } from '../../paths.ts';
 import { buildSandboxImage } from './image.ts';
 
-/** `npm run image [-- --version V]`: builds localhost/choir-sandbox:<version> (+ :latest) and prints the reference. */
-function parseArgs(argv: readonly string[]): { version?: string } {
+export const imageUsage = 'usage: npm run image [-- --version VERSION]  (VERSION: letters, digits, ".", "_", "-")';
+
+/**
+ * `npm run image [-- --version V]`: builds localhost/choir-sandbox:<version> (+ :latest) and prints the reference.
+ * The arguments, or undefined for a version that is missing or not a valid image tag (the caller prints the usage and exits 2).
+ */
+export function parseImageArgs(argv: readonly string[]): { version?: string } | undefined {
   const at = argv.indexOf('--version');
   if (at === -1) return {};
   const version = argv[at + 1];
-  if (!version || !/^[0-9A-Za-z][0-9A-Za-z._-]{0,127}$/.test(version)) {
-    console.error('usage: npm run image [-- --version VERSION]  (VERSION: letters, digits, ".", "_", "-")');
-    process.exit(2);
-  }
+  if (!version || !/^[0-9A-Za-z][0-9A-Za-z._-]{0,127}$/.test(version)) return undefined;
   return { version };
 }
 
-const image = await buildSandboxImage(parseArgs(process.argv.slice(2)));
-console.error(`built ${image.tags.join(', ')} (id ${image.id.slice(0, 12)}, ${(image.sizeBytes / 1e6).toFixed(1)} MB, ${image.buildMs} ms)`);
-console.log(image.ref);
+// Exported for its test; building only when run as the script.
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(fromRoot('hypervisor', 'workload', 'image', 'build.ts'))) {
+  const args = parseImageArgs(process.argv.slice(2));
+  if (!args) {
+    console.error(imageUsage);
+    process.exit(2);
+  }
+  const image = await buildSandboxImage(args);
+  console.error(`built ${image.tags.join(', ')} (id ${image.id.slice(0, 12)}, ${(image.sizeBytes / 1e6).toFixed(1)} MB, ${image.buildMs} ms)`);
+  console.log(image.ref);
+}
