@@ -147,6 +147,14 @@ describe('routing admin API input bounds', () => {
     }
   });
 
+  it('refuses a release id that is not a positive whole number before looking it up', async () => {
+    for (const releaseId of [0, -1, 1.5]) {
+      const refused = await hv.admin<{ error: string }>('POST', '/admin/sandboxes/ann/deploy', { release_id: releaseId });
+      expect(refused.status, String(releaseId)).toBe(400);
+      expect(refused.body.error).toMatch(/release_id must be a release id \(a positive whole number/);
+    }
+  });
+
   it('takes a declared actor of up to 64 characters, trimmed, and refuses a longer one', async () => {
     const release = await admin.createRelease({ runtime: 'process', note: 'actor bounds' });
     expect((await hv.admin('POST', `/admin/releases/${release.id}/known-good`, { actor: 'a'.repeat(64) })).status).toBe(200);
