@@ -7,6 +7,7 @@ import { countRequest } from '../proxy/metrics.ts';
 import { sandboxRestarts } from '../sandboxes/metrics.ts';
 import type { Figure, FigureName } from './figure-names.ts';
 import { figureReader } from './figures.ts';
+import { diskHeadroomPercent } from './headroom.ts';
 import { LatencyWindow } from './latency.ts';
 
 let dataRoot: string | undefined;
@@ -47,5 +48,13 @@ describe('the key figures read each interval (figures.ts)', () => {
     }
     latency.record(12.5);
     expect(byName(await read()).RequestLatencyP99).toBe(12.5);
+  });
+
+  it('publishes DiskHeadroom of the file system holding the sandbox data root, not of another one', async () => {
+    // /dev/shm (tmpfs, nearly empty) and the root file system differ by far more than the tolerance.
+    dataRoot = await mkdtemp(path.join('/dev/shm', 'choiros-cw-figures-'));
+    const read = figureReader({ registry: metricsRegistry, sandboxCounts: () => ({ running: 0, stopped: 0, failed: 0 }), latency: new LatencyWindow(), dataRoot });
+    const published = byName(await read()).DiskHeadroom ?? NaN;
+    expect(Math.abs(published - (await diskHeadroomPercent(dataRoot)))).toBeLessThan(3);
   });
 });

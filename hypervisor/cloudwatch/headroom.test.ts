@@ -19,6 +19,10 @@ describe('MemoryHeadroom and DiskHeadroom (headroom.ts)', () => {
     expect(Math.abs((await diskHeadroomPercent(notYetCreated)) - (avail / size) * 100)).toBeLessThan(tolerance);
   });
 
+  it('gives a file system without blocks (proc) no headroom rather than a figure that is not a number', async () => {
+    expect(await diskHeadroomPercent('/proc')).toBe(0);
+  });
+
   it('gives memory headroom as the percent available (reclaimable cache included), as free reports it', async () => {
     const { stdout } = await execa('free', ['-b']);
     const mem = (stdout.split('\n').find((line) => line.startsWith('Mem:')) ?? '').trim().split(/\s+/);

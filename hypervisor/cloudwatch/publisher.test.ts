@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../log.ts';
 import { figureNames, type Figure } from './figure-names.ts';
-import { startCloudWatchPublisher, type MetricsPublisher } from './publisher.ts';
+import { droppedFigures, startCloudWatchPublisher, type MetricsPublisher } from './publisher.ts';
 
 interface SentDatum {
   MetricName: string;
@@ -117,5 +117,34 @@ describe('the CloudWatch publisher', () => {
     expect(sentIntervals[0], 'the first interval is the one dropped').toBe(1);
     expect(sentIntervals.at(-1), 'the latest interval is sent').toBe(60);
     expect(standIn.accepted.flat()).toHaveLength(60 * figureNames.length);
+  });
+
+  it('counts each dropped figure in choiros_cloudwatch_dropped_figures_total', async () => {
+    const dropped = async () => (await droppedFigures.get()).values.reduce((sum, sample) => sum + sample.value, 0);
+    const before = await dropped();
+    const p = await start();
+    standIn.down = true;
+    for (let i = 0; i < 61; i++) await p.publishNow();
+    expect(await dropped(), 'the first interval pushed out, one count per figure').toBe(before + figureNames.length);
+  });
+
+  it('sends a whole outage\'s backlog in one batched PutMetricData once CloudWatch answers again', async () => {
+    const p = await start();
+    standIn.down = true;
+    // 60 intervals of figures: within CloudWatch's 1000 datums per call, so one call carries them all.
+    for (let i = 0; i < 59; i++) await p.publishNow();
+    standIn.down = false;
+    await p.publishNow();
+    expect(standIn.accepted.map((batch) => batch.length)).toEqual([60 * figureNames.length]);
+  });
+
+  it('makes one last attempt to send what is queued when stopped', async () => {
+    const p = await start();
+    standIn.down = true;
+    await p.publishNow();
+    standIn.down = false;
+    await p.stop();
+    publisher = undefined;
+    expect(standIn.accepted.flat().map((datum) => datum.MetricName).sort()).toEqual([...figureNames].sort());
   });
 });

@@ -69,3 +69,35 @@ describe('the proxy with a resolver that answers at once', () => {
     expect(proxy.inFlight(`${userId}:live`)).toBe(0);
   });
 });
+
+// The resolver answers with a promise, as it does for a sandbox that must start first.
+describe('the proxy with a resolver that must start the sandbox first', () => {
+  let proxy: Proxy;
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    proxy = createProxy({
+      log: createLogger('proxy-test', { write: () => undefined }),
+      resolver: {
+        target: (userId) => Promise.reject(new SandboxUnavailableError({ userId, role: 'live' }, 'podman failed', 1)),
+        roleOf: () => 'live',
+        touch: () => undefined,
+      },
+    });
+    server = createServer((req, res) => void proxy.handleRequest(req, res, { userId: 'late-refusal' }));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await proxy.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('answers 503 when the start fails, and then holds up no drain of that user (a route switch waits for nothing)', async () => {
+    const res = await request(url);
+    expect([res.statusCode, res.headers['retry-after']]).toEqual([503, '1']);
+    await res.body.dump();
+    expect(await proxy.drained('late-refusal:live', 2_000)).toBe(true);
+  });
+});

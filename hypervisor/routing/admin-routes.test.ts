@@ -136,6 +136,36 @@ describe('routing admin API', () => {
   });
 });
 
+describe('routing admin API input bounds', () => {
+  it('takes a switch history limit from 1 to 1000 and refuses others naming the range', async () => {
+    expect((await hv.admin('GET', '/admin/switches?limit=1000')).status).toBe(200);
+    expect((await hv.admin('GET', '/admin/sandboxes/ann/switches?limit=1')).status).toBe(200);
+    for (const limit of ['0', '1001', '1.5', 'ten']) {
+      const refused = await hv.admin<{ error: string }>('GET', `/admin/switches?limit=${limit}`);
+      expect(refused.status, limit).toBe(400);
+      expect(refused.body.error).toMatch(/limit must be a whole number from 1 to 1000/);
+    }
+  });
+
+  it('refuses a release id that is not a positive whole number before looking it up', async () => {
+    for (const releaseId of [0, -1, 1.5]) {
+      const refused = await hv.admin<{ error: string }>('POST', '/admin/sandboxes/ann/deploy', { release_id: releaseId });
+      expect(refused.status, String(releaseId)).toBe(400);
+      expect(refused.body.error).toMatch(/release_id must be a release id \(a positive whole number/);
+    }
+  });
+
+  it('takes a declared actor of up to 64 characters, trimmed, and refuses a longer one', async () => {
+    const release = await admin.createRelease({ runtime: 'process', note: 'actor bounds' });
+    expect((await hv.admin('POST', `/admin/releases/${release.id}/known-good`, { actor: 'a'.repeat(64) })).status).toBe(200);
+    const long = await hv.admin<{ error: string }>('POST', `/admin/releases/${release.id}/known-good`, { actor: 'a'.repeat(65) });
+    expect(long.status).toBe(400);
+    expect(long.body.error).toMatch(/actor must be a non-empty string of at most 64 characters/);
+    expect((await hv.admin('POST', `/admin/releases/${release.id}/known-good`, { actor: '  ops-bot  ' })).status).toBe(200);
+    expect(hv.logs.some((line) => line.event === 'routing.known_good' && line.by === 'admin:ops-bot')).toBe(true);
+  });
+});
+
 describe('HYPERVISOR_KNOWN_GOOD_RETAIN', () => {
   const base = { HYPERVISOR_ADMIN_TOKEN: 'a-long-enough-admin-token', HYPERVISOR_DATABASE_URL: 'sqlite::memory:' };
   it('defaults to 5 and names the variable when it is not a whole number from 1', () => {

@@ -67,6 +67,8 @@ describe('health gate', () => {
       { status: 500, body: JSON.stringify({ error: 'database locked' }), type: 'application/json' },
       { status: 200, body: '<html>not the API</html>', type: 'text/html' },
       { status: 404, body: JSON.stringify({ error: 'not found' }), type: 'application/json' },
+      // Not an error status, but not the 200 the check asks for either.
+      { status: 202, body: JSON.stringify({ queued: true }), type: 'application/json' },
     ]) {
       const port = await sandbox({ health: healthy, runs });
       const error = await refusal(port, true);

@@ -73,4 +73,10 @@ describe('releases', () => {
       }
     }
   });
+
+  it('refuse a config name that only starts like an environment variable name, saying so', () => {
+    for (const name of ['SANDBOX_VERSION-2', 'SANDBOX VERSION', 'SANDBOX_version']) {
+      expect(() => parseReleaseConfig({ [name]: '3' }), name).toThrow(/is not an environment variable name: use UPPER_CASE letters, digits and _/);
+    }
+  });
 });

@@ -279,4 +279,22 @@ describe('rollback', () => {
       ['bob', good.id, 'warm'],
     ]);
   });
+
+  it('for every user reaches one known only by a refused deploy, and reports users in user id order however they finish', async () => {
+    const { routing, release } = setUp();
+    const good = await release('good');
+    const next = await release('next');
+    await routing.deploy('bob', good.id, 'admin');
+    await routing.promote('bob', 'admin', 'good');
+    await routing.deploy('bob', next.id, 'admin');
+    await routing.promote('bob', 'admin', 'next');
+    // amy's only trace is a refused deploy (its slot stopped): her rollback is cold, so slower than bob's warm one.
+    const broken = await release('broken', 'fails-to-start');
+    await expect(routing.deploy('amy', broken.id, 'admin')).rejects.toThrow(/was refused/);
+    const results = await routing.rollbackAll({ actor: 'admin', reason: 'all back' });
+    expect(results.map((r) => [r.userId, r.result?.mode ?? r.error?.code])).toEqual([
+      ['amy', 'cold'],
+      ['bob', 'warm'],
+    ]);
+  });
 });
