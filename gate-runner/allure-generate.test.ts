@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../hypervisor/paths.ts';
@@ -36,5 +36,25 @@ describe('the report the gate writes, with its quality gate', () => {
     expect(gate).toContain(`Checklist lines without a passing test: \\"${failing}\\"`);
     expect(html.split('<script defer src="data:text/javascript;base64,').length - 1).toBe(1);
     expect(html).not.toContain('<script   src="data:text/javascript;base64,');
+  }, 120_000);
+
+  it('judges a retried line by its last attempt: a failure that passed on retry does not fail the quality gate', async () => {
+    const run = await tempDir('allure-generate');
+    const results = path.join(run, 'allure-results');
+    // The first attempt at the first line failed; Playwright retried it and it passed.
+    await writeAllureResult(results, phase1, failing, 'failed', `${failing} flaked`);
+    for (const file of await readdir(results)) {
+      const written = path.join(results, file);
+      await writeFile(written, (await readFile(written, 'utf8')).replace('"start":1000,"stop":2000', '"start":100,"stop":500'));
+    }
+    for (const line of phase1.checklist) await writeAllureResult(results, phase1, line.text, 'passed');
+    process.env.GATE_PHASE = 'phase1';
+    process.env.GATE_REPORTS_DIR = run;
+    const output = path.join(run, 'gate-report');
+    await generateReportWithQualityGate(results, output, repoRoot);
+
+    const gate = JSON.stringify(reportWidget(await readFile(path.join(output, 'index.html'), 'utf8'), 'quality-gate'));
+    expect(gate).toContain('"success":true');
+    expect(gate).not.toContain('"success":false');
   }, 120_000);
 });
