@@ -22,6 +22,11 @@ describe('npm run gate with no phase', () => {
     expect(run.said.at(-1)).toBe('gate: all 5 phases passed.');
   });
 
+  it('announces each phase as it starts, counting from 1 of 5', async () => {
+    const run = await runAll({ phase2: 1 });
+    expect(run.said.slice(0, 2)).toEqual(['gate: phase 1 of 5: Phase 1: Local Podman Smoke', 'gate: phase 2 of 5: Phase 2: CI + FlakeHub Cache']);
+  });
+
   it('stops at the first phase that does not pass, with its exit code, naming the phases not run', async () => {
     const run = await runAll({ phase3: 1 });
     expect(run).toMatchObject({ exitCode: 1, ran: ['phase1', 'phase2', 'phase3'] });

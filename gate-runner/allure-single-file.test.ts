@@ -22,4 +22,13 @@ describe('deferring the app script of the Allure single-file report', () => {
     expect(() => deferReportApp(report(`${appTag}${appTag}`))).toThrow(ReportLayoutError);
     expect(() => deferReportApp(report(`${appTag}${appTag}`))).toThrow(/2 app script tag\(s\) of the expected form .*, not 1/);
   });
+
+  it('refuses a report with no app script of that form (Allure changed its layout), saying what to check', () => {
+    expect(() => deferReportApp(report('<script src="app.js"></script>'))).toThrow(ReportLayoutError);
+    expect(() => deferReportApp(report(''))).toThrow(/0 app script tag\(s\) of the expected form .*, not 1: the installed Allure changed its layout; check allure-single-file\.ts against it/);
+  });
+
+  it('leaves the whitespace around the page as it was', () => {
+    expect(deferReportApp(`\n${report(appTag)}\n`)).toBe(`\n${report('<script defer src="data:text/javascript;base64,QVBQ"></script>')}\n`);
+  });
 });

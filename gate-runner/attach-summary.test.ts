@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { phaseById } from '../suites/phases.ts';
-import { attachSummary } from './attach-summary.ts';
+import { attachmentBody, attachSummary } from './attach-summary.ts';
 import { ciRunLink } from './ci-run-link.ts';
 import { GitHubIssueError } from './github-issues.ts';
 import { NoRecordedRunError } from './latest-run.ts';
@@ -41,6 +41,9 @@ describe('attaching a phase summary to its issue (local GitHub REST stand-in)', 
 
   it('outside CI says where the report is instead of linking one', () => {
     expect(ciRunLink({ GITHUB_REPOSITORY: 'choiros/gates', GITHUB_RUN_ID: '1' })).toBeUndefined();
+    expect(attachmentBody('## Phase 1: gate PASSED\n\n', 'run-7', undefined)).toBe(
+      '## Phase 1: gate PASSED\n\n---\nRun outside CI: the Allure report, verdict and evidence are on the machine that ran it. Posted by `npm run gate -- attach` for run `run-7`.\n',
+    );
   });
 
   it('an issue that does not exist is an error naming the issue (local GitHub REST stand-in)', async () => {

@@ -1,9 +1,11 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { hypervisorWithUsers } from '../hypervisor/auth/testing/hypervisor-with-users.ts';
 import { phaseById } from '../suites/phases.ts';
 import { defectsCommand } from './defects-command.ts';
-import { gateUserPrefix, listGateUsers } from './gate-users.ts';
+import { gateUserPrefix, listGateUsers, sweepGateUsers } from './gate-users.ts';
 import { LocalGitHub } from './github/local-github.ts';
 import { defectLabels } from './line-defects.ts';
 import { tempDir } from './sample-run.ts';
@@ -96,5 +98,59 @@ describe('npm run gate -- defects <phase> (local GitHub REST stand-in)', () => {
     expect(await listGateUsers(users.target.url, users.target.token)).toEqual([]);
     expect(said.join('\n')).toContain(`removed 1 gate user(s) left on ${users.target.url}: ${gateUserPrefix}left-by-night-1`);
     expect(gateIssues().map((issue) => issue.title)).toEqual([`Gate line failing on ${users.target.url}: ${firstLine}`.slice(0, 250)]);
+  });
+
+  it('in CI links each issue to the CI run and to the evidence under GATE_EVIDENCE_BASE_URL', async () => {
+    const gatesDir = path.join(await tempDir('defects'), 'gates');
+    await recordedRun(gatesDir, phase5, { runId: 'night-1', failing: [firstLine] });
+    const env = { ...githubEnv(), GITHUB_ACTIONS: 'true', GITHUB_SERVER_URL: 'https://github.com', GITHUB_RUN_ID: '4321', GATE_EVIDENCE_BASE_URL: 'https://evidence.example/night-1' };
+
+    expect(await defectsCommand(['phase5'], gatesDir, env)).toBe(0);
+
+    const body = gateIssues()[0]?.body ?? '';
+    expect(body).toContain('([CI run](https://github.com/choiros/gates/actions/runs/4321))');
+    expect(body).toMatch(/\]\(https:\/\/evidence\.example\/night-1\/evidence\/[^)]*output\.txt\)/);
+  });
+
+  it('still reports the defects when the gate users cannot be listed, and says so in the issue', async () => {
+    const env = { ...githubEnv(), GATE_TARGET_URL: users.target.url, GATE_ADMIN_TOKEN: 'wrong-token-of-some-length' };
+    const gatesDir = path.join(await tempDir('defects'), 'gates');
+    await recordedRun(gatesDir, phase5, { runId: 'night-1', targetId: users.target.url, failing: [firstLine] });
+
+    expect(await defectsCommand(['phase5'], gatesDir, env)).toBe(0);
+
+    expect(gateIssues()).toHaveLength(1);
+    expect(gateIssues()[0]?.body).toContain(`## Gate users on ${users.target.url}\n\nCould not list or remove the gate users: `);
+  });
+
+  it('lists in the issue the gate users the target refused to remove, for a person to remove', async () => {
+    await users.register(`${gateUserPrefix}refused-by-target`);
+    // A front that passes listings on to the hypervisor and answers every DELETE 503, as a target under maintenance would.
+    const front = createServer((req, res) => {
+      void (async () => {
+        if (req.method === 'DELETE') {
+          res.writeHead(503, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: 'maintenance' }));
+          return;
+        }
+        const answer = await fetch(new URL(req.url ?? '/', users.target.url), { headers: { authorization: req.headers.authorization ?? '' } });
+        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+        res.end(Buffer.from(await answer.arrayBuffer()));
+      })();
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => front.close(() => resolve())));
+    const frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+    const env = { ...githubEnv(), GATE_TARGET_URL: frontUrl, GATE_ADMIN_TOKEN: users.target.token };
+    const gatesDir = path.join(await tempDir('defects'), 'gates');
+    await recordedRun(gatesDir, phase5, { runId: 'night-1', targetId: frontUrl, failing: [firstLine] });
+
+    expect(await defectsCommand(['phase5'], gatesDir, env)).toBe(0);
+
+    const body = gateIssues()[0]?.body ?? '';
+    expect(body).toContain(`## Gate users left on ${frontUrl}`);
+    expect(body).toContain(`\`${gateUserPrefix}refused-by-target\``);
+    expect((await listGateUsers(users.target.url, users.target.token)).map((user) => user.username)).toEqual([`${gateUserPrefix}refused-by-target`]);
+    await sweepGateUsers(users.target.url, users.target.token);
   });
 });

@@ -68,4 +68,15 @@ describe("a target description's deploy section", () => {
     expect(() => read({ ...deploy, healthTimeoutSecs: 901 })).toThrow('deploy.healthTimeoutSecs is 901: use a whole number from 1 to 900 (default 120).');
     expect(() => read({ ...deploy, healthTimeoutSecs: 0 })).toThrow('deploy.healthTimeoutSecs is 0');
   });
+
+  it('reads a ~name path (no slash) from the description\'s folder, not as the home directory', () => {
+    expect(read({ ...deploy, ssh: { ...deploy.ssh, identityFile: '~deploy/key' } })?.ssh.identityFile).toBe('/targets/~deploy/key');
+  });
+
+  it('takes the host key, host name, login user and profile whole: one key line, no trailing text, an absolute profile', () => {
+    expect(() => read({ ...deploy, ssh: { ...deploy.ssh, hostKey: `${hostKey} root@host` } })).toThrow(/deploy\.ssh\.hostKey/);
+    expect(() => read({ ...deploy, ssh: { ...deploy.ssh, user: 'root nixos' } })).toThrow(/deploy\.ssh\.user/);
+    expect(() => read(withRouting({ hostName: 'choiros.example.com/admin' }))).toThrow(/deploy\.routing\.hostName/);
+    expect(() => read({ ...deploy, profile: 'nix/var/nix/profiles/system' })).toThrow(/deploy\.profile/);
+  });
 });

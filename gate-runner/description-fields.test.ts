@@ -36,4 +36,18 @@ describe('reading a target description field', () => {
     expect(() => fields({ ssh: ['host'] }).section('ssh')).toThrow('hypervisor.ssh must be an object.');
     expect(fields({}).section('ssh')).toBeUndefined();
   });
+
+  it('refuses a key the reader does not know, naming it and the known ones (a typo would silently take a default)', () => {
+    expect(() => fields({ url: 'https://h.example', adminTokn: 'x' }).onlyKeys(['url', 'adminToken'])).toThrow('targets/prod.json: hypervisor.adminTokn is not a known field: use one of url, adminToken.');
+    expect(() => fields({ url: 'https://h.example' }).onlyKeys(['url', 'adminToken'])).not.toThrow();
+  });
+
+  it('takes a URL only in the schemes the field allows', () => {
+    expect(() => fields({ url: 'http://h.example' }).url('url', 'the URL', ['https:'])).toThrow('hypervisor.url is "http://h.example": it must be a https URL.');
+    expect(fields({ url: 'wss://h.example/ws/' }).url('url', 'the socket', ['wss:'])).toBe('wss://h.example/ws');
+  });
+
+  it('an error about the whole file names the file alone', () => {
+    expect(new TargetDescriptionError('targets/prod.json', '', 'is not valid JSON.').message).toBe('targets/prod.json: is not valid JSON.');
+  });
 });

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { hashEvidence } from './evidence-files.ts';
 import { tempDir } from './sample-run.ts';
 
@@ -49,5 +50,18 @@ describe('hashing a run\'s evidence', () => {
   it('has no files when the run wrote no evidence folder (a suite that crashed first), rather than failing the verdict', async () => {
     const runDir = await tempDir('evidence');
     expect(await hashEvidence(path.join(runDir, 'evidence'), runDir)).toEqual([]);
+  });
+
+  it('fails, rather than reporting no evidence, when the evidence path cannot be read as a folder', async () => {
+    const runDir = await runWith({ evidence: 'a file where the folder should be' });
+    await expect(hashEvidence(path.join(runDir, 'evidence'), runDir)).rejects.toThrow(/ENOTDIR/);
+  });
+
+  it('hashes regular files only: a socket a test left under evidence/ is not read as evidence', async () => {
+    const runDir = await runWith({ 'evidence/line/output.txt': 'out' });
+    const socket = createServer();
+    await new Promise<void>((resolve) => socket.listen(path.join(runDir, 'evidence', 'line', 'agent.sock'), resolve));
+    onTestFinished(() => new Promise<void>((resolve) => socket.close(() => resolve())));
+    expect((await hashEvidence(path.join(runDir, 'evidence'), runDir)).map((file) => file.path)).toEqual(['evidence/line/output.txt']);
   });
 });

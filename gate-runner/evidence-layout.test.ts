@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evidenceFileName, evidenceFolder } from './evidence-layout.ts';
+import { evidenceDirName, evidenceFileName, evidenceFolder, runEvidenceFolder } from './evidence-layout.ts';
 
 describe('where evidence lives', () => {
   it("a line's folder is its words in lower case joined by single dashes, at most 64 characters, never ending in a dash", () => {
@@ -9,6 +9,7 @@ describe('where evidence lives', () => {
     expect(long).toMatch(/^[a-z0-9]+(-[a-z0-9]+)*$/);
     expect(evidenceFolder('x'.repeat(63) + ' y')).toBe('x'.repeat(63));
     expect(evidenceFolder('...')).toBe('line');
+    expect(evidenceFolder('  (WIP) Leading words')).toBe('wip-leading-words');
   });
 
   it('a file name keeps its extension, cannot climb out of its folder or hide, and is at most 120 characters', () => {
@@ -17,5 +18,10 @@ describe('where evidence lives', () => {
     expect(evidenceFileName('.hidden.log')).toBe('hidden.log');
     expect(evidenceFileName('a'.repeat(200)).length).toBe(120);
     expect(evidenceFileName('///')).toBe('evidence');
+  });
+
+  it('keeps the run\'s own evidence in evidence/_target, a folder no checklist line can have', () => {
+    expect(`${evidenceDirName}/${runEvidenceFolder}`).toBe('evidence/_target');
+    for (const line of [runEvidenceFolder, 'target', 'Target', '_target_']) expect(evidenceFolder(line)).not.toBe(runEvidenceFolder);
   });
 });
