@@ -17,6 +17,8 @@ describe('where evidence lives', () => {
     expect(evidenceFileName('../../etc/passwd')).toBe('etc-passwd');
     expect(evidenceFileName('.hidden.log')).toBe('hidden.log');
     expect(evidenceFileName('a'.repeat(200)).length).toBe(120);
+    // A long name is cut before its extension, which it keeps.
+    expect(evidenceFileName(`${'b'.repeat(200)}.json`)).toBe(`${'b'.repeat(115)}.json`);
     expect(evidenceFileName('///')).toBe('evidence');
   });
 
