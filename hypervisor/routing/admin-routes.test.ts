@@ -175,3 +175,31 @@ describe('HYPERVISOR_KNOWN_GOOD_RETAIN', () => {
     expect(() => loadConfig({ ...base, HYPERVISOR_KNOWN_GOOD_RETAIN: 'five' })).toThrow(/HYPERVISOR_KNOWN_GOOD_RETAIN="five" is invalid: use a whole number from 1 to 1000 \(default 5\)/);
   });
 });
+
+describe('POST /admin/rollback for every user', () => {
+  let fresh: TestHypervisor;
+  beforeAll(async () => {
+    fresh = await startTestHypervisor({ SANDBOX_RUNTIME: 'process' });
+  });
+  afterAll(async () => {
+    await fresh?.close();
+    if (fresh) removeDir(fresh.dir);
+  });
+
+  it('answers 422 with every user\'s result when one user rolled back and another could not', async () => {
+    const steps = routingAdmin(fresh.admin);
+    const older = await steps.createRelease({ runtime: 'process', note: 'older' });
+    const newer = await steps.createRelease({ runtime: 'process', note: 'newer' });
+    // ann serves newer with older known-good behind it; ben serves older, the oldest known-good there is.
+    await steps.release('ann', older.id);
+    await steps.release('ann', newer.id);
+    await steps.release('ben', older.id);
+    const answer = await fresh.admin<{ results: { user_id: string; ok: boolean; code?: string }[] }>('POST', '/admin/rollback', { reason: 'partial' });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(422);
+    expect(answer.body.results.map((r) => [r.user_id, r.ok, r.code])).toEqual([
+      ['ann', true, undefined],
+      ['ben', false, 'no_known_good'],
+    ]);
+    for (const userId of ['ann', 'ben']) for (const role of ['live', 'dev']) await fresh.admin('POST', `/admin/sandboxes/${userId}/${role}/stop`);
+  });
+});
