@@ -66,6 +66,13 @@ describe("a CLI command's flags", () => {
     expect(stderr.join('\n')).toContain('--user and --release are required');
   });
 
+  it('given an empty required value (an unset shell variable) exit 2 naming the flag', () => {
+    expect(commandFlags(['--user', '', '--release', '3'], options, usage, ['user', 'release'])).toBe(2);
+    expect(stderr.join('\n')).toContain('--user is empty: give a value');
+    expect(commandFlags(['--user', ' ', '--release', ''], options, usage, ['user', 'release'])).toBe(2);
+    expect(stderr.join('\n')).toContain('--user and --release are empty: give a value');
+  });
+
   it('with an unknown flag, a stray word or a conflict exit 2', () => {
     expect(commandFlags(['--user', 'alice', '--colour', 'red'], options, usage)).toBe(2);
     expect(stderr.join('\n')).toContain('--colour');

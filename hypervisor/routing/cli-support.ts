@@ -70,8 +70,15 @@ export function commandFlags<T extends Options, R extends keyof T & string = nev
 ): (Flags<T> & Record<R, string>) | number {
   try {
     const flags = parseFlags(args, options, usage);
-    const missing = required.filter((name) => (flags as Record<string, unknown>)[name] === undefined).map((name) => `--${name}`);
-    const wrong = missing.length ? `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required` : problem(flags);
+    const values = flags as Record<string, unknown>;
+    const missing = required.filter((name) => values[name] === undefined).map((name) => `--${name}`);
+    // `--user ""` (an unset shell variable) would otherwise reach the admin API as an empty path segment.
+    const empty = required.filter((name) => typeof values[name] === 'string' && !(values[name] as string).trim()).map((name) => `--${name}`);
+    const wrong = missing.length
+      ? `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required`
+      : empty.length
+        ? `${empty.join(' and ')} ${empty.length > 1 ? 'are' : 'is'} empty: give a value`
+        : problem(flags);
     if (wrong) throw new UsageError(`${wrong}\nusage: ${usage}`);
     return flags as Flags<T> & Record<R, string>;
   } catch (error) {
