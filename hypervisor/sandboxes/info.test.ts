@@ -41,6 +41,11 @@ describe('what the manager reports about a sandbox', () => {
     expect(sandboxInfo(entry('starting', 0), '/srv/choiros').status).toBe('stopped');
   });
 
+  it('a sandbox just loaded or started has not been idle at all', () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
+    expect(sandboxInfo(newEntry(record('running')), '/srv/choiros').idleSecs).toBe(0);
+  });
+
   it('idle_secs counts only whole seconds that have passed: 125.9 s idle is 125, never rounded up', () => {
     vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
     const idling = entry('running', 125.9);
