@@ -33,4 +33,29 @@ describe('a podman store of its own', () => {
       await rm(deep, { recursive: true, force: true });
     }
   });
+
+  it("stays under the base folder while its run root is at most podman's 50 characters, and goes to /tmp from 51", async () => {
+    const prefix = 'choiros-own-store-test-';
+    const runRootLength = (base: string): number => path.join(base, `${prefix}XXXXXX`, 'run').length;
+    const fits = await mkdtemp('/tmp/base-');
+    const over = await mkdtemp('/tmp/base-1');
+    expect([runRootLength(fits), runRootLength(over)]).toEqual([50, 51]);
+    const stores = [await createOwnStore(prefix, 'vfs', fits), await createOwnStore(prefix, 'vfs', over)];
+    try {
+      expect(stores.map((store) => path.dirname(store.dir))).toEqual([fits, '/tmp']);
+    } finally {
+      for (const store of stores) await store.remove();
+      await rm(fits, { recursive: true, force: true });
+      await rm(over, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the driver it is given: overlay as well as vfs', async () => {
+    const store = await createOwnStore('choiros-own-store-test-', 'overlay', '/tmp');
+    try {
+      expect(await storeInfo(store.env)).toBe(`${store.graphroot} overlay`);
+    } finally {
+      await store.remove();
+    }
+  });
 });

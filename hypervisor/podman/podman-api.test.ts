@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fromRoot, repoRoot } from '../paths.ts';
 import { allPids, processCommandLine } from '../sandboxes/proc.ts';
-import { ensurePodmanApi, podmanSocketPath, serviceEnv } from './podman-api.ts';
+import { ensurePodmanApi, podmanSocketPath, serviceEnv, useTestcontainersOnPodman } from './podman-api.ts';
 import { containersConf } from './podman.ts';
 
 describe("podman's API service for testcontainers", () => {
@@ -42,5 +42,29 @@ describe("podman's API service for testcontainers", () => {
     expect(service, `a podman system service on ${socket}`).toBeDefined();
     const idle = Number(/^--time=(\d+)$/.exec(service?.find((arg) => arg.startsWith('--time=')) ?? '')?.[1]);
     expect(idle).toBeGreaterThan(0);
+  });
+
+  it('is one per image store too: a run with a store of its own gets a service of its own, the same one however the store is named', () => {
+    const conf = fromRoot('scripts', 'containers.conf');
+    const machine = podmanSocketPath(conf, undefined);
+    const own = podmanSocketPath(conf, '/var/tmp/some-run-store/storage.conf');
+    expect(own).not.toBe(machine);
+    expect(podmanSocketPath(conf, '/var/tmp/other-run-store/storage.conf')).not.toBe(own);
+    expect(podmanSocketPath(conf, '/var/tmp/some-run-store/../some-run-store/storage.conf')).toBe(own);
+  });
+
+  it('points testcontainers at the socket on loopback, without ryuk', () => {
+    const names = ['DOCKER_HOST', 'TESTCONTAINERS_RYUK_DISABLED', 'TESTCONTAINERS_HOST_OVERRIDE'] as const;
+    const before = names.map((name) => process.env[name]);
+    try {
+      useTestcontainersOnPodman('/tmp/choiros-gates-podman-test/podman.sock');
+      expect(names.map((name) => process.env[name])).toEqual(['unix:///tmp/choiros-gates-podman-test/podman.sock', 'true', '127.0.0.1']);
+    } finally {
+      names.forEach((name, i) => {
+        const value = before[i];
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      });
+    }
   });
 });

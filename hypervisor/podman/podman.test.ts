@@ -29,6 +29,10 @@ describe('running podman', () => {
     expect(printed).not.toContain('platform-secret');
   });
 
+  it('gives a call without its own timeout minutes, not milliseconds: a half-second call answers', async () => {
+    expect(await podman(['-c', 'sleep 0.5; echo answered'], { binary: '/bin/sh' })).toBe('answered');
+  });
+
   it('a failed call is a PodmanError naming the binary, the arguments, the exit code and what podman said', async () => {
     const failing = podman(['-c', 'echo no such container >&2; exit 125'], { binary: '/bin/sh' });
     await expect(failing).rejects.toThrow(PodmanError);

@@ -42,4 +42,12 @@ describe('sandbox data directory hand-over', () => {
     await expect(ensureDataDir(data, { uid: 1000, gid: 1000 })).rejects.toThrow(`the sandbox data directory ${data} is not a directory`);
     expect(statSync(target).uid).toBe(0);
   });
+
+  it("hands the tree over when only its group is not the sandbox user's", async () => {
+    expect(process.getuid?.(), 'chown needs root, as on the project hosts').toBe(0);
+    const data = path.join(tempDir(), 'data');
+    mkdirSync(data);
+    await ensureDataDir(data, { uid: 0, gid: 1000 });
+    expect(statSync(data).gid).toBe(1000);
+  });
 });

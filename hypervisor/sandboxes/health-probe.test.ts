@@ -9,10 +9,10 @@ afterAll(async () => {
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
 });
 
-/** A sandbox-like server on a loopback port whose GET /health answers `body` with 200. */
-async function sandboxAnswering(body: Record<string, string>): Promise<number> {
+/** A sandbox-like server on a loopback port whose GET /health answers `body` with `statusCode` (200 unless told). */
+async function sandboxAnswering(body: Record<string, string>, statusCode = 200): Promise<number> {
   const server = createServer((req, res) => {
-    if (req.url === '/health') res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (req.url === '/health') res.writeHead(statusCode, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     else res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -71,5 +71,9 @@ describe('sandbox readiness', () => {
     const degraded = await sandboxAnswering({ status: 'degraded', instance_role: 'live' });
     expect(await probeHealth(degraded)).toBeUndefined();
     expect(await probeHealth(await allocatePort(new Set()))).toBeUndefined();
+  });
+
+  it('a "healthy" body under any status but 200 is not healthy', async () => {
+    expect(await probeHealth(await sandboxAnswering({ status: 'healthy', instance_role: 'live' }, 503))).toBeUndefined();
   });
 });

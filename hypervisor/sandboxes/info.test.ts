@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { newEntry } from './entry.ts';
 import { sandboxInfo } from './info.ts';
 import type { SandboxRecord } from './store.ts';
@@ -40,4 +40,19 @@ describe('what the manager reports about a sandbox', () => {
     expect(sandboxInfo(entry('failed', 0), '/srv/choiros')).toMatchObject({ userId: 'alice', role: 'dev', port: 40_301, status: 'failed', state: 'failed', desired: 'running', pid: 4242, restarts: 2, dataDir: '/srv/choiros/alice/dev' });
     expect(sandboxInfo(entry('starting', 0), '/srv/choiros').status).toBe('stopped');
   });
+
+  it('a sandbox just loaded or started has not been idle at all', () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
+    expect(sandboxInfo(newEntry(record('running')), '/srv/choiros').idleSecs).toBe(0);
+  });
+
+  it('idle_secs counts only whole seconds that have passed: 125.9 s idle is 125, never rounded up', () => {
+    vi.useFakeTimers({ now: new Date('2026-01-01T00:00:00Z') });
+    const idling = entry('running', 125.9);
+    expect(sandboxInfo(idling, '/srv/choiros').idleSecs).toBe(125);
+  });
+});
+
+afterEach(() => {
+  vi.useRealTimers();
 });

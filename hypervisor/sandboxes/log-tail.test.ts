@@ -41,4 +41,10 @@ describe('a sandbox log tail', () => {
     expect(Buffer.byteLength(tail)).toBeLessThanOrEqual(16 * 1024);
     expect(Buffer.byteLength(tail)).toBeGreaterThan(15 * 1024);
   });
+
+  it('reads the last 16 KiB (16384 bytes) whole: a line that starts exactly 16 KiB before the end is there in full', async () => {
+    const last = Array.from({ length: 16 }, (_, i) => `line ${i + 1} `.padEnd(1023, 'x'));
+    const tail = await fileTail(logFile(`early\n${last.join('\n')}\n`), 100);
+    expect(tail.split('\n')).toEqual(last);
+  });
 });

@@ -133,3 +133,12 @@ describe('podman exit watching', () => {
     expect(fake.calls()[0]).toBe('events --format json --filter label=choiros.instance=hv-1 --filter event=died');
   });
 });
+
+describe('the log tail of a podman sandbox', () => {
+  it("asks podman for only the last lines of the sandbox's container, by name when no instance runs, stdout and stderr both", async () => {
+    const podman = fakePodman(`logs*) echo 'listening'; echo 'Error: boom' >&2 ;;`);
+    const tail = await podmanRuntime(podman.binary).logTail({ userId: 'alice', role: 'live' }, undefined, 2);
+    expect(podman.calls()).toContain('logs --tail 2 choiros-sandbox-alice-live');
+    expect(tail.split('\n').sort()).toEqual(['Error: boom', 'listening']);
+  });
+});

@@ -6,6 +6,7 @@ import type { SandboxesConfig } from '../config.ts';
 import { createLogger } from '../log.ts';
 import { PodmanError } from '../podman/podman.ts';
 import { PodmanRuntime } from './podman-runtime.ts';
+import type { SandboxRuntime } from './runtime.ts';
 import { Runtimes } from './runtimes.ts';
 
 const dirs: string[] = [];
@@ -30,9 +31,9 @@ function fakePodman(): { binary: string; dir: string; versionCalls: () => number
   return { binary, dir, versionCalls };
 }
 
-function runtimes(podmanBinary: string, dataRoot: string): Runtimes {
+function runtimes(podmanBinary: string, dataRoot: string, overrides: Partial<Record<'podman' | 'process', SandboxRuntime>> = {}): Runtimes {
   const config: SandboxesConfig = { runtime: 'podman', image: 'img', podmanBinary, dataRoot, instanceId: 'hv-test', idleTimeoutSecs: 0, readyTimeoutMs: 1_000, stopTimeoutSecs: 1, restartLimit: 3, restartBackoffMs: 10 };
-  return new Runtimes(config, createLogger('runtimes-test', { write: () => undefined }));
+  return new Runtimes(config, createLogger('runtimes-test', { write: () => undefined }), overrides);
 }
 
 describe("the manager's runtimes", () => {
@@ -64,5 +65,29 @@ describe("the manager's runtimes", () => {
     } finally {
       await all.close();
     }
+  });
+
+  it('use a stand-in for its own kind only, and close every runtime they created', async () => {
+    const closed: string[] = [];
+    const standIn = (kind: 'podman' | 'process'): SandboxRuntime => ({
+      kind,
+      check: async () => undefined,
+      launch: () => Promise.reject(new Error('not in this test')),
+      stop: async () => undefined,
+      find: async () => [],
+      attach: () => {
+        throw new Error('not in this test');
+      },
+      remove: async () => undefined,
+      logTail: async () => '',
+      close: async () => void closed.push(kind),
+    });
+    const podmanStandIn = standIn('podman');
+    const processStandIn = standIn('process');
+    const all = runtimes('/nonexistent/podman', '/nonexistent', { podman: podmanStandIn, process: processStandIn });
+    expect(await all.get('podman')).toBe(podmanStandIn);
+    expect(await all.get('process')).toBe(processStandIn);
+    await all.close();
+    expect(closed.sort()).toEqual(['podman', 'process']);
   });
 });

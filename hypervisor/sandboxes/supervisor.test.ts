@@ -102,6 +102,7 @@ describe('crash supervisor', () => {
     expect(failures).toHaveLength(1);
     expect(failures[0]).toContain('crashed 3 times in a row (restart limit 2)');
     expect(supervisor.gaveUp(entry)).toBe(true);
+    expect(supervisor.gaveUpReason(entry), 'what a request past the limit is refused with').toContain('crashed 3 times in a row (restart limit 2)');
   });
 
   it('a crash restart that fails to start counts as another crash in a row: the backoff grows and the sandbox is failed at the limit, not retried for ever', async () => {

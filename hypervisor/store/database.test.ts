@@ -31,6 +31,7 @@ describe('database', () => {
 
   it('names the variable and the accepted forms for a bad URL', () => {
     expect(() => openDatabase('postgres://x')).toThrow(/HYPERVISOR_DATABASE_URL="postgres:\/\/x".*sqlite:PATH/);
+    expect(() => openDatabase(`file:sqlite:${path.join(tmpdir(), 'choiros-not-a-sqlite-url.db')}`), 'sqlite: must start the URL').toThrow(/is not a SQLite URL/);
   });
 
   it('rolls back a failed transaction as a whole', () => {
