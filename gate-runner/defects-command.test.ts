@@ -1,7 +1,5 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { hypervisorWithUsers } from '../hypervisor/auth/testing/hypervisor-with-users.ts';
 import { phaseById } from '../suites/phases.ts';
 import { defectsCommand } from './defects-command.ts';
@@ -9,6 +7,7 @@ import { gateUserPrefix, listGateUsers, sweepGateUsers } from './gate-users.ts';
 import { LocalGitHub } from './github/local-github.ts';
 import { defectLabels } from './line-defects.ts';
 import { tempDir } from './sample-run.ts';
+import { deleteRefusingFront } from './testing/delete-refusing-front.ts';
 import { recordedRun } from './testing/recorded-runs.ts';
 
 const phase5 = phaseById('phase5');
@@ -125,22 +124,7 @@ describe('npm run gate -- defects <phase> (local GitHub REST stand-in)', () => {
 
   it('lists in the issue the gate users the target refused to remove, for a person to remove', async () => {
     await users.register(`${gateUserPrefix}refused-by-target`);
-    // A front that passes listings on to the hypervisor and answers every DELETE 503, as a target under maintenance would.
-    const front = createServer((req, res) => {
-      void (async () => {
-        if (req.method === 'DELETE') {
-          res.writeHead(503, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ error: 'maintenance' }));
-          return;
-        }
-        const answer = await fetch(new URL(req.url ?? '/', users.target.url), { headers: { authorization: req.headers.authorization ?? '' } });
-        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
-        res.end(Buffer.from(await answer.arrayBuffer()));
-      })();
-    });
-    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-    onTestFinished(() => new Promise<void>((resolve) => front.close(() => resolve())));
-    const frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+    const frontUrl = await deleteRefusingFront(users.target.url);
     const env = { ...githubEnv(), GATE_TARGET_URL: frontUrl, GATE_ADMIN_TOKEN: users.target.token };
     const gatesDir = path.join(await tempDir('defects'), 'gates');
     await recordedRun(gatesDir, phase5, { runId: 'night-1', targetId: frontUrl, failing: [firstLine] });

@@ -1,9 +1,9 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getJson } from '../hypervisor/auth/testing/auth-client.ts';
 import { hypervisorWithUsers } from '../hypervisor/auth/testing/hypervisor-with-users.ts';
 import { gateUserPrefix, leftoverGateUsersMarkdown, listGateUsers, sweepGateUsers } from './gate-users.ts';
+import { deleteRefusingFront, listeningFront } from './testing/delete-refusing-front.ts';
 
 const users = hypervisorWithUsers();
 
@@ -40,10 +40,9 @@ describe('gate users left on a target', () => {
         res.end(JSON.stringify({ error: `the front could not reach the hypervisor: ${String(error)}` }));
       });
     });
-    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-    onTestFinished(() => new Promise<void>((resolve) => front.close(() => resolve())));
+    const frontUrl = await listeningFront(front);
 
-    const sweep = await sweepGateUsers(`http://127.0.0.1:${(front.address() as AddressInfo).port}`, users.target.token);
+    const sweep = await sweepGateUsers(frontUrl, users.target.token);
 
     expect(sweep.removed.map((user) => user.username)).toEqual(['gate-raced-1']);
     expect(sweep.left).toEqual([]);
@@ -51,23 +50,9 @@ describe('gate users left on a target', () => {
 
   it('leaves a user the target refused to delete (not 404) for a person, with why, and does not count it as removed', async () => {
     await users.register(`${gateUserPrefix}refused-1`);
-    // A front that passes listings on to the hypervisor and answers every DELETE 503, as a target under maintenance would.
-    const front = createServer((req, res) => {
-      void (async () => {
-        if (req.method === 'DELETE') {
-          res.writeHead(503, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ error: 'maintenance' }));
-          return;
-        }
-        const answer = await fetch(new URL(req.url ?? '/', users.target.url), { headers: { authorization: req.headers.authorization ?? '' } });
-        res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
-        res.end(Buffer.from(await answer.arrayBuffer()));
-      })();
-    });
-    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-    onTestFinished(() => new Promise<void>((resolve) => front.close(() => resolve())));
+    const frontUrl = await deleteRefusingFront(users.target.url);
 
-    const sweep = await sweepGateUsers(`http://127.0.0.1:${(front.address() as AddressInfo).port}`, users.target.token);
+    const sweep = await sweepGateUsers(frontUrl, users.target.token);
 
     expect(sweep.removed).toEqual([]);
     expect(sweep.left).toEqual([expect.objectContaining({ username: 'gate-refused-1', error: expect.stringContaining('503') })]);
@@ -86,10 +71,9 @@ describe('gate users left on a target', () => {
         res.end(Buffer.from(await answer.arrayBuffer()));
       })();
     });
-    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-    onTestFinished(() => new Promise<void>((resolve) => front.close(() => resolve())));
+    const frontUrl = await listeningFront(front);
 
-    const sweep = await sweepGateUsers(`http://127.0.0.1:${(front.address() as AddressInfo).port}`, users.target.token);
+    const sweep = await sweepGateUsers(frontUrl, users.target.token);
 
     expect(sweep.removed.map((user) => user.username)).toEqual(['gate-unfiltered-1']);
     expect((await getJson(users.auth, '/auth/me', person)).body).toMatchObject({ authenticated: true, username: 'grace' });
