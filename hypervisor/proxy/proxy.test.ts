@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { createLogger } from '../log.ts';
@@ -11,12 +11,26 @@ import { startUpstream, type Upstream } from './testing/upstream.ts';
 /** The user a request acts for, chosen by the test (the session's stand-in). */
 const userHeader = 'x-test-user';
 
+/** The proxy on a loopback server, acting for the user `userOf` names; close() stops both. */
+async function serveProxy(proxy: Proxy, userOf: (req: IncomingMessage) => string): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => void proxy.handleRequest(req, res, { userId: userOf(req) }));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      await proxy.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 // The resolver answers at once, as it does for a sandbox already running (most requests):
 // the proxy must serve that target, and turn a refusal thrown at once into 503 with Retry-After.
 describe('the proxy with a resolver that answers at once', () => {
   let live: Upstream;
   let proxy: Proxy;
-  let server: Server;
+  let served: Awaited<ReturnType<typeof serveProxy>>;
   let url: string;
   beforeAll(async () => {
     live = await startUpstream('alice-live');
@@ -37,14 +51,11 @@ describe('the proxy with a resolver that answers at once', () => {
         touch: () => undefined,
       },
     });
-    server = createServer((req, res) => void proxy.handleRequest(req, res, { userId: String(req.headers[userHeader] ?? 'alice') }));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = await serveProxy(proxy, (req) => String(req.headers[userHeader] ?? 'alice'));
+    url = served.url;
   });
   afterAll(async () => {
-    await proxy.close();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await served.close();
     await live.close();
   });
 
@@ -73,7 +84,7 @@ describe('the proxy with a resolver that answers at once', () => {
 // The resolver answers with a promise, as it does for a sandbox that must start first.
 describe('the proxy with a resolver that must start the sandbox first', () => {
   let proxy: Proxy;
-  let server: Server;
+  let served: Awaited<ReturnType<typeof serveProxy>>;
   let url: string;
   beforeAll(async () => {
     proxy = createProxy({
@@ -84,14 +95,11 @@ describe('the proxy with a resolver that must start the sandbox first', () => {
         touch: () => undefined,
       },
     });
-    server = createServer((req, res) => void proxy.handleRequest(req, res, { userId: 'late-refusal' }));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = await serveProxy(proxy, () => 'late-refusal');
+    url = served.url;
   });
   afterAll(async () => {
-    await proxy.close();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await served.close();
   });
 
   it('answers 503 when the start fails, and then holds up no drain of that user (a route switch waits for nothing)', async () => {
