@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { fetch } from 'undici';
 import { removeDataDir, runRefusedSandbox, startSandboxProcess, tempDataDir, type SandboxProcess } from './testing/sandbox-process.ts';
@@ -69,6 +70,13 @@ describe('sandbox lifecycle (child process)', () => {
     expect(await getRun(restarted.url, runId)).toMatchObject({ status: 'failed', error: { code: 'interrupted', message: expect.stringContaining('SIGTERM') } });
   });
 
+  test('SIGINT (Ctrl-C in a terminal) stops it the same way, with 0, naming the signal', async () => {
+    const sandbox = await start(freshDataDir());
+    const exit = await sandbox.stop('SIGINT');
+    expect(exit).toMatchObject({ code: 0, signal: null });
+    expect(sandbox.output()).toMatch(/"event":"sandbox\.stopped","signal":"SIGINT"/);
+  });
+
   test('a run cut off by SIGKILL is recorded as failed "interrupted" when the sandbox starts again', async () => {
     const dataDir = freshDataDir();
     const sandbox = await start(dataDir, { SANDBOX_CONDUCTOR_STEP_MS: '5000' });
@@ -79,6 +87,19 @@ describe('sandbox lifecycle (child process)', () => {
     const restarted = await start(dataDir);
     expect(await getRun(restarted.url, runId)).toMatchObject({ status: 'failed', error: { code: 'interrupted' } });
     expect(restarted.output()).toContain('"event":"conductor.runs_recovered"');
+  });
+
+  test('a sandbox that cannot listen (its port taken) exits 1, not 78: the settings were fine, the start failed', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const exit = await runRefusedSandbox({ CHOIR_SANDBOX_ROLE: 'live', PORT: String((taken.address() as AddressInfo).port) });
+      expect(exit.code).toBe(1);
+      expect(exit.output).toMatch(/"event":"sandbox\.start_failed"/);
+      expect(exit.output).toMatch(/sandbox could not start: .*EADDRINUSE/);
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
   });
 
   test('a managed sandbox with a provider key refuses to start: non-zero exit, the variable named, its value never printed', async () => {

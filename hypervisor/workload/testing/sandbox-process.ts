@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fromRoot } from '../../paths.ts';
+import { sandboxMainScript } from '../sandbox-main.ts';
 
 /**
  * The sandbox as a real child process (`node hypervisor/workload/main.ts`), the way the hypervisor's
@@ -31,7 +31,6 @@ export interface SandboxProcessOptions {
   dataDir?: string;
 }
 
-const mainScript = fromRoot('hypervisor', 'workload', 'main.ts');
 const readyDeadlineMs = 20_000;
 
 export function tempDataDir(): string {
@@ -43,7 +42,7 @@ export function removeDataDir(dir: string): void {
 }
 
 function spawnSandbox(dataDir: string, env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<SandboxExit> } {
-  const child = spawn(process.execPath, [mainScript], {
+  const child = spawn(process.execPath, [sandboxMainScript], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PORT: '0', CHOIROS_DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
