@@ -3,8 +3,9 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { fromRoot, repoRoot } from '../hypervisor/paths.ts';
+import { repoRoot } from '../hypervisor/paths.ts';
 import { phaseById } from '../suites/phases.ts';
+import { gateMainScript } from './gate-main.ts';
 import { evidenceDirName, evidenceFolder } from './evidence-layout.ts';
 import { sampleRun, tempDir } from './sample-run.ts';
 import { writeVerdict } from './verdict.ts';
@@ -22,7 +23,7 @@ async function bundle(): Promise<{ runDir: string; verdictFile: string; evidence
 
 /** `npm run gate -- verify ARGS` as a person runs it. */
 async function verify(args: readonly string[]) {
-  const result = await execa(process.execPath, [fromRoot('gate-runner', 'main.ts'), 'verify', ...args], { cwd: repoRoot, reject: false, all: true });
+  const result = await execa(process.execPath, [gateMainScript, 'verify', ...args], { cwd: repoRoot, reject: false, all: true });
   return { exitCode: result.exitCode, output: String(result.all) };
 }
 
