@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { AllureReport, readConfig } from '@allurereport/core';
+import { runsAsScript } from '../hypervisor/paths.ts';
 import { deferReportAppInFile } from './allure-single-file.ts';
 
 /**
@@ -24,7 +25,7 @@ export async function generateReportWithQualityGate(resultsDir: string, output: 
 }
 
 /** `node gate-runner/allure-generate.ts RESULTS_DIR OUTPUT_DIR`, with GATE_PHASE set. Run by allure-cli.ts. */
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+if (runsAsScript(import.meta.url)) {
   const [resultsDir, output] = process.argv.slice(2);
   if (!resultsDir || !output) {
     console.error('usage: node gate-runner/allure-generate.ts RESULTS_DIR OUTPUT_DIR (GATE_PHASE names the phase)');

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
+import { runsAsScript } from '../hypervisor/paths.ts';
 import { requireHostTools } from './prerequisites.ts';
 
 /**
@@ -79,7 +80,7 @@ export async function ensureHostRoot(inputs: RootInputs = hostRootInputs, cache:
   return { dir, built: true, buildMs: performance.now() - started };
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (runsAsScript(import.meta.url)) {
   const root = await ensureHostRoot();
   console.log(JSON.stringify({ dir: root.dir, built: root.built, buildSeconds: Math.round(root.buildMs / 100) / 10 }));
 }

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { fromRoot } from '../hypervisor/paths.ts';
+import { fromRoot, runsAsScript } from '../hypervisor/paths.ts';
 
 // The package's ES module build mixes require() with top-level await, which Node refuses; its
 // CommonJS build works.
@@ -41,7 +41,7 @@ export function formatFinding(finding: WorkflowFinding): string {
 }
 
 // `node scripts/actionlint.ts [FILE...]` (part of `npm run lint`): every workflow by default.
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+if (runsAsScript(import.meta.url)) {
   const files = process.argv.length > 2 ? process.argv.slice(2).map((f) => path.resolve(f)) : workflowFiles();
   const findings = await lintWorkflows(files);
   for (const finding of findings) console.error(formatFinding(finding));

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { Agent, request } from 'undici';
 import { podmanBinary } from '../config.ts';
-import { fromRoot } from '../paths.ts';
+import { runsAsScript } from '../paths.ts';
 import { containersConf, podmanEnv } from './podman.ts';
 
 /**
@@ -95,6 +95,6 @@ export function useTestcontainersOnPodman(socketPath: string): void {
   process.env.TESTCONTAINERS_HOST_OVERRIDE = '127.0.0.1';
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(fromRoot('hypervisor', 'podman', 'podman-api.ts'))) {
+if (runsAsScript(import.meta.url)) {
   console.log(`podman API: unix://${await ensurePodmanApi()}`);
 }

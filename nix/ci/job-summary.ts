@@ -1,6 +1,6 @@
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runsAsScript } from '../../hypervisor/paths.ts';
 import { countTranscript } from '../binary-cache/transcript.ts';
 import { flakeOutputs } from '../outputs.ts';
 
@@ -28,7 +28,7 @@ export function jobSummary(dir: string): string {
 }
 
 // Run as a program, also through a symlinked checkout (where argv[1] is not the module's real path).
-if (process.argv[1] && realpathSync(path.resolve(process.argv[1])) === fileURLToPath(import.meta.url)) {
+if (runsAsScript(import.meta.url)) {
   const dir = process.argv[2];
   if (!dir) {
     console.error('usage: node nix/ci/job-summary.ts BUILD_LOG_DIR');

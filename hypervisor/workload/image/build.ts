@@ -1,5 +1,4 @@
-import path from 'node:path';
-import { fromRoot } from '../../paths.ts';
+import { runsAsScript } from '../../paths.ts';
 import { buildSandboxImage } from './image.ts';
 
 export const imageUsage = 'usage: npm run image [-- --version VERSION]  (VERSION: letters, digits, ".", "_", "-")';
@@ -17,7 +16,7 @@ export function parseImageArgs(argv: readonly string[]): { version?: string } | 
 }
 
 // Exported for its test; building only when run as the script.
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(fromRoot('hypervisor', 'workload', 'image', 'build.ts'))) {
+if (runsAsScript(import.meta.url)) {
   const args = parseImageArgs(process.argv.slice(2));
   if (!args) {
     console.error(imageUsage);
