@@ -2,9 +2,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError } from './errors.ts';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.end(writeJsonHead(res, status, body, headers));
+}
+
+/** Writes the head of a JSON answer (length, no-store) and returns the body's text, for the caller to send. */
+export function writeJsonHead(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): string {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
-  res.end(text);
+  return text;
 }
 
 export function sendError(res: ServerResponse, error: HttpError): void {

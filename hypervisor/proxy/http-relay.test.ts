@@ -6,6 +6,7 @@ import { request } from 'undici';
 import { waitFor } from '../../fixtures/test-hypervisor.ts';
 import { SandboxUnavailableError } from '../sandboxes/errors.ts';
 import { metricsRegistry } from '../metrics-registry.ts';
+import { rawConnection, untilClosed } from '../http/testing/raw-connection.ts';
 import { closedPort, startFront, testUserHeader, type Front } from './testing/front.ts';
 import { startUpstream, type Upstream } from './testing/upstream.ts';
 
@@ -182,6 +183,23 @@ describe('HTTP relay to the user\'s sandboxes', () => {
     const streamed = await request(`${front.url}/upload`, { method: 'POST', body: Readable.from([Buffer.alloc(800), Buffer.alloc(800)]) });
     expect(streamed.statusCode).toBe(413);
     expect(await streamed.body.json()).toEqual({ error: 'request body exceeds the limit of 1024 bytes' });
+  });
+
+  it('lets a client that goes on streaming past the limit read the 413: the rest of its body is read and dropped before the connection closes', async () => {
+    // A client that writes its whole 4 MiB body before reading anything (a 1 KiB limit): had the proxy closed at its
+    // answer with most of the body unread, the client's next bytes would be answered with a reset, its write would
+    // fail (EPIPE) and the 413 waiting in its socket would never be read.
+    const client = await rawConnection(front.port);
+    client.pause();
+    const body = Buffer.alloc(4 * 1024 * 1024, ' ');
+    const head = `POST /upload HTTP/1.1\r\nHost: localhost\r\n${testUserHeader}: alice\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n`;
+    const writeError = await new Promise<Error | null | undefined>((resolve) => client.write(Buffer.concat([Buffer.from(head), body, Buffer.from('\r\n0\r\n\r\n')]), resolve));
+    client.resume();
+    const answer = await untilClosed(client);
+    expect(writeError ?? undefined, 'the whole body was taken').toBeUndefined();
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toMatch(/connection: close/i);
+    expect(answer).toContain('{"error":"request body exceeds the limit of 1024 bytes"}');
   });
 
   it('relays a request body and a response exactly at their limits, declared or streamed', async () => {

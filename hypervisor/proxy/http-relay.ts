@@ -4,7 +4,7 @@ import type { Dispatcher } from 'undici';
 import { towardsClient, towardsSandbox } from './headers.ts';
 import type { ProxyLimits } from './limits.ts';
 import type { SandboxLeg } from './sandbox-leg.ts';
-import { replyError } from './reply.ts';
+import { replyError, replyErrorMidBody } from './reply.ts';
 
 class LimitExceeded extends Error {
   readonly status: number;
@@ -88,8 +88,8 @@ export function relayHttp(relay: RelayRequest): void {
       return;
     }
     log.warn({ event: 'proxy.error', path: relay.path, user: relay.identity.userId, role: relay.identity.role, status, reason: message });
-    if (!req.complete) res.setHeader('connection', 'close');
-    replyError(res, status, message);
+    if (req.complete) replyError(res, status, message);
+    else replyErrorMidBody(req, res, status, message);
     finish(status);
   };
 
