@@ -768,7 +768,7 @@ export const defects: readonly SeededDefect[] = [
     id: 'gateway-failures-answered-as-unavailable',
     what: "the relay answers every gateway failure (502: refused or failed connection) as 503 with Retry-After: 1, read as \"the sandbox may be restarting\", so a running sandbox that refuses the connection looks like an on-demand start that failed, to clients and to the 5xx-by-class metrics",
     caughtBy: [line.authProxy],
-    edits: [{ file: 'hypervisor/proxy/http-relay.ts', find: '    replyError(res, status, message);', replace: "    if (status === 502) replyError(res, 503, message, { 'retry-after': '1' });\n    else replyError(res, status, message);" }],
+    edits: [{ file: 'hypervisor/proxy/http-relay.ts', find: '    if (req.complete) replyError(res, status, message);', replace: "    if (status === 502) replyError(res, 503, message, { 'retry-after': '1' });\n    else if (req.complete) replyError(res, status, message);" }],
   },
   // f9m3: round-9 misses
   {
