@@ -47,8 +47,9 @@ describe('/proc readings', () => {
     const start = processStartTime(child.pid) ?? null;
     expect(isSameProcessAlive(child.pid, null), 'no recorded start time: the pid alone').toBe(true);
     expect(isSameProcessAlive(child.pid, String(Number(start) + 1)), 'a reused pid').toBe(false);
-    // The shell execs into sleep, which never reaps its own child: that child stays a zombie.
-    const parent = started('/bin/sh', ['-c', '/bin/sleep 0 & echo $!; exec /bin/sleep 30']);
+    // perl (Essential on Debian) forks a child that exits at once and never reaps it: the child stays a zombie. (A shell
+    // that execs into sleep may reap its background child first, under load, and leave no zombie to read.)
+    const parent = started('/usr/bin/perl', ['-e', '$| = 1; my $pid = fork(); exit 0 if $pid == 0; print "$pid\\n"; sleep 30;']);
     const zombie = Number(await new Promise<string>((resolve) => parent.stdout?.once('data', (chunk: Buffer) => resolve(chunk.toString()))));
     await vi.waitFor(() => expect(readFileSync(`/proc/${zombie}/stat`, 'utf8')).toMatch(/\) Z /), { timeout: 10_000 });
     expect(isSameProcessAlive(zombie, null)).toBe(false);
