@@ -323,3 +323,23 @@ describe('HTTP relay of a response body that goes quiet', () => {
     expect(cut).toEqual([`the sandbox stopped sending its response for ${responseIdleTimeoutMs} ms`]);
   });
 });
+
+describe('the proxy with its default limits', () => {
+  it('relays a request body of exactly 32 MiB (binary, not 32 MB) and refuses one byte more with 413 naming the limit', async () => {
+    const upstream = await startUpstream('default-limits');
+    const front = await startFront({ 'alice:main': { port: upstream.port, role: 'live' } });
+    try {
+      const limit = 32 * 1024 * 1024;
+      const at = await request(`${front.url}/upload`, { method: 'POST', headers: { [testUserHeader]: 'alice' }, body: Buffer.alloc(limit, 0x62) });
+      expect(at.statusCode).toBe(200);
+      await at.body.dump();
+      expect(upstream.requests.at(-1)?.body.length).toBe(limit);
+      const over = await request(`${front.url}/upload`, { method: 'POST', headers: { [testUserHeader]: 'alice' }, body: Buffer.alloc(limit + 1, 0x62) });
+      expect(over.statusCode).toBe(413);
+      expect(await over.body.json()).toEqual({ error: `request body of ${limit + 1} bytes exceeds the limit of ${limit} bytes` });
+    } finally {
+      await front.close();
+      await upstream.close();
+    }
+  });
+});
