@@ -23,4 +23,9 @@ describe('the JSON view of a run (API and WebSocket)', () => {
   test('a completed run carries its document path', () => {
     expect(runView({ ...running, status: 'completed', currentStep: undefined, documentPath: 'documents/o-r1.md', finishedAt: at })).toMatchObject({ document_path: 'documents/o-r1.md', finished_at: at });
   });
+
+  test('each time is its own: updated_at moves as the run progresses, created_at stays', () => {
+    const later = '2026-01-01T00:00:05.000Z';
+    expect(runView({ ...running, stepsDone: 2, updatedAt: later })).toMatchObject({ created_at: at, updated_at: later });
+  });
 });
