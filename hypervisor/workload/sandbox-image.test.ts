@@ -75,6 +75,12 @@ describe('the sandbox OCI image on podman', () => {
     expect(health).toMatchObject({ status: 'healthy', service: 'choiros-sandbox', version: packageVersion, instance_role: 'dev' });
   });
 
+  test('a test container publishes its port on loopback only', async () => {
+    const sandbox = await start({ env: { CHOIR_SANDBOX_ROLE: 'dev' } });
+    const ports = JSON.parse(await podman(['inspect', '--format', '{{json .NetworkSettings.Ports}}', sandbox.container.getId()])) as Record<string, Array<{ HostIp: string }>>;
+    expect(ports['8080/tcp']?.map((binding) => binding.HostIp)).toEqual(['127.0.0.1']);
+  });
+
   test('a task runs end to end over /ws in the container', async () => {
     const sandbox = await start({ env: { CHOIR_SANDBOX_ROLE: 'live' } });
     const run = await runTaskOverWs(sandbox.url(), 'Run inside the container');

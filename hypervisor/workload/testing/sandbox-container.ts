@@ -20,8 +20,21 @@ export interface SandboxContainerOptions {
 
 const testLabel = 'choiros.test';
 
+/**
+ * testcontainers publishes ports on every interface (HostIp unset, so 0.0.0.0) and has no option for
+ * the host address; only loopback may be a network target here, so every binding is pinned to it
+ * just before the container is created.
+ */
+class LoopbackContainer extends GenericContainer {
+  protected override async beforeContainerCreated(): Promise<void> {
+    for (const bindings of Object.values(this.hostConfig.PortBindings ?? {}) as Array<Array<{ HostIp?: string }>>) {
+      for (const binding of bindings) binding.HostIp = '127.0.0.1';
+    }
+  }
+}
+
 function configured(image: string, options: SandboxContainerOptions, marker: string): GenericContainer {
-  let container = new GenericContainer(image).withLabels({ [testLabel]: marker }).withEnvironment(options.env ?? {});
+  let container = new LoopbackContainer(image).withLabels({ [testLabel]: marker }).withEnvironment(options.env ?? {});
   if (options.dataDir) container = container.withBindMounts([{ source: options.dataDir, target: '/data', mode: 'rw' }]);
   return container;
 }
