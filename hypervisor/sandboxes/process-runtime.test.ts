@@ -110,6 +110,23 @@ describe('process runtime', () => {
     expect(target.logs.find((line) => line.event === 'sandbox.stop' && line.user === user)).toEqual(expect.objectContaining({ duration_ms: expect.any(Number), pid: first.pid, reason: 'admin' }));
   });
 
+  it('a stop asks the sandbox with SIGTERM first, and the next start keeps the stopped run\'s log beside the new one as <role>.log.1', async () => {
+    const target = await hypervisor();
+    const user = uniqueUser('cal');
+    const first = (await target.admin<SandboxView>('POST', `/admin/sandboxes/${user}/live/start`)).body;
+    await target.admin<SandboxView>('POST', `/admin/sandboxes/${user}/live/stop`);
+    const second = (await target.admin<SandboxView>('POST', `/admin/sandboxes/${user}/live/start`)).body;
+    const logFile = path.join(target.env.SANDBOX_DATA_ROOT as string, user, 'live.log');
+    const lines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as LogLine);
+    const previous = lines(`${logFile}.1`);
+    expect(new Set(previous.map((line) => line.pid)), 'pids in live.log.1').toEqual(new Set([first.pid]));
+    expect(previous.map((line) => line.event)).toEqual(expect.arrayContaining(['sandbox.listening', 'sandbox.stopping', 'sandbox.stopped']));
+    expect(previous.find((line) => line.event === 'sandbox.stopped')).toMatchObject({ signal: 'SIGTERM' });
+    // The sandbox logs that it listens before it can answer the health check its start waited for.
+    expect(lines(logFile).map((line) => [line.event, line.pid])).toContainEqual(['sandbox.listening', second.pid]);
+    expect(new Set(lines(logFile).map((line) => line.pid)), 'pids in live.log').toEqual(new Set([second.pid]));
+  });
+
   it('restarts a sandbox killed with kill -9, on the same port', async () => {
     const target = await hypervisor();
     const user = uniqueUser('dan');
