@@ -153,6 +153,10 @@ describe('process runtime', () => {
     expect(failed.error).toMatch(/crashed 2 times in a row \(restart limit 1\)/);
     expect((await target.admin<SandboxView>('GET', `/admin/sandboxes/${user}/live`)).body).toMatchObject({ status: 'failed', state: 'failed' });
     expect(sandboxProcesses(target.env.SANDBOX_DATA_ROOT as string)).toEqual([]);
+    // Only an admin's stop clears the mark; any other stop (here a refused release's) leaves it for the operator to see.
+    expect(await target.hypervisor.sandboxes.stop({ userId: user, role: 'live' }, 'release_refused')).toMatchObject({ status: 'failed' });
+    expect((await target.admin<SandboxView>('POST', `/admin/sandboxes/${user}/live/stop`)).body).toMatchObject({ status: 'stopped', state: 'stopped' });
+    expect((await target.admin<SandboxView>('POST', `/admin/sandboxes/${user}/live/start`)).body).toMatchObject({ status: 'running' });
   });
 
   it('a sandbox that never becomes healthy is stopped, marked failed, and the error carries its log tail', async () => {
