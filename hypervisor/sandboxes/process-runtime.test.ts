@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -125,6 +126,20 @@ describe('process runtime', () => {
     // The sandbox logs that it listens before it can answer the health check its start waited for.
     expect(lines(logFile).map((line) => [line.event, line.pid])).toContainEqual(['sandbox.listening', second.pid]);
     expect(new Set(lines(logFile).map((line) => line.pid)), 'pids in live.log').toEqual(new Set([second.pid]));
+  });
+
+  it('a stopped sandbox whose recorded port something else has taken starts on a new port', async () => {
+    const target = await hypervisor();
+    const user = uniqueUser('cyd');
+    const first = (await target.admin<SandboxView>('POST', `/admin/sandboxes/${user}/live/start`)).body;
+    await target.admin<SandboxView>('POST', `/admin/sandboxes/${user}/live/stop`);
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen({ host: '127.0.0.1', port: first.port as number }, resolve));
+    cleanups.push(() => new Promise<void>((resolve) => squatter.close(() => resolve())));
+    const second = (await target.admin<SandboxView>('POST', `/admin/sandboxes/${user}/live/start`)).body;
+    expect(second).toMatchObject({ status: 'running' });
+    expect(second.port).not.toBe(first.port);
+    expect(await sandboxHealth(second.port as number)).toMatchObject({ status: 'healthy', instance_role: 'live' });
   });
 
   it('restarts a sandbox killed with kill -9, on the same port', async () => {
