@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
@@ -80,6 +80,48 @@ describe('npm run gate -- verify', () => {
     await writeFile(path.join(runDir, evidenceDirName, '.cache', 'notes.txt'), 'added later\n');
     await writeFile(path.join(runDir, evidenceDirName, evidenceFolder(firstLine), '.added-later'), 'added later\n');
     expect((await verifyBundle(runDir)).problems.map((p) => p.path).sort()).toEqual([`${evidenceDirName}/.cache/notes.txt`, `${evidenceDirName}/${evidenceFolder(firstLine)}/.added-later`].sort());
+  });
+
+  it('rejects a listed file replaced by a symbolic link, even to an identical copy outside the bundle', async () => {
+    const { runDir, evidenceFile } = await bundle();
+    const copy = path.join(await tempDir('verify-outside'), 'output.txt');
+    await writeFile(copy, await readFile(evidenceFile));
+    await rm(evidenceFile);
+    await symlink(copy, evidenceFile);
+    expect((await verifyBundle(runDir)).problems).toEqual([{ kind: 'not-a-file', path: path.relative(runDir, evidenceFile), detail: 'listed as a file, but the bundle holds a symbolic link there' }]);
+    const run = await verify([runDir]);
+    expect(run.exitCode).toBe(1);
+    expect(run.output).toContain('not-a-file');
+  });
+
+  it('rejects listed files reached through a linked folder: the evidence folder itself a link to a copy elsewhere', async () => {
+    const { runDir } = await bundle();
+    const elsewhere = path.join(await tempDir('verify-outside'), evidenceDirName);
+    await cp(path.join(runDir, evidenceDirName), elsewhere, { recursive: true });
+    await rm(path.join(runDir, evidenceDirName), { recursive: true });
+    await symlink(elsewhere, path.join(runDir, evidenceDirName));
+    const { problems } = await verifyBundle(runDir);
+    expect(problems).toHaveLength(phase.checklist.length);
+    expect(new Set(problems.map((problem) => `${problem.kind}: ${problem.detail}`))).toEqual(new Set(['not-a-file: reached through a symbolic link: the bundle does not hold it itself']));
+  });
+
+  it('rejects an unlisted symbolic link or FIFO under evidence/, naming what it is, without reading it', async () => {
+    const { runDir } = await bundle();
+    const folder = path.join(runDir, evidenceDirName, evidenceFolder(firstLine));
+    await symlink('/etc/hostname', path.join(folder, 'host.txt'));
+    await execa('mkfifo', [path.join(folder, 'pipe')]);
+    const relative = (name: string) => `${evidenceDirName}/${evidenceFolder(firstLine)}/${name}`;
+    expect((await verifyBundle(runDir)).problems).toEqual([
+      { kind: 'not-a-file', path: relative('host.txt'), detail: `a symbolic link in ${evidenceDirName}/, not in the verdict: a bundle holds regular files only` },
+      { kind: 'not-a-file', path: relative('pipe'), detail: `a FIFO in ${evidenceDirName}/, not in the verdict: a bundle holds regular files only` },
+    ]);
+  });
+
+  it('rejects a listed file replaced by a FIFO at once, without waiting on it', async () => {
+    const { runDir, evidenceFile } = await bundle();
+    await rm(evidenceFile);
+    await execa('mkfifo', [evidenceFile]);
+    expect((await verifyBundle(runDir)).problems).toEqual([{ kind: 'not-a-file', path: path.relative(runDir, evidenceFile), detail: 'listed as a file, but the bundle holds a FIFO there' }]);
   });
 
   it("rejects a verdict whose line cites evidence the run's list does not vouch for", async () => {

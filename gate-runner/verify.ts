@@ -1,16 +1,18 @@
-import { readFile, stat } from 'node:fs/promises';
+import { lstat, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { hashEvidence, sha256File, type EvidenceFile } from './evidence-files.ts';
+import { notAFileKind, readEvidenceFolder, sha256File, type EvidenceFile } from './evidence-files.ts';
 import { evidenceDirName } from './evidence-layout.ts';
 import { verdictSchema } from './verdict.ts';
 
 /**
  * `npm run gate -- verify <run folder | verdict.json>`: checks a gate run's bundle as someone attached
  * it: every evidence file the verdict lists is present with its digest and size, and no file under
- * evidence/ is missing from the verdict. The gate runs the same check on its own verdict right after
+ * evidence/ is missing from the verdict. Evidence is regular files held in the bundle itself: a
+ * symbolic link (whose target could change after the verdict vouched for it), a socket or a FIFO
+ * under evidence/ is a problem, listed or not, and is never read. The gate runs the same check on its own verdict right after
  * writing it, so a verdict never vouches for evidence it does not match.
  */
-export type BundleProblemKind = 'missing' | 'changed' | 'unlisted' | 'line-not-in-run-list';
+export type BundleProblemKind = 'missing' | 'changed' | 'unlisted' | 'not-a-file' | 'line-not-in-run-list';
 
 export interface BundleProblem {
   kind: BundleProblemKind;
@@ -79,14 +81,22 @@ function insideEvidence(runDir: string, listedPath: string): string | undefined 
   return full.startsWith(`${evidenceDir}${path.sep}`) ? full : undefined;
 }
 
-async function checkListed(runDir: string, file: EvidenceFile): Promise<BundleProblem | undefined> {
+async function checkListed(runDir: string, realRunDir: string, file: EvidenceFile): Promise<BundleProblem | undefined> {
   const full = insideEvidence(runDir, file.path);
   if (!full) return { kind: 'unlisted', path: file.path, detail: `the verdict lists a path outside ${evidenceDirName}/` };
   let info;
   try {
-    info = await stat(full);
+    info = await lstat(full);
   } catch {
     return { kind: 'missing', path: file.path, detail: 'listed in the verdict, not in the bundle' };
+  }
+  if (!info.isFile()) {
+    const what = info.isDirectory() ? 'folder' : notAFileKind(info);
+    return { kind: 'not-a-file', path: file.path, detail: `listed as a file, but the bundle holds a ${what} there` };
+  }
+  // A folder on the way may be a link out of the bundle even when the file itself is not one.
+  if ((await realpath(full)) !== path.join(realRunDir, path.relative(runDir, full))) {
+    return { kind: 'not-a-file', path: file.path, detail: 'reached through a symbolic link: the bundle does not hold it itself' };
   }
   const sha256 = await sha256File(full);
   if (sha256 !== file.sha256 || info.size !== file.bytes) {
@@ -100,13 +110,18 @@ export async function verifyBundle(input: string): Promise<BundleCheck> {
   const runDir = path.dirname(verdictFile);
   const { evidence, lines } = await readVerdictEvidence(verdictFile);
   const problems: BundleProblem[] = [];
+  const realRunDir = await realpath(runDir);
   for (const file of evidence) {
-    const problem = await checkListed(runDir, file);
+    const problem = await checkListed(runDir, realRunDir, file);
     if (problem) problems.push(problem);
   }
   const listed = new Set(evidence.map((file) => file.path));
-  for (const file of await hashEvidence(path.join(runDir, evidenceDirName), runDir)) {
+  const found = await readEvidenceFolder(path.join(runDir, evidenceDirName), runDir);
+  for (const file of found.files) {
     if (!listed.has(file.path)) problems.push({ kind: 'unlisted', path: file.path, detail: `in ${evidenceDirName}/ but not in the verdict` });
+  }
+  for (const entry of found.notFiles) {
+    if (!listed.has(entry.path)) problems.push({ kind: 'not-a-file', path: entry.path, detail: `a ${entry.kind} in ${evidenceDirName}/, not in the verdict: a bundle holds regular files only` });
   }
   const runList = new Map(evidence.map((file) => [file.path, file.sha256]));
   for (const line of lines) {
