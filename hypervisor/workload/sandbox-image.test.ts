@@ -152,6 +152,28 @@ describe('the sandbox OCI image on podman', () => {
     expect(labels).toBe(version);
   });
 
+  test('a rebuild under the same reference removes the image it displaced, which nothing else tags', async () => {
+    const tag = `rebuild-${randomUUID().slice(0, 8)}`;
+    const first = await buildSandboxImage({ tag, version: `${packageVersion}-first` });
+    releaseImages.push(first.ref);
+    const second = await buildSandboxImage({ tag, version: `${packageVersion}-second` });
+    expect(second.ref).toBe(first.ref);
+    expect(second.id).not.toBe(first.id);
+    expect(await imageId(second.ref)).toBe(second.id);
+    expect(await podman(['image', 'exists', first.id]).then(() => 'kept', () => 'removed'), 'the displaced image').toBe('removed');
+  });
+
+  test('a rebuild keeps the image it displaced while another reference still tags it', async () => {
+    const tag = `rebuild-${randomUUID().slice(0, 8)}`;
+    const first = await buildSandboxImage({ tag, version: `${packageVersion}-kept` });
+    const keeper = `${first.ref}-keeper`;
+    await podman(['tag', first.id, keeper]);
+    releaseImages.push(first.ref, keeper);
+    const second = await buildSandboxImage({ tag, version: `${packageVersion}-other` });
+    expect(second.id).not.toBe(first.id);
+    expect(await imageId(keeper), 'the displaced image, still tagged').toBe(first.id);
+  });
+
   test('ensureSandboxImage reuses an image built from the same sources instead of rebuilding it', async () => {
     const version = `${packageVersion}-reuse.${randomUUID().slice(0, 8)}`;
     const built = await buildSandboxImage({ version });
