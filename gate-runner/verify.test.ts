@@ -177,4 +177,14 @@ describe('npm run gate -- verify', () => {
     expect(await verify([dir])).toMatchObject({ exitCode: 2, output: expect.stringContaining('not a verdict this gate runner can check') });
     expect(await verify([])).toMatchObject({ exitCode: 2, output: expect.stringContaining('give exactly one run folder or verdict.json') });
   });
+
+  it('refuses, with exit code 2 and at once, a verdict.json that is not a regular file (a FIFO would never end)', async () => {
+    const { runDir, verdictFile } = await bundle();
+    await rm(verdictFile);
+    await execa('mkfifo', [verdictFile]);
+    const expected = `${verdictFile} is not a regular file: a gate run folder holds verdict.json, a file, next to ${evidenceDirName}/`;
+    await expect(verifyBundle(runDir)).rejects.toThrow(expected);
+    await expect(verifyBundle(verdictFile)).rejects.toThrow(expected);
+    expect(await verify([runDir])).toMatchObject({ exitCode: 2, output: expect.stringContaining(expected) });
+  });
 });

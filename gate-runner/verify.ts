@@ -43,7 +43,11 @@ async function locateVerdict(input: string): Promise<string> {
   } catch {
     throw new BundleInputError(`${input} does not exist: give a gate run folder (reports/gates/<phase>/<run id>) or its verdict.json`);
   }
-  return info.isDirectory() ? path.join(resolved, 'verdict.json') : resolved;
+  const verdictFile = info.isDirectory() ? path.join(resolved, 'verdict.json') : resolved;
+  // Read nothing that is not a regular file: a FIFO named verdict.json would hold the check forever.
+  const verdictInfo = verdictFile === resolved ? info : await stat(verdictFile).catch(() => undefined);
+  if (verdictInfo && !verdictInfo.isFile()) throw new BundleInputError(`${verdictFile} is not a regular file: a gate run folder holds verdict.json, a file, next to evidence/`);
+  return verdictFile;
 }
 
 function isEvidenceFile(value: unknown): value is EvidenceFile {
