@@ -61,7 +61,11 @@ install_moto() {
 if ! command -v moto_server >/dev/null 2>&1 && [[ ! -x $moto_venv/bin/moto_server ]]; then install_moto; fi
 
 # Node 24 comes from the npm registry as the `node` package, so nobody installs it by hand.
-if [[ ! -x node_modules/.bin/node || ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+# A linked node_modules belongs to another checkout (npm run integrity's scratch copies link it): npm ci
+# here would empty and refill it under everything running from there, so it is used as it is.
+if [[ -L node_modules ]]; then
+  say "node_modules links to $(readlink -f node_modules): using it as it is (run this script there to install)"
+elif [[ ! -x node_modules/.bin/node || ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   say "installing npm dependencies (Node 24 included)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
