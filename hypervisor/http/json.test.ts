@@ -96,6 +96,11 @@ describe('JSON bodies and errors', () => {
     expect((await post('/echo', '{"a":1}', 'application/merge-patch+json')).status).toBe(200);
   });
 
+  // What many HTTP clients send: the media type with parameters after it.
+  it.each(['application/json; charset=utf-8', 'application/json;charset=UTF-8', 'Application/JSON', 'application/merge-patch+json; charset=utf-8'])('takes a JSON body sent as %s', async (type) => {
+    expect((await post('/echo', '{"a":1}', type)).status).toBe(200);
+  });
+
   it('answers 404 JSON for what no handler takes, and 500 without internals for a failing handler', async () => {
     const missing = await request(`${base}/nowhere`);
     expect(missing.statusCode).toBe(404);

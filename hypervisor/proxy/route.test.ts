@@ -12,6 +12,11 @@ describe('routePath', () => {
     ['/dev/../admin', 'main', '/admin'],
     ['/dev/%2e%2e/x', 'main', '/x'],
     ['/a/./b', 'main', '/a/b'],
+    ['/./dev/x', 'dev', '/x'],
+    ['/dev/./x', 'dev', '/x'],
+    // A lone dot segment right before the query: plain characters otherwise, so only the dot check sends it to be normalised.
+    ['/dev/.?q', 'dev', '/?q'],
+    ['/a/.?b', 'main', '/a/?b'],
     ['/x\\..\\dev\\y', 'dev', '/y'],
     ['//evil.example/dev/x', 'dev', '/x'],
     ['http://other.example:1/dev/z?q', 'dev', '/z?q'],
