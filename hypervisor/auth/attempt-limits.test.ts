@@ -93,6 +93,16 @@ describe('failed-attempt limits: counted before the slow work, aimed at the atta
     expect(login.status).toBe(200);
   });
 
+  it('counts failures only: a client that logs in more often than its failure budget is never refused', async () => {
+    server = await startAuthServer({ limits: { loginByClient: { max: 3, windowMs: 60_000 } } });
+    const username = unique();
+    const key = createSoftwarePasskey({ origin: server.origin, rpId: 'localhost' });
+    await registerWithPasskey(server, { username, passkey: key });
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i += 1) statuses.push((await loginWithPasskey(server, { username, passkey: key })).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200]);
+  });
+
   it('limits the attacking client: past its budget of failed logins it gets 429, whichever account it aims at', async () => {
     server = await startAuthServer({ limits: { loginByClient: { max: 3, windowMs: 60_000 } } });
     const attacker = agent('127.0.0.2');
