@@ -8,9 +8,10 @@ import { verdictSchema } from './verdict.ts';
  * `npm run gate -- verify <run folder | verdict.json>`: checks a gate run's bundle as someone attached
  * it: every evidence file the verdict lists is present with its digest and size, and no file under
  * evidence/ is missing from the verdict. Evidence is regular files held in the bundle itself: a
- * symbolic link (whose target could change after the verdict vouched for it), a socket or a FIFO
- * under evidence/ is a problem, listed or not, and is never read. The gate runs the same check on its own verdict right after
- * writing it, so a verdict never vouches for evidence it does not match.
+ * symbolic link (whose target could change after the verdict vouched for it), a file reached through
+ * a linked folder, a socket or a FIFO under evidence/ is a problem, listed or not, and is never read.
+ * The gate runs the same check on its own verdict right after writing it, so a verdict never vouches
+ * for evidence it does not match.
  */
 export type BundleProblemKind = 'missing' | 'changed' | 'unlisted' | 'not-a-file' | 'line-not-in-run-list';
 
