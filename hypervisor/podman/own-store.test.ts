@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { createOwnStore } from './own-store.ts';
+import { execa } from 'execa';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { createOwnStore, mountsUnder } from './own-store.ts';
 import { podman } from './podman.ts';
 
 const storeInfo = (env?: Readonly<Record<string, string>>): Promise<string> =>
@@ -48,6 +49,25 @@ describe('a podman store of its own', () => {
       await rm(fits, { recursive: true, force: true });
       await rm(over, { recursive: true, force: true });
     }
+  });
+
+  // An interrupted integrity run once left its store behind so: rmdir EBUSY on a mount podman did not undo.
+  it('is removed whole even with something still mounted inside it, a mount point with a space in its name included', async () => {
+    const store = await createOwnStore('choiros-own-store-test-', 'overlay', '/tmp');
+    // Beside the graph root, where podman's own clean-up of its driver's mounts does not reach.
+    const leftovers = [path.join(store.dir, 'left behind'), path.join(store.dir, 'left behind', 'a container', 'merged')];
+    onTestFinished(async () => {
+      for (const point of [...leftovers].reverse()) await execa('umount', ['--lazy', point], { reject: false });
+      await rm(store.dir, { recursive: true, force: true });
+    });
+    await mkdir(leftovers[0] as string, { recursive: true });
+    await execa('mount', ['--bind', leftovers[0] as string, leftovers[0] as string]);
+    await mkdir(leftovers[1] as string, { recursive: true });
+    await execa('mount', ['-t', 'tmpfs', 'none', leftovers[1] as string]);
+    expect(await mountsUnder(store.dir)).toEqual([...leftovers].reverse());
+    await store.remove();
+    expect(existsSync(store.dir)).toBe(false);
+    expect(await mountsUnder(store.dir)).toEqual([]);
   });
 
   it('keeps the driver it is given: overlay as well as vfs', async () => {

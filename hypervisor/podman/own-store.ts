@@ -1,5 +1,6 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { execa } from 'execa';
 import { podman } from './podman.ts';
 
 /**
@@ -46,7 +47,27 @@ export async function createOwnStore(prefix: string, driver: OwnStoreDriver, bas
       // Best effort before the folder goes: a container left running would keep its mounts.
       await podman(['rm', '--all', '--force', '--time', '1'], { env }).catch(() => '');
       await podman(['rmi', '--all', '--force'], { env }).catch(() => '');
+      // What podman could not let go of (a container whose creator was killed mid-start, overlay's own
+      // mount of its folder) would make the removal fail with EBUSY and leave the store behind.
+      await unmountUnder(dir);
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Mount points at or under `dir`, deepest first, from this process's mount table. */
+export async function mountsUnder(dir: string): Promise<string[]> {
+  const table = await readFile('/proc/self/mountinfo', 'utf8');
+  // Field 5 is the mount point, with space, tab, newline and backslash written as octal escapes.
+  const points = table
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((point): point is string => point !== undefined)
+    .map((point) => point.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(parseInt(octal, 8))));
+  return [...new Set(points.filter((point) => point === dir || point.startsWith(`${dir}/`)))].sort((a, b) => b.length - a.length);
+}
+
+/** Detaches every mount under `dir` (lazily: a busy one goes once its last user does). */
+async function unmountUnder(dir: string): Promise<void> {
+  for (const point of await mountsUnder(dir)) await execa('umount', ['--lazy', point], { reject: false });
 }
