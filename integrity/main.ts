@@ -10,6 +10,7 @@ import { InterruptedError, interruptedExitCode, Interruption } from './interrupt
 import { killRate, renderKillTable, type DefectRow } from './kill-table.ts';
 import type { SeededDefect } from './seeded-defect.ts';
 import { createRunStore } from './run-store.ts';
+import { removeLeftovers } from './leftovers.ts';
 import { ScratchCopy } from './scratch-copy.ts';
 import { filesFailingOnlyWithDefect, runUnitTests, type UnitTestsOptions, type UnitTestsRun } from './unit-tests.ts';
 
@@ -299,8 +300,13 @@ async function main(): Promise<number> {
   const nixpkgsLib = nixpkgsLibExpression();
   const env: Record<string, string> = { ...Object.fromEntries(inherited), ...store.env, ...(existsSync(nixpkgsLib.source) ? { NIXPKGS_LIB: nixpkgsLib.source } : {}) };
   const cleanUp = async (): Promise<void> => {
-    await store.remove();
-    await copy.remove();
+    leftBehind = await removeLeftovers(
+      [
+        { what: 'podman store', dir: store.dir, remove: () => store.remove() },
+        { what: 'scratch copy', dir: copy.root, remove: () => copy.remove() },
+      ],
+      (line) => console.error(line),
+    );
   };
   try {
     interruption.check();
@@ -332,11 +338,14 @@ async function main(): Promise<number> {
   }
 }
 
+/** What the run's clean-up could not remove (named then with how to remove it by hand). */
+let leftBehind: string[] = [];
+
 try {
   process.exitCode = await main();
 } catch (error) {
   if (error instanceof InterruptedError) {
-    console.error(`integrity: ${error.message}: the Playwright run stopped, the scratch copy and the run's podman store removed`);
+    console.error(`integrity: ${error.message}: the Playwright run stopped, ${leftBehind.length ? `left behind: ${leftBehind.join(', ')}` : "the scratch copy and the run's podman store removed"}`);
     process.exit(interruptedExitCode(error.signal));
   }
   if (!(error instanceof CatalogueError || error instanceof UnknownPhaseError)) throw error;
