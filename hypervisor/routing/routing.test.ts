@@ -90,6 +90,22 @@ describe('swap', () => {
     expect([await swaps('switched'), await swaps('refused')]).toEqual([switched0 + 1, refused0 + 1]);
   });
 
+  it('times each switch in choiros_route_switch_duration_seconds, in seconds: the time until main served the new target', async () => {
+    const timed = async (): Promise<{ count: number; sum: number }> => {
+      const values = (await metricsRegistry.getSingleMetric('choiros_route_switch_duration_seconds')!.get()).values.filter((v) => v.labels.action === 'swap');
+      const read = (name: string): number => values.find((v) => v.metricName === name)?.value ?? 0;
+      return { count: read('choiros_route_switch_duration_seconds_count'), sum: read('choiros_route_switch_duration_seconds_sum') };
+    };
+    const { slots, routing } = setUp();
+    await slots.start({ userId: user, role: 'live' }, { runtime: 'process', image: 'one' });
+    await slots.start({ userId: user, role: 'dev' }, { runtime: 'process', image: 'two' });
+    const before = await timed();
+    const result = await routing.swap(user, 'admin', 'timed');
+    const after = await timed();
+    expect(after.count).toBe(before.count + 1);
+    expect(after.sum - before.sum).toBeCloseTo(result.servingAfterMs / 1000, 6);
+  });
+
   it('runs one switch per user at a time, so 10 concurrent swaps end where 10 sequential ones would', async () => {
     const { slots, routing } = setUp();
     await slots.start({ userId: user, role: 'live' }, { runtime: 'process', image: 'one' });
