@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { metricsRegistry } from '../metrics-registry.ts';
 import { openDatabase } from '../store/database.ts';
 import { RoutingError } from './errors.ts';
+import { routeSwitchSeconds } from './metrics.ts';
 import { Releases } from './releases.ts';
 import { Routing } from './routing.ts';
 import { SlotReleases } from './slot-releases.ts';
@@ -92,7 +93,7 @@ describe('swap', () => {
 
   it('times each switch in choiros_route_switch_duration_seconds, in seconds: the time until main served the new target', async () => {
     const timed = async (): Promise<{ count: number; sum: number }> => {
-      const values = (await metricsRegistry.getSingleMetric('choiros_route_switch_duration_seconds')!.get()).values.filter((v) => v.labels.action === 'swap');
+      const values = (await routeSwitchSeconds.get()).values.filter((v) => v.labels.action === 'swap');
       const read = (name: string): number => values.find((v) => v.metricName === name)?.value ?? 0;
       return { count: read('choiros_route_switch_duration_seconds_count'), sum: read('choiros_route_switch_duration_seconds_sum') };
     };
