@@ -1,6 +1,6 @@
 import { lstat, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { notAFileKind, readEvidenceFolder, sha256File, type EvidenceFile } from './evidence-files.ts';
+import { listEvidenceFolder, notAFileKind, sha256File, type EvidenceFile } from './evidence-files.ts';
 import { evidenceDirName } from './evidence-layout.ts';
 import { verdictSchema } from './verdict.ts';
 
@@ -121,9 +121,10 @@ export async function verifyBundle(input: string): Promise<BundleCheck> {
     if (problem) problems.push(problem);
   }
   const listed = new Set(evidence.map((file) => file.path));
-  const found = await readEvidenceFolder(path.join(runDir, evidenceDirName), runDir);
+  // Listed files were hashed above; the rest of the folder is only listed, never read.
+  const found = await listEvidenceFolder(path.join(runDir, evidenceDirName), runDir);
   for (const file of found.files) {
-    if (!listed.has(file.path)) problems.push({ kind: 'unlisted', path: file.path, detail: `in ${evidenceDirName}/ but not in the verdict` });
+    if (!listed.has(file)) problems.push({ kind: 'unlisted', path: file, detail: `in ${evidenceDirName}/ but not in the verdict` });
   }
   for (const entry of found.notFiles) {
     if (!listed.has(entry.path)) problems.push({ kind: 'not-a-file', path: entry.path, detail: `a ${entry.kind} in ${evidenceDirName}/, not in the verdict: a bundle holds regular files only` });
