@@ -36,6 +36,13 @@ describe('hypervisor configuration', () => {
     expect(config.sandboxes.instanceId).toMatch(/^[0-9a-f]{12}$/);
   });
 
+  it('keeps its database at ./data/hypervisor.db and sandbox data under ./data/sandboxes when neither is set (the contract defaults), resolved from where it starts', () => {
+    const config = loadConfig({ HYPERVISOR_ADMIN_TOKEN: 'a-long-enough-admin-token' });
+    expect(config.store.databaseUrl).toBe(`sqlite:${path.resolve('data', 'hypervisor.db')}`);
+    expect(config.store.stateDir).toBe(path.resolve('data'));
+    expect(config.sandboxes.dataRoot).toBe(path.resolve('data', 'sandboxes'));
+  });
+
   it('reads every variable it documents', () => {
     const config = loadConfig(
       baseEnv({
