@@ -95,6 +95,12 @@ describe('a target description', () => {
     expect(targetDescriptionFromEnv({ GATE_TARGET: 'staging', GATE_TARGETS_DIR: dir })).toMatchObject({ name: 'staging', summary: 'the staging host' });
   });
 
+  it('takes a blank GATE_TARGET as unset (the local target) and GATE_TARGET and GATE_TARGETS_DIR with spaces around them as written without', async () => {
+    expect(targetDescriptionFromEnv({ GATE_TARGET: '  ' }, dir)).toMatchObject({ name: 'local', file: undefined });
+    await write('staging', { summary: 'the staging host' });
+    expect(targetDescriptionFromEnv({ GATE_TARGET: ' staging\n', GATE_TARGETS_DIR: ` ${dir}\n` })).toMatchObject({ name: 'staging', summary: 'the staging host' });
+  });
+
   it('refuses a target name that could escape targets/', () => {
     expect(() => loadTargetDescription('../etc/passwd', dir)).toThrow(/a target name is lowercase letters, digits and dashes/);
     for (const name of ['prod/../../etc/passwd', 'prod.json', 'Prod', 'a'.repeat(64)]) {
