@@ -43,6 +43,14 @@ describe('the switch history', () => {
     expect(reasons({})).toHaveLength(5);
   });
 
+  it('lists the newest 100 switches when no limit is given', () => {
+    const history = open(path.join(dir, 'default-limit.db'));
+    for (let n = 1; n <= 101; n += 1) history.add(attempt('carol', `c${n}`));
+    const listed = history.list({ userId: 'carol' }).map((record) => record.reason);
+    expect(listed).toHaveLength(100);
+    expect([listed[0], listed.at(-1)]).toEqual(['c101', 'c2']);
+  });
+
   it('keeps how a switch ended across reopening: releases, refusal error, drained and duration, including a drain that timed out', () => {
     const file = path.join(dir, 'fields.db');
     const switched = open(file).add(attempt('alice', 'promote 4', { action: 'promote', fromRelease: 3, toRelease: 4 }));

@@ -73,6 +73,15 @@ describe('sandbox readiness', () => {
     expect(await probeHealth(await allocatePort(new Set()))).toBeUndefined();
   });
 
+  it('by default waits for an answer that is not instant (a second, in milliseconds): a sandbox answering after 100 ms is healthy', async () => {
+    const server = createServer((req, res) => {
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'healthy', instance_role: 'live' })), 100);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push(server);
+    expect(await probeHealth((server.address() as AddressInfo).port)).toMatchObject({ status: 'healthy' });
+  });
+
   it('a "healthy" body under any status but 200 is not healthy', async () => {
     expect(await probeHealth(await sandboxAnswering({ status: 'healthy', instance_role: 'live' }, 503))).toBeUndefined();
   });
