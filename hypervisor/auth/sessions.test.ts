@@ -70,4 +70,15 @@ describe('sessions', () => {
     expect(createSessions(db).find(session.id), 'the session just logged out, in the database').toBeNull();
     expect(sessions.find(kept.id), "the user's other session").toMatchObject({ userId: alice });
   });
+
+  it('a session another process deleted goes unnoticed for at most 5 seconds of caching', () => {
+    const { db, ids } = sessionsWithUsers('alice');
+    const [alice = ''] = ids;
+    const t0 = 1_700_000_000_000;
+    const here = createSessions(db);
+    const session = here.create(alice, 'user', t0);
+    expect(here.find(session.id, t0), 'found (and cached) here').not.toBeNull();
+    createSessions(db).delete(session.id);
+    expect(here.find(session.id, t0 + 5_000), 'five seconds after the lookup, asked again').toBeNull();
+  });
 });
