@@ -6,6 +6,8 @@ import { ConfigError, loadConfig } from '../config.ts';
 import { fromRoot, repoRoot } from '../paths.ts';
 import { createUserSession } from './testing/user-traffic.ts';
 import { routingAdmin, type ReleaseAnswer } from './testing/routing-admin.ts';
+import { openDatabase } from '../store/database.ts';
+import { SwitchHistory } from './switch-history.ts';
 
 let hv: TestHypervisor;
 let admin: ReturnType<typeof routingAdmin>;
@@ -145,6 +147,19 @@ describe('routing admin API input bounds', () => {
       expect(refused.status, limit).toBe(400);
       expect(refused.body.error).toMatch(/limit must be a whole number from 1 to 1000/);
     }
+  });
+
+  it('lists the newest 100 switches when no limit is asked for', async () => {
+    const db = openDatabase(databaseUrl);
+    const history = new SwitchHistory(db);
+    for (let n = 1; n <= 101; n += 1) {
+      history.add({ userId: 'zed', action: 'swap', actor: 'admin:test', at: new Date().toISOString(), fromRole: 'live', fromRelease: null, toRole: 'dev', toRelease: null, reason: `z${n}`, outcome: 'refused', error: 'test' });
+    }
+    db.close();
+    const listed = await hv.admin<{ switches: { reason: string }[] }>('GET', '/admin/sandboxes/zed/switches');
+    expect(listed.body.switches).toHaveLength(100);
+    expect(listed.body.switches[0]?.reason).toBe('z101');
+    expect((await hv.admin<{ switches: unknown[] }>('GET', '/admin/sandboxes/zed/switches?limit=101')).body.switches).toHaveLength(101);
   });
 
   it('refuses a release id that is not a positive whole number before looking it up', async () => {
