@@ -59,12 +59,12 @@ describe('request timing (requestTiming)', () => {
   afterEach(() => new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve())));
 
   /** A real HTTP server whose pipeline is the timing step followed by an answer of 200. */
-  async function timedServer(window: LatencyWindow): Promise<string> {
+  async function timedServer(window: LatencyWindow, answerAfterMs = 0): Promise<string> {
     const timing = requestTiming(window);
     server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       void timing(req, res, url).then((handled) => {
-        if (!handled) res.end('ok');
+        if (!handled) setTimeout(() => res.end('ok'), answerAfterMs);
       });
     });
     await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
@@ -86,5 +86,13 @@ describe('request timing (requestTiming)', () => {
       await answered(route);
       expect(window.takeP99(), route).toBeGreaterThanOrEqual(0);
     }
+  });
+
+  it('records latencies in milliseconds, as RequestLatencyP99 is published: an answer held back 200 ms counts as at least 100', async () => {
+    const window = new LatencyWindow();
+    const base = await timedServer(window, 200);
+    expect((await fetch(`${base}/api/desktop/state`)).status).toBe(200);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(window.takeP99()).toBeGreaterThanOrEqual(100);
   });
 });
