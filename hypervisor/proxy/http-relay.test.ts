@@ -325,6 +325,20 @@ describe('HTTP relay of a response body that goes quiet', () => {
 });
 
 describe('the proxy with its default limits', () => {
+  it('waits a minute (ms, not s) for response headers: a sandbox answering after 2.5 s is relayed, not 504', async () => {
+    const upstream = await startUpstream('default-headers-wait');
+    const front = await startFront({ 'alice:main': { port: upstream.port, role: 'live' } });
+    try {
+      // Over a second: undici's timers are coarse below one, so a shorter wait would not tell ms from s.
+      const res = await request(`${front.url}/slow?ms=2500`, { headers: { [testUserHeader]: 'alice' } });
+      expect(res.statusCode).toBe(200);
+      await res.body.dump();
+    } finally {
+      await front.close();
+      await upstream.close();
+    }
+  });
+
   it('relays a request body of exactly 32 MiB (binary, not 32 MB) and refuses one byte more with 413 naming the limit', async () => {
     const upstream = await startUpstream('default-limits');
     const front = await startFront({ 'alice:main': { port: upstream.port, role: 'live' } });
