@@ -291,6 +291,26 @@ describe('WebSocket relay to the user\'s sandboxes', () => {
   });
 });
 
+describe('WebSocket relay with its default limits', () => {
+  it('relays a message of exactly 16 MiB (binary, not 16 MB) and closes a client sending one byte more with 1009', async () => {
+    const upstream = await startUpstream('default-ws-limits');
+    const front = await startFront({ 'alice:main': { port: upstream.port, role: 'live' } });
+    try {
+      const limit = 16 * 1024 * 1024;
+      const client = await connectThrough(front, '/ws');
+      await client.next();
+      client.ws.send(Buffer.alloc(limit, 1));
+      expect((await client.next()).data, 'a message at the limit is relayed').toHaveLength(limit);
+      client.ws.send(Buffer.alloc(limit + 1, 2));
+      const [code] = await once(client.ws, 'close');
+      expect(code).toBe(1009);
+    } finally {
+      await front.close();
+      await upstream.close();
+    }
+  });
+});
+
 describe('WebSocket relay limits', () => {
   const maxWebSocketMessageBytes = 1024;
   let live: Upstream;
