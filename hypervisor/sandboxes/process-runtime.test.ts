@@ -99,6 +99,8 @@ describe('process runtime', () => {
     const target = await hypervisor();
     const user = uniqueUser('cat');
     const stopsBefore = await metric(target, 'choiros_sandbox_stop_duration_seconds_count{runtime="process",role="live"}');
+    const stopSecsBefore = await metric(target, 'choiros_sandbox_stop_duration_seconds_sum{runtime="process",role="live"}');
+    const readySecsBefore = await metric(target, 'choiros_sandbox_start_duration_seconds_sum{runtime="process",role="live",outcome="ready"}');
     const first = (await target.admin<SandboxView>('POST', `/admin/sandboxes/${user}/live/start`)).body;
     const stopped = await target.admin<SandboxView>('POST', `/admin/sandboxes/${user}/live/stop`);
     expect(stopped).toMatchObject({ status: 200, body: { status: 'stopped', pid: null } });
@@ -109,6 +111,10 @@ describe('process runtime', () => {
     expect(transitions(target.logs, user)).toEqual(['sandbox.start_requested', 'sandbox.ready', 'sandbox.stop', 'sandbox.restart', 'sandbox.start_requested', 'sandbox.ready']);
     expect(await metric(target, 'choiros_sandbox_stop_duration_seconds_count{runtime="process",role="live"}')).toBe(stopsBefore + 1);
     expect(target.logs.find((line) => line.event === 'sandbox.stop' && line.user === user)).toEqual(expect.objectContaining({ duration_ms: expect.any(Number), pid: first.pid, reason: 'admin' }));
+    // The histograms are in seconds: each grew by the logged durations (ms) / 1000.
+    const loggedMs = (event: string): number => target.logs.filter((line) => line.event === event && line.user === user).reduce((sum, line) => sum + Number(line.duration_ms), 0);
+    expect((await metric(target, 'choiros_sandbox_stop_duration_seconds_sum{runtime="process",role="live"}')) - stopSecsBefore).toBeCloseTo(loggedMs('sandbox.stop') / 1000, 6);
+    expect((await metric(target, 'choiros_sandbox_start_duration_seconds_sum{runtime="process",role="live",outcome="ready"}')) - readySecsBefore).toBeCloseTo(loggedMs('sandbox.ready') / 1000, 6);
   });
 
   it('a stop asks the sandbox with SIGTERM first, and the next start keeps the stopped run\'s log beside the new one as <role>.log.1', async () => {
