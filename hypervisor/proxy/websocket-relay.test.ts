@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { once } from 'node:events';
 import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { WebSocket, type RawData } from 'ws';
+import { createServer as createHttpServer } from 'node:http';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { waitFor } from '../../fixtures/test-hypervisor.ts';
 import { metricsRegistry } from '../metrics-registry.ts';
 import { closedPort, startFront, testUserHeader, type Front } from './testing/front.ts';
@@ -292,6 +293,25 @@ describe('WebSocket relay to the user\'s sandboxes', () => {
 });
 
 describe('WebSocket relay with its default limits', () => {
+  it('waits 10 s (ms, not s) for the sandbox to accept a WebSocket: one accepting after 300 ms is relayed', async () => {
+    const sandbox = createHttpServer();
+    const accepting = new WebSocketServer({ noServer: true });
+    sandbox.on('upgrade', (req, socket, head) => {
+      setTimeout(() => accepting.handleUpgrade(req, socket, head, (ws) => ws.send('accepted late')), 300);
+    });
+    await new Promise<void>((resolve) => sandbox.listen(0, '127.0.0.1', resolve));
+    const front = await startFront({ 'alice:main': { port: (sandbox.address() as AddressInfo).port, role: 'live' } });
+    try {
+      const client = await connectThrough(front, '/ws');
+      expect((await client.next()).data.toString()).toBe('accepted late');
+      client.ws.close();
+    } finally {
+      await front.close();
+      for (const ws of accepting.clients) ws.terminate();
+      await new Promise<void>((resolve) => sandbox.close(() => resolve()));
+    }
+  });
+
   it('relays a message of exactly 16 MiB (binary, not 16 MB) and closes a client sending one byte more with 1009', async () => {
     const upstream = await startUpstream('default-ws-limits');
     const front = await startFront({ 'alice:main': { port: upstream.port, role: 'live' } });
