@@ -54,6 +54,19 @@ describe('account recovery with a recovery code', () => {
     expect(maxAge(recovered.headers['set-cookie'])).toBe(String(10 * 60));
   });
 
+  it('says when the recovery session ends, 10 minutes from now, in the answer and in /auth/me (epoch ms read as a date)', async () => {
+    const tenMinutes = 10 * 60_000;
+    const before = Date.now();
+    const recovered = await postJson(server, '/auth/recovery', { username, code: codes[4] });
+    const after = Date.now();
+    const me = await getJson(server, '/auth/me', recovered.session);
+    for (const expiresAt of [recovered.body.expires_at, (me.body.recovery as { expires_at?: unknown } | undefined)?.expires_at]) {
+      const at = Date.parse(String(expiresAt));
+      expect(at, String(expiresAt)).toBeGreaterThanOrEqual(before + tenMinutes);
+      expect(at, String(expiresAt)).toBeLessThanOrEqual(after + tenMinutes);
+    }
+  });
+
   it('accepts a code pasted in upper case with spaces around it', async () => {
     const reply = await postJson(server, '/auth/recovery', { username, code: ` ${codes[1]!.toUpperCase()} ` });
     expect(reply.status).toBe(200);
