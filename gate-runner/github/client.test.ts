@@ -44,6 +44,28 @@ describe('the GitHub REST client, against a local HTTP server speaking GitHub\'s
     expect(github.received.filter((r) => r.path.startsWith('/repos/choiros/gates/actions/workflows/flakes.yml/runs'))).toHaveLength(2);
   });
 
+  it("without a limit lists the newest 100 runs, of the connection's own workflow", async () => {
+    const { github } = await localGitHub();
+    const client = new GitHubClient(github.connection('choiros/gates', 'nix.yaml'));
+    github.pageSize = 50;
+    for (let id = 1; id <= 101; id += 1) addRun(github, id);
+    for (const run of github.runs) run.workflow = 'nix.yaml';
+    addRun(github, 500);
+    const runs = await listWorkflowRuns(client, { status: 'completed' });
+    expect(runs).toHaveLength(100);
+    expect([runs[0]?.id, runs.at(-1)?.id]).toEqual([101, 2]);
+  });
+
+  it("follows every page of a run's jobs: no cap of 100", async () => {
+    const { github, client } = await localGitHub();
+    github.pageSize = 50;
+    addRun(github, 7);
+    const [run] = github.runs;
+    const job = run!.jobs[0]!;
+    run!.jobs = Array.from({ length: 150 }, (_, i) => ({ ...job, id: 7000 + i }));
+    expect(await runJobs(client, run!.run)).toHaveLength(150);
+  });
+
   it('finds the next page in a Link header whatever its place among prev, first and last', () => {
     const api = 'https://api.github.com/repositories/1/issues';
     expect(nextPageUrl(`<${api}?page=1>; rel="prev", <${api}?page=3>; rel="next", <${api}?page=9>; rel="last", <${api}?page=1>; rel="first"`)).toBe(`${api}?page=3`);
