@@ -52,6 +52,17 @@ describe('swap', () => {
     expect(routing.pointersOf(user)).toMatchObject({ main: 'live', dev: 'dev' });
   });
 
+  it('gives the old target 10 s (in ms) to drain when no drain timeout is configured, as the README says', async () => {
+    const slots = new HttpSlots();
+    open.push(slots);
+    const traffic = new RecordedTraffic();
+    const routing = new Routing({ db: openDatabase('sqlite::memory:'), slots, traffic, logger: collectingLogger().logger, options: { healthDeadlineMs: 2_000 } });
+    await slots.start({ userId: user, role: 'live' }, { runtime: 'process', image: 'one' });
+    await slots.start({ userId: user, role: 'dev' }, { runtime: 'process', image: 'two' });
+    await routing.swap(user, 'admin', 'default drain');
+    expect(traffic.calls.filter((call) => call.startsWith('drain '))).toEqual([expect.stringMatching(/ 10000$/)]);
+  });
+
   it('records a switch whose old target did not drain in time as not drained; main serves the new target all the same', async () => {
     const { slots, traffic, routing } = setUp();
     await slots.start({ userId: user, role: 'live' }, { runtime: 'process', image: 'one' });
