@@ -63,6 +63,23 @@ describe('swap', () => {
     expect(traffic.calls.filter((call) => call.startsWith('drain '))).toEqual([expect.stringMatching(/ 10000$/)]);
   });
 
+  it('gives the new main target up to 20 s (in ms) to answer healthy when no health deadline is configured', async () => {
+    const slots = new HttpSlots();
+    open.push(slots);
+    const deadlines: number[] = [];
+    const healthGate = async (_port: number, options: { deadlineMs: number }) => {
+      deadlines.push(options.deadlineMs);
+      return { version: 'two', instanceRole: 'dev', elapsedMs: 0, smoke: false };
+    };
+    const routing = new Routing({ db: openDatabase('sqlite::memory:'), slots, traffic: new RecordedTraffic(), logger: collectingLogger().logger, healthGate, options: { drainTimeoutMs: 500 } });
+    await slots.start({ userId: user, role: 'live' }, { runtime: 'process', image: 'one' });
+    await slots.start({ userId: user, role: 'dev' }, { runtime: 'process', image: 'two' });
+    await routing.swap(user, 'admin', 'default health deadline');
+    expect(deadlines).toHaveLength(1);
+    expect(deadlines[0]).toBeGreaterThan(15_000);
+    expect(deadlines[0]).toBeLessThanOrEqual(20_000);
+  });
+
   it('records a switch whose old target did not drain in time as not drained; main serves the new target all the same', async () => {
     const { slots, traffic, routing } = setUp();
     await slots.start({ userId: user, role: 'live' }, { runtime: 'process', image: 'one' });
