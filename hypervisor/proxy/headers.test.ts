@@ -47,4 +47,13 @@ describe('hop-by-hop headers stop at the proxy, in both directions', () => {
     expect(out).not.toHaveProperty('expect');
     expect(out).toMatchObject({ 'content-type': 'application/json', 'x-forwarded-host': 'choir.example', 'x-forwarded-proto': 'https', 'x-choiros-user-id': 'alice' });
   });
+
+  // An HTTP/1.0 client may send no Host: there is then no host to pass on, and the client's own claim is not one.
+  it('towards the sandbox: without a Host, a client\'s own X-Forwarded-Host, Forwarded and X-Real-IP are dropped, never passed on', () => {
+    const out = towardsSandbox(requestWith({ 'x-forwarded-host': 'evil.example', forwarded: 'host=evil.example', 'x-real-ip': '203.0.113.9', accept: 'text/html' }), identity, forwarding);
+    expect(out).not.toHaveProperty('x-forwarded-host');
+    expect(out).not.toHaveProperty('forwarded');
+    expect(out).not.toHaveProperty('x-real-ip');
+    expect(out).toMatchObject({ accept: 'text/html', 'x-forwarded-for': '127.0.0.1', 'x-forwarded-proto': 'https' });
+  });
 });
