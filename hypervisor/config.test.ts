@@ -62,11 +62,18 @@ describe('hypervisor configuration', () => {
     expect(config.webauthn).toMatchObject({ rpId: 'choir.example.com', rpOrigin: 'https://choir.example.com', rpName: 'Choir', rpOriginIsDefault: false });
   });
 
+  // A browser's address bar shows the origin with a slash after it; pasted so, it is still the origin (without the slash, as browsers send Origin).
+  it('takes WEBAUTHN_RP_ORIGIN written with a trailing slash, as the origin without it', () => {
+    expect(loadConfig(baseEnv({ WEBAUTHN_RP_ID: 'choir.example.com', WEBAUTHN_RP_ORIGIN: 'https://choir.example.com/' })).webauthn.rpOrigin).toBe('https://choir.example.com');
+  });
+
   it.each([
     ['HYPERVISOR_PORT', 'http', /HYPERVISOR_PORT="http" is invalid: use a whole number from 0 to 65535/],
     ['HYPERVISOR_PORT', '70000', /HYPERVISOR_PORT="70000" is invalid/],
     ['HYPERVISOR_HOST', 'not a host', /HYPERVISOR_HOST="not a host" is invalid: use an IP address or host name/],
     ['HYPERVISOR_DATABASE_URL', 'postgres://db/x', /HYPERVISOR_DATABASE_URL="postgres:\/\/db\/x" is invalid: use sqlite:PATH/],
+    // sqlite: must begin the URL, not merely appear in it.
+    ['HYPERVISOR_DATABASE_URL', 'file:sqlite:x.db', /HYPERVISOR_DATABASE_URL="file:sqlite:x.db" is invalid: use sqlite:PATH/],
     ['SANDBOX_RUNTIME', 'docker', /SANDBOX_RUNTIME="docker" is invalid: use one of process, podman/],
     ['SANDBOX_CONTAINER_IMAGE', 'Not An Image', /SANDBOX_CONTAINER_IMAGE="Not An Image" is invalid: use an image reference/],
     ['SANDBOX_PODMAN_BINARY', 'podman --remote', /SANDBOX_PODMAN_BINARY="podman --remote" is invalid/],

@@ -71,6 +71,16 @@ describe('the GitHub REST client, against a local HTTP server speaking GitHub\'s
     expect(nextPageUrl(`<${api}?page=1>; rel="prev", <${api}?page=3>; rel="next", <${api}?page=9>; rel="last", <${api}?page=1>; rel="first"`)).toBe(`${api}?page=3`);
     expect(nextPageUrl(`<${api}?page=1>; rel="first", <${api}?page=8>; rel="prev"`)).toBeUndefined();
     expect(nextPageUrl(undefined)).toBeUndefined();
+    // RFC 8288 allows no space around the `;`: a server or proxy that writes the header tightly still pages.
+    expect(nextPageUrl(`<${api}?page=1>;rel="prev",<${api}?page=2>;rel="next"`)).toBe(`${api}?page=2`);
+  });
+
+  it('refuses a pagination link that only begins like the API\'s origin (the API address as userinfo before another host)', async () => {
+    const { github, client } = await localGitHub();
+    github.pageSize = 2;
+    github.nextLinkOrigin = `${github.apiUrl}@elsewhere.invalid`;
+    for (const id of [101, 102, 103]) addRun(github, id);
+    await expect(listWorkflowRuns(client, { status: 'completed' })).rejects.toThrow(`refusing to send the GitHub token to ${github.apiUrl}@elsewhere.invalid`);
   });
 
   it('never follows a pagination link to another origin with the token attached', async () => {

@@ -150,6 +150,9 @@ export class LocalGitHub {
         const elsewhere = new URL(this.nextLinkOrigin);
         next.protocol = elsewhere.protocol;
         next.host = elsewhere.host;
+        // Userinfo too: a link whose text begins with the API's own origin may still lead elsewhere.
+        next.username = elsewhere.username;
+        next.password = elsewhere.password;
       }
       headers.link = `<${next.toString()}>; rel="next"`;
     }

@@ -51,6 +51,11 @@ describe('passkey responses as the browser posts them', () => {
 
   it('refuses a credential whose type is not "public-key" or whose response is not an object', () => {
     expect(refusal(() => parseRegistrationResponse(registration({ type: 'password' })))).toMatchObject({ status: 400, message: expect.stringMatching(/^type must be "public-key"/) });
+    // Left out is not "public-key" either: the field is required, in a registration and in an assertion alike.
+    const { type: _registrationType, ...untypedRegistration } = registration();
+    expect(refusal(() => parseRegistrationResponse(untypedRegistration))).toMatchObject({ status: 400, message: expect.stringMatching(/^type must be "public-key"/) });
+    const { type: _assertionType, ...untypedAssertion } = assertion();
+    expect(refusal(() => parseAuthenticationResponse(untypedAssertion))).toMatchObject({ status: 400, message: expect.stringMatching(/^type must be "public-key"/) });
     expect(refusal(() => parseAuthenticationResponse({ ...assertion(), response: ['x'] }))).toMatchObject({ status: 400, message: expect.stringMatching(/^response is required and must be an object/) });
   });
 

@@ -18,6 +18,8 @@ describe('sign-in fields', () => {
   it('takes every username its own rule describes: 1-64 letters and digits of any script, and . _ @ + - after the first', () => {
     for (const name of ['ada', 'ada@example.org', 'a.b_c+d-e', 'Zoë', '名前', '7up', 'a'.repeat(64)]) expect(username(name), name).toBe(name);
     expect(username('  ada@example.org ')).toBe('ada@example.org');
+    // The limit counts the username, not the spaces a form pasted around it.
+    expect(username(` ${'a'.repeat(64)}  `)).toBe('a'.repeat(64));
   });
 
   it('refuses any other username with 400 naming the field and the rule', () => {

@@ -122,6 +122,22 @@ describe('the session guard in front of the sandboxes', () => {
     expect(await api.body.json()).toEqual({ error: 'authentication required: log in at /login', login: '/login' });
   });
 
+  // Accept is a list: a browser's own order varies (Safari has put application/xhtml+xml first), and text/html anywhere in it is a page request.
+  it('sends a browser to /login whichever place text/html has in its Accept list', async () => {
+    for (const accept of ['application/xhtml+xml, text/html;q=0.9, */*;q=0.8', '*/*;q=0.1,text/html']) {
+      const browser = await request(`${server.url}/desktop`, { headers: { accept } });
+      await browser.body.dump();
+      expect(browser.statusCode, accept).toBe(303);
+      expect(browser.headers.location).toBe('/login?next=%2Fdesktop');
+    }
+  });
+
+  it('leaves a path that merely begins with "auth" (/authors) to the sandboxes: unauthenticated, it is a 401 asking for a login, not an auth 404', async () => {
+    const res = await getJson(server, '/authors/list');
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ error: 'authentication required: log in at /login', login: '/login' });
+  });
+
   it('ignores a forged or unknown session cookie', async () => {
     const res = await getJson(server, '/conductor/runs', 'A'.repeat(43));
     expect(res.status).toBe(401);

@@ -81,8 +81,8 @@ describe('request timing (requestTiming)', () => {
     };
     for (const route of ['/health', '/metrics', '/admin', '/admin/sandboxes', '/auth', '/auth/login/options', '/login']) await answered(route);
     expect(window.takeP99()).toBeUndefined();
-    // Proxied: a sandbox's own path, one that merely begins with "admin" included.
-    for (const route of ['/api/desktop/state', '/administrator']) {
+    // Proxied: a sandbox's own path, ones that merely begin with "admin" or "auth" included.
+    for (const route of ['/api/desktop/state', '/administrator', '/authors']) {
       await answered(route);
       expect(window.takeP99(), route).toBeGreaterThanOrEqual(0);
     }

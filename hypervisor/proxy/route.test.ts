@@ -19,6 +19,8 @@ describe('routePath', () => {
     ['/a/.?b', 'main', '/a/?b'],
     ['/x\\..\\dev\\y', 'dev', '/y'],
     ['//evil.example/dev/x', 'dev', '/x'],
+    // The same without a dot in the host: still a network-path reference, not a path starting with an empty segment.
+    ['//localhost/dev/x', 'dev', '/x'],
     ['http://other.example:1/dev/z?q', 'dev', '/z?q'],
   ])('routes %s to %s as %s', (target, route, path) => {
     expect(routePath(target)).toEqual({ kind: 'route', route, path });

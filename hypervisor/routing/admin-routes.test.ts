@@ -163,9 +163,10 @@ describe('routing admin API input bounds', () => {
   });
 
   it('refuses a release id that is not a positive whole number before looking it up', async () => {
-    for (const releaseId of [0, -1, 1.5]) {
+    // A string is read as an id only when it is all digits (the CLI sends --release as text): not the exponent, hex or padded forms Number() would also take.
+    for (const releaseId of [0, -1, 1.5, '1e4', '0x2710', ' 10000 ', '']) {
       const refused = await hv.admin<{ error: string }>('POST', '/admin/sandboxes/ann/deploy', { release_id: releaseId });
-      expect(refused.status, String(releaseId)).toBe(400);
+      expect(refused.status, JSON.stringify(releaseId)).toBe(400);
       expect(refused.body.error).toMatch(/release_id must be a release id \(a positive whole number/);
     }
   });
