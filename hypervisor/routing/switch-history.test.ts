@@ -43,6 +43,14 @@ describe('the switch history', () => {
     expect(reasons({})).toHaveLength(5);
   });
 
+  it('lists the newest 100 when no limit is given: the oldest switches are the ones left out', () => {
+    const history = open(path.join(dir, 'default-limit.db'));
+    for (let i = 1; i <= 101; i += 1) history.add(attempt(i % 2 === 0 ? 'alice' : 'bob', `s${i}`));
+    const listed = history.list().map((record) => record.reason);
+    expect(listed).toHaveLength(100);
+    expect([listed[0], listed.at(-1)], 'newest first, down to the second oldest').toEqual(['s101', 's2']);
+  });
+
   it('keeps how a switch ended across reopening: releases, refusal error, drained and duration, including a drain that timed out', () => {
     const file = path.join(dir, 'fields.db');
     const switched = open(file).add(attempt('alice', 'promote 4', { action: 'promote', fromRelease: 3, toRelease: 4 }));
