@@ -103,6 +103,16 @@ describe('failed-attempt limits: counted before the slow work, aimed at the atta
     expect(statuses).toEqual([200, 200, 200, 200, 200]);
   });
 
+  it('counts failures only: an account recovered with its own codes more often than its budgets (per account and per client) is never refused', async () => {
+    server = await startAuthServer({ limits: { recoveryByAccount: { max: 2, windowMs: 60_000 }, recoveryByClient: { max: 2, windowMs: 60_000 } } });
+    const username = unique();
+    const registered = await registerWithPasskey(server, { username, passkey: createSoftwarePasskey({ origin: server.origin, rpId: 'localhost' }) });
+    const codes = registered.body.recovery_codes as string[];
+    const statuses: number[] = [];
+    for (const code of codes.slice(0, 4)) statuses.push((await postJson(server, '/auth/recovery', { username, code })).status);
+    expect(statuses).toEqual([200, 200, 200, 200]);
+  });
+
   it('limits the attacking client: past its budget of failed logins it gets 429, whichever account it aims at', async () => {
     server = await startAuthServer({ limits: { loginByClient: { max: 3, windowMs: 60_000 } } });
     const attacker = agent('127.0.0.2');

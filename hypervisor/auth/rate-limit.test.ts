@@ -60,4 +60,17 @@ describe('failure limits: a sliding window counted in SQLite', () => {
     const budget = Array.from({ length: window.max + 1 }, (_, i) => byAccount.reserve('account:alice', t0 + 20 + i).allowed);
     expect(budget, "the refused attempt took nothing from the account's budget").toEqual([...Array<boolean>(window.max).fill(true), false]);
   });
+  it('an attempt that succeeds gives its place back to every limiter it was counted by; one never declared a success stays counted', () => {
+    const { db, limiter: byAccount } = limiter('recovery-by-account');
+    const byClient = createFailureLimiter(db, 'recovery-by-client', window);
+    const t0 = 4_000_000;
+    const counted = [[byAccount, 'account:alice'], [byClient, 'client:198.51.100.7']] as const;
+    for (let i = 0; i < window.max * 2; i += 1) beginAttempt('recovery', counted, t0 + i).succeeded();
+    expect(byAccount.reserve('account:alice', t0 + 10).allowed, 'successes, however many, take nothing from the account').toBe(true);
+    expect(byClient.reserve('client:198.51.100.7', t0 + 10).allowed, 'nor from the client').toBe(true);
+
+    beginAttempt('recovery', counted, t0 + 20);
+    beginAttempt('recovery', counted, t0 + 21);
+    expect(() => beginAttempt('recovery', counted, t0 + 22), 'two failures and the one reserved above fill the budget of 3').toThrow(HttpError);
+  });
 });

@@ -81,4 +81,18 @@ describe('sessions', () => {
     createSessions(db).delete(session.id);
     expect(here.find(session.id, t0 + 5_000), 'five seconds after the lookup, asked again').toBeNull();
   });
+
+  it('caches at most 10 000 sessions: one more starts the cache afresh, so a session deleted elsewhere is not served from memory past that', () => {
+    const { db, ids } = sessionsWithUsers('alice');
+    const [alice = ''] = ids;
+    const now = 1_000_000;
+    const sessions = createSessions(db);
+    const created = Array.from({ length: 10_001 }, () => sessions.create(alice, 'user', now).id);
+    const first = created[0] ?? '';
+    expect(sessions.find(first, now), 'found and cached').not.toBeNull();
+    // Another process (a second hypervisor instance, a CLI) logs the first session out.
+    createSessions(db).delete(first);
+    for (const id of created.slice(1)) sessions.find(id, now);
+    expect(sessions.find(first, now), 'past 10 000 cached sessions the first is looked up again, and is gone').toBeNull();
+  });
 });

@@ -42,6 +42,14 @@ describe('RequestLatencyP99 window (latency.ts)', () => {
     expect(window.takeP99()).toBe(50);
   });
 
+  it("keeps a fair sample past its capacity: a busy interval's first, slower requests are not pushed out by the many after them", () => {
+    // 4096 slow answers, then 40 960 fast ones: the slow are ~9% of the interval, well above the
+    // 1% that decides the p99. Were every sample past capacity kept, the fast would replace them all.
+    const window = windowOf(Array.from({ length: 4096 }, () => 80));
+    for (let i = 0; i < 40_960; i++) window.record(2);
+    expect(window.takeP99()).toBe(80);
+  });
+
   it('samples the interval after a very busy one as fairly as the first: the count of requests seen starts again', () => {
     const window = new LatencyWindow();
     for (let i = 0; i < 1_000_000; i++) window.record(1);

@@ -89,6 +89,25 @@ describe('connection guard: answers for requests that never parse, and one log l
     expect(limitLines(), 'the refusal after the client went under its limit (one connection still open)').toBe(2);
     for (const socket of [second, third]) socket.destroy();
   });
+
+  it('gives a connection its place back however it ends: connections reset by the client (no FIN) free the client for new ones', async () => {
+    const client = '127.0.0.9';
+    const held = [await rawConnection(port, client), await rawConnection(port, client)];
+    for (const socket of held) expect(await answerOf(socket)).toMatch(/^HTTP\/1\.1 200 /);
+    expect(await untilClosed(await rawConnection(port, client))).toMatch(/^HTTP\/1\.1 503 /);
+    for (const socket of held) socket.resetAndDestroy();
+    const served = await waitFor(
+      'a connection from the client served once its held connections were reset',
+      async () => {
+        const socket = await rawConnection(port, client);
+        if (/^HTTP\/1\.1 200 /.test(await answerOf(socket))) return socket;
+        socket.destroy();
+        return undefined;
+      },
+      10_000,
+    );
+    served.destroy();
+  });
 });
 
 describe('connection guard: a protocol error on a connection whose answer has begun', () => {

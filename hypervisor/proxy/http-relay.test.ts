@@ -245,6 +245,20 @@ describe('HTTP relay to the user\'s sandboxes', () => {
     await failing.body.dump();
   });
 
+  it('counts a request as in flight only until it ends, however it ends: refused over the body limit, the sandbox unreachable, or never started', async () => {
+    const bobs = { [testUserHeader]: 'bob' };
+    const declared = await request(`${front.url}/upload`, { method: 'POST', headers: bobs, body: Buffer.alloc(2048) });
+    const streamed = await request(`${front.url}/upload`, { method: 'POST', headers: bobs, body: Readable.from([Buffer.alloc(800), Buffer.alloc(800)]) });
+    const refused = await request(`${front.url}/`, { headers: { [testUserHeader]: 'carol' } });
+    const unstarted = await request(`${front.url}/`, { headers: { [testUserHeader]: 'dave' } });
+    for (const answer of [declared, streamed, refused, unstarted]) await answer.body.dump();
+    expect([declared.statusCode, streamed.statusCode, refused.statusCode, unstarted.statusCode]).toEqual([413, 413, 502, 503]);
+    expect([front.proxy.inFlight('bob:live'), front.proxy.inFlight('carol:live'), front.proxy.inFlight('dave:live')], 'nothing left in flight').toEqual([0, 0, 0]);
+    // A drain waits for requests still resolving their target: one that was never started must not hold it up.
+    const drains = await Promise.all(['bob:live', 'carol:live', 'dave:live'].map((key) => front.proxy.drained(key, 2_000)));
+    expect(drains, 'every drain of these sandboxes finds them drained').toEqual([true, true, true]);
+  });
+
   it('tracks requests in flight per sandbox so a route switch can drain them', async () => {
     const slow = request(`${front.url}/dev/slow?ms=250`);
     // In flight from the moment the sandbox has it until its answer (250 ms later) is relayed.

@@ -98,3 +98,42 @@ describe('places under the WebSocket caps', () => {
     for (let i = 0; i < 2; i += 1) await waitFor('the refused upgrade to give its place back', async () => ((await answer()) === 'HTTP 502' ? true : undefined), 5_000);
   });
 });
+
+describe('places under the global WebSocket cap', () => {
+  let sandbox: Upstream;
+  let front: Front;
+  beforeAll(async () => {
+    sandbox = await startUpstream('capped-live');
+    const target = { port: sandbox.port, role: 'live' as const };
+    front = await startFront({ 'alice:main': target, 'bob:main': target }, { maxWebSocketsPerUser: 10, maxWebSockets: 2 });
+  });
+  afterAll(async () => {
+    await front.close();
+    await sandbox.close();
+  });
+
+  /** A new WebSocket once the sandbox greets it (admitted); undefined when the cap closes it instead. */
+  async function admitted(user: string): Promise<WebSocket | undefined> {
+    const ws = new WebSocket(`ws://127.0.0.1:${front.port}/ws`, { headers: { [testUserHeader]: user } });
+    ws.on('error', () => undefined);
+    const greeted = await new Promise<boolean>((resolve) => {
+      ws.once('message', () => resolve(true));
+      ws.once('close', () => resolve(false));
+    });
+    return greeted ? ws : undefined;
+  }
+
+  it('gives a place under the global cap back when a WebSocket closes: users filling it in turns are admitted again and again', async () => {
+    for (let round = 0; round < 3; round += 1) {
+      // The place comes back once the server has seen the last round's connections close.
+      const pair = [
+        await waitFor(`alice admitted in round ${round}`, () => admitted('alice'), 5_000),
+        await waitFor(`bob admitted in round ${round}`, () => admitted('bob'), 5_000),
+      ];
+      for (const ws of pair) {
+        ws.close();
+        await once(ws, 'close');
+      }
+    }
+  });
+});

@@ -75,4 +75,17 @@ describe('a crash restarted by the next request counts as a crash', () => {
     expect(hv.hypervisor.sandboxes.get({ userId, role: 'live' })).toMatchObject({ status: 'failed', restarts: 2 });
     expect(sandboxProcesses(hv.env.SANDBOX_DATA_ROOT as string)).toEqual([]);
   });
+  it('an explicit start of a sandbox failed past SANDBOX_RESTART_LIMIT (a release, as slot control starts it) begins its crash count afresh: its next crash is restarted again', async () => {
+    const { hv, userId, get } = await hypervisorWithUser(1);
+    expect(await get('/conductor/runs')).toBe(200);
+    await killLive(hv, userId);
+    expect(await get('/conductor/runs')).toBe(200);
+    await killLive(hv, userId);
+    await hv.waitForLog((line) => line.event === 'sandbox.failed' && line.user === userId);
+    expect(await get('/conductor/runs')).toBe(503);
+    // A failed sandbox has no process to stop: the start itself must reset the count.
+    await hv.hypervisor.sandboxes.start({ userId, role: 'live' }, undefined, 'release');
+    await killLive(hv, userId);
+    expect(await get('/conductor/runs'), 'one crash after the release start is within the limit of 1').toBe(200);
+  });
 });
