@@ -175,4 +175,32 @@ describe('passkey registration', () => {
     expect(form.statusCode).toBe(415);
     await form.body.dump();
   });
+
+  it('refuses at finish (409) a username another registration took since the start, and a passkey already registered to an account', async () => {
+    const username = unique();
+    const raced = await postJson(server, '/auth/register/start', { username });
+    expect(raced.status).toBe(200);
+    expect((await registerWithPasskey(server, { username, passkey: passkey() })).status).toBe(200);
+    const late = await postJson(server, '/auth/register/finish', passkey().register(raced.body.publicKey as PublicKeyCredentialCreationOptionsJSON));
+    expect(late.status, 'the username was taken between this start and its finish').toBe(409);
+
+    const shared = passkey();
+    expect((await registerWithPasskey(server, { username: unique(), passkey: shared })).status).toBe(200);
+    const reused = await registerWithPasskey(server, { username: unique(), passkey: shared });
+    expect(reused.status, 'the same passkey for a second account').toBe(409);
+    expect(reused.body.error).toMatch(/passkey is already registered/);
+  });
+
+  it('refuses (403) to finish adding a passkey in another session than the one that started it, even a session of the same user', async () => {
+    const username = unique();
+    const key = passkey();
+    const first = await registerWithPasskey(server, { username, passkey: key });
+    const other = await loginWithPasskey(server, { username, passkey: key });
+    expect(other.session).toBeTruthy();
+    const start = await postJson(server, '/auth/register/start', { username }, { cookie: first.session! });
+    expect(start.status).toBe(200);
+    const finish = await postJson(server, '/auth/register/finish', passkey().register(start.body.publicKey as PublicKeyCredentialCreationOptionsJSON), { cookie: other.session! });
+    expect(finish.status).toBe(403);
+    expect(finish.body.error).toMatch(/session that started it/);
+  });
 });

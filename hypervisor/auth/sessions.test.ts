@@ -95,4 +95,18 @@ describe('sessions', () => {
     for (const id of created.slice(1)) sessions.find(id, now);
     expect(sessions.find(first, now), 'past 10 000 cached sessions the first is looked up again, and is gone').toBeNull();
   });
+
+  it('an expired session is dropped from the database from its expiry on, at the next sign-in or sweep, and a live one is kept', () => {
+    const { db, ids } = sessionsWithUsers('alice');
+    const [alice = ''] = ids;
+    const t0 = 1_700_000_000_000;
+    const sessions = createSessions(db);
+    const rows = (): number => Number(db.prepare('SELECT count(*) AS n FROM auth_sessions').get()?.n);
+    sessions.create(alice, 'recovery', t0);
+    sessions.create(alice, 'user', t0);
+    sessions.create(alice, 'user', t0 + 10 * minute);
+    expect(rows(), 'the recovery session expired at this sign-in: its row is gone, both user sessions stay').toBe(2);
+    sessions.deleteExpired(t0 + 7 * day);
+    expect(rows(), 'the first user session expired at this sweep, the later one has not').toBe(1);
+  });
 });

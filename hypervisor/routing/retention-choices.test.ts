@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../store/database.ts';
+import { Releases } from './releases.ts';
+import { prune } from './retention.ts';
+import { migrateRouting } from './schema.ts';
+import { SlotReleases } from './slot-releases.ts';
+import { collectingLogger } from './testing/collecting-logger.ts';
+
+describe('which release images a prune removes', () => {
+  it('leaves process releases alone, keeps an image protected by its reference, and removes a refused release even when it is newer than the newest known-good', async () => {
+    const db = openDatabase('sqlite::memory:');
+    migrateRouting(db);
+    const releases = new Releases(db);
+    const podmanRelease = (image: string) => releases.create({ runtime: 'podman', image, imageRef: `localhost/sandbox:${image}`, config: {}, revision: null });
+    const processRelease = releases.create({ runtime: 'process', image: '', imageRef: 'process', config: {}, revision: null });
+    const defaultImage = podmanRelease('dddd');
+    const old = podmanRelease('1111');
+    const knownGood = podmanRelease('2222');
+    releases.markKnownGood(knownGood.id);
+    const refused = podmanRelease('3333');
+    releases.setStatus(refused.id, 'refused');
+    const candidate = podmanRelease('4444');
+    const removed: string[] = [];
+    const removeImage = async (image: string): Promise<void> => {
+      removed.push(image);
+    };
+
+    const result = await prune({ releases, slotReleases: new SlotReleases(db), retain: 1, protectedImages: ['localhost/sandbox:dddd'], removeImage, logger: collectingLogger().logger });
+
+    expect(result.failed).toEqual([]);
+    expect(removed.sort(), 'the images removed: the unretained old one and the refused one').toEqual(['1111', '3333']);
+    expect(result.removed.map((r) => r.release).sort()).toEqual([old.id, refused.id].sort());
+    expect(Object.fromEntries(result.kept.map((k) => [k.release, k.why]))).toEqual({
+      [defaultImage.id]: 'the configured default image',
+      [knownGood.id]: 'one of the last 1 known-good releases',
+      [candidate.id]: 'a candidate newer than the newest known-good release',
+    });
+    expect(releases.require(processRelease.id).status, 'a process release has no image to prune').toBe(processRelease.status);
+  });
+});
