@@ -31,6 +31,20 @@ describe('connection guard: answers for requests that never parse, and one log l
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
+  /** A new connection from `client` once the guard serves it again (it is held open: it counts towards the limit). */
+  function servedAgain(client: string, what: string): Promise<RawConnection> {
+    return waitFor(
+      what,
+      async () => {
+        const socket = await rawConnection(port, client);
+        if (/^HTTP\/1\.1 200 /.test(await answerOf(socket))) return socket;
+        socket.destroy();
+        return undefined;
+      },
+      10_000,
+    );
+  }
+
   it('answers request headers over the size limit with 431 and a request it cannot parse with 400, closing each', async () => {
     const large = await rawConnection(port);
     large.write(`GET / HTTP/1.1\r\nhost: localhost\r\nx-padding: ${'a'.repeat(4096)}\r\n\r\n`);
@@ -75,16 +89,7 @@ describe('connection guard: answers for requests that never parse, and one log l
     expect(limitLines()).toBe(1);
     first.destroy();
     // Held open once served: with `second` it puts the client at its limit again.
-    const third = await waitFor(
-      'a connection from the client served once one of its two closed',
-      async () => {
-        const socket = await rawConnection(port, client);
-        if (/^HTTP\/1\.1 200 /.test(await answerOf(socket))) return socket;
-        socket.destroy();
-        return undefined;
-      },
-      10_000,
-    );
+    const third = await servedAgain(client, 'a connection from the client served once one of its two closed');
     expect(await untilClosed(await rawConnection(port, client))).toMatch(/^HTTP\/1\.1 503 /);
     expect(limitLines(), 'the refusal after the client went under its limit (one connection still open)').toBe(2);
     for (const socket of [second, third]) socket.destroy();
@@ -96,16 +101,7 @@ describe('connection guard: answers for requests that never parse, and one log l
     for (const socket of held) expect(await answerOf(socket)).toMatch(/^HTTP\/1\.1 200 /);
     expect(await untilClosed(await rawConnection(port, client))).toMatch(/^HTTP\/1\.1 503 /);
     for (const socket of held) socket.resetAndDestroy();
-    const served = await waitFor(
-      'a connection from the client served once its held connections were reset',
-      async () => {
-        const socket = await rawConnection(port, client);
-        if (/^HTTP\/1\.1 200 /.test(await answerOf(socket))) return socket;
-        socket.destroy();
-        return undefined;
-      },
-      10_000,
-    );
+    const served = await servedAgain(client, 'a connection from the client served once its held connections were reset');
     served.destroy();
   });
 });
