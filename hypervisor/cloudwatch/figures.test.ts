@@ -28,12 +28,13 @@ describe('the key figures read each interval (figures.ts)', () => {
     expect(byName(await read())).toMatchObject({ SandboxesRunning: 3, SandboxesStopped: 2, SandboxesFailed: 1 });
   });
 
-  it('publishes counters as what happened in the interval, and counts only 5xx and cut-off answers as errors', async () => {
+  it('publishes counters as what happened in the interval: restarts of every reason, and only 5xx and cut-off answers as errors', async () => {
     const { read } = await reader();
     await read(); // Whatever other tests in this process counted before is the baseline.
     for (const status of [200, 204, 302, 404, 401, 500, 503, 0]) countRequest('live', status);
-    sandboxRestarts.inc({ runtime: 'process', role: 'live', reason: 'crash' });
-    expect(byName(await read())).toMatchObject({ ProxiedRequests: 8, ProxiedErrors: 3, SandboxRestarts: 1 });
+    // Every restart counts, whatever its reason (Phase 5 reads admin and crash restarts in SandboxRestarts).
+    for (const reason of ['crash', 'admin', 'reconcile']) sandboxRestarts.inc({ runtime: 'process', role: 'live', reason });
+    expect(byName(await read())).toMatchObject({ ProxiedRequests: 8, ProxiedErrors: 3, SandboxRestarts: 3 });
     countRequest('dev', 502);
     expect(byName(await read())).toMatchObject({ ProxiedRequests: 1, ProxiedErrors: 1, SandboxRestarts: 0 });
   });
