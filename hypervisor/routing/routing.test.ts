@@ -342,4 +342,20 @@ describe('rollback', () => {
       ['bob', 'warm'],
     ]);
   });
+
+  it('for every user reaches one known only to the sandbox manager (sandboxes, but never switched or deployed through routing)', async () => {
+    const { routing, release, slots } = setUp();
+    const good = await release('good');
+    const next = await release('next');
+    await routing.deploy('bob', good.id, 'admin');
+    await routing.promote('bob', 'admin', 'good');
+    await routing.deploy('bob', next.id, 'admin');
+    await routing.promote('bob', 'admin', 'next');
+    await slots.start({ userId: 'cat', role: 'live' }, { runtime: 'process', image: 'next' });
+    const results = await routing.rollbackAll({ actor: 'admin', reason: 'all back' });
+    expect(results.map((r) => [r.userId, r.result?.mode ?? r.error?.code])).toEqual([
+      ['bob', 'warm'],
+      ['cat', 'cold'],
+    ]);
+  });
 });
