@@ -209,7 +209,7 @@ describe('deploy and promote', () => {
     await slots.start({ userId: user, role: 'live' }, { runtime: 'process', image: 'current' });
     const sick = await release('sick', 'unhealthy');
     await expect(routing.deploy(user, sick.id, 'admin')).rejects.toMatchObject({ code: 'health_check_failed' });
-    expect(slots.status({ userId: user, role: 'dev' })).toBeUndefined();
+    expect(slots.status({ userId: user, role: 'dev' })?.status, 'the refused release stopped').toBe('stopped');
     expect(routing.pointersOf(user).main).toBe('live');
   });
 });

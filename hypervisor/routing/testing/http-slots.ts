@@ -28,10 +28,13 @@ const delayOf = (spec: SandboxSpec, name: string): number => Number(spec.config?
 export class HttpSlots implements SlotControl {
   readonly calls: string[] = [];
   readonly #slots = new Map<string, TestSlot>();
+  /** Stopped slots keep their spec, as the sandbox manager keeps a stopped sandbox's record. */
+  readonly #stopped = new Map<string, SandboxSpec>();
 
   async start(key: SandboxKey, spec: SandboxSpec): Promise<{ port: number }> {
     this.calls.push(`start ${sandboxId(key)} ${spec.image}`);
     await this.#close(key);
+    this.#stopped.delete(sandboxId(key));
     const behaviour = (spec.config?.TEST_BEHAVIOUR as SlotBehaviour | undefined) ?? 'healthy';
     if (behaviour === 'fails-to-start') throw new Error(`sandbox ${sandboxId(key)} exited with code 1 (TEST_BEHAVIOUR=fails-to-start)`);
     await sleep(delayOf(spec, 'TEST_START_DELAY_MS'));
@@ -59,21 +62,25 @@ export class HttpSlots implements SlotControl {
     this.calls.push(`ensureRunning ${sandboxId(key)}`);
     const slot = this.#slots.get(sandboxId(key));
     if (slot) return { port: slot.port };
-    return this.start(key, { runtime: 'process', image: 'default' });
+    return this.start(key, this.#stopped.get(sandboxId(key)) ?? { runtime: 'process', image: 'default' });
   }
 
   async stop(key: SandboxKey): Promise<void> {
     this.calls.push(`stop ${sandboxId(key)}`);
+    const spec = this.#slots.get(sandboxId(key))?.spec;
     await this.#close(key);
+    if (spec) this.#stopped.set(sandboxId(key), spec);
   }
 
   status(key: SandboxKey): { status: SandboxStatus; port: number | null; spec: SandboxSpec } | undefined {
     const slot = this.#slots.get(sandboxId(key));
-    return slot ? { status: 'running', port: slot.port, spec: slot.spec } : undefined;
+    if (slot) return { status: 'running', port: slot.port, spec: slot.spec };
+    const stopped = this.#stopped.get(sandboxId(key));
+    return stopped ? { status: 'stopped', port: null, spec: stopped } : undefined;
   }
 
   users(): string[] {
-    return [...new Set([...this.#slots.keys()].map((id) => id.split(':')[0] ?? ''))];
+    return [...new Set([...this.#slots.keys(), ...this.#stopped.keys()].map((id) => id.split(':')[0] ?? ''))];
   }
 
   /** Makes a running slot answer unhealthy (or healthy again) from now on. */
@@ -88,6 +95,7 @@ export class HttpSlots implements SlotControl {
   }
 
   async close(): Promise<void> {
+    this.#stopped.clear();
     await Promise.all([...this.#slots.keys()].map((id) => this.#closeId(id)));
   }
 
