@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { metricsRegistry } from '../metrics-registry.ts';
 import { openDatabase } from '../store/database.ts';
 import { RoutingError } from './errors.ts';
+import { httpHealthGate, type HealthGate } from './health-gate.ts';
 import { routeSwitchSeconds } from './metrics.ts';
 import { Releases } from './releases.ts';
 import { Routing } from './routing.ts';
@@ -161,6 +162,25 @@ describe('deploy and promote', () => {
     expect(routing.releases.require(next.id)).toMatchObject({ status: 'serving' });
     expect(routing.releases.require(next.id).knownGoodAt).not.toBeNull();
     expect(routing.switches({ userId: user })[0]).toMatchObject({ action: 'promote', toRelease: next.id });
+  });
+
+  it("promote's known-good check is of the slot main now points to, the promoted release, not of the old main left as standby", async () => {
+    const slots = new HttpSlots();
+    open.push(slots);
+    const checked: number[] = [];
+    const healthGate: HealthGate = (port, options) => {
+      checked.push(port);
+      return httpHealthGate(port, options);
+    };
+    const routing = new Routing({ db: openDatabase('sqlite::memory:'), slots, traffic: new RecordedTraffic(), logger: collectingLogger().logger, healthGate, options: { healthDeadlineMs: 2_000, drainTimeoutMs: 500 } });
+    await slots.start({ userId: user, role: 'live' }, { runtime: 'process', image: 'current' });
+    const next = await routing.createRelease({ runtime: 'process', config: { SANDBOX_VERSION: 'next' } });
+    await routing.deploy(user, next.id, 'admin');
+    const promoted = await routing.promote(user, 'admin', 'release next');
+    expect(promoted.knownGood).toBe(true);
+    const ports = (role: 'live' | 'dev') => slots.status({ userId: user, role })?.port;
+    expect(checked.at(-1), 'the last check, after the switch: the new main').toBe(ports(promoted.after.main));
+    expect(checked.at(-1)).not.toBe(ports(promoted.after.dev));
   });
 
   it('promote smoke-checks the new target: a release healthy on /health whose API fails is not promoted, and main keeps pointing where it did', async () => {
