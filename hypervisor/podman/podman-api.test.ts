@@ -1,10 +1,11 @@
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fromRoot, repoRoot } from '../paths.ts';
 import { allPids, processCommandLine } from '../sandboxes/proc.ts';
-import { ensurePodmanApi, podmanSocketPath, serviceEnv, useTestcontainersOnPodman } from './podman-api.ts';
+import { ensurePodmanApi, podmanServicePidFile, podmanSocketPath, serviceEnv, useTestcontainersOnPodman } from './podman-api.ts';
+import { createOwnStore } from './own-store.ts';
 import { containersConf } from './podman.ts';
 
 describe("podman's API service for testcontainers", () => {
@@ -42,6 +43,35 @@ describe("podman's API service for testcontainers", () => {
     expect(service, `a podman system service on ${socket}`).toBeDefined();
     const idle = Number(/^--time=(\d+)$/.exec(service?.find((arg) => arg.startsWith('--time=')) ?? '')?.[1]);
     expect(idle).toBeGreaterThan(0);
+  });
+
+  it('runs from /, not from the folder it was started in, which may be removed while it serves (a clone, a scratch copy)', async () => {
+    // A store of its own, so this test starts a service of its own rather than finding the machine's.
+    const store = await createOwnStore('choiros-api-cwd-', 'vfs', '/var/tmp');
+    const startedIn = mkdtempSync(path.join(tmpdir(), 'choiros-clone-'));
+    const before = { cwd: process.cwd(), storageConf: process.env.CONTAINERS_STORAGE_CONF };
+    let socket = '';
+    try {
+      process.env.CONTAINERS_STORAGE_CONF = store.env.CONTAINERS_STORAGE_CONF;
+      process.chdir(startedIn);
+      socket = await ensurePodmanApi();
+      const pid = Number(readFileSync(podmanServicePidFile(socket), 'utf8'));
+      expect(readlinkSync(`/proc/${pid}/cwd`)).toBe('/');
+    } finally {
+      process.chdir(before.cwd);
+      if (before.storageConf === undefined) delete process.env.CONTAINERS_STORAGE_CONF;
+      else process.env.CONTAINERS_STORAGE_CONF = before.storageConf;
+      if (socket) {
+        try {
+          process.kill(Number(readFileSync(podmanServicePidFile(socket), 'utf8')), 'SIGTERM');
+        } catch {
+          // Already gone.
+        }
+        rmSync(path.dirname(socket), { recursive: true, force: true });
+      }
+      rmSync(startedIn, { recursive: true, force: true });
+      await store.remove();
+    }
   });
 
   it('is one per image store too: a run with a store of its own gets a service of its own, the same one however the store is named', () => {

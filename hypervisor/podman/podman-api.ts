@@ -71,6 +71,9 @@ export async function ensurePodmanApi(binary = podmanBinary()): Promise<string> 
   rmSync(socketPath, { force: true });
   const child = spawn(binary, podmanServiceArgs(socketPath), {
     env: serviceEnv(socketPath),
+    // Not the caller's folder: the service outlives it (a removed clone or scratch copy), and podman
+    // run from a deleted folder fails every container it creates ("write child: broken pipe").
+    cwd: '/',
     detached: true,
     stdio: 'ignore',
   });
