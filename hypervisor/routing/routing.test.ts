@@ -345,14 +345,17 @@ describe('rollback', () => {
     ]);
   });
 
+  /** bob's history for the rollback --all tests: good promoted, then next, so good is his rollback target (warm). */
+  async function bobServesNextAfterGood(routing: Routing, release: (image: string) => Promise<{ id: number }>): Promise<void> {
+    for (const image of ['good', 'next']) {
+      await routing.deploy('bob', (await release(image)).id, 'admin');
+      await routing.promote('bob', 'admin', image);
+    }
+  }
+
   it('for every user reaches one known only by a refused deploy, and reports users in user id order however they finish', async () => {
     const { routing, release } = setUp();
-    const good = await release('good');
-    const next = await release('next');
-    await routing.deploy('bob', good.id, 'admin');
-    await routing.promote('bob', 'admin', 'good');
-    await routing.deploy('bob', next.id, 'admin');
-    await routing.promote('bob', 'admin', 'next');
+    await bobServesNextAfterGood(routing, release);
     // amy's only trace is a refused deploy (its slot stopped): her rollback is cold, so slower than bob's warm one.
     const broken = await release('broken', 'fails-to-start');
     await expect(routing.deploy('amy', broken.id, 'admin')).rejects.toThrow(/was refused/);
@@ -365,12 +368,7 @@ describe('rollback', () => {
 
   it('for every user reaches one known only to the sandbox manager (sandboxes, but never switched or deployed through routing)', async () => {
     const { routing, release, slots } = setUp();
-    const good = await release('good');
-    const next = await release('next');
-    await routing.deploy('bob', good.id, 'admin');
-    await routing.promote('bob', 'admin', 'good');
-    await routing.deploy('bob', next.id, 'admin');
-    await routing.promote('bob', 'admin', 'next');
+    await bobServesNextAfterGood(routing, release);
     await slots.start({ userId: 'cat', role: 'live' }, { runtime: 'process', image: 'next' });
     const results = await routing.rollbackAll({ actor: 'admin', reason: 'all back' });
     expect(results.map((r) => [r.userId, r.result?.mode ?? r.error?.code])).toEqual([
