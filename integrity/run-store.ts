@@ -1,8 +1,6 @@
-import { readFile, rm } from 'node:fs/promises';
-import path from 'node:path';
 import { createOwnStore } from '../hypervisor/podman/own-store.ts';
 import { containersConf } from '../hypervisor/podman/podman.ts';
-import { podmanServicePidFile, podmanSocketPath } from '../hypervisor/podman/podman-api.ts';
+import { podmanSocketPath, stopPodmanApi } from '../hypervisor/podman/podman-api.ts';
 
 /**
  * The integrity run's own podman store (images, containers, podman's API service), chosen through
@@ -27,21 +25,9 @@ export async function createRunStore(): Promise<RunStore> {
     dir: store.dir,
     env: store.env,
     async remove() {
-      await stopApiService(podmanSocketPath(containersConf(), store.env.CONTAINERS_STORAGE_CONF));
+      // The run's own API service (Playwright's global setup started it for testcontainers) would otherwise idle on for half an hour.
+      await stopPodmanApi(podmanSocketPath(containersConf(), store.env.CONTAINERS_STORAGE_CONF));
       await store.remove();
     },
   };
-}
-
-/** The run's own API service (Playwright's global setup started it for testcontainers) would otherwise idle on for half an hour. */
-async function stopApiService(socketPath: string): Promise<void> {
-  const pid = Number((await readFile(podmanServicePidFile(socketPath), 'utf8').catch(() => '')).trim());
-  if (Number.isInteger(pid) && pid > 0) {
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      // Already gone: it stops by itself once idle.
-    }
-  }
-  await rm(path.dirname(socketPath), { recursive: true, force: true });
 }

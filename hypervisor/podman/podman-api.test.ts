@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fromRoot, repoRoot } from '../paths.ts';
 import { allPids, processCommandLine } from '../sandboxes/proc.ts';
-import { ensurePodmanApi, podmanServicePidFile, podmanSocketPath, serviceEnv, useTestcontainersOnPodman } from './podman-api.ts';
+import { ensurePodmanApi, podmanServicePidFile, podmanSocketPath, serviceEnv, stopPodmanApi, useTestcontainersOnPodman } from './podman-api.ts';
 import { createOwnStore } from './own-store.ts';
 import { containersConf } from './podman.ts';
 
@@ -61,14 +61,7 @@ describe("podman's API service for testcontainers", () => {
       process.chdir(before.cwd);
       if (before.storageConf === undefined) delete process.env.CONTAINERS_STORAGE_CONF;
       else process.env.CONTAINERS_STORAGE_CONF = before.storageConf;
-      if (socket) {
-        try {
-          process.kill(Number(readFileSync(podmanServicePidFile(socket), 'utf8')), 'SIGTERM');
-        } catch {
-          // Already gone.
-        }
-        rmSync(path.dirname(socket), { recursive: true, force: true });
-      }
+      if (socket) await stopPodmanApi(socket);
       rmSync(startedIn, { recursive: true, force: true });
       await store.remove();
     }

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Agent, request } from 'undici';
 import { podmanBinary } from '../config.ts';
@@ -29,6 +30,19 @@ export function podmanSocketPath(conf: string = containersConf(), storageConf: s
 
 /** Where the service's pid is kept, beside its socket: whoever removes a store stops its service. */
 export const podmanServicePidFile = (socketPath: string): string => path.join(path.dirname(socketPath), 'service.pid');
+
+/** Stops the service on `socketPath` (if its pid is known) and removes its folder: for whoever removes the store it serves. */
+export async function stopPodmanApi(socketPath: string): Promise<void> {
+  const pid = Number((await readFile(podmanServicePidFile(socketPath), 'utf8').catch(() => '')).trim());
+  if (Number.isInteger(pid) && pid > 0) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // Already gone: it stops by itself once idle.
+    }
+  }
+  await rm(path.dirname(socketPath), { recursive: true, force: true });
+}
 
 /** The service ends once nothing has used it for this long; the next run that needs it starts it again. */
 export const podmanServiceIdleSecs = 1800;
