@@ -36,8 +36,12 @@ afterAll(async () => {
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
 });
 
+// Long enough for a healthy test sandbox to answer on a loaded CI machine (400 ms was not); the
+// never-healthy cases wait all of it.
+const refusalDeadlineMs = 2_000;
+
 async function refusal(port: number, smoke: boolean): Promise<RoutingError> {
-  const error = await httpHealthGate(port, { deadlineMs: 400, smoke }).then(
+  const error = await httpHealthGate(port, { deadlineMs: refusalDeadlineMs, smoke }).then(
     () => undefined,
     (failure: unknown) => failure,
   );
@@ -58,7 +62,7 @@ describe('health gate', () => {
       expect(error.code).toBe('health_check_failed');
       expect(error.status).toBe(422);
       expect(error.message).toContain(`http://127.0.0.1:${port}/health`);
-      expect(error.message).toContain('400 ms');
+      expect(error.message).toContain(`${refusalDeadlineMs} ms`);
     }
   });
 
