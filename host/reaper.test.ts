@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../hypervisor/log.ts';
+import { mountsUnder } from '../hypervisor/podman/own-store.ts';
 import { HostMachine } from './machine.ts';
 import { isRunning, readOwnership, type MachineOwnership } from './owner.ts';
 import { autoRootsDir } from './profiles.ts';
@@ -21,7 +22,7 @@ interface Killed {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function mounted(dir: string): Promise<boolean> {
-  return (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').some((line) => line.split(' ')[4] === dir);
+  return (await mountsUnder(dir)).includes(dir);
 }
 
 async function autoRootsInto(dir: string): Promise<string[]> {
