@@ -263,6 +263,32 @@ describe('rollback', () => {
     expect(result.from?.id).toBe(bad.id);
     expect(slots.calls.filter((c) => c.startsWith('start')).length).toBe(startsBefore);
     expect(routing.slotsOf(user).find((s) => s?.role === routing.resolve(user, 'main'))?.releaseId).toBe(good.id);
+    expect(routing.switches({ userId: user })[0], 'the history row: from the release main served, to the one it serves now').toMatchObject({ action: 'rollback', outcome: 'switched', fromRelease: bad.id, toRelease: good.id });
+  });
+
+  it('that is refused at the warm target\'s health check keeps the check\'s own code (health_check_failed), not a start failure', async () => {
+    const { slots, routing, promotedInTurn } = setUp({ healthDeadlineMs: 300 });
+    await promotedInTurn('good', 'bad');
+    const mainBefore = routing.pointersOf(user).main;
+    slots.setBehaviour({ userId: user, role: routing.resolve(user, 'dev') }, 'unhealthy');
+    await expect(routing.rollback({ userId: user, actor: 'admin', reason: 'back' })).rejects.toMatchObject({ code: 'health_check_failed' });
+    expect(routing.pointersOf(user).main).toBe(mainBefore);
+  });
+
+  it('refused because the chosen release does not start records the refusal from main (its slot and release) to the standby (its slot and the chosen release), and counts it under refused', async () => {
+    const rollbacks = async (outcome: string): Promise<number> =>
+      (await metricsRegistry.getSingleMetric('choiros_route_switches_total')!.get()).values.find((v) => v.labels.action === 'rollback' && v.labels.outcome === outcome)?.value ?? 0;
+    const { routing, release, promotedInTurn } = setUp();
+    // The standby runs good (warm), main serves current: a third release, chosen, must be started cold.
+    const [, current] = await promotedInTurn('good', 'current');
+    const unstartable = await release('unstartable', 'fails-to-start');
+    routing.markKnownGood(unstartable.id, 'admin');
+    const { main, dev } = routing.pointersOf(user);
+    const [switched0, refused0] = [await rollbacks('switched'), await rollbacks('refused')];
+    await expect(routing.rollback({ userId: user, actor: 'admin', reason: 'back', releaseId: unstartable.id })).rejects.toMatchObject({ code: 'start_failed' });
+    expect(routing.switches({ userId: user })[0]).toMatchObject({ action: 'rollback', outcome: 'refused', fromRole: main, fromRelease: current.id, toRole: dev, toRelease: unstartable.id });
+    expect([await rollbacks('switched'), await rollbacks('refused')]).toEqual([switched0, refused0 + 1]);
+    expect(routing.pointersOf(user).main).toBe(main);
   });
 
   it('is not warm when the standby was started on something else since: the known-good release is started again', async () => {
