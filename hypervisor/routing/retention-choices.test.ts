@@ -37,4 +37,23 @@ describe('which release images a prune removes', () => {
     });
     expect(releases.require(processRelease.id).status, 'a process release has no image to prune').toBe(processRelease.status);
   });
+
+  it('keeps the image of a release a slot is still starting (a deploy in progress), as well as one a slot runs', async () => {
+    const db = openDatabase('sqlite::memory:');
+    migrateRouting(db);
+    const releases = new Releases(db);
+    const slotReleases = new SlotReleases(db);
+    const [starting, ready, unused] = ['5555', '6666', '7777'].map((image) => releases.create({ runtime: 'podman', image, imageRef: `localhost/sandbox:${image}`, config: {}, revision: null }));
+    const known = releases.create({ runtime: 'podman', image: '8888', imageRef: 'localhost/sandbox:8888', config: {}, revision: null });
+    releases.markKnownGood(known.id);
+    for (const release of [starting, ready, unused]) releases.setStatus(release!.id, 'refused');
+    slotReleases.record('ann', 'dev', starting!.id, 'starting');
+    slotReleases.record('bob', 'dev', ready!.id, 'ready');
+    const removed: string[] = [];
+
+    const result = await prune({ releases, slotReleases, retain: 1, protectedImages: [], removeImage: async (image) => void removed.push(image), logger: collectingLogger().logger });
+
+    expect(removed).toEqual(['7777']);
+    expect(result.kept.filter((k) => k.why === 'a user slot runs it').map((k) => k.release).sort()).toEqual([starting!.id, ready!.id].sort());
+  });
 });

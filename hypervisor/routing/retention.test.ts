@@ -86,6 +86,20 @@ describe('known-good retention', () => {
     await expect(routing.rollback({ userId: 'nobody', actor: 'test', reason: 'x', releaseId: b.id })).rejects.toThrow(/release \d+ was pruned/);
   });
 
+  it('prune keeps a release of the configured default image made under another reference: the protected reference counts by its image id too', async () => {
+    const tag = await buildImage('default');
+    const again = `${repository}:default-again`;
+    await podman(['tag', tag, again]);
+    const { logger } = collectingLogger();
+    const routing = new Routing({ db: openDatabase('sqlite::memory:'), slots, traffic: new RecordedTraffic(), logger, options: { knownGoodRetain: 1, healthDeadlineMs: 5_000, protectedImages: [tag] } });
+    const retagged = await routing.createRelease({ runtime: 'podman', image: again });
+    routing.releases.setStatus(retagged.id, 'refused');
+
+    const result = await routing.prune();
+    expect(result).toEqual({ removed: [], kept: [{ release: retagged.id, image: retagged.image, why: 'the configured default image' }], failed: [] });
+    expect(await exists(tag)).toBe(true);
+  });
+
   it('prune removes an image shared by two prunable releases and marks both pruned; a second prune reports nothing removed, kept or failed', async () => {
     const tag = await buildImage('shared');
     const { logger } = collectingLogger();

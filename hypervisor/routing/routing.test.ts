@@ -156,6 +156,7 @@ describe('deploy and promote', () => {
     expect(deployed.role).toBe('dev');
     expect(slots.calls).toContain(`start ${user}:dev process`);
     expect(routing.releases.require(next.id).status).toBe('staged');
+    expect(deployed.release.status, 'the release in the answer: as it is now, not as it was asked for').toBe('staged');
     const promoted = await routing.promote(user, 'admin', 'release next');
     expect(promoted.after.main).toBe('dev');
     expect(promoted.knownGood).toBe(true);
@@ -211,6 +212,15 @@ describe('deploy and promote', () => {
     expect(status()).toBe('serving');
     await expect(impatient.deploy('bob', slow.id, 'admin')).rejects.toMatchObject({ code: 'health_check_failed' });
     expect(status()).toBe('serving');
+  });
+
+  it('deploying a release that already serves (another user) leaves it serving, not staged', async () => {
+    const { routing, release } = setUp();
+    const shipped = await release('shipped');
+    await routing.deploy(user, shipped.id, 'admin');
+    await routing.promote(user, 'admin', 'ship');
+    await routing.deploy('bob', shipped.id, 'admin');
+    expect(routing.releases.require(shipped.id)).toMatchObject({ status: 'serving', knownGoodAt: expect.any(String) });
   });
 
   it('refuses a release whose sandbox does not start, stops it, and main keeps pointing where it did', async () => {
@@ -389,6 +399,17 @@ describe('rollback', () => {
     expect(results.map((r) => [r.userId, r.result?.mode ?? r.error?.code])).toEqual([
       ['amy', 'cold'],
       ['bob', 'warm'],
+    ]);
+  });
+
+  it('for every user reaches one known only by their route pointers (switched once, no sandbox or release recorded now)', async () => {
+    const { routing, release } = setUp();
+    await bobServesNextAfterGood(routing, release);
+    routing.pointers.point('dan', 'dev', () => undefined);
+    const results = await routing.rollbackAll({ actor: 'admin', reason: 'all back' });
+    expect(results.map((r) => [r.userId, r.result?.mode ?? r.error?.code])).toEqual([
+      ['bob', 'warm'],
+      ['dan', 'cold'],
     ]);
   });
 
