@@ -38,6 +38,23 @@ describe('which release images a prune removes', () => {
     expect(releases.require(processRelease.id).status, 'a process release has no image to prune').toBe(processRelease.status);
   });
 
+  it('removes a candidate older than the newest known-good release, even one newer than an older known-good release', async () => {
+    const db = openDatabase('sqlite::memory:');
+    migrateRouting(db);
+    const releases = new Releases(db);
+    const podmanRelease = (image: string) => releases.create({ runtime: 'podman', image, imageRef: `localhost/sandbox:${image}`, config: {}, revision: null });
+    const olderKnownGood = podmanRelease('aaaa');
+    const passedOver = podmanRelease('bbbb');
+    const newestKnownGood = podmanRelease('cccc');
+    for (const known of [olderKnownGood, newestKnownGood]) releases.markKnownGood(known.id);
+    const removed: string[] = [];
+
+    const result = await prune({ releases, slotReleases: new SlotReleases(db), retain: 2, protectedImages: [], removeImage: async (image) => void removed.push(image), logger: collectingLogger().logger });
+
+    expect(removed, 'the candidate that a newer release was proven over: nothing is still to judge').toEqual(['bbbb']);
+    expect(result.removed.map((r) => r.release)).toEqual([passedOver.id]);
+  });
+
   it('keeps the image of a release a slot is still starting (a deploy in progress), as well as one a slot runs', async () => {
     const db = openDatabase('sqlite::memory:');
     migrateRouting(db);
