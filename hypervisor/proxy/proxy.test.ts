@@ -79,6 +79,12 @@ describe('the proxy with a resolver that answers at once', () => {
     expect(await res.body.json()).toEqual({ error: 'your live sandbox cannot be started right now: retry shortly' });
     expect(proxy.inFlight(`${userId}:live`)).toBe(0);
   });
+
+  it("names the dev sandbox when the dev route's sandbox cannot be started", async () => {
+    const res = await request(`${url}/dev/`, { headers: { [userHeader]: 'plain-error' } });
+    expect(res.statusCode).toBe(503);
+    expect(await res.body.json()).toEqual({ error: 'your dev sandbox cannot be started right now: retry shortly' });
+  });
 });
 
 // The resolver answers with a promise, as it does for a sandbox that must start first.
@@ -107,5 +113,41 @@ describe('the proxy with a resolver that must start the sandbox first', () => {
     expect([res.statusCode, res.headers['retry-after']]).toEqual([503, '1']);
     await res.body.dump();
     expect(await proxy.drained('late-refusal:live', 2_000)).toBe(true);
+  });
+});
+
+// A request whose sandbox is still being resolved may land on any of the user's sandboxes: a drain of
+// either (a route switch) waits for it, whichever route it came in on.
+describe('the proxy while a target is still being resolved', () => {
+  let live: Upstream;
+  let proxy: Proxy;
+  let served: Awaited<ReturnType<typeof serveProxy>>;
+  let answer: ((target: Target) => void) | undefined;
+  beforeAll(async () => {
+    live = await startUpstream('pending-live');
+    proxy = createProxy({
+      log: createLogger('proxy-test', { write: () => undefined }),
+      resolver: {
+        target: () => new Promise<Target>((resolve) => (answer = resolve)),
+        roleOf: () => 'live',
+        touch: () => undefined,
+      },
+    });
+    served = await serveProxy(proxy, () => 'pending');
+  });
+  afterAll(async () => {
+    await served.close();
+    await live.close();
+  });
+
+  it('holds up a drain of the user\'s sandbox until the request resolved and was answered', async () => {
+    const pending = request(`${served.url}/slow?ms=50`);
+    await expect.poll(() => answer !== undefined, { timeout: 5_000 }).toBe(true);
+    expect(await proxy.drained('pending:live', 200), 'drained while the request was still resolving').toBe(false);
+    answer?.({ port: live.port, role: 'live' });
+    const res = await pending;
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
+    expect(await proxy.drained('pending:live', 2_000)).toBe(true);
   });
 });
