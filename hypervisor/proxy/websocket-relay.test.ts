@@ -59,6 +59,21 @@ describe('WebSocket relay to the user\'s sandboxes', () => {
     }
   });
 
+  it("counts a WebSocket's activity for the sandbox its route resolved to (dev, main having been swapped to it), not for the route's name", async () => {
+    const swapped = await startFront({ 'erin:main': { port: dev.port, role: 'dev' } });
+    try {
+      const client = await connectThrough(swapped, '/ws', { user: 'erin' });
+      await client.next();
+      const touched = swapped.touched.filter((entry) => entry.startsWith('erin:'));
+      expect(touched.length, 'the resolution, then the open WebSocket').toBeGreaterThanOrEqual(2);
+      expect(new Set(touched)).toEqual(new Set(['erin:dev']));
+      client.ws.close(1000);
+      await once(client.ws, 'close');
+    } finally {
+      await swapped.close();
+    }
+  });
+
   it('relays text and binary frames both ways, including what the sandbox sends on connect', async () => {
     const client = await connectThrough(front, '/ws');
     const greeting = await client.next();
