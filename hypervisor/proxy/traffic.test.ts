@@ -55,6 +55,29 @@ describe('Traffic (what a route switch drains)', () => {
     expect(await traffic.drained('u3:live', 10)).toBe(true);
   });
 
+  it('keeps an open WebSocket of a sandbox once a request to it ends, so a route switch still closes it', async () => {
+    const traffic = new Traffic();
+    const closed: number[] = [];
+    traffic.addWebSocket('u4:live', { close: (code) => closed.push(code), terminate: () => undefined });
+    traffic.begin('u4:live')();
+    expect(traffic.webSockets('u4:live')).toBe(1);
+    expect(traffic.closeWebSockets('u4:live', 1012, 'route switched')).toBe(1);
+    expect(closed).toEqual([1012]);
+  });
+
+  it('wakes a drain that outlived the last request while the user had another still resolving, once that one lands on the sandbox and ends', async () => {
+    const traffic = new Traffic();
+    const first = traffic.begin('u5:live');
+    const resolved = traffic.resolving('u5');
+    const drained = traffic.drained('u5:live', 5_000);
+    first();
+    expect(await settledWithin(drained, 30), 'u5 has a request still resolving').toBe('pending');
+    const second = traffic.begin('u5:live');
+    resolved();
+    second();
+    expect(await settledWithin(drained, 1_000)).toBe(true);
+  });
+
   it('closes WebSockets cleanly, then drops those that do not finish closing in time', async () => {
     const traffic = new Traffic();
     const events: string[] = [];
