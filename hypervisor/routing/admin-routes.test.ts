@@ -58,7 +58,13 @@ describe('routing admin API', () => {
     const made: ReleaseAnswer[] = [];
     for (const step of ['10', '20', '30']) made.push(await admin.createRelease({ runtime: 'process', config: { SANDBOX_CONDUCTOR_STEP_MS: step } }));
     expect(made[0]).toMatchObject({ runtime: 'process', image: '', image_ref: 'process', revision, status: 'candidate', known_good: false, config: { SANDBOX_CONDUCTOR_STEP_MS: '10' } });
-    for (const release of made) expect((await hv.admin('POST', `/admin/releases/${release.id}/known-good`, {})).status).toBe(200);
+    const marked: ReleaseAnswer[] = [];
+    for (const release of made) {
+      const answer = await hv.admin<ReleaseAnswer>('POST', `/admin/releases/${release.id}/known-good`, {});
+      expect(answer.status).toBe(200);
+      marked.push(answer.body);
+    }
+    expect(marked.at(-1), 'the answer for the newest one marked: known-good and among the last 2 retained').toMatchObject({ id: made[2]?.id, known_good: true, retained: true });
     const listed = await hv.admin<{ releases: ReleaseAnswer[]; retained: number[] }>('GET', '/admin/releases');
     expect(listed.body.retained).toEqual([made[2]?.id, made[1]?.id]);
     expect(listed.body.releases.find((r) => r.id === made[0]?.id)).toMatchObject({ known_good: true, retained: false });
@@ -217,5 +223,24 @@ describe('POST /admin/rollback for every user', () => {
       ['ben', false, 'no_known_good'],
     ]);
     for (const userId of ['ann', 'ben']) for (const role of ['live', 'dev']) await fresh.admin('POST', `/admin/sandboxes/${userId}/${role}/stop`);
+  });
+
+  it('records a swap asked for with no reason under the reason "swap"', async () => {
+    const steps = routingAdmin(fresh.admin);
+    await steps.release('cy', (await steps.createRelease({ runtime: 'process', note: 'cy first' })).id);
+    await steps.release('cy', (await steps.createRelease({ runtime: 'process', note: 'cy second' })).id);
+    const swapped = await fresh.admin<{ switch: { action: string; reason: string } }>('POST', '/admin/sandboxes/cy/swap', {});
+    expect(swapped.status, JSON.stringify(swapped.body)).toBe(200);
+    expect(swapped.body.switch).toMatchObject({ action: 'swap', reason: 'swap' });
+    for (const role of ['live', 'dev']) await fresh.admin('POST', `/admin/sandboxes/cy/${role}/stop`);
+  });
+
+  it('with release_id rolls each user back to that known-good release, not to the one before what main serves', async () => {
+    const steps = routingAdmin(fresh.admin);
+    const [oldest, middle, newest] = [await steps.createRelease({ runtime: 'process', note: 'dee oldest' }), await steps.createRelease({ runtime: 'process', note: 'dee middle' }), await steps.createRelease({ runtime: 'process', note: 'dee newest' })];
+    for (const release of [oldest, middle, newest]) await steps.release('dee', release.id);
+    const answer = await fresh.admin<{ results: { user_id: string; ok: boolean; release?: { id: number } }[] }>('POST', '/admin/rollback', { reason: 'to the oldest', release_id: oldest.id });
+    expect(answer.body.results.find((r) => r.user_id === 'dee'), JSON.stringify(answer.body)).toMatchObject({ ok: true, release: { id: oldest.id } });
+    for (const userId of answer.body.results.map((r) => r.user_id)) for (const role of ['live', 'dev']) await fresh.admin('POST', `/admin/sandboxes/${userId}/${role}/stop`);
   });
 });
