@@ -33,6 +33,18 @@ describe('passkey login, sessions and logout', () => {
     expect((await getJson(server, '/auth/me', finish.session)).body.authenticated).toBe(true);
   });
 
+  it("records each login's signature counter and time on the passkey that signed it", async () => {
+    const used = () => ({ ...server.db.prepare('SELECT counter, last_used_at FROM auth_passkeys WHERE user_id = ?').get(registered.body.user_id as string) });
+    const before = used();
+    expect(before.last_used_at, 'registered, never used to log in').toBeNull();
+    const loginAt = Date.now();
+    const start = await postJson(server, '/auth/login/start', { username });
+    expect((await postJson(server, '/auth/login/finish', key.authenticate(start.body.publicKey as PublicKeyCredentialRequestOptionsJSON))).status).toBe(200);
+    const after = used();
+    expect(Number(after.counter), 'the counter the authenticator reported, above the one it registered with').toBeGreaterThan(Number(before.counter));
+    expect(Number(after.last_used_at)).toBeGreaterThanOrEqual(loginAt);
+  });
+
   it('answers login/start for an unknown user with 404', async () => {
     const reply = await postJson(server, '/auth/login/start', { username: unique() });
     expect(reply.status).toBe(404);
