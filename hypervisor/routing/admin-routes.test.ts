@@ -168,6 +168,17 @@ describe('routing admin API input bounds', () => {
     expect((await hv.admin<{ switches: unknown[] }>('GET', '/admin/sandboxes/zed/switches?limit=101')).body.switches).toHaveLength(101);
   });
 
+  it("applies a user's switch history limit to that user's switches, whatever other users switched since", async () => {
+    const db = openDatabase(databaseUrl);
+    const history = new SwitchHistory(db);
+    const add = (userId: string, reason: string) => history.add({ userId, action: 'swap', actor: 'admin:test', at: new Date().toISOString(), fromRole: 'live', fromRelease: null, toRole: 'dev', toRelease: null, reason, outcome: 'refused', error: 'test' });
+    add('yan', 'yan-only');
+    for (let n = 1; n <= 3; n += 1) add('xia', `xia-${n}`);
+    db.close();
+    const listed = await hv.admin<{ switches: { user_id: string; reason: string }[] }>('GET', '/admin/sandboxes/yan/switches?limit=2');
+    expect(listed.body.switches.map((s) => [s.user_id, s.reason])).toEqual([['yan', 'yan-only']]);
+  });
+
   it('refuses a release id that is not a positive whole number before looking it up', async () => {
     // A string is read as an id only when it is all digits (the CLI sends --release as text): not the exponent, hex or padded forms Number() would also take.
     for (const releaseId of [0, -1, 1.5, '1e4', '0x2710', ' 10000 ', '']) {
