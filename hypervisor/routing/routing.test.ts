@@ -32,6 +32,11 @@ function setUp(options: { healthDeadlineMs?: number } = {}) {
   return { db, slots, traffic, routing, events, release, promotedInTurn };
 }
 
+/** choiros_route_switches_total for one action and outcome, as /metrics reports it. */
+async function switchesCounted(action: string, outcome: string): Promise<number> {
+  return (await metricsRegistry.getSingleMetric('choiros_route_switches_total')!.get()).values.find((v) => v.labels.action === action && v.labels.outcome === outcome)?.value ?? 0;
+}
+
 afterEach(async () => {
   await Promise.all(open.splice(0).map((slots) => slots.close()));
 });
@@ -105,8 +110,7 @@ describe('swap', () => {
   });
 
   it('counts swaps in choiros_route_switches_total by outcome: a refused one under refused, never under switched', async () => {
-    const swaps = async (outcome: string): Promise<number> =>
-      (await metricsRegistry.getSingleMetric('choiros_route_switches_total')!.get()).values.find((v) => v.labels.action === 'swap' && v.labels.outcome === outcome)?.value ?? 0;
+    const swaps = (outcome: string) => switchesCounted('swap', outcome);
     const { slots, routing } = setUp({ healthDeadlineMs: 300 });
     await slots.start({ userId: user, role: 'live' }, { runtime: 'process', image: 'one' });
     await slots.start({ userId: user, role: 'dev' }, { runtime: 'process', image: 'two' });
@@ -286,8 +290,7 @@ describe('rollback', () => {
   });
 
   it('refused because the chosen release does not start records the refusal from main (its slot and release) to the standby (its slot and the chosen release), and counts it under refused', async () => {
-    const rollbacks = async (outcome: string): Promise<number> =>
-      (await metricsRegistry.getSingleMetric('choiros_route_switches_total')!.get()).values.find((v) => v.labels.action === 'rollback' && v.labels.outcome === outcome)?.value ?? 0;
+    const rollbacks = (outcome: string) => switchesCounted('rollback', outcome);
     const { routing, release, promotedInTurn } = setUp();
     // The standby runs good (warm), main serves current: a third release, chosen, must be started cold.
     const [, current] = await promotedInTurn('good', 'current');
