@@ -6,12 +6,18 @@ import { migrateRouting } from './schema.ts';
 import { SlotReleases } from './slot-releases.ts';
 import { collectingLogger } from './testing/collecting-logger.ts';
 
+/** Releases and slot records in a database of their own; podman releases named by their image id. */
+function releasesInMemory() {
+  const db = openDatabase('sqlite::memory:');
+  migrateRouting(db);
+  const releases = new Releases(db);
+  const podmanRelease = (image: string) => releases.create({ runtime: 'podman', image, imageRef: `localhost/sandbox:${image}`, config: {}, revision: null });
+  return { releases, slotReleases: new SlotReleases(db), podmanRelease };
+}
+
 describe('which release images a prune removes', () => {
   it('leaves process releases alone, keeps an image protected by its reference, and removes a refused release even when it is newer than the newest known-good', async () => {
-    const db = openDatabase('sqlite::memory:');
-    migrateRouting(db);
-    const releases = new Releases(db);
-    const podmanRelease = (image: string) => releases.create({ runtime: 'podman', image, imageRef: `localhost/sandbox:${image}`, config: {}, revision: null });
+    const { releases, slotReleases, podmanRelease } = releasesInMemory();
     const processRelease = releases.create({ runtime: 'process', image: '', imageRef: 'process', config: {}, revision: null });
     const defaultImage = podmanRelease('dddd');
     const old = podmanRelease('1111');
@@ -25,7 +31,7 @@ describe('which release images a prune removes', () => {
       removed.push(image);
     };
 
-    const result = await prune({ releases, slotReleases: new SlotReleases(db), retain: 1, protectedImages: ['localhost/sandbox:dddd'], removeImage, logger: collectingLogger().logger });
+    const result = await prune({ releases, slotReleases, retain: 1, protectedImages: ['localhost/sandbox:dddd'], removeImage, logger: collectingLogger().logger });
 
     expect(result.failed).toEqual([]);
     expect(removed.sort(), 'the images removed: the unretained old one and the refused one').toEqual(['1111', '3333']);
@@ -39,38 +45,33 @@ describe('which release images a prune removes', () => {
   });
 
   it('removes a candidate older than the newest known-good release, even one newer than an older known-good release', async () => {
-    const db = openDatabase('sqlite::memory:');
-    migrateRouting(db);
-    const releases = new Releases(db);
-    const podmanRelease = (image: string) => releases.create({ runtime: 'podman', image, imageRef: `localhost/sandbox:${image}`, config: {}, revision: null });
+    const { releases, slotReleases, podmanRelease } = releasesInMemory();
     const olderKnownGood = podmanRelease('aaaa');
     const passedOver = podmanRelease('bbbb');
     const newestKnownGood = podmanRelease('cccc');
     for (const known of [olderKnownGood, newestKnownGood]) releases.markKnownGood(known.id);
     const removed: string[] = [];
 
-    const result = await prune({ releases, slotReleases: new SlotReleases(db), retain: 2, protectedImages: [], removeImage: async (image) => void removed.push(image), logger: collectingLogger().logger });
+    const result = await prune({ releases, slotReleases, retain: 2, protectedImages: [], removeImage: async (image) => void removed.push(image), logger: collectingLogger().logger });
 
     expect(removed, 'the candidate that a newer release was proven over: nothing is still to judge').toEqual(['bbbb']);
     expect(result.removed.map((r) => r.release)).toEqual([passedOver.id]);
   });
 
   it('keeps the image of a release a slot is still starting (a deploy in progress), as well as one a slot runs', async () => {
-    const db = openDatabase('sqlite::memory:');
-    migrateRouting(db);
-    const releases = new Releases(db);
-    const slotReleases = new SlotReleases(db);
-    const [starting, ready, unused] = ['5555', '6666', '7777'].map((image) => releases.create({ runtime: 'podman', image, imageRef: `localhost/sandbox:${image}`, config: {}, revision: null }));
-    const known = releases.create({ runtime: 'podman', image: '8888', imageRef: 'localhost/sandbox:8888', config: {}, revision: null });
-    releases.markKnownGood(known.id);
-    for (const release of [starting, ready, unused]) releases.setStatus(release!.id, 'refused');
-    slotReleases.record('ann', 'dev', starting!.id, 'starting');
-    slotReleases.record('bob', 'dev', ready!.id, 'ready');
+    const { releases, slotReleases, podmanRelease } = releasesInMemory();
+    const starting = podmanRelease('5555');
+    const ready = podmanRelease('6666');
+    const unused = podmanRelease('7777');
+    releases.markKnownGood(podmanRelease('8888').id);
+    for (const release of [starting, ready, unused]) releases.setStatus(release.id, 'refused');
+    slotReleases.record('ann', 'dev', starting.id, 'starting');
+    slotReleases.record('bob', 'dev', ready.id, 'ready');
     const removed: string[] = [];
 
     const result = await prune({ releases, slotReleases, retain: 1, protectedImages: [], removeImage: async (image) => void removed.push(image), logger: collectingLogger().logger });
 
     expect(removed).toEqual(['7777']);
-    expect(result.kept.filter((k) => k.why === 'a user slot runs it').map((k) => k.release).sort()).toEqual([starting!.id, ready!.id].sort());
+    expect(result.kept.filter((k) => k.why === 'a user slot runs it').map((k) => k.release).sort()).toEqual([starting.id, ready.id].sort());
   });
 });
