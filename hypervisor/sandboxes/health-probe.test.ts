@@ -1,24 +1,9 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { allocatePort } from './ports.ts';
 import { NotReadyError, probeHealth, waitUntilHealthy } from './health-probe.ts';
+import { closeAnsweringSandboxes, sandboxAnswering, sandboxServing } from './testing/sandbox-answering.ts';
 
-const servers: Server[] = [];
-afterAll(async () => {
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-});
-
-/** A sandbox-like server on a loopback port whose GET /health answers `body` with `statusCode` (200 unless told). */
-async function sandboxAnswering(body: Record<string, string>, statusCode = 200): Promise<number> {
-  const server = createServer((req, res) => {
-    if (req.url === '/health') res.writeHead(statusCode, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    else res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  servers.push(server);
-  return (server.address() as AddressInfo).port;
-}
+afterAll(closeAnsweringSandboxes);
 
 async function notReady(wait: Promise<unknown>): Promise<NotReadyError> {
   const error = await wait.then(
@@ -47,18 +32,14 @@ describe('sandbox readiness', () => {
   // The deadline cuts the last probe short: a sandbox slow to answer it still answered as the other role before.
   it('names the role the sandbox answered as, even when a later probe got no answer', async () => {
     let answered = 0;
-    const server = createServer((_req, res) => {
+    const port = await sandboxServing((_req, res) => {
       answered += 1;
       if (answered === 1) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'healthy', instance_role: 'dev' }));
       // Later probes hang: each ends at its own timeout, the last one at the deadline.
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    servers.push(server);
-    const port = (server.address() as AddressInfo).port;
     const error = await notReady(waitUntilHealthy({ port, role: 'live', deadlineMs: 1_500 }));
     expect(answered).toBeGreaterThanOrEqual(2);
     expect(error.message).toBe(`GET http://127.0.0.1:${port}/health did not answer healthy within 1500 ms (it answered as role "dev", expected live)`);
-    server.closeAllConnections();
   });
 
   it('fails with how the sandbox exited once it has exited, not with the deadline', async () => {
@@ -74,12 +55,10 @@ describe('sandbox readiness', () => {
   });
 
   it('by default waits for an answer that is not instant (a second, in milliseconds): a sandbox answering after 100 ms is healthy', async () => {
-    const server = createServer((req, res) => {
+    const port = await sandboxServing((_req, res) => {
       setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'healthy', instance_role: 'live' })), 100);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    servers.push(server);
-    expect(await probeHealth((server.address() as AddressInfo).port)).toMatchObject({ status: 'healthy' });
+    expect(await probeHealth(port)).toMatchObject({ status: 'healthy' });
   });
 
   it('a "healthy" body under any status but 200 is not healthy', async () => {

@@ -1,6 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Role } from '../domain/role.ts';
 import { sandboxId } from '../domain/sandbox.ts';
 import { createLogger } from '../log.ts';
@@ -9,6 +7,7 @@ import { reconcileSteps } from './reconcile-steps.ts';
 import type { FoundInstance, SandboxRuntime } from './runtime.ts';
 import type { SandboxPatch, SandboxRecord } from './store.ts';
 import type { SandboxState } from './state.ts';
+import { closeAnsweringSandboxes, sandboxAnswering } from './testing/sandbox-answering.ts';
 
 function recorded(userId: string, state: SandboxState, desired: SandboxRecord['desired'], role: Role = 'live', port = 40_000): SandboxRecord {
   return { userId, role, port, desired, state, spec: { runtime: 'process', image: 'process' }, containerId: null, pid: 4242, pidStart: '1', restarts: 2, lastError: null, updatedAt: '' };
@@ -55,14 +54,7 @@ describe("reconcile's steps on the manager's records", () => {
 
 // A hypervisor restarted while a user's dev sandbox ran: reconcile must take it over as the dev sandbox.
 describe("reconcile's steps on a dev sandbox", () => {
-  let devSandbox: Server;
-  let port: number;
-  beforeAll(async () => {
-    devSandbox = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ status: 'healthy', instance_role: 'dev' })));
-    await new Promise<void>((resolve) => devSandbox.listen(0, '127.0.0.1', resolve));
-    port = (devSandbox.address() as AddressInfo).port;
-  });
-  afterAll(() => new Promise<void>((resolve) => devSandbox.close(() => resolve())));
+  afterAll(closeAnsweringSandboxes);
 
   const found = (userId: string): FoundInstance => ({ key: { userId, role: 'dev' }, running: true, containerId: null, pid: 4242, pidStart: '1', image: null });
   const runtime = (removed: string[]) =>
@@ -73,7 +65,7 @@ describe("reconcile's steps on a dev sandbox", () => {
     }) as unknown as SandboxRuntime;
 
   it('adopts a running dev sandbox that answers healthy as dev', async () => {
-    const eve = recorded('eve', 'running', 'running', 'dev', port);
+    const eve = recorded('eve', 'running', 'running', 'dev', await sandboxAnswering({ status: 'healthy', instance_role: 'dev' }));
     const { made, record, events } = steps([eve]);
     expect(await made.adopt(eve, runtime([]), found('eve'))).toBe(true);
     expect(record('eve', 'dev')).toMatchObject({ state: 'running', pid: 4242 });
