@@ -522,12 +522,15 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
 
   // On an image of its own (the sandbox image, another id), so the prune step after it can see its image removed; removed below if prune left it.
   const refusedImage = await imageOfItsOwn(image);
-  const refused = await test.step('a release whose API fails the deploy check is refused with 422: its slot is stopped and recorded refused, the release is marked refused, and main keeps serving B', async () => {
+  const refused = await test.step("a release whose API fails the deploy check is refused with 422: its slot is stopped and recorded refused, the release is marked refused (the operator's CLI lists it so, as GET /admin/releases answers: `releases list --json`), and main keeps serving B", async () => {
     // The workload's diagnostic release setting (hypervisor/workload/README.md): /health says healthy, GET /conductor/runs (the deploy's smoke request) answers 500.
     const failing = await target.admin.createRelease({ runtime: 'podman', image: refusedImage.reference, config: { SANDBOX_VERSION: 'gate-fails-its-deploy', SANDBOX_RUNS_OK_ANSWERS: '0' }, note: 'gate: fails its deploy check' });
     const deployed = await refusedDeploy(target.admin, user, failing.id);
     const served = (await (await page.request.get(`${target.url}/desktop/health`)).json()) as { version?: string };
-    await evidence.json('refused-deploy', { created: failing, ...deployed, served_version: served.version });
+    // Listed here, while this release is refused: the prune step below marks it pruned, and a listing that left refused releases out would show nowhere else.
+    const listed = await runOperatorCli(target.admin, ['releases', 'list']);
+    const answered = await target.admin.releases();
+    await evidence.json('refused-deploy', { created: failing, ...deployed, served_version: served.version, operator_cli_list: listed, admin_api_list: answered });
     expect(deployed.answer, 'the deploy answer').toBeInstanceOf(AdminCallError);
     expect((deployed.answer as AdminCallError).status, (deployed.answer as Error).message).toBe(422);
     expect((deployed.answer as AdminCallError).message, 'the refusal names the release').toContain(`release ${failing.id}`);
@@ -537,6 +540,9 @@ test('Prior known-good config/image can be restored in bounded time.', async ({ 
     expect(after.slots[after.dev], 'the standby slot the release was tried in').toMatchObject({ release_id: failing.id, state: 'refused', error: expect.stringContaining('/conductor/runs') });
     expect(deployed.standby, 'the standby sandbox after the refusal').toMatchObject({ status: 'stopped' });
     expect(deployed.release, 'the release after the refusal').toMatchObject({ status: 'refused', known_good: false });
+    expect(listed.exitCode, `${listed.commandLine}: ${listed.stderr}`).toBe(0);
+    expect(listed.json, 'releases list --json against GET /admin/releases, the refused release in both').toEqual(answered);
+    expect(answered.releases.find((r) => r.id === failing.id), 'the refused release in GET /admin/releases').toMatchObject({ status: 'refused' });
     expect(served.version, 'the release main serves').toBe('gate-newer');
     return failing;
   });
