@@ -96,6 +96,12 @@ describe('JSON bodies and errors', () => {
     expect((await post('/echo', '{"a":1}', 'application/merge-patch+json')).status).toBe(200);
   });
 
+  // Only a type that names something else is refused: a client that sends a raw body and no content-type (a script, curl --data-binary with the header removed) is read as JSON.
+  it('reads a JSON body sent with no content-type at all', async () => {
+    const res = await request(`${base}/echo`, { method: 'POST', body: '{"a":1}' });
+    expect({ status: res.statusCode, body: await res.body.json() }).toEqual({ status: 200, body: { a: 1 } });
+  });
+
   // What many HTTP clients send: the media type with parameters after it.
   it.each(['application/json; charset=utf-8', 'application/json;charset=UTF-8', 'Application/JSON', 'application/merge-patch+json; charset=utf-8'])('takes a JSON body sent as %s', async (type) => {
     expect((await post('/echo', '{"a":1}', type)).status).toBe(200);
