@@ -96,7 +96,7 @@ async function inspect(containerId: string): Promise<{
 }
 
 describe('podman runtime', () => {
-  it('runs live and dev for two users at once as labelled containers on loopback ports with their own /data', async () => {
+  it('runs live and dev for two users at once as labelled containers on loopback ports with their own /data; /health names the podman runtime and counts the four running', async () => {
     const target = await hypervisor();
     const users = [uniqueUser('ann'), uniqueUser('bob')].sort();
     const keys = users.flatMap((user) => [`${user}/dev`, `${user}/live`]);
@@ -116,6 +116,9 @@ describe('podman runtime', () => {
     }
     const listed = (await target.admin<SandboxView[]>('GET', '/admin/sandboxes')).body;
     expect(listed.map((s) => `${s.user_id}/${s.role}:${s.status}`)).toEqual(keys.map((key) => `${key}:running`));
+    // What an operator reads first: the runtime the sandboxes run on (admin.test.ts reads "process" from one that runs processes).
+    const health = await target.admin<{ runtime: string; sandboxes: Record<string, number> }>('GET', '/health');
+    expect(health.body).toMatchObject({ runtime: 'podman', sandboxes: { running: 4, stopped: 0, failed: 0 } });
   });
 
   it('isolates sandboxes: one cannot reach another by its address, the host gateway or a published port', async () => {
