@@ -77,7 +77,7 @@ export class Interruption {
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), this.graceMs)));
     try {
       if ((await Promise.race([exited, late])) === 'late') {
-        console.error(`integrity: the Playwright run (pid ${child.pid}) did not stop within ${this.graceMs / 1000} s of SIGINT; killing its process group`);
+        console.error(`integrity: the test run (pid ${child.pid}) did not stop within ${this.graceMs / 1000} s of SIGINT; killing its process group`);
         killGroup(child, 'SIGKILL');
         await exited;
       }

@@ -283,7 +283,7 @@ async function main(): Promise<number> {
   // Installed before the scratch copy exists, so a signal at any point unwinds through the cleanup below.
   const interruption = new Interruption({ graceMs: 120_000 });
   const interrupted = (signal: NodeJS.Signals): void => {
-    console.error(`integrity: ${signal}: stopping the Playwright run, then removing the scratch copy and the run's podman store`);
+    console.error(`integrity: ${signal}: stopping the test run (Playwright, or vitest with --unit-only), then removing the scratch copy and the run's podman store`);
     void interruption.interrupt(signal);
   };
   process.on('SIGINT', interrupted);
@@ -345,7 +345,7 @@ try {
   process.exitCode = await main();
 } catch (error) {
   if (error instanceof InterruptedError) {
-    console.error(`integrity: ${error.message}: the Playwright run stopped, ${leftBehind.length ? `left behind: ${leftBehind.join(', ')}` : "the scratch copy and the run's podman store removed"}`);
+    console.error(`integrity: ${error.message}: the test run stopped, ${leftBehind.length ? `left behind: ${leftBehind.join(', ')}` : "the scratch copy and the run's podman store removed"}`);
     process.exit(interruptedExitCode(error.signal));
   }
   if (!(error instanceof CatalogueError || error instanceof UnknownPhaseError)) throw error;
